@@ -1,0 +1,2 @@
+"""Spatial plumbing with no planning words: reading, validating, projecting, tessellating,
+exporting."""

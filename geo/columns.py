@@ -1,0 +1,110 @@
+"""Find the columns a layer needs by Chinese and English aliases, or by an explicit mapping.
+
+A role is what a column holds (``lon``, ``households`` …). An explicit mapping
+``{"households": "户数合计"}`` overrides the aliases; mapping to a column that does not exist is
+an error, never ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from geo.errors import Problem
+
+__all__ = ["normalise_name", "resolve_columns"]
+
+
+def normalise_name(name: object) -> str:
+    """Lower-case, strip, drop spaces, underscores, hyphens and full-width parentheses' content
+    markers so '户数（户）', 'House Holds' and 'households' compare on their core."""
+    text = str(name).strip().lower()
+    for junk in (" ", "_", "-", "\u3000"):
+        text = text.replace(junk, "")
+    for unit in ("（户）", "(户)", "（人）", "(人)", "(m2)", "（m2）", "(㎡)", "（㎡）", "m²"):
+        text = text.replace(unit, "")
+    return text
+
+
+def resolve_columns(
+    columns: Iterable[object],
+    aliases: Mapping[str, Iterable[str]],
+    *,
+    explicit: Mapping[str, str] | None = None,
+    label: str,
+) -> tuple[dict[str, str], list[Problem]]:
+    """Map each role to the input column that holds it.
+
+    Parameters
+    ----------
+    columns
+        The input's column names, in file order.
+    aliases
+        Role → accepted names, compared after :func:`normalise_name`.
+    explicit
+        Role → column name given by the user; wins over aliases.
+    label
+        File name for messages.
+
+    Returns
+    -------
+    (mapping, problems)
+        ``mapping`` holds only roles that were found; ``problems`` lists explicit mappings that
+        name a missing column or an unknown role, and columns that match a role twice.
+    """
+    names = [str(c) for c in columns]
+    by_normal: dict[str, str] = {}
+    for name in names:
+        by_normal.setdefault(normalise_name(name), name)
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    for role, column in (explicit or {}).items():
+        if role not in aliases:
+            problems.append(
+                Problem(
+                    "error",
+                    label,
+                    f"the column mapping names an unknown role '{role}'",
+                    expected=f"one of {', '.join(aliases)}",
+                    found=role,
+                    fix="correct the role name in the column mapping",
+                )
+            )
+        elif column not in names:
+            problems.append(
+                Problem(
+                    "error",
+                    label,
+                    f"the column mapping says {role} is in column '{column}', which the file lacks",
+                    expected=f"a column named '{column}'",
+                    found=f"columns {', '.join(names)}",
+                    fix="map the role to one of the columns listed",
+                    column=column,
+                )
+            )
+        else:
+            found[role] = column
+    taken = set(found.values())
+    for role, names_for_role in aliases.items():
+        if role in found:
+            continue
+        matches = []
+        for alias in names_for_role:
+            hit = by_normal.get(normalise_name(alias))
+            if hit is not None and hit not in taken and hit not in matches:
+                matches.append(hit)
+        if matches:
+            found[role] = matches[0]
+            taken.add(matches[0])
+            if len(matches) > 1:
+                problems.append(
+                    Problem(
+                        "warning",
+                        label,
+                        f"several columns could hold {role}; used '{matches[0]}'",
+                        expected=f"one column for {role}",
+                        found=", ".join(matches),
+                        fix=f"pass an explicit column mapping for {role} if another is meant",
+                        column=matches[0],
+                    )
+                )
+    return found, problems

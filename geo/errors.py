@@ -1,0 +1,156 @@
+"""The one exception family of the project, and the problem records validators collect.
+
+Every error a user can cause is a subclass of :class:`PlanningInputError` (itself a
+``ValueError``). A message names the input, what was expected, what was found, and the fix.
+Validators collect every :class:`Problem` first and raise once with all of them
+(:class:`ValidationError`); warnings travel in a :class:`ValidationReport` next to the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CRSError",
+    "GeometryError",
+    "InfeasibleError",
+    "InputFormatError",
+    "PlanningInputError",
+    "Problem",
+    "ScenarioEditError",
+    "StandardsError",
+    "ValidationError",
+    "ValidationReport",
+]
+
+#: How many row numbers a problem lists before it only counts the rest.
+ROWS_SHOWN = 5
+
+
+class PlanningInputError(ValueError):
+    """Base of every error a user's input can cause."""
+
+
+class InputFormatError(PlanningInputError):
+    """A file cannot be read at all: unknown format, empty, undecodable, missing columns."""
+
+
+class CRSError(PlanningInputError):
+    """A coordinate reference system is undeclared, unknown, or does not match."""
+
+
+class GeometryError(PlanningInputError):
+    """A geometry is of the wrong type or invalid beyond repair."""
+
+
+class StandardsError(PlanningInputError):
+    """A standards preset file is malformed."""
+
+
+class ScenarioEditError(PlanningInputError):
+    """An edit to a plan is refused (it would break a hard rule)."""
+
+
+class InfeasibleError(PlanningInputError):
+    """The rules cannot be met at all for the given input and parameters."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input, with where it is and how to fix it.
+
+    ``rows`` holds 1-based data row numbers as a person counts them in the file (the header
+    is not counted), all of them; the message shows the first :data:`ROWS_SHOWN` and a count.
+    """
+
+    severity: str  # "error" or "warning"
+    file: str
+    message: str
+    expected: str
+    found: str
+    fix: str
+    column: str | None = None
+    rows: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def rows_text(self) -> str:
+        if not self.rows:
+            return ""
+        shown = ", ".join(str(r) for r in self.rows[:ROWS_SHOWN])
+        more = len(self.rows) - ROWS_SHOWN
+        tail = f" and {more} more" if more > 0 else ""
+        return f"rows {shown}{tail} ({len(self.rows)} in all)"
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.column:
+            where.append(f"column '{self.column}'")
+        if self.rows:
+            where.append(self.rows_text())
+        head = f"[{self.severity}] {': '.join(where)}: {self.message}"
+        return f"{head}\n    expected: {self.expected}\n    found: {self.found}\n    fix: {self.fix}"
+
+    def as_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "file": self.file,
+            "column": self.column,
+            "rows": list(self.rows[:ROWS_SHOWN]),
+            "row_count": len(self.rows),
+            "message": self.message,
+            "expected": self.expected,
+            "found": self.found,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every problem found in one input, errors and warnings alike."""
+
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.is_error)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if not p.is_error)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def merged(self, other: ValidationReport | Iterable[Problem]) -> ValidationReport:
+        extra = other.problems if isinstance(other, ValidationReport) else tuple(other)
+        return ValidationReport(self.problems + tuple(extra))
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise ValidationError(self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems) or "no problems"
+
+
+class ValidationError(PlanningInputError):
+    """An input has errors; carries every problem found (errors and warnings)."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        errors = [p for p in self.problems if p.is_error]
+        files = sorted({p.file for p in self.problems})
+        head = (
+            f"{len(errors)} error(s) and {len(self.problems) - len(errors)} warning(s) "
+            f"in {', '.join(files)}; the file was refused:"
+        )
+        super().__init__(head + "\n" + "\n".join(str(p) for p in self.problems))
+
+    @property
+    def report(self) -> ValidationReport:
+        return ValidationReport(self.problems)

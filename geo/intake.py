@@ -1,0 +1,699 @@
+"""Household intake: read household points as planners have them, validate, aggregate.
+
+A household file has one row per household or one row per building (with a household count),
+in any format :func:`geo.tables.read_table` reads, with columns found by Chinese or English
+aliases. Every problem is collected and reported at once; errors refuse the file, warnings let
+it through. Rows are aggregated into buildings (same building id, else same coordinates): a
+building is the indivisible unit of every plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo.columns import resolve_columns
+from geo.crs import SourceCRS, in_china, metric_crs_for, parse_crs, to_wgs84_xy
+from geo.errors import CRSError, Problem, ValidationError, ValidationReport
+from geo.tables import TableSource, read_table
+
+__all__ = [
+    "HOUSEHOLD_ALIASES",
+    "Households",
+    "buildings_from_rows",
+    "read_households",
+]
+
+HOUSEHOLD_ALIASES: dict[str, tuple[str, ...]] = {
+    "lon": ("经度", "lon", "lng", "long", "longitude", "x", "东经"),
+    "lat": ("纬度", "lat", "latitude", "y", "北纬"),
+    "households": ("户数", "households", "hh", "household", "户", "住户数", "household_count"),
+    "building": ("楼栋", "楼栋编号", "楼栋号", "building_id", "building", "bldg", "楼号"),
+    "compound": ("小区", "小区名称", "小区名", "compound", "community_name", "estate"),
+    "population": ("人口", "人口数", "population", "pop", "persons", "常住人口"),
+}
+
+#: Rows of one building id farther apart than this are an error: the id is ambiguous.
+BUILDING_SPREAD_LIMIT_M = 50.0
+
+#: Geographic CRSs whose lon/lat a declared wgs84/gcj02/bd09/cgcs2000 may sit in.
+_LONLAT_EPSG = {4326, 4490, 4490, 4610, 4214}
+
+
+@dataclass(frozen=True)
+class Households:
+    """Household rows and the buildings they aggregate into.
+
+    Attributes
+    ----------
+    rows
+        One row per input row, in input order: the original columns, then ``_row`` (the row
+        number a person sees), ``_households``, ``_building`` (building key) and a WGS84
+        Point geometry.
+    buildings
+        One row per building, index 0..n-1: ``building_id``, ``households``, ``population``,
+        ``compound`` (None when the rows give none), ``rows`` (input rows aggregated) and a
+        WGS84 Point.
+    """
+
+    rows: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    source: TableSource
+    source_crs: SourceCRS
+    metric_crs: pyproj.CRS
+    columns: dict[str, str]
+    report: ValidationReport = field(default_factory=ValidationReport)
+
+    def summary(self) -> dict:
+        """Figures a planner checks first: counts, bounding box, CRS."""
+        minx, miny, maxx, maxy = (float(v) for v in self.buildings.total_bounds)
+        compounds = self.buildings["compound"].dropna()
+        population = self.buildings["population"]
+        return {
+            "file": self.source.label,
+            "encoding": self.source.encoding,
+            "rows": len(self.rows),
+            "buildings": len(self.buildings),
+            "households": int(self.buildings["households"].sum()),
+            "compounds": int(compounds.nunique()),
+            "population": None if population.isna().all() else int(population.sum()),
+            "buildings_without_households": int((self.buildings["households"] == 0).sum()),
+            "bbox_wgs84": [round(minx, 6), round(miny, 6), round(maxx, 6), round(maxy, 6)],
+            "source_crs": self.source_crs.label,
+            "metric_crs": f"EPSG:{self.metric_crs.to_epsg()} ({self.metric_crs.name})",
+            "columns": dict(self.columns),
+            "warnings": len(self.report.warnings),
+        }
+
+
+def _rows_where(mask: np.ndarray, row_numbers: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(r) for r in row_numbers[np.asarray(mask, dtype=bool)])
+
+
+def _numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, missing, non_numeric) for a column of text or numbers."""
+    if raw.dtype.kind in "fiu":
+        values = raw.to_numpy(dtype=float)
+        missing = np.isnan(values)
+        return values, missing, np.zeros(len(raw), dtype=bool)
+    text = raw.astype("string").str.strip()
+    missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    values = values.to_numpy(dtype=float, na_value=np.nan)
+    non_numeric = np.isnan(values) & ~missing
+    return values, missing, non_numeric
+
+
+def _first_values(raw: pd.Series, mask: np.ndarray, limit: int = 3) -> str:
+    values = [repr(v) for v in raw[mask].head(limit).tolist()]
+    return ", ".join(values) + (" …" if int(mask.sum()) > limit else "")
+
+
+def _coordinates_from_columns(
+    frame: pd.DataFrame,
+    roles: dict[str, str],
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x, x_missing, x_bad = _numeric(frame[roles["lon"]])
+    y, y_missing, y_bad = _numeric(frame[roles["lat"]])
+    for role, missing, bad, raw in (
+        ("lon", x_missing, x_bad, frame[roles["lon"]]),
+        ("lat", y_missing, y_bad, frame[roles["lat"]]),
+    ):
+        column = roles[role]
+        what = "longitude" if role == "lon" else "latitude"
+        if missing.any():
+            problems.append(
+                Problem(
+                    "error",
+                    label,
+                    f"{what} is missing",
+                    expected=f"a number in every row of '{column}'",
+                    found="empty cells",
+                    fix="fill in the coordinates (geocode the address again) or delete the rows",
+                    column=column,
+                    rows=_rows_where(missing, rows),
+                )
+            )
+        if bad.any():
+            problems.append(
+                Problem(
+                    "error",
+                    label,
+                    f"{what} is not a number",
+                    expected="a decimal number such as 121.5432 (degrees, not 度分秒)",
+                    found=_first_values(raw, bad),
+                    fix="convert the cells to decimal degrees",
+                    column=column,
+                    rows=_rows_where(bad, rows),
+                )
+            )
+    valid = ~(x_missing | x_bad | y_missing | y_bad)
+    return x, y, valid
+
+
+def _coordinates_from_geometry(
+    frame: gpd.GeoDataFrame, rows: np.ndarray, label: str, problems: list[Problem]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    geometry = np.array(frame.geometry.array, dtype=object)
+    empty = np.asarray(shapely.is_missing(geometry) | shapely.is_empty(geometry), dtype=bool)
+    kinds = np.array(
+        ["" if e else g.geom_type for g, e in zip(geometry, empty, strict=True)], dtype=object
+    )
+    is_point = kinds == "Point"
+    is_area = np.isin(kinds, ["Polygon", "MultiPolygon"])
+    other = ~empty & ~is_point & ~is_area
+    if empty.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                "features without a geometry",
+                expected="a point (or a building footprint) for every feature",
+                found="null or empty geometries",
+                fix="delete these features or give them a location",
+                rows=_rows_where(empty, rows),
+            )
+        )
+    if other.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                "features that are neither points nor building footprints",
+                expected="Point, Polygon or MultiPolygon",
+                found=", ".join(sorted(set(kinds[other]))),
+                fix="export household points (or building footprints) only",
+                rows=_rows_where(other, rows),
+            )
+        )
+    if is_area.any():
+        problems.append(
+            Problem(
+                "warning",
+                label,
+                "building footprints were turned into points (a point inside each footprint)",
+                expected="points",
+                found=f"{int(is_area.sum())} polygons",
+                fix="nothing to do if these are building footprints",
+                rows=_rows_where(is_area, rows),
+            )
+        )
+    points = geometry.copy()
+    points[is_area] = shapely.point_on_surface(points[is_area])
+    valid = ~empty & ~other
+    x = np.full(len(frame), np.nan)
+    y = np.full(len(frame), np.nan)
+    x[valid] = shapely.get_x(points[valid])
+    y[valid] = shapely.get_y(points[valid])
+    return x, y, valid
+
+
+def _check_file_crs(frame: pd.DataFrame, source_crs: SourceCRS, label: str) -> None:
+    file_crs = getattr(frame, "crs", None)
+    if file_crs is None:
+        return
+    epsg = file_crs.to_epsg()
+    declared = source_crs.crs.to_epsg()
+    if source_crs.is_geographic and epsg in _LONLAT_EPSG:
+        return
+    if epsg != declared:
+        raise CRSError(
+            f"{label}: the file says its coordinates are in EPSG:{epsg} ({file_crs.name}) but "
+            f"they were declared as {source_crs.label}. expected: the declared CRS to match the "
+            "file's own; fix: declare the CRS the file was exported in, or re-export it."
+        )
+
+
+def _check_lonlat(
+    x: np.ndarray,
+    y: np.ndarray,
+    valid: np.ndarray,
+    roles: dict[str, str],
+    source_crs: SourceCRS,
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+) -> np.ndarray:
+    """Range, swap and in-China checks for lon/lat input; returns rows still usable."""
+    lon_col = roles.get("lon", "geometry")
+    lat_col = roles.get("lat", "geometry")
+    lon_ok = valid & (np.abs(x) <= 180)
+    lat_ok = valid & (np.abs(y) <= 90)
+    # Swapped: the latitude column holds longitudes of China and the longitude column latitudes.
+    swapped = valid & (x >= 3) & (x <= 60) & (y >= 70) & (y <= 140)
+    if swapped.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                "latitude and longitude look swapped",
+                expected=f"longitude (73–135 in China) in '{lon_col}', latitude (3–54) in "
+                f"'{lat_col}'",
+                found=f"'{lon_col}' around {np.nanmedian(x[swapped]):.4f}, '{lat_col}' around "
+                f"{np.nanmedian(y[swapped]):.4f}",
+                fix="swap the two columns, or map them explicitly (lon=…, lat=…)",
+                column=f"{lon_col}/{lat_col}",
+                rows=_rows_where(swapped, rows),
+            )
+        )
+    out_of_range = valid & ~(lon_ok & lat_ok) & ~swapped
+    if out_of_range.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                "coordinates out of range for longitude/latitude",
+                expected="longitude −180…180 and latitude −90…90 in decimal degrees",
+                found=f"values such as ({x[out_of_range][0]:g}, {y[out_of_range][0]:g})",
+                fix="if these are projected metres, declare their EPSG code instead of "
+                f"{source_crs.key}",
+                column=f"{lon_col}/{lat_col}",
+                rows=_rows_where(out_of_range, rows),
+            )
+        )
+    usable = valid & lon_ok & lat_ok & ~swapped
+    if source_crs.is_offset:
+        outside = usable & ~in_china(x, y)
+        if outside.any():
+            problems.append(
+                Problem(
+                    "error",
+                    label,
+                    f"points outside China, but {source_crs.key} is declared",
+                    expected=f"{source_crs.key} coordinates, which exist only inside China",
+                    found=f"{int(outside.sum())} points such as ({x[outside][0]:.5f}, "
+                    f"{y[outside][0]:.5f})",
+                    fix="declare wgs84 if the points come from GPS or OpenStreetMap, or correct "
+                    "the coordinates",
+                    column=f"{lon_col}/{lat_col}",
+                    rows=_rows_where(outside, rows),
+                )
+            )
+            usable &= ~outside
+    return usable
+
+
+def _check_counts(
+    frame: pd.DataFrame,
+    column: str,
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+    *,
+    what: str,
+    zero_is_warning: bool,
+    required: bool,
+) -> np.ndarray:
+    values, missing, bad = _numeric(frame[column])
+    if required and missing.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                f"{what} missing",
+                expected=f"a whole number in every row of '{column}'",
+                found="empty cells",
+                fix=f"fill in the {what} (1 for a row per household)",
+                column=column,
+                rows=_rows_where(missing, rows),
+            )
+        )
+    if bad.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                f"{what} is not a number",
+                expected="a whole number",
+                found=_first_values(frame[column], bad),
+                fix="write the count as digits only",
+                column=column,
+                rows=_rows_where(bad, rows),
+            )
+        )
+    finite = np.isfinite(values)
+    negative = finite & (values < 0)
+    if negative.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                f"{what} is negative",
+                expected="0 or more",
+                found=_first_values(frame[column], negative),
+                fix="correct the counts",
+                column=column,
+                rows=_rows_where(negative, rows),
+            )
+        )
+    fractional = finite & (values >= 0) & (np.floor(values) != values)
+    if fractional.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                f"{what} is fractional",
+                expected="a whole number",
+                found=_first_values(frame[column], fractional),
+                fix="round to whole numbers; a count cannot be split",
+                column=column,
+                rows=_rows_where(fractional, rows),
+            )
+        )
+    zero = finite & (values == 0)
+    if zero_is_warning and zero.any():
+        problems.append(
+            Problem(
+                "warning",
+                label,
+                f"{what} is zero; these buildings are kept and planned with no households",
+                expected="at least 1",
+                found="0",
+                fix="nothing to do if they are vacant; otherwise fill in the count",
+                column=column,
+                rows=_rows_where(zero, rows),
+            )
+        )
+    return values
+
+
+def _text(raw: pd.Series) -> np.ndarray:
+    """Stripped text per row, None for empty cells."""
+    text = raw.astype("string").str.strip()
+    text = text.mask(text == "")
+    return np.array([None if pd.isna(v) else str(v) for v in text], dtype=object)
+
+
+def _check_duplicates(
+    frame: pd.DataFrame,
+    households: np.ndarray,
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+) -> None:
+    """Exact duplicate rows of buildings (more than one household each) are probably one
+    building listed twice; identical one-household rows are expected (a household per row)."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype("string")
+        plain["__wkb"] = frame.geometry.to_wkb(hex=True).astype("string")
+    else:
+        plain = frame.astype("string")
+    duplicated = plain.duplicated(keep="first").to_numpy(dtype=bool, copy=True)
+    duplicated &= np.nan_to_num(households, nan=1.0) > 1
+    if duplicated.any():
+        problems.append(
+            Problem(
+                "warning",
+                label,
+                "rows that repeat an earlier row exactly; kept, so their households count twice",
+                expected="each building once",
+                found=f"{int(duplicated.sum())} exact copies",
+                fix="delete the copies if the same building was listed twice",
+                rows=_rows_where(duplicated, rows),
+            )
+        )
+
+
+def buildings_from_rows(
+    *,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    building_ids: np.ndarray,
+    households: np.ndarray,
+    population: np.ndarray,
+    compounds: np.ndarray,
+    source_x: np.ndarray,
+    source_y: np.ndarray,
+) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """Aggregate rows into buildings: same building id, else same source coordinates.
+
+    Returns
+    -------
+    (keys, buildings)
+        ``keys`` is the building key of each row; ``buildings`` one row per building (WGS84),
+        in order of first appearance.
+    """
+    keys = np.array(
+        [
+            f"id:{b}" if b is not None else f"@{sx:.7f},{sy:.7f}"
+            for b, sx, sy in zip(building_ids, source_x, source_y, strict=True)
+        ],
+        dtype=object,
+    )
+    frame = pd.DataFrame(
+        {
+            "key": keys,
+            "lon": lon,
+            "lat": lat,
+            "households": households,
+            "population": population,
+            "compound": pd.Series(compounds, dtype="object"),
+            "building_id": pd.Series(building_ids, dtype="object"),
+        }
+    )
+    grouped = frame.groupby("key", sort=False)
+    counts = grouped.size()
+    compound = grouped["compound"].agg(
+        lambda s: s.dropna().mode().iloc[0] if s.notna().any() else None
+    )
+    population_sum = grouped["population"].sum(min_count=1)
+    building_id = grouped["building_id"].first()
+    order = counts.index
+    buildings = gpd.GeoDataFrame(
+        {
+            "building_id": [
+                bid if bid is not None else f"B{i + 1:06d}"
+                for i, bid in enumerate(building_id.loc[order].tolist())
+            ],
+            "households": grouped["households"].sum().loc[order].astype("int64").to_numpy(),
+            "population": population_sum.loc[order].to_numpy(dtype=float),
+            "compound": compound.loc[order].to_numpy(dtype=object),
+            "rows": counts.loc[order].to_numpy(dtype="int64"),
+        },
+        geometry=gpd.points_from_xy(
+            grouped["lon"].mean().loc[order], grouped["lat"].mean().loc[order]
+        ),
+        crs="EPSG:4326",
+    )
+    return keys, buildings.reset_index(drop=True)
+
+
+def _check_building_spread(
+    keys: np.ndarray,
+    building_ids: np.ndarray,
+    mx: np.ndarray,
+    my: np.ndarray,
+    rows: np.ndarray,
+    column: str | None,
+    label: str,
+    problems: list[Problem],
+) -> None:
+    has_id = np.array([b is not None for b in building_ids], dtype=bool)
+    if not has_id.any():
+        return
+    frame = pd.DataFrame({"key": keys[has_id], "x": mx[has_id], "y": my[has_id]})
+    spans = frame.groupby("key").agg(
+        x0=("x", "min"), x1=("x", "max"), y0=("y", "min"), y1=("y", "max")
+    )
+    spread = np.hypot(spans["x1"] - spans["x0"], spans["y1"] - spans["y0"])
+    bad = spread[spread > BUILDING_SPREAD_LIMIT_M]
+    if bad.empty:
+        return
+    bad_rows = np.isin(keys, bad.index.to_numpy()) & has_id
+    examples = ", ".join(f"{k[3:]} ({d:.0f} m)" for k, d in bad.head(3).items())
+    problems.append(
+        Problem(
+            "error",
+            label,
+            f"{len(bad)} building id(s) appear at places more than "
+            f"{BUILDING_SPREAD_LIMIT_M:.0f} m apart",
+            expected="all rows of one building id at one building",
+            found=examples + (" …" if len(bad) > 3 else ""),
+            fix="give each building its own id (ids must be unique across compounds), or "
+            "correct the coordinates",
+            column=column,
+            rows=_rows_where(bad_rows, rows),
+        )
+    )
+
+
+def read_households(
+    path: str | Path,
+    *,
+    crs: str | int,
+    columns: Mapping[str, str] | None = None,
+    label: str | None = None,
+) -> Households:
+    """Read, validate and aggregate a household file.
+
+    Parameters
+    ----------
+    path
+        CSV / XLSX / GeoJSON / GeoPackage / Shapefile (or .zip) / GeoParquet.
+    crs
+        The declared CRS of the coordinates: ``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000`` or
+        an EPSG code. Never guessed.
+    columns
+        Explicit role → column mapping (roles: lon, lat, households, building, compound,
+        population); overrides the aliases.
+    label
+        How messages name the file (default: its name).
+
+    Raises
+    ------
+    ValidationError
+        With every problem found, when any is an error.
+    """
+    source_crs = parse_crs(crs)
+    frame, source = read_table(path, label=label)
+    label = source.label
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    if spatial:
+        _check_file_crs(frame, source_crs, label)
+    attribute_columns = [c for c in frame.columns if not (spatial and c == frame.geometry.name)]
+    roles, problems = resolve_columns(
+        attribute_columns, HOUSEHOLD_ALIASES, explicit=columns, label=label
+    )
+    rows = np.arange(len(frame)) + source.first_row_number
+    if spatial:
+        roles.pop("lon", None)
+        roles.pop("lat", None)
+    elif "lon" not in roles or "lat" not in roles:
+        missing = [r for r in ("lon", "lat") if r not in roles]
+        problems.append(
+            Problem(
+                "error",
+                label,
+                f"no column for {' and '.join(missing)}",
+                expected="columns named 经度 / 纬度 (or lon, lng, x / lat, y)",
+                found=f"columns {', '.join(map(str, attribute_columns))}",
+                fix="rename the columns, or map them explicitly (e.g. --columns lon=东经,lat=北纬)",
+            )
+        )
+        raise ValidationError(problems)
+
+    if spatial:
+        x, y, valid = _coordinates_from_geometry(frame, rows, label, problems)
+    else:
+        x, y, valid = _coordinates_from_columns(frame, roles, rows, label, problems)
+    if source_crs.is_geographic:
+        valid = _check_lonlat(x, y, valid, roles, source_crs, rows, label, problems)
+
+    if "households" in roles:
+        households = _check_counts(
+            frame, roles["households"], rows, label, problems,
+            what="households", zero_is_warning=True, required=True,
+        )
+    else:
+        households = np.ones(len(frame))
+        problems.append(
+            Problem(
+                "warning",
+                label,
+                "no households column; every row counts as one household",
+                expected="a column 户数 / households (optional)",
+                found=f"columns {', '.join(map(str, attribute_columns))}",
+                fix="add a 户数 column if rows are buildings, or map it explicitly",
+            )
+        )
+    if "population" in roles:
+        population = _check_counts(
+            frame, roles["population"], rows, label, problems,
+            what="population", zero_is_warning=False, required=False,
+        )
+    else:
+        population = np.full(len(frame), np.nan)
+    building_ids = (
+        _text(frame[roles["building"]]) if "building" in roles
+        else np.full(len(frame), None, dtype=object)
+    )
+    compounds = (
+        _text(frame[roles["compound"]]) if "compound" in roles
+        else np.full(len(frame), None, dtype=object)
+    )
+    _check_duplicates(frame, households, rows, label, problems)
+
+    lon = np.full(len(frame), np.nan)
+    lat = np.full(len(frame), np.nan)
+    if valid.any():
+        lon[valid], lat[valid] = to_wgs84_xy(x[valid], y[valid], source_crs)
+        metric_crs = metric_crs_for(lon[valid], lat[valid])
+    else:
+        metric_crs = pyproj.CRS.from_epsg(3857)
+    counts_ok = np.isfinite(households) & (households >= 0)
+    usable = valid & counts_ok
+    if usable.any():
+        to_metric = pyproj.Transformer.from_crs(4326, metric_crs, always_xy=True)
+        mx, my = to_metric.transform(lon[usable], lat[usable])
+        keys_usable = np.array(
+            [
+                f"id:{b}" if b is not None else "@"
+                for b in building_ids[usable]
+            ],
+            dtype=object,
+        )
+        _check_building_spread(
+            keys_usable, building_ids[usable], np.asarray(mx), np.asarray(my),
+            rows[usable], roles.get("building"), label, problems,
+        )
+
+    report = ValidationReport(tuple(problems))
+    if not report.ok:
+        raise ValidationError(report.problems)
+
+    keys, buildings = buildings_from_rows(
+        lon=lon, lat=lat, building_ids=building_ids, households=households,
+        population=population, compounds=compounds, source_x=x, source_y=y,
+    )
+    mixed = _compounds_per_building(keys, compounds)
+    if mixed:
+        problems.append(
+            Problem(
+                "warning",
+                label,
+                f"{len(mixed)} building(s) have rows naming different compounds; each building "
+                "was put in the compound most of its rows name",
+                expected="one compound per building",
+                found=", ".join(mixed[:3]) + (" …" if len(mixed) > 3 else ""),
+                fix="correct the compound names if the building belongs elsewhere",
+                column=roles.get("compound"),
+            )
+        )
+        report = ValidationReport(tuple(problems))
+
+    out = frame if spatial else pd.DataFrame(frame)
+    out = gpd.GeoDataFrame(
+        out.drop(columns=out.geometry.name) if spatial else out,
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+    out["_row"] = rows
+    out["_households"] = households.astype("int64")
+    out["_building"] = keys
+    key_to_index = {k: i for i, k in enumerate(pd.unique(keys))}
+    out["_building_index"] = np.array([key_to_index[k] for k in keys], dtype="int64")
+    return Households(
+        rows=out,
+        buildings=buildings,
+        source=source,
+        source_crs=source_crs,
+        metric_crs=metric_crs,
+        columns=roles,
+        report=report,
+    )
+
+
+def _compounds_per_building(keys: np.ndarray, compounds: np.ndarray) -> list[str]:
+    frame = pd.DataFrame({"key": keys, "compound": pd.Series(compounds, dtype="object")})
+    per_key = frame.dropna().groupby("key")["compound"].nunique()
+    return [k.removeprefix("id:") for k in per_key[per_key > 1].index]

@@ -1,0 +1,1 @@
+"""The domain: units, partition, standards, scenarios, metrics, project store, command line."""

@@ -1,0 +1,19 @@
+"""Shared fixtures: paths to the real sample in ../shared and a session-wide sample district."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+HAIDIAN = SHARED / "data" / "beijing_haidian"
+
+
+@pytest.fixture(scope="session")
+def haidian() -> Path:
+    """The real OpenStreetMap sample (Haidian, Beijing), in WGS84."""
+    if not HAIDIAN.exists():
+        pytest.fail(f"the shared sample is missing: {HAIDIAN} (../shared must sit beside the repo)")
+    return HAIDIAN

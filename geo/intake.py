@@ -44,7 +44,7 @@ HOUSEHOLD_ALIASES: dict[str, tuple[str, ...]] = {
 BUILDING_SPREAD_LIMIT_M = 50.0
 
 #: Geographic CRSs whose lon/lat a declared wgs84/gcj02/bd09/cgcs2000 may sit in.
-_LONLAT_EPSG = {4326, 4490, 4490, 4610, 4214}
+_LONLAT_EPSG = {4326, 4490, 4610, 4214}
 
 
 @dataclass(frozen=True)
@@ -564,7 +564,7 @@ def read_households(
     roles, problems = resolve_columns(
         attribute_columns, HOUSEHOLD_ALIASES, explicit=columns, label=label
     )
-    rows = np.arange(len(frame)) + source.first_row_number
+    rows = np.asarray(source.row_numbers(len(frame)), dtype=np.int64)
     if spatial:
         roles.pop("lon", None)
         roles.pop("lat", None)

@@ -1,0 +1,113 @@
+"""The partition core on plain graphs: balance, contiguity, determinism, barriers.
+
+Fixture: a lattice of units 50 m apart, each holding some households::
+
+    o-o-o-o-o-o      each o is a unit; edges join 4-neighbours;
+    | | | | | |      a vertical barrier (a river) may run between two columns,
+    o-o-o-o-o-o      making the edges across it expensive.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planning.partition import (
+    Graph,
+    choose_region_count,
+    partition_units,
+    region_is_connected,
+    weighted_kmeans,
+)
+
+
+def lattice(width: int, height: int, *, river_at: float | None = None, spacing: float = 50.0):
+    xy = np.array([(x * spacing, y * spacing) for y in range(height) for x in range(width)])
+    idx = np.arange(width * height).reshape(height, width)
+    i = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+    j = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+    barrier = np.zeros(len(i), dtype=bool)
+    if river_at is not None:
+        barrier = (xy[i, 0] < river_at) != (xy[j, 0] < river_at)
+    cost = np.hypot(*(xy[i] - xy[j]).T) * (1 + 4 * barrier) + 800 * barrier
+    return Graph.from_pairs(width * height, i, j, cost, barrier), xy
+
+
+def test_balanced_connected_regions_on_a_lattice():
+    graph, xy = lattice(40, 40)
+    weights = np.random.default_rng(3).integers(20, 200, graph.n).astype(float)
+    k = choose_region_count(weights.sum(), target=2500)
+    labels = partition_units(graph, xy, weights, k=k, lower=2250, upper=2750, seed=0)
+    sizes = np.bincount(labels, weights=weights)
+    assert len(sizes) == k
+    assert ((sizes >= 2250) & (sizes <= 2750)).mean() >= 0.95
+    assert all(region_is_connected(graph, labels, r) for r in range(k))
+
+
+def test_deterministic_for_a_seed():
+    graph, xy = lattice(25, 25)
+    weights = np.random.default_rng(5).integers(20, 200, graph.n).astype(float)
+    k = choose_region_count(weights.sum(), target=2500)
+    a = partition_units(graph, xy, weights, k=k, lower=2250, upper=2750, seed=7)
+    b = partition_units(graph, xy, weights, k=k, lower=2250, upper=2750, seed=7)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_regions_stop_at_a_river_when_the_sides_can_stand_alone():
+    """Two halves of 10 columns × 20 rows with 100 households each: 20,000 per side = 8
+    communities each side; no community should straddle the river."""
+    graph, xy = lattice(20, 20, river_at=475.0)
+    weights = np.full(graph.n, 100.0)
+    labels = partition_units(graph, xy, weights, k=16, lower=2250, upper=2750, seed=0)
+    straddling = [r for r in range(16) if len(set(xy[labels == r, 0] < 475.0)) > 1]
+    assert straddling == []
+
+
+def test_single_region_and_single_unit():
+    graph, xy = lattice(3, 1)
+    assert partition_units(graph, xy, np.ones(3), k=1, lower=0, upper=10).tolist() == [0, 0, 0]
+    graph, xy = lattice(1, 1)
+    assert partition_units(graph, xy, np.ones(1), k=3, lower=0, upper=10).tolist() == [0]
+
+
+def test_region_count_rounds_and_is_at_least_one():
+    assert choose_region_count(3700, target=2500) == 1
+    assert choose_region_count(3800, target=2500) == 2
+    assert choose_region_count(10, target=2500) == 1
+
+
+def test_weighted_kmeans_follows_the_weights():
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [100.0, 0.0], [101.0, 0.0]])
+    centers = weighted_kmeans(xy, np.array([1.0, 3.0, 1.0, 3.0]), 2, seed=0)
+    xs = sorted(centers[:, 0])
+    assert xs[0] == pytest.approx(0.75)
+    assert xs[1] == pytest.approx(100.75)
+
+
+def test_subgraph_keeps_only_internal_edges():
+    graph, _ = lattice(3, 3)
+    sub = graph.subgraph(np.array([0, 1, 2]))
+    assert sub.n == 3
+    assert sorted(sub.indices.tolist()) == [0, 1, 1, 2]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    width=st.integers(4, 18),
+    height=st.integers(4, 18),
+    seed=st.integers(0, 10_000),
+    target=st.sampled_from([300, 800, 2500]),
+)
+def test_every_region_connected_and_nonempty(width, height, seed, target):
+    graph, xy = lattice(width, height)
+    weights = np.random.default_rng(seed).integers(1, 150, graph.n).astype(float)
+    k = choose_region_count(weights.sum(), target=target)
+    labels = partition_units(graph, xy, weights, k=k, lower=0.9 * target, upper=1.1 * target,
+                             seed=seed)
+    assert labels.min() == 0
+    regions = labels.max() + 1
+    assert regions == min(k, graph.n)
+    assert np.bincount(labels).min() >= 1
+    assert all(region_is_connected(graph, labels, r) for r in range(regions))

@@ -86,6 +86,153 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _propose_params(args: argparse.Namespace):
+    from planning.propose import ProposeParams
+
+    return ProposeParams(
+        community_size=args.community_size, tolerance=args.tolerance,
+        grid_size=args.grid_size, grid_tolerance=args.grid_tolerance,
+        max_grids=args.max_grids, seed=args.seed,
+    )
+
+
+def _progress_bar():
+    """A tqdm bar on a terminal, nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc="propose", unit="%", leave=False, file=sys.stderr)
+
+    def update(stage: str, done: float) -> None:
+        bar.set_description(stage)
+        bar.update(max(0, round(done * 100) - bar.n))
+
+    return update, bar.close
+
+
+def _print_plan(summary: dict) -> None:
+    c, g = summary["communities"], summary["grids"]
+    lo, hi = c["band"]
+    glo, ghi = g["band"]
+    print(f"{'':24}{'communities':>14}{'grids':>12}")
+    rows = [
+        ("count", c["count"], g["count"]),
+        ("households min", c["households_min"], g["households_min"]),
+        ("households median", c["households_median"], g["households_median"]),
+        ("households max", c["households_max"], g["households_max"]),
+        ("in band", f"{c['share_in_band']:.0%}", f"{g['share_in_band']:.0%}"),
+        ("band", f"{lo:,.0f}–{hi:,.0f}", f"{glo:,.0f}–{ghi:,.0f}"),
+        ("within ±20%", f"{c['share_within_20pct']:.0%}", f"{g['share_within_20pct']:.0%}"),
+        ("multipart", c["multipart"], g["multipart"]),
+        ("overlap m²", c["overlap_area_m2"], g["overlap_area_m2"]),
+        ("gap m²", c["gap_area_m2"], g["gap_area_m2"]),
+        ("compounds split (fit)", c["compounds_fit_but_split_count"],
+         g["compounds_fit_but_split_count"]),
+        ("Polsby-Popper mean", c["polsby_popper_mean"], g["polsby_popper_mean"]),
+        ("Polsby-Popper min", c["polsby_popper_min"], g["polsby_popper_min"]),
+    ]
+    for name, a, b in rows:
+        a = f"{a:,}" if isinstance(a, int) else a
+        b = f"{b:,}" if isinstance(b, int) else b
+        print(f"  {name:<22}{a!s:>14}{b!s:>12}")
+    print(f"  {'barrier crossings':<22}{c['barrier_crossings_count']:>14}")
+    print(f"  {'crossing 街道':<21}{len(c['crossing_streets']):>14}")
+    print(f"  {'grids per community':<22}{c['grids_per_community_max']:>14} (max)")
+    if summary["infeasible"]:
+        print(f"\n{len(summary['infeasible'])} unit(s) where the band cannot be met:")
+        for item in summary["infeasible"]:
+            print(f"  - {item['reason']}")
+    runtime = summary["runtime_s"]
+    print("\nruntime: " + ", ".join(f"{k} {v:.2f}s" for k, v in runtime.items()))
+
+
+def _cmd_propose(args: argparse.Namespace) -> int:
+    from planning.run import run_propose
+
+    progress, close = _progress_bar()
+    layer_crs = {k: v for k, v in (("streets", args.streets_crs),
+                                   ("barriers", args.barriers_crs),
+                                   ("facilities", args.facilities_crs)) if v}
+    try:
+        run = run_propose(
+            args.households, crs=args.crs, out_dir=args.out, streets_path=args.streets,
+            barriers_path=args.barriers, compounds_path=args.compounds, layer_crs=layer_crs,
+            columns=parse_columns(args.columns), params=_propose_params(args),
+            progress=progress,
+        )
+    finally:
+        close()
+    _print_plan(run.summary)
+    if args.facilities:
+        from planning.run import write_compliance_for
+
+        result = write_compliance_for(run, facilities_path=args.facilities,
+                                      crs=layer_crs.get("facilities", args.crs),
+                                      standard=args.standard, out_dir=args.out)
+        print(f"\nstandard {args.standard}: {result.totals['failing']} of "
+              f"{result.totals['communities']} communities short of floor area")
+    print(f"\nwrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
+    return 0
+
+
+def _add_propose(sub) -> None:
+    p = sub.add_parser("propose", help="propose communities and grids from household points")
+    p.add_argument("households", type=Path)
+    _add_crs(p)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--streets", type=Path, help="sub-district (街道) polygons")
+    p.add_argument("--barriers", type=Path, action="append",
+                   help="roads / rivers / railways (repeat for several files)")
+    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
+    p.add_argument("--compounds", type=Path,
+                   help="compound (小区) polygons naming buildings that have no 小区 column")
+    for layer in ("streets", "barriers", "facilities"):
+        p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
+    p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
+    p.add_argument("--community-size", type=int, default=2500)
+    p.add_argument("--tolerance", type=float, default=0.10)
+    p.add_argument("--grid-size", type=int, default=250)
+    p.add_argument("--grid-tolerance", type=float, default=0.20)
+    p.add_argument("--max-grids", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--standard", default="national-2021",
+                   help="standard preset (or TOML file) for the facility check")
+    p.set_defaults(run=_cmd_propose)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from planning.check import run_check
+
+    types = [t.strip() for t in args.facility_types.split(",")] if args.facility_types else None
+    result = run_check(
+        args.communities, args.households, crs=args.crs, facilities_path=args.facilities,
+        standard=args.standard, out_dir=args.out, id_column=args.id_column, year=args.year,
+        facility_types=types,
+    )
+    totals = result.totals
+    print(f"standard: {result.standard.name} ({result.standard.title})")
+    _print_table([(str(k), v) for k, v in totals.items()])
+    if len(result.outside):
+        print(f"{len(result.outside)} facilities lie outside every community (listed in the report)")
+    print(f"wrote compliance.csv, compliance.geojson, report.html to {args.out}")
+    return 0
+
+
+def _add_check(sub) -> None:
+    p = sub.add_parser("check", help="check communities against a facility-area standard")
+    p.add_argument("--communities", type=Path, required=True)
+    p.add_argument("--households", type=Path, required=True)
+    _add_crs(p)
+    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
+    p.add_argument("--standard", default="national-2021", help="preset name or TOML file")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--id-column", help="the communities' id column, if not found by name")
+    p.add_argument("--year", type=int, help="year for funds with yearly growth")
+    p.add_argument("--facility-types", help="count only these facility types (comma-separated)")
+    p.set_defaults(run=_cmd_check)
+
+
 def _add_crs(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
         "--crs", required=required,
@@ -120,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Later subcommands register themselves here (each a function taking the subparsers object).
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_propose, _add_check]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,160 @@
+"""End-to-end runs shared by the command line and the app: read → propose → measure → write."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.intake import Households, read_households
+from geo.layers import read_barriers, read_streets
+from planning.metrics import plan_metrics
+from planning.outputs import write_plan, write_summary
+from planning.propose import Proposal, ProposeParams, propose
+
+__all__ = ["ProposeRun", "attach_compounds", "run_propose", "summarise", "write_compliance_for"]
+
+
+@dataclass(frozen=True)
+class ProposeRun:
+    households: Households
+    proposal: Proposal
+    summary: dict
+    streets: gpd.GeoDataFrame | None = None
+    barriers: gpd.GeoDataFrame | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def attach_compounds(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
+                     *, metric_crs) -> gpd.GeoDataFrame:
+    """Give buildings without a compound the name of the compound polygon they stand in."""
+    out = buildings.copy()
+    polys = compounds.to_crs(metric_crs)
+    name_col = next((c for c in ("name", "名称", "小区名称", "小区") if c in polys.columns), None)
+    pts = np.array(out.to_crs(metric_crs).geometry.array, dtype=object)
+    geoms = np.array(polys.geometry.array, dtype=object)
+    tree = shapely.STRtree(geoms)
+    p, c = tree.query(pts, predicate="within")
+    names = (polys[name_col].astype(str).to_numpy(dtype=object) if name_col
+             else np.array([f"小区{i + 1}" for i in range(len(polys))], dtype=object))
+    compound = out["compound"].to_numpy(dtype=object).copy()
+    empty = np.array([v is None for v in compound])
+    first = np.unique(p, return_index=True)[1]
+    for pi, ci in zip(p[first], c[first], strict=True):
+        if empty[pi]:
+            compound[pi] = names[ci]
+    out["compound"] = compound
+    return out
+
+
+def summarise(proposal: Proposal, *, params: ProposeParams, households: Households,
+              streets, inputs: Mapping[str, object], runtime: dict) -> dict:
+    metrics = plan_metrics(
+        communities=proposal.communities, grids=proposal.grids,
+        buildings=proposal.buildings, study_area=proposal.study_area,
+        community_band=params.community_band, grid_band=params.grid_band,
+        community_target=params.community_size, grid_target=params.grid_size,
+        max_grids=params.max_grids, streets=streets, barriers=proposal.barriers,
+        infeasible=proposal.infeasible,
+    )
+    return {
+        "inputs": dict(inputs),
+        "parameters": {
+            "community_size": params.community_size, "tolerance": params.tolerance,
+            "grid_size": params.grid_size, "grid_tolerance": params.grid_tolerance,
+            "max_grids": params.max_grids, "seed": params.seed,
+        },
+        "data": households.summary(),
+        **metrics,
+        "runtime_s": {k: round(v, 3) for k, v in runtime.items()},
+    }
+
+
+def run_propose(
+    households_path: str | Path,
+    *,
+    crs: str,
+    out_dir: str | Path | None = None,
+    streets_path: str | Path | None = None,
+    barriers_path: str | Path | Sequence[str | Path] | None = None,
+    compounds_path: str | Path | None = None,
+    layer_crs: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+    params: ProposeParams | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> ProposeRun:
+    """Read every layer (each in ``crs`` unless ``layer_crs`` overrides it), propose, measure,
+    and write the plan files when ``out_dir`` is given."""
+    params = params or ProposeParams()
+    layer_crs = dict(layer_crs or {})
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    households = read_households(households_path, crs=crs, columns=columns)
+    streets = barriers = None
+    if streets_path:
+        streets = read_streets(streets_path, crs=layer_crs.get("streets", crs)).frame
+    barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
+        list(barriers_path or [])
+    if barrier_paths:
+        frames = [read_barriers(p, crs=layer_crs.get("barriers", crs)).frame
+                  for p in barrier_paths]
+        barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    buildings = households.buildings
+    if compounds_path:
+        compounds = gpd.read_file(compounds_path)
+        buildings = attach_compounds(buildings, compounds, metric_crs=households.metric_crs)
+    timings["read"] = time.perf_counter() - start
+    proposal = propose(buildings, metric_crs=households.metric_crs, streets=streets,
+                       barriers=barriers, params=params, progress=progress)
+    timings.update(proposal.timings)
+    start = time.perf_counter()
+    inputs = {"households": str(households_path), "crs": crs, "streets": streets_path and
+              str(streets_path), "barriers": [str(p) for p in barrier_paths],
+              "compounds": compounds_path and str(compounds_path)}
+    summary = summarise(proposal, params=params, households=households, streets=streets,
+                        inputs=inputs, runtime=timings)
+    timings["metrics"] = time.perf_counter() - start
+    summary["runtime_s"]["metrics"] = round(timings["metrics"], 3)
+    paths: dict[str, Path] = {}
+    if out_dir is not None:
+        start = time.perf_counter()
+        paths = write_plan(out_dir, households=households, buildings=proposal.buildings,
+                           communities=proposal.communities, grids=proposal.grids,
+                           band=params.community_band)
+        summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
+        summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
+        paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
+    return ProposeRun(households, proposal, summary, streets, barriers, paths)
+
+
+
+def write_compliance_for(
+    run: ProposeRun,
+    *,
+    facilities_path: str | Path,
+    crs: str,
+    standard: str | Path,
+    out_dir: str | Path,
+):
+    """The standards check of a proposal: compliance.csv, compliance.geojson, report.html."""
+    from geo.layers import read_facilities
+    from planning.compliance import check_compliance
+    from planning.report import write_compliance
+    from planning.standards import load_standard
+
+    preset = load_standard(standard)
+    facilities = read_facilities(facilities_path, crs=crs, require_area=True).frame
+    communities = run.proposal.communities.to_crs("EPSG:4326")
+    grids = dict(zip(communities["community_id"], communities["grid_count"], strict=True))
+    result = check_compliance(
+        communities, run.households.buildings, facilities, standard=preset,
+        metric_crs=run.households.metric_crs, grids_per_community=grids,
+    )
+    write_compliance(result, out_dir, standard=preset)
+    return result

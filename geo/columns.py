@@ -7,11 +7,30 @@ an error, never ignored.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
+
+import pandas as pd
 
 from geo.errors import Problem
 
-__all__ = ["normalise_name", "resolve_columns"]
+__all__ = ["cell_text", "normalise_name", "resolve_columns"]
+
+
+def cell_text(raw: pd.Series) -> list[str | None]:
+    """Stripped text of each cell, None for empty ones.
+
+    Whole numbers held as floats lose their ``.0``: a numeric id column with a gap (or a
+    GeoJSON mixing ``1`` and ``1.0``) is read as float, and code ``330203001001`` must stay
+    ``'330203001001'``, never ``'330203001001.0'``.
+    """
+    if raw.dtype.kind == "f":
+        return [
+            None if math.isnan(v) else str(int(v)) if v.is_integer() else str(v)
+            for v in raw.astype(float)
+        ]
+    text = raw.astype("string").str.strip()
+    return [None if pd.isna(v) or v == "" else str(v) for v in text]
 
 
 def normalise_name(name: object) -> str:

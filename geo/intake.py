@@ -19,7 +19,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.columns import resolve_columns
+from geo.columns import cell_text, resolve_columns
 from geo.crs import SourceCRS, in_china, metric_crs_for, parse_crs, to_wgs84_xy
 from geo.errors import CRSError, Problem, ValidationError, ValidationReport
 from geo.tables import TableSource, read_table
@@ -389,9 +389,7 @@ def _check_counts(
 
 def _text(raw: pd.Series) -> np.ndarray:
     """Stripped text per row, None for empty cells."""
-    text = raw.astype("string").str.strip()
-    text = text.mask(text == "")
-    return np.array([None if pd.isna(v) else str(v) for v in text], dtype=object)
+    return np.array(cell_text(raw), dtype=object)
 
 
 def _check_duplicates(

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.columns import resolve_columns
+from geo.columns import cell_text, resolve_columns
 from geo.crs import SourceCRS, geometry_to_wgs84, parse_crs
-from geo.errors import CRSError, InputFormatError, Problem, ValidationError, ValidationReport
+from geo.errors import CRSError, InputFormatError, Problem, ValidationReport
 from geo.tables import read_table
 
 __all__ = [
@@ -108,7 +108,7 @@ def _geometry_problems(
             Problem(
                 "error", label, f"{what} without a geometry",
                 expected="a geometry for every feature", found="null or empty geometries",
-                fix="delete these features or draw them", rows=tuple(rows[empty]),
+                fix="delete these features or draw them", rows=_rows(rows[empty]),
             )
         )
     present = ~empty
@@ -121,7 +121,7 @@ def _geometry_problems(
                 "warning", label, f"invalid {what} geometries were repaired",
                 expected="valid geometries", found="; ".join(sorted(set(reasons))[:3]),
                 fix="check the repaired shapes in QGIS if precision matters",
-                rows=tuple(rows[invalid]),
+                rows=_rows(rows[invalid]),
             )
         )
     kinds = np.where(present, shapely.get_type_id(geometry), -1)
@@ -144,10 +144,15 @@ def _geometry_problems(
             Problem(
                 "error", label, f"{what} of the wrong geometry type",
                 expected=" or ".join(allowed), found=", ".join(sorted(set(kind_names[wrong]))),
-                fix=f"export only the {what} layer", rows=tuple(rows[wrong]),
+                fix=f"export only the {what} layer", rows=_rows(rows[wrong]),
             )
         )
     return geometry, problems
+
+
+def _rows(numbers: np.ndarray) -> tuple[int, ...]:
+    """Feature numbers as plain ints (a Problem's rows go to JSON as they are)."""
+    return tuple(int(r) for r in numbers)
 
 
 def _finish(
@@ -162,10 +167,7 @@ def _finish(
 
 
 def _text_column(frame: pd.DataFrame, column: str | None, default: list) -> list:
-    if column is None:
-        return default
-    values = frame[column].astype("string").str.strip()
-    return [None if pd.isna(v) or v == "" else str(v) for v in values]
+    return default if column is None else cell_text(frame[column])
 
 
 def read_streets(
@@ -321,7 +323,7 @@ def read_facilities(
                     severity, label, "floor area missing or not a number",
                     expected="floor area in m² (a number)",
                     found=", ".join(repr(v) for v in raw[missing].head(3).tolist()),
-                    fix="fill in the floor area", column=column, rows=tuple(rows[missing]),
+                    fix="fill in the floor area", column=column, rows=_rows(rows[missing]),
                 )
             )
         negative = ~missing & (area < 0)
@@ -330,7 +332,7 @@ def read_facilities(
                 Problem(
                     "error", label, "floor area is negative", expected="0 or more m²",
                     found=", ".join(f"{v:g}" for v in area[negative][:3]),
-                    fix="correct the floor areas", column=column, rows=tuple(rows[negative]),
+                    fix="correct the floor areas", column=column, rows=_rows(rows[negative]),
                 )
             )
     ids = _text_column(frame, roles.get("facility_id"), [f"F{i + 1:04d}" for i in range(n)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -43,12 +43,21 @@ class TableSource:
     label: str
     kind: str  # "table" or "spatial"
     encoding: str | None = None
+    #: Row number a person sees on each data row, when it is not simply consecutive (a CSV
+    #: with blank lines: pandas skips them, Excel still counts them).
+    shown_rows: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def first_row_number(self) -> int:
         """Number a person sees on the first data row: 2 in a spreadsheet (row 1 is the
         header), 1 for the first feature of a spatial file."""
         return 2 if self.kind == "table" else 1
+
+    def row_numbers(self, count: int) -> list[int]:
+        """Row number a person sees on each of the ``count`` data rows read."""
+        if self.shown_rows is not None and len(self.shown_rows) == count:
+            return list(self.shown_rows)
+        return list(range(self.first_row_number, self.first_row_number + count))
 
 
 def decode_text(raw: bytes, *, label: str) -> tuple[str, str]:
@@ -71,7 +80,22 @@ def decode_text(raw: bytes, *, label: str) -> tuple[str, str]:
     )
 
 
-def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, str]:
+def _record_numbers(text: str, delimiter: str) -> tuple[int, ...] | None:
+    """Spreadsheet row number of each data record, counting the blank lines pandas skips (a
+    quoted cell spanning lines is one record, as in Excel); None when the text cannot be
+    split into records."""
+    numbers = []
+    try:
+        records = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+        for number, record in enumerate(records, start=1):
+            if len(record) > 1 or (record and record[0].strip()):
+                numbers.append(number)
+    except csv.Error:
+        return None
+    return tuple(numbers[1:])
+
+
+def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, str, tuple[int, ...] | None]:
     raw = path.read_bytes()
     if not raw.strip():
         raise InputFormatError(
@@ -103,7 +127,7 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, str]:
         raise InputFormatError(
             f"{label}: the file has no columns. expected: a header row; fix: export again."
         ) from exc
-    return frame, encoding
+    return frame, encoding, _record_numbers(text, delimiter)
 
 
 def _read_excel(path: Path, label: str) -> pd.DataFrame:
@@ -119,26 +143,39 @@ def _read_excel(path: Path, label: str) -> pd.DataFrame:
 
 def _read_spatial(path: Path, label: str) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
+    target = _shapefile_in_zip(path, label) if suffix == ".zip" else path
     try:
         if suffix in (".parquet", ".geoparquet"):
             return gpd.read_parquet(path)
-        if suffix == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if n.lower().endswith(".shp")]
-            if not names:
-                raise InputFormatError(
-                    f"{label}: the zip holds no .shp file. expected: a zipped Shapefile "
-                    "(.shp, .shx, .dbf, .prj, .cpg); fix: zip all parts of the Shapefile."
-                )
-            return gpd.read_file(f"zip://{path.resolve()}!{names[0]}")
-        return gpd.read_file(path)
+        return gpd.read_file(target)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputFormatError(
             f"{label}: cannot be read as {suffix} ({exc}). fix: check that the file is complete "
             "(a Shapefile needs its .shx and .dbf beside it) and open it in QGIS to confirm."
         ) from exc
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise InputFormatError(f"{label}: cannot be read as {suffix} ({exc}).") from exc
+    except (ValueError, OSError) as exc:
+        raise InputFormatError(
+            f"{label}: cannot be read as {suffix} ({exc}). fix: export the layer again from "
+            "your GIS and check that it opens in QGIS."
+        ) from exc
+
+
+def _shapefile_in_zip(path: Path, label: str) -> str:
+    """The GDAL path of the Shapefile inside a zip archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(".shp")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputFormatError(
+            f"{label}: not a readable zip archive ({exc}). expected: a zipped Shapefile "
+            "(.shp, .shx, .dbf, .prj, .cpg); fix: zip the parts of the Shapefile again."
+        ) from exc
+    if not names:
+        raise InputFormatError(
+            f"{label}: the zip holds no .shp file. expected: a zipped Shapefile "
+            "(.shp, .shx, .dbf, .prj, .cpg); fix: zip all parts of the Shapefile."
+        )
+    return f"zip://{path.resolve()}!{names[0]}"
 
 
 def read_table(path: str | Path, *, label: str | None = None) -> tuple[pd.DataFrame, TableSource]:
@@ -166,8 +203,8 @@ def read_table(path: str | Path, *, label: str | None = None) -> tuple[pd.DataFr
             f"{label}: the file is empty (0 bytes). expected: data; fix: export the data again."
         )
     if suffix in (".csv", ".txt"):
-        frame, encoding = _read_csv(path, label)
-        source = TableSource(label, "table", encoding)
+        frame, encoding, shown_rows = _read_csv(path, label)
+        source = TableSource(label, "table", encoding, shown_rows)
     elif suffix in (".xlsx", ".xlsm"):
         frame = _read_excel(path, label)
         source = TableSource(label, "table")

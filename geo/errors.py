@@ -60,8 +60,9 @@ class InfeasibleError(PlanningInputError):
 class Problem:
     """One problem found in an input, with where it is and how to fix it.
 
-    ``rows`` holds 1-based data row numbers as a person counts them in the file (the header
-    is not counted), all of them; the message shows the first :data:`ROWS_SHOWN` and a count.
+    ``rows`` holds the row numbers a person sees: in a table the spreadsheet row (the header
+    is row 1, the first data row is 2, as Excel shows), in a spatial file the feature number
+    from 1. All of them are kept; the message shows the first :data:`ROWS_SHOWN` and a count.
     """
 
     severity: str  # "error" or "warning"

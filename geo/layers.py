@@ -58,7 +58,7 @@ COMMUNITY_ALIASES = {
     "street": ("street", "街道", "所属街道"),
 }
 
-_RIVER_WORDS = ("river", "stream", "canal", "water", "waterway", "河", "江", "渠", "水")
+_RIVER_WORDS = ("river", "stream", "canal", "water", "waterway", "河流", "河道", "江河", "水系", "渠")
 _RAIL_WORDS = ("rail", "railway", "铁路", "轨道", "地铁")
 
 
@@ -243,7 +243,9 @@ def _barrier_kind(kind: str | None, road_class: str | None, extra: dict[str, str
                                 extra.get("natural")) if v).lower()
     if extra.get("railway") or any(w in text for w in _RAIL_WORDS):
         return "railway"
-    if extra.get("waterway") or extra.get("natural") or any(w in text for w in _RIVER_WORDS):
+    river_exact = kind is not None and kind.strip() in ("河", "江", "水", "湖", "水域")
+    if extra.get("waterway") or extra.get("natural") or river_exact or \
+            any(w in text for w in _RIVER_WORDS):
         return "river"
     return "road"
 

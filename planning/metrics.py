@@ -19,6 +19,9 @@ CROSSING_MIN_M = 50.0
 INTERIOR_MARGIN_M = 5.0
 #: Areas below this (m²) are numerical noise, not gaps or overlaps.
 AREA_EPS_M2 = 1.0
+#: Coordinates are snapped to 1 cm and exported with 7 decimals (~1 cm): borders may shift
+#: by this much without anything crossing.
+PRECISION_MARGIN_M = 0.5
 
 
 def polsby_popper(geometries: np.ndarray) -> np.ndarray:
@@ -150,7 +153,9 @@ def plan_metrics(
     crossing_streets = []
     if streets is not None and len(streets):
         s = streets.to_crs(crs)
-        s_geoms = np.array(s.geometry.array, dtype=object)
+        # shrink each 街道 by a precision margin: a community that only grazes a neighbour by
+        # centimetres of coordinate rounding along its border does not cross it
+        s_geoms = shapely.buffer(np.array(s.geometry.array, dtype=object), -PRECISION_MARGIN_M)
         tree = shapely.STRtree(s_geoms)
         ci, si = tree.query(c_geoms, predicate="intersects")
         shared = shapely.area(shapely.intersection(c_geoms[ci], s_geoms[si]))

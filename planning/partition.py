@@ -43,13 +43,15 @@ class Graph:
     """Undirected graph in CSR form: ``indices[indptr[u]:indptr[u+1]]`` are u's neighbours.
 
     ``cost`` is the traversal cost of each directed entry (metres, inflated across barriers);
-    ``barrier`` marks entries that cross a barrier line.
+    ``barrier`` marks entries that cross a major barrier line; ``shared`` is the length of the
+    border the two units share (metres), used to track perimeters.
     """
 
     indptr: np.ndarray
     indices: np.ndarray
     cost: np.ndarray
     barrier: np.ndarray
+    shared: np.ndarray
 
     @property
     def n(self) -> int:
@@ -63,27 +65,35 @@ class Graph:
         j: np.ndarray,
         cost: np.ndarray,
         barrier: np.ndarray | None = None,
+        shared: np.ndarray | None = None,
     ) -> Graph:
-        """Symmetric graph from undirected pairs; duplicate pairs keep the cheapest cost."""
+        """Symmetric graph from undirected pairs. Duplicate pairs keep the cheapest cost,
+        cross a barrier if any of them does, and add up their shared lengths."""
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
         cost = np.asarray(cost, dtype=float)
         barrier = np.zeros(len(i), bool) if barrier is None else np.asarray(barrier, bool)
+        shared = np.zeros(len(i)) if shared is None else np.asarray(shared, dtype=float)
         keep = i != j
-        i, j, cost, barrier = i[keep], j[keep], cost[keep], barrier[keep]
+        i, j, cost, barrier, shared = i[keep], j[keep], cost[keep], barrier[keep], shared[keep]
         rows = np.concatenate([i, j])
         cols = np.concatenate([j, i])
         costs = np.concatenate([cost, cost])
         flags = np.concatenate([barrier, barrier])
+        lengths = np.concatenate([shared, shared])
         order = np.lexsort((costs, cols, rows))
-        rows, cols, costs, flags = rows[order], cols[order], costs[order], flags[order]
+        rows, cols, costs = rows[order], cols[order], costs[order]
+        flags, lengths = flags[order], lengths[order]
         first = np.ones(len(rows), dtype=bool)
         first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        rows, cols, costs, flags = rows[first], cols[first], costs[first], flags[first]
+        group = np.cumsum(first) - 1
+        total_shared = np.bincount(group, weights=lengths)
+        any_barrier = np.bincount(group, weights=flags.astype(float)) > 0
+        rows, cols, costs = rows[first], cols[first], costs[first]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.add.at(indptr, rows + 1, 1)
         indptr = np.cumsum(indptr)
-        return cls(indptr, cols, np.maximum(costs, 1e-6), flags)
+        return cls(indptr, cols, np.maximum(costs, 1e-6), any_barrier, total_shared)
 
     def subgraph(self, nodes: np.ndarray) -> Graph:
         """The graph induced by ``nodes``, renumbered 0..len(nodes)-1 in the given order."""
@@ -100,7 +110,7 @@ class Graph:
         src, dst, idx = src[keep], dst[keep], idx[keep]
         indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
         np.add.at(indptr, src + 1, 1)
-        return Graph(np.cumsum(indptr), dst, self.cost[idx], self.barrier[idx])
+        return Graph(np.cumsum(indptr), dst, self.cost[idx], self.barrier[idx], self.shared[idx])
 
     def to_csr(self, *, extra_nodes: int = 0) -> scipy.sparse.csr_matrix:
         size = self.n + extra_nodes
@@ -173,15 +183,15 @@ def _seed_units(xy: np.ndarray, centers: np.ndarray, labels: np.ndarray | None) 
     k = len(centers)
     seeds = np.empty(k, dtype=np.int64)
     taken: set[int] = set()
+    everyone = np.arange(len(xy))
     for c in range(k):
-        members = np.flatnonzero(labels == c) if labels is not None else np.arange(len(xy))
-        if len(members) == 0:
-            members = np.arange(len(xy))
-        d = ((xy[members] - centers[c]) ** 2).sum(1)
-        for candidate in members[np.argsort(d, kind="stable")]:
-            if int(candidate) not in taken:
-                seeds[c] = candidate
-                taken.add(int(candidate))
+        members = np.flatnonzero(labels == c) if labels is not None else everyone
+        for pool in (members, everyone):
+            d = ((xy[pool] - centers[c]) ** 2).sum(1)
+            free = [int(u) for u in pool[np.argsort(d, kind="stable")] if int(u) not in taken]
+            if free:
+                seeds[c] = free[0]
+                taken.add(free[0])
                 break
     return seeds
 
@@ -247,8 +257,96 @@ def region_is_connected(graph: Graph, labels: np.ndarray, region: int, without: 
     return len(seen) == len(members)
 
 
-def _penalty(sizes: np.ndarray, lower: float, upper: float) -> np.ndarray:
-    return np.maximum(sizes - upper, 0) ** 2 + np.maximum(lower - sizes, 0) ** 2
+def _penalty(sizes, lower: float, upper: float):
+    """Out-of-band penalty: a constant for being out at all, plus the squared distance.
+
+    The constant makes the refinement concentrate an unavoidable deviation in as few regions
+    as possible, so the rest stay in the band."""
+    distance = np.maximum(sizes - upper, 0) + np.maximum(lower - sizes, 0)
+    return np.where(distance > 0, (0.25 * (upper - lower)) ** 2 + distance**2, 0.0)
+
+
+def _pp(area, perimeter):
+    return np.where(perimeter > 0, 4 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2, 0.0)
+
+
+@dataclass
+class _State:
+    """Region sizes, areas and perimeters, updated move by move."""
+
+    labels: np.ndarray
+    sizes: np.ndarray
+    counts: np.ndarray
+    area: np.ndarray
+    perimeter: np.ndarray
+
+
+def _links(graph: Graph, labels: np.ndarray, unit: int, region: int) -> tuple[float, bool]:
+    """(shared border, any major barrier) between ``unit`` and ``region``."""
+    lo, hi = graph.indptr[unit], graph.indptr[unit + 1]
+    mask = labels[graph.indices[lo:hi]] == region
+    return float(graph.shared[lo:hi][mask].sum()), bool(graph.barrier[lo:hi][mask].any())
+
+
+def _barrier_length(graph: Graph, labels: np.ndarray, unit: int, region: int) -> float:
+    lo, hi = graph.indptr[unit], graph.indptr[unit + 1]
+    mask = (labels[graph.indices[lo:hi]] == region) & graph.barrier[lo:hi]
+    return float(graph.shared[lo:hi][mask].sum())
+
+
+def _score_moves(
+    graph: Graph, src, dst, labels, state, weights, unit_area, unit_perimeter, k, *,
+    lower, upper, balancing, use_shape, scale, barrier_weight, out_of_band,
+):
+    """Every border move (unit, to-region), best first, scored in one vectorised pass."""
+    _lab_u, lab_v = labels[src], labels[dst]
+    key = src * k + lab_v
+    uniq, inverse = np.unique(key, return_inverse=True)
+    shared = np.bincount(inverse, weights=graph.shared)
+    barrier = np.bincount(inverse, weights=graph.shared * graph.barrier)
+    unit = uniq // k
+    region = uniq % k
+    own = labels[unit] == region
+    own_shared = np.zeros(graph.n)
+    own_barrier = np.zeros(graph.n)
+    own_shared[unit[own]] = shared[own]
+    own_barrier[unit[own]] = barrier[own]
+    move = ~own
+    u, to = unit[move], region[move]
+    frm = labels[u]
+    if balancing:
+        keep = out_of_band[frm] | out_of_band[to]
+        u, to, frm = u[keep], to[keep], frm[keep]
+        s_to, b_to = shared[move][keep], barrier[move][keep]
+    else:
+        s_to, b_to = shared[move], barrier[move]
+    if len(u) == 0:
+        return None
+    w = weights[u]
+    sz = state.sizes
+    gain = (_penalty(sz[frm], lower, upper) + _penalty(sz[to], lower, upper)
+            - _penalty(sz[frm] - w, lower, upper) - _penalty(sz[to] + w, lower, upper))
+    s_from = own_shared[u]
+    if use_shape:
+        a, p = state.area, state.perimeter
+        pa = p[frm] - unit_perimeter[u] + 2 * s_from
+        pb = p[to] + unit_perimeter[u] - 2 * s_to
+        shape = (_pp(a[frm] - unit_area[u], pa) + _pp(a[to] + unit_area[u], pb)
+                 - _pp(a[frm], p[frm]) - _pp(a[to], p[to]))
+    else:
+        shape = (s_to - s_from) / max(scale, 1.0)
+    score = shape - barrier_weight * (b_to - own_barrier[u]) / max(scale, 1.0)
+    if balancing:
+        ok = gain > 0
+        value = gain / (upper - lower) ** 2 * 1e3 + score
+    else:
+        ok = (gain >= 0) & (score > 1e-4)
+        value = score
+    if not ok.any():
+        return None
+    idx = np.flatnonzero(ok)
+    idx = idx[np.argsort(-value[idx], kind="stable")]
+    return list(zip(u[idx].tolist(), to[idx].tolist(), strict=True))
 
 
 def _refine(
@@ -260,68 +358,102 @@ def _refine(
     *,
     lower: float,
     upper: float,
-    target: float,
-    barrier_m: float,
-    max_passes: int,
-    compact_passes: int,
+    unit_area: np.ndarray,
+    unit_perimeter: np.ndarray,
+    barrier_weight: float,
+    balance_passes: int = 80,
+    compact_passes: int = 40,
 ) -> np.ndarray:
+    """Border moves: first to bring regions into the band, then to raise Polsby-Popper.
+
+    A move takes one unit from region A to a neighbouring region B. It must leave A
+    connected and non-empty. Balance moves must lower the out-of-band penalty; compactness
+    moves must not raise it, and must raise PP(A) + PP(B) by more than the weighted length of
+    major barrier they bring inside a region.
+    """
     labels = labels.copy()
     n = graph.n
     src = np.repeat(np.arange(n), np.diff(graph.indptr))
     dst = graph.indices
-    counts = np.bincount(labels, minlength=k)
-    for pass_no in range(max_passes + compact_passes):
-        balancing = pass_no < max_passes
-        sizes = np.bincount(labels, weights=weights, minlength=k)
-        if balancing and not ((sizes > upper) | (sizes < lower)).any():
-            continue
-        mass = np.bincount(labels, weights=weights, minlength=k)
-        sums = np.zeros((k, 2))
-        np.add.at(sums, labels, xy * weights[:, None])
-        centroid = sums / np.maximum(mass, 1e-9)[:, None]
-        a, b = labels[src], labels[dst]
-        cut = a != b
-        u, to, frm = src[cut], b[cut], a[cut]
-        crosses = graph.barrier[cut]
-        # one candidate per (unit, receiving region): across a barrier only if every link is
-        key = u * k + to
-        order = np.lexsort((crosses, key))
-        key_sorted = key[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = key_sorted[1:] != key_sorted[:-1]
-        pick = order[first]
-        u, to, frm, crosses = u[pick], to[pick], frm[pick], crosses[pick]
-        w = weights[u]
-        before = _penalty(sizes[frm], lower, upper) + _penalty(sizes[to], lower, upper)
-        after = _penalty(sizes[frm] - w, lower, upper) + _penalty(sizes[to] + w, lower, upper)
-        gain = before - after
-        compact = np.hypot(*(xy[u] - centroid[to]).T) - np.hypot(*(xy[u] - centroid[frm]).T)
-        compact = compact + barrier_m * crosses
-        if balancing:
-            ok = gain > 0
+    internal = labels[src] == labels[dst]
+    perimeter = np.bincount(labels, weights=unit_perimeter, minlength=k) - np.bincount(
+        labels[src[internal]], weights=graph.shared[internal], minlength=k
+    )
+    state = _State(
+        labels,
+        np.bincount(labels, weights=weights, minlength=k).astype(float),
+        np.bincount(labels, minlength=k),
+        np.bincount(labels, weights=unit_area, minlength=k).astype(float),
+        perimeter.astype(float),
+    )
+    use_shape = bool(unit_perimeter.any())
+    scale = float(np.sqrt(max(state.area.sum(), 1.0) / k))  # typical region diameter
+
+    def evaluate(unit: int, frm: int, to: int, balancing: bool) -> float | None:
+        w = weights[unit]
+        s = state.sizes
+        gain = (_penalty(s[frm], lower, upper) + _penalty(s[to], lower, upper)
+                - _penalty(s[frm] - w, lower, upper) - _penalty(s[to] + w, lower, upper))
+        if balancing and gain <= 0:
+            return None
+        if not balancing and gain < 0:
+            return None
+        s_from, _ = _links(graph, labels, unit, frm)
+        s_to, _ = _links(graph, labels, unit, to)
+        if use_shape:
+            a, p = state.area, state.perimeter
+            pa, pb = p[frm] - unit_perimeter[unit] + 2 * s_from, p[to] + unit_perimeter[unit] - \
+                2 * s_to
+            aa, ab = a[frm] - unit_area[unit], a[to] + unit_area[unit]
+            shape = float(_pp(aa, pa) + _pp(ab, pb) - _pp(a[frm], p[frm]) - _pp(a[to], p[to]))
         else:
-            ok = (gain >= 0) & (compact < -0.05 * barrier_m) & (counts[frm] > 1)
-        if not ok.any():
+            shape = (s_to - s_from) / max(scale, 1.0)
+        barrier = (_barrier_length(graph, labels, unit, to)
+                   - _barrier_length(graph, labels, unit, frm)) / max(scale, 1.0)
+        score = shape - barrier_weight * barrier
+        if balancing:
+            return gain / (upper - lower) ** 2 * 1e3 + score
+        return score if score > 1e-4 else None
+
+    def apply(unit: int, frm: int, to: int) -> None:
+        s_from, _ = _links(graph, labels, unit, frm)
+        s_to, _ = _links(graph, labels, unit, to)
+        state.perimeter[frm] += -unit_perimeter[unit] + 2 * s_from
+        state.perimeter[to] += unit_perimeter[unit] - 2 * s_to
+        state.area[frm] -= unit_area[unit]
+        state.area[to] += unit_area[unit]
+        state.sizes[frm] -= weights[unit]
+        state.sizes[to] += weights[unit]
+        state.counts[frm] -= 1
+        state.counts[to] += 1
+        labels[unit] = to
+
+    for pass_no in range(balance_passes + compact_passes):
+        balancing = pass_no < balance_passes
+        out_of_band = (state.sizes > upper) | (state.sizes < lower)
+        if balancing and not out_of_band.any():
+            continue
+        candidates = _score_moves(
+            graph, src, dst, labels, state, weights, unit_area, unit_perimeter, k,
+            lower=lower, upper=upper, balancing=balancing, use_shape=use_shape, scale=scale,
+            barrier_weight=barrier_weight, out_of_band=out_of_band,
+        )
+        if candidates is None:
             if balancing:
                 continue
             break
-        idx = np.flatnonzero(ok)
-        idx = idx[np.lexsort((compact[idx], -gain[idx]))] if balancing else \
-            idx[np.argsort(compact[idx], kind="stable")]
-        touched: set[int] = set()
         moved = 0
-        for c in idx:
-            r_from, r_to, unit = int(frm[c]), int(to[c]), int(u[c])
-            if r_from in touched or r_to in touched or labels[unit] != r_from:
+        for unit, to in candidates:
+            frm = int(labels[unit])
+            if frm == to or state.counts[frm] <= 1:
                 continue
-            if counts[r_from] <= 1:
+            if not (labels[graph.indices[graph.indptr[unit]:graph.indptr[unit + 1]]] == to).any():
                 continue
-            if not region_is_connected(graph, labels, r_from, without=unit):
+            if evaluate(unit, frm, to, balancing) is None:
                 continue
-            labels[unit] = r_to
-            counts[r_from] -= 1
-            counts[r_to] += 1
-            touched.update((r_from, r_to))
+            if not region_is_connected(graph, labels, frm, without=unit):
+                continue
+            apply(unit, frm, to)
             moved += 1
         if moved == 0 and not balancing:
             break
@@ -337,7 +469,9 @@ def partition_units(
     lower: float,
     upper: float,
     seed: int = 0,
-    barrier_m: float = 200.0,
+    area: np.ndarray | None = None,
+    perimeter: np.ndarray | None = None,
+    barrier_weight: float = 1.0,
     iterations: int = 40,
 ) -> np.ndarray:
     """Partition connected units into ``k`` connected regions of about ``target`` weight.
@@ -357,8 +491,13 @@ def partition_units(
         ``weights.sum() / k``.
     seed
         Seed of the k-means start.
-    barrier_m
-        How many metres of detour a move across a barrier costs in the refinement.
+    area, perimeter
+        Area (m²) and perimeter (m) of each unit's cell. With them (and ``graph.shared``) the
+        refinement raises the regions' Polsby-Popper score; without them it prefers moves
+        onto longer shared borders.
+    barrier_weight
+        How much bringing a major barrier inside a region costs in the refinement, in
+        Polsby-Popper points per region diameter of barrier.
 
     Returns
     -------
@@ -375,8 +514,10 @@ def partition_units(
         graph, xy, weights, k, target=target, seed=seed, iterations=iterations
     )
     labels = _refine(
-        graph, xy, weights, labels, k, lower=lower, upper=upper, target=target,
-        barrier_m=barrier_m, max_passes=60, compact_passes=10,
+        graph, xy, weights, labels, k, lower=lower, upper=upper,
+        unit_area=np.zeros(n) if area is None else np.asarray(area, dtype=float),
+        unit_perimeter=np.zeros(n) if perimeter is None else np.asarray(perimeter, dtype=float),
+        barrier_weight=barrier_weight,
     )
     # relabel so the numbering is compact and stable (in order of first unit)
     _, first = np.unique(labels, return_index=True)

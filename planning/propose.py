@@ -38,9 +38,16 @@ from planning.partition import Graph, choose_region_count, partition_units
 __all__ = [
     "MAJOR_ROAD_CLASSES",
     "MINOR_ROAD_CLASSES",
+    "District",
     "Proposal",
     "ProposeParams",
     "Sites",
+    "assemble",
+    "boundaries",
+    "number_plan",
+    "plan_communities",
+    "plan_grids",
+    "prepare_district",
     "propose",
 ]
 
@@ -107,6 +114,9 @@ class Proposal:
     metric_crs: pyproj.CRS
     study_area: shapely.Geometry
     barriers: gpd.GeoDataFrame | None
+    district: District | None = None
+    site_community: np.ndarray | None = None
+    site_grid: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -215,60 +225,406 @@ def _relabel(labels: np.ndarray) -> np.ndarray:
     return rank[inverse.ravel()]
 
 
-def _contract(graph: Graph, atom: np.ndarray, xy: np.ndarray, weights: np.ndarray):
-    """Atom graph: positions (weighted centres), weights and cheapest barrier-aware links."""
+def _contract(graph: Graph, atom: np.ndarray, xy: np.ndarray, weights: np.ndarray,
+              area: np.ndarray, perimeter: np.ndarray):
+    """Atom graph: positions (weighted centres), weights, areas, perimeters and links."""
     m = int(atom.max()) + 1
     w = np.bincount(atom, weights=weights, minlength=m)
-    count = np.bincount(atom, minlength=m)
     sums = np.zeros((m, 2))
-    np.add.at(sums, atom, xy * np.maximum(weights, 1e-6)[:, None])
-    mass = np.bincount(atom, weights=np.maximum(weights, 1e-6), minlength=m)
-    axy = sums / mass[:, None]
+    mass_w = np.maximum(weights, 1e-6)
+    np.add.at(sums, atom, xy * mass_w[:, None])
+    axy = sums / np.bincount(atom, weights=mass_w, minlength=m)[:, None]
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     a, b = atom[src], atom[graph.indices]
+    inside = a == b
+    a_area = np.bincount(atom, weights=area, minlength=m)
+    a_perimeter = np.bincount(atom, weights=perimeter, minlength=m) - np.bincount(
+        a[inside], weights=graph.shared[inside], minlength=m
+    )
     keep = a < b
-    a, b, barrier = a[keep], b[keep], graph.barrier[keep]
+    a, b = a[keep], b[keep]
     edge_m = np.hypot(*(xy[src[keep]] - xy[graph.indices[keep]]).T)
     surcharge = np.clip(graph.cost[keep] - edge_m, 0.0, None)  # what the barrier adds
     cost = np.hypot(*(axy[a] - axy[b]).T) + surcharge
-    atom_graph = Graph.from_pairs(m, a, b, cost, barrier)
-    return atom_graph, axy, w, count
+    atom_graph = Graph.from_pairs(m, a, b, cost, graph.barrier[keep], graph.shared[keep])
+    return atom_graph, axy, w, a_area, a_perimeter
 
 
-def _partition_level(
-    graph: Graph,
-    xy: np.ndarray,
-    weights: np.ndarray,
-    compound: np.ndarray,
-    nodes: np.ndarray,
+@dataclass(frozen=True)
+class District:
+    """Everything a plan is drawn on: sites, their cells and their adjacency, in metres.
+
+    Build it once with :func:`prepare_district`; proposals and scenario edits label its sites.
+    """
+
+    buildings: gpd.GeoDataFrame  # input buildings (WGS84), aligned with ``sites.of_building``
+    metric_crs: pyproj.CRS
+    sites: Sites
+    cells: np.ndarray  # one Polygon per site, tiling the study area
+    cell_area: np.ndarray
+    cell_perimeter: np.ndarray
+    graph: Graph
+    zone_geoms: np.ndarray
+    zone_names: list[str]
+    has_streets: bool
+    study_area: shapely.Geometry
+    major_barriers: gpd.GeoDataFrame | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def zone_label(self) -> list[str]:
+        return [name or "研究区" for name in self.zone_names]
+
+    def partition_sites(
+        self,
+        nodes: np.ndarray,
+        *,
+        k: int,
+        lower: float,
+        upper: float,
+        seed: int,
+        barrier_weight: float = 1.0,
+    ) -> np.ndarray:
+        """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node.
+
+        Compounds whose households fit ``upper`` stay whole (they are atoms)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        sub = self.graph.subgraph(nodes)
+        weights = self.sites.households[nodes]
+        atom = _atoms(nodes, sub, self.sites.compound, weights, upper)
+        atom_graph, axy, aw, a_area, a_perimeter = _contract(
+            sub, atom, self.sites.xy[nodes], weights, self.cell_area[nodes],
+            self.cell_perimeter[nodes],
+        )
+        labels = partition_units(
+            atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed, area=a_area,
+            perimeter=a_perimeter, barrier_weight=barrier_weight,
+        )
+        return labels[atom]
+
+    def components(self, nodes: np.ndarray) -> list[np.ndarray]:
+        """The connected parts of ``nodes`` in the site graph, largest first."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        count, comp = self.graph.subgraph(nodes).components()
+        parts = [nodes[comp == c] for c in range(count)]
+        return sorted(parts, key=lambda p: (-len(p), int(p.min())))
+
+
+def prepare_district(
+    buildings: gpd.GeoDataFrame,
     *,
-    k: int,
-    lower: float,
-    upper: float,
-    seed: int,
-    barrier_m: float,
-) -> np.ndarray:
-    """Label per node of one connected part: atoms first, then their partition."""
-    atom = _atoms(nodes, graph, compound, weights, upper)
-    atom_graph, axy, aw, _ = _contract(graph, atom, xy, weights)
-    labels = partition_units(atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed,
-                             barrier_m=barrier_m)
-    return labels[atom]
+    metric_crs: pyproj.CRS,
+    streets: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+) -> District:
+    """Project buildings, tessellate the study area and build the barrier-aware site graph."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    metric = buildings.to_crs(metric_crs)
+    bxy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
+    households = metric["households"].to_numpy(dtype=float)
+    compounds = metric["compound"].to_numpy(dtype=object)
+    sites = _sites(bxy, households, compounds)
+
+    has_streets = streets is not None and len(streets) > 0
+    if has_streets:
+        zones_frame = streets.to_crs(metric_crs).reset_index(drop=True)
+        zone_geoms = shapely.make_valid(np.array(zones_frame.geometry.array, dtype=object))
+        zone_names = zones_frame["name"].astype(str).tolist()
+        area = shapely.union_all(zone_geoms, grid_size=0.01)
+        tree = shapely.STRtree(zone_geoms)
+        p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
+        site_zone = np.full(len(sites.xy), -1, dtype=np.int64)
+        order = np.lexsort((z_idx, p_idx))  # the lowest zone index wins on a shared border
+        p_idx, z_idx = p_idx[order], z_idx[order]
+        first = np.ones(len(p_idx), dtype=bool)
+        first[1:] = p_idx[1:] != p_idx[:-1]
+        site_zone[p_idx[first]] = z_idx[first]
+        outside = site_zone < 0
+        if outside.any():
+            bad = np.isin(sites.of_building, np.flatnonzero(outside))
+            ids = metric["building_id"].astype(str).to_numpy()[bad]
+            raise ValidationError([
+                Problem(
+                    "error", "streets", f"{int(bad.sum())} building(s) lie outside every 街道 "
+                    "polygon",
+                    expected="every household inside one of the sub-district polygons",
+                    found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
+                    fix="extend the 街道 boundaries to cover them, or check that both layers "
+                    "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
+                )
+            ])
+    else:
+        area = study_outline(sites.xy)
+        zone_geoms = np.array(shapely.get_parts(area), dtype=object)
+        zone_names = [""] if len(zone_geoms) == 1 else \
+            [f"区域{i + 1}" for i in range(len(zone_geoms))]
+        tree = shapely.STRtree(zone_geoms)
+        p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
+        site_zone = np.zeros(len(sites.xy), dtype=np.int64)
+        site_zone[p_idx] = z_idx
+    sites = Sites(sites.xy, sites.households, sites.compound, site_zone, sites.of_building)
+    cut_lines, cut_major, major_frame = _barrier_lines(barriers, metric_crs)
+    timings["units"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+
+    tess = tessellate(
+        sites.xy, area, zones=zone_geoms, barriers=cut_lines if len(cut_lines) else None,
+        point_zone=site_zone,
+    )
+    timings["tessellation"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+
+    adj = adjacency(tess.cells, block=tess.block, zone=tess.zone)
+    keep = adj.same_zone
+    ei, ej, crosses, shared = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep], \
+        adj.shared_m[keep]
+    major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
+    cost, major = _edge_costs(sites.xy, ei, ej, crosses, major_lines)
+    graph = Graph.from_pairs(len(sites.xy), ei, ej, cost, major, shared)
+    cells = np.asarray(tess.cells, dtype=object)
+    timings["graph"] = time.perf_counter() - clock
+    return District(
+        buildings=buildings, metric_crs=metric_crs, sites=sites, cells=cells,
+        cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
+        zone_geoms=zone_geoms, zone_names=zone_names, has_streets=has_streets,
+        study_area=area, major_barriers=major_frame, timings=timings,
+    )
 
 
 def _reading_order(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray,
                    row_height: float) -> np.ndarray:
     """Rank of each label: north→south in rows of ``row_height`` metres, west→east in a row."""
-    uniq = np.unique(labels)
-    centre = np.array([np.average(xy[labels == u], axis=0,
-                                  weights=np.maximum(weights[labels == u], 1e-6)) for u in uniq])
-    top = centre[:, 1].max()
-    row = np.floor((top - centre[:, 1]) / max(row_height, 1.0))
-    order = np.lexsort((centre[:, 0], row))
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    w = np.maximum(weights, 1e-6)
+    mass = np.bincount(inverse, weights=w)
+    cx = np.bincount(inverse, weights=xy[:, 0] * w) / mass
+    cy = np.bincount(inverse, weights=xy[:, 1] * w) / mass
+    row = np.floor((cy.max() - cy) / max(row_height, 1.0))
+    order = np.lexsort((cx, row))
     rank = np.empty(len(uniq), dtype=np.int64)
     rank[order] = np.arange(len(uniq))
-    lookup = dict(zip(uniq.tolist(), rank.tolist(), strict=True))
-    return np.array([lookup[v] for v in labels.tolist()], dtype=np.int64)
+    return rank[inverse.ravel()]
+
+
+def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndarray, list[dict]]:
+    """Community label per site (0..m-1, numbered per 街道) and the infeasible units."""
+    sites = district.sites
+    lower, upper = params.community_band
+    community = np.full(len(sites.xy), -1, dtype=np.int64)
+    infeasible: list[dict] = []
+    next_label = 0
+    for z, zone_label in enumerate(district.zone_label):
+        zone_sites = np.flatnonzero(sites.zone == z)
+        if len(zone_sites) == 0:
+            infeasible.append({
+                "level": "street", "unit": zone_label, "households": 0,
+                "reason": f"街道 {zone_label}: no households; it is left without a community",
+            })
+            continue
+        parts = district.components(zone_sites)
+        for part in parts:
+            total = float(sites.households[part].sum())
+            k = choose_region_count(total, target=params.community_size)
+            labels = district.partition_sites(part, k=k, lower=lower, upper=upper,
+                                              seed=params.seed)
+            community[part] = labels + next_label
+            count = int(labels.max()) + 1
+            next_label += count
+            mean = total / count
+            if not (lower <= mean <= upper):
+                where = f"街道 {zone_label}" if len(parts) == 1 else \
+                    f"街道 {zone_label} (a part of {total:,.0f} households cut off from the rest)"
+                infeasible.append({
+                    "level": "street", "unit": zone_label, "households": int(total),
+                    "reason": f"{where}: {total:,.0f} households cannot form communities within "
+                    f"{lower:,.0f}–{upper:,.0f}; made {count} of {mean:,.0f}",
+                })
+        zone_compounds = pd.DataFrame({"c": pd.Series(sites.compound[zone_sites], dtype="object"),
+                                       "w": sites.households[zone_sites]}).dropna()
+        big = zone_compounds.groupby("c")["w"].sum()
+        for name, total in big[big > upper].items():
+            infeasible.append({
+                "level": "compound", "unit": str(name), "households": int(total),
+                "reason": f"小区 {name}: {total:,.0f} households exceed one community's "
+                f"{upper:,.0f}; it is split between communities",
+            })
+    return community, infeasible
+
+
+def plan_grids(
+    district: District, community: np.ndarray, params: ProposeParams,
+    *, only: np.ndarray | None = None, previous: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[dict]]:
+    """Grid label per site (unique across communities) and the infeasible units.
+
+    ``only`` limits the work to these community labels; the other sites keep their label in
+    ``previous``.
+    """
+    sites = district.sites
+    g_lower, g_upper = params.grid_band
+    grid = np.full(len(sites.xy), -1, dtype=np.int64) if previous is None else previous.copy()
+    infeasible: list[dict] = []
+    targets = np.unique(community[community >= 0]) if only is None else np.asarray(only)
+    next_grid = int(grid.max()) + 1 if previous is not None else 0
+    for c in targets:
+        nodes = np.flatnonzero(community == c)
+        total = float(sites.households[nodes].sum())
+        k = min(choose_region_count(total, target=params.grid_size), params.max_grids)
+        labels = district.partition_sites(nodes, k=k, lower=g_lower, upper=g_upper,
+                                          seed=params.seed, barrier_weight=0.3)
+        grid[nodes] = labels + next_grid
+        made = int(labels.max()) + 1
+        next_grid += made
+        if total / params.max_grids > g_upper and made == params.max_grids:
+            infeasible.append({
+                "level": "community", "unit": int(c), "households": int(total),
+                "reason": f"{total:,.0f} households need more than {params.max_grids} grids "
+                f"of at most {g_upper:,.0f}; made {made} of {total / made:,.0f}",
+            })
+    for s in np.flatnonzero(sites.households > g_upper):
+        if only is not None and community[s] not in set(targets.tolist()):
+            continue
+        ids = district.buildings["building_id"].astype(str).to_numpy()[sites.of_building == s]
+        infeasible.append({
+            "level": "building", "unit": ",".join(ids[:3]), "households": int(sites.households[s]),
+            "reason": f"楼栋 {ids[0]}: {sites.households[s]:,.0f} households in one building "
+            f"exceed a grid's {g_upper:,.0f}; it forms a grid of its own (a building is never "
+            "split)",
+        })
+    return _relabel_grids(grid), infeasible
+
+
+def _relabel_grids(grid: np.ndarray) -> np.ndarray:
+    out = grid.copy()
+    valid = grid >= 0
+    out[valid] = _relabel(grid[valid])
+    return out
+
+
+def boundaries(
+    district: District, community: np.ndarray, grid: np.ndarray, *, smooth_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grid polygons (per grid label), community polygons (per community label) and the
+    community of each grid, smoothed per 街道 so 街道 lines stay exactly where they are."""
+    n_grid = int(grid.max()) + 1
+    n_comm = int(community.max()) + 1
+    grid_community = np.full(n_grid, -1, dtype=np.int64)
+    grid_community[grid] = community
+    grid_zone = np.full(n_grid, -1, dtype=np.int64)
+    grid_zone[grid] = district.sites.zone
+    grid_polys = np.empty(n_grid, dtype=object)
+    for z in np.unique(grid_zone):
+        members = np.flatnonzero(grid_zone == z)
+        in_zone = np.isin(grid, members)
+        local = np.searchsorted(members, grid[in_zone])
+        labels, polys = dissolve(district.cells[in_zone], local)
+        polys = np.asarray(polys, dtype=object)
+        if smooth_m > 0:
+            position = np.full(len(members), -1, dtype=np.int64)
+            position[labels] = np.arange(len(labels))
+            polys = smooth_coverage(polys, tolerance_m=smooth_m,
+                                    keep_inside=district.sites.xy[in_zone],
+                                    owner=position[local])
+        grid_polys[members[labels]] = polys
+    comm_labels, comm_polys = dissolve(grid_polys, grid_community)
+    community_polys = np.empty(n_comm, dtype=object)
+    community_polys[comm_labels] = comm_polys
+    return grid_polys, community_polys, grid_community
+
+
+def number_plan(
+    district: District, community: np.ndarray, grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(community ids, community names, grid ids) per label, in reading order per 街道.
+
+    Communities are numbered C001… per 街道 north→south, west→east; grids are the community
+    id plus a 3-digit sequence in the same order inside their community.
+    """
+    sites = district.sites
+    n_comm = int(community.max()) + 1
+    n_grid = int(grid.max()) + 1
+    area = max(float(shapely.area(district.study_area)), 1.0)
+    comm_zone = np.full(n_comm, -1, dtype=np.int64)
+    comm_zone[community] = sites.zone
+    keys = []
+    for z in np.unique(comm_zone):
+        mask = np.isin(community, np.flatnonzero(comm_zone == z))
+        ranks = _reading_order(sites.xy[mask], community[mask], sites.households[mask],
+                               np.sqrt(area / n_comm))
+        rank_of = dict(zip(community[mask].tolist(), ranks.tolist(), strict=True))
+        keys.extend((int(z), rank, label) for label, rank in rank_of.items())
+    keys.sort()
+    community_id = np.empty(n_comm, dtype=object)
+    community_name = np.empty(n_comm, dtype=object)
+    for seq, (z, rank, label) in enumerate(keys, start=1):
+        community_id[label] = f"C{seq:03d}"
+        community_name[label] = f"{district.zone_names[z]}第{rank + 1}社区"
+    grid_id = np.empty(n_grid, dtype=object)
+    for c in range(n_comm):
+        mask = community == c
+        if not mask.any():
+            continue
+        ranks = _reading_order(sites.xy[mask], grid[mask], sites.households[mask],
+                               np.sqrt(area / max(n_grid, 1)))
+        for label, rank in zip(grid[mask].tolist(), ranks.tolist(), strict=True):
+            grid_id[label] = f"{community_id[c]}-{rank + 1:03d}"
+    return community_id, community_name, grid_id
+
+
+def assemble(
+    district: District,
+    community: np.ndarray,
+    grid: np.ndarray,
+    *,
+    community_id: np.ndarray,
+    community_name: np.ndarray,
+    grid_id: np.ndarray,
+    smooth_m: float,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(buildings, communities, grids) frames of a labelled plan."""
+    sites = district.sites
+    grid_polys, community_polys, grid_community = boundaries(
+        district, community, grid, smooth_m=smooth_m
+    )
+    n_comm, n_grid = len(community_polys), len(grid_polys)
+    building_site = sites.of_building
+    zone_names = np.array(district.zone_names, dtype=object)
+    out_buildings = district.buildings.copy()
+    out_buildings["street"] = zone_names[sites.zone[building_site]] if district.has_streets \
+        else None
+    out_buildings["community_id"] = community_id[community[building_site]]
+    out_buildings["grid_id"] = grid_id[grid[building_site]]
+    comm_zone = np.full(n_comm, -1, dtype=np.int64)
+    comm_zone[community] = sites.zone
+    grid_count = np.bincount(grid_community, minlength=n_comm)
+    communities = gpd.GeoDataFrame(
+        {
+            "community_id": community_id,
+            "name": community_name,
+            "street": zone_names[comm_zone] if district.has_streets else None,
+            "households": np.bincount(community, weights=sites.households,
+                                      minlength=n_comm).astype("int64"),
+            "buildings": np.bincount(community[building_site], minlength=n_comm).astype("int64"),
+            "grid_count": grid_count.astype("int64"),
+        },
+        geometry=list(community_polys),
+        crs=district.metric_crs,
+    )
+    grids = gpd.GeoDataFrame(
+        {
+            "grid_id": grid_id,
+            "community_id": community_id[grid_community],
+            "households": np.bincount(grid, weights=sites.households,
+                                      minlength=n_grid).astype("int64"),
+            "buildings": np.bincount(grid[building_site], minlength=n_grid).astype("int64"),
+        },
+        geometry=list(grid_polys),
+        crs=district.metric_crs,
+    )
+    communities = communities.sort_values("community_id").reset_index(drop=True)
+    grids = grids.sort_values("grid_id").reset_index(drop=True)
+    return out_buildings, communities, grids
 
 
 def propose(
@@ -298,267 +654,43 @@ def propose(
         Called with (stage, fraction done) for progress bars.
     """
     params = params or ProposeParams()
-    timings: dict[str, float] = {}
+    report = progress or (lambda stage, done: None)
+    report("tessellation", 0.05)
+    district = prepare_district(buildings, metric_crs=metric_crs, streets=streets,
+                                barriers=barriers)
+    timings = dict(district.timings)
+    report("communities", 0.4)
     clock = time.perf_counter()
-
-    def tick(stage: str, done: float) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = timings.get(stage, 0.0) + now - clock
-        clock = now
-        if progress is not None:
-            progress(stage, done)
-
-    metric = buildings.to_crs(metric_crs)
-    bxy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
-    households = metric["households"].to_numpy(dtype=float)
-    compounds = metric["compound"].to_numpy(dtype=object)
-    sites = _sites(bxy, households, compounds)
-
-    infeasible: list[dict] = []
-    if streets is not None and len(streets):
-        zones_frame = streets.to_crs(metric_crs).reset_index(drop=True)
-        zone_geoms = shapely.make_valid(np.array(zones_frame.geometry.array, dtype=object))
-        zone_names = zones_frame["name"].astype(str).tolist()
-        area = shapely.union_all(zone_geoms, grid_size=0.01)
-        tree = shapely.STRtree(zone_geoms)
-        pts = shapely.points(sites.xy)
-        p_idx, z_idx = tree.query(pts, predicate="intersects")
-        site_zone = np.full(len(sites.xy), -1, dtype=np.int64)
-        # lowest zone index wins on a shared border
-        order = np.lexsort((z_idx, p_idx))
-        p_idx, z_idx = p_idx[order], z_idx[order]
-        first = np.ones(len(p_idx), dtype=bool)
-        first[1:] = p_idx[1:] != p_idx[:-1]
-        site_zone[p_idx[first]] = z_idx[first]
-        outside = site_zone < 0
-        if outside.any():
-            bad = np.isin(sites.of_building, np.flatnonzero(outside))
-            ids = metric["building_id"].astype(str).to_numpy()[bad]
-            raise ValidationError([
-                Problem(
-                    "error", "streets", f"{int(bad.sum())} building(s) lie outside every 街道 "
-                    "polygon",
-                    expected="every household inside one of the sub-district polygons",
-                    found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
-                    fix="extend the 街道 boundaries to cover them, or check that both layers "
-                    "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
-                )
-            ])
-    else:
-        area = study_outline(sites.xy)
-        parts = shapely.get_parts(area)
-        zone_geoms = np.array(parts, dtype=object)
-        zone_names = [""] * len(zone_geoms) if len(zone_geoms) == 1 else \
-            [f"区域{i + 1}" for i in range(len(zone_geoms))]
-        tree = shapely.STRtree(zone_geoms)
-        p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
-        site_zone = np.zeros(len(sites.xy), dtype=np.int64)
-        site_zone[p_idx] = z_idx
-    sites = Sites(sites.xy, sites.households, sites.compound, site_zone, sites.of_building)
-    cut_lines, cut_major, major_frame = _barrier_lines(barriers, metric_crs)
-    tick("units", 0.1)
-
-    tess = tessellate(
-        sites.xy, area, zones=zone_geoms, barriers=cut_lines if len(cut_lines) else None,
-        point_zone=site_zone,
+    community, infeasible = plan_communities(district, params)
+    timings["communities"] = time.perf_counter() - clock
+    report("grids", 0.7)
+    clock = time.perf_counter()
+    grid, grid_infeasible = plan_grids(district, community, params)
+    timings["grids"] = time.perf_counter() - clock
+    report("boundaries", 0.9)
+    clock = time.perf_counter()
+    community_id, community_name, grid_id = number_plan(district, community, grid)
+    for item in grid_infeasible:
+        if item["level"] == "community":
+            cid = community_id[item["unit"]]
+            item["unit"] = cid
+            item["reason"] = f"社区 {cid}: " + item["reason"]
+    out_buildings, communities, grids = assemble(
+        district, community, grid, community_id=community_id, community_name=community_name,
+        grid_id=grid_id, smooth_m=params.smooth_m,
     )
-    tick("tessellation", 0.35)
-
-    adj = adjacency(tess.cells, block=tess.block)
-    keep = adj.same_zone
-    ei, ej, crosses = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep]
-    major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
-    cost, _ = _edge_costs(sites.xy, ei, ej, crosses, major_lines)
-    graph = Graph.from_pairs(len(sites.xy), ei, ej, cost, crosses)
-    tick("graph", 0.45)
-
-    lower, upper = params.community_band
-    g_lower, g_upper = params.grid_band
-    community = np.full(len(sites.xy), -1, dtype=np.int64)
-    community_zone: list[int] = []
-    _, component = graph.components()
-    next_label = 0
-    for z in range(len(zone_geoms)):
-        zone_sites = np.flatnonzero(site_zone == z)
-        zone_label = zone_names[z] or "研究区"
-        if len(zone_sites) == 0:
-            infeasible.append({
-                "level": "street", "unit": zone_label, "households": 0,
-                "reason": f"街道 {zone_label}: no households; it is left without a community",
-            })
-            continue
-        parts = np.unique(component[zone_sites])
-        made = []
-        for part in parts:
-            nodes = zone_sites[component[zone_sites] == part]
-            weights = sites.households[nodes]
-            total = float(weights.sum())
-            k = choose_region_count(total, target=params.community_size)
-            sub = graph.subgraph(nodes)
-            labels = _partition_level(
-                sub, sites.xy[nodes], weights, sites.compound, nodes, k=k, lower=lower,
-                upper=upper, seed=params.seed, barrier_m=250.0,
-            )
-            community[nodes] = labels + next_label
-            count = int(labels.max()) + 1
-            community_zone.extend([z] * count)
-            next_label += count
-            made.append((total, count))
-        for total, count in made:
-            mean = total / count
-            if not (lower <= mean <= upper):
-                where = f"街道 {zone_label}" if len(made) == 1 else \
-                    f"街道 {zone_label} (a part of {total:,.0f} households cut off from the rest)"
-                infeasible.append({
-                    "level": "street", "unit": zone_label, "households": int(total),
-                    "reason": f"{where}: {total:,.0f} households cannot form communities within "
-                    f"{lower:,.0f}–{upper:,.0f}; made {count} of {mean:,.0f}",
-                })
-        # compounds too large for one community
-        zone_compounds = pd.DataFrame({"c": pd.Series(sites.compound[zone_sites], dtype="object"),
-                                       "w": sites.households[zone_sites]}).dropna()
-        big = zone_compounds.groupby("c")["w"].sum()
-        for name, total in big[big > upper].items():
-            infeasible.append({
-                "level": "compound", "unit": str(name), "households": int(total),
-                "reason": f"小区 {name}: {total:,.0f} households exceed one community's "
-                f"{upper:,.0f}; it is split between communities",
-            })
-    tick("communities", 0.7)
-
-    grid = np.full(len(sites.xy), -1, dtype=np.int64)
-    grid_count: list[int] = []
-    next_grid = 0
-    for c in range(next_label):
-        nodes = np.flatnonzero(community == c)
-        weights = sites.households[nodes]
-        total = float(weights.sum())
-        k = min(choose_region_count(total, target=params.grid_size), params.max_grids)
-        sub = graph.subgraph(nodes)
-        labels = _partition_level(
-            sub, sites.xy[nodes], weights, sites.compound, nodes, k=k, lower=g_lower,
-            upper=g_upper, seed=params.seed, barrier_m=80.0,
-        )
-        grid[nodes] = labels + next_grid
-        grid_count.append(int(labels.max()) + 1)
-        next_grid += int(labels.max()) + 1
-    tick("grids", 0.85)
-
-    # ---- numbering: communities per 街道 in reading order; grids inside each community
-    community_row = np.sqrt(max(shapely.area(area), 1.0) / max(next_label, 1))
-    street_of = np.array(community_zone, dtype=np.int64)
-    comm_rank = np.empty(next_label, dtype=np.int64)
-    order_keys = []
-    for z in range(len(zone_geoms)):
-        members = np.flatnonzero(street_of == z)
-        if len(members) == 0:
-            continue
-        mask = np.isin(community, members)
-        ranks = _reading_order(sites.xy[mask], community[mask], sites.households[mask],
-                               community_row)
-        for label, rank in zip(community[mask], ranks, strict=True):
-            comm_rank[label] = rank
-        order_keys.extend((z, int(comm_rank[m]), int(m)) for m in members)
-    order_keys.sort()
-    community_id = np.empty(next_label, dtype=object)
-    community_name = np.empty(next_label, dtype=object)
-    for seq, (z, rank, label) in enumerate(order_keys, start=1):
-        community_id[label] = f"C{seq:03d}"
-        prefix = zone_names[z] or ""
-        community_name[label] = f"{prefix}第{rank + 1}社区"
-    grid_id = np.empty(next_grid, dtype=object)
-    grid_row = np.sqrt(max(shapely.area(area), 1.0) / max(next_grid, 1))
-    for c in range(next_label):
-        mask = community == c
-        labels = grid[mask]
-        ranks = _reading_order(sites.xy[mask], labels, sites.households[mask], grid_row)
-        for label, rank in zip(labels, ranks, strict=True):
-            grid_id[label] = f"{community_id[c]}-{rank + 1:03d}"
-    for c in range(next_label):
-        total = float(sites.households[community == c].sum())
-        k = grid_count[c]
-        if total / params.max_grids > g_upper and k == params.max_grids:
-            infeasible.append({
-                "level": "community", "unit": community_id[c], "households": int(total),
-                "reason": f"社区 {community_id[c]}: {total:,.0f} households need more than "
-                f"{params.max_grids} grids of at most {g_upper:,.0f}; made {k} of "
-                f"{total / k:,.0f}",
-            })
-    big_sites = np.flatnonzero(sites.households > g_upper)
-    for s in big_sites:
-        ids = metric["building_id"].astype(str).to_numpy()[sites.of_building == s]
-        infeasible.append({
-            "level": "building", "unit": ",".join(ids[:3]), "households": int(sites.households[s]),
-            "reason": f"楼栋 {ids[0]}: {sites.households[s]:,.0f} households in one building "
-            f"exceed a grid's {g_upper:,.0f}; it forms a grid of its own (a building is never "
-            "split)",
-        })
-
-    # ---- boundaries
-    grid_labels, grid_polys = dissolve(tess.cells, grid)
-    grid_polys = np.asarray(grid_polys, dtype=object)
-    position = np.full(next_grid, -1, dtype=np.int64)
-    position[grid_labels] = np.arange(len(grid_labels))
-    if params.smooth_m > 0:
-        grid_polys = smooth_coverage(
-            grid_polys, tolerance_m=params.smooth_m, keep_inside=sites.xy,
-            owner=position[grid],
-        )
-    # absorbed blocks left unassigned (a 街道 without households) stay out of every community
-    grid_of_label = np.empty(next_grid, dtype=object)
-    grid_of_label[grid_labels] = grid_polys
-    grid_community = np.full(next_grid, -1, dtype=np.int64)
-    grid_community[grid] = community
-    comm_labels, comm_polys = dissolve(grid_of_label, grid_community)
-    comm_of_label = np.empty(next_label, dtype=object)
-    comm_of_label[comm_labels] = comm_polys
-    tick("boundaries", 0.95)
-
-    building_site = sites.of_building
-    street_names = np.array(zone_names, dtype=object)
-    out_buildings = buildings.copy()
-    out_buildings["street"] = street_names[site_zone[building_site]] if streets is not None \
-        else None
-    out_buildings["community_id"] = community_id[community[building_site]]
-    out_buildings["grid_id"] = grid_id[grid[building_site]]
-
-    comm_households = np.bincount(community, weights=sites.households, minlength=next_label)
-    comm_buildings = np.bincount(community[building_site], minlength=next_label)
-    communities = gpd.GeoDataFrame(
-        {
-            "community_id": community_id,
-            "name": community_name,
-            "street": street_names[street_of] if streets is not None else None,
-            "households": comm_households.astype("int64"),
-            "buildings": comm_buildings.astype("int64"),
-            "grid_count": np.array(grid_count, dtype="int64"),
-        },
-        geometry=list(comm_of_label),
-        crs=metric_crs,
-    )
-    grid_households = np.bincount(grid, weights=sites.households, minlength=next_grid)
-    grid_buildings = np.bincount(grid[building_site], minlength=next_grid)
-    grids = gpd.GeoDataFrame(
-        {
-            "grid_id": grid_id,
-            "community_id": community_id[grid_community],
-            "households": grid_households.astype("int64"),
-            "buildings": grid_buildings.astype("int64"),
-        },
-        geometry=list(grid_of_label),
-        crs=metric_crs,
-    )
-    communities = communities.sort_values("community_id").reset_index(drop=True)
-    grids = grids.sort_values("grid_id").reset_index(drop=True)
-    tick("assemble", 1.0)
+    timings["boundaries"] = time.perf_counter() - clock
+    report("done", 1.0)
     return Proposal(
         buildings=out_buildings,
         communities=communities,
         grids=grids,
-        infeasible=infeasible,
+        infeasible=infeasible + grid_infeasible,
         metric_crs=metric_crs,
-        study_area=area,
-        barriers=major_frame,
+        study_area=district.study_area,
+        barriers=district.major_barriers,
+        district=district,
+        site_community=community,
+        site_grid=grid,
         timings=timings,
     )

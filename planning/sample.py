@@ -79,7 +79,7 @@ MAX_HOUSEHOLDS = 20_000_000
 _DECIMALS = 7
 _ADMIN_PREFIX = "330203"  # Zhejiang 33, Ningbo 02, Haishu 03
 _BASE_HOUSEHOLDS = 80_000
-_BASE_SIZE_M = (10_000.0, 8_000.0)
+_BASE_SIZE_M = (7_000.0, 5_600.0)
 _HOUSEHOLDS_PER_STREET = 16_000
 _OVERSHOOT_M = 1.0  # lines run this far past the lines they end on, so noding sees a crossing
 
@@ -103,11 +103,12 @@ _LATTICE_M = {
     "walkup": (22.0, 30.0),
     "village": (12.0, 13.0),
 }
-_MEAN_HOUSEHOLDS = {"tower": 205.0, "midrise": 54.0, "walkup": 21.0, "village": 2.7}
+_MEAN_HOUSEHOLDS = {"tower": 180.0, "midrise": 54.0, "walkup": 21.0, "village": 2.7}
 # Share of a block's buildable land a compound takes (the rest: shops, schools, offices).
-_BLOCK_SHARE = {"tower": (0.15, 0.55), "midrise": (0.15, 0.55), "walkup": (0.6, 0.85)}
-_HOUSEHOLD_RANGE = {"tower": (100, 400), "midrise": (24, 90), "walkup": (12, 36), "village": (1, 6)}
+_BLOCK_SHARE = {"tower": (0.3, 0.7), "midrise": (0.3, 0.7), "walkup": (0.6, 0.85)}
+_HOUSEHOLD_RANGE = {"tower": (96, 264), "midrise": (24, 90), "walkup": (12, 36), "village": (1, 6)}
 _BIG_TOWER_HOUSEHOLDS = 420
+_CHINESE_DIGITS = "〇一二三四五六七八九"
 _PERSONS_PER_HOUSEHOLD = 2.6
 
 _STREET_NAMES = (
@@ -138,7 +139,18 @@ _COMPOUND_NAMES = (
 _PARK_NAMES = ("月湖公园", "日湖公园", "中山公园", "三江口公园", "姚江公园", "樱花公园", "湿地公园")
 _FIRST = "翠锦阳金银碧华紫和嘉瑞盛福康泰安御龙凤海江湖春秋明丽云星月景兰桂梅竹松柏桃李杏樱荷菊枫柳杨桐文德仁信雅逸宁庆永祥兴旺昌隆鸿鹏"
 _SECOND = "园苑庭城湾庄府轩阁都汇晖辉悦澜溪林桥山水洲岸邸院居郡泉港源"
-_COMPOUND_SUFFIXES = ("小区", "花园", "家园", "新村", "公寓", "名苑", "华庭", "雅苑", "佳苑", "嘉园")
+_COMPOUND_SUFFIXES = (
+    "小区",
+    "花园",
+    "家园",
+    "新村",
+    "公寓",
+    "名苑",
+    "华庭",
+    "雅苑",
+    "佳苑",
+    "嘉园",
+)
 _PLACE_SECOND = "桥湖门河塘浦港浜漕埠岙山园苑亭楼巷弄坊庙寺岭墩"
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
@@ -166,9 +178,9 @@ class SampleDistrict:
         One row per building, except urban-village houses: one row per household there (each
         ``households`` = 1, the rows of a house share ``building_id`` and coordinates).
         Columns ``building_id`` (str), ``households`` (int), ``population`` (int),
-        ``compound`` (str or None: no compound name), ``kind`` (tower | midrise | walkup |
-        village), ``floors`` (int), ``street`` (街道 name), Point geometry. Sorted by
-        ``building_id``.
+        ``compound`` (str; missing where a building has no compound name), ``kind``
+        (tower | midrise | walkup | village), ``floors`` (int), ``street`` (街道 name), Point
+        geometry. Sorted by ``building_id``.
     streets : geopandas.GeoDataFrame
         Sub-districts (街道) tiling the district: ``name``, ``street_code`` (9 digits),
         ``households``, Polygon.
@@ -232,7 +244,7 @@ def build_sample(*, households: int = 80_000, seed: int = 0) -> SampleDistrict:
     block_households = np.bincount(
         buildings["block"], weights=buildings["households"], minlength=len(blocks.geoms)
     ).astype(np.int64)
-    communities = _communities(net, blocks, block_households, households, seed)
+    communities = _communities(net, blocks, block_households, seed)
     facilities = _facilities(buildings, communities, households, seed)
 
     to_wgs84 = _metric_to_wgs84(net, metric_crs)
@@ -249,9 +261,7 @@ def build_sample(*, households: int = 80_000, seed: int = 0) -> SampleDistrict:
     )
 
 
-def write_sample(
-    outdir: str | Path, *, households: int = 80_000, seed: int = 0
-) -> dict[str, Path]:
+def write_sample(outdir: str | Path, *, households: int = 80_000, seed: int = 0) -> dict[str, Path]:
     """Build the district and write it in GCJ-02 lon/lat (declare ``crs="gcj02"`` to read).
 
     Writes ``households.csv`` (UTF-8 with BOM; columns :data:`HOUSEHOLD_COLUMNS`; lon/lat with
@@ -303,8 +313,10 @@ def write_boundaries(sample: SampleDistrict, outdir: str | Path) -> dict[str, Pa
 
 
 def _checked_int(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
-        low <= int(value) <= high
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or not (low <= int(value) <= high)
     ):
         raise PlanningInputError(
             f"sample district: {name}={value!r} is out of range; expected an integer from "
@@ -550,7 +562,7 @@ class _Blocks:
     street: np.ndarray  # street index, ordered north to south, west to east
     street_names: tuple[str, ...]
     adjacency: tuple[np.ndarray, ...]  # neighbours sharing an edge
-    river_distance: np.ndarray
+    near_river: np.ndarray  # within 700 m of the river
     on_edge: np.ndarray  # shares an edge with the district boundary
 
 
@@ -567,11 +579,13 @@ def _blocks(net: _Net) -> _Blocks:
     area = shapely.area(faces)
     inner = shapely.buffer(faces, -_SETBACK_ESTIMATE_M)
     river_line = shapely.LineString(net.river)
-    corridor = shapely.buffer(river_line, _CLEARANCE_M["river"])
-    near = shapely.intersects(inner, corridor)
+    river_tree = shapely.STRtree(_pieces(np.array([river_line])))
+    near = np.unique(river_tree.query(inner, "dwithin", _CLEARANCE_M["river"])[0])
+    corridor = shapely.buffer(_river_near(river_line, inner[near], 100.0), _CLEARANCE_M["river"])
     inner[near] = shapely.difference(inner[near], corridor)
     buildable = shapely.area(inner)
-    river_distance = shapely.distance(shapely.points(rep), river_line)
+    near_river = np.zeros(len(faces), dtype=bool)
+    near_river[river_tree.query(shapely.points(rep), "dwithin", 700.0)[0]] = True
     on_edge = shapely.length(shapely.intersection(shapely.boundary(faces), ring)) > 0.5
 
     street, names = _streets_of(net, rep)
@@ -583,9 +597,19 @@ def _blocks(net: _Net) -> _Blocks:
         street=street,
         street_names=names,
         adjacency=_adjacency(faces),
-        river_distance=river_distance,
+        near_river=near_river,
         on_edge=on_edge,
     )
+
+
+def _river_near(river_line: shapely.LineString, geoms: np.ndarray, margin_m: float):
+    """The part of the river within ``margin_m`` of each geometry's bounding box."""
+    bounds = shapely.bounds(geoms)
+    boxes = shapely.box(
+        bounds[:, 0] - margin_m, bounds[:, 1] - margin_m,
+        bounds[:, 2] + margin_m, bounds[:, 3] + margin_m,
+    )  # fmt: skip
+    return shapely.intersection(river_line, boxes)
 
 
 def _streets_of(net: _Net, rep: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -655,22 +679,30 @@ def _street_names(count: int) -> tuple[str, ...]:
 
 
 def _adjacency(faces: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Blocks sharing an edge (not just a corner), as sorted neighbour arrays."""
-    tree = shapely.STRtree(faces)
-    left, right = tree.query(faces, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    shared = shapely.length(
-        shapely.intersection(shapely.boundary(faces[left]), shapely.boundary(faces[right]))
+    """Blocks sharing an edge (not just a corner), as sorted neighbour arrays.
+
+    Faces polygonized from one noded line set share edges vertex for vertex, so two faces are
+    neighbours exactly when some boundary segment of one is a boundary segment of the other.
+    """
+    rings, face_of_ring = shapely.get_rings(faces, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    same = ring[:-1] == ring[1:]
+    seg = np.column_stack([coords[:-1][same], coords[1:][same]])
+    face = face_of_ring[ring[:-1][same]]
+    swap = (seg[:, 0] > seg[:, 2]) | ((seg[:, 0] == seg[:, 2]) & (seg[:, 1] > seg[:, 3]))
+    seg[swap] = seg[swap][:, [2, 3, 0, 1]]
+    order = np.lexsort((seg[:, 3], seg[:, 2], seg[:, 1], seg[:, 0]))
+    seg, face = seg[order], face[order]
+    twin = np.flatnonzero((seg[1:] == seg[:-1]).all(axis=1) & (face[1:] != face[:-1]))
+    length = np.hypot(seg[twin, 2] - seg[twin, 0], seg[twin, 3] - seg[twin, 1])
+    left, right = face[twin], face[twin + 1]
+    pairs, inverse = np.unique(
+        np.column_stack([np.r_[left, right], np.r_[right, left]]), axis=0, return_inverse=True
     )
-    edge = shared > 0.5
-    left, right = left[edge], right[edge]
-    a = np.r_[left, right]
-    b = np.r_[right, left]
-    order = np.lexsort((b, a))
-    a, b = a[order], b[order]
-    starts = np.searchsorted(a, np.arange(len(faces) + 1))
-    return tuple(b[starts[k] : starts[k + 1]] for k in range(len(faces)))
+    shared = np.bincount(inverse.ravel(), weights=np.r_[length, length], minlength=len(pairs))
+    pairs = pairs[shared > 0.5]  # a sliver of an edge near a crossing is a corner
+    starts = np.searchsorted(pairs[:, 0], np.arange(len(faces) + 1))
+    return tuple(pairs[starts[k] : starts[k + 1], 1] for k in range(len(faces)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,7 +742,7 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
     # Parks: near the river, a fair size, away from each other.
     n_parks = max(1, round(2 * households / _BASE_HOUSEHOLDS))
     candidates = np.flatnonzero(
-        (use == "") & (blocks.river_distance < 700) & (blocks.area > 60_000)
+        (use == "") & blocks.near_river & (blocks.area > 60_000)
         & (blocks.area < 600_000) & (d_old > net.old_radius_m * 0.6)
     )  # fmt: skip
     parks = _spread_pick(candidates, rng.permutation(len(candidates)), blocks.rep, n_parks, 2000)
@@ -722,7 +754,8 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
 
     # The old town: blocks nearest its centre until ~18% of the households fit.
     old_target = 0.18 * households
-    cap = np.where(use == "", _capacity("walkup", build) * rng.uniform(*_BLOCK_SHARE["walkup"], n), 0.0)
+    old_share = rng.uniform(*_BLOCK_SHARE["walkup"], n)
+    cap = np.where(use == "", _capacity("walkup", build) * old_share, 0.0)
     order = np.argsort(d_old, kind="stable")
     order = order[cap[order] > 0]
     taken = order[: int(np.searchsorted(np.cumsum(cap[order]), old_target)) + 1]
@@ -745,18 +778,19 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
     # Compounds: each street gets a share of the rest; its blocks nearest the core go first.
     n_streets = int(blocks.street.max()) + 1
     street_area = np.bincount(blocks.street, weights=blocks.area, minlength=n_streets)
-    share = street_area / street_area.sum() * rng.uniform(0.75, 1.25, n_streets)
+    street_share = street_area / street_area.sum() * rng.uniform(0.75, 1.25, n_streets)
+    street_share /= street_share.sum()
     already = np.bincount(blocks.street, weights=budget, minlength=n_streets)
     rest = households - budget.sum()
-    want = np.maximum(share / share.sum() * households - already, 0.04 * households / n_streets)
+    want = np.maximum(street_share * households - already, 0.04 * households / n_streets)
     want *= rest / want.sum()
     kind_of = np.where(rng.random(n) < 0.2 + 0.25 * np.clip(d_old / 5000, 0, 1), "tower", "midrise")
-    share = rng.uniform(*_BLOCK_SHARE["tower"], n)
+    block_share = rng.uniform(*_BLOCK_SHARE["tower"], n)
     priority = np.clip(d_old / max(w, h), 0, 1) + 1.2 * rng.random(n)
     for s in range(n_streets):
         cand = np.flatnonzero((use == "") & (blocks.street == s) & (build > 8_000))
         cand = cand[np.argsort(priority[cand], kind="stable")]
-        caps = np.array([_capacity(kind_of[b], build[b]) * share[b] for b in cand])
+        caps = np.array([_capacity(kind_of[b], build[b]) * block_share[b] for b in cand])
         if len(cand) == 0:
             continue
         k = int(np.searchsorted(np.cumsum(caps), want[s])) + 1
@@ -887,9 +921,27 @@ def _too_close(net: _Net, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         lines = net.lines[key == name]
         if len(lines) == 0 or len(points) == 0:
             continue
-        hit = shapely.STRtree(lines).query(points, predicate="dwithin", distance=clearance)
+        tree = shapely.STRtree(_pieces(lines))  # short pieces: long lines' boxes filter nothing
+        hit = tree.query(points, predicate="dwithin", distance=clearance)
         bad[hit[0]] = True
     return bad
+
+
+def _pieces(lines: np.ndarray, vertices: int = 8) -> np.ndarray:
+    """Lines cut into pieces of at most ``vertices`` vertices (consecutive pieces share one)."""
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    count = np.bincount(owner, minlength=len(lines))
+    local = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+    step = vertices - 1
+    per_line = np.maximum(1, -(-(count - 1) // step))
+    first_piece = np.cumsum(per_line) - per_line
+    piece = first_piece[owner] + np.minimum(local // step, per_line[owner] - 1)
+    shared = (local % step == 0) & (local > 0) & (local < count[owner] - 1)
+    all_coords = np.concatenate([coords, coords[shared]])
+    all_piece = np.concatenate([piece, piece[shared] - 1])
+    all_local = np.concatenate([local, local[shared]])
+    order = np.lexsort((all_local, all_piece))
+    return shapely.linestrings(all_coords[order], indices=all_piece[order])
 
 
 def _draw_households(kind: str, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -946,6 +998,27 @@ def _adjust_total(out: dict, households: int, fixed: int, rng) -> None:
         diff = households - int(out["households"].sum())
 
 
+class _UniqueNames:
+    """Hands out names from a pool, never the same twice (numbered 二期, 三期 … if it runs dry)."""
+
+    def __init__(self, pool: Sequence[str]):
+        self._pool = list(pool)
+        self._next = 0
+        self._used: set[str] = set()
+
+    def take(self, wanted: str | None = None) -> str:
+        name = wanted
+        while name is None or name in self._used:
+            base = self._pool[self._next % len(self._pool)]
+            round_ = self._next // len(self._pool)
+            name = base if round_ == 0 else f"{base}{_CHINESE_DIGITS[(round_ + 1) % 10]}期"
+            if round_ >= 9:
+                name = f"{base}{round_ + 1}期"
+            self._next += 1
+        self._used.add(name)
+        return name
+
+
 def _compound_names(out: dict, blocks: _Blocks, plan: _Plan, rng) -> np.ndarray:
     """Compound (小区) of every building: split blocks into compounds and name them."""
     x, y, block, use = out["x"], out["y"], out["block"], out["use"]
@@ -958,7 +1031,9 @@ def _compound_names(out: dict, blocks: _Blocks, plan: _Plan, rng) -> np.ndarray:
     cols = np.where(n_split == 1, 1, np.where(n_split == 2, np.where(wide, 2, 1), 2))
     cols = np.where((n_split == 6) & wide, 3, cols)
     rows = n_split // cols
-    sub = np.minimum(np.floor(fx * cols), cols - 1) + cols * np.minimum(np.floor(fy * rows), rows - 1)
+    sub = np.minimum(np.floor(fx * cols), cols - 1) + cols * np.minimum(
+        np.floor(fy * rows), rows - 1
+    )
     # old town: courtyards of ~70 m × 90 m
     court = np.floor((x - bounds[:, 0]) / 70.0) + 1000 * np.floor((y - bounds[:, 1]) / 90.0)
     sub = np.where(use == "oldtown", court, np.where(np.isin(use, ["giant", "village"]), 0, sub))
@@ -967,36 +1042,29 @@ def _compound_names(out: dict, blocks: _Blocks, plan: _Plan, rng) -> np.ndarray:
     key_block = keys // 1_000_000
     key_use = plan.use[key_block]
 
-    pool = list(_COMPOUND_NAMES) + [
-        n
-        for n in _name_pool(_FIRST, _SECOND, _COMPOUND_SUFFIXES, rng)
-        if n not in _COMPOUND_NAMES
-    ]
-    lanes = list(_OLD_LANES)
-    old_draw = rng.random(len(keys))
+    fresh = _UniqueNames(
+        list(_COMPOUND_NAMES) + _name_pool(_FIRST, _SECOND, _COMPOUND_SUFFIXES, rng)
+    )
+    old_estates = _UniqueNames(_name_pool(_FIRST, _SECOND, ("新村", "小区"), rng))
+    lane_number: dict[str, int] = {}
+    draw = rng.random(len(keys))
     names: list[str | None] = []
-    next_name, lane_number = 0, {}
     for k, b in enumerate(key_block):
         u = key_use[k]
         if u == "village":
             names.append(plan.village_names[int(b)])
-            continue
-        if u == "giant":
-            names.append("江南世纪城")
-            continue
-        if u == "oldtown" and old_draw[k] < 0.45:
+        elif u == "giant":
+            names.append(fresh.take("江南世纪城"))
+        elif u != "oldtown":
+            names.append(fresh.take())
+        elif draw[k] < 0.45:  # old town: no compound at all
             names.append(None)
-            continue
-        if u == "oldtown" and old_draw[k] < 0.8:
-            lane = lanes[k % len(lanes)]
+        elif draw[k] < 0.8:  # a courtyard named after its lane
+            lane = _OLD_LANES[k % len(_OLD_LANES)]
             lane_number[lane] = lane_number.get(lane, 0) + 1 + int(rng.integers(0, 4))
-            names.append(f"{lane}{lane_number[lane]}号院")
-            continue
-        name = pool[next_name % len(pool)]
-        if next_name >= len(pool):
-            name += f"{next_name // len(pool) + 1}期"
-        next_name += 1
-        names.append(name)
+            names.append(fresh.take(f"{lane}{lane_number[lane]}号院"))
+        else:  # a 1980s estate of walk-ups
+            names.append(fresh.take(old_estates.take()))
     return np.array(names, dtype=object)[inverse]
 
 
@@ -1004,7 +1072,7 @@ def _compound_names(out: dict, blocks: _Blocks, plan: _Plan, rng) -> np.ndarray:
 # Communities (the current plan) and facilities
 
 
-def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, households: int, seed: int):
+def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
     """The current plan: blocks grouped into communities inside each street.
 
     Communities grow from populated blocks (taken in a serpentine sweep, north to south) to a
@@ -1117,27 +1185,31 @@ def _open_enclaves(member, blocks, block_hh) -> np.ndarray:
     the enclave is merged into it.
     """
     member = member.copy()
+    left = np.repeat(np.arange(len(blocks.adjacency)), [len(a) for a in blocks.adjacency])
+    right = np.concatenate(blocks.adjacency)
+    other_street = blocks.street[left] != blocks.street[right]
     for _ in range(int(member.max()) + 1):
-        enclave = None
-        for c in np.unique(member):
-            group = np.flatnonzero(member == c)
-            outside = {int(member[nb]) for b in group for nb in blocks.adjacency[b]} - {int(c)}
-            open_ = blocks.on_edge[group].any() or any(
-                blocks.street[nb] != blocks.street[b] for b in group for nb in blocks.adjacency[b]
-            )
-            if len(outside) == 1 and not open_:
-                enclave = (int(c), outside.pop())
-                break
-        if enclave is None:
+        n_comm = int(member.max()) + 1
+        ml, mr = member[left], member[right]
+        open_ = np.zeros(n_comm, dtype=bool)
+        open_[member[blocks.on_edge]] = True
+        open_[ml[other_street]] = True
+        cross = ml != mr
+        pairs = np.unique(np.column_stack([ml[cross], mr[cross]]), axis=0)
+        n_outside = np.bincount(pairs[:, 0], minlength=n_comm)
+        enclaves = np.flatnonzero((n_outside == 1) & ~open_)
+        if len(enclaves) == 0:
             break
-        inner, outer = enclave
-        path = _exit_path(member, blocks, block_hh, inner, outer)
-        rest = np.flatnonzero(member == outer)
-        if path and _connected(np.setdiff1d(rest, path), blocks):
-            member[path] = inner
-        else:
-            member[member == inner] = outer
-    _, member = np.unique(member, return_inverse=True)
+        outer_of = dict(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=False))
+        for inner in enclaves.tolist():
+            outer = outer_of[inner]
+            path = _exit_path(member, blocks, block_hh, inner, outer)
+            rest = np.flatnonzero(member == outer)
+            if path and _connected(np.setdiff1d(rest, path), blocks):
+                member[path] = inner
+            else:
+                member[member == inner] = outer
+        _, member = np.unique(member, return_inverse=True)
     return member.astype(np.int64)
 
 
@@ -1198,8 +1270,11 @@ def _ensure_extremes(member, blocks, block_hh) -> np.ndarray:
             group = np.flatnonzero(member == c)
             for m in _neighbours_of(group, member, blocks):
                 s = totals[c] + totals[m]
-                if s >= 4000 and totals[c] < 4000 and totals[m] < 4000 and (
-                    best is None or s < best[0]
+                if (
+                    s >= 4000
+                    and totals[c] < 4000
+                    and totals[m] < 4000
+                    and (best is None or s < best[0])
                 ):
                     best = (s, int(c), m)
         if best is not None:
@@ -1223,7 +1298,7 @@ def _ensure_extremes(member, blocks, block_hh) -> np.ndarray:
 def _community_frame(member, blocks, block_hh, rng) -> geopandas.GeoDataFrame:
     n_comm = int(member.max()) + 1
     geoms = np.array(
-        [shapely.union_all(blocks.geoms[member == c]) for c in range(n_comm)], dtype=object
+        [shapely.coverage_union_all(blocks.geoms[member == c]) for c in range(n_comm)], dtype=object
     )
     totals = _member_totals(member, block_hh).astype(np.int64)
     street = np.array([blocks.street[np.flatnonzero(member == c)[0]] for c in range(n_comm)])
@@ -1239,7 +1314,7 @@ def _community_frame(member, blocks, block_hh, rng) -> geopandas.GeoDataFrame:
         rest = np.flatnonzero(member == c)
         rest = rest[rest != b]
         if len(rest) and _connected(rest, blocks):
-            geoms[c] = shapely.union_all(blocks.geoms[rest])
+            geoms[c] = shapely.coverage_union_all(blocks.geoms[rest])
             break
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="touches")
@@ -1262,10 +1337,7 @@ def _community_frame(member, blocks, block_hh, rng) -> geopandas.GeoDataFrame:
     # Codes: street 3 digits + committee 3 digits, committees north to south, west to east.
     rep = shapely.get_coordinates(shapely.point_on_surface(geoms))
     order = np.lexsort((np.round(rep[:, 0]), -np.round(rep[:, 1], -2), street))
-    names = [
-        n + "社区"
-        for n in _name_pool(_FIRST, _PLACE_SECOND, ("",), rng)
-    ]
+    names = [n + "社区" for n in _name_pool(_FIRST, _PLACE_SECOND, ("",), rng)]
     rows = []
     within: dict[int, int] = {}
     for rank, c in enumerate(order):
@@ -1342,7 +1414,9 @@ def _household_rows(b: dict, blocks: _Blocks, seed: int) -> geopandas.GeoDataFra
     row_households = np.where(village[idx], 1, b["households"][idx])
     persons = row_households * rng.normal(_PERSONS_PER_HOUSEHOLD, 0.25, len(idx))
     village_persons = rng.choice(np.arange(1, 7), len(idx), p=[0.1, 0.25, 0.3, 0.2, 0.1, 0.05])
-    population = np.where(village[idx], village_persons, np.maximum(np.rint(persons), row_households))
+    population = np.where(
+        village[idx], village_persons, np.maximum(np.rint(persons), row_households)
+    )
     names = blocks.street_names
     return geopandas.GeoDataFrame(
         {
@@ -1368,7 +1442,7 @@ def _street_frame(net: _Net, blocks: _Blocks, block_hh: np.ndarray) -> geopandas
                 "name": name,
                 "street_code": f"{_ADMIN_PREFIX}{s + 1:03d}",
                 "households": int(block_hh[mask].sum()),
-                "geometry": shapely.union_all(blocks.geoms[mask]),
+                "geometry": shapely.coverage_union_all(blocks.geoms[mask]),
             }
         )
     return geopandas.GeoDataFrame(rows, geometry="geometry")
@@ -1376,10 +1450,13 @@ def _street_frame(net: _Net, blocks: _Blocks, block_hh: np.ndarray) -> geopandas
 
 def _barrier_rows(net: _Net) -> geopandas.GeoDataFrame:
     """Barrier lines clipped to the district; local roads stop at the river's banks."""
-    corridor = shapely.buffer(shapely.LineString(net.river), _RIVER_HALF_WIDTH_M)
+    river_line = shapely.LineString(net.river)
     lines = shapely.intersection(net.lines, net.district)
-    local = np.isin(net.line_class, ["tertiary", "residential"])
-    lines[local] = shapely.difference(lines[local], corridor)
+    local = np.flatnonzero(np.isin(net.line_class, ["tertiary", "residential"]))
+    tree = shapely.STRtree(_pieces(np.array([river_line])))
+    wet = local[np.unique(tree.query(lines[local], "dwithin", _RIVER_HALF_WIDTH_M)[0])]
+    corridor = shapely.buffer(_river_near(river_line, lines[wet], 80.0), _RIVER_HALF_WIDTH_M)
+    lines[wet] = shapely.difference(lines[wet], corridor)
     parts, index = shapely.get_parts(lines, return_index=True)
     keep = shapely.length(parts) > 1.0
     parts, index = parts[keep], index[keep]
@@ -1400,7 +1477,9 @@ def _open_spaces(net: _Net, blocks: _Blocks, plan: _Plan) -> geopandas.GeoDataFr
     )
     rows = [{"kind": "water", "name": "姚江", "geometry": water}]
     for b, name in sorted(plan.park_names.items()):
-        rows.append({"kind": "park", "name": name, "geometry": shapely.buffer(blocks.geoms[b], -12.0)})
+        rows.append(
+            {"kind": "park", "name": name, "geometry": shapely.buffer(blocks.geoms[b], -12.0)}
+        )
     return geopandas.GeoDataFrame(rows, geometry="geometry")
 
 
@@ -1479,9 +1558,7 @@ def _write_gcj02_geojson(frame: geopandas.GeoDataFrame, path: Path, layer: str) 
     head = {
         "type": "FeatureCollection",
         "name": layer,
-        "coordinate_system": (
-            "GCJ-02 lon/lat (Amap/Tencent), not WGS84: read with crs='gcj02'"
-        ),
+        "coordinate_system": ("GCJ-02 lon/lat (Amap/Tencent), not WGS84: read with crs='gcj02'"),
     }
     text = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [\n'
     text += ",\n".join(lines) + "\n]}\n"

@@ -1,0 +1,1 @@
+"""The app: pages, map builders, session state. The only package that imports streamlit."""

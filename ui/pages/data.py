@@ -1,0 +1,362 @@
+"""数据 / Data: open the built-in sample or upload files, see the validation report and the map.
+
+The page reads widgets, calls the cached loaders and renders: what is loaded is decided by the
+:class:`~ui.state.DataSource` in session state (paths, digests, CRS, column mapping), so the same
+code path shows the sample, an upload, or a file a test puts there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import ROWS_SHOWN, PlanningInputError, Problem
+from ui import loading, state
+from ui.i18n import t
+from ui.maps import AGGREGATE_ABOVE, households_map
+from ui.state import DataSource
+
+__all__ = ["render", "show_source"]
+
+_CRS_OPTIONS = ("gcj02", "wgs84", "bd09", "cgcs2000")
+_ROLES = ("lon", "lat", "households", "building", "compound", "population")
+_UPLOAD_TYPES = [
+    "csv",
+    "txt",
+    "xlsx",
+    "xlsm",
+    "geojson",
+    "json",
+    "gpkg",
+    "zip",
+    "parquet",
+    "geoparquet",
+]
+_LAYER_TYPES = ["geojson", "json", "gpkg", "zip", "parquet", "geoparquet"]
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
+
+
+def _escape(value: object) -> str:
+    """Text shown through markdown exactly as it is (names and values come from user files)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
+
+def _crs_labels(*, blank: str = "") -> Callable[[str], str]:
+    """Labels of the CRS options in the current language (typed EPSG codes shown as typed).
+
+    A dict made now, not a function calling t() later: a widget's labels must not change
+    between the run that drew it and the next.
+    """
+    labels = {key: t(f"crs.{key}") for key in _CRS_OPTIONS} | {"": blank}
+    return lambda key: labels.get(key, str(key))
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing a source
+
+
+def _sample_source() -> DataSource:
+    households = state.sample_households()
+    with st.spinner(t("data.generating")):
+        return loading.sample_source(
+            households, title=t("data.sample_label", households=households)
+        )
+
+
+def _upload_form() -> None:
+    with st.form("data_upload", border=True):
+        upload = st.file_uploader(
+            t("data.upload.households"),
+            type=_UPLOAD_TYPES,
+            key="upload_households",
+            help=t("data.upload.households_help", mb=loading.MAX_UPLOAD_MB, rows=loading.MAX_ROWS),
+        )
+        crs = st.selectbox(
+            t("data.upload.crs"),
+            options=_CRS_OPTIONS,
+            index=None,
+            format_func=_crs_labels(),
+            accept_new_options=True,
+            placeholder=t("data.upload.crs_placeholder"),
+            help=t("data.upload.crs_help"),
+            key=state.widget_key("upload_crs"),
+        )
+        with st.expander(t("data.upload.columns")):
+            st.caption(t("data.upload.columns_help"))
+            cols = st.columns(3)
+            for i, role in enumerate(_ROLES):
+                cols[i % 3].text_input(t(f"role.{role}"), key=f"upload_col_{role}")
+        with st.expander(t("data.upload.layers")):
+            st.caption(t("data.upload.layers_help"))
+            cols = st.columns(2)
+            for i, kind in enumerate(loading.LAYER_KINDS):
+                cols[i % 2].file_uploader(
+                    t(f"layer.{kind}"), type=_LAYER_TYPES, key=f"upload_layer_{kind}"
+                )
+            layers_crs = st.selectbox(
+                t("data.upload.layers_crs"),
+                options=("", *_CRS_OPTIONS),
+                index=0,
+                format_func=_crs_labels(blank=t("data.upload.same_crs")),
+                accept_new_options=True,
+                key=state.widget_key("upload_layers_crs"),
+            )
+        submitted = st.form_submit_button(t("data.upload.submit"), type="primary")
+    if not submitted:
+        return
+    if upload is None:
+        st.error(t("data.upload.need_file"))
+        return
+    if not crs:
+        st.error(t("data.upload.need_crs"))
+        return
+    files = {"households": upload}
+    files.update(
+        {kind: st.session_state.get(f"upload_layer_{kind}") for kind in loading.LAYER_KINDS}
+    )
+    too_big = [
+        message
+        for f in files.values()
+        if f is not None
+        if (message := loading.size_over_limit(f.name, f.size))
+    ]
+    if too_big:
+        for message in too_big:
+            st.error(message)
+        return
+    columns = {
+        role: value.strip()
+        for role in _ROLES
+        if (value := st.session_state.get(f"upload_col_{role}") or "").strip()
+    }
+    households = loading.save_upload(upload.name, upload.getvalue())
+    layers = tuple(
+        (kind, loading.save_upload(f.name, f.getvalue()))
+        for kind, f in files.items()
+        if kind != "households" and f is not None
+    )
+    state.set_source(
+        DataSource(
+            kind="upload",
+            households=households,
+            crs=str(crs).strip(),
+            columns=tuple(sorted(columns.items())),
+            layers=layers,
+            layers_crs=str(layers_crs or "").strip() or None,
+            title=households.label,
+        )
+    )
+
+
+def _source_picker(*, expanded: bool) -> None:
+    with st.expander(t("data.open"), expanded=expanded, icon=":material/upload_file:"):
+        _source_choice()
+
+
+def _source_choice() -> None:
+    kind = state.choice(
+        st.radio,
+        t("data.choose"),
+        ("sample", "upload"),
+        {k: t(f"data.kind.{k}") for k in ("sample", "upload")},
+        key="data_kind",
+        default="sample",
+        horizontal=True,
+    )
+    if kind == "sample":
+        label = t("data.sample_label", households=state.sample_households())
+        if st.button(t("data.open_sample"), help=t("data.sample_help"), key="open_sample"):
+            state.set_source(_sample_source())
+        st.caption(label)
+    else:
+        _upload_form()
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing what was loaded
+
+
+def _rows_text(problem: Problem) -> str:
+    """The rows of a problem, the first few and a count, as a person counts them."""
+    if state.language() != "zh" or not problem.rows:
+        return problem.rows_text()
+    shown = "、".join(str(row) for row in problem.rows[:ROWS_SHOWN])
+    more = " 等" if len(problem.rows) > ROWS_SHOWN else ""
+    return f"第 {shown} 行{more}（共 {len(problem.rows)} 行）"
+
+
+def _problem_block(problem: Problem) -> str:
+    sep = t("punct.colon")
+    where = [f"{t('problem.file')}{sep}{_escape(problem.file)}"]
+    if problem.column:
+        where.append(f"{t('problem.column')}{sep}{_escape(problem.column)}")
+    if problem.rows:
+        where.append(f"{t('problem.rows')}{sep}{_escape(_rows_text(problem))}")
+    return "  \n".join(
+        [
+            f"**{_escape(problem.message)}**",
+            " · ".join(where),
+            f"{t('problem.expected')}{sep}{_escape(problem.expected)}",
+            f"{t('problem.found')}{sep}{_escape(problem.found)}",
+            f"{t('problem.fix')}{sep}{_escape(problem.fix)}",
+        ]
+    )
+
+
+def _problem_table(problems: tuple[Problem, ...]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("problem.severity"): [t(f"severity.{p.severity}") for p in problems],
+            t("problem.file"): [p.file for p in problems],
+            t("problem.column"): [p.column or "" for p in problems],
+            t("problem.rows"): [_rows_text(p) for p in problems],
+            t("problem.message"): [p.message for p in problems],
+            t("problem.expected"): [p.expected for p in problems],
+            t("problem.found"): [p.found for p in problems],
+            t("problem.fix"): [p.fix for p in problems],
+        }
+    )
+
+
+def show_problems(problems: tuple[Problem, ...], *, file: str) -> None:
+    """A refused file: a headline, every problem in its own box, then all of them as a table."""
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    st.error(t("data.refused", file=file, errors=len(errors), warnings=len(warnings)))
+    for problem in errors:
+        st.error(_problem_block(problem))
+    for problem in warnings:
+        st.warning(_problem_block(problem))
+    st.caption(t("data.table"))
+    st.dataframe(_problem_table(problems), hide_index=True, width="stretch")
+
+
+def _show_metrics(summary: dict) -> None:
+    cols = st.columns(5)
+    cols[0].metric(t("metric.rows"), f"{summary['rows']:,}")
+    cols[1].metric(t("metric.buildings"), f"{summary['buildings']:,}")
+    cols[2].metric(t("metric.households"), f"{summary['households']:,}")
+    cols[3].metric(t("metric.compounds"), f"{summary['compounds']:,}")
+    population = summary["population"]
+    cols[4].metric(t("metric.population"), "—" if population is None else f"{population:,}")
+
+
+def _show_facts(summary: dict, warnings: tuple[Problem, ...]) -> None:
+    st.subheader(t("data.summary"))
+    west, south, east, north = summary["bbox_wgs84"]
+    facts = [
+        (t("data.file"), summary["file"]),
+        (t("data.bbox"), f"{west:.5f}, {south:.5f} – {east:.5f}, {north:.5f}"),
+        (t("data.source_crs"), summary["source_crs"]),
+        (t("data.metric_crs"), summary["metric_crs"]),
+        (t("data.encoding"), summary["encoding"] or "—"),
+        (
+            t("data.columns_used"),
+            ", ".join(f"{role}={column}" for role, column in summary["columns"].items()),
+        ),
+    ]
+    sep = t("punct.colon")
+    st.markdown("  \n".join(f"**{label}**{sep}{_escape(value)}" for label, value in facts))
+    if warnings:
+        st.warning(t("data.valid_with_warnings", n=len(warnings)))
+        with st.expander(t("data.warnings", n=len(warnings))):
+            for problem in warnings:
+                st.warning(_problem_block(problem))
+    else:
+        st.success(t("data.no_warnings"))
+
+
+def _show_layers(source: DataSource) -> dict:
+    """Read the source's layers; report each; return the good frames by kind."""
+    frames = {}
+    if not source.layers:
+        return frames
+    st.subheader(t("data.layers"))
+    for kind, ref in source.layers:
+        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, ref.label)
+        name = t(f"layer.{kind}")
+        if loaded.ok:
+            frames[kind] = loaded.frame
+            st.markdown(
+                "- " + _escape(t("data.layer_ok", layer=name, n=len(loaded.frame), file=ref.label))
+            )
+            for problem in loaded.warnings:
+                st.warning(_problem_block(problem))
+        elif loaded.problems:
+            st.error(t("data.layer_refused", layer=name, file=ref.label))
+            show_problems(loaded.problems, file=ref.label)
+        else:
+            st.error(
+                t("data.layer_refused", layer=name, file=ref.label)
+                + "\n\n"
+                + _escape(loaded.message)
+            )
+    return frames
+
+
+def _show_map(buildings, layers: dict) -> None:
+    st.subheader(t("data.map"))
+    lang = state.language()
+    try:
+        fmap = households_map(
+            buildings,
+            basemap=state.basemap(),
+            tianditu_key=state.tianditu_key(),
+            lang=lang,
+            **layers,
+        )
+    except PlanningInputError as exc:
+        st.warning(f"{exc}\n\n{t('data.map_fallback')}")
+        fmap = households_map(buildings, basemap="none", lang=lang, **layers)
+    st_folium(
+        fmap,
+        key="data_map",
+        returned_objects=[],
+        height=640,
+        use_container_width=True,
+    )
+    st.caption(t("data.map_caption", n=AGGREGATE_ABOVE))
+
+
+def show_source(source: DataSource) -> None:
+    """Load ``source`` through the caches and show the summary and map, or every problem."""
+    title = (
+        t("data.sample_label", households=state.sample_households())
+        if source.kind == "sample"
+        else source.title or source.households.label
+    )
+    st.info(t("data.current", title=title))
+    ref = source.households
+    with st.spinner(t("data.loading", file=ref.label)):
+        loaded = loading.load_households(
+            ref.path, ref.digest, source.crs, source.columns, ref.label
+        )
+    if loaded.problems:
+        show_problems(loaded.problems, file=ref.label)
+        return
+    if not loaded.ok:
+        st.error(f"{t('data.unreadable')}\n\n{_escape(loaded.message)}")
+        return
+    households = loaded.households
+    summary = households.summary()
+    _show_metrics(summary)
+    map_column, info_column = st.columns([5, 2], gap="medium")
+    with info_column:
+        _show_facts(summary, households.report.warnings)
+        layers = _show_layers(source)
+    with map_column:
+        _show_map(households.buildings, layers)
+
+
+def render() -> None:
+    """The page."""
+    st.title(t("data.title"))
+    st.caption(t("data.intro"))
+    if state.get_source() is None:
+        state.set_source(_sample_source())
+    _source_picker(expanded=state.get_source().kind != "sample")
+    show_source(state.get_source())

@@ -61,6 +61,8 @@ QHULL_MIN_POINTS = 32
 #: Lines are noded on a grid this much finer than ``grid_size``: a node where two lines cross
 #: then bends them by micrometres instead of millimetres (the area keeps its outline).
 NODE_GRID_FRACTION = 1e-4
+#: Far-away ghost sites ringing a block's sites in the qhull diagram (see _qhull_diagram).
+GHOST_SITES = 8
 #: Zone borders and barriers are clipped this far outside the area before noding.
 CLIP_MARGIN_M = 1.0
 #: A Voronoi edge clipped to its block overshoots the block edge by this many node-grid steps.
@@ -129,6 +131,14 @@ class Tessellation:
     sites : numpy.ndarray, shape (n, 2)
         Where each cell was seeded: the point itself, or, for a point outside every block of
         its own zone, the nearest spot of the nearest such block.
+    empty_faces : numpy.ndarray of shapely.Polygon, or None
+        With ``keep_empty=True``: the faces with no point of their own (empty blocks: parks,
+        water …), NOT absorbed into :attr:`cells`, so a caller can treat them as units of their
+        own; :attr:`cells` and these faces then tile the area together.
+    empty_owner : numpy.ndarray of int64, or None
+        The point whose cell would absorb each empty face (``-1``: none in its zone).
+    empty_block : numpy.ndarray of int64, or None
+        The block of each empty face.
     """
 
     cells: np.ndarray
@@ -137,6 +147,9 @@ class Tessellation:
     blocks: Blocks
     unassigned_blocks: np.ndarray
     sites: np.ndarray
+    empty_faces: np.ndarray | None = None
+    empty_owner: np.ndarray | None = None
+    empty_block: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -431,6 +444,7 @@ def tessellate(
     barriers: np.ndarray | None = None,
     point_zone: np.ndarray | None = None,
     grid_size: float = 0.01,
+    keep_empty: bool = False,
 ) -> Tessellation:
     """Split an area into one cell per point, cells never crossing a barrier or zone line.
 
@@ -448,6 +462,9 @@ def tessellate(
         ``MIN_SPACING_GRID_STEPS * grid_size`` raise).
     area, zones, barriers, grid_size
         As for :func:`build_blocks`.
+    keep_empty
+        Leave faces without a point (empty blocks) out of the cells and return them in
+        :attr:`Tessellation.empty_faces` instead of absorbing them.
     point_zone
         Zone index of each point, or None. A point is placed in a block of its own zone: a
         point on a block border goes to the lowest-numbered block it touches, and a point
@@ -500,8 +517,11 @@ def tessellate(
     geoms, face_block, face_of_site = faces
     owner = np.full(len(geoms), -1, dtype=np.int64)
     owner[face_of_site] = np.arange(n)
-    owner = _absorb(geoms, owner, blocks.zone[face_block])
-    cells = _union_by_owner(geoms, owner, face_of_site, n)
+    empty = owner < 0
+    if keep_empty:
+        own_cells = _union_by_owner(geoms, owner, face_of_site, n)
+    owner = _absorb(geoms, owner, blocks.zone[face_block], sites)
+    cells = own_cells if keep_empty else _union_by_owner(geoms, owner, face_of_site, n)
     return Tessellation(
         cells=cells,
         block=block_of,
@@ -509,6 +529,9 @@ def tessellate(
         blocks=_as_tiled(blocks, geoms, face_block),
         unassigned_blocks=np.unique(face_block[owner < 0]).astype(np.int64),
         sites=sites,
+        empty_faces=geoms[empty] if keep_empty else None,
+        empty_owner=owner[empty] if keep_empty else None,
+        empty_block=face_block[empty] if keep_empty else None,
     )
 
 
@@ -687,47 +710,45 @@ def _round_xy(xy: np.ndarray, grid_size: float) -> np.ndarray:
 def _qhull_diagram(
     block: shapely.Geometry, pts: np.ndarray, node_grid: float, *, shortcut: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(inner edges, crossing edges, direct cells, their local site index) of one block."""
+    """(inner edges, crossing edges, direct cells, their local site index) of one block.
+
+    The sites are ringed by ``GHOST_SITES`` far-away ghost sites, so every real cell is
+    bounded and no vertex runs off towards infinity (near-collinear sites on the hull would
+    otherwise put vertices at 10^16 m, where a float has no metre left). A ghost stands 4 block
+    diameters out: it is nearer than every real site to no point of the block.
+    """
     k = len(pts)
     centre = pts.mean(axis=0)
-    vor = Voronoi(pts - centre)  # centred: qhull keeps its precision with 10^6 m coordinates
+    x0, y0, x1, y1 = shapely.bounds(block)
+    reach = 4.0 * math.hypot(x1 - x0, y1 - y0) + math.hypot(
+        centre[0] - (x0 + x1) / 2, centre[1] - (y0 + y1) / 2
+    )
+    angle = np.linspace(0.0, 2.0 * np.pi, GHOST_SITES, endpoint=False)
+    ghosts = (reach + 1.0) * np.column_stack([np.cos(angle), np.sin(angle)])
+    vor = Voronoi(np.vstack([pts - centre, ghosts]))  # centred: qhull keeps its precision
     verts = _round_xy(vor.vertices + centre, node_grid)
+    ridge_points = vor.ridge_points
+    ridge_verts = np.asarray(vor.ridge_vertices, dtype=np.int64).reshape(-1, 2)
+    real = (ridge_points < k).all(axis=1)
+    ridge_points, ridge_verts = ridge_points[real], ridge_verts[real]
+    if (ridge_verts < 0).any():
+        raise QhullError("an edge between two sites runs to infinity")
     interior = np.zeros(k, dtype=bool)
     direct, direct_site = np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
     if shortcut:
-        direct, direct_site = _direct_cells(block, vor, verts)
+        direct, direct_site = _direct_cells(block, vor, verts, k)
         interior[direct_site] = True
-    ridge_points = vor.ridge_points
-    ridge_verts = np.asarray(vor.ridge_vertices, dtype=np.int64).reshape(-1, 2)
     need = ~(interior[ridge_points[:, 0]] & interior[ridge_points[:, 1]])
-    ridge_points, ridge_verts = ridge_points[need], ridge_verts[need]
-    finite = (ridge_verts >= 0).all(axis=1)
-    ends = np.empty((len(ridge_verts), 2, 2))
-    ends[finite] = verts[ridge_verts[finite]]
-    if (~finite).any():
-        # A ray: from its vertex away from the other sites, past the far side of the block.
-        rp, rv = ridge_points[~finite], ridge_verts[~finite].max(axis=1)
-        rel = pts - centre
-        tangent = rel[rp[:, 1]] - rel[rp[:, 0]]
-        normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
-        normal /= np.hypot(normal[:, 0], normal[:, 1])[:, None]
-        midpoint = rel[rp].mean(axis=1)
-        normal *= np.sign(np.einsum("ij,ij->i", midpoint, normal))[:, None]
-        x0, y0, x1, y1 = shapely.bounds(block)
-        reach = np.hypot(x1 - x0, y1 - y0) + np.hypot(
-            verts[rv, 0] - (x0 + x1) / 2, verts[rv, 1] - (y0 + y1) / 2
-        )
-        ends[~finite, 0] = verts[rv]
-        ends[~finite, 1] = verts[rv] + normal * (reach + 1.0)[:, None]
-    inner, crossing = _split_edges(block, shapely.linestrings(ends), node_grid)
+    segments = shapely.linestrings(verts[ridge_verts[need]])
+    inner, crossing = _split_edges(block, segments, node_grid)
     return inner, crossing, direct, direct_site
 
 
 def _direct_cells(
-    block: shapely.Geometry, vor: Voronoi, verts: np.ndarray
+    block: shapely.Geometry, vor: Voronoi, verts: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cells of one block's diagram lying strictly inside the block, as polygons."""
-    regions = [vor.regions[r] for r in vor.point_region]
+    """Cells of the first ``k`` sites lying strictly inside the block, as polygons."""
+    regions = [vor.regions[r] for r in vor.point_region[:k]]
     sizes = np.fromiter(map(len, regions), dtype=np.int64, count=len(regions))
     flat = np.fromiter(itertools.chain.from_iterable(regions), dtype=np.int64, count=sizes.sum())
     site = np.repeat(np.arange(len(regions)), sizes)
@@ -792,10 +813,12 @@ def _faces(
     traced = traced[shapely.contains_properly(blocks.area, shapely.point_on_surface(traced))]
     direct = diagram.direct
     if len(direct):
-        # faces that are the union of direct cells (their shared edges were left out)
+        # faces that are the union of direct cells (their shared edges were left out); an
+        # interior point of such a face may lie on an edge between two direct cells
         covered, _ = shapely.STRtree(direct).query(
-            shapely.point_on_surface(traced), predicate="within"
+            shapely.point_on_surface(traced), predicate="intersects"
         )
+        covered = np.unique(covered)
         traced = np.delete(traced, covered)
     faces = np.concatenate([traced, direct])
     total = shapely.area(blocks.area)
@@ -868,8 +891,12 @@ def _match_sites(
     return face_of_site
 
 
-def _absorb(faces: np.ndarray, owner: np.ndarray, face_zone: np.ndarray) -> np.ndarray:
-    """Hand every ownerless face to the same-zone neighbour with the longest shared border."""
+def _absorb(
+    faces: np.ndarray, owner: np.ndarray, face_zone: np.ndarray, sites: np.ndarray
+) -> np.ndarray:
+    """Hand every ownerless face to a same-zone neighbour: the one whose point is nearest the
+    face (so cells stay compact, like a Voronoi diagram of the land), ties to the longest
+    shared border. Faces with no owned neighbour yet wait for the next round."""
     owner = owner.copy()
     free = np.flatnonzero(owner < 0)
     if not free.size or not (owner >= 0).any():
@@ -884,6 +911,7 @@ def _absorb(faces: np.ndarray, owner: np.ndarray, face_zone: np.ndarray) -> np.n
     )
     keep = shared > 0
     face, other, shared = face[keep], other[keep], shared[keep]
+    centre = shapely.get_coordinates(shapely.point_on_surface(faces))
     while True:
         active = (owner[face] < 0) & (owner[other] >= 0)
         if not active.any():
@@ -891,7 +919,8 @@ def _absorb(faces: np.ndarray, owner: np.ndarray, face_zone: np.ndarray) -> np.n
         f, o, s = face[active], owner[other[active]], shared[active]
         key, inverse = np.unique(np.column_stack([f, o]), axis=0, return_inverse=True)
         total = np.bincount(inverse.ravel(), weights=s)
-        best = np.lexsort((key[:, 1], -total, key[:, 0]))
+        distance = np.hypot(*(centre[key[:, 0]] - sites[key[:, 1]]).T)
+        best = np.lexsort((key[:, 1], -total, distance, key[:, 0]))
         first = np.r_[True, key[best][1:, 0] != key[best][:-1, 0]]
         winners = key[best][first]
         owner[winners[:, 0]] = winners[:, 1]

@@ -22,12 +22,13 @@ deterministic for a given ``seed``.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "Graph",
@@ -163,21 +164,6 @@ def _nearest_center(xy: np.ndarray, centers: np.ndarray, block: int = 4096) -> n
     return out
 
 
-def _grow(
-    graph: Graph, seeds: np.ndarray, offsets: np.ndarray, csr: scipy.sparse.csr_matrix
-) -> np.ndarray:
-    """Additively weighted graph Voronoi: label per unit (index into seeds)."""
-    n, k = graph.n, len(seeds)
-    start = offsets.max() - offsets + 1.0
-    rows = np.arange(n, n + k)
-    extra = scipy.sparse.csr_matrix((start, (rows, seeds)), shape=(n + k, n + k))
-    _, _, sources = dijkstra(
-        csr + extra, directed=True, indices=rows, min_only=True, return_predecessors=True
-    )
-    labels = sources[:n] - n
-    return np.where(sources[:n] < 0, -1, labels)
-
-
 def _seed_units(xy: np.ndarray, centers: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
     """The unit nearest each centre (within the centre's region when labels are given)."""
     k = len(centers)
@@ -196,45 +182,133 @@ def _seed_units(xy: np.ndarray, centers: np.ndarray, labels: np.ndarray | None) 
     return seeds
 
 
+def _sides(graph: Graph) -> np.ndarray:
+    """Which side of the major barriers each unit is on: components without barrier edges."""
+    keep = ~graph.barrier
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    m = scipy.sparse.csr_matrix(
+        (np.ones(int(keep.sum())), (src[keep], graph.indices[keep])), shape=(graph.n, graph.n)
+    )
+    return connected_components(m, directed=False)[1]
+
+
+def _power_labels(
+    xy: np.ndarray, centers: np.ndarray, offsets: np.ndarray, side: np.ndarray,
+    center_side: np.ndarray, barrier_m2: float, block: int = 8192,
+) -> np.ndarray:
+    """argmin over regions of |x − c|² − offset + (barrier penalty if on another side)."""
+    out = np.empty(len(xy), dtype=np.int64)
+    for start in range(0, len(xy), block):
+        part = xy[start : start + block]
+        d2 = ((part[:, None, :] - centers[None, :, :]) ** 2).sum(2)
+        other_side = side[start : start + block, None] != center_side[None, :]
+        out[start : start + block] = (d2 - offsets + barrier_m2 * other_side).argmin(1)
+    return out
+
+
 def _grow_balanced(
     graph: Graph,
     xy: np.ndarray,
     weights: np.ndarray,
     k: int,
     *,
-    target: float,
+    lower: float,
+    upper: float,
     seed: int,
     iterations: int,
+    barrier_m: float,
 ) -> np.ndarray:
-    n = graph.n
-    csr = graph.to_csr(extra_nodes=k)
+    """Balanced power diagram: offsets shift households between neighbouring regions and
+    Lloyd steps recentre them; a unit on the far side of a major barrier from a region's
+    centre pays ``barrier_m``² extra. Returns the labels with the smallest worst deviation."""
+    target = float(weights.sum()) / k
     centers = weighted_kmeans(xy, weights, k, seed=seed)
-    seeds = _seed_units(xy, centers, None)
-    offsets = np.zeros(k)
+    side = _sides(graph)
     extent = np.ptp(xy, axis=0)
-    scale = float(np.sqrt(max(extent[0] * extent[1], 1.0) / k))
+    scale2 = max(float(extent[0] * extent[1]), 1.0) / k  # a region's area, m²
+    offsets = np.zeros(k)
     best, best_score = None, np.inf
     for it in range(iterations):
-        labels = _grow(graph, seeds, offsets, csr)
-        sizes = np.bincount(labels[labels >= 0], weights=weights[labels >= 0], minlength=k)
+        center_side = side[_nearest_center(centers, xy)]
+        labels = _power_labels(xy, centers, offsets, side, center_side, barrier_m**2)
+        sizes = np.bincount(labels, weights=weights, minlength=k)
         deviation = (sizes - target) / target
         score = float(np.abs(deviation).max())
-        if score < best_score and (labels >= 0).all():
+        if score < best_score:
             best, best_score = labels.copy(), score
-        step = 0.6 * scale * (1.0 - it / iterations) + 0.1 * scale
+        if it >= 12 and ((sizes >= lower) & (sizes <= upper)).all():
+            break
+        step = 0.5 * scale2 * (1.0 - it / iterations) + 0.05 * scale2
         offsets = offsets - step * np.clip(deviation, -1.0, 1.0)
         offsets -= offsets.mean()
-        if it % 4 == 3 and it < iterations - 4:
+        if it % 3 == 2 and it < iterations - 6:
+            w = np.maximum(weights, 1e-9)
             sums = np.zeros((k, 2))
-            np.add.at(sums, labels, xy * weights[:, None])
-            mass = np.bincount(labels, weights=weights, minlength=k)
+            np.add.at(sums, labels, xy * w[:, None])
+            mass = np.bincount(labels, weights=w, minlength=k)
             moved = mass > 0
             centers = centers.copy()
             centers[moved] = sums[moved] / mass[moved, None]
-            seeds = _seed_units(xy, centers, labels)
-    if best is None:
-        best = np.zeros(n, dtype=np.int64)
     return best
+
+
+def _repair_contiguity(graph: Graph, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Keep each region's heaviest connected piece; hand every other piece to the neighbouring
+    region it shares the longest border with. Empty regions are left empty."""
+    labels = labels.copy()
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    dst = graph.indices
+    for _ in range(50):
+        same = labels[src] == labels[dst]
+        m = scipy.sparse.csr_matrix(
+            (np.ones(int(same.sum())), (src[same], dst[same])), shape=(graph.n, graph.n)
+        )
+        count, piece = connected_components(m, directed=False)
+        mass = np.bincount(piece, weights=np.maximum(weights, 1e-9), minlength=count)
+        size = np.bincount(piece, minlength=count)
+        region_of_piece = np.zeros(count, dtype=np.int64)
+        region_of_piece[piece] = labels
+        # main piece per region: heaviest, then largest, then lowest index
+        order = np.lexsort((np.arange(count), -size, -mass, region_of_piece))
+        first = np.r_[True, region_of_piece[order][1:] != region_of_piece[order][:-1]]
+        main = np.zeros(count, dtype=bool)
+        main[order[first]] = True
+        stray = ~main[piece]
+        if not stray.any():
+            return labels
+        cross = stray[src] & (piece[src] != piece[dst])
+        if not cross.any():
+            return labels
+        key = piece[src[cross]] * (labels.max() + 1) + labels[dst[cross]]
+        uniq, inverse = np.unique(key, return_inverse=True)
+        border = np.bincount(inverse, weights=graph.shared[cross] + 1e-6)
+        p_of, r_of = uniq // (labels.max() + 1), uniq % (labels.max() + 1)
+        best = np.lexsort((r_of, -border, p_of))
+        pick = best[np.r_[True, p_of[best][1:] != p_of[best][:-1]]]
+        target = dict(zip(p_of[pick].tolist(), r_of[pick].tolist(), strict=True))
+        # move the lightest stray pieces first, one batch per round
+        for p, r in target.items():
+            labels[piece == p] = r
+    return labels
+
+
+def _fill_empty(graph: Graph, labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Give every empty region one unit: a unit of the heaviest region whose removal keeps
+    that region connected (the balance refinement then grows it)."""
+    labels = labels.copy()
+    for empty in np.flatnonzero(np.bincount(labels, minlength=k) == 0):
+        sizes = np.bincount(labels, weights=np.maximum(weights, 1e-9), minlength=k)
+        for donor in np.argsort(-sizes, kind="stable"):
+            members = np.flatnonzero(labels == donor)
+            if len(members) <= 1:
+                continue
+            ranked = members[np.argsort(weights[members], kind="stable")]
+            unit = next((int(u) for u in ranked
+                         if region_is_connected(graph, labels, int(donor), without=int(u))), None)
+            if unit is not None:
+                labels[unit] = empty
+                break
+    return labels
 
 
 def region_is_connected(graph: Graph, labels: np.ndarray, region: int, without: int = -1) -> bool:
@@ -428,22 +502,17 @@ def _refine(
         state.counts[to] += 1
         labels[unit] = to
 
-    for pass_no in range(balance_passes + compact_passes):
-        balancing = pass_no < balance_passes
+    def greedy_pass(balancing: bool) -> int:
         out_of_band = (state.sizes > upper) | (state.sizes < lower)
         if balancing and not out_of_band.any():
-            continue
+            return 0
         candidates = _score_moves(
             graph, src, dst, labels, state, weights, unit_area, unit_perimeter, k,
             lower=lower, upper=upper, balancing=balancing, use_shape=use_shape, scale=scale,
             barrier_weight=barrier_weight, out_of_band=out_of_band,
         )
-        if candidates is None:
-            if balancing:
-                continue
-            break
         moved = 0
-        for unit, to in candidates:
+        for unit, to in candidates or ():
             frm = int(labels[unit])
             if frm == to or state.counts[frm] <= 1:
                 continue
@@ -455,7 +524,80 @@ def _refine(
                 continue
             apply(unit, frm, to)
             moved += 1
-        if moved == 0 and not balancing:
+        return moved
+
+    def movable(giver: int, taker: int, want: float) -> int | None:
+        """The unit of ``giver`` bordering ``taker`` whose weight is nearest ``want`` and
+        whose removal keeps ``giver`` connected."""
+        members = np.flatnonzero(labels == giver)
+        if len(members) <= 1:
+            return None
+        border = [int(u) for u in members
+                  if (labels[graph.indices[graph.indptr[u]:graph.indptr[u + 1]]] == taker).any()]
+        border.sort(key=lambda u: (abs(weights[u] - want), u))
+        for u in border[:12]:
+            if region_is_connected(graph, labels, giver, without=u):
+                return u
+        return None
+
+    def path_move(start: int) -> bool:
+        """Shift households along a chain of neighbouring regions between an out-of-band
+        region and the nearest one with room; kept only if the total penalty falls."""
+        over = state.sizes[start] > upper
+        a, b = labels[src], labels[dst]
+        cut = a != b
+        region_adj: dict[int, set[int]] = {}
+        for x, y in zip(a[cut].tolist(), b[cut].tolist(), strict=True):
+            region_adj.setdefault(x, set()).add(y)
+        target = float(weights.sum()) / k
+        parent = {start: -1}
+        queue = deque([start])
+        end = -1
+        while queue:
+            r = queue.popleft()
+            room = (state.sizes[r] < target) if over else (state.sizes[r] > target)
+            if r != start and room:
+                end = r
+                break
+            for q in sorted(region_adj.get(r, ())):
+                if q not in parent:
+                    parent[q] = r
+                    queue.append(q)
+        if end < 0:
+            return False
+        path = [end]
+        while parent[path[-1]] != -1:
+            path.append(parent[path[-1]])
+        path.reverse()  # start … end
+        if not over:
+            path.reverse()  # households flow from the end (surplus) to the start
+        saved = (labels.copy(), state.sizes.copy(), state.counts.copy(), state.area.copy(),
+                 state.perimeter.copy())
+        before = float(_penalty(state.sizes, lower, upper).sum())
+        want = abs(state.sizes[start] - target)
+        for giver, taker in itertools.pairwise(path):
+            unit = movable(giver, taker, want)
+            if unit is None:
+                break
+            want = float(weights[unit])
+            apply(unit, giver, taker)
+        if float(_penalty(state.sizes, lower, upper).sum()) < before - 1e-9:
+            return True
+        labels[:] = saved[0]
+        state.sizes[:], state.counts[:], state.area[:], state.perimeter[:] = saved[1:]
+        return False
+
+    for _ in range(balance_passes):
+        if greedy_pass(True):
+            continue
+        out = np.flatnonzero((state.sizes > upper) | (state.sizes < lower))
+        if not len(out):
+            break
+        if not any(path_move(int(r)) for r in out[np.argsort(-_penalty(state.sizes[out],
+                                                                         lower, upper))]):
+            break
+    for _ in range(compact_passes):
+        if not greedy_pass(False):
             break
     return labels
 
@@ -472,7 +614,8 @@ def partition_units(
     area: np.ndarray | None = None,
     perimeter: np.ndarray | None = None,
     barrier_weight: float = 1.0,
-    iterations: int = 40,
+    barrier_m: float = 300.0,
+    iterations: int = 120,
 ) -> np.ndarray:
     """Partition connected units into ``k`` connected regions of about ``target`` weight.
 
@@ -498,6 +641,9 @@ def partition_units(
     barrier_weight
         How much bringing a major barrier inside a region costs in the refinement, in
         Polsby-Popper points per region diameter of barrier.
+    barrier_m
+        How far (metres) a unit behind a major barrier seems from a region's centre, in the
+        growth phase.
 
     Returns
     -------
@@ -509,10 +655,12 @@ def partition_units(
     if k <= 1 or n <= 1:
         return np.zeros(n, dtype=np.int64)
     k = min(k, n)
-    target = float(weights.sum()) / k
     labels = _grow_balanced(
-        graph, xy, weights, k, target=target, seed=seed, iterations=iterations
+        graph, xy, weights, k, lower=lower, upper=upper, seed=seed, iterations=iterations,
+        barrier_m=barrier_m,
     )
+    labels = _repair_contiguity(graph, labels, weights)
+    labels = _fill_empty(graph, labels, weights, k)
     labels = _refine(
         graph, xy, weights, labels, k, lower=lower, upper=upper,
         unit_area=np.zeros(n) if area is None else np.asarray(area, dtype=float),

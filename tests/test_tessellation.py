@@ -137,11 +137,12 @@ def test_four_points_and_a_road_give_four_quadrants():
     assert_tiles(tess, SQUARE)
 
 
-def test_an_empty_park_goes_to_the_cell_with_the_longest_shared_border():
+def test_an_empty_park_is_absorbed_by_a_neighbouring_cell():
     roads = np.array([LineString([(60, -5), (60, 105)]), LineString([(60, 50), (105, 50)])])
-    a, b, c = (20.0, 75.0), (20.0, 25.0), (80.0, 25.0)
+    a, b, c = (20.0, 75.0), (20.0, 25.0), (80.0, 10.0)
     tess = tessellate(np.array([a, b, c]), SQUARE, barriers=roads)
-    # the park borders a for 50 m (x = 60) and c for 40 m (y = 50): a takes it
+    # the park borders a for 50 m (x = 60) and c for 40 m (y = 50), and its middle (80, 75)
+    # is nearer a (60 m) than c (65 m): a takes it
     assert tess.cells[0].equals(box(0, 50, 100, 100))
     assert tess.cells[1].equals(box(0, 0, 60, 50))
     assert tess.cells[2].equals(box(60, 0, 100, 50))

@@ -363,10 +363,10 @@ def build_blocks(
 ) -> Blocks:
     """Cut an area into blocks along zone borders and barrier lines.
 
-    The area boundary, the zone borders and the barrier lines (each clipped to the area) are
-    noded together on the precision grid and polygonized; the faces inside the area are the
-    blocks. A barrier only cuts where it runs from edge to edge: a dangling end (a dead-end
-    road) does not split anything.
+    The area boundary, the zone borders and the barrier lines (clipped to a margin of
+    ``CLIP_MARGIN_M`` around the area) are noded together by snap rounding on the node grid
+    and polygonized; the faces inside the area are the blocks. A barrier only cuts where it
+    runs from edge to edge: a dangling end (a dead-end road) does not split anything.
 
     Parameters
     ----------
@@ -380,12 +380,14 @@ def build_blocks(
         Lines that cut (roads, rivers, railways), or None. Polygons are accepted and cut along
         their boundary (a pond becomes a block of its own).
     grid_size
-        Precision grid in metres; every vertex is snapped to it, so shared edges are identical.
+        Precision grid in metres the area and zones are snapped to; line crossings are noded
+        on a grid ``NODE_GRID_FRACTION`` times finer. Shared edges are identical either way.
 
     Returns
     -------
     Blocks
-        ``geometry`` (Polygons tiling ``area``), ``zone`` (int), the snapped ``area``.
+        ``geometry`` (Polygons tiling ``area``), ``zone`` (int), the snapped ``area`` (the
+        union of the blocks).
 
     Raises
     ------
@@ -608,7 +610,7 @@ def _check_spacing(sites: np.ndarray, block_of: np.ndarray, min_spacing_m: float
 
 @dataclass(frozen=True, eq=False)
 class _Diagram:
-    """Voronoi diagrams of every block, vertices on the grid.
+    """Voronoi diagrams of every block, vertices on the node grid.
 
     ``inner``: edges strictly inside their block; ``crossing``: edges reaching a block border,
     clipped to the block; ``direct``: cells strictly inside their block, built as polygons
@@ -789,7 +791,7 @@ def _faces(
     """(faces, block of each face, face of each site), or None if not a clean coverage.
 
     Fast path: only block borders and the edges reaching them are noded together (snap
-    rounding); edges strictly inside a block are on the grid already and meet at shared
+    rounding); edges strictly inside a block are on the node grid already and meet at shared
     vertices, and cells strictly inside a block come straight from the diagram. Robust path:
     every edge is noded together. Either way the result must pass
     :func:`shapely.coverage_is_valid` before it is used.
@@ -856,7 +858,11 @@ def _face_blocks(faces: np.ndarray, blocks: Blocks) -> np.ndarray:
     unclear = np.flatnonzero(face_block < 0)
     if unclear.size:
         f_idx, b_idx = tree.query(faces[unclear], predicate="intersects")
-        overlap = shapely.area(shapely.intersection(faces[unclear][f_idx], blocks.geometry[b_idx]))
+        overlap = shapely.area(
+            shapely.intersection(
+                faces[unclear][f_idx], blocks.geometry[b_idx], grid_size=blocks.node_grid
+            )
+        )
         best = np.lexsort((-overlap, f_idx))
         first = np.r_[True, f_idx[best][1:] != f_idx[best][:-1]]
         face_block[unclear[f_idx[best][first]]] = b_idx[best][first]
@@ -972,21 +978,27 @@ def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.column_stack([lo, hi]), owner
 
 
-def _matched_borders(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, length) of borders shared segment-for-segment (exact in a valid coverage)."""
+def _matched_borders(
+    geoms: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Borders shared segment-for-segment (exact in a valid coverage), and the rest.
+
+    Returns ``(i, j, length)`` of the pairs with identical segments, and ``(segments, owner)``
+    of the segments no other polygon has (the outer boundary, in a valid coverage).
+    """
     seg, owner = _segments(geoms)
-    if not len(seg):
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
+    seg_length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+    seg, owner, seg_length = seg[seg_length > 0], owner[seg_length > 0], seg_length[seg_length > 0]
     order = np.lexsort((owner, seg[:, 3], seg[:, 2], seg[:, 1], seg[:, 0]))
-    seg, owner = seg[order], owner[order]
-    same = (seg[1:] == seg[:-1]).all(axis=1) & (owner[1:] != owner[:-1])
-    a, b = owner[:-1][same], owner[1:][same]
-    length = np.hypot(
-        seg[:-1][same][:, 2] - seg[:-1][same][:, 0], seg[:-1][same][:, 3] - seg[:-1][same][:, 1]
-    )
-    i, j = np.minimum(a, b), np.maximum(a, b)
-    return _sum_pairs(i, j, length)
+    seg, owner, seg_length = seg[order], owner[order], seg_length[order]
+    equal = (seg[1:] == seg[:-1]).all(axis=1)
+    single = np.ones(len(seg), dtype=bool)
+    single[1:] &= ~equal
+    single[:-1] &= ~equal
+    pair = equal & (owner[1:] != owner[:-1])
+    a, b = owner[:-1][pair], owner[1:][pair]
+    i, j, shared = _sum_pairs(np.minimum(a, b), np.maximum(a, b), seg_length[:-1][pair])
+    return i, j, shared, seg[single], owner[single]
 
 
 def _sum_pairs(i: np.ndarray, j: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -1007,10 +1019,12 @@ def adjacency(
     """Pairs of polygons that share a border of at least ``min_shared_m`` metres.
 
     Polygons touching only at a corner are not adjacent. Borders are measured by matching
-    boundary segments (exact and fast for a coverage such as :attr:`Tessellation.cells`, the
-    output of :func:`dissolve` or :func:`smooth_coverage`); when the polygons turn out not to
-    share vertices along their borders, every intersecting pair is measured with
-    :func:`shapely.intersection` of the boundaries instead.
+    boundary segments: exact and fast for a coverage such as :attr:`Tessellation.cells`, the
+    output of :func:`dissolve` or :func:`smooth_coverage`. A segment that no other polygon
+    shares but that runs along another polygon's boundary (vertices not matched, e.g. a
+    T-junction) marks that pair, which is then measured with :func:`shapely.intersection` of
+    the two boundaries; so polygons that are not a vertex-matched coverage are measured right
+    too, only more slowly.
 
     Parameters
     ----------
@@ -1034,21 +1048,25 @@ def adjacency(
     n = len(geoms)
     block = _per_item(block, n, "block")
     zone = _per_item(zone, n, "zone")
-    i, j, shared = _matched_borders(geoms)
-    tree = shapely.STRtree(geoms)
-    ci, cj = tree.query(geoms, predicate="intersects")
-    keep = ci < cj
-    ci, cj = ci[keep], cj[keep]
-    unmatched = ~np.isin(ci * n + cj, i * n + j)
-    ui, uj = ci[unmatched], cj[unmatched]
-    boundaries = shapely.boundary(geoms)
-    extra = shapely.length(shapely.intersection(boundaries[ui], boundaries[uj]))
-    if (extra > 0).any():
-        # Not a vertex-matched coverage: measure every intersecting pair geometrically.
-        i, j = ci, cj
-        shared = shapely.length(shapely.intersection(boundaries[ci], boundaries[cj]))
-        order = np.lexsort((j, i))
-        i, j, shared = i[order], j[order], shared[order]
+    i, j, shared, single, single_owner = _matched_borders(geoms)
+    if len(single):
+        lines = shapely.linestrings(single.reshape(-1, 2, 2))
+        s_idx, other = shapely.STRtree(geoms).query(lines, predicate="intersects")
+        mine = single_owner[s_idx]
+        keep = other != mine
+        s_idx, other, mine = s_idx[keep], other[keep], mine[keep]
+        boundaries = shapely.boundary(geoms)
+        along = shapely.length(shapely.intersection(lines[s_idx], boundaries[other])) > 0
+        if along.any():
+            fi, fj = np.minimum(mine, other)[along], np.maximum(mine, other)[along]
+            fi, fj, _ = _sum_pairs(fi, fj, np.zeros(len(fi)))
+            measured = shapely.length(shapely.intersection(boundaries[fi], boundaries[fj]))
+            stale = np.isin(i * n + j, fi * n + fj)
+            i = np.concatenate([i[~stale], fi])
+            j = np.concatenate([j[~stale], fj])
+            shared = np.concatenate([shared[~stale], measured])
+            order = np.lexsort((j, i))
+            i, j, shared = i[order], j[order], shared[order]
     keep = (shared > 0) & (shared >= min_shared_m)
     i, j, shared = i[keep].astype(np.int64), j[keep].astype(np.int64), shared[keep]
     crosses = block[i] != block[j] if block is not None else np.zeros(len(i), dtype=bool)

@@ -602,6 +602,17 @@ def _refine(
     return labels
 
 
+def _mean_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> float:
+    if not unit_perimeter.any():
+        return 0.0
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    internal = labels[src] == labels[graph.indices]
+    perimeter = np.bincount(labels, weights=unit_perimeter, minlength=k) - np.bincount(
+        labels[src[internal]], weights=graph.shared[internal], minlength=k)
+    area = np.bincount(labels, weights=unit_area, minlength=k)
+    return float(_pp(area, perimeter).mean())
+
+
 def partition_units(
     graph: Graph,
     xy: np.ndarray,
@@ -616,6 +627,7 @@ def partition_units(
     barrier_weight: float = 1.0,
     barrier_m: float = 300.0,
     iterations: int = 120,
+    restarts: int = 8,
 ) -> np.ndarray:
     """Partition connected units into ``k`` connected regions of about ``target`` weight.
 
@@ -644,6 +656,12 @@ def partition_units(
     barrier_m
         How far (metres) a unit behind a major barrier seems from a region's centre, in the
         growth phase.
+    iterations
+        Growth iterations (offset updates and Lloyd steps).
+    restarts
+        With few large units (compounds kept whole) the band is a packing problem: when a run
+        leaves regions out of band, another starts from other k-means seeds, and the best run
+        (fewest out of band, then least penalty, then most compact) is kept.
 
     Returns
     -------
@@ -655,18 +673,31 @@ def partition_units(
     if k <= 1 or n <= 1:
         return np.zeros(n, dtype=np.int64)
     k = min(k, n)
-    labels = _grow_balanced(
-        graph, xy, weights, k, lower=lower, upper=upper, seed=seed, iterations=iterations,
-        barrier_m=barrier_m,
-    )
-    labels = _repair_contiguity(graph, labels, weights)
-    labels = _fill_empty(graph, labels, weights, k)
-    labels = _refine(
-        graph, xy, weights, labels, k, lower=lower, upper=upper,
-        unit_area=np.zeros(n) if area is None else np.asarray(area, dtype=float),
-        unit_perimeter=np.zeros(n) if perimeter is None else np.asarray(perimeter, dtype=float),
-        barrier_weight=barrier_weight,
-    )
+    unit_area = np.zeros(n) if area is None else np.asarray(area, dtype=float)
+    unit_perimeter = np.zeros(n) if perimeter is None else np.asarray(perimeter, dtype=float)
+    best, best_key = None, None
+    # small problems (few large units) are cheap to retry and need it most
+    attempts = max(1, restarts * (3 if n < 300 else 1))
+    for attempt in range(attempts):
+        labels = _grow_balanced(
+            graph, xy, weights, k, lower=lower, upper=upper, seed=seed * 7919 + attempt,
+            iterations=iterations, barrier_m=barrier_m,
+        )
+        labels = _repair_contiguity(graph, labels, weights)
+        labels = _fill_empty(graph, labels, weights, k)
+        labels = _refine(
+            graph, xy, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
+            unit_perimeter=unit_perimeter, barrier_weight=barrier_weight,
+        )
+        sizes = np.bincount(labels, weights=weights, minlength=k)
+        out = int(((sizes < lower) | (sizes > upper)).sum())
+        key = (out, float(_penalty(sizes, lower, upper).sum()), -_mean_pp(
+            graph, labels, unit_area, unit_perimeter, k))
+        if best_key is None or key < best_key:
+            best, best_key = labels, key
+        if out == 0:
+            break
+    labels = best
     # relabel so the numbering is compact and stable (in order of first unit)
     _, first = np.unique(labels, return_index=True)
     order = np.argsort(first)

@@ -410,6 +410,47 @@ def plan_from_proposal(proposal: Proposal, *, smooth_m: float = ProposeParams.sm
     )
 
 
+def _keep_grid_ids(plan: Plan, community: np.ndarray, grid: np.ndarray, ids: list[str],
+                   which: list[int]) -> dict[int, str]:
+    """Grid ids of the communities ``which`` after an edit: a new grid takes the id of the
+    old grid of the same community id it shares most households with (each old id once);
+    the other grids get the next free numbers, in reading order."""
+    out: dict[int, str] = {}
+    if not which:
+        return out
+    sites = plan.district.sites
+    old_gid = np.asarray(plan.grid_ids, dtype=object)[plan.site_grid]
+    old_cid = np.asarray(plan.community_ids, dtype=object)[plan.site_community]
+    for c in which:
+        members = np.flatnonzero(community == c)
+        stay = members[old_cid[members] == ids[c]]
+        taken: set[str] = set()
+        if len(stay):
+            table = pd.DataFrame({"new": grid[stay], "old": old_gid[stay],
+                                  "h": sites.households[stay], "n": 1})
+            table = table.groupby(["new", "old"], as_index=False)[["h", "n"]].sum()
+            table = table.sort_values(["h", "n", "old", "new"],
+                                      ascending=[False, False, True, True])
+            for new, old in zip(table["new"].tolist(), table["old"].tolist(), strict=True):
+                if new not in out and old not in taken:
+                    out[int(new)] = str(old)
+                    taken.add(str(old))
+        # every id the community ever had stays reserved, so a number is never reused
+        prefix = f"{ids[c]}-"
+        reserved = {g for g in plan.grid_ids if g.startswith(prefix)} | taken
+        ranks = _reading_ranks(sites.xy[members], sites.households[members], grid[members],
+                               float(plan.district.cell_area[members].sum()))
+        seq = 1
+        for label in sorted(ranks, key=ranks.get):
+            if label in out:
+                continue
+            while f"{prefix}{seq:03d}" in reserved:
+                seq += 1
+            out[label] = f"{prefix}{seq:03d}"
+            reserved.add(out[label])
+    return out
+
+
 def plan_successor(
     plan: Plan,
     *,
@@ -443,7 +484,7 @@ def plan_successor(
     split_new = pairs.groupby("new")["old"].transform("nunique") > 1
     changed |= set(pairs.loc[split_old | split_new, "c"].tolist())
     changed_labels = [c for c in np.unique(community).tolist() if ids[c] in changed]
-    numbered = _number_grids(plan.district, community, grid, ids, changed_labels)
+    numbered = _keep_grid_ids(plan, community, grid, ids, changed_labels)
     keep = ~np.isin(community, changed_labels)
     first = pd.Series(np.flatnonzero(keep)).groupby(grid[keep]).first()
     for g, s in first.items():

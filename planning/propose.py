@@ -284,6 +284,7 @@ class District:
         upper: float,
         seed: int,
         barrier_weight: float = 1.0,
+        restarts: int = 8,
     ) -> np.ndarray:
         """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node.
 
@@ -298,7 +299,7 @@ class District:
         )
         labels = partition_units(
             atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed, area=a_area,
-            perimeter=a_perimeter, barrier_weight=barrier_weight,
+            perimeter=a_perimeter, barrier_weight=barrier_weight, restarts=restarts,
         )
         return labels[atom]
 
@@ -472,7 +473,7 @@ def plan_grids(
         total = float(sites.households[nodes].sum())
         k = min(choose_region_count(total, target=params.grid_size), params.max_grids)
         labels = district.partition_sites(nodes, k=k, lower=g_lower, upper=g_upper,
-                                          seed=params.seed, barrier_weight=0.3)
+                                          seed=params.seed, barrier_weight=0.3, restarts=2)
         grid[nodes] = labels + next_grid
         made = int(labels.max()) + 1
         next_grid += made

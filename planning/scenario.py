@@ -445,7 +445,7 @@ def _move_sites(plan: Plan, params: ProposeParams, sites: np.ndarray, to: str,
             notes.append(f"grid {new.grid_ids[g]} has {new.grid_households[g]:,.0f} households, "
                          f"above the grid band; regrid {to} to redraw its grids")
     notes += _band_notes(new, [new.label_of(i) for i in touched], params)
-    before = ", ".join(_fmt(plan, d) for d in donors) + f" → {to}"
+    before = ", ".join(_fmt(plan, plan.label_of(i)) for i in touched)
     after = ", ".join(_fmt(new, new.label_of(i)) for i in touched)
     return _Change(
         new, what, before, after, tuple(touched),

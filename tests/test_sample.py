@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import shapely
 
+import planning.sample as sample_module
 from geo.crs import gcj02_to_wgs84
 from geo.errors import PlanningInputError
 from geo.intake import read_households
 from geo.layers import read_barriers, read_communities, read_facilities, read_streets
-import planning.sample as sample_module
 from planning.sample import (
     BOUNDARY_LAYERS,
     HOUSEHOLD_COLUMNS,

@@ -1217,9 +1217,10 @@ def smooth_coverage(
 
     Uses :func:`shapely.coverage_simplify` (Visvalingam-Whyatt on the shared edges, each edge
     simplified once for both sides). When ``keep_inside`` and ``owner`` are given, every point
-    must stay inside (or on) its owner polygon; if one does not, the tolerance is halved and
-    the simplification redone, :data:`SMOOTH_HALVINGS` times at most, after which the
-    polygons are returned unchanged.
+    inside (or on) its owner polygon before must still be after; if one is not, the tolerance
+    is halved and the simplification redone, :data:`SMOOTH_HALVINGS` times at most, after which
+    the polygons are returned unchanged. (A point already outside its owner, e.g. one whose
+    cell was seeded elsewhere, see :attr:`Tessellation.sites`, is not held against the result.)
 
     Parameters
     ----------
@@ -1272,6 +1273,11 @@ def smooth_coverage(
     present[present] = ~shapely.is_empty(geoms[present].astype(object))
     if tolerance_m == 0 or not present.any():
         return geoms.copy()
+    if check_pts is not None and len(check_owner):
+        before = geoms[check_owner]
+        held = np.not_equal(before, None)
+        held[held] = shapely.covers(before[held].astype(object), check_pts[held])
+        check_pts, check_owner = check_pts[held], check_owner[held]
     tolerance = float(tolerance_m)
     for _ in range(SMOOTH_HALVINGS + 1):
         out = geoms.copy()

@@ -1,6 +1,6 @@
 """A synthetic but realistic Chinese urban district to try the planner on.
 
-The district sits in Ningbo (centre 121.54°E, 29.87°N), about 10 km × 8 km for the default
+The district sits in Ningbo (centre 121.54°E, 29.87°N), about 4.8 km × 3.8 km for the default
 80,000 households (its sides grow with the square root of the household count, so density stays
 put). It is built in the CGCS2000 3-degree Gauss-Krüger zone of Ningbo (``metric_crs_for``:
 EPSG:4550, CM 123°E) and only converted at the end:
@@ -79,7 +79,7 @@ MAX_HOUSEHOLDS = 20_000_000
 _DECIMALS = 7
 _ADMIN_PREFIX = "330203"  # Zhejiang 33, Ningbo 02, Haishu 03
 _BASE_HOUSEHOLDS = 80_000
-_BASE_SIZE_M = (7_000.0, 5_600.0)
+_BASE_SIZE_M = (4_800.0, 3_800.0)
 _HOUSEHOLDS_PER_STREET = 16_000
 _OVERSHOOT_M = 1.0  # lines run this far past the lines they end on, so noding sees a crossing
 

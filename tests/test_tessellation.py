@@ -361,6 +361,9 @@ def test_smooth_coverage_backs_off_to_keep_points_with_their_owner():
     kept = smooth_coverage(pair, tolerance_m=5.0, keep_inside=tooth_tip, owner=np.array([0]))
     assert shapely.covers(kept[0], Point(tooth_tip[0]))
     assert shapely.coverage_is_valid(kept)
+    # a point outside its owner from the start does not hold the smoothing back
+    astray = smooth_coverage(pair, tolerance_m=5.0, keep_inside=tooth_tip, owner=np.array([1]))
+    assert shapely.get_num_coordinates(astray).sum() < shapely.get_num_coordinates(pair).sum()
     with pytest.raises(GeometryError, match="keep_inside and owner go together"):
         smooth_coverage(pair, tolerance_m=5.0, keep_inside=tooth_tip)
     with pytest.raises(GeometryError, match="tolerance_m: expected a non-negative number"):

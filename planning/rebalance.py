@@ -1,0 +1,677 @@
+"""Rebalance an existing plan: keep what is in the band, split the oversized, merge the
+clearly small.
+
+Seed 002 (宁波市社区建设): oversized communities are "adjusted after consultation"
+(适度调整, 不搞一刀切) and clearly small ones (规模明显偏小) "merged as circumstances allow".
+So :func:`rebalance`:
+
+1. tessellates the district around the buildings, with the existing community boundaries as
+   extra cut lines (so a community kept as it was keeps its outline as closely as the study
+   area allows), and assigns every building to the existing polygon it lies in;
+2. cleans what an inherited plan gets wrong: buildings outside every polygon (gaps), the part
+   of a community in another 街道 than most of its households, and parts cut off from the rest
+   join the neighbouring community they share the longest border with (counted in the
+   report); households no community borders form new communities;
+3. keeps every community within the band untouched: same buildings, same id, same name;
+4. splits each oversized community into k = round(households / target) ≥ 2 parts; an
+   oversized community with k = 1 (e.g. 2,900 of 2,500 ± 10%) is kept and reported, as no
+   split of it could be in the band;
+5. merges each clearly small community (below the band's lower edge by more than
+   ``small_margin`` × target) with the neighbour that best fits: the one that makes the merged
+   community (re-split into round(total / target) parts when it is large) closest to the
+   target, in the band first;
+6. draws grids where membership changed (and everywhere when no grids are given); a kept
+   community keeps its given grids when they are valid.
+
+Stability is the share of households whose community keeps its id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import InfeasibleError, InputFormatError
+from geo.intake import Households
+from planning.partition import choose_region_count
+from planning.plan import (
+    Plan,
+    building_frame,
+    community_frame,
+    discontiguous_labels,
+    grid_frame,
+    number_grids,
+    plan_from_labels,
+)
+from planning.propose import District, Proposal, ProposeParams, plan_grids, prepare_district
+
+__all__ = ["Rebalance", "add_rebalance_command", "rebalance", "run_rebalance"]
+
+#: How the existing boundaries enter the tessellation: as minor-road cut lines (cells follow
+#: them; partitions may still cross them).
+_EXISTING_LINE = {"kind": "road", "road_class": "residential",
+                  "name": "existing community boundary"}
+
+
+@dataclass(frozen=True, eq=False)
+class Rebalance:
+    """The outcome of :func:`rebalance`.
+
+    Attributes
+    ----------
+    plan
+        The rebalanced plan (editable as a scenario base).
+    proposal
+        The same as :func:`planning.propose.propose` returns it (frames in the metric CRS),
+        so the writers and metrics of ``propose`` apply; ``communities`` has extra columns
+        ``status`` (kept, adjusted, split, merged, new) and ``source_ids``.
+    report
+        ``stability`` (share of all households whose community keeps its id),
+        ``stability_of_assigned`` (among households that had a community), counts of
+        households and buildings outside every existing community, in overlaps, across a
+        街道, cut off, and the actions taken (``kept``, ``split``, ``merged``, ``new``,
+        ``kept_out_of_band`` with reasons).
+    """
+
+    plan: Plan
+    proposal: Proposal
+    report: dict = field(default_factory=dict)
+
+
+def _existing_lines(existing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    lines = shapely.union_all(shapely.boundary(np.asarray(existing.geometry.array)))
+    parts = shapely.get_parts(shapely.line_merge(lines)) if not lines.is_empty else []
+    parts = [p for p in parts if p.geom_type == "LineString"]
+    frame = pd.DataFrame({k: [v] * len(parts) for k, v in _EXISTING_LINE.items()})
+    return gpd.GeoDataFrame(frame, geometry=parts, crs=existing.crs)
+
+
+def _with_existing_lines(barriers: gpd.GeoDataFrame | None,
+                         existing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    lines = _existing_lines(existing.to_crs("EPSG:4326"))
+    if barriers is None or not len(barriers):
+        return lines
+    cols = ["kind", "road_class", "name"]
+    base = barriers.to_crs("EPSG:4326")
+    base = gpd.GeoDataFrame(base[[c for c in cols if c in base.columns]],
+                            geometry=base.geometry.array, crs="EPSG:4326")
+    return gpd.GeoDataFrame(pd.concat([base, lines], ignore_index=True), crs="EPSG:4326")
+
+
+def _locate(district: District, existing: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(existing community index per site or -1, number of polygons covering each site)."""
+    geoms = np.asarray(existing.to_crs(district.metric_crs).geometry.array, dtype=object)
+    tree = shapely.STRtree(geoms)
+    site_idx, poly_idx = tree.query(shapely.points(district.sites.xy), predicate="intersects")
+    n = len(district.sites.xy)
+    label = np.full(n, -1, dtype=np.int64)
+    order = np.lexsort((poly_idx, site_idx))  # the first community in input order wins
+    site_idx, poly_idx = site_idx[order], poly_idx[order]
+    first = np.ones(len(site_idx), dtype=bool)
+    first[1:] = site_idx[1:] != site_idx[:-1]
+    label[site_idx[first]] = poly_idx[first]
+    return label, np.bincount(site_idx, minlength=n)
+
+
+def _clean(district: District, label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop (set -1) the sites of a community outside its main 街道 and the parts cut off
+    from its main piece. Returns (labels, across-街道 mask, cut-off mask)."""
+    label = label.copy()
+    weights = district.sites.households
+    zone = district.sites.zone
+    across = np.zeros(len(label), dtype=bool)
+    cut = np.zeros(len(label), dtype=bool)
+    for c in np.unique(label[label >= 0]).tolist():
+        members = np.flatnonzero(label == c)
+        per_zone = pd.Series(weights[members]).groupby(zone[members]).sum()
+        main = int(per_zone.sort_values(ascending=False, kind="stable").index[0])
+        away = members[zone[members] != main]
+        across[away] = True
+        label[away] = -1
+        members = members[zone[members] == main]
+        parts = district.components(members)
+        if len(parts) > 1:
+            parts.sort(key=lambda p: (-float(weights[p].sum()), int(p.min())))
+            for part in parts[1:]:
+                cut[part] = True
+                label[part] = -1
+    return label, across, cut
+
+
+def _fill(district: District, label: np.ndarray) -> np.ndarray:
+    """Unlabelled sites join the labelled neighbour they share the longest border with,
+    spreading outwards round by round."""
+    graph = district.graph
+    label = label.copy()
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    dst = graph.indices
+    while True:
+        open_edges = (label[src] < 0) & (label[dst] >= 0)
+        if not open_edges.any():
+            return label
+        frame = pd.DataFrame({"s": src[open_edges], "c": label[dst[open_edges]],
+                              "w": graph.shared[open_edges] + 1e-9})
+        sums = frame.groupby(["s", "c"], as_index=False)["w"].sum()
+        sums = sums.sort_values(["s", "w", "c"], ascending=[True, False, True])
+        best = sums.drop_duplicates("s")
+        label[best["s"].to_numpy()] = best["c"].to_numpy()
+
+
+class _Groups:
+    """Union-find over community labels, tracking households per group."""
+
+    def __init__(self, households: np.ndarray):
+        self.parent = np.arange(len(households))
+        self.total = households.astype(float).copy()
+
+    def find(self, c: int) -> int:
+        while self.parent[c] != c:
+            self.parent[c] = self.parent[self.parent[c]]
+            c = int(self.parent[c])
+        return c
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            keep, gone = min(ra, rb), max(ra, rb)
+            self.parent[gone] = keep
+            self.total[keep] += self.total[gone]
+
+
+def _neighbours(district: District, label: np.ndarray) -> pd.DataFrame:
+    """Pairs of adjacent community labels with their shared border length (m)."""
+    graph = district.graph
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    a, b = label[src], label[graph.indices]
+    cross = a != b
+    frame = pd.DataFrame({"a": a[cross], "b": b[cross], "m": graph.shared[cross]})
+    return frame.groupby(["a", "b"], as_index=False)["m"].sum()
+
+
+def _fits(total: float, params: ProposeParams) -> tuple[bool, float]:
+    """(mean in band, distance of the mean from the target) when ``total`` households are
+    drawn as round(total / target) communities."""
+    k = choose_region_count(total, target=params.community_size)
+    mean = total / k
+    lower, upper = params.community_band
+    return lower <= mean <= upper, abs(mean - params.community_size)
+
+
+def _keep_grids(district: District, community: np.ndarray, labels: list[int],
+                grids: gpd.GeoDataFrame, params: ProposeParams
+                ) -> tuple[np.ndarray, dict[int, str], set[int]]:
+    """Grid labels (and ids) of the given grids for the communities ``labels`` where they
+    are valid: every site in one of the community's grids, each grid one piece, at most
+    ``max_grids``. Returns (grid per site or -1, id per grid label, communities kept)."""
+    grid = np.full(len(community), -1, dtype=np.int64)
+    ids: dict[int, str] = {}
+    kept: set[int] = set()
+    if grids is None or not len(grids):
+        return grid, ids, kept
+    located, _ = _locate(district, grids)
+    owner = grids["community_id"].astype(str).to_numpy(dtype=object) \
+        if "community_id" in grids.columns else None
+    gid = grids["grid_id"].astype(str).to_numpy(dtype=object)
+    return grid, {int(i): str(g) for i, g in enumerate(gid)}, _valid_grids(
+        district, community, labels, located, owner, params, grid)
+
+
+def _valid_grids(district, community, labels, located, owner, params, grid) -> set[int]:
+    kept: set[int] = set()
+    for c, cid in labels:
+        members = np.flatnonzero(community == c)
+        g = located[members]
+        if (g < 0).any() or len(np.unique(g)) > params.max_grids:
+            continue
+        if owner is not None and any(owner[x] != cid for x in np.unique(g)):
+            continue
+        trial = np.full(len(community), -1, dtype=np.int64)
+        trial[members] = g
+        sub = district.graph.subgraph(members)
+        if len(discontiguous_labels(sub, g)):
+            continue
+        grid[members] = g
+        kept.add(c)
+    return kept
+
+
+def rebalance(
+    communities: gpd.GeoDataFrame,
+    households: Households,
+    *,
+    params: ProposeParams | None = None,
+    streets: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
+    small_margin: float = 0.2,
+    follow_existing: bool = True,
+) -> Rebalance:
+    """Rebalance existing communities (see the module docstring).
+
+    Parameters
+    ----------
+    communities
+        Existing community polygons with ``community_id`` (text) and ``name``, in WGS84 as
+        :func:`geo.layers.read_communities` returns them.
+    households
+        The households (:func:`geo.intake.read_households`).
+    params
+        Bands, ``max_grids`` and seed (defaults: 2,500 ± 10%, grids 250 ± 20%, 10).
+    streets, barriers
+        As for :func:`planning.propose.propose` (WGS84).
+    grids
+        Existing grids (``grid_id``, optionally ``community_id``), kept for communities whose
+        membership does not change; None draws every community's grids.
+    small_margin
+        A community is clearly small below ``lower − small_margin × community_size``
+        households (1,750 by default) and is merged; between that and the band it is kept.
+    follow_existing
+        Cut the tessellation along the existing boundaries too.
+
+    Raises
+    ------
+    InputFormatError
+        When ``communities`` has no ``community_id`` column or no polygon.
+    InfeasibleError
+        When no building lies in or next to any community.
+    """
+    params = params or ProposeParams()
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+    if "community_id" not in communities.columns or not len(communities):
+        raise InputFormatError(
+            "communities: expected polygons with a community_id column (as read_communities "
+            f"returns them); found {len(communities)} rows and columns "
+            f"{', '.join(map(str, communities.columns))}; fix: read the layer with "
+            "geo.layers.read_communities."
+        )
+    existing = communities.reset_index(drop=True)
+    input_ids = existing["community_id"].astype(str).tolist()
+    names = existing["name"].astype(str).tolist() if "name" in existing.columns else \
+        list(input_ids)
+    cut_lines = _with_existing_lines(barriers, existing) if follow_existing else barriers
+    district = prepare_district(households.buildings, metric_crs=households.metric_crs,
+                                streets=streets, barriers=cut_lines)
+    timings.update(district.timings)
+    clock = time.perf_counter()
+    sites = district.sites
+    weights = sites.households
+    origin, cover = _locate(district, existing)
+    label, across, cut = _clean(district, origin)
+    outside = origin < 0
+    label = _fill(district, label)
+    ids = list(input_ids)
+    out_names = list(names)
+    # households no existing community borders: new communities
+    lower, upper = params.community_band
+    new_made: list[str] = []
+    orphans = np.flatnonzero(label < 0)
+    if len(orphans) == len(label):
+        raise InfeasibleError(
+            "rebalance: no building lies in or next to any existing community; expected the "
+            "communities and households of one area in the same declared CRS; fix: check "
+            "--crs and the layers."
+        )
+    seq = 1
+    for part in district.components(orphans):
+        k = choose_region_count(float(weights[part].sum()), target=params.community_size)
+        parts = district.partition_sites(part, k=k, lower=lower, upper=upper, seed=params.seed)
+        for p in range(int(parts.max()) + 1):
+            while f"NEW{seq:03d}" in set(ids):
+                seq += 1
+            label[part[parts == p]] = len(ids)
+            ids.append(f"NEW{seq:03d}")
+            out_names.append(f"新社区{seq}")
+            new_made.append(ids[-1])
+    n = len(ids)
+    member_h = np.bincount(label, weights=weights, minlength=n)
+
+    # ---- decide: keep, split, merge
+    groups = _Groups(member_h)
+    split_alone: set[int] = set()
+    kept_out: list[dict] = []
+    small_below = lower - small_margin * params.community_size
+    present = [c for c in range(n) if member_h[c] > 0]
+    for c in present:
+        h = member_h[c]
+        if h > upper:
+            if choose_region_count(h, target=params.community_size) >= 2:
+                split_alone.add(c)
+            else:
+                kept_out.append({"community_id": ids[c], "households": int(round(h)),
+                                 "reason": f"{ids[c]}: {h:,.0f} households, above the band "
+                                 f"{lower:,.0f}–{upper:,.0f}, but two parts of {h / 2:,.0f} "
+                                 "would both be below it; kept (consider 一社多站)"})
+    pairs = _neighbours(district, label)
+    for c in sorted((c for c in present if member_h[c] < small_below),
+                    key=lambda c: (member_h[c], ids[c])):
+        mine = groups.find(c)
+        if groups.total[mine] >= small_below:
+            continue  # a neighbour already merged into it
+        near = pairs[pairs["a"] == c]
+        options = []
+        for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
+            other = groups.find(int(b))
+            if other == mine:
+                continue
+            ok, gap = _fits(groups.total[mine] + groups.total[other], params)
+            options.append((not ok, gap, -m, ids[b], other))
+        if not options:
+            kept_out.append({"community_id": ids[c], "households": int(round(member_h[c])),
+                             "reason": f"{ids[c]}: {member_h[c]:,.0f} households, clearly "
+                             "small, but no neighbour in its 街道 to merge with; kept"})
+            continue
+        groups.union(mine, min(options)[-1])
+    for c in present:
+        h = member_h[c]
+        if small_below <= h < lower and groups.find(c) == c and \
+                not any(groups.find(o) == c for o in present if o != c):
+            kept_out.append({"community_id": ids[c], "households": int(round(h)),
+                             "reason": f"{ids[c]}: {h:,.0f} households, below the band "
+                             f"{lower:,.0f}–{upper:,.0f} but not clearly small (≥ "
+                             f"{small_below:,.0f}); kept"})
+
+    # ---- redraw the changed groups
+    root = np.array([groups.find(c) for c in range(n)])
+    members_of: dict[int, list[int]] = {}
+    for c in present:
+        members_of.setdefault(int(root[c]), []).append(c)
+    final = label.copy()
+    status: dict[str, str] = {}
+    sources: dict[str, list[str]] = {}
+    taken = set(ids)
+    split_done, merged_done = [], []
+    for r, members in sorted(members_of.items()):
+        if len(members) == 1 and members[0] not in split_alone:
+            continue
+        nodes = np.flatnonzero(np.isin(label, members))
+        total = float(weights[nodes].sum())
+        k = choose_region_count(total, target=params.community_size)
+        parts = np.zeros(len(nodes), dtype=np.int64) if k == 1 else \
+            district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=params.seed)
+        table = pd.DataFrame({"p": parts, "c": label[nodes], "h": weights[nodes]})
+        table = table.groupby(["p", "c"], as_index=False)["h"].sum()
+        table = table.sort_values(["h", "c", "p"], ascending=[False, True, True])
+        given: dict[int, int] = {}
+        for p, c in zip(table["p"].tolist(), table["c"].tolist(), strict=True):
+            if p not in given and c not in given.values():
+                given[p] = c
+        best = table.drop_duplicates("p").set_index("p")["c"]
+        word = "split" if len(members) == 1 else "merged"
+        for p in range(int(parts.max()) + 1):
+            if p in given:
+                target = given[p]
+            else:
+                parent = int(best[p])
+                j = 2
+                while f"{ids[parent]}-{j}" in taken:
+                    j += 1
+                ids.append(f"{ids[parent]}-{j}")
+                out_names.append(f"{out_names[parent]}-{j}")
+                taken.add(ids[-1])
+                target = len(ids) - 1
+            final[nodes[parts == p]] = target
+            holds = table[table["p"] == p]["c"].tolist()
+            sources[ids[target]] = sorted({ids[c] for c in holds})
+            status[ids[target]] = word
+        entry = {"from": [ids[c] for c in members],
+                 "to": sorted({ids[int(t)] for t in np.unique(final[nodes])})}
+        (split_done if word == "split" else merged_done).append(entry)
+
+    # ---- grids
+    n = len(ids)
+    origin_id = np.asarray(input_ids + [None], dtype=object)[origin]  # -1 → None
+    final_id = np.asarray(ids, dtype=object)[final]
+    labels_now = np.unique(final).tolist()
+    unchanged = []
+    for c in labels_now:
+        if ids[c] in status:
+            continue
+        members = final == c
+        same = bool((origin_id[members] == ids[c]).all()) and \
+            not ((origin_id == ids[c]) & ~members).any()
+        if ids[c] in new_made:
+            status[ids[c]] = "new"
+        else:
+            status[ids[c]] = "kept" if same else "adjusted"
+        sources[ids[c]] = [] if ids[c] in new_made else [ids[c]]
+        unchanged.append((c, ids[c]))
+    grid, grid_ids, kept_grids = _keep_grids(district, final, unchanged, grids, params)
+    offset = len(grid_ids)
+    grid[grid >= 0] += 0
+    to_draw = [c for c in labels_now if c not in kept_grids]
+    if to_draw:
+        previous = np.where(grid >= 0, grid, offset)  # placeholder label for undrawn sites
+        drawn, grid_infeasible = plan_grids(district, final, params,
+                                            only=np.asarray(to_draw), previous=previous)
+        # plan_grids relabels every grid; map kept ones back to their given ids
+        numbered = number_grids(district, final, drawn, ids, to_draw)
+        for g in np.unique(drawn[np.isin(final, list(kept_grids))]).tolist():
+            s = int(np.flatnonzero(drawn == g)[0])
+            numbered[g] = grid_ids[int(grid[s])]
+        grid, grid_ids = drawn, numbered
+    else:
+        grid_infeasible = []
+    timings["rebalance"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    plan = plan_from_labels(
+        district, final, grid, community_ids=ids, community_names=out_names,
+        grid_ids=[grid_ids.get(g, f"G{g}") for g in range(int(grid.max()) + 1)],
+        smooth_m=params.smooth_m,
+    )
+    buildings = building_frame(plan)
+    comm = community_frame(plan)
+    comm["status"] = [status.get(c, "kept") for c in comm["community_id"]]
+    comm["source_ids"] = [";".join(sources.get(c, [])) for c in comm["community_id"]]
+    comm = comm.drop(columns=["locked"])
+    grids_out = grid_frame(plan)
+    timings["boundaries"] = time.perf_counter() - clock
+
+    # ---- report
+    total_h = float(weights.sum())
+    site_final_id = np.asarray(plan.community_ids, dtype=object)[plan.site_community]
+    keeps = origin_id == site_final_id
+    had = ~outside
+    infeasible = [{"level": "community", "unit": k["community_id"],
+                   "households": k["households"], "reason": k["reason"]} for k in kept_out]
+    infeasible += [dict(item, unit=str(item["unit"])) for item in grid_infeasible
+                   if item["level"] != "community"]
+    report = {
+        "stability": round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
+        "stability_of_assigned": round(float(weights[keeps & had].sum() /
+                                             max(weights[had].sum(), 1e-9)), 4),
+        "households": int(round(total_h)),
+        "households_keep_community": int(round(weights[keeps].sum())),
+        "households_outside_existing": int(round(weights[outside].sum())),
+        "buildings_outside_existing": int(np.isin(sites.of_building,
+                                                  np.flatnonzero(outside)).sum()),
+        "households_in_overlaps": int(round(weights[cover > 1].sum())),
+        "households_across_street": int(round(weights[across].sum())),
+        "households_cut_off": int(round(weights[cut].sum())),
+        "existing_communities": len(input_ids),
+        "existing_empty": [i for i, h in zip(input_ids, np.bincount(
+            origin[origin >= 0], weights=weights[origin >= 0], minlength=len(input_ids)),
+            strict=True) if h == 0],
+        "communities": int(plan.n_communities),
+        "kept": sorted(c for c, s in status.items() if s == "kept"),
+        "adjusted": sorted(c for c, s in status.items() if s == "adjusted"),
+        "split": split_done,
+        "merged": merged_done,
+        "new": new_made,
+        "kept_out_of_band": kept_out,
+        "small_below": small_below,
+    }
+    proposal = Proposal(
+        buildings=buildings, communities=comm, grids=grids_out, infeasible=infeasible,
+        metric_crs=district.metric_crs, study_area=district.study_area,
+        barriers=district.major_barriers, district=district,
+        site_community=np.asarray(plan.site_community), site_grid=np.asarray(plan.site_grid),
+        timings=timings,
+    )
+    return Rebalance(plan, proposal, report)
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def run_rebalance(
+    communities_path: str | Path,
+    households_path: str | Path,
+    *,
+    crs: str,
+    out_dir: str | Path,
+    streets_path: str | Path | None = None,
+    barriers_paths: list[str | Path] | None = None,
+    grids_path: str | Path | None = None,
+    id_column: str | None = None,
+    params: ProposeParams | None = None,
+    small_margin: float = 0.2,
+) -> tuple[Rebalance, dict, dict[str, Path]]:
+    """Read the layers (all in ``crs``), rebalance, write the four files of ``propose``.
+
+    Returns (result, summary, paths)."""
+    from geo.intake import read_households
+    from geo.layers import read_barriers, read_communities, read_streets
+    from geo.tables import read_table
+    from planning.metrics import plan_metrics
+    from planning.outputs import write_plan, write_summary
+
+    params = params or ProposeParams()
+    start = time.perf_counter()
+    households = read_households(households_path, crs=crs)
+    columns = {"community_id": id_column} if id_column else None
+    existing = read_communities(communities_path, crs=crs, columns=columns).frame
+    streets = read_streets(streets_path, crs=crs).frame if streets_path else None
+    barriers = None
+    if barriers_paths:
+        frames = [read_barriers(p, crs=crs).frame for p in barriers_paths]
+        barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    grids = None
+    if grids_path:
+        raw, _ = read_table(grids_path)
+        grids = _grids_layer(raw, crs=crs, label=str(grids_path))
+    read_s = time.perf_counter() - start
+    result = rebalance(existing, households, params=params, streets=streets, barriers=barriers,
+                       grids=grids, small_margin=small_margin)
+    p = result.proposal
+    metrics = plan_metrics(
+        communities=p.communities, grids=p.grids, buildings=p.buildings,
+        study_area=p.study_area, community_band=params.community_band,
+        grid_band=params.grid_band, community_target=params.community_size,
+        grid_target=params.grid_size, max_grids=params.max_grids, streets=streets,
+        barriers=p.barriers, infeasible=p.infeasible,
+    )
+    summary = {
+        "inputs": {"communities": str(communities_path), "households": str(households_path),
+                   "crs": crs, "streets": streets_path and str(streets_path),
+                   "barriers": [str(b) for b in barriers_paths or []],
+                   "grids": grids_path and str(grids_path)},
+        "parameters": {"community_size": params.community_size, "tolerance": params.tolerance,
+                       "grid_size": params.grid_size, "grid_tolerance": params.grid_tolerance,
+                       "max_grids": params.max_grids, "seed": params.seed,
+                       "small_margin": small_margin},
+        "data": households.summary(),
+        "rebalance": result.report,
+        "stability": result.report["stability"],
+        "households_outside_existing": result.report["households_outside_existing"],
+        **metrics,
+        "runtime_s": {"read": round(read_s, 3),
+                      **{k: round(v, 3) for k, v in p.timings.items()}},
+    }
+    paths = write_plan(out_dir, households=households, buildings=p.buildings,
+                       communities=p.communities, grids=p.grids, band=params.community_band)
+    paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
+    return result, summary, paths
+
+
+def _grids_layer(raw, *, crs: str, label: str) -> gpd.GeoDataFrame:
+    """An existing grids layer in WGS84 with ``grid_id`` (and ``community_id`` if given)."""
+    from geo.columns import resolve_columns
+    from geo.crs import geometry_to_wgs84, parse_crs
+
+    if not isinstance(raw, gpd.GeoDataFrame):
+        raise InputFormatError(f"{label}: expected a polygon layer of grids; found a table "
+                               "without geometry; fix: export the grids as GeoJSON or GPKG.")
+    aliases = {"grid_id": ("grid_id", "网格编号", "网格代码", "id", "code"),
+               "community_id": ("community_id", "社区代码", "社区编码")}
+    roles, problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases,
+                                      label=label)
+    if "grid_id" not in roles:
+        raise InputFormatError(f"{label}: expected a grid id column (grid_id / 网格编号); "
+                               f"found {', '.join(map(str, raw.columns))}; fix: name it grid_id.")
+    data = {"grid_id": raw[roles["grid_id"]].astype(str).to_numpy()}
+    if "community_id" in roles:
+        data["community_id"] = raw[roles["community_id"]].astype(str).to_numpy()
+    series = gpd.GeoSeries(raw.geometry.array, crs=parse_crs(crs).crs)
+    return gpd.GeoDataFrame(data, geometry=geometry_to_wgs84(series, parse_crs(crs)).array,
+                            crs="EPSG:4326")
+
+
+def _cmd_rebalance(args: argparse.Namespace) -> int:
+    params = ProposeParams(community_size=args.community_size, tolerance=args.tolerance,
+                           grid_size=args.grid_size, grid_tolerance=args.grid_tolerance,
+                           max_grids=args.max_grids, seed=args.seed)
+    result, summary, paths = run_rebalance(
+        args.communities, args.households, crs=args.crs, out_dir=args.out,
+        streets_path=args.streets, barriers_paths=args.barriers, grids_path=args.grids,
+        id_column=args.id_column, params=params, small_margin=args.small_margin,
+    )
+    r = result.report
+    c = summary["communities"]
+    lo, hi = c["band"]
+    print(f"rebalanced {r['existing_communities']} existing communities into "
+          f"{r['communities']}:")
+    rows = [
+        ("kept as they were", len(r["kept"])),
+        ("kept, gaps filled", len(r["adjusted"])),
+        ("split", ", ".join(f"{'+'.join(s['from'])}→{'/'.join(s['to'])}" for s in r["split"])
+         or "none"),
+        ("merged", ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["merged"])
+         or "none"),
+        ("new", ", ".join(r["new"]) or "none"),
+        (f"in band {lo:,.0f}–{hi:,.0f}", f"{c['share_in_band']:.0%}"),
+        ("stability", f"{r['stability']:.1%} of households keep their community"),
+        ("outside every community", f"{r['households_outside_existing']:,} households in "
+         f"{r['buildings_outside_existing']:,} buildings (assigned to a neighbour)"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key.ljust(width)}  {value}")
+    for item in r["kept_out_of_band"]:
+        print(f"  - {item['reason']}")
+    print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
+    return 0
+
+
+def add_rebalance_command(subparsers) -> None:
+    """Register ``rebalance`` on the ``python -m planning`` subparsers."""
+    p = subparsers.add_parser(
+        "rebalance", help="keep in-band communities, split the oversized, merge the small",
+    )
+    p.add_argument("--communities", type=Path, required=True, help="existing community polygons")
+    p.add_argument("--households", type=Path, required=True)
+    p.add_argument("--crs", required=True,
+                   help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--streets", type=Path, help="sub-district (街道) polygons")
+    p.add_argument("--barriers", type=Path, action="append",
+                   help="roads / rivers / railways (repeat for several files)")
+    p.add_argument("--grids", type=Path, help="existing grids, kept where membership holds")
+    p.add_argument("--id-column", help="the communities' id column, if not found by name")
+    p.add_argument("--community-size", type=int, default=2500)
+    p.add_argument("--tolerance", type=float, default=0.10)
+    p.add_argument("--grid-size", type=int, default=250)
+    p.add_argument("--grid-tolerance", type=float, default=0.20)
+    p.add_argument("--max-grids", type=int, default=10)
+    p.add_argument("--small-margin", type=float, default=0.2,
+                   help="merge communities below the band's lower edge by more than this "
+                   "share of the target (default 0.2: below 1,750)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_rebalance)

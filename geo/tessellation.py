@@ -1348,8 +1348,9 @@ def study_outline(
         )
     xy = np.unique(xy, axis=0)
     group = _single_linkage(xy, cluster_gap_m)
+    order = np.argsort(group, kind="stable")  # multipoints wants its indices sorted
     hulls = shapely.concave_hull(
-        shapely.multipoints(xy, indices=group), ratio=ratio, allow_holes=False
+        shapely.multipoints(xy[order], indices=group[order]), ratio=ratio, allow_holes=False
     )
     outline = shapely.union_all(shapely.buffer(hulls, buffer_m))
     return _polygonal_part(shapely.set_precision(outline, grid_size))

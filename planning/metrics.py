@@ -119,9 +119,9 @@ def plan_metrics(
     crs = communities.crs
     c_geoms = np.array(communities.geometry.array, dtype=object)
     g_geoms = np.array(grids.geometry.array, dtype=object)
-    c_union = shapely.union_all(c_geoms, grid_size=0.01)
-    gap = float(shapely.area(shapely.difference(study_area, c_union, grid_size=0.01)))
-    outside = float(shapely.area(shapely.difference(c_union, study_area, grid_size=0.01)))
+    c_union = shapely.union_all(c_geoms)
+    gap = float(shapely.area(shapely.difference(study_area, c_union)))
+    outside = float(shapely.area(shapely.difference(c_union, study_area)))
 
     pp_c = polsby_popper(c_geoms)
     pp_g = polsby_popper(g_geoms)
@@ -146,9 +146,11 @@ def plan_metrics(
     grid_gap = 0.0
     for cid, cgeom in c_lookup.items():
         parts = g_geoms[g_comm == cid]
-        union = shapely.union_all(parts, grid_size=0.01)
-        grid_outside += float(shapely.area(shapely.difference(union, cgeom, grid_size=0.01)))
-        grid_gap += float(shapely.area(shapely.difference(cgeom, union, grid_size=0.01)))
+        union = shapely.union_all(parts)
+        grid_outside += float(shapely.area(shapely.difference(
+            union, shapely.buffer(cgeom, PRECISION_MARGIN_M))))
+        grid_gap += float(shapely.area(shapely.difference(
+            shapely.buffer(cgeom, -PRECISION_MARGIN_M), union)))
 
     crossing_streets = []
     if streets is not None and len(streets):

@@ -49,6 +49,7 @@ __all__ = [
     "community_frame",
     "discontiguous_labels",
     "grid_frame",
+    "number_grids",
     "plan_frames",
     "plan_from_labels",
     "plan_from_proposal",
@@ -286,7 +287,7 @@ def _reading_ranks(xy: np.ndarray, weights: np.ndarray, labels: np.ndarray,
     return {int(uniq[i]): rank for rank, i in enumerate(order)}
 
 
-def _number_grids(district: District, community: np.ndarray, grid: np.ndarray,
+def number_grids(district: District, community: np.ndarray, grid: np.ndarray,
                   ids: list[str], which: Iterable[int]) -> dict[int, str]:
     """Grid id per grid label of the communities ``which``: community id + 3-digit sequence
     in reading order."""
@@ -359,9 +360,10 @@ def plan_from_labels(
             "assign every building before building a plan."
         )
     if grid_ids is None:
-        numbered = _number_grids(district, community, grid, ids, np.unique(community))
+        numbered = number_grids(district, community, grid, ids, np.unique(community))
     else:
         numbered = dict(enumerate(str(v) for v in grid_ids))
+    _check_unique_ids([numbered[g] for g in np.unique(grid).tolist()], "grid ids")
     community, grid, ids, names, flags, gids = _canonical(community, grid, ids, names, flags,
                                                           numbered)
     return Plan(district, community, grid, tuple(ids), tuple(names), tuple(flags), tuple(gids),

@@ -29,7 +29,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import scipy.sparse
 import shapely
+from scipy.sparse.csgraph import connected_components
 
 from geo.errors import Problem, ValidationError
 from geo.tessellation import adjacency, dissolve, smooth_coverage, study_outline, tessellate
@@ -188,33 +190,52 @@ def _edge_costs(
 
 
 def _atoms(
-    nodes: np.ndarray, graph: Graph, compound: np.ndarray, weights: np.ndarray, upper: float
+    nodes: np.ndarray,
+    graph: Graph,
+    compound: np.ndarray,
+    weights: np.ndarray,
+    upper: float,
+    xy: np.ndarray,
 ) -> np.ndarray:
-    """Atom label per node of ``graph``: a compound that fits ``upper`` (connected part of it)
-    is one atom; every other node is its own atom."""
+    """Atom label per node of ``graph``: a compound that fits ``upper`` is one atom; every
+    other node is its own atom.
+
+    A compound whose buildings do not touch (a shop or an unnamed block stands between them)
+    takes in the unnamed units inside its outline (convex hull) when that joins it into one
+    connected piece that still fits; otherwise each connected part is an atom of its own.
+    """
     n = graph.n
-    atom = np.arange(n)
     names = compound[nodes]
     frame = pd.DataFrame({"c": pd.Series(names, dtype="object"), "w": weights})
     totals = frame.dropna().groupby("c")["w"].sum()
     fitting = set(totals[totals <= upper].index)
     if not fitting:
-        return _relabel(atom)
-    in_fit = np.array([c in fitting for c in names], dtype=bool)
+        return np.arange(n)
+    group = np.array([c if c in fitting else None for c in names], dtype=object)
+    unnamed = np.array([c is None for c in names], dtype=bool)
     src = np.repeat(np.arange(n), np.diff(graph.indptr))
     dst = graph.indices
-    same = in_fit[src] & in_fit[dst] & (names[src] == names[dst])
+    for name in sorted(fitting):
+        members = np.flatnonzero(group == name)
+        if len(members) < 2 or _connected(graph, members):
+            continue
+        hull = shapely.convex_hull(shapely.multipoints(xy[members]))
+        inside = np.flatnonzero(unnamed & (group == None)  # noqa: E711 (object array)
+                                & shapely.contains_xy(hull.buffer(1.0), xy[:, 0], xy[:, 1]))
+        joined = np.concatenate([members, inside])
+        if weights[joined].sum() <= upper and _connected(graph, joined):
+            group[inside] = name
+    keyed = group != None  # noqa: E711 (object array)
+    same = keyed[src] & keyed[dst] & (group[src] == group[dst])
     same_idx = np.flatnonzero(same)
-    if len(same_idx):
-        import scipy.sparse
-        from scipy.sparse.csgraph import connected_components
+    m = scipy.sparse.csr_matrix(
+        (np.ones(len(same_idx)), (src[same_idx], dst[same_idx])), shape=(n, n)
+    )
+    return connected_components(m, directed=False)[1]
 
-        m = scipy.sparse.csr_matrix(
-            (np.ones(len(same_idx)), (src[same_idx], dst[same_idx])), shape=(n, n)
-        )
-        _, comp = connected_components(m, directed=False)
-        atom = comp
-    return _relabel(atom)
+
+def _connected(graph: Graph, members: np.ndarray) -> bool:
+    return graph.subgraph(members).components()[0] == 1
 
 
 def _relabel(labels: np.ndarray) -> np.ndarray:
@@ -292,7 +313,7 @@ class District:
         nodes = np.asarray(nodes, dtype=np.int64)
         sub = self.graph.subgraph(nodes)
         weights = self.sites.households[nodes]
-        atom = _atoms(nodes, sub, self.sites.compound, weights, upper)
+        atom = _atoms(nodes, sub, self.sites.compound, weights, upper, self.sites.xy[nodes])
         atom_graph, axy, aw, a_area, a_perimeter = _contract(
             sub, atom, self.sites.xy[nodes], weights, self.cell_area[nodes],
             self.cell_perimeter[nodes],

@@ -204,42 +204,36 @@ def _fits(total: float, params: ProposeParams) -> tuple[bool, float]:
     return lower <= mean <= upper, abs(mean - params.community_size)
 
 
-def _keep_grids(district: District, community: np.ndarray, labels: list[int],
-                grids: gpd.GeoDataFrame, params: ProposeParams
+def _keep_grids(district: District, community: np.ndarray, candidates: list[tuple[int, str]],
+                grids: gpd.GeoDataFrame | None, params: ProposeParams
                 ) -> tuple[np.ndarray, dict[int, str], set[int]]:
-    """Grid labels (and ids) of the given grids for the communities ``labels`` where they
-    are valid: every site in one of the community's grids, each grid one piece, at most
-    ``max_grids``. Returns (grid per site or -1, id per grid label, communities kept)."""
+    """The given grids of the communities ``candidates`` (label, id) where they are valid:
+    every building in one of the community's grids, each grid one piece and in no other
+    community, at most ``max_grids``. Returns (index into ``grids`` per site or -1, grid id
+    per index, the community labels whose grids are kept)."""
     grid = np.full(len(community), -1, dtype=np.int64)
-    ids: dict[int, str] = {}
-    kept: set[int] = set()
     if grids is None or not len(grids):
-        return grid, ids, kept
+        return grid, {}, set()
     located, _ = _locate(district, grids)
-    owner = grids["community_id"].astype(str).to_numpy(dtype=object) \
-        if "community_id" in grids.columns else None
-    gid = grids["grid_id"].astype(str).to_numpy(dtype=object)
-    return grid, {int(i): str(g) for i, g in enumerate(gid)}, _valid_grids(
-        district, community, labels, located, owner, params, grid)
-
-
-def _valid_grids(district, community, labels, located, owner, params, grid) -> set[int]:
+    gid = grids["grid_id"].astype(str).tolist()
+    owner = grids["community_id"].astype(str).tolist() if "community_id" in grids.columns \
+        else None
     kept: set[int] = set()
-    for c, cid in labels:
+    used: set[int] = set()
+    for c, cid in candidates:
         members = np.flatnonzero(community == c)
         g = located[members]
-        if (g < 0).any() or len(np.unique(g)) > params.max_grids:
+        mine = set(np.unique(g).tolist())
+        if (g < 0).any() or len(mine) > params.max_grids or mine & used:
             continue
-        if owner is not None and any(owner[x] != cid for x in np.unique(g)):
+        if owner is not None and any(owner[x] != cid for x in mine):
             continue
-        trial = np.full(len(community), -1, dtype=np.int64)
-        trial[members] = g
-        sub = district.graph.subgraph(members)
-        if len(discontiguous_labels(sub, g)):
+        if len(discontiguous_labels(district.graph.subgraph(members), g)):
             continue
         grid[members] = g
+        used |= mine
         kept.add(c)
-    return kept
+    return grid, dict(enumerate(gid)), kept
 
 
 def rebalance(
@@ -335,45 +329,69 @@ def rebalance(
 
     # ---- decide: keep, split, merge
     groups = _Groups(member_h)
-    split_alone: set[int] = set()
     kept_out: list[dict] = []
     small_below = lower - small_margin * params.community_size
     present = [c for c in range(n) if member_h[c] > 0]
-    for c in present:
-        h = member_h[c]
-        if h > upper:
-            if choose_region_count(h, target=params.community_size) >= 2:
-                split_alone.add(c)
-            else:
-                kept_out.append({"community_id": ids[c], "households": int(round(h)),
-                                 "reason": f"{ids[c]}: {h:,.0f} households, above the band "
-                                 f"{lower:,.0f}–{upper:,.0f}, but two parts of {h / 2:,.0f} "
-                                 "would both be below it; kept (consider 一社多站)"})
+    target = params.community_size
+    split_alone = {c for c in present if member_h[c] > upper
+                   and choose_region_count(member_h[c], target=target) >= 2}
     pairs = _neighbours(district, label)
+
+    def members(root: int) -> list[int]:
+        return [o for o in present if groups.find(o) == root]
+
+    def changing(root: int) -> bool:
+        group = members(root)
+        return len(group) > 1 or group[0] in split_alone or \
+            not lower <= member_h[group[0]] <= upper
+
+    # clearly small: merge with the neighbour that best fits (an in-band one if need be)
     for c in sorted((c for c in present if member_h[c] < small_below),
                     key=lambda c: (member_h[c], ids[c])):
         mine = groups.find(c)
         if groups.total[mine] >= small_below:
-            continue  # a neighbour already merged into it
+            continue  # a smaller neighbour already merged into it
         near = pairs[pairs["a"] == c]
         options = []
         for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
             other = groups.find(int(b))
-            if other == mine:
-                continue
-            ok, gap = _fits(groups.total[mine] + groups.total[other], params)
-            options.append((not ok, gap, -m, ids[b], other))
+            if other != mine:
+                ok, gap = _fits(groups.total[mine] + groups.total[other], params)
+                options.append((not ok, gap, -m, ids[b], other))
         if not options:
-            kept_out.append({"community_id": ids[c], "households": int(round(member_h[c])),
+            kept_out.append({"community_id": ids[c], "households": round(member_h[c]),
                              "reason": f"{ids[c]}: {member_h[c]:,.0f} households, clearly "
                              "small, but no neighbour in its 街道 to merge with; kept"})
             continue
         groups.union(mine, min(options)[-1])
+    # oversized but not splittable (k = 1): redraw with an out-of-band neighbour when that
+    # brings both into the band; in-band neighbours stay untouched
+    for c in sorted((c for c in present if member_h[c] > upper and c not in split_alone),
+                    key=lambda c: (-member_h[c], ids[c])):
+        mine = groups.find(c)
+        if len(members(mine)) > 1:
+            continue
+        near = pairs[pairs["a"] == c]
+        options = []
+        for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
+            other = groups.find(int(b))
+            if other != mine and changing(other):
+                ok, gap = _fits(groups.total[mine] + groups.total[other], params)
+                if ok:
+                    options.append((gap, -m, ids[b], other))
+        if options:
+            groups.union(mine, min(options)[-1])
+            continue
+        h = member_h[c]
+        kept_out.append({"community_id": ids[c], "households": round(h),
+                         "reason": f"{ids[c]}: {h:,.0f} households, above the band "
+                         f"{lower:,.0f}–{upper:,.0f}, but two parts of {h / 2:,.0f} would "
+                         "both be below it and no out-of-band neighbour can share the "
+                         "difference; kept (consider 一社多站)"})
     for c in present:
         h = member_h[c]
-        if small_below <= h < lower and groups.find(c) == c and \
-                not any(groups.find(o) == c for o in present if o != c):
-            kept_out.append({"community_id": ids[c], "households": int(round(h)),
+        if small_below <= h < lower and len(members(groups.find(c))) == 1:
+            kept_out.append({"community_id": ids[c], "households": round(h),
                              "reason": f"{ids[c]}: {h:,.0f} households, below the band "
                              f"{lower:,.0f}–{upper:,.0f} but not clearly small (≥ "
                              f"{small_below:,.0f}); kept"})
@@ -388,10 +406,11 @@ def rebalance(
     sources: dict[str, list[str]] = {}
     taken = set(ids)
     split_done, merged_done = [], []
-    for r, members in sorted(members_of.items()):
-        if len(members) == 1 and members[0] not in split_alone:
+    redrawn_done = []
+    for _r, group in sorted(members_of.items()):
+        if len(group) == 1 and group[0] not in split_alone:
             continue
-        nodes = np.flatnonzero(np.isin(label, members))
+        nodes = np.flatnonzero(np.isin(label, group))
         total = float(weights[nodes].sum())
         k = choose_region_count(total, target=params.community_size)
         parts = np.zeros(len(nodes), dtype=np.int64) if k == 1 else \
@@ -404,7 +423,7 @@ def rebalance(
             if p not in given and c not in given.values():
                 given[p] = c
         best = table.drop_duplicates("p").set_index("p")["c"]
-        word = "split" if len(members) == 1 else "merged"
+        word = "split" if len(group) == 1 else "merged" if k == 1 else "redrawn"
         for p in range(int(parts.max()) + 1):
             if p in given:
                 target = given[p]
@@ -421,22 +440,20 @@ def rebalance(
             holds = table[table["p"] == p]["c"].tolist()
             sources[ids[target]] = sorted({ids[c] for c in holds})
             status[ids[target]] = word
-        entry = {"from": [ids[c] for c in members],
+        entry = {"from": [ids[c] for c in group],
                  "to": sorted({ids[int(t)] for t in np.unique(final[nodes])})}
-        (split_done if word == "split" else merged_done).append(entry)
+        {"split": split_done, "merged": merged_done, "redrawn": redrawn_done}[word].append(entry)
 
     # ---- grids
-    n = len(ids)
-    origin_id = np.asarray(input_ids + [None], dtype=object)[origin]  # -1 → None
-    final_id = np.asarray(ids, dtype=object)[final]
+    origin_id = np.asarray([*input_ids, None], dtype=object)[origin]  # -1 → None
     labels_now = np.unique(final).tolist()
     unchanged = []
     for c in labels_now:
         if ids[c] in status:
             continue
-        members = final == c
-        same = bool((origin_id[members] == ids[c]).all()) and \
-            not ((origin_id == ids[c]) & ~members).any()
+        inside = final == c
+        same = bool((origin_id[inside] == ids[c]).all()) and \
+            not ((origin_id == ids[c]) & ~inside).any()
         if ids[c] in new_made:
             status[ids[c]] = "new"
         else:
@@ -444,21 +461,19 @@ def rebalance(
         sources[ids[c]] = [] if ids[c] in new_made else [ids[c]]
         unchanged.append((c, ids[c]))
     grid, grid_ids, kept_grids = _keep_grids(district, final, unchanged, grids, params)
-    offset = len(grid_ids)
-    grid[grid >= 0] += 0
     to_draw = [c for c in labels_now if c not in kept_grids]
+    grid_infeasible: list[dict] = []
     if to_draw:
-        previous = np.where(grid >= 0, grid, offset)  # placeholder label for undrawn sites
+        previous = np.where(grid >= 0, grid, len(grid_ids))  # placeholder for undrawn sites
         drawn, grid_infeasible = plan_grids(district, final, params,
                                             only=np.asarray(to_draw), previous=previous)
-        # plan_grids relabels every grid; map kept ones back to their given ids
         numbered = number_grids(district, final, drawn, ids, to_draw)
-        for g in np.unique(drawn[np.isin(final, list(kept_grids))]).tolist():
-            s = int(np.flatnonzero(drawn == g)[0])
-            numbered[g] = grid_ids[int(grid[s])]
+        # plan_grids relabels every grid: map the kept ones back to their given ids
+        kept_sites = np.flatnonzero(np.isin(final, list(kept_grids)))
+        first = pd.Series(kept_sites).groupby(drawn[kept_sites]).first()
+        for g, site in first.items():
+            numbered[int(g)] = grid_ids[int(grid[site])]
         grid, grid_ids = drawn, numbered
-    else:
-        grid_infeasible = []
     timings["rebalance"] = time.perf_counter() - clock
     clock = time.perf_counter()
     plan = plan_from_labels(
@@ -487,14 +502,14 @@ def rebalance(
         "stability": round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
         "stability_of_assigned": round(float(weights[keeps & had].sum() /
                                              max(weights[had].sum(), 1e-9)), 4),
-        "households": int(round(total_h)),
-        "households_keep_community": int(round(weights[keeps].sum())),
-        "households_outside_existing": int(round(weights[outside].sum())),
+        "households": round(total_h),
+        "households_keep_community": round(weights[keeps].sum()),
+        "households_outside_existing": round(weights[outside].sum()),
         "buildings_outside_existing": int(np.isin(sites.of_building,
                                                   np.flatnonzero(outside)).sum()),
-        "households_in_overlaps": int(round(weights[cover > 1].sum())),
-        "households_across_street": int(round(weights[across].sum())),
-        "households_cut_off": int(round(weights[cut].sum())),
+        "households_in_overlaps": round(weights[cover > 1].sum()),
+        "households_across_street": round(weights[across].sum()),
+        "households_cut_off": round(weights[cut].sum()),
         "existing_communities": len(input_ids),
         "existing_empty": [i for i, h in zip(input_ids, np.bincount(
             origin[origin >= 0], weights=weights[origin >= 0], minlength=len(input_ids)),
@@ -504,6 +519,7 @@ def rebalance(
         "adjusted": sorted(c for c, s in status.items() if s == "adjusted"),
         "split": split_done,
         "merged": merged_done,
+        "redrawn_together": redrawn_done,
         "new": new_made,
         "kept_out_of_band": kept_out,
         "small_below": small_below,
@@ -601,7 +617,7 @@ def _grids_layer(raw, *, crs: str, label: str) -> gpd.GeoDataFrame:
                                "without geometry; fix: export the grids as GeoJSON or GPKG.")
     aliases = {"grid_id": ("grid_id", "网格编号", "网格代码", "id", "code"),
                "community_id": ("community_id", "社区代码", "社区编码")}
-    roles, problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases,
+    roles, _problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases,
                                       label=label)
     if "grid_id" not in roles:
         raise InputFormatError(f"{label}: expected a grid id column (grid_id / 网格编号); "

@@ -185,6 +185,33 @@ def _feature_collection(
 # Aggregation
 
 
+def _axial(x: np.ndarray, y: np.ndarray, size_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Axial (q, r) of the pointy-top hexagon of ``size_m`` holding each point (metres),
+    rounded through cube coordinates (redblobgames' hexagon grids)."""
+    q = (math.sqrt(3) / 3 * x - y / 3) / size_m
+    r = (2 / 3 * y) / size_m
+    s = -q - r
+    rq, rr, rs = np.round(q), np.round(r), np.round(s)
+    dq, dr, ds = np.abs(rq - q), np.abs(rr - r), np.abs(rs - s)
+    fix_q = (dq > dr) & (dq > ds)
+    fix_r = ~fix_q & (dr > ds)
+    rq = np.where(fix_q, -rr - rs, rq)
+    rr = np.where(fix_r, -rq - rs, rr)
+    return rq.astype(np.int64), rr.astype(np.int64)
+
+
+def _metric_xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    metric = metric_crs_for(lon, lat)
+    to_metric = pyproj.Transformer.from_crs(4326, metric, always_xy=True)
+    x, y = (np.asarray(v) for v in to_metric.transform(lon, lat))
+    return x, y
+
+
+def _auto_size(x: np.ndarray, y: np.ndarray, target_cells: int) -> int:
+    area_m2 = max((x.max() - x.min()) * (y.max() - y.min()), 1.0)
+    return _nice_size(math.sqrt(area_m2 / target_cells / (1.5 * math.sqrt(3))))
+
+
 def _nice_size(raw_m: float) -> int:
     for size in _NICE_SIZES_M:
         if size >= raw_m:
@@ -220,20 +247,11 @@ def hexagon_cells(
     if size_m is None:
         area_m2 = max((x.max() - x.min()) * (y.max() - y.min()), 1.0)
         size_m = _nice_size(math.sqrt(area_m2 / target_cells / (1.5 * math.sqrt(3))))
-    # Axial coordinates, rounded through cube coordinates (redblobgames' hexagon grids).
-    q = (math.sqrt(3) / 3 * x - y / 3) / size_m
-    r = (2 / 3 * y) / size_m
-    s = -q - r
-    rq, rr, rs = np.round(q), np.round(r), np.round(s)
-    dq, dr, ds = np.abs(rq - q), np.abs(rr - r), np.abs(rs - s)
-    fix_q = (dq > dr) & (dq > ds)
-    fix_r = ~fix_q & (dr > ds)
-    rq = np.where(fix_q, -rr - rs, rq)
-    rr = np.where(fix_r, -rq - rs, rr)
+    rq, rr = _axial(x, y, size_m)
     frame = pd.DataFrame(
         {
-            "q": rq.astype(np.int64),
-            "r": rr.astype(np.int64),
+            "q": rq,
+            "r": rr,
             "households": buildings["households"].to_numpy(dtype=np.int64),
         }
     )

@@ -60,8 +60,9 @@ class PlanLayers:
     params: ProposeParams = field(default_factory=ProposeParams)
 
 
-def plan_layers(plan: Plan, *, params: ProposeParams | None = None,
-                name: str = "plan") -> PlanLayers:
+def plan_layers(
+    plan: Plan, *, params: ProposeParams | None = None, name: str = "plan"
+) -> PlanLayers:
     """The layers of an (edited) plan."""
     return PlanLayers(
         name=name,
@@ -100,9 +101,20 @@ def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
             "expected a declared CRS; fix: pass --crs (wgs84, gcj02, bd09, cgcs2000, EPSG code)."
         )
     parameters = summary.get("parameters", {})
-    params = ProposeParams(**{k: parameters[k] for k in (
-        "community_size", "tolerance", "grid_size", "grid_tolerance", "max_grids", "seed")
-        if k in parameters})
+    params = ProposeParams(
+        **{
+            k: parameters[k]
+            for k in (
+                "community_size",
+                "tolerance",
+                "grid_size",
+                "grid_tolerance",
+                "max_grids",
+                "seed",
+            )
+            if k in parameters
+        }
+    )
     households = read_households(folder / "households.csv", crs=crs)
     rows = households.rows
     for column in ("community_id", "grid_id"):
@@ -111,25 +123,39 @@ def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
                 f"{folder / 'households.csv'}: expected a {column} column (written by propose); "
                 "found none; fix: compare plan folders, not raw household files."
             )
-    per_building = pd.DataFrame({
-        "b": rows["_building_index"].to_numpy(),
-        "community_id": rows["community_id"].astype("string").fillna("").to_numpy(dtype=object),
-        "grid_id": rows["grid_id"].astype("string").fillna("").to_numpy(dtype=object),
-    }).groupby("b").first()
+    per_building = (
+        pd.DataFrame(
+            {
+                "b": rows["_building_index"].to_numpy(),
+                "community_id": rows["community_id"]
+                .astype("string")
+                .fillna("")
+                .to_numpy(dtype=object),
+                "grid_id": rows["grid_id"].astype("string").fillna("").to_numpy(dtype=object),
+            }
+        )
+        .groupby("b")
+        .first()
+    )
     buildings = households.buildings.copy()
     buildings["community_id"] = per_building["community_id"].reindex(buildings.index).to_numpy()
     buildings["grid_id"] = per_building["grid_id"].reindex(buildings.index).to_numpy()
     communities = _read_layer(folder / "communities.geojson", "community_id")
-    grids = _read_layer(folder / "grids.geojson", "grid_id") \
-        if (folder / "grids.geojson").exists() else None
+    grids = (
+        _read_layer(folder / "grids.geojson", "grid_id")
+        if (folder / "grids.geojson").exists()
+        else None
+    )
     return PlanLayers(folder.name, buildings, communities, grids, households.metric_crs, params)
 
 
 def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
     frame = gpd.read_file(path)
     if id_column not in frame.columns:
-        raise InputFormatError(f"{path}: expected a {id_column} column; found "
-                               f"{', '.join(map(str, frame.columns))}; fix: use propose output.")
+        raise InputFormatError(
+            f"{path}: expected a {id_column} column; found "
+            f"{', '.join(map(str, frame.columns))}; fix: use propose output."
+        )
     frame[id_column] = frame[id_column].astype(str)
     if "community_id" in frame.columns:
         frame["community_id"] = frame["community_id"].astype(str)
@@ -191,36 +217,50 @@ def _metrics(layers: PlanLayers, *, standard=None, facilities=None, year=None) -
     geoms = np.asarray(comm.to_crs(layers.metric_crs).geometry.array, dtype=object)
     pp = polsby_popper(geoms)
     c_lower, c_upper = p.community_band
-    out: dict = {"communities": size_metrics(comm["households"].to_numpy(dtype=float),
-                                             lower=c_lower, upper=c_upper,
-                                             target=p.community_size)}
-    out["communities"].update({
-        "polsby_popper_mean": round(float(pp.mean()), 4) if len(pp) else None,
-        "polsby_popper_min": round(float(pp.min()), 4) if len(pp) else None,
-        "multipart": int((shapely.get_num_geometries(geoms) > 1).sum()),
-    })
+    out: dict = {
+        "communities": size_metrics(
+            comm["households"].to_numpy(dtype=float),
+            lower=c_lower,
+            upper=c_upper,
+            target=p.community_size,
+        )
+    }
+    out["communities"].update(
+        {
+            "polsby_popper_mean": round(float(pp.mean()), 4) if len(pp) else None,
+            "polsby_popper_min": round(float(pp.min()), 4) if len(pp) else None,
+            "multipart": int((shapely.get_num_geometries(geoms) > 1).sum()),
+        }
+    )
     per_community = layers.buildings.groupby("community_id")["grid_id"].nunique()
     grid_households = layers.buildings.groupby("grid_id")["households"].sum()
     g_lower, g_upper = p.grid_band
-    out["grids"] = size_metrics(grid_households.to_numpy(dtype=float), lower=g_lower,
-                                upper=g_upper, target=p.grid_size)
-    out["grids"]["grids_per_community_max"] = int(per_community.max()) if len(per_community) \
-        else 0
+    out["grids"] = size_metrics(
+        grid_households.to_numpy(dtype=float), lower=g_lower, upper=g_upper, target=p.grid_size
+    )
+    out["grids"]["grids_per_community_max"] = int(per_community.max()) if len(per_community) else 0
     if standard is not None:
         from planning.compliance import check_compliance
 
         result = check_compliance(
-            comm[["community_id", "name", comm.geometry.name]] if "name" in comm.columns
+            comm[["community_id", "name", comm.geometry.name]]
+            if "name" in comm.columns
             else comm[["community_id", comm.geometry.name]],
             layers.buildings[["building_id", "households", layers.buildings.geometry.name]],
-            facilities, standard=standard, metric_crs=layers.metric_crs,
-            grids_per_community={str(k): int(v) for k, v in per_community.items()}, year=year,
+            facilities,
+            standard=standard,
+            metric_crs=layers.metric_crs,
+            grids_per_community={str(k): int(v) for k, v in per_community.items()},
+            year=year,
         )
         t = result.totals
-        out["compliance"] = {"standard": result.standard.name if result.standard else None,
-                             "failing": t["failing"], "staff": t["total_staff"],
-                             "funds_yuan": t["total_funds_yuan"],
-                             "shortfall_m2": t["total_shortfall_m2"]}
+        out["compliance"] = {
+            "standard": result.standard.name if result.standard else None,
+            "failing": t["failing"],
+            "staff": t["total_staff"],
+            "funds_yuan": t["total_funds_yuan"],
+            "shortfall_m2": t["total_shortfall_m2"],
+        }
     return out
 
 
@@ -230,8 +270,12 @@ def _delta(a: dict, b: dict) -> dict:
         other = b.get(key)
         if isinstance(value, dict) and isinstance(other, dict):
             out[key] = _delta(value, other)
-        elif isinstance(value, int | float) and not isinstance(value, bool) and \
-                isinstance(other, int | float) and not isinstance(other, bool):
+        elif (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and isinstance(other, int | float)
+            and not isinstance(other, bool)
+        ):
             out[key] = round(other - value, 6)
     return out
 
@@ -285,8 +329,12 @@ def compare_plans(
     la = a if isinstance(a, PlanLayers) else plan_layers(a, params=params, name="A")
     lb = b if isinstance(b, PlanLayers) else plan_layers(b, params=params, name="B")
     ba, bb = la.buildings, lb.buildings
-    same = len(ba) == len(bb) and (ba["building_id"].astype(str).to_numpy() ==
-                                   bb["building_id"].astype(str).to_numpy()).all()
+    same = (
+        len(ba) == len(bb)
+        and (
+            ba["building_id"].astype(str).to_numpy() == bb["building_id"].astype(str).to_numpy()
+        ).all()
+    )
     if not same:
         raise InputFormatError(
             f"compare {la.name} with {lb.name}: expected plans of the same households (the same "
@@ -317,19 +365,36 @@ def compare_plans(
     )
 
 
-def _diff_layer(la: PlanLayers, lb: PlanLayers, a_ids, b_ids, changed, households
-                ) -> gpd.GeoDataFrame:
+def _diff_layer(
+    la: PlanLayers, lb: PlanLayers, a_ids, b_ids, changed, households
+) -> gpd.GeoDataFrame:
     crs = la.metric_crs
     columns = ["from_community", "to_community", "households", "buildings", "area_km2"]
     if not changed.any():
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326")
-    poly_a = dict(zip(la.communities["community_id"].astype(str),
-                      la.communities.to_crs(crs).geometry.array, strict=True))
-    poly_b = dict(zip(lb.communities["community_id"].astype(str),
-                      lb.communities.to_crs(crs).geometry.array, strict=True))
+    poly_a = dict(
+        zip(
+            la.communities["community_id"].astype(str),
+            la.communities.to_crs(crs).geometry.array,
+            strict=True,
+        )
+    )
+    poly_b = dict(
+        zip(
+            lb.communities["community_id"].astype(str),
+            lb.communities.to_crs(crs).geometry.array,
+            strict=True,
+        )
+    )
     points = np.asarray(la.buildings.to_crs(crs).geometry.array, dtype=object)
-    frame = pd.DataFrame({"a": a_ids[changed], "b": b_ids[changed],
-                          "h": households[changed], "i": np.flatnonzero(changed)})
+    frame = pd.DataFrame(
+        {
+            "a": a_ids[changed],
+            "b": b_ids[changed],
+            "h": households[changed],
+            "i": np.flatnonzero(changed),
+        }
+    )
     rows, geoms = [], []
     for (x, y), group in frame.groupby(["a", "b"], sort=True):
         pa, pb = poly_a.get(x), poly_b.get(y)
@@ -343,9 +408,15 @@ def _diff_layer(la: PlanLayers, lb: PlanLayers, a_ids, b_ids, changed, household
         if not keep:
             continue
         geom = shapely.union_all(keep, grid_size=0.01)
-        rows.append({"from_community": x, "to_community": y,
-                     "households": round(float(group["h"].sum())), "buildings": len(group),
-                     "area_km2": round(float(shapely.area(geom)) / 1e6, 4)})
+        rows.append(
+            {
+                "from_community": x,
+                "to_community": y,
+                "households": round(float(group["h"].sum())),
+                "buildings": len(group),
+                "area_km2": round(float(shapely.area(geom)) / 1e6, 4),
+            }
+        )
         geoms.append(geom)
     out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geoms, crs=crs)
     return out.to_crs("EPSG:4326")
@@ -378,17 +449,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     paths = write_comparison(result, args.out)
     ca, cb = result.a["communities"], result.b["communities"]
     print(f"{'':26}{a.name:>14}{b.name:>14}")
-    rows = [("communities", ca["count"], cb["count"]),
-            ("share in band", f"{ca['share_in_band']:.0%}", f"{cb['share_in_band']:.0%}"),
-            ("grids", result.a["grids"]["count"], result.b["grids"]["count"]),
-            ("Polsby-Popper mean", ca["polsby_popper_mean"], cb["polsby_popper_mean"])]
+    rows = [
+        ("communities", ca["count"], cb["count"]),
+        ("share in band", f"{ca['share_in_band']:.0%}", f"{cb['share_in_band']:.0%}"),
+        ("grids", result.a["grids"]["count"], result.b["grids"]["count"]),
+        ("Polsby-Popper mean", ca["polsby_popper_mean"], cb["polsby_popper_mean"]),
+    ]
     if "compliance" in result.a:
         for key in ("failing", "staff", "funds_yuan", "shortfall_m2"):
             rows.append((key, result.a["compliance"][key], result.b["compliance"][key]))
     for name, x, y in rows:
         print(f"  {name:<24}{x!s:>14}{y!s:>14}")
-    print(f"  households changing community: {result.households_changed:,} "
-          f"({result.share_changed:.1%}); {len(result.diff)} areas changed hands")
+    print(
+        f"  households changing community: {result.households_changed:,} "
+        f"({result.share_changed:.1%}); {len(result.diff)} areas changed hands"
+    )
     print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
     return 0
 
@@ -407,8 +482,11 @@ def add_compare_command(subparsers) -> None:
     p.add_argument("b", type=Path, help="plan folder B")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--crs", help="CRS of the households files (default: from summary.json)")
-    p.add_argument("--standard", help="standard preset for compliance deltas "
-                   "(default national-2021 when --facilities is given)")
+    p.add_argument(
+        "--standard",
+        help="standard preset for compliance deltas "
+        "(default national-2021 when --facilities is given)",
+    )
     p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
     p.add_argument("--facilities-crs", help="CRS of --facilities if it differs")
     p.add_argument("--year", type=int, help="year for funds with yearly growth")

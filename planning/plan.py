@@ -72,9 +72,14 @@ class AuditEntry:
     households_affected: int
 
     def as_row(self) -> dict:
-        return {"time": self.time, "author": self.author, "what": self.what,
-                "from": self.from_, "to": self.to,
-                "households_affected": int(self.households_affected)}
+        return {
+            "time": self.time,
+            "author": self.author,
+            "what": self.what,
+            "from": self.from_,
+            "to": self.to,
+            "households_affected": int(self.households_affected),
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,13 +189,17 @@ class Plan:
 
     @cached_property
     def community_households(self) -> np.ndarray:
-        return np.bincount(self.site_community, weights=self.district.sites.households,
-                           minlength=self.n_communities)
+        return np.bincount(
+            self.site_community,
+            weights=self.district.sites.households,
+            minlength=self.n_communities,
+        )
 
     @cached_property
     def grid_households(self) -> np.ndarray:
-        return np.bincount(self.site_grid, weights=self.district.sites.households,
-                           minlength=self.n_grids)
+        return np.bincount(
+            self.site_grid, weights=self.district.sites.households, minlength=self.n_grids
+        )
 
     @cached_property
     def grid_community(self) -> np.ndarray:
@@ -224,8 +233,9 @@ class Plan:
         for z in zones.tolist():
             if source.known is not None and z in source.known:
                 out[z] = source.known[z]
-            elif source.parent is not None and z not in source.touched and \
-                    z in source.parent.shapes:
+            elif (
+                source.parent is not None and z not in source.touched and z in source.parent.shapes
+            ):
                 out[z] = source.parent.shapes[z]
             else:
                 out[z] = _zone_shapes(self, z)
@@ -246,12 +256,19 @@ def _zone_view(district: District, sites: np.ndarray) -> District:
     """The district restricted to ``sites`` (for :func:`planning.propose.boundaries`)."""
     s = district.sites
     view_sites = dataclasses.replace(
-        s, xy=s.xy[sites], households=s.households[sites], compound=s.compound[sites],
-        zone=s.zone[sites], of_building=np.zeros(0, dtype=np.int64),
+        s,
+        xy=s.xy[sites],
+        households=s.households[sites],
+        compound=s.compound[sites],
+        zone=s.zone[sites],
+        of_building=np.zeros(0, dtype=np.int64),
     )
     return dataclasses.replace(
-        district, sites=view_sites, cells=district.cells[sites],
-        cell_area=district.cell_area[sites], cell_perimeter=district.cell_perimeter[sites],
+        district,
+        sites=view_sites,
+        cells=district.cells[sites],
+        cell_area=district.cell_area[sites],
+        cell_perimeter=district.cell_perimeter[sites],
     )
 
 
@@ -261,7 +278,9 @@ def _zone_shapes(plan: Plan, zone: int) -> ZoneShapes:
     comm_u, comm_local = np.unique(plan.site_community[sites], return_inverse=True)
     grid_u, grid_local = np.unique(plan.site_grid[sites], return_inverse=True)
     grid_polys, comm_polys, _ = boundaries(
-        _zone_view(plan.district, sites), comm_local.ravel(), grid_local.ravel(),
+        _zone_view(plan.district, sites),
+        comm_local.ravel(),
+        grid_local.ravel(),
         smooth_m=plan.smooth_m,
     )
     return ZoneShapes(
@@ -273,8 +292,9 @@ def _zone_shapes(plan: Plan, zone: int) -> ZoneShapes:
 # ---------------------------------------------------------------------- building plans
 
 
-def _reading_ranks(xy: np.ndarray, weights: np.ndarray, labels: np.ndarray,
-                   area_m2: float) -> dict[int, int]:
+def _reading_ranks(
+    xy: np.ndarray, weights: np.ndarray, labels: np.ndarray, area_m2: float
+) -> dict[int, int]:
     """Rank of each label: north→south in rows, west→east within a row."""
     uniq, inverse = np.unique(labels, return_inverse=True)
     inverse = inverse.ravel()
@@ -287,8 +307,13 @@ def _reading_ranks(xy: np.ndarray, weights: np.ndarray, labels: np.ndarray,
     return {int(uniq[i]): rank for rank, i in enumerate(order)}
 
 
-def number_grids(district: District, community: np.ndarray, grid: np.ndarray,
-                  ids: list[str], which: Iterable[int]) -> dict[int, str]:
+def number_grids(
+    district: District,
+    community: np.ndarray,
+    grid: np.ndarray,
+    ids: list[str],
+    which: Iterable[int],
+) -> dict[int, str]:
     """Grid id per grid label of the communities ``which``: community id + 3-digit sequence
     in reading order."""
     out: dict[int, str] = {}
@@ -297,15 +322,25 @@ def number_grids(district: District, community: np.ndarray, grid: np.ndarray,
         members = np.flatnonzero(community == c)
         if not len(members):
             continue
-        ranks = _reading_ranks(sites.xy[members], sites.households[members], grid[members],
-                               float(district.cell_area[members].sum()))
+        ranks = _reading_ranks(
+            sites.xy[members],
+            sites.households[members],
+            grid[members],
+            float(district.cell_area[members].sum()),
+        )
         for label, rank in ranks.items():
             out[label] = f"{ids[c]}-{rank + 1:03d}"
     return out
 
 
-def _canonical(community: np.ndarray, grid: np.ndarray, ids: list[str], names: list[str],
-               locked: list[bool], grid_ids: dict[int, str]):
+def _canonical(
+    community: np.ndarray,
+    grid: np.ndarray,
+    ids: list[str],
+    names: list[str],
+    locked: list[bool],
+    grid_ids: dict[int, str],
+):
     """Compact labels ordered by id; unused communities and grids dropped."""
     used = np.unique(community)
     order = sorted(used.tolist(), key=lambda c: ids[c])
@@ -315,9 +350,14 @@ def _canonical(community: np.ndarray, grid: np.ndarray, ids: list[str], names: l
     g_order = sorted(g_used.tolist(), key=lambda g: grid_ids[g])
     g_remap = np.full(int(grid.max()) + 1 if len(grid) else 0, -1, dtype=np.int64)
     g_remap[g_order] = np.arange(len(g_order))
-    return (remap[community], g_remap[grid], [ids[c] for c in order],
-            [names[c] for c in order], [bool(locked[c]) for c in order],
-            [grid_ids[g] for g in g_order])
+    return (
+        remap[community],
+        g_remap[grid],
+        [ids[c] for c in order],
+        [names[c] for c in order],
+        [bool(locked[c]) for c in order],
+        [grid_ids[g] for g in g_order],
+    )
 
 
 def _check_unique_ids(ids: list[str], what: str) -> None:
@@ -364,10 +404,20 @@ def plan_from_labels(
     else:
         numbered = dict(enumerate(str(v) for v in grid_ids))
     _check_unique_ids([numbered[g] for g in np.unique(grid).tolist()], "grid ids")
-    community, grid, ids, names, flags, gids = _canonical(community, grid, ids, names, flags,
-                                                          numbered)
-    return Plan(district, community, grid, tuple(ids), tuple(names), tuple(flags), tuple(gids),
-                smooth_m=smooth_m, shape_source=_ShapeSource(known=shapes))
+    community, grid, ids, names, flags, gids = _canonical(
+        community, grid, ids, names, flags, numbered
+    )
+    return Plan(
+        district,
+        community,
+        grid,
+        tuple(ids),
+        tuple(names),
+        tuple(flags),
+        tuple(gids),
+        smooth_m=smooth_m,
+        shape_source=_ShapeSource(known=shapes),
+    )
 
 
 def plan_from_proposal(proposal: Proposal, *, smooth_m: float = ProposeParams.smooth_m) -> Plan:
@@ -389,11 +439,11 @@ def plan_from_proposal(proposal: Proposal, *, smooth_m: float = ProposeParams.sm
     gids = np.empty(int(grid.max()) + 1, dtype=object)
     gids[grid[site]] = proposal.buildings["grid_id"].astype(str).to_numpy(dtype=object)
     frame = proposal.communities
-    name_of = dict(zip(frame["community_id"].astype(str), frame["name"].astype(str),
-                       strict=True))
+    name_of = dict(zip(frame["community_id"].astype(str), frame["name"].astype(str), strict=True))
     comm_geom = dict(zip(frame["community_id"].astype(str), frame.geometry.array, strict=True))
-    grid_geom = dict(zip(proposal.grids["grid_id"].astype(str), proposal.grids.geometry.array,
-                         strict=True))
+    grid_geom = dict(
+        zip(proposal.grids["grid_id"].astype(str), proposal.grids.geometry.array, strict=True)
+    )
     zone_of = np.full(len(ids), -1, dtype=np.int64)
     zone_of[community] = district.sites.zone
     grid_zone = np.full(len(gids), -1, dtype=np.int64)
@@ -406,14 +456,20 @@ def plan_from_proposal(proposal: Proposal, *, smooth_m: float = ProposeParams.sm
         for z in np.unique(zone_of)
     }
     return plan_from_labels(
-        district, community, grid, community_ids=ids.tolist(),
-        community_names=[name_of[i] for i in ids], grid_ids=gids.tolist(), smooth_m=smooth_m,
+        district,
+        community,
+        grid,
+        community_ids=ids.tolist(),
+        community_names=[name_of[i] for i in ids],
+        grid_ids=gids.tolist(),
+        smooth_m=smooth_m,
         shapes=shapes,
     )
 
 
-def _keep_grid_ids(plan: Plan, community: np.ndarray, grid: np.ndarray, ids: list[str],
-                   which: list[int]) -> dict[int, str]:
+def _keep_grid_ids(
+    plan: Plan, community: np.ndarray, grid: np.ndarray, ids: list[str], which: list[int]
+) -> dict[int, str]:
     """Grid ids of the communities ``which`` after an edit: a new grid takes the id of the
     old grid of the same community id it shares most households with (each old id once);
     the other grids get the next free numbers, in reading order."""
@@ -428,11 +484,13 @@ def _keep_grid_ids(plan: Plan, community: np.ndarray, grid: np.ndarray, ids: lis
         stay = members[old_cid[members] == ids[c]]
         taken: set[str] = set()
         if len(stay):
-            table = pd.DataFrame({"new": grid[stay], "old": old_gid[stay],
-                                  "h": sites.households[stay], "n": 1})
+            table = pd.DataFrame(
+                {"new": grid[stay], "old": old_gid[stay], "h": sites.households[stay], "n": 1}
+            )
             table = table.groupby(["new", "old"], as_index=False)[["h", "n"]].sum()
-            table = table.sort_values(["h", "n", "old", "new"],
-                                      ascending=[False, False, True, True])
+            table = table.sort_values(
+                ["h", "n", "old", "new"], ascending=[False, False, True, True]
+            )
             for new, old in zip(table["new"].tolist(), table["old"].tolist(), strict=True):
                 if new not in out and old not in taken:
                     out[int(new)] = str(old)
@@ -440,8 +498,12 @@ def _keep_grid_ids(plan: Plan, community: np.ndarray, grid: np.ndarray, ids: lis
         # every id the community ever had stays reserved, so a number is never reused
         prefix = f"{ids[c]}-"
         reserved = {g for g in plan.grid_ids if g.startswith(prefix)} | taken
-        ranks = _reading_ranks(sites.xy[members], sites.households[members], grid[members],
-                               float(plan.district.cell_area[members].sum()))
+        ranks = _reading_ranks(
+            sites.xy[members],
+            sites.households[members],
+            grid[members],
+            float(plan.district.cell_area[members].sum()),
+        )
         seq = 1
         for label in sorted(ranks, key=ranks.get):
             if label in out:
@@ -494,11 +556,19 @@ def plan_successor(
     zones = plan.district.sites.zone
     touched = set(zones[np.isin(new_id, list(changed))].tolist())
     touched |= set(zones[np.isin(old_id, list(changed))].tolist())
-    community, grid, ids, names, flags, gids = _canonical(community, grid, ids, names, flags,
-                                                          numbered)
+    community, grid, ids, names, flags, gids = _canonical(
+        community, grid, ids, names, flags, numbered
+    )
     return Plan(
-        plan.district, community, grid, tuple(ids), tuple(names), tuple(flags), tuple(gids),
-        smooth_m=plan.smooth_m, log=plan.log if log is None else tuple(log),
+        plan.district,
+        community,
+        grid,
+        tuple(ids),
+        tuple(names),
+        tuple(flags),
+        tuple(gids),
+        smooth_m=plan.smooth_m,
+        log=plan.log if log is None else tuple(log),
         shape_source=_ShapeSource(parent=plan, touched=frozenset(int(z) for z in touched)),
     )
 
@@ -511,8 +581,7 @@ def community_frame(plan: Plan) -> gpd.GeoDataFrame:
     ``households``, ``buildings``, ``grid_count``, ``locked`` and the polygon."""
     d = plan.district
     zone_names = np.array(d.zone_names, dtype=object)
-    buildings = np.bincount(plan.site_community[d.sites.of_building],
-                            minlength=plan.n_communities)
+    buildings = np.bincount(plan.site_community[d.sites.of_building], minlength=plan.n_communities)
     return gpd.GeoDataFrame(
         {
             "community_id": list(plan.community_ids),
@@ -552,8 +621,9 @@ def building_frame(plan: Plan) -> gpd.GeoDataFrame:
     d = plan.district
     site = d.sites.of_building
     out = d.buildings.copy()
-    out["street"] = np.array(d.zone_names, dtype=object)[d.sites.zone[site]] \
-        if d.has_streets else None
+    out["street"] = (
+        np.array(d.zone_names, dtype=object)[d.sites.zone[site]] if d.has_streets else None
+    )
     out["community_id"] = np.asarray(plan.community_ids, dtype=object)[plan.site_community[site]]
     out["grid_id"] = np.asarray(plan.grid_ids, dtype=object)[plan.site_grid[site]]
     return out
@@ -591,7 +661,7 @@ def discontiguous_labels(graph: Graph, labels: np.ndarray) -> np.ndarray:
 
 
 def band_status(households: float, band: tuple[float, float]) -> str:
-    """"below", "in band" or "above"."""
+    """ "below", "in band" or "above"."""
     lower, upper = band
     if households < lower:
         return "below"
@@ -617,8 +687,10 @@ class CommunityStatus:
 
     def __str__(self) -> str:
         lock = ", locked" if self.locked else ""
-        return (f"{self.community_id} {self.name}: {self.households:,} households, "
-                f"{self.grids} grids, {self.status}{lock}")
+        return (
+            f"{self.community_id} {self.name}: {self.households:,} households, "
+            f"{self.grids} grids, {self.status}{lock}"
+        )
 
 
 @dataclass(frozen=True)
@@ -679,11 +751,17 @@ def check_plan(plan: Plan, params: ProposeParams) -> PlanCheck:
     across = comms.groupby("g")["c"].nunique()
     band = params.community_band
     statuses = tuple(
-        CommunityStatus(str(cid), str(name), round(float(h)), int(g), band_status(h, band),
-                        bool(lock))
-        for cid, name, h, g, lock in zip(plan.community_ids, plan.community_names,
-                                         plan.community_households, plan.grid_count,
-                                         plan.locked, strict=True)
+        CommunityStatus(
+            str(cid), str(name), round(float(h)), int(g), band_status(h, band), bool(lock)
+        )
+        for cid, name, h, g, lock in zip(
+            plan.community_ids,
+            plan.community_names,
+            plan.community_households,
+            plan.grid_count,
+            plan.locked,
+            strict=True,
+        )
     )
     g_lower, g_upper = params.grid_band
     gh = plan.grid_households
@@ -694,8 +772,9 @@ def check_plan(plan: Plan, params: ProposeParams) -> PlanCheck:
     over = ids[plan.grid_count > params.max_grids]
     owner = ids[plan.grid_community]
     unassigned = int((plan.site_community < 0).sum())
-    violations = [("", f"{unassigned} building location(s) without a community")] \
-        if unassigned else []
+    violations = (
+        [("", f"{unassigned} building location(s) without a community")] if unassigned else []
+    )
     violations += [(c, f"community {c} is not one connected piece") for c in bad_comm]
     violations += [(owner[g], f"grid {gids[g]} is not one connected piece") for g in bad_grid]
     violations += [(c, f"community {c} crosses a 街道 boundary") for c in crossing_ids]

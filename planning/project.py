@@ -205,8 +205,9 @@ def _register_attributes(con: sqlite3.Connection, table: str) -> None:
 
 def _drop_table(con: sqlite3.Connection, table: str) -> None:
     """Drop a GeoPackage table with its registrations (and its spatial index)."""
-    rows = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-                       (table,)).fetchall()
+    rows = con.execute(
+        "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)
+    ).fetchall()
     for (column,) in rows:
         con.execute(f'DROP TABLE IF EXISTS "rtree_{table}_{column}"')
     for meta in ("gpkg_extensions", "gpkg_geometry_columns", "gpkg_contents"):
@@ -226,12 +227,15 @@ def _write_table(con: sqlite3.Connection, table: str, frame: pd.DataFrame) -> No
     marks = ", ".join("?" for _ in columns)
     names = ", ".join(f'"{c}"' for c in columns)
     values = [
-        frame[c].astype("int64").tolist() if t == "INTEGER" else
-        [None if pd.isna(v) else str(v) for v in frame[c].tolist()]
+        frame[c].astype("int64").tolist()
+        if t == "INTEGER"
+        else [None if pd.isna(v) else str(v) for v in frame[c].tolist()]
         for c, t in zip(columns, types, strict=True)
     ]
-    con.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
-                    list(zip(*values, strict=True)) if columns else [])
+    con.executemany(
+        f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
+        list(zip(*values, strict=True)) if columns else [],
+    )
     _register_attributes(con, table)
 
 
@@ -254,8 +258,9 @@ def _require_project(path: Path) -> None:
     try:
         ok = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'scenarios'").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise InputFormatError(f"{path}: not a GeoPackage project ({exc}); fix: open the "
-                               ".gpkg file the planner saved.") from exc
+        raise InputFormatError(
+            f"{path}: not a GeoPackage project ({exc}); fix: open the .gpkg file the planner saved."
+        ) from exc
     finally:
         con.close()
     if not ok:
@@ -268,9 +273,15 @@ def _require_project(path: Path) -> None:
 def _infos(path: Path) -> dict[str, ScenarioInfo]:
     frame = _read_table(path, "scenarios")
     return {
-        row["name"]: ScenarioInfo(row["name"], row["base"] or "", row["created"],
-                                  row["modified"], row["author"] or "", int(row["revision"]),
-                                  json.loads(row["params"] or "{}"))
+        row["name"]: ScenarioInfo(
+            row["name"],
+            row["base"] or "",
+            row["created"],
+            row["modified"],
+            row["author"] or "",
+            int(row["revision"]),
+            json.loads(row["params"] or "{}"),
+        )
         for _, row in frame.iterrows()
     }
 
@@ -280,13 +291,21 @@ def _put_info(con: sqlite3.Connection, info: ScenarioInfo) -> None:
     con.execute(
         "INSERT INTO scenarios (name, base, created, modified, author, revision, params) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (info.name, info.base, info.created, info.modified, info.author, info.revision,
-         json.dumps(info.params, ensure_ascii=False)),
+        (
+            info.name,
+            info.base,
+            info.created,
+            info.modified,
+            info.author,
+            info.revision,
+            json.dumps(info.params, ensure_ascii=False),
+        ),
     )
 
 
-def _check_revision(path: Path, name: str, infos: dict[str, ScenarioInfo],
-                    expected_revision: int | None) -> ScenarioInfo | None:
+def _check_revision(
+    path: Path, name: str, infos: dict[str, ScenarioInfo], expected_revision: int | None
+) -> ScenarioInfo | None:
     """The stored row of ``name`` when the caller may change it (None: a new scenario)."""
     current = infos.get(name)
     if current is None:
@@ -366,21 +385,29 @@ def create_project(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.saving.gpkg")
     try:
-        layers = {"households": buildings, "streets": streets, "barriers": barriers,
-                  "facilities": facilities}
+        layers = {
+            "households": buildings,
+            "streets": streets,
+            "barriers": barriers,
+            "facilities": facilities,
+        }
         for name, frame in layers.items():
             if frame is not None and len(frame):
                 _write_layer(tmp, _to_wgs84(frame), name)
         con = _connect(tmp)
         try:
             con.execute("BEGIN")
-            cols = ", ".join(f'"{c}" INTEGER' if c == "revision" else f'"{c}" TEXT'
-                             for c in _SCENARIO_COLUMNS)
+            cols = ", ".join(
+                f'"{c}" INTEGER' if c == "revision" else f'"{c}" TEXT' for c in _SCENARIO_COLUMNS
+            )
             con.execute(f"CREATE TABLE scenarios (fid INTEGER PRIMARY KEY AUTOINCREMENT, {cols})")
             _register_attributes(con, "scenarios")
-            meta = pd.DataFrame({"key": ["format_version", "metric_crs", "created"],
-                                 "value": [FORMAT_VERSION, pyproj.CRS(metric_crs).to_wkt(),
-                                           _now()]})
+            meta = pd.DataFrame(
+                {
+                    "key": ["format_version", "metric_crs", "created"],
+                    "value": [FORMAT_VERSION, pyproj.CRS(metric_crs).to_wkt(), _now()],
+                }
+            )
             _write_table(con, "project", meta)
             con.execute("COMMIT")
         finally:
@@ -433,16 +460,21 @@ def save_scenario_layers(
     _require_project(path)
     missing = [c for c in ("building_id", "community_id", "grid_id") if c not in assignment]
     if missing:
-        raise ScenarioEditError(f"assignment: missing column(s) {', '.join(missing)}; expected "
-                                "building_id, community_id, grid_id.")
+        raise ScenarioEditError(
+            f"assignment: missing column(s) {', '.join(missing)}; expected "
+            "building_id, community_id, grid_id."
+        )
     with _locked(path):
         report("locked")
         infos = _infos(path)
         current = _check_revision(path, name, infos, expected_revision)
         now = _now()
         info = ScenarioInfo(
-            name=name, base=base or (current.base if current else ""),
-            created=current.created if current else now, modified=now, author=author,
+            name=name,
+            base=base or (current.base if current else ""),
+            created=current.created if current else now,
+            modified=now,
+            author=author,
             revision=(current.revision if current else 0) + 1,
             params=params if params is not None else (current.params if current else {}),
         )
@@ -454,8 +486,11 @@ def save_scenario_layers(
             con = _connect(tmp)
             try:
                 con.execute("BEGIN")
-                _write_table(con, _layer(name, "assignment"),
-                             assignment[["building_id", "community_id", "grid_id"]])
+                _write_table(
+                    con,
+                    _layer(name, "assignment"),
+                    assignment[["building_id", "community_id", "grid_id"]],
+                )
                 _write_table(con, _layer(name, "log"), log[list(AUDIT_COLUMNS)])
                 _put_info(con, info)
                 con.execute("COMMIT")
@@ -482,18 +517,30 @@ def save_scenario(
     params = params or ProposeParams()
     buildings = building_frame(plan)
     communities = community_frame(plan)
-    assignment = pd.DataFrame({
-        "building_id": buildings["building_id"].astype(str).to_numpy(),
-        "community_id": buildings["community_id"].to_numpy(),
-        "grid_id": buildings["grid_id"].to_numpy(),
-    })
-    stored = {k: getattr(params, k) for k in ("community_size", "tolerance", "grid_size",
-                                              "grid_tolerance", "max_grids", "seed")}
+    assignment = pd.DataFrame(
+        {
+            "building_id": buildings["building_id"].astype(str).to_numpy(),
+            "community_id": buildings["community_id"].to_numpy(),
+            "grid_id": buildings["grid_id"].to_numpy(),
+        }
+    )
+    stored = {
+        k: getattr(params, k)
+        for k in ("community_size", "tolerance", "grid_size", "grid_tolerance", "max_grids", "seed")
+    }
     stored["smooth_m"] = plan.smooth_m
     return save_scenario_layers(
-        path, name, communities=communities, grids=grid_frame(plan), assignment=assignment,
-        log=audit_table(plan), author=author, expected_revision=expected_revision, base=base,
-        params=stored, progress=progress,
+        path,
+        name,
+        communities=communities,
+        grids=grid_frame(plan),
+        assignment=assignment,
+        log=audit_table(plan),
+        author=author,
+        expected_revision=expected_revision,
+        base=base,
+        params=stored,
+        progress=progress,
     )
 
 
@@ -514,14 +561,17 @@ def open_scenario(path: str | Path, name: str) -> StoredScenario:
             if column in frame.columns:
                 frame[column] = frame[column].astype(str)
     return StoredScenario(
-        infos[name], communities, grids,
+        infos[name],
+        communities,
+        grids,
         _read_table(path, _layer(name, "assignment")).astype(str),
         _read_table(path, _layer(name, "log")),
     )
 
 
-def rename_scenario(path: str | Path, old: str, new: str, *, author: str = "",
-                    expected_revision: int | None = None) -> ScenarioInfo:
+def rename_scenario(
+    path: str | Path, old: str, new: str, *, author: str = "", expected_revision: int | None = None
+) -> ScenarioInfo:
     """Rename a scenario (its layers and row); refused if ``new`` exists."""
     path = Path(path)
     new = _check_name(new)
@@ -529,12 +579,21 @@ def rename_scenario(path: str | Path, old: str, new: str, *, author: str = "",
     with _locked(path):
         infos = _infos(path)
         if new in infos:
-            raise ScenarioEditError(f"rename {old} → {new}: refused, {new} exists; fix: pick "
-                                    "another name or delete it first.")
+            raise ScenarioEditError(
+                f"rename {old} → {new}: refused, {new} exists; fix: pick "
+                "another name or delete it first."
+            )
         opened = stored.info.revision if expected_revision is None else expected_revision
         current = _check_revision(path, old, infos, opened)
-        info = ScenarioInfo(new, current.base, current.created, _now(), author or current.author,
-                            current.revision + 1, current.params)
+        info = ScenarioInfo(
+            new,
+            current.base,
+            current.created,
+            _now(),
+            author or current.author,
+            current.revision + 1,
+            current.params,
+        )
         with _transaction(path, lambda stage: None) as tmp:
             _write_layer(tmp, stored.communities, _layer(new, "communities"))
             _write_layer(tmp, stored.grids, _layer(new, "grids"))
@@ -553,8 +612,7 @@ def rename_scenario(path: str | Path, old: str, new: str, *, author: str = "",
     return info
 
 
-def delete_scenario(path: str | Path, name: str, *,
-                    expected_revision: int | None = None) -> None:
+def delete_scenario(path: str | Path, name: str, *, expected_revision: int | None = None) -> None:
     """Delete a scenario (its layers and row). ``expected_revision`` guards against deleting
     a scenario another session changed since."""
     path = Path(path)
@@ -562,8 +620,10 @@ def delete_scenario(path: str | Path, name: str, *,
     with _locked(path):
         infos = _infos(path)
         if name not in infos:
-            raise ScenarioEditError(f"delete {name!r}: no such scenario in {path.name}; "
-                                    f"expected one of {', '.join(sorted(infos)) or '(none)'}.")
+            raise ScenarioEditError(
+                f"delete {name!r}: no such scenario in {path.name}; "
+                f"expected one of {', '.join(sorted(infos)) or '(none)'}."
+            )
         if expected_revision is not None:
             _check_revision(path, name, infos, expected_revision)
         with _transaction(path, lambda stage: None) as tmp:
@@ -595,10 +655,12 @@ def load_district(path: str | Path) -> District:
     if buildings is None:
         raise InputFormatError(f"{path}: no households layer; fix: recreate the project.")
     buildings["building_id"] = buildings["building_id"].astype(str)
-    buildings["compound"] = buildings["compound"].astype(object).where(
-        buildings["compound"].notna(), None)
-    return prepare_district(buildings, metric_crs=_metric_crs(path), streets=read["streets"],
-                            barriers=read["barriers"])
+    buildings["compound"] = (
+        buildings["compound"].astype(object).where(buildings["compound"].notna(), None)
+    )
+    return prepare_district(
+        buildings, metric_crs=_metric_crs(path), streets=read["streets"], barriers=read["barriers"]
+    )
 
 
 def load_plan(path: str | Path, name: str, *, district: District | None = None) -> Plan:
@@ -640,21 +702,34 @@ def load_plan(path: str | Path, name: str, *, district: District | None = None) 
     grid_zone[grid] = district.sites.zone
     shapes = {
         int(z): ZoneShapes(
-            community={community_ids[c]: comm_geom[community_ids[c]]
-                       for c in np.flatnonzero(zone_of == z)},
+            community={
+                community_ids[c]: comm_geom[community_ids[c]] for c in np.flatnonzero(zone_of == z)
+            },
             grid={grid_ids[g]: grid_geom[grid_ids[g]] for g in np.flatnonzero(grid_zone == z)},
         )
         for z in np.unique(zone_of)
     }
     smooth_m = float(stored.info.params.get("smooth_m", ProposeParams.smooth_m))
     plan = plan_from_labels(
-        district, community, grid, community_ids=community_ids,
-        community_names=comm["name"].astype(str).tolist(), locked=locked, grid_ids=grid_ids,
-        smooth_m=smooth_m, shapes=shapes,
+        district,
+        community,
+        grid,
+        community_ids=community_ids,
+        community_names=comm["name"].astype(str).tolist(),
+        locked=locked,
+        grid_ids=grid_ids,
+        smooth_m=smooth_m,
+        shapes=shapes,
     )
     log = tuple(
-        AuditEntry(str(r["time"]), str(r["author"] or ""), str(r["what"]), str(r["from"]),
-                   str(r["to"]), int(r["households_affected"]))
+        AuditEntry(
+            str(r["time"]),
+            str(r["author"] or ""),
+            str(r["what"]),
+            str(r["from"]),
+            str(r["to"]),
+            int(r["households_affected"]),
+        )
         for _, r in stored.log.iterrows()
     )
     return dataclasses.replace(plan, log=log)

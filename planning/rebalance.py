@@ -56,8 +56,11 @@ __all__ = ["Rebalance", "add_rebalance_command", "rebalance", "run_rebalance"]
 
 #: How the existing boundaries enter the tessellation: as minor-road cut lines (cells follow
 #: them; partitions may still cross them).
-_EXISTING_LINE = {"kind": "road", "road_class": "residential",
-                  "name": "existing community boundary"}
+_EXISTING_LINE = {
+    "kind": "road",
+    "road_class": "residential",
+    "name": "existing community boundary",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,15 +96,17 @@ def _existing_lines(existing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=parts, crs=existing.crs)
 
 
-def _with_existing_lines(barriers: gpd.GeoDataFrame | None,
-                         existing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _with_existing_lines(
+    barriers: gpd.GeoDataFrame | None, existing: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
     lines = _existing_lines(existing.to_crs("EPSG:4326"))
     if barriers is None or not len(barriers):
         return lines
     cols = ["kind", "road_class", "name"]
     base = barriers.to_crs("EPSG:4326")
-    base = gpd.GeoDataFrame(base[[c for c in cols if c in base.columns]],
-                            geometry=base.geometry.array, crs="EPSG:4326")
+    base = gpd.GeoDataFrame(
+        base[[c for c in cols if c in base.columns]], geometry=base.geometry.array, crs="EPSG:4326"
+    )
     return gpd.GeoDataFrame(pd.concat([base, lines], ignore_index=True), crs="EPSG:4326")
 
 
@@ -156,8 +161,13 @@ def _fill(district: District, label: np.ndarray) -> np.ndarray:
         open_edges = (label[src] < 0) & (label[dst] >= 0)
         if not open_edges.any():
             return label
-        frame = pd.DataFrame({"s": src[open_edges], "c": label[dst[open_edges]],
-                              "w": graph.shared[open_edges] + 1e-9})
+        frame = pd.DataFrame(
+            {
+                "s": src[open_edges],
+                "c": label[dst[open_edges]],
+                "w": graph.shared[open_edges] + 1e-9,
+            }
+        )
         sums = frame.groupby(["s", "c"], as_index=False)["w"].sum()
         sums = sums.sort_values(["s", "w", "c"], ascending=[True, False, True])
         best = sums.drop_duplicates("s")
@@ -204,9 +214,13 @@ def _fits(total: float, params: ProposeParams) -> tuple[bool, float]:
     return lower <= mean <= upper, abs(mean - params.community_size)
 
 
-def _keep_grids(district: District, community: np.ndarray, candidates: list[tuple[int, str]],
-                grids: gpd.GeoDataFrame | None, params: ProposeParams
-                ) -> tuple[np.ndarray, dict[int, str], set[int]]:
+def _keep_grids(
+    district: District,
+    community: np.ndarray,
+    candidates: list[tuple[int, str]],
+    grids: gpd.GeoDataFrame | None,
+    params: ProposeParams,
+) -> tuple[np.ndarray, dict[int, str], set[int]]:
     """The given grids of the communities ``candidates`` (label, id) where they are valid:
     every building in one of the community's grids, each grid one piece and in no other
     community, at most ``max_grids``. Returns (index into ``grids`` per site or -1, grid id
@@ -216,8 +230,7 @@ def _keep_grids(district: District, community: np.ndarray, candidates: list[tupl
         return grid, {}, set()
     located, _ = _locate(district, grids)
     gid = grids["grid_id"].astype(str).tolist()
-    owner = grids["community_id"].astype(str).tolist() if "community_id" in grids.columns \
-        else None
+    owner = grids["community_id"].astype(str).tolist() if "community_id" in grids.columns else None
     kept: set[int] = set()
     used: set[int] = set()
     for c, cid in candidates:
@@ -288,11 +301,11 @@ def rebalance(
         )
     existing = communities.reset_index(drop=True)
     input_ids = existing["community_id"].astype(str).tolist()
-    names = existing["name"].astype(str).tolist() if "name" in existing.columns else \
-        list(input_ids)
+    names = existing["name"].astype(str).tolist() if "name" in existing.columns else list(input_ids)
     cut_lines = _with_existing_lines(barriers, existing) if follow_existing else barriers
-    district = prepare_district(households.buildings, metric_crs=households.metric_crs,
-                                streets=streets, barriers=cut_lines)
+    district = prepare_district(
+        households.buildings, metric_crs=households.metric_crs, streets=streets, barriers=cut_lines
+    )
     timings.update(district.timings)
     clock = time.perf_counter()
     sites = district.sites
@@ -333,8 +346,11 @@ def rebalance(
     small_below = lower - small_margin * params.community_size
     present = [c for c in range(n) if member_h[c] > 0]
     target = params.community_size
-    split_alone = {c for c in present if member_h[c] > upper
-                   and choose_region_count(member_h[c], target=target) >= 2}
+    split_alone = {
+        c
+        for c in present
+        if member_h[c] > upper and choose_region_count(member_h[c], target=target) >= 2
+    }
     pairs = _neighbours(district, label)
 
     def members(root: int) -> list[int]:
@@ -342,12 +358,12 @@ def rebalance(
 
     def changing(root: int) -> bool:
         group = members(root)
-        return len(group) > 1 or group[0] in split_alone or \
-            not lower <= member_h[group[0]] <= upper
+        return len(group) > 1 or group[0] in split_alone or not lower <= member_h[group[0]] <= upper
 
     # clearly small: merge with the neighbour that best fits (an in-band one if need be)
-    for c in sorted((c for c in present if member_h[c] < small_below),
-                    key=lambda c: (member_h[c], ids[c])):
+    for c in sorted(
+        (c for c in present if member_h[c] < small_below), key=lambda c: (member_h[c], ids[c])
+    ):
         mine = groups.find(c)
         if groups.total[mine] >= small_below:
             continue  # a smaller neighbour already merged into it
@@ -359,15 +375,22 @@ def rebalance(
                 ok, gap = _fits(groups.total[mine] + groups.total[other], params)
                 options.append((not ok, gap, -m, ids[b], other))
         if not options:
-            kept_out.append({"community_id": ids[c], "households": round(member_h[c]),
-                             "reason": f"{ids[c]}: {member_h[c]:,.0f} households, clearly "
-                             "small, but no neighbour in its 街道 to merge with; kept"})
+            kept_out.append(
+                {
+                    "community_id": ids[c],
+                    "households": round(member_h[c]),
+                    "reason": f"{ids[c]}: {member_h[c]:,.0f} households, clearly "
+                    "small, but no neighbour in its 街道 to merge with; kept",
+                }
+            )
             continue
         groups.union(mine, min(options)[-1])
     # oversized but not splittable (k = 1): redraw with an out-of-band neighbour when that
     # brings both into the band; in-band neighbours stay untouched
-    for c in sorted((c for c in present if member_h[c] > upper and c not in split_alone),
-                    key=lambda c: (-member_h[c], ids[c])):
+    for c in sorted(
+        (c for c in present if member_h[c] > upper and c not in split_alone),
+        key=lambda c: (-member_h[c], ids[c]),
+    ):
         mine = groups.find(c)
         if len(members(mine)) > 1:
             continue
@@ -383,18 +406,28 @@ def rebalance(
             groups.union(mine, min(options)[-1])
             continue
         h = member_h[c]
-        kept_out.append({"community_id": ids[c], "households": round(h),
-                         "reason": f"{ids[c]}: {h:,.0f} households, above the band "
-                         f"{lower:,.0f}–{upper:,.0f}, but two parts of {h / 2:,.0f} would "
-                         "both be below it and no out-of-band neighbour can share the "
-                         "difference; kept (consider 一社多站)"})
+        kept_out.append(
+            {
+                "community_id": ids[c],
+                "households": round(h),
+                "reason": f"{ids[c]}: {h:,.0f} households, above the band "
+                f"{lower:,.0f}–{upper:,.0f}, but two parts of {h / 2:,.0f} would "
+                "both be below it and no out-of-band neighbour can share the "
+                "difference; kept (consider 一社多站)",
+            }
+        )
     for c in present:
         h = member_h[c]
         if small_below <= h < lower and len(members(groups.find(c))) == 1:
-            kept_out.append({"community_id": ids[c], "households": round(h),
-                             "reason": f"{ids[c]}: {h:,.0f} households, below the band "
-                             f"{lower:,.0f}–{upper:,.0f} but not clearly small (≥ "
-                             f"{small_below:,.0f}); kept"})
+            kept_out.append(
+                {
+                    "community_id": ids[c],
+                    "households": round(h),
+                    "reason": f"{ids[c]}: {h:,.0f} households, below the band "
+                    f"{lower:,.0f}–{upper:,.0f} but not clearly small (≥ "
+                    f"{small_below:,.0f}); kept",
+                }
+            )
 
     # ---- redraw the changed groups
     root = np.array([groups.find(c) for c in range(n)])
@@ -413,8 +446,11 @@ def rebalance(
         nodes = np.flatnonzero(np.isin(label, group))
         total = float(weights[nodes].sum())
         k = choose_region_count(total, target=params.community_size)
-        parts = np.zeros(len(nodes), dtype=np.int64) if k == 1 else \
-            district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=params.seed)
+        parts = (
+            np.zeros(len(nodes), dtype=np.int64)
+            if k == 1
+            else district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=params.seed)
+        )
         table = pd.DataFrame({"p": parts, "c": label[nodes], "h": weights[nodes]})
         table = table.groupby(["p", "c"], as_index=False)["h"].sum()
         table = table.sort_values(["h", "c", "p"], ascending=[False, True, True])
@@ -440,8 +476,10 @@ def rebalance(
             holds = table[table["p"] == p]["c"].tolist()
             sources[ids[target]] = sorted({ids[c] for c in holds})
             status[ids[target]] = word
-        entry = {"from": [ids[c] for c in group],
-                 "to": sorted({ids[int(t)] for t in np.unique(final[nodes])})}
+        entry = {
+            "from": [ids[c] for c in group],
+            "to": sorted({ids[int(t)] for t in np.unique(final[nodes])}),
+        }
         {"split": split_done, "merged": merged_done, "redrawn": redrawn_done}[word].append(entry)
 
     # ---- grids
@@ -452,8 +490,10 @@ def rebalance(
         if ids[c] in status:
             continue
         inside = final == c
-        same = bool((origin_id[inside] == ids[c]).all()) and \
-            not ((origin_id == ids[c]) & ~inside).any()
+        same = (
+            bool((origin_id[inside] == ids[c]).all())
+            and not ((origin_id == ids[c]) & ~inside).any()
+        )
         if ids[c] in new_made:
             status[ids[c]] = "new"
         else:
@@ -465,8 +505,9 @@ def rebalance(
     grid_infeasible: list[dict] = []
     if to_draw:
         previous = np.where(grid >= 0, grid, len(grid_ids))  # placeholder for undrawn sites
-        drawn, grid_infeasible = plan_grids(district, final, params,
-                                            only=np.asarray(to_draw), previous=previous)
+        drawn, grid_infeasible = plan_grids(
+            district, final, params, only=np.asarray(to_draw), previous=previous
+        )
         numbered = number_grids(district, final, drawn, ids, to_draw)
         # plan_grids relabels every grid: map the kept ones back to their given ids
         kept_sites = np.flatnonzero(np.isin(final, list(kept_grids)))
@@ -477,7 +518,11 @@ def rebalance(
     timings["rebalance"] = time.perf_counter() - clock
     clock = time.perf_counter()
     plan = plan_from_labels(
-        district, final, grid, community_ids=ids, community_names=out_names,
+        district,
+        final,
+        grid,
+        community_ids=ids,
+        community_names=out_names,
         grid_ids=[grid_ids.get(g, f"G{g}") for g in range(int(grid.max()) + 1)],
         smooth_m=params.smooth_m,
     )
@@ -494,26 +539,46 @@ def rebalance(
     site_final_id = np.asarray(plan.community_ids, dtype=object)[plan.site_community]
     keeps = origin_id == site_final_id
     had = ~outside
-    infeasible = [{"level": "community", "unit": k["community_id"],
-                   "households": k["households"], "reason": k["reason"]} for k in kept_out]
-    infeasible += [dict(item, unit=str(item["unit"])) for item in grid_infeasible
-                   if item["level"] != "community"]
+    infeasible = [
+        {
+            "level": "community",
+            "unit": k["community_id"],
+            "households": k["households"],
+            "reason": k["reason"],
+        }
+        for k in kept_out
+    ]
+    infeasible += [
+        dict(item, unit=str(item["unit"]))
+        for item in grid_infeasible
+        if item["level"] != "community"
+    ]
     report = {
         "stability": round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
-        "stability_of_assigned": round(float(weights[keeps & had].sum() /
-                                             max(weights[had].sum(), 1e-9)), 4),
+        "stability_of_assigned": round(
+            float(weights[keeps & had].sum() / max(weights[had].sum(), 1e-9)), 4
+        ),
         "households": round(total_h),
         "households_keep_community": round(weights[keeps].sum()),
         "households_outside_existing": round(weights[outside].sum()),
-        "buildings_outside_existing": int(np.isin(sites.of_building,
-                                                  np.flatnonzero(outside)).sum()),
+        "buildings_outside_existing": int(
+            np.isin(sites.of_building, np.flatnonzero(outside)).sum()
+        ),
         "households_in_overlaps": round(weights[cover > 1].sum()),
         "households_across_street": round(weights[across].sum()),
         "households_cut_off": round(weights[cut].sum()),
         "existing_communities": len(input_ids),
-        "existing_empty": [i for i, h in zip(input_ids, np.bincount(
-            origin[origin >= 0], weights=weights[origin >= 0], minlength=len(input_ids)),
-            strict=True) if h == 0],
+        "existing_empty": [
+            i
+            for i, h in zip(
+                input_ids,
+                np.bincount(
+                    origin[origin >= 0], weights=weights[origin >= 0], minlength=len(input_ids)
+                ),
+                strict=True,
+            )
+            if h == 0
+        ],
         "communities": int(plan.n_communities),
         "kept": sorted(c for c, s in status.items() if s == "kept"),
         "adjusted": sorted(c for c, s in status.items() if s == "adjusted"),
@@ -525,10 +590,16 @@ def rebalance(
         "small_below": small_below,
     }
     proposal = Proposal(
-        buildings=buildings, communities=comm, grids=grids_out, infeasible=infeasible,
-        metric_crs=district.metric_crs, study_area=district.study_area,
-        barriers=district.major_barriers, district=district,
-        site_community=np.asarray(plan.site_community), site_grid=np.asarray(plan.site_grid),
+        buildings=buildings,
+        communities=comm,
+        grids=grids_out,
+        infeasible=infeasible,
+        metric_crs=district.metric_crs,
+        study_area=district.study_area,
+        barriers=district.major_barriers,
+        district=district,
+        site_community=np.asarray(plan.site_community),
+        site_grid=np.asarray(plan.site_grid),
         timings=timings,
     )
     return Rebalance(plan, proposal, report)
@@ -574,35 +645,63 @@ def run_rebalance(
         raw, _ = read_table(grids_path)
         grids = _grids_layer(raw, crs=crs, label=str(grids_path))
     read_s = time.perf_counter() - start
-    result = rebalance(existing, households, params=params, streets=streets, barriers=barriers,
-                       grids=grids, small_margin=small_margin)
+    result = rebalance(
+        existing,
+        households,
+        params=params,
+        streets=streets,
+        barriers=barriers,
+        grids=grids,
+        small_margin=small_margin,
+    )
     p = result.proposal
     metrics = plan_metrics(
-        communities=p.communities, grids=p.grids, buildings=p.buildings,
-        study_area=p.study_area, community_band=params.community_band,
-        grid_band=params.grid_band, community_target=params.community_size,
-        grid_target=params.grid_size, max_grids=params.max_grids, streets=streets,
-        barriers=p.barriers, infeasible=p.infeasible,
+        communities=p.communities,
+        grids=p.grids,
+        buildings=p.buildings,
+        study_area=p.study_area,
+        community_band=params.community_band,
+        grid_band=params.grid_band,
+        community_target=params.community_size,
+        grid_target=params.grid_size,
+        max_grids=params.max_grids,
+        streets=streets,
+        barriers=p.barriers,
+        infeasible=p.infeasible,
     )
     summary = {
-        "inputs": {"communities": str(communities_path), "households": str(households_path),
-                   "crs": crs, "streets": streets_path and str(streets_path),
-                   "barriers": [str(b) for b in barriers_paths or []],
-                   "grids": grids_path and str(grids_path)},
-        "parameters": {"community_size": params.community_size, "tolerance": params.tolerance,
-                       "grid_size": params.grid_size, "grid_tolerance": params.grid_tolerance,
-                       "max_grids": params.max_grids, "seed": params.seed,
-                       "small_margin": small_margin},
+        "inputs": {
+            "communities": str(communities_path),
+            "households": str(households_path),
+            "crs": crs,
+            "streets": streets_path and str(streets_path),
+            "barriers": [str(b) for b in barriers_paths or []],
+            "grids": grids_path and str(grids_path),
+        },
+        "parameters": {
+            "community_size": params.community_size,
+            "tolerance": params.tolerance,
+            "grid_size": params.grid_size,
+            "grid_tolerance": params.grid_tolerance,
+            "max_grids": params.max_grids,
+            "seed": params.seed,
+            "small_margin": small_margin,
+        },
         "data": households.summary(),
         "rebalance": result.report,
         "stability": result.report["stability"],
         "households_outside_existing": result.report["households_outside_existing"],
         **metrics,
-        "runtime_s": {"read": round(read_s, 3),
-                      **{k: round(v, 3) for k, v in p.timings.items()}},
+        "runtime_s": {"read": round(read_s, 3), **{k: round(v, 3) for k, v in p.timings.items()}},
     }
-    paths = write_plan(out_dir, households=households, buildings=p.buildings,
-                       communities=p.communities, grids=p.grids, band=params.community_band)
+    paths = write_plan(
+        out_dir,
+        households=households,
+        buildings=p.buildings,
+        communities=p.communities,
+        grids=p.grids,
+        band=params.community_band,
+    )
     paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
     return result, summary, paths
 
@@ -613,49 +712,78 @@ def _grids_layer(raw, *, crs: str, label: str) -> gpd.GeoDataFrame:
     from geo.crs import geometry_to_wgs84, parse_crs
 
     if not isinstance(raw, gpd.GeoDataFrame):
-        raise InputFormatError(f"{label}: expected a polygon layer of grids; found a table "
-                               "without geometry; fix: export the grids as GeoJSON or GPKG.")
-    aliases = {"grid_id": ("grid_id", "网格编号", "网格代码", "id", "code"),
-               "community_id": ("community_id", "社区代码", "社区编码")}
-    roles, _problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases,
-                                      label=label)
+        raise InputFormatError(
+            f"{label}: expected a polygon layer of grids; found a table "
+            "without geometry; fix: export the grids as GeoJSON or GPKG."
+        )
+    aliases = {
+        "grid_id": ("grid_id", "网格编号", "网格代码", "id", "code"),
+        "community_id": ("community_id", "社区代码", "社区编码"),
+    }
+    roles, _problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases, label=label)
     if "grid_id" not in roles:
-        raise InputFormatError(f"{label}: expected a grid id column (grid_id / 网格编号); "
-                               f"found {', '.join(map(str, raw.columns))}; fix: name it grid_id.")
+        raise InputFormatError(
+            f"{label}: expected a grid id column (grid_id / 网格编号); "
+            f"found {', '.join(map(str, raw.columns))}; fix: name it grid_id."
+        )
     data = {"grid_id": raw[roles["grid_id"]].astype(str).to_numpy()}
     if "community_id" in roles:
         data["community_id"] = raw[roles["community_id"]].astype(str).to_numpy()
     series = gpd.GeoSeries(raw.geometry.array, crs=parse_crs(crs).crs)
-    return gpd.GeoDataFrame(data, geometry=geometry_to_wgs84(series, parse_crs(crs)).array,
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        data, geometry=geometry_to_wgs84(series, parse_crs(crs)).array, crs="EPSG:4326"
+    )
 
 
 def _cmd_rebalance(args: argparse.Namespace) -> int:
-    params = ProposeParams(community_size=args.community_size, tolerance=args.tolerance,
-                           grid_size=args.grid_size, grid_tolerance=args.grid_tolerance,
-                           max_grids=args.max_grids, seed=args.seed)
+    params = ProposeParams(
+        community_size=args.community_size,
+        tolerance=args.tolerance,
+        grid_size=args.grid_size,
+        grid_tolerance=args.grid_tolerance,
+        max_grids=args.max_grids,
+        seed=args.seed,
+    )
     result, summary, paths = run_rebalance(
-        args.communities, args.households, crs=args.crs, out_dir=args.out,
-        streets_path=args.streets, barriers_paths=args.barriers, grids_path=args.grids,
-        id_column=args.id_column, params=params, small_margin=args.small_margin,
+        args.communities,
+        args.households,
+        crs=args.crs,
+        out_dir=args.out,
+        streets_path=args.streets,
+        barriers_paths=args.barriers,
+        grids_path=args.grids,
+        id_column=args.id_column,
+        params=params,
+        small_margin=args.small_margin,
     )
     r = result.report
     c = summary["communities"]
     lo, hi = c["band"]
-    print(f"rebalanced {r['existing_communities']} existing communities into "
-          f"{r['communities']}:")
+    print(f"rebalanced {r['existing_communities']} existing communities into {r['communities']}:")
     rows = [
         ("kept as they were", len(r["kept"])),
         ("kept, gaps filled", len(r["adjusted"])),
-        ("split", ", ".join(f"{'+'.join(s['from'])}→{'/'.join(s['to'])}" for s in r["split"])
-         or "none"),
-        ("merged", ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["merged"])
-         or "none"),
+        (
+            "split",
+            ", ".join(f"{'+'.join(s['from'])}→{'/'.join(s['to'])}" for s in r["split"]) or "none",
+        ),
+        (
+            "merged",
+            ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["merged"]) or "none",
+        ),
+        (
+            "redrawn together",
+            ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["redrawn_together"])
+            or "none",
+        ),
         ("new", ", ".join(r["new"]) or "none"),
         (f"in band {lo:,.0f}–{hi:,.0f}", f"{c['share_in_band']:.0%}"),
         ("stability", f"{r['stability']:.1%} of households keep their community"),
-        ("outside every community", f"{r['households_outside_existing']:,} households in "
-         f"{r['buildings_outside_existing']:,} buildings (assigned to a neighbour)"),
+        (
+            "outside every community",
+            f"{r['households_outside_existing']:,} households in "
+            f"{r['buildings_outside_existing']:,} buildings (assigned to a neighbour)",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
@@ -669,16 +797,24 @@ def _cmd_rebalance(args: argparse.Namespace) -> int:
 def add_rebalance_command(subparsers) -> None:
     """Register ``rebalance`` on the ``python -m planning`` subparsers."""
     p = subparsers.add_parser(
-        "rebalance", help="keep in-band communities, split the oversized, merge the small",
+        "rebalance",
+        help="keep in-band communities, split the oversized, merge the small",
     )
     p.add_argument("--communities", type=Path, required=True, help="existing community polygons")
     p.add_argument("--households", type=Path, required=True)
-    p.add_argument("--crs", required=True,
-                   help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code")
+    p.add_argument(
+        "--crs",
+        required=True,
+        help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code",
+    )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--streets", type=Path, help="sub-district (街道) polygons")
-    p.add_argument("--barriers", type=Path, action="append",
-                   help="roads / rivers / railways (repeat for several files)")
+    p.add_argument(
+        "--barriers",
+        type=Path,
+        action="append",
+        help="roads / rivers / railways (repeat for several files)",
+    )
     p.add_argument("--grids", type=Path, help="existing grids, kept where membership holds")
     p.add_argument("--id-column", help="the communities' id column, if not found by name")
     p.add_argument("--community-size", type=int, default=2500)
@@ -686,8 +822,12 @@ def add_rebalance_command(subparsers) -> None:
     p.add_argument("--grid-size", type=int, default=250)
     p.add_argument("--grid-tolerance", type=float, default=0.20)
     p.add_argument("--max-grids", type=int, default=10)
-    p.add_argument("--small-margin", type=float, default=0.2,
-                   help="merge communities below the band's lower edge by more than this "
-                   "share of the target (default 0.2: below 1,750)")
+    p.add_argument(
+        "--small-margin",
+        type=float,
+        default=0.2,
+        help="merge communities below the band's lower edge by more than this "
+        "share of the target (default 0.2: below 1,750)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_rebalance)

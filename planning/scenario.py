@@ -142,8 +142,10 @@ class EditResult:
 
     def summary(self) -> str:
         """A few lines for the user: what changed and the band status of what it touched."""
-        lines = [f"{self.what}: {self.before} → {self.after} "
-                 f"({self.households_affected:,} households affected)"]
+        lines = [
+            f"{self.what}: {self.before} → {self.after} "
+            f"({self.households_affected:,} households affected)"
+        ]
         lines += [f"  {status}" for status in self.communities]
         if self.grids_redrawn:
             lines.append(f"  grids redrawn: {', '.join(self.grids_redrawn)}")
@@ -195,22 +197,32 @@ def _tables(plan: Plan) -> tuple[list[str], list[str], list[bool]]:
     return list(plan.community_ids), list(plan.community_names), list(plan.locked)
 
 
-def _redraw_grids(plan: Plan, community: np.ndarray, grid: np.ndarray, labels: list[int],
-                  params: ProposeParams, ids: list[str]) -> tuple[np.ndarray, list[str]]:
+def _redraw_grids(
+    plan: Plan,
+    community: np.ndarray,
+    grid: np.ndarray,
+    labels: list[int],
+    params: ProposeParams,
+    ids: list[str],
+) -> tuple[np.ndarray, list[str]]:
     """Grids of the communities ``labels`` drawn again by the engine; the rest kept."""
-    new_grid, infeasible = plan_grids(plan.district, community, params,
-                                      only=np.asarray(labels, dtype=np.int64), previous=grid)
-    notes = [f"{ids[item['unit']]}: {item['reason']}" for item in infeasible
-             if item["level"] == "community"]
-    new_grid, mended = _mend(plan.district, new_grid, community,
-                             np.isin(community, labels))
+    new_grid, infeasible = plan_grids(
+        plan.district, community, params, only=np.asarray(labels, dtype=np.int64), previous=grid
+    )
+    notes = [
+        f"{ids[item['unit']]}: {item['reason']}"
+        for item in infeasible
+        if item["level"] == "community"
+    ]
+    new_grid, mended = _mend(plan.district, new_grid, community, np.isin(community, labels))
     if mended:
         notes.append(f"{mended} cut-off piece(s) of grids joined a neighbouring grid")
     return new_grid, notes
 
 
-def _mend(district, labels: np.ndarray, group: np.ndarray, scope: np.ndarray
-          ) -> tuple[np.ndarray, int]:
+def _mend(
+    district, labels: np.ndarray, group: np.ndarray, scope: np.ndarray
+) -> tuple[np.ndarray, int]:
     """Make every label inside ``scope`` one connected piece: a label's smaller pieces join
     the neighbouring label of the same ``group`` they share the longest border with.
 
@@ -220,8 +232,7 @@ def _mend(district, labels: np.ndarray, group: np.ndarray, scope: np.ndarray
     weights = district.sites.households
     mended = 0
     for _ in range(10):
-        bad = [int(b) for b in discontiguous_labels(graph, labels)
-               if scope[labels == b].any()]
+        bad = [int(b) for b in discontiguous_labels(graph, labels) if scope[labels == b].any()]
         if not bad:
             break
         for b in bad:
@@ -234,8 +245,9 @@ def _mend(district, labels: np.ndarray, group: np.ndarray, scope: np.ndarray
                     for e in range(graph.indptr[s], graph.indptr[s + 1]):
                         v = int(graph.indices[e])
                         if labels[v] != b and group[v] == group[s]:
-                            lengths[int(labels[v])] = lengths.get(int(labels[v]), 0.0) + \
-                                float(graph.shared[e])
+                            lengths[int(labels[v])] = lengths.get(int(labels[v]), 0.0) + float(
+                                graph.shared[e]
+                            )
                 if lengths:
                     labels[part] = min(lengths, key=lambda g: (-lengths[g], g))
                     mended += 1
@@ -243,8 +255,14 @@ def _mend(district, labels: np.ndarray, group: np.ndarray, scope: np.ndarray
 
 
 def _successor(plan: Plan, community, ids, names, locked, grid) -> Plan:
-    return plan_successor(plan, site_community=community, community_ids=ids,
-                          community_names=names, locked=locked, site_grid=grid)
+    return plan_successor(
+        plan,
+        site_community=community,
+        community_ids=ids,
+        community_names=names,
+        locked=locked,
+        site_grid=grid,
+    )
 
 
 def _zone_label(plan: Plan, label: int) -> str:
@@ -258,8 +276,10 @@ def _band_notes(plan: Plan, labels: Iterable[int], params: ProposeParams) -> lis
         h = plan.community_households[c]
         if not lower <= h <= upper:
             side = "above" if h > upper else "below"
-            notes.append(f"{plan.community_ids[c]} has {h:,.0f} households, {side} the band "
-                         f"{lower:,.0f}–{upper:,.0f}")
+            notes.append(
+                f"{plan.community_ids[c]} has {h:,.0f} households, {side} the band "
+                f"{lower:,.0f}–{upper:,.0f}"
+            )
     return notes
 
 
@@ -289,8 +309,11 @@ class SplitCommunity(Edit):
         total = float(plan.district.sites.households[nodes].sum())
         mean = total / self.k
         labels = plan.district.partition_sites(
-            nodes, k=int(self.k), lower=mean * (1 - params.tolerance),
-            upper=mean * (1 + params.tolerance), seed=params.seed,
+            nodes,
+            k=int(self.k),
+            lower=mean * (1 - params.tolerance),
+            upper=mean * (1 + params.tolerance),
+            seed=params.seed,
         )
         made = len(np.unique(labels))
         if made < self.k:
@@ -312,14 +335,17 @@ class SplitCommunity(Edit):
             locked.append(False)
             community[nodes[labels == part]] = label
             new_labels.append(label)
-        grid, notes = _redraw_grids(plan, community, plan.site_grid.copy(), new_labels, params,
-                                    ids)
+        grid, notes = _redraw_grids(plan, community, plan.site_grid.copy(), new_labels, params, ids)
         new_ids = [ids[label] for label in new_labels]
         new = _successor(plan, community, ids, names, locked, grid)
         return _Change(
-            new, what, _fmt(plan, c),
-            ", ".join(_fmt(new, new.label_of(i)) for i in new_ids), tuple(new_ids),
-            grids_redrawn=tuple(new_ids), notes=tuple(notes),
+            new,
+            what,
+            _fmt(plan, c),
+            ", ".join(_fmt(new, new.label_of(i)) for i in new_ids),
+            tuple(new_ids),
+            grids_redrawn=tuple(new_ids),
+            notes=tuple(notes),
         )
 
 
@@ -366,13 +392,19 @@ class MergeCommunities(Edit):
         new = _successor(plan, community, ids, names, locked, grid)
         notes += _band_notes(new, [new.label_of(self.a)], params)
         return _Change(
-            new, what, f"{_fmt(plan, ca)} + {_fmt(plan, cb)}", _fmt(new, new.label_of(self.a)),
-            (self.a,), grids_redrawn=(self.a,), notes=tuple(notes),
+            new,
+            what,
+            f"{_fmt(plan, ca)} + {_fmt(plan, cb)}",
+            _fmt(new, new.label_of(self.a)),
+            (self.a,),
+            grids_redrawn=(self.a,),
+            notes=tuple(notes),
         )
 
 
-def _move_sites(plan: Plan, params: ProposeParams, sites: np.ndarray, to: str,
-                what: str, notes: list[str]) -> _Change:
+def _move_sites(
+    plan: Plan, params: ProposeParams, sites: np.ndarray, to: str, what: str, notes: list[str]
+) -> _Change:
     """Move ``sites`` to community ``to`` keeping every rule, or refuse."""
     t = plan.label_of(to)
     _require_unlocked(plan, [t], what)
@@ -442,14 +474,21 @@ def _move_sites(plan: Plan, params: ProposeParams, sites: np.ndarray, to: str,
     g_upper = params.grid_band[1]
     for g in np.unique(new.site_grid[community == t]).tolist():
         if new.grid_households[g] > g_upper:
-            notes.append(f"grid {new.grid_ids[g]} has {new.grid_households[g]:,.0f} households, "
-                         f"above the grid band; regrid {to} to redraw its grids")
+            notes.append(
+                f"grid {new.grid_ids[g]} has {new.grid_households[g]:,.0f} households, "
+                f"above the grid band; regrid {to} to redraw its grids"
+            )
     notes += _band_notes(new, [new.label_of(i) for i in touched], params)
     before = ", ".join(_fmt(plan, plan.label_of(i)) for i in touched)
     after = ", ".join(_fmt(new, new.label_of(i)) for i in touched)
     return _Change(
-        new, what, before, after, tuple(touched),
-        grids_redrawn=tuple(plan.community_ids[d] for d in redraw), notes=tuple(notes),
+        new,
+        what,
+        before,
+        after,
+        tuple(touched),
+        grids_redrawn=tuple(plan.community_ids[d] for d in redraw),
+        notes=tuple(notes),
     )
 
 
@@ -462,8 +501,10 @@ def _building_sites(plan: Plan, rows: np.ndarray, what: str) -> tuple[np.ndarray
     notes = []
     if len(along):
         ids = plan.district.buildings["building_id"].astype(str).to_numpy()[along]
-        notes.append(f"{len(along)} building(s) at the same spot move along (a building "
-                     f"location is never split): {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}")
+        notes.append(
+            f"{len(along)} building(s) at the same spot move along (a building "
+            f"location is never split): {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}"
+        )
     return sites, notes
 
 
@@ -483,8 +524,9 @@ class MoveBuildings(Edit):
         shown = ", ".join(self.building_ids[:3]) + (" …" if len(self.building_ids) > 3 else "")
         what = f"move {len(self.building_ids)} building(s) ({shown}) to {self.to}"
         if not self.building_ids:
-            raise ScenarioEditError(f"{what}: refused, no building ids given; fix: name at "
-                                    "least one building.")
+            raise ScenarioEditError(
+                f"{what}: refused, no building ids given; fix: name at least one building."
+            )
         index = pd.Index(plan.district.buildings["building_id"].astype(str))
         rows = index.get_indexer(list(self.building_ids))
         unknown = [b for b, r in zip(self.building_ids, rows, strict=True) if r < 0]
@@ -541,8 +583,11 @@ class MoveInPolygon(Edit):
                 f"{what}: refused, the polygon is not valid WKT ({exc}); expected e.g. "
                 "'POLYGON ((121.50 29.89, …))' in WGS84 lon/lat; fix: draw it again."
             ) from exc
-        if polygon is None or polygon.geom_type not in ("Polygon", "MultiPolygon") or \
-                polygon.is_empty:
+        if (
+            polygon is None
+            or polygon.geom_type not in ("Polygon", "MultiPolygon")
+            or polygon.is_empty
+        ):
             kind = "nothing" if polygon is None else polygon.geom_type
             raise ScenarioEditError(
                 f"{what}: refused, expected a Polygon or MultiPolygon; found {kind}; fix: draw "
@@ -608,8 +653,14 @@ def _set_lock(plan: Plan, community_ids: tuple[str, ...], value: bool) -> _Chang
         locked[c] = value
     new = _successor(plan, plan.site_community, ids, names, locked, plan.site_grid)
     state = ("unlocked", "locked") if value else ("locked", "unlocked")
-    return _Change(new, what, state[0], state[1], tuple(community_ids),
-                   affected=round(float(plan.community_households[labels].sum())))
+    return _Change(
+        new,
+        what,
+        state[0],
+        state[1],
+        tuple(community_ids),
+        affected=round(float(plan.community_households[labels].sum())),
+    )
 
 
 @dataclass(frozen=True)
@@ -640,8 +691,14 @@ class Reoptimise(Edit):
         ids, names, locked = _tables(plan)
         # match new communities to old ones by shared households, largest overlap first
         free = ~locked_site
-        overlap = pd.DataFrame({"new": community[free], "old": plan.site_community[free],
-                                "h": d.sites.households[free], "n": 1})
+        overlap = pd.DataFrame(
+            {
+                "new": community[free],
+                "old": plan.site_community[free],
+                "h": d.sites.households[free],
+                "n": 1,
+            }
+        )
         table = overlap.groupby(["new", "old"], as_index=False)[["h", "n"]].sum()
         table = table.sort_values(["h", "n", "old", "new"], ascending=[False, False, True, True])
         given: dict[int, int] = {}
@@ -659,7 +716,7 @@ class Reoptimise(Edit):
                 remap[label] = given[label]
                 continue
             parent = int(best_old[label])
-            (new_id, new_name), = _fresh_ids(ids[parent], names[parent], 1, taken)
+            ((new_id, new_name),) = _fresh_ids(ids[parent], names[parent], 1, taken)
             remap[label] = len(ids_out)
             ids_out.append(new_id)
             names_out.append(new_name)
@@ -668,20 +725,24 @@ class Reoptimise(Edit):
         # communities that came out identical keep their grids
         old_sites = np.bincount(plan.site_community, minlength=plan.n_communities)
         new_sites = np.bincount(community, minlength=len(ids_out))
-        same = np.bincount(community[community == plan.site_community],
-                           minlength=len(ids_out))
-        changed = [c for c in np.unique(community[free]).tolist()
-                   if not (c < plan.n_communities and same[c] == new_sites[c] == old_sites[c])]
+        same = np.bincount(community[community == plan.site_community], minlength=len(ids_out))
+        changed = [
+            c
+            for c in np.unique(community[free]).tolist()
+            if not (c < plan.n_communities and same[c] == new_sites[c] == old_sites[c])
+        ]
         grid, notes = (plan.site_grid.copy(), [])
         if changed:
             grid, notes = _redraw_grids(plan, community, grid, changed, params, ids_out)
         new = _successor(plan, community, ids_out, names_out, locked_out, grid)
         changed_ids = tuple(ids_out[c] for c in changed)
-        before = f"{plan.n_communities} communities ({int((~np.asarray(plan.locked)).sum())} " \
-            "unlocked)"
+        before = (
+            f"{plan.n_communities} communities ({int((~np.asarray(plan.locked)).sum())} unlocked)"
+        )
         after = f"{new.n_communities} communities; redrawn: {', '.join(changed_ids) or 'none'}"
-        return _Change(new, what, before, after, changed_ids, grids_redrawn=changed_ids,
-                       notes=tuple(notes))
+        return _Change(
+            new, what, before, after, changed_ids, grids_redrawn=changed_ids, notes=tuple(notes)
+        )
 
 
 @dataclass(frozen=True)
@@ -699,15 +760,17 @@ class Rename(Edit):
         what = f"rename {self.community_id}"
         c = plan.label_of(self.community_id)
         if self.name is None and self.new_id is None:
-            raise ScenarioEditError(f"{what}: refused, nothing to rename; fix: give a new name "
-                                    "or a new id.")
+            raise ScenarioEditError(
+                f"{what}: refused, nothing to rename; fix: give a new name or a new id."
+            )
         ids, names, locked = _tables(plan)
         before, after = [], []
         if self.name is not None:
             name = str(self.name).strip()
             if not name:
-                raise ScenarioEditError(f"{what}: refused, the new name is empty; fix: type a "
-                                        "name.")
+                raise ScenarioEditError(
+                    f"{what}: refused, the new name is empty; fix: type a name."
+                )
             owner = [ids[i] for i, n in enumerate(names) if n == name and i != c]
             if owner:
                 raise ScenarioEditError(
@@ -733,8 +796,14 @@ class Rename(Edit):
             after.append(new_id)
             ids[c] = new_id
         new = _successor(plan, plan.site_community, ids, names, locked, plan.site_grid)
-        return _Change(new, what, " / ".join(before), " / ".join(after), (ids[c],),
-                       affected=round(float(plan.community_households[c])))
+        return _Change(
+            new,
+            what,
+            " / ".join(before),
+            " / ".join(after),
+            (ids[c],),
+            affected=round(float(plan.community_households[c])),
+        )
 
 
 @dataclass(frozen=True)
@@ -753,20 +822,27 @@ class Regrid(Edit):
         _require_unlocked(plan, [c], what)
         use = params if self.seed is None else dataclasses.replace(params, seed=int(self.seed))
         ids, names, locked = _tables(plan)
-        grid, notes = _redraw_grids(plan, plan.site_community, plan.site_grid.copy(), [c], use,
-                                    ids)
+        grid, notes = _redraw_grids(plan, plan.site_community, plan.site_grid.copy(), [c], use, ids)
         new = _successor(plan, plan.site_community, ids, names, locked, grid)
         before = f"{plan.grid_count[c]} grids"
         after = f"{new.grid_count[new.label_of(self.community_id)]} grids"
-        return _Change(new, what, before, after, (self.community_id,),
-                       grids_redrawn=(self.community_id,), notes=tuple(notes))
+        return _Change(
+            new,
+            what,
+            before,
+            after,
+            (self.community_id,),
+            grids_redrawn=(self.community_id,),
+            notes=tuple(notes),
+        )
 
 
 # ---------------------------------------------------------------------- applying
 
 
-def apply_edit(plan: Plan, edit: Edit, *, params: ProposeParams,
-               stamp: Stamp | None = None) -> EditResult:
+def apply_edit(
+    plan: Plan, edit: Edit, *, params: ProposeParams, stamp: Stamp | None = None
+) -> EditResult:
     """Apply one edit, re-check the hard rules, log it.
 
     Parameters
@@ -806,12 +882,21 @@ def apply_edit(plan: Plan, edit: Edit, *, params: ProposeParams,
         affected = round(float(plan.district.sites.households[differs].sum()))
     else:
         affected = int(change.affected)
-    entry = AuditEntry(stamp.time, stamp.author, change.what, change.before, change.after,
-                       affected)
+    entry = AuditEntry(stamp.time, stamp.author, change.what, change.before, change.after, affected)
     new = dataclasses.replace(new, log=(*plan.log, entry))
     statuses = tuple(check.status(i) for i in change.touched if i in set(new.community_ids))
-    return EditResult(edit, new, change.what, change.before, change.after, affected, statuses,
-                      change.grids_redrawn, change.notes, check)
+    return EditResult(
+        edit,
+        new,
+        change.what,
+        change.before,
+        change.after,
+        affected,
+        statuses,
+        change.grids_redrawn,
+        change.notes,
+        check,
+    )
 
 
 def _changed_ids(old: Plan, new: Plan) -> set[str]:
@@ -866,9 +951,7 @@ class Scenario:
         object.__setattr__(self, "stamps", stamps)
         cursor = len(edits) if self.cursor is None else int(self.cursor)
         if not 0 <= cursor <= len(edits):
-            raise ScenarioEditError(
-                f"scenario: cursor {cursor} out of range 0–{len(edits)}."
-            )
+            raise ScenarioEditError(f"scenario: cursor {cursor} out of range 0–{len(edits)}.")
         object.__setattr__(self, "cursor", cursor)
 
     def _key(self, n: int) -> tuple:
@@ -888,8 +971,9 @@ class Scenario:
         plan = self.base if done == 0 else memo[self._key(done)].plan
         result = None
         for i in range(done + 1, n + 1):
-            result = apply_edit(plan, self.edits[i - 1], params=self.params,
-                                stamp=self.stamps[i - 1])
+            result = apply_edit(
+                plan, self.edits[i - 1], params=self.params, stamp=self.stamps[i - 1]
+            )
             memo[self._key(i)] = result
             plan = result.plan
         return result
@@ -925,7 +1009,8 @@ class Scenario:
                 f"{type(edit).__name__}."
             )
         out = dataclasses.replace(
-            self, edits=(*self.edits[: self.cursor], edit),
+            self,
+            edits=(*self.edits[: self.cursor], edit),
             stamps=(*self.stamps[: self.cursor], Stamp(author, time or now_utc())),
             cursor=self.cursor + 1,
         )

@@ -43,8 +43,9 @@ from planning.plan import (
 from planning.propose import ProposeParams, prepare_district, propose
 
 COLS, ROWS, SPACING_M, HOUSEHOLDS = 12, 4, 100.0, 50
-PARAMS = ProposeParams(community_size=600, tolerance=0.1, grid_size=100, grid_tolerance=0.2,
-                       max_grids=10, seed=0)
+PARAMS = ProposeParams(
+    community_size=600, tolerance=0.1, grid_size=100, grid_tolerance=0.2, max_grids=10, seed=0
+)
 BASE_COLUMNS = {"W1": (0, 1), "W2": (2, 3), "W3": (4, 5), "E1": (6, 7, 8), "E2": (9, 10, 11)}
 
 
@@ -64,8 +65,7 @@ def lattice_xy(col: float, row: float) -> tuple[float, float]:
     Voronoi vertices)."""
     x0, y0 = _origin()
     jitter = ((col * 7 + row * 3) % 5 - 2) * 0.7
-    return (x0 + (col + 0.5) * SPACING_M + jitter,
-            y0 + (ROWS - row - 0.5) * SPACING_M - jitter)
+    return (x0 + (col + 0.5) * SPACING_M + jitter, y0 + (ROWS - row - 0.5) * SPACING_M - jitter)
 
 
 def to_wgs84(geoms) -> gpd.GeoSeries:
@@ -78,12 +78,15 @@ def lattice_buildings() -> gpd.GeoDataFrame:
     points = [shapely.Point(*lattice_xy(c, r)) for c, r in cells]
     compound = ["桂园" if (c, r) in ((2, 0), (2, 1)) else None for c, r in cells]
     return gpd.GeoDataFrame(
-        {"building_id": [f"B{c:02d}{r}" for c, r in cells],
-         "households": np.full(len(cells), HOUSEHOLDS, dtype=np.int64),
-         "population": np.full(len(cells), np.nan),
-         "compound": np.array(compound, dtype=object),
-         "rows": np.ones(len(cells), dtype=np.int64)},
-        geometry=to_wgs84(points).array, crs="EPSG:4326",
+        {
+            "building_id": [f"B{c:02d}{r}" for c, r in cells],
+            "households": np.full(len(cells), HOUSEHOLDS, dtype=np.int64),
+            "population": np.full(len(cells), np.nan),
+            "compound": np.array(compound, dtype=object),
+            "rows": np.ones(len(cells), dtype=np.int64),
+        },
+        geometry=to_wgs84(points).array,
+        crs="EPSG:4326",
     )
 
 
@@ -91,16 +94,20 @@ def lattice_buildings() -> gpd.GeoDataFrame:
 def lattice_streets() -> gpd.GeoDataFrame:
     x0, y0 = _origin()
     half = COLS / 2 * SPACING_M
-    boxes = [shapely.box(x0, y0, x0 + half, y0 + ROWS * SPACING_M),
-             shapely.box(x0 + half, y0, x0 + 2 * half, y0 + ROWS * SPACING_M)]
-    return gpd.GeoDataFrame({"name": ["西区", "东区"]}, geometry=to_wgs84(boxes).array,
-                            crs="EPSG:4326")
+    boxes = [
+        shapely.box(x0, y0, x0 + half, y0 + ROWS * SPACING_M),
+        shapely.box(x0 + half, y0, x0 + 2 * half, y0 + ROWS * SPACING_M),
+    ]
+    return gpd.GeoDataFrame(
+        {"name": ["西区", "东区"]}, geometry=to_wgs84(boxes).array, crs="EPSG:4326"
+    )
 
 
 @cache
 def lattice_district():
-    return prepare_district(lattice_buildings(), metric_crs=lattice_crs(),
-                            streets=lattice_streets())
+    return prepare_district(
+        lattice_buildings(), metric_crs=lattice_crs(), streets=lattice_streets()
+    )
 
 
 def cell_of(building_id: str) -> tuple[int, int]:
@@ -126,8 +133,14 @@ def labels_from_columns(columns: dict[str, tuple[int, ...]]):
 @cache
 def base_plan():
     community, grid, ids = labels_from_columns(BASE_COLUMNS)
-    return plan_from_labels(lattice_district(), community, grid, community_ids=ids,
-                            community_names=[f"{i}社区" for i in ids], smooth_m=PARAMS.smooth_m)
+    return plan_from_labels(
+        lattice_district(),
+        community,
+        grid,
+        community_ids=ids,
+        community_names=[f"{i}社区" for i in ids],
+        smooth_m=PARAMS.smooth_m,
+    )
 
 
 def site_of(plan, building_id: str) -> int:
@@ -165,8 +178,7 @@ def test_check_plan_passes_a_valid_plan_and_reports_the_band():
     check = check_plan(base_plan(), PARAMS)
     assert check.ok and check.problems() == []
     status = {c.community_id: c.status for c in check.communities}
-    assert status == {"E1": "in band", "E2": "in band", "W1": "below", "W2": "below",
-                      "W3": "below"}
+    assert status == {"E1": "in band", "E2": "in band", "W1": "below", "W2": "below", "W3": "below"}
     assert check.share_in_band == pytest.approx(0.4)
     assert check.grid_share_in_band == 1.0  # half columns hold 100: the band is 80–120
     assert check.status("E1").households == 600
@@ -198,8 +210,11 @@ def test_plan_from_labels_refuses_unlabelled_sites_and_repeated_ids():
     with pytest.raises(ScenarioEditError, match="without a community"):
         plan_from_labels(district, community, grid, community_ids=ids)
     with pytest.raises(ScenarioEditError, match="ids repeat"):
-        plan_from_labels(district, *labels_from_columns(BASE_COLUMNS)[:2],
-                         community_ids=["A", "A", "B", "C", "D"])
+        plan_from_labels(
+            district,
+            *labels_from_columns(BASE_COLUMNS)[:2],
+            community_ids=["A", "A", "B", "C", "D"],
+        )
 
 
 def test_label_of_unknown_id_names_the_fix():
@@ -216,8 +231,9 @@ def test_polygons_tile_the_district_and_hold_their_buildings():
     assert comm["street"].tolist() == ["东区", "东区", "西区", "西区", "西区"]
     total = COLS * ROWS * SPACING_M**2
     assert comm.area.sum() == pytest.approx(total, rel=1e-6)
-    assert comm.area.to_numpy() == pytest.approx([120_000, 120_000, 80_000, 80_000, 80_000],
-                                                 rel=0.02)
+    assert comm.area.to_numpy() == pytest.approx(
+        [120_000, 120_000, 80_000, 80_000, 80_000], rel=0.02
+    )
     assert (shapely.get_num_geometries(comm.geometry.array) == 1).all()
     assert grids.area.sum() == pytest.approx(total, rel=1e-6)
     buildings = building_frame(plan).to_crs(plan.district.metric_crs)
@@ -232,29 +248,41 @@ def test_successor_renumbers_only_what_changed_and_redraws_only_its_street():
     site = site_of(plan, "B020")  # W2 → W1, into W1's grid of column 1, rows 0–1
     community[site] = plan.label_of("W1")
     grid[site] = plan.site_grid[site_of(plan, "B010")]
-    new = plan_successor(plan, site_community=community, community_ids=plan.community_ids,
-                         community_names=plan.community_names, locked=plan.locked,
-                         site_grid=grid)
+    new = plan_successor(
+        plan,
+        site_community=community,
+        community_ids=plan.community_ids,
+        community_names=plan.community_names,
+        locked=plan.locked,
+        site_grid=grid,
+    )
     assert community_of(new, "B020") == "W1"
     assert new.shape_source.touched == frozenset({int(plan.community_zone[plan.label_of("W1")])})
     # E1, E2 and W3 keep every grid id; W1's grids keep theirs by overlap
     untouched = [g for g in plan.grid_ids if g[:2] in ("E1", "E2", "W3")]
     assert set(untouched) <= set(new.grid_ids)
-    assert new.grid_ids[new.site_grid[site_of(new, "B020")]] == \
-        plan.grid_ids[plan.site_grid[site_of(plan, "B010")]]
+    assert (
+        new.grid_ids[new.site_grid[site_of(new, "B020")]]
+        == plan.grid_ids[plan.site_grid[site_of(plan, "B010")]]
+    )
     # polygons of the untouched street are the very same objects, the edited ones are redrawn
     east = int(plan.community_zone[plan.label_of("E1")])
     assert new.shapes[east] is plan.shapes[east]
-    fresh = plan_from_labels(new.district, new.site_community, new.site_grid,
-                             community_ids=new.community_ids, grid_ids=new.grid_ids)
-    for cached, redrawn in zip(new.community_polygons(), fresh.community_polygons(),
-                               strict=True):
+    fresh = plan_from_labels(
+        new.district,
+        new.site_community,
+        new.site_grid,
+        community_ids=new.community_ids,
+        grid_ids=new.grid_ids,
+    )
+    for cached, redrawn in zip(new.community_polygons(), fresh.community_polygons(), strict=True):
         assert shapely.area(shapely.symmetric_difference(cached, redrawn)) < 1e-6
 
 
 def test_plan_from_proposal_keeps_ids_names_and_polygons():
-    proposal = propose(lattice_buildings(), metric_crs=lattice_crs(), streets=lattice_streets(),
-                       params=PARAMS)
+    proposal = propose(
+        lattice_buildings(), metric_crs=lattice_crs(), streets=lattice_streets(), params=PARAMS
+    )
     plan = plan_from_proposal(proposal, smooth_m=PARAMS.smooth_m)
     frame = building_frame(plan)
     assert frame["community_id"].tolist() == proposal.buildings["community_id"].tolist()
@@ -264,9 +292,14 @@ def test_plan_from_proposal_keeps_ids_names_and_polygons():
     given = proposal.communities.geometry.array
     assert all(a is b for a, b in zip(plan.community_polygons(), given, strict=True))
     # the per-street redraw gives the engine's polygons back
-    fresh = plan_from_labels(plan.district, plan.site_community, plan.site_grid,
-                             community_ids=plan.community_ids, grid_ids=plan.grid_ids,
-                             smooth_m=PARAMS.smooth_m)
+    fresh = plan_from_labels(
+        plan.district,
+        plan.site_community,
+        plan.site_grid,
+        community_ids=plan.community_ids,
+        grid_ids=plan.grid_ids,
+        smooth_m=PARAMS.smooth_m,
+    )
     for a, b in zip(fresh.grid_polygons(), proposal.grids.geometry.array, strict=True):
         assert shapely.area(shapely.symmetric_difference(a, b)) < 1e-6
 

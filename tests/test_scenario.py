@@ -15,9 +15,12 @@ import pandas as pd
 import pytest
 import shapely
 from test_plan import (
+    BASE_COLUMNS,
     PARAMS,
     base_plan,
     community_of,
+    labels_from_columns,
+    lattice_district,
     lattice_xy,
     members,
     site_of,
@@ -25,7 +28,7 @@ from test_plan import (
 )
 
 from geo.errors import ScenarioEditError
-from planning.plan import building_frame, check_plan, community_frame
+from planning.plan import building_frame, check_plan, community_frame, plan_from_labels
 from planning.scenario import (
     Lock,
     MergeCommunities,
@@ -76,7 +79,8 @@ def test_split_makes_balanced_contiguous_parts_and_redraws_their_grids():
     assert plan.log[-1].what == "split E1 into 2" and plan.log[-1].author == "tester"
     assert plan.community_names[plan.label_of("E1-2")] == "E1社区-2"
     assert plan.grid_ids[plan.site_grid[site_of(plan, "B060")]].startswith(
-        community_of(plan, "B060") + "-")
+        community_of(plan, "B060") + "-"
+    )
     # the other communities are as they were
     for cid in ("E2", "W1", "W2", "W3"):
         assert members(plan, cid) == members(base_plan(), cid)
@@ -148,8 +152,10 @@ def test_move_buildings_joins_the_bordering_grid():
     assert members(plan, "W2") == column_cells(2, 3) - {"B020"}
     assert result.households_affected == 50
     # B020 borders W1's grid of column 1, rows 0–1 (B010 and B011) over 100 m
-    assert plan.grid_ids[plan.site_grid[site_of(plan, "B020")]] == \
-        base.grid_ids[base.site_grid[site_of(base, "B010")]]
+    assert (
+        plan.grid_ids[plan.site_grid[site_of(plan, "B020")]]
+        == base.grid_ids[base.site_grid[site_of(base, "B010")]]
+    )
     assert {c.community_id: c.households for c in result.communities} == {"W1": 450, "W2": 350}
     assert result.before == "W1 (400), W2 (400)" and result.after == "W1 (450), W2 (350)"
     assert check_plan(plan, PARAMS).ok
@@ -203,8 +209,11 @@ def test_move_in_polygon_moves_the_buildings_inside():
     ("wkt", "match"),
     [
         ("POLYGON ((1 2, 3", r"not valid WKT"),
-        ("LINESTRING (121.5 29.9, 121.6 29.95)", r"expected a Polygon or MultiPolygon; found "
-                                                  "LineString"),
+        (
+            "LINESTRING (121.5 29.9, 121.6 29.95)",
+            r"expected a Polygon or MultiPolygon; found "
+            "LineString",
+        ),
         ("POLYGON ((0 0, 1 0, 1 1, 0 0))", r"no building lies inside the polygon"),
     ],
 )
@@ -219,13 +228,19 @@ def test_move_across_a_street_in_a_polygon_is_refused():
         run(MoveInPolygon(wkt, "W3"))
 
 
-def test_moving_buildings_that_cut_a_grid_redraws_the_donors_grids():
-    # B011 and B010 leave W1's column-1 grid whole; B001 leaves the column-0 grid (B000,
-    # B001) with one building: still one piece. Taking B011 only cuts nothing either; take
-    # the middle of a 2-building grid's community instead: W2 loses B031, B021 stays.
-    result = run(MoveBuildings(("B020", "B021"), "W1"))
-    assert result.grids_redrawn == ()  # the whole grid (B020, B021) left: nothing cut
+def test_moving_buildings_that_cut_a_donor_grid_redraws_the_donors_grids():
+    # W2's column 2 is one grid (B020–B023); taking B021 and B022 cuts it in two
+    community, grid, ids = labels_from_columns(BASE_COLUMNS)
+    district = lattice_district()
+    for b, site in zip(district.buildings["building_id"], district.sites.of_building, strict=True):
+        if b.startswith("B02"):
+            grid[site] = 4
+    plan = plan_from_labels(district, community, grid, community_ids=ids)
+    result = run(MoveBuildings(("B021", "B022"), "W1"), plan)
+    assert result.grids_redrawn == ("W2",)
     assert check_plan(result.plan, PARAMS).ok
+    untouched = run(MoveBuildings(("B020", "B021"), "W1"))
+    assert untouched.grids_redrawn == ()  # the whole grid (B020, B021) left: nothing cut
 
 
 # ---------------------------------------------------------------------- locks, rename, regrid
@@ -256,14 +271,17 @@ def test_rename_name_and_official_code():
     label = plan.label_of("330203001001")
     assert plan.community_names[label] == "西湖社区"
     assert "W1" not in plan.community_ids
-    assert all(g.startswith("330203001001-") for g in np.asarray(plan.grid_ids)[
-        np.unique(plan.site_grid[plan.site_community == label])])
+    assert all(
+        g.startswith("330203001001-")
+        for g in np.asarray(plan.grid_ids)[np.unique(plan.site_grid[plan.site_community == label])]
+    )
     assert result.before == "W1社区 / W1" and result.after == "西湖社区 / 330203001001"
     assert members(plan, "330203001001") == members(base_plan(), "W1")
     # a locked community can still be renamed
     locked = run(Lock(("W2",))).plan
-    assert run(Rename("W2", name="新名"), locked).plan.community_names[
-        locked.label_of("W2")] == "新名"
+    assert (
+        run(Rename("W2", name="新名"), locked).plan.community_names[locked.label_of("W2")] == "新名"
+    )
 
 
 @pytest.mark.parametrize(
@@ -291,8 +309,10 @@ def test_regrid_redraws_one_community_in_the_grid_band():
     assert result.grids_redrawn == ("E1",)
     others = plan.site_community != label
     base = base_plan()
-    assert (np.asarray(plan.grid_ids)[plan.site_grid[others]] ==
-            np.asarray(base.grid_ids)[base.site_grid[others]]).all()
+    assert (
+        np.asarray(plan.grid_ids)[plan.site_grid[others]]
+        == np.asarray(base.grid_ids)[base.site_grid[others]]
+    ).all()
     with pytest.raises(ScenarioEditError, match="E1 is locked"):
         run(Regrid("E1"), run(Lock(("E1",))).plan)
 
@@ -388,10 +408,9 @@ def test_audit_log_records_author_time_and_households(tmp_path):
     assert log[0].from_ == "W1 (400), W2 (400)" and log[0].to == "W1 (500), W2 (300)"
     path = write_audit_csv(s.evaluate(), tmp_path / "audit.csv")
     table = pd.read_csv(path, encoding="utf-8-sig")
-    assert table.columns.tolist() == ["time", "author", "what", "from", "to",
-                                      "households_affected"]
+    assert table.columns.tolist() == ["time", "author", "what", "from", "to", "households_affected"]
     assert table["what"].tolist() == ["move compound 桂园 to W1", "rename W1"]
-    assert table["households_affected"].tolist() == [100, 400]
+    assert table["households_affected"].tolist() == [100, 500]
     # undone edits leave the log
     assert len(s.undo().evaluate().log) == 1
 
@@ -403,5 +422,7 @@ def test_edit_result_summary_and_apply_shortcut():
     assert "W2 W2社区: 350 households, 4 grids, below" in text
     plan = MoveBuildings(("B020",), "W1").apply(base_plan(), PARAMS)
     assert np.array_equal(plan.site_community, result.plan.site_community)
-    assert building_frame(plan)["community_id"].tolist() == \
-        building_frame(result.plan)["community_id"].tolist()
+    assert (
+        building_frame(plan)["community_id"].tolist()
+        == building_frame(result.plan)["community_id"].tolist()
+    )

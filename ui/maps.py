@@ -30,19 +30,29 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from geo.crs import metric_crs_for, wgs84_to_gcj02
+from geo.crs import gcj02_to_wgs84, metric_crs_for, wgs84_to_gcj02
 from geo.errors import CRSError, PlanningInputError
+from planning.plan import band_status
 from ui.i18n import text
 
 __all__ = [
     "AGGREGATE_ABOVE",
     "AMAP_TILES",
     "BASEMAPS",
+    "COMMUNITY_PALETTE",
+    "PLAN_BUILDINGS_ABOVE",
     "TIANDITU_LABELS",
     "TIANDITU_TILES",
+    "aggregate_buildings",
+    "community_colours",
+    "from_display",
+    "gap_map",
     "hexagon_cells",
     "households_map",
+    "plan_map",
+    "selection_layer",
     "to_display",
+    "view_for",
 ]
 
 BASEMAPS = ("osm", "amap", "tianditu", "none")
@@ -94,6 +104,10 @@ div.leaflet-container { background: #ffffff; font-family: "Noto Sans CJK SC", "M
   font-size: 13px; font-weight: 600; color: #222;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 .planner-label.community { font-size: 11px; font-weight: 500; color: #a6410a; }
+.planner-label.plan { font-size: 11px; font-weight: 500; line-height: 13px; text-align: center;
+  color: #1a1a1a; }
+.planner-label.plan b { font-size: 12px; font-weight: 700; }
+.planner-label.plan .lock { margin-left: 3px; color: #7a0177; }
 .planner-legend { background: rgba(255, 255, 255, 0.92); padding: 8px 10px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); font-size: 12px; line-height: 18px; color: #222; }
 .planner-legend b { display: block; margin-bottom: 4px; }
@@ -440,7 +454,7 @@ def _add_polygons_with_labels(
     colour: str,
     weight: float,
     dash: str | None,
-    label_column: str,
+    label_column: str | None,
     tooltip_fields: Sequence[tuple[str, str]],
     css: str,
 ) -> None:
@@ -463,11 +477,12 @@ def _add_polygons_with_labels(
         ),
         zoom_on_click=False,
     ).add_to(layer)
-    names = _text_column(gdf, label_column)
-    points = shapely.point_on_surface(np.asarray(gdf.geometry.array))
-    for point, label in zip(points, names, strict=True):
-        if label and not shapely.is_empty(point):
-            _label(layer, point, str(label), css)
+    if label_column is not None:
+        names = _text_column(gdf, label_column)
+        points = shapely.point_on_surface(np.asarray(gdf.geometry.array))
+        for point, label in zip(points, names, strict=True):
+            if label and not shapely.is_empty(point):
+                _label(layer, point, str(label), css)
     layer.add_to(fmap)
 
 
@@ -719,3 +734,897 @@ def households_map(
         east, north = bounds[:, 2].max(), bounds[:, 3].max()
         fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
     return fmap
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans: communities coloured apart, grids, buildings, the selection, a drawing tool
+
+#: Up to this many buildings a plan map draws one circle each; above, one circle per hexagon
+#: and community, at the households' centre, sized by their sum.
+PLAN_BUILDINGS_ABOVE = 5_000
+#: About how many hexagons cover the district when a plan's buildings are aggregated.
+PLAN_TARGET_CELLS = 2_500
+#: Community fills (ColorBrewer Set3 without its grey): neighbours never share one.
+COMMUNITY_PALETTE = (
+    "#8dd3c7",
+    "#fdb462",
+    "#bebada",
+    "#fb8072",
+    "#80b1d3",
+    "#b3de69",
+    "#fccde5",
+    "#ffed6f",
+    "#bc80bd",
+    "#ccebc5",
+)
+_OUT_OF_BAND_COLOUR = "#d7191c"
+_COMMUNITY_EDGE = "#333333"
+_GRID_COLOUR = "#7f7f7f"
+_PLAN_BUILDING_COLOUR = "#3b3b3b"
+_SELECTED_COLOUR = "#111111"
+_SELECTED_GRID_COLOUR = "#1f78b4"
+_DIFF_COLOUR = "#e41a1c"
+_SITE_COLOUR = "#d7191c"
+#: Decimal places of the coordinates and the tolerance of the coverage simplification for plans.
+_PLAN_SIMPLIFY_DEG = 4e-5
+#: Neighbours for colouring: polygons closer than this (degrees, ~2 m; metres when projected).
+_TOUCH_DEG = 2e-5
+_TOUCH_M = 2.0
+_DRAW_ASSETS = Path(__file__).resolve().parent / "assets" / "leaflet-draw"
+_GAP_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027")
+
+
+def community_colours(
+    communities: gpd.GeoDataFrame,
+    *,
+    id_column: str = "community_id",
+    palette: Sequence[str] = COMMUNITY_PALETTE,
+) -> dict[str, str]:
+    """A fill per community such that communities that touch get different colours.
+
+    Greedy colouring of the adjacency graph (polygons that share a border or a corner), in id
+    order: each community takes the first colour of ``palette`` that none of its coloured
+    neighbours has; a map needs a handful (four suffice for planar maps, greedy rarely needs
+    more than six). Deterministic for the same polygons and ids.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        Polygons with ``id_column``, in any CRS (geographic or metric).
+
+    Returns
+    -------
+    dict
+        Colour (``#rrggbb``) per community id (as text).
+    """
+    ids = communities[id_column].astype(str).to_numpy(dtype=object)
+    if len(ids) == 0:
+        return {}
+    geoms = np.asarray(communities.geometry.array, dtype=object)
+    geographic = communities.crs is None or communities.crs.is_geographic
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(
+        geoms, predicate="dwithin", distance=_TOUCH_DEG if geographic else _TOUCH_M
+    )
+    neighbours: dict[int, set[int]] = {i: set() for i in range(len(ids))}
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        if a != b:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    order = sorted(range(len(ids)), key=lambda i: _natural_key(str(ids[i])))
+    chosen: dict[int, int] = {}
+    for i in order:
+        used = [chosen[n] for n in neighbours[i] if n in chosen]
+        free = [k for k in range(len(palette)) if k not in used]
+        chosen[i] = free[0] if free else min(range(len(palette)), key=used.count)
+    return {str(ids[i]): palette[k] for i, k in chosen.items()}
+
+
+def _natural_key(text: str) -> tuple:
+    """Sort key that puts C2 before C10."""
+    parts = []
+    number = ""
+    for ch in text:
+        if ch.isdigit():
+            number += ch
+            continue
+        if number:
+            parts.append((0, int(number), ""))
+            number = ""
+        parts.append((1, 0, ch))
+    if number:
+        parts.append((0, int(number), ""))
+    return tuple(parts)
+
+
+def _band_key(households: object, band: tuple[float, float] | None) -> str:
+    """``"below"``, ``"in_band"`` or ``"above"`` (``"in_band"`` without a band or a count)."""
+    if band is None or _missing(households):
+        return "in_band"
+    return band_status(float(households), band).replace(" ", "_")
+
+
+def _coverage_compact(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Simplify a coverage so that shared edges stay shared, then round for display."""
+    try:
+        simple = shapely.coverage_simplify(geoms, tolerance)
+    except shapely.errors.GEOSException:
+        simple = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    empty = shapely.is_empty(simple) | shapely.is_missing(simple)
+    simple = np.where(empty, geoms, simple)
+    return shapely.transform(simple, lambda c: np.round(c, COORD_DECIMALS))
+
+
+def _plan_collection(gdf: gpd.GeoDataFrame, properties: dict[str, Sequence]) -> dict:
+    """A FeatureCollection of a coverage (communities or grids), simplified as a coverage."""
+    geoms = _coverage_compact(np.asarray(gdf.geometry.array, dtype=object), _PLAN_SIMPLIFY_DEG)
+    features = []
+    for i, geom in enumerate(geoms):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(i),
+                "properties": {name: _json_value(values[i]) for name, values in properties.items()},
+                "geometry": shapely.geometry.mapping(geom),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _column(gdf: gpd.GeoDataFrame, name: str, default: object = None) -> list:
+    if name in gdf.columns:
+        return [None if _missing(v) else v for v in gdf[name].tolist()]
+    return [default] * len(gdf)
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _yes_no(value: object, lang: str) -> str:
+    return text("map.tip.yes", lang) if bool(value) else text("map.tip.no", lang)
+
+
+def _community_label(cid: str, households: object, lang: str, *, locked: bool) -> str:
+    count = "—" if _missing(households) else f"{int(households):,}"
+    unit = text("map.label.households", lang).format(n=count)
+    lock = (
+        f'<span class="lock">{html.escape(text("map.label.locked", lang))}</span>' if locked else ""
+    )
+    return f"<b>{html.escape(cid)}</b>{lock}<br>{html.escape(unit)}"
+
+
+def _add_community_layer(
+    fmap: folium.Map,
+    communities: gpd.GeoDataFrame,
+    *,
+    colours: dict[str, str],
+    band: tuple[float, float] | None,
+    lang: str,
+    name: str,
+    labels: bool = True,
+    fill_opacity: float = 0.45,
+) -> None:
+    ids = [str(v) for v in communities["community_id"].tolist()]
+    households = _column(communities, "households")
+    status = [_band_key(h, band) for h in households]
+    locked = [bool(v) for v in _column(communities, "locked", False)]
+    props = {
+        "community_id": ids,
+        "name": _column(communities, "name"),
+        "street": _column(communities, "street"),
+        "households": households,
+        "grid_count": _column(communities, "grid_count"),
+        "status": [text(f"map.status.{s}", lang) for s in status],
+        "locked": [_yes_no(v, lang) for v in locked],
+        "fill": [colours.get(i, COMMUNITY_PALETTE[0]) for i in ids],
+        "edge": [_OUT_OF_BAND_COLOUR if s != "in_band" else _COMMUNITY_EDGE for s in status],
+        "weight": [3.0 if s != "in_band" else 2.0 for s in status],
+        "dash": ["6 4" if lock else "" for lock in locked],
+    }
+    collection = _plan_collection(communities, props)
+    layer = folium.FeatureGroup(name=name, show=True)
+    fields = ["community_id", "name", "street", "households", "grid_count", "status", "locked"]
+    if "street" not in communities.columns:
+        fields.remove("street")
+    folium.GeoJson(
+        collection,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": fill_opacity,
+            "fill": True,
+            "color": f["properties"]["edge"],
+            "weight": f["properties"]["weight"],
+            "dashArray": f["properties"]["dash"] or None,
+            "opacity": 0.95,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields,
+            aliases=[text(f"map.tip.{f}", lang) for f in fields],
+            localize=True,
+            sticky=True,
+        ),
+        zoom_on_click=False,
+    ).add_to(layer)
+    if labels:
+        points = shapely.point_on_surface(np.asarray(communities.geometry.array, dtype=object))
+        for point, cid, count, lock in zip(points, ids, households, locked, strict=True):
+            if shapely.is_empty(point):
+                continue
+            folium.Marker(
+                location=(round(point.y, COORD_DECIMALS), round(point.x, COORD_DECIMALS)),
+                icon=folium.DivIcon(
+                    html='<div class="planner-label plan">'
+                    + _community_label(cid, count, lang, locked=lock)
+                    + "</div>",
+                    icon_size=(0, 0),
+                    class_name="planner-label-icon",
+                ),
+                interactive=False,
+            ).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _add_grid_layer(fmap: folium.Map, grids: gpd.GeoDataFrame, lang: str) -> None:
+    props = {
+        "grid_id": [str(v) for v in grids["grid_id"].tolist()],
+        "community_id": _column(grids, "community_id"),
+        "households": _column(grids, "households"),
+        "buildings": _column(grids, "buildings"),
+    }
+    collection = _plan_collection(grids, props)
+    fields = list(props)
+    folium.GeoJson(
+        collection,
+        name=text("map.layer.grids", lang),
+        style_function=lambda _f: {
+            "color": _GRID_COLOUR,
+            "weight": 0.7,
+            "opacity": 0.75,
+            "dashArray": "3 3",
+            "fill": True,
+            "fillOpacity": 0.0,
+        },
+        highlight_function=lambda _f: {"weight": 2.5, "color": _SELECTED_GRID_COLOUR},
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields,
+            aliases=[text(f"map.tip.{f}", lang) for f in fields],
+            localize=True,
+            sticky=True,
+        ),
+        zoom_on_click=False,
+    ).add_to(fmap)
+
+
+def aggregate_buildings(
+    buildings: gpd.GeoDataFrame,
+    *,
+    by: str = "community_id",
+    size_m: float | None = None,
+    target_cells: int = PLAN_TARGET_CELLS,
+) -> tuple[gpd.GeoDataFrame, float]:
+    """Buildings gathered per hexagon and ``by`` value: one point per group at the
+    households-weighted centre.
+
+    Returns
+    -------
+    (points, size_m)
+        WGS84 points with ``households``, ``buildings`` (counts) and ``by``; the hexagon size.
+    """
+    _require_wgs84(buildings, "aggregate_buildings")
+    lon = buildings.geometry.x.to_numpy()
+    lat = buildings.geometry.y.to_numpy()
+    x, y = _metric_xy(lon, lat)
+    size_m = size_m or _auto_size(x, y, target_cells)
+    q, r = _axial(x, y, size_m)
+    households = buildings["households"].to_numpy(dtype=float)
+    weight = np.maximum(households, 1e-6)
+    frame = pd.DataFrame(
+        {
+            "q": q,
+            "r": r,
+            "key": buildings[by].astype(str).to_numpy() if by in buildings else "",
+            "households": households,
+            "w": weight,
+            "wx": lon * weight,
+            "wy": lat * weight,
+        }
+    )
+    groups = (
+        frame.groupby(["key", "q", "r"], sort=True)
+        .agg(
+            households=("households", "sum"),
+            buildings=("households", "size"),
+            w=("w", "sum"),
+            wx=("wx", "sum"),
+            wy=("wy", "sum"),
+        )
+        .reset_index()
+    )
+    points = gpd.GeoDataFrame(
+        {
+            by: groups["key"].to_numpy(dtype=object),
+            "households": groups["households"].round().astype(np.int64).to_numpy(),
+            "buildings": groups["buildings"].astype(np.int64).to_numpy(),
+        },
+        geometry=gpd.points_from_xy(groups["wx"] / groups["w"], groups["wy"] / groups["w"]),
+        crs="EPSG:4326",
+    )
+    return points, float(size_m)
+
+
+def _radius(households: np.ndarray, *, scale: float, largest: float) -> np.ndarray:
+    """Circle radius (px) with area ∝ households, half-pixel steps."""
+    return np.clip(np.round(2 * (1.0 + scale * np.sqrt(households))) / 2, 1.5, largest)
+
+
+def _add_plan_buildings(
+    fmap: folium.Map, buildings: gpd.GeoDataFrame, *, above: int, lang: str
+) -> str:
+    """Buildings as circles sized by households (aggregated when many); the legend row."""
+    if len(buildings) > above:
+        points, size_m = aggregate_buildings(buildings)
+        frame = points.assign(
+            radius=_radius(points["households"].to_numpy(dtype=float), scale=0.2, largest=10)
+        )
+        fields = ["community_id", "households", "buildings"]
+        aliases = [text(f"map.tip.{f}", lang) for f in fields]
+        name = text("map.layer.plan_buildings_aggregated", lang).format(size=int(size_m))
+        legend = text("map.legend.plan_buildings_aggregated", lang).format(size=int(size_m))
+    else:
+        frame = buildings.assign(
+            compound=_text_column(buildings, "compound"),
+            grid_id=_text_column(buildings, "grid_id"),
+            community_id=_text_column(buildings, "community_id"),
+            radius=_radius(buildings["households"].to_numpy(dtype=float), scale=0.3, largest=8),
+        )
+        fields = ["building_id", "households", "compound", "community_id", "grid_id"]
+        aliases = [
+            text("map.tip.building", lang),
+            text("map.tip.households", lang),
+            text("map.tip.compound", lang),
+            text("map.tip.community_id", lang),
+            text("map.tip.grid_id", lang),
+        ]
+        name = text("map.layer.buildings", lang)
+        legend = text("map.legend.buildings", lang)
+    collection = _feature_collection(frame, [*fields, "radius"], simplify=False)
+    folium.GeoJson(
+        collection,
+        name=name,
+        marker=folium.CircleMarker(radius=3, fill=True),
+        style_function=lambda f: {
+            "radius": f["properties"]["radius"],
+            "color": "#ffffff",
+            "weight": 0.5,
+            "fill": True,
+            "fillColor": _PLAN_BUILDING_COLOUR,
+            "fillOpacity": 0.55,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True),
+        zoom_on_click=False,
+    ).add_to(fmap)
+    return f"{_swatch(_PLAN_BUILDING_COLOUR, round_=True)}{legend}"
+
+
+def _add_diff(fmap: folium.Map, diff: gpd.GeoDataFrame, lang: str) -> None:
+    fields = ["from_community", "to_community", "households", "buildings"]
+    frame = diff.assign(**{f: _text_column(diff, f) for f in fields})
+    collection = _feature_collection(frame, fields, simplify=True)
+    folium.GeoJson(
+        collection,
+        name=text("map.layer.diff", lang),
+        style_function=lambda _f: {
+            "color": _DIFF_COLOUR,
+            "weight": 2,
+            "fill": True,
+            "fillColor": _DIFF_COLOUR,
+            "fillOpacity": 0.45,
+            "dashArray": "4 3",
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields, aliases=[text(f"map.tip.{f}", lang) for f in fields], localize=True
+        ),
+        zoom_on_click=False,
+    ).add_to(fmap)
+
+
+@functools.lru_cache(maxsize=1)
+def _draw_assets() -> tuple[str, str]:
+    """Leaflet.draw's JS and CSS (its sprites inlined) as ``data:`` URIs."""
+    js = (_DRAW_ASSETS / "leaflet.draw.js").read_bytes()
+    css = (_DRAW_ASSETS / "leaflet.draw.css").read_text(encoding="utf-8")
+    mime = {".png": "image/png", ".svg": "image/svg+xml"}
+    for image in ("spritesheet-2x.png", "spritesheet.png", "spritesheet.svg"):
+        encoded = base64.b64encode((_DRAW_ASSETS / image).read_bytes()).decode("ascii")
+        uri = f"data:{mime[Path(image).suffix]};base64,{encoded}"
+        css = css.replace(f"url('images/{image}')", f"url('{uri}')")
+    return (
+        "data:text/javascript;base64," + base64.b64encode(js).decode("ascii"),
+        "data:text/css;base64," + base64.b64encode(css.encode("utf-8")).decode("ascii"),
+    )
+
+
+class _DrawTexts(MacroElement):
+    """Leaflet.draw's toolbar texts in the map's language (set before the control is made)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var t = {{ this.texts_json }};
+            var d = L.drawLocal.draw;
+            d.toolbar.buttons.polygon = t.polygon;
+            d.toolbar.buttons.rectangle = t.rectangle;
+            d.toolbar.actions.title = t.cancel_title;
+            d.toolbar.actions.text = t.cancel;
+            d.toolbar.finish.title = t.finish_title;
+            d.toolbar.finish.text = t.finish;
+            d.toolbar.undo.title = t.undo_title;
+            d.toolbar.undo.text = t.undo;
+            d.handlers.polygon.tooltip.start = t.start;
+            d.handlers.polygon.tooltip.cont = t.cont;
+            d.handlers.polygon.tooltip.end = t.end;
+            d.handlers.rectangle.tooltip.start = t.rect;
+            d.handlers.simpleshape.tooltip.end = t.release;
+            var e = L.drawLocal.edit;
+            e.toolbar.buttons.remove = t.remove;
+            e.toolbar.buttons.removeDisabled = t.remove_disabled;
+            e.toolbar.actions.save.text = t.save;
+            e.toolbar.actions.cancel.text = t.cancel;
+            e.toolbar.actions.clearAll.text = t.clear;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self._name = "PlannerDrawTexts"
+        keys = [
+            "polygon",
+            "rectangle",
+            "cancel_title",
+            "cancel",
+            "finish_title",
+            "finish",
+            "undo_title",
+            "undo",
+            "start",
+            "cont",
+            "end",
+            "rect",
+            "release",
+            "remove",
+            "remove_disabled",
+            "save",
+            "clear",
+        ]
+        self.texts_json = json.dumps(
+            {k: text(f"map.draw.{k}", lang) for k in keys}, ensure_ascii=False
+        )
+
+
+def _add_draw(fmap: folium.Map, lang: str) -> None:
+    from folium.plugins import Draw
+
+    js, css = _draw_assets()
+    _DrawTexts(lang).add_to(fmap)
+    draw = Draw(
+        export=False,
+        position="topleft",
+        show_geometry_on_click=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+            "rectangle": {"shapeOptions": {"color": _SELECTED_GRID_COLOUR}},
+            "polygon": {"shapeOptions": {"color": _SELECTED_GRID_COLOUR}},
+        },
+        edit_options={"edit": False},
+    )
+    draw.default_js = [("leaflet_draw_js", js)]
+    draw.default_css = [("leaflet_draw_css", css)]
+    draw.add_to(fmap)
+
+
+def _fit(fmap: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
+    frames = [f for f in frames if f is not None and not f.empty]
+    if not frames:
+        return
+    bounds = np.array([f.total_bounds for f in frames])
+    west, south = bounds[:, 0].min(), bounds[:, 1].min()
+    east, north = bounds[:, 2].max(), bounds[:, 3].max()
+    fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
+
+
+def plan_map(
+    communities: gpd.GeoDataFrame,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    streets: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    diff: gpd.GeoDataFrame | None = None,
+    band: tuple[float, float] | None = None,
+    colours: dict[str, str] | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    lang: str = "zh",
+    draw: bool = False,
+    buildings_above: int = PLAN_BUILDINGS_ABOVE,
+) -> folium.Map:
+    """A plan on a map: communities coloured apart and labelled, grids, buildings, layers.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        WGS84 polygons with ``community_id``, ``households`` and optionally ``name``,
+        ``street``, ``grid_count``, ``locked``. Filled so that neighbours differ
+        (:func:`community_colours`), labelled with id and households; outlined in red when
+        outside ``band``, dashed when locked.
+    grids : GeoDataFrame, optional
+        WGS84 polygons with ``grid_id``, ``community_id``, ``households``, ``buildings``: thin
+        outlines (a click on a grid selects it and its community).
+    buildings : GeoDataFrame, optional
+        WGS84 points with ``building_id``, ``households``, ``compound``, ``community_id``,
+        ``grid_id``: circles with area ∝ households; above ``buildings_above`` one circle per
+        hexagon and community.
+    streets, barriers, facilities : GeoDataFrame, optional
+        As for :func:`households_map`.
+    diff : GeoDataFrame, optional
+        Areas that changed hands between two plans (``from_community``, ``to_community``,
+        ``households``, ``buildings``), drawn in red.
+    band : (float, float), optional
+        The community size band (households); communities outside it are outlined in red.
+    colours : dict, optional
+        Fill per community id (default: :func:`community_colours` of ``communities``).
+    basemap, tianditu_key, lang
+        As for :func:`households_map`; on ``"amap"`` every layer is shifted to GCJ-02.
+    draw : bool
+        Add a polygon / rectangle drawing tool (Leaflet.draw, inlined).
+
+    Returns
+    -------
+    folium.Map
+        With tooltips, a legend and a layer control, fitted to the communities.
+
+    Raises
+    ------
+    PlanningInputError
+        Unknown basemap, or Tianditu without a key.
+    CRSError
+        A layer not in WGS84.
+    """
+    fmap = _base_map(basemap, tianditu_key, lang)
+    colours = colours or community_colours(communities)
+    layers = {
+        "communities": communities,
+        "grids": grids,
+        "buildings": buildings,
+        "streets": streets,
+        "barriers": barriers,
+        "facilities": facilities,
+        "diff": diff,
+    }
+    shown = {
+        name: to_display(gdf, basemap)
+        for name, gdf in layers.items()
+        if gdf is not None and not gdf.empty
+    }
+    legend = [f"<b>{text('map.legend.title', lang)}</b>"]
+    if "communities" in shown:
+        _add_community_layer(
+            fmap,
+            shown["communities"],
+            colours=colours,
+            band=band,
+            lang=lang,
+            name=text("map.layer.plan_communities", lang),
+        )
+        sample = "".join(_swatch(c) for c in COMMUNITY_PALETTE[:4])
+        legend.append(f"{sample}{text('map.legend.plan_communities', lang)}")
+        if band is not None:
+            legend.append(
+                _swatch("", line=_OUT_OF_BAND_COLOUR)
+                + text("map.legend.out_of_band", lang).format(
+                    lower=f"{band[0]:,.0f}", upper=f"{band[1]:,.0f}"
+                )
+            )
+        if "locked" in communities.columns and communities["locked"].astype(bool).any():
+            legend.append(
+                _swatch("", line=_COMMUNITY_EDGE, dash=True) + text("map.legend.locked", lang)
+            )
+    if "grids" in shown:
+        _add_grid_layer(fmap, shown["grids"], lang)
+        legend.append(_swatch("", line=_GRID_COLOUR, dash=True) + text("map.legend.grids", lang))
+    if "streets" in shown:
+        _add_polygons_with_labels(
+            fmap,
+            shown["streets"],
+            name=text("map.layer.streets", lang),
+            colour=_STREET_COLOUR,
+            weight=2.5,
+            dash="8 6",
+            label_column=None,
+            tooltip_fields=[("name", text("map.tip.street", lang))],
+            css="street",
+        )
+        legend.append(
+            _swatch("", line=_STREET_COLOUR, dash=True) + text("map.legend.streets", lang)
+        )
+    if "barriers" in shown:
+        legend.extend(_add_barriers(fmap, shown["barriers"], lang))
+    if "diff" in shown:
+        _add_diff(fmap, shown["diff"], lang)
+        legend.append(_swatch(_DIFF_COLOUR) + text("map.legend.diff", lang))
+    if "buildings" in shown:
+        legend.append(
+            _add_plan_buildings(fmap, shown["buildings"], above=buildings_above, lang=lang)
+        )
+    if "facilities" in shown:
+        _add_facilities(fmap, shown["facilities"], lang)
+        legend.append(_swatch(_FACILITY_COLOUR, round_=True) + text("map.legend.facilities", lang))
+    if draw:
+        _add_draw(fmap, lang)
+    _Legend(legend[0] + "<br>".join(legend[1:])).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    _fit(fmap, [shown.get("communities"), shown.get("buildings")])
+    return fmap
+
+
+def selection_layer(
+    communities: gpd.GeoDataFrame,
+    selected: Sequence[str],
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    grid_id: str | None = None,
+    basemap: str = "osm",
+    lang: str = "zh",
+) -> folium.FeatureGroup:
+    """The outline of the selected communities (and grid) as a layer to lay over a plan map.
+
+    Meant for ``st_folium(feature_group_to_add=...)``: the plan map stays as it is (same
+    view, no reload) while the selection changes.
+    """
+    group = folium.FeatureGroup(name=text("map.layer.selection", lang), control=False)
+    wanted = {str(s) for s in selected}
+    part = communities[communities["community_id"].astype(str).isin(wanted)]
+    if not part.empty:
+        shown = to_display(part, basemap)
+        folium.GeoJson(
+            _feature_collection(
+                shown.assign(community_id=_text_column(shown, "community_id")),
+                ["community_id"],
+                simplify=True,
+            ),
+            style_function=lambda _f: {
+                "color": _SELECTED_COLOUR,
+                "weight": 4,
+                "fill": False,
+                "opacity": 1.0,
+            },
+            interactive=False,
+        ).add_to(group)
+    if grids is not None and grid_id is not None:
+        cell = grids[grids["grid_id"].astype(str) == str(grid_id)]
+        if not cell.empty:
+            shown = to_display(cell, basemap)
+            folium.GeoJson(
+                _feature_collection(
+                    shown.assign(grid_id=_text_column(shown, "grid_id")), ["grid_id"], simplify=True
+                ),
+                style_function=lambda _f: {
+                    "color": _SELECTED_GRID_COLOUR,
+                    "weight": 3,
+                    "fill": True,
+                    "fillOpacity": 0.15,
+                    "fillColor": _SELECTED_GRID_COLOUR,
+                },
+                interactive=False,
+            ).add_to(group)
+    return group
+
+
+def from_display(geometry: shapely.Geometry, basemap: str) -> shapely.Geometry:
+    """A geometry drawn or clicked on ``basemap`` back in WGS84 (Amap draws in GCJ-02)."""
+    if basemap != "amap":
+        return geometry
+
+    def to_wgs(coords: np.ndarray) -> np.ndarray:
+        lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+        return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+
+    return shapely.transform(geometry, to_wgs)
+
+
+def view_for(
+    bounds: Sequence[float], *, width_px: int = 900, height_px: int = 640, max_zoom: int = 18
+) -> tuple[tuple[float, float], int]:
+    """``((lat, lon), zoom)`` that shows WGS84 ``bounds`` (west, south, east, north) whole."""
+    west, south, east, north = (float(v) for v in bounds)
+
+    def merc_y(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    lon_span = max(east - west, 1e-6) / 360.0
+    lat_span = max(merc_y(north) - merc_y(south), 1e-6) / (2 * math.pi)
+    zoom_x = math.log2(width_px / 256 / lon_span)
+    zoom_y = math.log2(height_px / 256 / lat_span)
+    zoom = int(max(3, min(max_zoom, math.floor(min(zoom_x, zoom_y) - 0.3))))
+    return ((south + north) / 2, (west + east) / 2), zoom
+
+
+def _gap_class(gap: float, reach: float) -> str:
+    """Green for a surplus, red for a shortfall, six classes symmetric around zero."""
+    if _missing(gap):
+        return "#cccccc"
+    edges = (-reach / 2, -reach / 6, 0.0, reach / 6, reach / 2)
+    for colour, edge in zip(_GAP_COLOURS, edges, strict=False):
+        if gap <= edge:
+            return colour
+    return _GAP_COLOURS[-1]
+
+
+def gap_map(
+    report: gpd.GeoDataFrame,
+    *,
+    facilities: gpd.GeoDataFrame | None = None,
+    streets: gpd.GeoDataFrame | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    lang: str = "zh",
+) -> folium.Map:
+    """A choropleth of each community's facility-area gap, with facilities and suggested sites.
+
+    Parameters
+    ----------
+    report : GeoDataFrame
+        ``ComplianceResult.communities`` (WGS84): ``community_id``, ``name``, ``households``,
+        ``required_area_m2``, ``facility_area_m2``, ``gap_m2``, ``suggested_site_lon``,
+        ``suggested_site_lat``, ``suggested_building_id``.
+    facilities : GeoDataFrame, optional
+        ``ComplianceResult.facilities`` (WGS84).
+
+    Returns
+    -------
+    folium.Map
+        Red where the area falls short, green where it exceeds the requirement; suggested
+        sites as red rings; a legend and a layer control. No network beyond the basemap.
+    """
+    fmap = _base_map(basemap, tianditu_key, lang)
+    shown = to_display(report, basemap)
+    gaps = pd.to_numeric(report["gap_m2"], errors="coerce").to_numpy(dtype=float)
+    finite = gaps[np.isfinite(gaps)]
+    reach = float(_nice_number(float(np.abs(finite).max()))) if len(finite) else 1.0
+    fields = [
+        "community_id",
+        "name",
+        "households",
+        "required_area_m2",
+        "facility_area_m2",
+        "gap_m2",
+    ]
+    frame = shown.assign(
+        **{f: _text_column(shown, f) for f in fields},
+        colour=[_gap_class(g, reach) for g in gaps],
+    )
+    collection = _feature_collection(frame, [*fields, "colour"], simplify=True)
+    folium.GeoJson(
+        collection,
+        name=text("map.layer.gap", lang),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "fillOpacity": 0.7,
+            "fill": True,
+            "color": "#444444",
+            "weight": 1.2,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields,
+            aliases=[text(f"map.tip.{f}", lang) for f in fields],
+            localize=True,
+            sticky=True,
+        ),
+        zoom_on_click=False,
+    ).add_to(fmap)
+    labels = folium.FeatureGroup(name=text("map.layer.gap_labels", lang), show=True)
+    points = shapely.point_on_surface(np.asarray(shown.geometry.array, dtype=object))
+    for point, cid, gap in zip(points, shown["community_id"].astype(str), gaps, strict=True):
+        if shapely.is_empty(point):
+            continue
+        value = "—" if not np.isfinite(gap) else f"{gap:+,.0f} m²"
+        _label_html(labels, point, f"<b>{html.escape(cid)}</b><br>{html.escape(value)}")
+    labels.add_to(fmap)
+    if streets is not None and not streets.empty:
+        _add_polygons_with_labels(
+            fmap,
+            to_display(streets, basemap),
+            name=text("map.layer.streets", lang),
+            colour=_STREET_COLOUR,
+            weight=2.5,
+            dash="8 6",
+            label_column="name",
+            tooltip_fields=[("name", text("map.tip.street", lang))],
+            css="street",
+        )
+    if facilities is not None and not facilities.empty:
+        _add_facilities(fmap, to_display(facilities, basemap), lang)
+    lon = pd.to_numeric(report["suggested_site_lon"], errors="coerce")
+    lat = pd.to_numeric(report["suggested_site_lat"], errors="coerce")
+    has_site = (lon.notna() & lat.notna()).to_numpy()
+    if has_site.any():
+        sites = gpd.GeoDataFrame(
+            {
+                "community_id": report["community_id"].astype(str).to_numpy()[has_site],
+                "name": _text_column(report, "name").to_numpy()[has_site],
+                "suggested_building_id": _text_column(report, "suggested_building_id").to_numpy()[
+                    has_site
+                ],
+                "gap_m2": report["gap_m2"].to_numpy()[has_site],
+            },
+            geometry=gpd.points_from_xy(lon[has_site], lat[has_site]),
+            crs="EPSG:4326",
+        )
+        site_fields = ["community_id", "name", "suggested_building_id", "gap_m2"]
+        folium.GeoJson(
+            _feature_collection(to_display(sites, basemap), site_fields, simplify=False),
+            name=text("map.layer.sites", lang),
+            marker=folium.CircleMarker(radius=8, fill=True),
+            style_function=lambda _f: {
+                "radius": 8,
+                "color": _SITE_COLOUR,
+                "weight": 3,
+                "fill": True,
+                "fillColor": "#ffffff",
+                "fillOpacity": 0.9,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=site_fields,
+                aliases=[text(f"map.tip.site_{f}", lang) for f in site_fields],
+                localize=True,
+            ),
+            zoom_on_click=False,
+        ).add_to(fmap)
+    rows = [f"<b>{text('map.legend.gap', lang)}</b>"]
+    edges = (-reach / 2, -reach / 6, 0.0, reach / 6, reach / 2)
+    spans = [
+        f"≤ {edges[0]:+,.0f}",
+        f"{edges[0]:+,.0f} – {edges[1]:+,.0f}",
+        f"{edges[1]:+,.0f} – 0",
+        f"0 – {edges[3]:+,.0f}",
+        f"{edges[3]:+,.0f} – {edges[4]:+,.0f}",
+        f"> {edges[4]:+,.0f}",
+    ]
+    rows += [f"{_swatch(c)}{s} m²" for c, s in zip(_GAP_COLOURS, spans, strict=True)]
+    rows.append(text("map.legend.gap_hint", lang))
+    if has_site.any():
+        rows.append(
+            f'<i style="border: 3px solid {_SITE_COLOUR}; border-radius: 50%; width: 8px; '
+            f'height: 8px; background: #fff;"></i>{text("map.legend.sites", lang)}'
+        )
+    if facilities is not None and not facilities.empty:
+        rows.append(_swatch(_FACILITY_COLOUR, round_=True) + text("map.legend.facilities", lang))
+    _Legend(rows[0] + "<br>".join(rows[1:])).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    _fit(fmap, [shown])
+    return fmap
+
+
+def _label_html(layer: folium.FeatureGroup, point: shapely.Point, body: str) -> None:
+    folium.Marker(
+        location=(round(point.y, COORD_DECIMALS), round(point.x, COORD_DECIMALS)),
+        icon=folium.DivIcon(
+            html=f'<div class="planner-label plan">{body}</div>',
+            icon_size=(0, 0),
+            class_name="planner-label-icon",
+        ),
+        interactive=False,
+    ).add_to(layer)

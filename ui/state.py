@@ -1,8 +1,11 @@
 """Session state: what the user chose, never what was computed from it.
 
-The session holds the language, the map settings and the data *source* (paths, digests, the
-declared CRS, the column mapping): small, hashable values. Everything derived from them (the
-read households, the layers) comes from the caches in :mod:`ui.loading`, keyed on those values.
+The session holds the language, the map settings, the data *source* (paths, digests, the
+declared CRS, the column mapping), the proposal asked for (:class:`PlanRef`: the source and the
+parameters), the scenarios as *specs* (:class:`ScenarioSpec`: the edits, their stamps and the
+undo cursor) and the standard chosen (:class:`StandardRef`): small, hashable values. Everything
+derived from them (the read households, the proposal, the edited plans, the compliance check)
+comes from the caches in :mod:`ui.loading` and :mod:`ui.runs`, keyed on those values.
 """
 
 from __future__ import annotations
@@ -13,22 +16,45 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from planning.propose import ProposeParams
+
 __all__ = [
+    "ACTIVE_SCENARIO_KEY",
+    "AUTHOR_KEY",
     "BASEMAP_KEY",
+    "CUSTOM_STANDARD",
     "DEFAULT_SAMPLE_HOUSEHOLDS",
+    "DEFAULT_SCENARIO",
+    "DEFAULT_STANDARD",
     "LANG_KEY",
+    "PLAN_KEY",
     "SAMPLE_SIZE_KEY",
+    "SCENARIOS_KEY",
     "SOURCE_KEY",
+    "STANDARD_FILE_KEY",
+    "STANDARD_KEY",
     "TIANDITU_KEY",
     "DataSource",
     "FileRef",
+    "PlanRef",
+    "ScenarioSpec",
+    "StandardRef",
+    "active_scenario",
+    "author",
     "basemap",
     "choice",
     "default_basemap",
+    "get_plan",
     "get_source",
     "language",
+    "new_scenario_name",
     "sample_households",
+    "scenarios",
+    "set_active_scenario",
+    "set_plan",
+    "set_scenario",
     "set_source",
+    "standard_ref",
     "tianditu_key",
     "widget_key",
     "widget_key_for",
@@ -39,11 +65,24 @@ SOURCE_KEY = "data_source"
 SAMPLE_SIZE_KEY = "sample_households"
 BASEMAP_KEY = "basemap"
 TIANDITU_KEY = "tianditu_key"
+PLAN_KEY = "plan"
+SCENARIOS_KEY = "scenarios"
+ACTIVE_SCENARIO_KEY = "scenario"
+STANDARD_KEY = "standard"
+STANDARD_FILE_KEY = "standard_file"
+AUTHOR_KEY = "author"
 
 DEFAULT_LANG = "zh"
 DEFAULT_SAMPLE_HOUSEHOLDS = 80_000
 #: Environment variable that sets the basemap the app opens with (osm, amap, tianditu, none).
 BASEMAP_ENV = "PLANNER_BASEMAP"
+#: The first scenario of a proposal; more are named B, C, … (letters read the same in any
+#: language, and a project file accepts them as layer names).
+DEFAULT_SCENARIO = "A"
+#: The standard checked when the user has not chosen one (the CLI's default too).
+DEFAULT_STANDARD = "national-2021"
+#: The option of the standard choice that means "the TOML file uploaded or edited".
+CUSTOM_STANDARD = "custom"
 
 
 @dataclass(frozen=True)
@@ -76,6 +115,41 @@ class DataSource:
     @property
     def layer_crs(self) -> str:
         return self.layers_crs or self.crs
+
+    def layer(self, kind: str) -> FileRef | None:
+        """The file of layer ``kind``, or None."""
+        return dict(self.layers).get(kind)
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """A proposal: the data it was drawn from and the engine's parameters."""
+
+    source: DataSource
+    params: ProposeParams
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A scenario as the session keeps it: the edits (frozen dataclasses of
+    :mod:`planning.scenario`), who made each and when (``Stamp``), and how many are in effect
+    (the undo cursor). Evaluated by :func:`ui.runs.scenario` on its proposal."""
+
+    edits: tuple = ()
+    stamps: tuple = ()
+    cursor: int = 0
+
+
+@dataclass(frozen=True)
+class StandardRef:
+    """The standard to check against: a preset by name, or a TOML file (uploaded or edited)."""
+
+    preset: str = DEFAULT_STANDARD
+    file: FileRef | None = None
+
+    @property
+    def label(self) -> str:
+        return self.file.label if self.file is not None else self.preset
 
 
 def language() -> str:
@@ -154,3 +228,75 @@ def choice(
         **kwargs,
     )
     return st.session_state[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposal, scenarios, standard
+
+
+def get_plan() -> PlanRef | None:
+    """The proposal asked for last, or None."""
+    return st.session_state.get(PLAN_KEY)
+
+
+def set_plan(ref: PlanRef) -> None:
+    """Ask for a proposal; a different one starts the scenarios afresh (one, unedited)."""
+    if st.session_state.get(PLAN_KEY) == ref and st.session_state.get(SCENARIOS_KEY):
+        return
+    st.session_state[PLAN_KEY] = ref
+    st.session_state[SCENARIOS_KEY] = {DEFAULT_SCENARIO: ScenarioSpec()}
+    st.session_state[ACTIVE_SCENARIO_KEY] = DEFAULT_SCENARIO
+
+
+def scenarios() -> dict[str, ScenarioSpec]:
+    """Every scenario of the proposal, by name, in the order they were made."""
+    return dict(st.session_state.get(SCENARIOS_KEY) or {DEFAULT_SCENARIO: ScenarioSpec()})
+
+
+def active_scenario() -> tuple[str, ScenarioSpec]:
+    """The name and spec of the scenario being edited."""
+    every = scenarios()
+    name = st.session_state.get(ACTIVE_SCENARIO_KEY)
+    if name not in every:
+        name = next(iter(every))
+    return name, every[name]
+
+
+def set_active_scenario(name: str) -> None:
+    if name in scenarios():
+        st.session_state[ACTIVE_SCENARIO_KEY] = name
+
+
+def set_scenario(name: str, spec: ScenarioSpec) -> None:
+    """Store ``spec`` under ``name`` (a new name is added at the end)."""
+    every = scenarios()
+    every[name] = spec
+    st.session_state[SCENARIOS_KEY] = every
+
+
+def new_scenario_name() -> str:
+    """The next free name: B, C, …, Z, then S27, S28, …"""
+    taken = set(scenarios())
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        if letter not in taken:
+            return letter
+    number = 27
+    while f"S{number}" in taken:
+        number += 1
+    return f"S{number}"
+
+
+def standard_ref() -> StandardRef:
+    """The standard chosen: a preset (default national-2021) or the custom TOML file."""
+    preset = st.session_state.get(STANDARD_KEY) or DEFAULT_STANDARD
+    custom = st.session_state.get(STANDARD_FILE_KEY)
+    if preset == CUSTOM_STANDARD and custom is not None:
+        return StandardRef(preset=CUSTOM_STANDARD, file=custom)
+    if preset == CUSTOM_STANDARD:
+        preset = DEFAULT_STANDARD
+    return StandardRef(preset=preset)
+
+
+def author() -> str:
+    """Who is editing (for the audit log); empty when not given."""
+    return (st.session_state.get(AUTHOR_KEY) or "").strip()

@@ -1,0 +1,364 @@
+"""Tables and lists the plan pages show, built from the library's results (no streamlit here).
+
+Each function takes the language and returns a :class:`pandas.DataFrame` with translated
+headers, or plain records, so the pages only render and the logic is unit-tested. The
+library's own sentences (the reasons of infeasible units, refused edits) are kept as they are,
+next to a translated explanation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planning.compare import Comparison
+from planning.compliance import ComplianceResult
+from planning.plan import PlanCheck
+from ui.i18n import text
+
+__all__ = [
+    "COMPLIANCE_COLUMNS",
+    "Problem",
+    "community_table",
+    "compare_table",
+    "compliance_table",
+    "edit_label",
+    "infeasible_table",
+    "metrics_table",
+    "neighbours",
+    "site_table",
+    "validity_items",
+]
+
+#: Rows of the metrics table: (section, key, kind); kind formats the value.
+_METRIC_ROWS = (
+    ("count", "int"),
+    ("households_min", "int"),
+    ("households_median", "int"),
+    ("households_max", "int"),
+    ("share_in_band", "pct"),
+    ("share_within_20pct", "pct"),
+    ("grids_per_community_max", "int"),
+    ("polsby_popper_mean", "num"),
+    ("polsby_popper_min", "num"),
+    ("multipart", "int"),
+    ("gap_area_m2", "area"),
+    ("overlap_area_m2", "area"),
+    ("buildings_split", "int"),
+    ("buildings_outside_own_polygon", "int"),
+    ("compounds_fit_but_split_count", "int"),
+    ("barrier_crossings_count", "int"),
+    ("crossing_streets_count", "int"),
+)
+
+#: Columns of the compliance table, in order (the report's own column names as keys).
+COMPLIANCE_COLUMNS = (
+    "community_id",
+    "name",
+    "households",
+    "population",
+    "required_area_m2",
+    "facility_area_m2",
+    "gap_m2",
+    "meets_standard",
+    "staff_required",
+    "funds_yuan_per_year",
+    "facilities",
+    "mean_distance_m",
+    "p90_distance_m",
+    "area_rule",
+    "notes",
+)
+
+
+def _format(value: object, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if kind == "pct":
+        return f"{float(value):.0%}"
+    if kind == "num":
+        return f"{float(value):.2f}"
+    if kind == "area":
+        return f"{float(value):,.0f} m²"
+    return f"{round(float(value)):,}"
+
+
+def _with_counts(block: dict) -> dict:
+    out = dict(block)
+    if "crossing_streets" in out:
+        out["crossing_streets_count"] = len(out["crossing_streets"])
+    return out
+
+
+def metrics_table(summary: dict, lang: str) -> pd.DataFrame:
+    """The summary's community and grid metrics side by side (rows a metric, one per kind).
+
+    ``summary`` is :func:`planning.run.summarise`'s dict (``communities`` and ``grids``).
+    """
+    communities = _with_counts(summary.get("communities", {}))
+    grids = _with_counts(summary.get("grids", {}))
+    rows = []
+    for key, kind in _METRIC_ROWS:
+        if key not in communities and key not in grids:
+            continue
+        rows.append(
+            {
+                text("metric.name", lang): text(f"metric.{key}", lang),
+                text("metric.communities", lang): _format(communities.get(key), kind)
+                if key in communities
+                else "",
+                text("metric.grids", lang): _format(grids.get(key), kind) if key in grids else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def infeasible_table(infeasible: Sequence[dict], lang: str) -> pd.DataFrame:
+    """Units where a band cannot be met: level, unit, households, what it means, the reason."""
+    return pd.DataFrame(
+        {
+            text("infeasible.level", lang): [
+                text(f"infeasible.level.{item.get('level')}", lang) for item in infeasible
+            ],
+            text("infeasible.unit", lang): [str(item.get("unit", "")) for item in infeasible],
+            text("infeasible.households", lang): [
+                f"{int(item.get('households', 0)):,}" for item in infeasible
+            ],
+            text("infeasible.meaning", lang): [
+                text(f"infeasible.meaning.{item.get('level')}", lang) for item in infeasible
+            ],
+            text("infeasible.reason", lang): [str(item.get("reason", "")) for item in infeasible],
+        }
+    )
+
+
+def community_table(
+    communities: gpd.GeoDataFrame, check: PlanCheck, lang: str
+) -> pd.DataFrame:
+    """The live panel: one row per community with size, band status, grids, locks, contiguity."""
+    broken = set(check.discontiguous_communities)
+    status = {c.community_id: c.status.replace(" ", "_") for c in check.communities}
+    ids = communities["community_id"].astype(str)
+    table = pd.DataFrame(
+        {
+            text("col.community_id", lang): ids.to_numpy(),
+            text("col.name", lang): communities["name"].astype(str).to_numpy(),
+            text("col.households", lang): communities["households"].astype(int).to_numpy(),
+            text("col.grids", lang): communities["grid_count"].astype(int).to_numpy(),
+            text("col.status", lang): [text(f"map.status.{status.get(i, 'in_band')}", lang) for i in ids],
+            text("col.contiguous", lang): [
+                text("map.tip.no", lang) if i in broken else text("map.tip.yes", lang) for i in ids
+            ],
+            text("col.locked", lang): [
+                text("map.tip.yes", lang) if v else text("map.tip.no", lang)
+                for v in communities.get("locked", pd.Series(False, index=communities.index))
+            ],
+        }
+    )
+    if "street" in communities.columns and communities["street"].notna().any():
+        table.insert(2, text("col.street", lang), communities["street"].astype(str).to_numpy())
+    return table
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One entry of the validity list: what, where (a community to zoom to), how serious."""
+
+    kind: str  # "rule", "band", "locked", "infeasible"
+    community_id: str | None
+    message: str
+    bounds: tuple[float, float, float, float] | None = None  # WGS84 west, south, east, north
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    if frame.empty:
+        return None
+    west, south, east, north = (float(v) for v in frame.total_bounds)
+    return (west, south, east, north)
+
+
+def _community_of(
+    item: dict, buildings: gpd.GeoDataFrame, communities: set[str]
+) -> tuple[str | None, gpd.GeoDataFrame | None]:
+    """The community an infeasible unit belongs to, and the buildings it is about."""
+    level, unit = item.get("level"), str(item.get("unit", ""))
+    if level == "community" and unit in communities:
+        return unit, None
+    if level == "compound":
+        part = buildings[buildings["compound"].astype("string") == unit]
+    elif level == "building":
+        wanted = unit.split(",")
+        part = buildings[buildings["building_id"].astype(str).isin(wanted)]
+    elif level == "street" and "street" in buildings.columns:
+        part = buildings[buildings["street"].astype("string") == unit]
+    else:
+        return None, None
+    if part.empty:
+        return None, None
+    main = part.groupby("community_id")["households"].sum().sort_values(ascending=False)
+    return str(main.index[0]), part
+
+
+def validity_items(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    check: PlanCheck,
+    infeasible: Sequence[dict],
+    lang: str,
+) -> list[Problem]:
+    """Everything a planner should look at, most serious first: broken hard rules, sizes
+    outside the band, units the engine could not fit, locked communities."""
+    frame = communities.assign(community_id=communities["community_id"].astype(str))
+    by_id = {cid: frame[frame["community_id"] == cid] for cid in frame["community_id"]}
+
+    def bounds_of(cid: str | None) -> tuple[float, float, float, float] | None:
+        return _bounds(by_id[cid]) if cid in by_id else None
+
+    items: list[Problem] = []
+    for cid, sentence in check.violations:
+        cid = cid or None
+        items.append(Problem("rule", cid, sentence, bounds_of(cid)))
+    lower, upper = check.band
+    for status in check.communities:
+        if status.in_band:
+            continue
+        key = "validity.below" if status.status == "below" else "validity.above"
+        message = text(key, lang).format(
+            id=status.community_id,
+            name=status.name,
+            households=f"{status.households:,}",
+            lower=f"{lower:,.0f}",
+            upper=f"{upper:,.0f}",
+        )
+        items.append(Problem("band", status.community_id, message, bounds_of(status.community_id)))
+    known = set(by_id)
+    for item in infeasible:
+        cid, part = _community_of(item, buildings, known)
+        bounds = _bounds(part) if part is not None else bounds_of(cid)
+        meaning = text(f"infeasible.meaning.{item.get('level')}", lang)
+        items.append(Problem("infeasible", cid, f"{meaning}: {item.get('reason', '')}", bounds))
+    for status in check.communities:
+        if status.locked:
+            message = text("validity.locked", lang).format(
+                id=status.community_id, name=status.name
+            )
+            items.append(
+                Problem("locked", status.community_id, message, bounds_of(status.community_id))
+            )
+    return items
+
+
+def neighbours(plan, community_id: str) -> list[str]:
+    """Ids of the communities that share a border with ``community_id`` (site adjacency)."""
+    label = plan.label_of(community_id)
+    graph = plan.district.graph
+    labels = plan.site_community
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    touching = labels[graph.indices][(labels[src] == label) & (labels[graph.indices] != label)]
+    return sorted({plan.community_ids[c] for c in np.unique(touching).tolist()})
+
+
+def edit_label(edit: object, lang: str) -> str:
+    """A short translated description of an edit (for the undo / redo buttons' help)."""
+    kind = type(edit).__name__
+    fields = {k: v for k, v in vars(edit).items() if not k.startswith("_")}
+    template = text(f"edit.kind.{kind}", lang)
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError):
+        return template
+
+
+def compliance_table(result: ComplianceResult, lang: str) -> pd.DataFrame:
+    """The compliance report with translated headers (numbers kept as numbers)."""
+    table = result.table()
+    columns = [c for c in COMPLIANCE_COLUMNS if c in table.columns]
+    out = table[columns].copy()
+    if "meets_standard" in out:
+        out["meets_standard"] = [
+            text("map.tip.yes", lang) if bool(v) else text("map.tip.no", lang)
+            for v in out["meets_standard"]
+        ]
+    for column in ("required_area_m2", "facility_area_m2", "gap_m2", "population"):
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").round(1)
+    for column in ("mean_distance_m", "p90_distance_m", "funds_yuan_per_year"):
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").round(0)
+    return out.rename(columns={c: text(f"compliance.{c}", lang) for c in columns})
+
+
+def site_table(result: ComplianceResult, lang: str) -> pd.DataFrame:
+    """Suggested sites for communities with no facility or a shortfall."""
+    table = result.table()
+    has = table["suggested_site_lon"].notna() & table["suggested_site_lat"].notna()
+    part = table[has]
+    return pd.DataFrame(
+        {
+            text("compliance.community_id", lang): part["community_id"].astype(str).to_numpy(),
+            text("compliance.name", lang): part["name"].astype(str).to_numpy(),
+            text("compliance.gap_m2", lang): pd.to_numeric(part["gap_m2"]).round(1).to_numpy(),
+            text("sites.building", lang): part["suggested_building_id"].astype(str).to_numpy(),
+            text("sites.lon", lang): part["suggested_site_lon"].astype(float).round(6).to_numpy(),
+            text("sites.lat", lang): part["suggested_site_lat"].astype(float).round(6).to_numpy(),
+        }
+    )
+
+
+_COMPARE_ROWS = (
+    ("communities", "count", "int"),
+    ("communities", "share_in_band", "pct"),
+    ("communities", "households_min", "int"),
+    ("communities", "households_median", "int"),
+    ("communities", "households_max", "int"),
+    ("communities", "polsby_popper_mean", "num"),
+    ("communities", "multipart", "int"),
+    ("grids", "count", "int"),
+    ("grids", "share_in_band", "pct"),
+    ("grids", "grids_per_community_max", "int"),
+    ("compliance", "failing", "int"),
+    ("compliance", "shortfall_m2", "area"),
+    ("compliance", "staff", "int"),
+)
+
+
+def _delta(value: object, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    value = float(value)
+    if value == 0:
+        return "0"
+    if kind == "pct":
+        return f"{value * 100:+.0f} pp"
+    if kind == "num":
+        return f"{value:+.3f}"
+    if kind == "area":
+        return f"{value:+,.0f} m²"
+    return f"{round(value):+,}"
+
+
+def compare_table(comparison: Comparison, names: tuple[str, str], lang: str) -> pd.DataFrame:
+    """Metrics of plan A and plan B with B − A."""
+    rows = []
+    for section, key, kind in _COMPARE_ROWS:
+        a = comparison.a.get(section, {})
+        b = comparison.b.get(section, {})
+        if key not in a and key not in b:
+            continue
+        delta = comparison.delta.get(section, {}).get(key)
+        rows.append(
+            {
+                text("metric.name", lang): text(f"compare.{section}", lang)
+                + " · "
+                + text(f"metric.{key}", lang),
+                names[0]: _format(a.get(key), kind),
+                names[1]: _format(b.get(key), kind),
+                text("compare.delta", lang): _delta(delta, kind),
+            }
+        )
+    return pd.DataFrame(rows)

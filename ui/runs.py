@@ -1,0 +1,285 @@
+"""Cached results derived from what the session chose: proposals, edited plans, checks.
+
+Every function here is keyed on the small frozen values of :mod:`ui.state` (a
+:class:`~ui.state.PlanRef`, a :class:`~ui.state.ScenarioSpec`, a
+:class:`~ui.state.StandardRef`) and returns the library's objects, shared between reruns and
+sessions (``st.cache_resource``; nothing here or in the pages mutates them). Input errors are
+results too (an ``*Outcome`` with the problems or the message), so a page shows the same clear
+messages as the command line and never a traceback.
+
+Scenarios are evaluated on one :class:`planning.scenario.Scenario` per proposal: every spec
+derived from it shares its memo of evaluated prefixes, so an edit evaluates one step, and undo
+and redo evaluate nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import streamlit as st
+
+from geo.errors import PlanningInputError, Problem, ValidationError
+from planning.compare import Comparison, compare_plans
+from planning.compliance import ComplianceResult, check_compliance
+from planning.plan import (
+    Plan,
+    PlanCheck,
+    building_frame,
+    check_plan,
+    community_frame,
+    grid_frame,
+    plan_from_proposal,
+)
+from planning.run import ProposeRun, run_propose
+from planning.scenario import Edit, EditResult, Scenario
+from planning.standards import Standard, list_presets, load_standard
+from ui import loading
+from ui.maps import community_colours
+from ui.state import DataSource, PlanRef, ScenarioSpec, StandardRef
+
+__all__ = [
+    "ComplianceOutcome",
+    "CompareOutcome",
+    "PlanView",
+    "ProposeOutcome",
+    "StandardOutcome",
+    "base_scenario",
+    "compare",
+    "compliance",
+    "layer_frames",
+    "plan_view",
+    "preset_titles",
+    "propose",
+    "push",
+    "scenario",
+    "standard",
+]
+
+
+@dataclass(frozen=True)
+class ProposeOutcome:
+    """A proposal, or why it could not be made (the problems, or one message)."""
+
+    run: ProposeRun | None = None
+    problems: tuple[Problem, ...] = ()
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.run is not None
+
+
+@dataclass(frozen=True, eq=False)
+class PlanView:
+    """A plan with what its pages show: WGS84 frames, the rule check, the fills."""
+
+    plan: Plan
+    communities: gpd.GeoDataFrame  # WGS84, with ``locked``
+    grids: gpd.GeoDataFrame  # WGS84
+    buildings: gpd.GeoDataFrame  # WGS84, with ``community_id`` and ``grid_id``
+    check: PlanCheck
+    colours: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StandardOutcome:
+    """A validated standard, or the message that says what is wrong with the file."""
+
+    standard: Standard | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ComplianceOutcome:
+    result: ComplianceResult | None = None
+    problems: tuple[Problem, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class CompareOutcome:
+    comparison: Comparison | None = None
+    message: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposals
+
+
+def _layer_paths(source: DataSource) -> dict[str, str]:
+    return {kind: ref.path for kind, ref in source.layers}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOutcome:
+    """Run the engine on ``ref``'s data and parameters, with a progress bar the first time.
+
+    ``_stages`` maps the engine's stage names (``start``, ``tessellation``, ``communities``,
+    ``grids``, ``boundaries``, ``done``) to the labels shown; it is not part of the key.
+    """
+    stages = dict(_stages or {})
+    source = ref.source
+    layers = _layer_paths(source)
+    bar = st.progress(0.0, text=stages.get("start", ""))
+
+    def progress(stage: str, fraction: float) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=stages.get(stage, stage))
+
+    try:
+        run = run_propose(
+            source.households.path,
+            crs=source.crs,
+            streets_path=layers.get("streets"),
+            barriers_path=layers.get("barriers"),
+            layer_crs={"streets": source.layer_crs, "barriers": source.layer_crs},
+            columns=dict(source.columns) or None,
+            params=ref.params,
+            progress=progress,
+        )
+    except ValidationError as exc:
+        return ProposeOutcome(problems=exc.problems)
+    except PlanningInputError as exc:
+        return ProposeOutcome(message=str(exc))
+    finally:
+        bar.empty()
+    return ProposeOutcome(run=run)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def base_scenario(ref: PlanRef) -> Scenario | None:
+    """The unedited scenario of a proposal (None when the proposal failed)."""
+    outcome = propose(ref)
+    if not outcome.ok:
+        return None
+    base = plan_from_proposal(outcome.run.proposal, smooth_m=ref.params.smooth_m)
+    return Scenario(base, params=ref.params)
+
+
+def scenario(ref: PlanRef, spec: ScenarioSpec) -> Scenario | None:
+    """The scenario ``spec`` on its proposal (sharing the proposal's memo of edits)."""
+    base = base_scenario(ref)
+    if base is None:
+        return None
+    if not spec.edits:
+        return base
+    return dataclasses.replace(base, edits=spec.edits, stamps=spec.stamps, cursor=spec.cursor)
+
+
+def push(ref: PlanRef, spec: ScenarioSpec, edit: Edit, *, author: str = "") -> tuple[
+    ScenarioSpec, EditResult
+]:
+    """Apply ``edit`` after the cursor; the new spec and the edit's result.
+
+    Raises
+    ------
+    ScenarioEditError
+        When the edit is refused (the spec is then unchanged).
+    """
+    pushed = scenario(ref, spec).push(edit, author=author)
+    return ScenarioSpec(pushed.edits, pushed.stamps, pushed.cursor), pushed.last
+
+
+def last_result(ref: PlanRef, spec: ScenarioSpec) -> EditResult | None:
+    current = scenario(ref, spec)
+    return None if current is None else current.last
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def plan_view(ref: PlanRef, spec: ScenarioSpec | None) -> PlanView | None:
+    """The plan of scenario ``spec`` (None: the proposal as the engine drew it), ready to show."""
+    current = scenario(ref, spec or ScenarioSpec())
+    if current is None:
+        return None
+    plan = current.evaluate()
+    communities = community_frame(plan).to_crs("EPSG:4326")
+    return PlanView(
+        plan=plan,
+        communities=communities,
+        grids=grid_frame(plan).to_crs("EPSG:4326"),
+        buildings=building_frame(plan),
+        check=check_plan(plan, ref.params),
+        colours=community_colours(communities),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers and standards
+
+
+def layer_frames(source: DataSource) -> dict[str, gpd.GeoDataFrame]:
+    """The optional layers of ``source`` that could be read (WGS84), by kind."""
+    frames = {}
+    for kind, ref in source.layers:
+        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, ref.label)
+        if loaded.ok:
+            frames[kind] = loaded.frame
+    return frames
+
+
+@st.cache_resource(show_spinner=False)
+def preset_titles() -> dict[str, str]:
+    """Title of every shipped preset, by name."""
+    titles = {}
+    for name in list_presets():
+        try:
+            titles[name] = load_standard(name).title
+        except PlanningInputError:
+            titles[name] = name
+    return titles
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def standard(ref: StandardRef) -> StandardOutcome:
+    """Load and validate the standard (a preset or the user's TOML file)."""
+    try:
+        if ref.file is not None:
+            return StandardOutcome(standard=load_standard(ref.file.path))
+        return StandardOutcome(standard=load_standard(ref.preset))
+    except PlanningInputError as exc:
+        message = str(exc)
+        if ref.file is not None:
+            message = message.replace(ref.file.path, ref.file.label)
+        return StandardOutcome(message=message)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def compliance(
+    ref: PlanRef, spec: ScenarioSpec | None, standard_ref: StandardRef
+) -> ComplianceOutcome:
+    """The standards check of a scenario's communities (facilities from the data's layer)."""
+    loaded = standard(standard_ref)
+    if loaded.standard is None:
+        return ComplianceOutcome(message=loaded.message)
+    view = plan_view(ref, spec)
+    facilities = layer_frames(ref.source).get("facilities")
+    grids = dict(
+        zip(view.communities["community_id"], view.communities["grid_count"], strict=True)
+    )
+    try:
+        result = check_compliance(
+            view.communities[["community_id", "name", "geometry"]],
+            view.buildings,
+            facilities,
+            standard=loaded.standard,
+            metric_crs=view.plan.district.metric_crs,
+            grids_per_community=grids,
+        )
+    except ValidationError as exc:
+        return ComplianceOutcome(problems=exc.problems)
+    except PlanningInputError as exc:
+        return ComplianceOutcome(message=str(exc))
+    return ComplianceOutcome(result=result)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def compare(ref: PlanRef, a: ScenarioSpec | None, b: ScenarioSpec | None) -> CompareOutcome:
+    """Plan A against plan B (None: the proposal as drawn)."""
+    view_a, view_b = plan_view(ref, a), plan_view(ref, b)
+    try:
+        result = compare_plans(view_a.plan, view_b.plan, params=ref.params)
+    except PlanningInputError as exc:
+        return CompareOutcome(message=str(exc))
+    return CompareOutcome(comparison=result)

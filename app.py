@@ -4,19 +4,14 @@ import streamlit as st
 
 from ui import sidebar
 from ui.i18n import t
-from ui.pages import data
+from ui.widgets import ICONS, PAGES
 
 st.set_page_config(page_title=t("app.title"), page_icon="🏘️", layout="wide")
 sidebar.language_switch()
 page = st.navigation(
     [
-        st.Page(
-            data.render,
-            title=t("nav.data"),
-            icon=":material/database:",
-            url_path="data",
-            default=True,
-        )
+        st.Page(path, title=t(f"nav.{name}"), icon=ICONS[name], url_path=name, default=i == 0)
+        for i, (name, path) in enumerate(PAGES.items())
     ]
 )
 sidebar.map_settings()

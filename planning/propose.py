@@ -377,7 +377,8 @@ def prepare_district(
                 )
             ])
     else:
-        area = study_outline(sites.xy)
+        # one outline unless clusters of households lie kilometres apart
+        area = study_outline(sites.xy, cluster_gap_m=2000.0)
         zone_geoms = np.array(shapely.get_parts(area), dtype=object)
         zone_names = [""] if len(zone_geoms) == 1 else \
             [f"区域{i + 1}" for i in range(len(zone_geoms))]

@@ -665,12 +665,29 @@ def _set_lock(plan: Plan, community_ids: tuple[str, ...], value: bool) -> _Chang
 
 @dataclass(frozen=True)
 class Reoptimise(Edit):
-    """Draw every community that is not locked again (per 街道 and connected part)."""
+    """Draw every community that is not locked again (per 街道 and connected part); with
+    ``streets`` (街道 names), only those 街道."""
+
+    streets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "streets", _ids_tuple(self.streets))
 
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        what = "re-optimise the communities not locked"
         d = plan.district
+        where = f" in {', '.join(self.streets)}" if self.streets else ""
+        what = f"re-optimise the communities not locked{where}"
         locked_site = np.asarray(plan.locked, dtype=bool)[plan.site_community]
+        if self.streets:
+            labels = list(d.zone_label)
+            unknown = [s for s in self.streets if s not in labels]
+            if unknown:
+                raise ScenarioEditError(
+                    f"{what}: refused, unknown 街道 {', '.join(unknown)}; expected one of "
+                    f"{', '.join(labels)}; fix: use a name of the streets layer."
+                )
+            chosen = np.isin(d.sites.zone, [labels.index(s) for s in self.streets])
+            locked_site = locked_site | ~chosen  # outside the chosen 街道: left as they are
         if locked_site.all():
             raise ScenarioEditError(
                 f"{what}: refused, every community is locked; fix: unlock the ones to redraw."
@@ -736,9 +753,8 @@ class Reoptimise(Edit):
             grid, notes = _redraw_grids(plan, community, grid, changed, params, ids_out)
         new = _successor(plan, community, ids_out, names_out, locked_out, grid)
         changed_ids = tuple(ids_out[c] for c in changed)
-        before = (
-            f"{plan.n_communities} communities ({int((~np.asarray(plan.locked)).sum())} unlocked)"
-        )
+        redrawn_before = len(np.unique(plan.site_community[free]))
+        before = f"{plan.n_communities} communities ({redrawn_before} to redraw)"
         after = f"{new.n_communities} communities; redrawn: {', '.join(changed_ids) or 'none'}"
         return _Change(
             new, what, before, after, changed_ids, grids_redrawn=changed_ids, notes=tuple(notes)

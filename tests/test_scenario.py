@@ -335,6 +335,19 @@ def test_reoptimise_redraws_what_is_not_locked():
     assert check_plan(plan, PARAMS).ok
 
 
+def test_reoptimise_one_street_leaves_the_other_as_it_is():
+    result = run(Reoptimise(streets=("西区",)))
+    plan = result.plan
+    for cid in ("E1", "E2"):
+        assert members(plan, cid) == members(base_plan(), cid)
+    west = [c for c in plan.community_ids if c.startswith("W")]
+    assert sum(plan.community_households[plan.label_of(c)] for c in west) == 1200
+    assert result.what == "re-optimise the communities not locked in 西区"
+    assert result.before == "5 communities (3 to redraw)"
+    with pytest.raises(ScenarioEditError, match=r"unknown 街道 北区; expected one of 西区, 东区"):
+        run(Reoptimise(streets=("北区",)))
+
+
 def test_reoptimise_with_everything_locked_is_refused():
     everything = run(Lock(base_plan().community_ids)).plan
     with pytest.raises(ScenarioEditError, match="every community is locked"):

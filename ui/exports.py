@@ -43,9 +43,7 @@ def _read(path: Path) -> bytes:
     return Path(path).read_bytes()
 
 
-def plan_files(
-    plan: Plan, households: Households, *, params: ProposeParams
-) -> dict[str, bytes]:
+def plan_files(plan: Plan, households: Households, *, params: ProposeParams) -> dict[str, bytes]:
     """``communities.geojson``, ``grids.geojson`` (RFC 7946, with the CLI's extra columns:
     Polsby-Popper, km², in band) and ``households.csv`` (every input row with its
     ``community_id`` and ``grid_id``), as :func:`planning.outputs.write_plan` writes them."""

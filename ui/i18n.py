@@ -266,8 +266,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Red: short of area; green: surplus",
     },
     "map.legend.sites": {"zh": "建议选址", "en": "Suggested site"},
-    "map.draw.polygon": {"zh": "画多边形，圈选要移动的楼栋", "en": "Draw a polygon around buildings"},
-    "map.draw.rectangle": {"zh": "画矩形，圈选要移动的楼栋", "en": "Draw a rectangle around buildings"},
+    "map.draw.polygon": {
+        "zh": "画多边形，圈选要移动的楼栋",
+        "en": "Draw a polygon around buildings",
+    },
+    "map.draw.rectangle": {
+        "zh": "画矩形，圈选要移动的楼栋",
+        "en": "Draw a rectangle around buildings",
+    },
     "map.draw.cancel_title": {"zh": "取消绘制", "en": "Cancel drawing"},
     "map.draw.cancel": {"zh": "取消", "en": "Cancel"},
     "map.draw.finish_title": {"zh": "完成绘制", "en": "Finish drawing"},

@@ -45,6 +45,7 @@ __all__ = [
     "TIANDITU_TILES",
     "aggregate_buildings",
     "community_colours",
+    "display_bounds",
     "from_display",
     "gap_map",
     "hexagon_cells",
@@ -1442,6 +1443,15 @@ def from_display(geometry: shapely.Geometry, basemap: str) -> shapely.Geometry:
         return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
 
     return shapely.transform(geometry, to_wgs)
+
+
+def display_bounds(bounds: Sequence[float], basemap: str) -> tuple[float, float, float, float]:
+    """WGS84 ``bounds`` (west, south, east, north) where they are drawn on ``basemap``."""
+    if basemap != "amap":
+        return tuple(float(v) for v in bounds)
+    lon, lat = wgs84_to_gcj02(np.array([bounds[0], bounds[2]]), np.array([bounds[1], bounds[3]]))
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return (float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1]))
 
 
 def view_for(

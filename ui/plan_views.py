@@ -137,9 +137,7 @@ def infeasible_table(infeasible: Sequence[dict], lang: str) -> pd.DataFrame:
     )
 
 
-def community_table(
-    communities: gpd.GeoDataFrame, check: PlanCheck, lang: str
-) -> pd.DataFrame:
+def community_table(communities: gpd.GeoDataFrame, check: PlanCheck, lang: str) -> pd.DataFrame:
     """The live panel: one row per community with size, band status, grids, locks, contiguity."""
     broken = set(check.discontiguous_communities)
     status = {c.community_id: c.status.replace(" ", "_") for c in check.communities}
@@ -150,7 +148,9 @@ def community_table(
             text("col.name", lang): communities["name"].astype(str).to_numpy(),
             text("col.households", lang): communities["households"].astype(int).to_numpy(),
             text("col.grids", lang): communities["grid_count"].astype(int).to_numpy(),
-            text("col.status", lang): [text(f"map.status.{status.get(i, 'in_band')}", lang) for i in ids],
+            text("col.status", lang): [
+                text(f"map.status.{status.get(i, 'in_band')}", lang) for i in ids
+            ],
             text("col.contiguous", lang): [
                 text("map.tip.no", lang) if i in broken else text("map.tip.yes", lang) for i in ids
             ],
@@ -244,9 +244,7 @@ def validity_items(
         items.append(Problem("infeasible", cid, f"{meaning}: {item.get('reason', '')}", bounds))
     for status in check.communities:
         if status.locked:
-            message = text("validity.locked", lang).format(
-                id=status.community_id, name=status.name
-            )
+            message = text("validity.locked", lang).format(id=status.community_id, name=status.name)
             items.append(
                 Problem("locked", status.community_id, message, bounds_of(status.community_id))
             )

@@ -41,8 +41,8 @@ from ui.maps import community_colours
 from ui.state import DataSource, PlanRef, ScenarioSpec, StandardRef
 
 __all__ = [
-    "ComplianceOutcome",
     "CompareOutcome",
+    "ComplianceOutcome",
     "PlanView",
     "ProposeOutcome",
     "StandardOutcome",
@@ -168,9 +168,9 @@ def scenario(ref: PlanRef, spec: ScenarioSpec) -> Scenario | None:
     return dataclasses.replace(base, edits=spec.edits, stamps=spec.stamps, cursor=spec.cursor)
 
 
-def push(ref: PlanRef, spec: ScenarioSpec, edit: Edit, *, author: str = "") -> tuple[
-    ScenarioSpec, EditResult
-]:
+def push(
+    ref: PlanRef, spec: ScenarioSpec, edit: Edit, *, author: str = ""
+) -> tuple[ScenarioSpec, EditResult]:
     """Apply ``edit`` after the cursor; the new spec and the edit's result.
 
     Raises
@@ -255,9 +255,7 @@ def compliance(
         return ComplianceOutcome(message=loaded.message)
     view = plan_view(ref, spec)
     facilities = layer_frames(ref.source).get("facilities")
-    grids = dict(
-        zip(view.communities["community_id"], view.communities["grid_count"], strict=True)
-    )
+    grids = dict(zip(view.communities["community_id"], view.communities["grid_count"], strict=True))
     try:
         result = check_compliance(
             view.communities[["community_id", "name", "geometry"]],

@@ -360,3 +360,7 @@ def render() -> None:
         state.set_source(_sample_source())
     _source_picker(expanded=state.get_source().kind != "sample")
     show_source(state.get_source())
+
+
+if __name__ == "__main__":
+    render()

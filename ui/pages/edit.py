@@ -1,0 +1,548 @@
+"""The Edit page: select a community on the map, split, merge, move, lock, re-optimise; undo and
+redo; a live panel of sizes, bands, contiguity and locks; a validity list that zooms to each
+problem.
+
+Every edit is a frozen dataclass of :mod:`planning.scenario` pushed onto the active scenario's
+spec (:class:`ui.state.ScenarioSpec`); the plan is evaluated by :mod:`ui.runs` on the
+proposal's memo, so an edit costs one step of the engine and undo / redo cost nothing. Actions
+run as widget callbacks, before the page is drawn again, so the map shows the edit at once.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import PlanningInputError, ScenarioEditError
+from planning.scenario import (
+    Lock,
+    MergeCommunities,
+    MoveCompound,
+    MoveInPolygon,
+    Regrid,
+    Rename,
+    Reoptimise,
+    SplitCommunity,
+    Unlock,
+)
+from ui import runs, state, widgets
+from ui.i18n import t
+from ui.maps import display_bounds, from_display, plan_map, selection_layer, view_for
+from ui.plan_views import community_table, edit_label, neighbours, validity_items
+from ui.state import ScenarioSpec
+
+__all__ = [
+    "COMMUNITY_KEY",
+    "FOCUS_KEY",
+    "MAP_KEY",
+    "MESSAGE_KEY",
+    "POLYGON_KEY",
+    "render",
+]
+
+MAP_KEY = "edit_map"
+COMMUNITY_KEY = "edit_community"
+GRID_KEY = "edit_grid"
+POLYGON_KEY = "edit_polygon"
+FOCUS_KEY = "edit_focus"
+MESSAGE_KEY = "edit_message"
+SCENARIO_KEY = "edit_scenario"
+VALIDITY_KEY = "edit_validity"
+_TARGETS_KEY = "edit_validity_targets"
+_MAP_HEIGHT = 640
+
+
+# ---------------------------------------------------------------------------------------------
+# Callbacks (run before the page is drawn again)
+
+
+def _push(build) -> None:
+    """Build an edit from the widgets and push it; keep the outcome for the page to show."""
+    ref = state.get_plan()
+    name, spec = state.active_scenario()
+    try:
+        edit = build()
+        new_spec, result = runs.push(ref, spec, edit, author=state.author())
+    except ScenarioEditError as exc:
+        st.session_state[MESSAGE_KEY] = ("error", str(exc))
+        return
+    state.set_scenario(name, new_spec)
+    st.session_state[MESSAGE_KEY] = ("success", result.summary())
+    touched = [s.community_id for s in result.communities]
+    st.session_state[FOCUS_KEY] = {"ids": tuple(touched), "bounds": None}
+    if isinstance(edit, MoveInPolygon):
+        st.session_state.pop(POLYGON_KEY, None)
+
+
+def _selected() -> str:
+    return str(st.session_state.get(COMMUNITY_KEY) or "")
+
+
+def _split() -> None:
+    _push(lambda: SplitCommunity(_selected(), int(st.session_state.get("edit_split_k", 2))))
+
+
+def _merge() -> None:
+    _push(lambda: MergeCommunities(_selected(), str(st.session_state.get("edit_merge_with"))))
+
+
+def _move_compound() -> None:
+    _push(
+        lambda: MoveCompound(
+            str(st.session_state.get("edit_compound")),
+            str(st.session_state.get("edit_compound_to")),
+        )
+    )
+
+
+def _move_polygon() -> None:
+    _push(
+        lambda: MoveInPolygon(
+            str(st.session_state.get(POLYGON_KEY) or ""),
+            str(st.session_state.get("edit_polygon_to") or _selected()),
+        )
+    )
+
+
+def _toggle_lock(locked: bool) -> None:
+    _push(lambda: Unlock((_selected(),)) if locked else Lock((_selected(),)))
+
+
+def _regrid() -> None:
+    _push(lambda: Regrid(_selected()))
+
+
+def _rename() -> None:
+    name = (st.session_state.get("edit_rename_name") or "").strip() or None
+    new_id = (st.session_state.get("edit_rename_id") or "").strip() or None
+    _push(lambda: Rename(_selected(), name=name, new_id=new_id))
+    if st.session_state.get(MESSAGE_KEY, ("",))[0] == "success" and new_id:
+        st.session_state[COMMUNITY_KEY] = new_id
+
+
+def _reoptimise() -> None:
+    _push(Reoptimise)
+
+
+def _move_cursor(step: int) -> None:
+    name, spec = state.active_scenario()
+    cursor = min(max(spec.cursor + step, 0), len(spec.edits))
+    state.set_scenario(name, ScenarioSpec(spec.edits, spec.stamps, cursor))
+    st.session_state[MESSAGE_KEY] = ("info", t("edit.undone" if step < 0 else "edit.redone"))
+
+
+def _new_scenario() -> None:
+    _name, spec = state.active_scenario()
+    copy = ScenarioSpec(spec.edits[: spec.cursor], spec.stamps[: spec.cursor], spec.cursor)
+    name = state.new_scenario_name()
+    state.set_scenario(name, copy)
+    state.set_active_scenario(name)
+    st.session_state[SCENARIO_KEY] = name
+    st.session_state[MESSAGE_KEY] = ("info", t("edit.new_scenario_made", name=name))
+
+
+def _switch_scenario() -> None:
+    state.set_active_scenario(st.session_state.get(SCENARIO_KEY))
+    st.session_state.pop(MESSAGE_KEY, None)
+
+
+def _on_map() -> None:
+    """A click on a community, grid or building selects it; a drawn polygon is kept."""
+    value = st.session_state.get(MAP_KEY) or {}
+    drawing = value.get("last_active_drawing") or {}
+    props = drawing.get("properties") or {}
+    if props.get("community_id"):
+        st.session_state[COMMUNITY_KEY] = html.unescape(str(props["community_id"]))
+        grid = props.get("grid_id")
+        st.session_state[GRID_KEY] = html.unescape(str(grid)) if grid else None
+        return
+    geometry = drawing.get("geometry") or {}
+    if geometry.get("type") in ("Polygon", "MultiPolygon"):
+        shape = from_display(shapely.geometry.shape(geometry), state.basemap())
+        st.session_state[POLYGON_KEY] = shape.wkt
+
+
+def _on_validity() -> None:
+    event = st.session_state.get(VALIDITY_KEY)
+    rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
+    if not rows and isinstance(event, dict):
+        rows = list(event.get("selection", {}).get("rows", []))
+    targets = st.session_state.get(_TARGETS_KEY) or []
+    if not rows or rows[0] >= len(targets):
+        return
+    community_id, bounds = targets[rows[0]]
+    if community_id:
+        st.session_state[COMMUNITY_KEY] = community_id
+    st.session_state[FOCUS_KEY] = {"ids": (community_id,) if community_id else (), "bounds": bounds}
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing
+
+
+def _scenario_bar(spec: ScenarioSpec) -> None:
+    names = list(state.scenarios())
+    active, _ = state.active_scenario()
+    if st.session_state.get(SCENARIO_KEY) not in names:
+        st.session_state[SCENARIO_KEY] = active
+    lang = state.language()
+    cols = st.columns([2, 1.3, 1, 1, 1.6, 2], vertical_alignment="bottom")
+    cols[0].selectbox(
+        t("edit.scenario"),
+        names,
+        format_func=widgets.scenario_label,
+        key=SCENARIO_KEY,
+        on_change=_switch_scenario,
+    )
+    cols[1].button(
+        t("edit.new_scenario"),
+        key="edit_new_scenario",
+        on_click=_new_scenario,
+        help=t("edit.new_scenario.help"),
+        icon=":material/content_copy:",
+    )
+    undo_help = edit_label(spec.edits[spec.cursor - 1], lang) if spec.cursor else None
+    redo_help = edit_label(spec.edits[spec.cursor], lang) if spec.cursor < len(spec.edits) else None
+    cols[2].button(
+        t("edit.undo"),
+        key="edit_undo",
+        on_click=_move_cursor,
+        args=(-1,),
+        disabled=spec.cursor == 0,
+        help=undo_help,
+        icon=":material/undo:",
+    )
+    cols[3].button(
+        t("edit.redo"),
+        key="edit_redo",
+        on_click=_move_cursor,
+        args=(1,),
+        disabled=spec.cursor >= len(spec.edits),
+        help=redo_help,
+        icon=":material/redo:",
+    )
+    cols[4].button(
+        t("edit.reoptimise"),
+        key="edit_reoptimise",
+        on_click=_reoptimise,
+        help=t("edit.reoptimise.help"),
+        icon=":material/autorenew:",
+    )
+    cols[5].text_input(t("edit.author"), key=state.AUTHOR_KEY, placeholder=t("edit.author.hint"))
+
+
+def _message() -> None:
+    kind, body = st.session_state.get(MESSAGE_KEY) or (None, None)
+    if kind == "error":
+        st.error(t("edit.refused") + "\n\n" + widgets.escape(body))
+    elif kind == "success":
+        lines = widgets.escape(body).splitlines()
+        st.success(t("edit.done") + "\n\n" + "  \n".join(lines))
+    elif kind == "info":
+        st.info(body)
+
+
+def _community_label(view):
+    households = dict(
+        zip(view.communities["community_id"], view.communities["households"], strict=True)
+    )
+    names = dict(zip(view.communities["community_id"], view.communities["name"], strict=True))
+    return lambda cid: (
+        f"{cid} · {names.get(cid, '')} · {t('edit.households', n=f'{households.get(cid, 0):,}')}"
+    )
+
+
+def _focus_view(view, basemap: str):
+    focus = st.session_state.get(FOCUS_KEY)
+    if not focus:
+        return {}
+    bounds = focus.get("bounds")
+    if bounds is None and focus.get("ids"):
+        part = view.communities[view.communities["community_id"].isin(focus["ids"])]
+        if part.empty:
+            return {}
+        bounds = tuple(float(v) for v in part.total_bounds)
+    if bounds is None:
+        return {}
+    center, zoom = view_for(display_bounds(bounds, basemap), height_px=_MAP_HEIGHT)
+    return {"center": center, "zoom": zoom}
+
+
+def _map(ref, view, layers) -> None:
+    lang = state.language()
+    basemap = state.basemap()
+    selected = _selected()
+
+    def build(use: str):
+        return plan_map(
+            view.communities,
+            grids=view.grids,
+            buildings=view.buildings,
+            streets=layers.get("streets"),
+            barriers=layers.get("barriers"),
+            facilities=layers.get("facilities"),
+            band=ref.params.community_band,
+            colours=view.colours,
+            basemap=use,
+            tianditu_key=state.tianditu_key(),
+            lang=lang,
+            draw=True,
+        )
+
+    try:
+        fmap = build(basemap)
+    except PlanningInputError as exc:
+        st.warning(f"{exc}\n\n{t('data.map_fallback')}")
+        basemap = "none"
+        fmap = build(basemap)
+    overlay = selection_layer(
+        view.communities,
+        [selected] if selected else [],
+        grids=view.grids,
+        grid_id=st.session_state.get(GRID_KEY),
+        basemap=basemap,
+        lang=lang,
+    )
+    st_folium(
+        fmap,
+        key=MAP_KEY,
+        height=_MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=["last_object_clicked", "last_active_drawing"],
+        feature_group_to_add=overlay,
+        on_change=_on_map,
+        **_focus_view(view, basemap),
+    )
+    st.caption(t("edit.map_caption"))
+
+
+def _status_line(view, cid: str) -> None:
+    status = view.check.status(cid)
+    broken = cid in set(view.check.discontiguous_communities)
+    lower, upper = view.check.band
+    parts = [
+        t("edit.households", n=f"{status.households:,}"),
+        t("edit.grids", n=status.grids),
+        t(f"map.status.{status.status.replace(' ', '_')}") + f" ({lower:,.0f}–{upper:,.0f})",
+        t("edit.contiguous.no") if broken else t("edit.contiguous.yes"),
+    ]
+    if status.locked:
+        parts.append(t("edit.locked"))
+    st.markdown(" · ".join(parts))
+    grid = st.session_state.get(GRID_KEY)
+    if grid:
+        row = view.grids[view.grids["grid_id"] == grid]
+        if not row.empty and str(row["community_id"].iloc[0]) == cid:
+            st.caption(t("edit.grid_selected", grid=grid, n=f"{int(row['households'].iloc[0]):,}"))
+
+
+def _panel(ref, view) -> None:
+    ids = view.communities["community_id"].astype(str).tolist()
+    if _selected() not in ids:
+        st.session_state[COMMUNITY_KEY] = ids[0]
+    st.subheader(t("edit.selected"))
+    cid = st.selectbox(
+        t("edit.community"),
+        ids,
+        format_func=_community_label(view),
+        key=COMMUNITY_KEY,
+        help=t("edit.community.help"),
+    )
+    _status_line(view, cid)
+    locked = view.check.status(cid).locked
+    plan = view.plan
+    near = neighbours(plan, cid)
+    tabs = st.tabs(
+        [t("edit.tab.split"), t("edit.tab.merge"), t("edit.tab.move"), t("edit.tab.more")]
+    )
+    with tabs[0]:
+        st.number_input(t("edit.split_k"), min_value=2, max_value=10, value=2, key="edit_split_k")
+        st.button(
+            t("edit.split"),
+            key="edit_split",
+            on_click=_split,
+            disabled=locked,
+            type="primary",
+            help=t("edit.split.help"),
+        )
+    with tabs[1]:
+        if near:
+            st.selectbox(
+                t("edit.merge_with"),
+                near,
+                format_func=_community_label(view),
+                key="edit_merge_with",
+            )
+        else:
+            st.caption(t("edit.no_neighbours"))
+        st.button(
+            t("edit.merge"),
+            key="edit_merge",
+            on_click=_merge,
+            disabled=locked or not near,
+            help=t("edit.merge.help"),
+        )
+    with tabs[2]:
+        _move_tab(view, cid, near, locked)
+    with tabs[3]:
+        st.button(
+            t("edit.unlock") if locked else t("edit.lock"),
+            key="edit_lock",
+            on_click=_toggle_lock,
+            args=(locked,),
+            help=t("edit.lock.help"),
+            icon=":material/lock_open:" if locked else ":material/lock:",
+        )
+        st.button(
+            t("edit.regrid"),
+            key="edit_regrid",
+            on_click=_regrid,
+            disabled=locked,
+            help=t("edit.regrid.help"),
+        )
+        st.text_input(t("edit.rename_name"), key="edit_rename_name")
+        st.text_input(t("edit.rename_id"), key="edit_rename_id", help=t("edit.rename_id.help"))
+        st.button(t("edit.rename"), key="edit_rename", on_click=_rename)
+
+
+def _move_tab(view, cid: str, near: list[str], locked: bool) -> None:
+    buildings = view.buildings
+    mine = buildings[(buildings["community_id"] == cid) & buildings["compound"].notna()]
+    compounds = (
+        mine.groupby("compound")["households"].sum().sort_values(ascending=False)
+        if not mine.empty
+        else None
+    )
+    st.markdown(t("edit.move_compound"))
+    if compounds is not None and near:
+        st.selectbox(
+            t("edit.compound"),
+            compounds.index.tolist(),
+            format_func=lambda name: (
+                f"{name} · {t('edit.households', n=f'{int(compounds[name]):,}')}"
+            ),
+            key="edit_compound",
+        )
+        st.selectbox(
+            t("edit.move_to"), near, format_func=_community_label(view), key="edit_compound_to"
+        )
+    else:
+        st.caption(t("edit.no_compounds"))
+    st.button(
+        t("edit.move_compound.button"),
+        key="edit_move_compound",
+        on_click=_move_compound,
+        disabled=locked or compounds is None or not near,
+    )
+    st.divider()
+    st.markdown(t("edit.move_polygon"))
+    wkt = st.session_state.get(POLYGON_KEY)
+    ids = view.communities["community_id"].astype(str).tolist()
+    if wkt:
+        polygon = shapely.from_wkt(wkt)
+        inside = shapely.covers(polygon, np.asarray(buildings.geometry.array, dtype=object))
+        st.caption(
+            t(
+                "edit.polygon_drawn",
+                buildings=int(inside.sum()),
+                households=f"{int(buildings['households'].to_numpy()[inside].sum()):,}",
+            )
+        )
+        if st.session_state.get("edit_polygon_to") not in ids:
+            st.session_state["edit_polygon_to"] = cid
+        st.selectbox(
+            t("edit.move_to"), ids, format_func=_community_label(view), key="edit_polygon_to"
+        )
+    else:
+        st.caption(t("edit.draw_hint"))
+    st.button(
+        t("edit.move_polygon.button"),
+        key="edit_move_polygon",
+        on_click=_move_polygon,
+        disabled=not wkt,
+    )
+
+
+def _live(view) -> None:
+    st.subheader(t("edit.live"))
+    check = view.check
+    locked = sum(c.locked for c in check.communities)
+    cols = st.columns(4)
+    cols[0].metric(t("propose.m.communities"), f"{len(check.communities):,}")
+    cols[1].metric(t("propose.m.in_band"), f"{check.share_in_band:.0%}")
+    cols[2].metric(t("edit.m.locked"), f"{locked:,}")
+    cols[3].metric(t("edit.m.violations"), f"{len(check.violations):,}")
+    st.dataframe(
+        community_table(view.communities, check, state.language()),
+        hide_index=True,
+        width="stretch",
+        height=300,
+        key="edit_table",
+    )
+
+
+def _validity(view, outcome) -> None:
+    st.subheader(t("edit.validity"))
+    lang = state.language()
+    items = validity_items(
+        view.communities,
+        view.buildings,
+        view.check,
+        outcome.run.summary.get("infeasible", []),
+        lang,
+    )
+    if not items:
+        st.success(t("edit.validity.none"))
+        return
+    st.caption(t("edit.validity.hint"))
+    st.session_state[_TARGETS_KEY] = [(item.community_id, item.bounds) for item in items]
+    table = pd.DataFrame(
+        {
+            t("edit.validity.kind"): [t(f"edit.validity.kind.{i.kind}") for i in items],
+            t("col.community_id"): [i.community_id or "—" for i in items],
+            t("edit.validity.message"): [i.message for i in items],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        on_select=_on_validity,
+        selection_mode="single-row",
+        key=VALIDITY_KEY,
+    )
+
+
+def render() -> None:
+    """The page."""
+    st.title(t("edit.title"))
+    st.caption(t("edit.intro"))
+    got = widgets.require_plan()
+    if got is None:
+        return
+    ref, outcome = got
+    _name, spec = state.active_scenario()
+    _scenario_bar(spec)
+    view = runs.plan_view(ref, spec)
+    layers = runs.layer_frames(ref.source)
+    ids = view.communities["community_id"].astype(str).tolist()
+    if _selected() not in ids:
+        st.session_state[COMMUNITY_KEY] = ids[0]
+    _message()
+    map_column, panel = st.columns([3, 2], gap="medium")
+    with panel:
+        _panel(ref, view)
+    with map_column:
+        _map(ref, view, layers)
+    _live(view)
+    _validity(view, outcome)
+
+
+if __name__ == "__main__":
+    render()

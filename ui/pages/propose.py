@@ -1,0 +1,181 @@
+"""The Propose page: sizes, tolerances, grids, seed and standard; a run with a progress bar;
+the plan on the map with its metrics and the units where a band cannot be met."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from planning.propose import ProposeParams
+from ui import loading, runs, state, widgets
+from ui.i18n import t
+from ui.maps import plan_map
+from ui.pages.data import show_problems
+from ui.plan_views import infeasible_table, metrics_table
+
+__all__ = ["parameters", "render"]
+
+#: Number inputs: (key, ProposeParams field, default, min, max, step, scale to the field).
+_INPUTS = (
+    ("propose_community_size", "community_size", 2500, 100, 50_000, 100, 1),
+    ("propose_tolerance_pct", "tolerance", 10, 1, 50, 1, 0.01),
+    ("propose_grid_size", "grid_size", 250, 20, 5_000, 10, 1),
+    ("propose_grid_tolerance_pct", "grid_tolerance", 20, 1, 60, 1, 0.01),
+    ("propose_max_grids", "max_grids", 10, 1, 100, 1, 1),
+    ("propose_seed", "seed", 0, 0, 1_000_000, 1, 1),
+)
+
+
+def parameters() -> ProposeParams:
+    """The engine's parameters as the inputs hold them."""
+    values = {}
+    for key, field, default, *_rest, scale in _INPUTS:
+        raw = st.session_state.get(key, default)
+        values[field] = round(raw * scale, 4) if scale != 1 else int(raw)
+    return ProposeParams(**values)
+
+
+def _inputs() -> None:
+    cols = st.columns(3)
+    for i, (key, _field, default, lowest, highest, step, _scale) in enumerate(_INPUTS):
+        if key not in st.session_state:
+            st.session_state[key] = default
+        cols[i % 3].number_input(
+            t(f"propose.{key}"),
+            min_value=lowest,
+            max_value=highest,
+            step=step,
+            key=key,
+            help=t(f"propose.{key}.help"),
+        )
+    titles = runs.preset_titles()
+    presets = list(titles)
+    state.choice(
+        st.selectbox,
+        t("propose.standard"),
+        presets,
+        {name: f"{name} · {title}" for name, title in titles.items()},
+        key=state.STANDARD_KEY,
+        default=state.DEFAULT_STANDARD if state.DEFAULT_STANDARD in presets else presets[0],
+        help=t("propose.standard.help"),
+    )
+
+
+def _headline(summary: dict) -> None:
+    communities, grids = summary["communities"], summary["grids"]
+    lower, upper = communities.get("band", [0, 0])
+    cols = st.columns(5)
+    cols[0].metric(t("propose.m.communities"), f"{communities['count']:,}")
+    cols[1].metric(
+        t("propose.m.in_band"),
+        f"{communities['share_in_band']:.0%}",
+        help=t("propose.m.in_band.help", lower=f"{lower:,.0f}", upper=f"{upper:,.0f}"),
+    )
+    cols[2].metric(t("propose.m.grids"), f"{grids['count']:,}")
+    cols[3].metric(t("propose.m.grids_in_band"), f"{grids['share_in_band']:.0%}")
+    runtime = summary.get("runtime_s", {})
+    total = sum(v for k, v in runtime.items() if k not in ("total",))
+    cols[4].metric(t("propose.m.runtime"), f"{total:.1f} s")
+
+
+def _compliance_note(ref) -> None:
+    if ref.source.layer("facilities") is None:
+        return
+    outcome = runs.compliance(ref, None, state.standard_ref())
+    if outcome.result is None:
+        return
+    totals = outcome.result.totals
+    st.info(
+        t(
+            "propose.compliance",
+            standard=state.standard_ref().label,
+            failing=totals["failing"],
+            communities=totals["communities"],
+            shortfall=f"{totals['total_shortfall_m2']:,.0f}",
+        )
+    )
+    widgets.page_link("standards")
+
+
+def _show_plan(ref, outcome) -> None:
+    run = outcome.run
+    summary = run.summary
+    _headline(summary)
+    view = runs.plan_view(ref, None)
+    layers = runs.layer_frames(ref.source)
+    lang = state.language()
+    map_column, side = st.columns([3, 2], gap="medium")
+    with map_column:
+        widgets.show_map(
+            lambda basemap: plan_map(
+                view.communities,
+                grids=view.grids,
+                buildings=view.buildings,
+                streets=layers.get("streets"),
+                barriers=layers.get("barriers"),
+                facilities=layers.get("facilities"),
+                band=ref.params.community_band,
+                colours=view.colours,
+                basemap=basemap,
+                tianditu_key=state.tianditu_key(),
+                lang=lang,
+            ),
+            key="propose_map",
+            height=620,
+        )
+        st.caption(t("propose.map_caption"))
+    with side:
+        st.subheader(t("propose.metrics"))
+        st.dataframe(metrics_table(summary, lang), hide_index=True, width="stretch", height=420)
+        _compliance_note(ref)
+    infeasible = summary.get("infeasible", [])
+    st.subheader(t("propose.infeasible", n=len(infeasible)))
+    if infeasible:
+        st.warning(t("propose.infeasible.intro"))
+        st.dataframe(infeasible_table(infeasible, lang), hide_index=True, width="stretch")
+    else:
+        st.success(t("propose.infeasible.none"))
+    with st.expander(t("propose.communities")):
+        from ui.plan_views import community_table
+
+        st.dataframe(community_table(view.communities, view.check, lang), hide_index=True)
+
+
+def render() -> None:
+    """The page."""
+    st.title(t("propose.title"))
+    st.caption(t("propose.intro"))
+    current = widgets.source()
+    ref_file = current.households
+    loaded = loading.load_households(
+        ref_file.path, ref_file.digest, current.crs, current.columns, ref_file.label
+    )
+    if not loaded.ok:
+        st.error(t("propose.data_refused", file=ref_file.label))
+        widgets.page_link("data")
+        return
+    with st.container(border=True):
+        st.markdown(t("propose.parameters", file=widgets.escape(ref_file.label)))
+        _inputs()
+        clicked = st.button(t("propose.run"), type="primary", key="propose_run")
+    if clicked:
+        state.set_plan(widgets.plan_ref_for(current, parameters()))
+    ref = state.get_plan()
+    if ref is None:
+        st.info(t("propose.not_yet"))
+        return
+    if ref.source.households.digest != current.households.digest:
+        st.warning(t("propose.other_data"))
+    elif ref.params != parameters():
+        st.info(t("propose.changed"))
+    outcome = runs.propose(ref, _stages=widgets.stage_labels())
+    if outcome.problems:
+        show_problems(outcome.problems, file=ref.source.households.label)
+        return
+    if not outcome.ok:
+        st.error(t("propose.failed") + "\n\n" + widgets.escape(outcome.message))
+        return
+    _show_plan(ref, outcome)
+
+
+if __name__ == "__main__":
+    render()

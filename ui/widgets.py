@@ -1,0 +1,146 @@
+"""Page fragments the plan pages share: the data source, the proposal, scenario choice, maps.
+
+Each fragment reads the session (:mod:`ui.state`), calls the caches (:mod:`ui.runs`) and
+renders; when something is missing (no proposal yet, data refused) it says so with a link to
+the page that fixes it and returns None, so a page never fails on an empty session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import PlanningInputError
+from ui import loading, runs, state
+from ui.i18n import t
+from ui.state import DataSource, PlanRef
+
+__all__ = [
+    "ICONS",
+    "PAGES",
+    "escape",
+    "page_link",
+    "require_plan",
+    "scenario_label",
+    "scenario_options",
+    "show_map",
+    "source",
+]
+
+#: Page files by name (the router in app.py and the links between pages use them).
+PAGES = {
+    "data": "ui/pages/data.py",
+    "propose": "ui/pages/propose.py",
+    "edit": "ui/pages/edit.py",
+    "standards": "ui/pages/standards.py",
+    "compare": "ui/pages/compare.py",
+    "export": "ui/pages/export.py",
+}
+ICONS = {
+    "data": ":material/database:",
+    "propose": ":material/auto_awesome:",
+    "edit": ":material/edit:",
+    "standards": ":material/rule:",
+    "compare": ":material/compare:",
+    "export": ":material/download:",
+}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
+#: The option of a scenario choice that stands for the proposal as the engine drew it.
+PROPOSAL = "__proposal__"
+
+
+def escape(value: object) -> str:
+    """Text shown through markdown exactly as it is (names and values come from user files)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
+
+def page_link(name: str) -> None:
+    st.page_link(PAGES[name], label=t(f"link.{name}"), icon=ICONS[name])
+
+
+def source() -> DataSource:
+    """The data source of the session (the built-in sample until the user opens another)."""
+    current = state.get_source()
+    if current is None:
+        households = state.sample_households()
+        with st.spinner(t("data.generating")):
+            current = loading.sample_source(
+                households, title=t("data.sample_label", households=households)
+            )
+        state.set_source(current)
+    return current
+
+
+def plan_ref_for(current: DataSource, params) -> PlanRef:
+    """The proposal of ``current`` with ``params`` (the title does not change the plan)."""
+    return PlanRef(source=dataclasses.replace(current, title=""), params=params)
+
+
+def stage_labels() -> dict[str, str]:
+    return {
+        stage: t(f"propose.stage.{stage}")
+        for stage in ("start", "tessellation", "communities", "grids", "boundaries", "done")
+    }
+
+
+def require_plan() -> tuple[PlanRef, runs.ProposeOutcome] | None:
+    """The session's proposal, computed (with a progress bar the first time); None — after
+    saying why and linking to the Propose page — when there is none or it failed."""
+    ref = state.get_plan()
+    if ref is None:
+        st.info(t("plan.none"))
+        page_link("propose")
+        return None
+    outcome = runs.propose(ref, _stages=stage_labels())
+    if not outcome.ok:
+        st.error(t("plan.failed"))
+        page_link("propose")
+        return None
+    return ref, outcome
+
+
+def scenario_label(name: str) -> str:
+    if name == PROPOSAL:
+        return t("scenario.proposal")
+    spec = state.scenarios().get(name)
+    edits = 0 if spec is None else spec.cursor
+    return t("scenario.label", name=name, edits=edits)
+
+
+def scenario_options() -> list[str]:
+    return [PROPOSAL, *state.scenarios()]
+
+
+def spec_of(name: str):
+    """The spec of a scenario choice (None: the proposal as drawn)."""
+    return None if name == PROPOSAL else state.scenarios().get(name)
+
+
+def show_map(
+    build: Callable[[str], folium.Map],
+    *,
+    key: str,
+    height: int = 640,
+    returned_objects: list[str] | None = None,
+    **kwargs: object,
+) -> dict | None:
+    """Draw ``build(basemap)`` with st_folium; a basemap that cannot be used (Tianditu without
+    a key) is explained and the map drawn without one."""
+    try:
+        fmap = build(state.basemap())
+    except PlanningInputError as exc:
+        st.warning(f"{exc}\n\n{t('data.map_fallback')}")
+        fmap = build("none")
+    return st_folium(
+        fmap,
+        key=key,
+        returned_objects=returned_objects or [],
+        height=height,
+        use_container_width=True,
+        **kwargs,
+    )

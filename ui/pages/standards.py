@@ -1,0 +1,182 @@
+"""The Standards page: choose, upload or edit the standard; the compliance table, a choropleth
+of the facility-area gap and suggested sites for missing facilities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from planning.standards import PRESET_DIR
+from ui import loading, runs, state, widgets
+from ui.i18n import t
+from ui.maps import gap_map
+from ui.pages.data import show_problems
+from ui.plan_views import compliance_table, site_table
+
+__all__ = ["MAX_TOML_BYTES", "render"]
+
+#: A standards file is a page of text; anything larger is not one.
+MAX_TOML_BYTES = 1024 * 1024
+_TEXT_KEY = "standards_toml"
+_TEXT_FOR_KEY = "standards_toml_for"
+_UPLOAD_KEY = "standards_upload"
+_SCENARIO_KEY = "standards_scenario"
+
+
+def _use_file(name: str, data: bytes) -> None:
+    if len(data) > MAX_TOML_BYTES:
+        st.session_state["standards_error"] = loading.size_over_limit(name, len(data), limit_mb=1)
+        return
+    st.session_state.pop("standards_error", None)
+    st.session_state[state.STANDARD_FILE_KEY] = loading.save_upload(name, data)
+    st.session_state[state.STANDARD_KEY] = state.CUSTOM_STANDARD
+
+
+def _on_upload() -> None:
+    upload = st.session_state.get(_UPLOAD_KEY)
+    if upload is not None:
+        _use_file(upload.name, upload.getvalue())
+
+
+def _on_apply_text() -> None:
+    body = (st.session_state.get(_TEXT_KEY) or "").encode("utf-8")
+    base = state.standard_ref().label.removesuffix(".toml")
+    _use_file(f"{base.removesuffix('-edited')}-edited.toml", body)
+
+
+def _source_text(ref: state.StandardRef) -> str:
+    path = Path(ref.file.path) if ref.file is not None else PRESET_DIR / f"{ref.preset}.toml"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _choice() -> state.StandardRef:
+    titles = runs.preset_titles()
+    options = list(titles)
+    labels = {name: f"{name} · {title}" for name, title in titles.items()}
+    custom = st.session_state.get(state.STANDARD_FILE_KEY)
+    if custom is not None:
+        options.append(state.CUSTOM_STANDARD)
+        labels[state.CUSTOM_STANDARD] = t("standards.custom", file=custom.label)
+    cols = st.columns([3, 2])
+    with cols[0]:
+        state.choice(
+            st.selectbox,
+            t("standards.choose"),
+            options,
+            labels,
+            key=state.STANDARD_KEY,
+            default=state.DEFAULT_STANDARD,
+            help=t("standards.choose.help"),
+        )
+    with cols[1]:
+        st.file_uploader(
+            t("standards.upload"),
+            type=["toml"],
+            key=_UPLOAD_KEY,
+            on_change=_on_upload,
+            help=t("standards.upload.help"),
+        )
+    if st.session_state.get("standards_error"):
+        st.error(st.session_state["standards_error"])
+    ref = state.standard_ref()
+    with st.expander(t("standards.edit")):
+        st.caption(t("standards.edit.help"))
+        if st.session_state.get(_TEXT_FOR_KEY) != ref:
+            st.session_state[_TEXT_KEY] = _source_text(ref)
+            st.session_state[_TEXT_FOR_KEY] = ref
+        st.text_area(t("standards.toml"), key=_TEXT_KEY, height=320)
+        st.button(t("standards.apply"), key="standards_apply", on_click=_on_apply_text)
+    return ref
+
+
+def _rules(standard) -> None:
+    with st.expander(t("standards.rules", title=standard.title)):
+        if standard.description:
+            st.caption(standard.description.strip())
+        for rule in standard.rules():
+            st.markdown(
+                f"**{widgets.escape(rule.topic)}** · {widgets.escape(rule.summary)}  \n"
+                f"> {widgets.escape(rule.citation)}  \n"
+                f"{t('standards.source')}{widgets.escape(rule.source)}"
+                + (f"  \n*{widgets.escape(rule.note)}*" if rule.note else "")
+            )
+
+
+def _totals(result) -> None:
+    totals = result.totals
+    cols = st.columns(5)
+    cols[0].metric(
+        t("standards.m.failing"), f"{totals['failing']:,} / {totals['communities']:,}"
+    )
+    cols[1].metric(t("standards.m.shortfall"), f"{totals['total_shortfall_m2']:,.0f} m²")
+    cols[2].metric(t("standards.m.required"), f"{totals['total_required_m2']:,.0f} m²")
+    cols[3].metric(t("standards.m.provided"), f"{totals['total_facility_area_m2']:,.0f} m²")
+    staff = totals.get("total_staff")
+    cols[4].metric(t("standards.m.staff"), "—" if staff is None else f"{staff:,}")
+    if totals.get("facilities_outside"):
+        st.warning(t("standards.outside", n=totals["facilities_outside"]))
+
+
+def render() -> None:
+    """The page."""
+    st.title(t("standards.title"))
+    st.caption(t("standards.intro"))
+    got = widgets.require_plan()
+    if got is None:
+        return
+    ref, _outcome = got
+    options = widgets.scenario_options()
+    active, _spec = state.active_scenario()
+    if st.session_state.get(_SCENARIO_KEY) not in options:
+        st.session_state[_SCENARIO_KEY] = active
+    st.selectbox(
+        t("standards.scenario"), options, format_func=widgets.scenario_label, key=_SCENARIO_KEY
+    )
+    spec = widgets.spec_of(st.session_state[_SCENARIO_KEY])
+    standard_ref = _choice()
+    loaded = runs.standard(standard_ref)
+    if loaded.standard is None:
+        st.error(t("standards.invalid", file=standard_ref.label) + "\n\n" + widgets.escape(loaded.message))
+        return
+    _rules(loaded.standard)
+    if ref.source.layer("facilities") is None:
+        st.info(t("standards.no_facilities"))
+    outcome = runs.compliance(ref, spec, standard_ref)
+    if outcome.problems:
+        show_problems(outcome.problems, file=t("layer.facilities"))
+        return
+    if outcome.result is None:
+        st.error(widgets.escape(outcome.message))
+        return
+    result = outcome.result
+    _totals(result)
+    lang = state.language()
+    layers = runs.layer_frames(ref.source)
+    map_column, side = st.columns([3, 2], gap="medium")
+    with map_column:
+        widgets.show_map(
+            lambda basemap: gap_map(
+                result.communities,
+                facilities=result.facilities,
+                streets=layers.get("streets"),
+                basemap=basemap,
+                tianditu_key=state.tianditu_key(),
+                lang=lang,
+            ),
+            key="standards_map",
+            height=560,
+        )
+    with side:
+        st.subheader(t("standards.sites"))
+        st.caption(t("standards.sites.help"))
+        st.dataframe(site_table(result, lang), hide_index=True, width="stretch", height=480)
+    st.subheader(t("standards.table"))
+    st.dataframe(compliance_table(result, lang), hide_index=True, width="stretch")
+
+
+if __name__ == "__main__":
+    render()

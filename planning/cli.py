@@ -267,7 +267,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Later subcommands register themselves here (each a function taking the subparsers object).
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_propose, _add_check]
+def _add_rebalance(sub) -> None:
+    from planning.rebalance import add_rebalance_command
+
+    add_rebalance_command(sub)
+
+
+def _add_compare(sub) -> None:
+    from planning.compare import add_compare_command
+
+    add_compare_command(sub)
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_propose, _add_check, _add_rebalance, _add_compare,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,6 +49,7 @@ __all__ = [
     "community_frame",
     "discontiguous_labels",
     "grid_frame",
+    "mend_pieces",
     "number_grids",
     "plan_frames",
     "plan_from_labels",
@@ -658,6 +659,42 @@ def discontiguous_labels(graph: Graph, labels: np.ndarray) -> np.ndarray:
     pairs = np.unique(labels * count + comp)
     pieces = np.bincount(pairs // count)
     return np.flatnonzero(pieces > 1)
+
+
+def mend_pieces(
+    district: District, labels: np.ndarray, *, group: np.ndarray, scope: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Make every label with a site in ``scope`` one connected piece: its smaller pieces join
+    the neighbouring label (of a site in the same ``group``) they share the longest border
+    with. Returns (labels, pieces moved).
+
+    A safety net under the engine, whose regions should already be connected."""
+    graph = district.graph
+    labels = labels.copy()
+    weights = district.sites.households
+    mended = 0
+    targets = set(np.unique(labels[scope]).tolist())
+    for _ in range(10):
+        bad = [int(b) for b in discontiguous_labels(graph, labels) if int(b) in targets]
+        if not bad:
+            break
+        for b in bad:
+            members = np.flatnonzero(labels == b)
+            parts = district.components(members)
+            parts.sort(key=lambda p: (-float(weights[p].sum()), int(p.min())))
+            for part in parts[1:]:
+                lengths: dict[int, float] = {}
+                for s in part.tolist():
+                    for e in range(graph.indptr[s], graph.indptr[s + 1]):
+                        v = int(graph.indices[e])
+                        if labels[v] != b and group[v] == group[s]:
+                            lengths[int(labels[v])] = lengths.get(int(labels[v]), 0.0) + float(
+                                graph.shared[e]
+                            )
+                if lengths:
+                    labels[part] = min(lengths, key=lambda g: (-lengths[g], g))
+                    mended += 1
+    return labels, mended
 
 
 def band_status(households: float, band: tuple[float, float]) -> str:

@@ -13,13 +13,15 @@ So :func:`rebalance`:
    join the neighbouring community they share the longest border with (counted in the
    report); households no community borders form new communities;
 3. keeps every community within the band untouched: same buildings, same id, same name;
-4. splits each oversized community into k = round(households / target) ≥ 2 parts; an
-   oversized community with k = 1 (e.g. 2,900 of 2,500 ± 10%) is kept and reported, as no
-   split of it could be in the band;
+4. splits each oversized community into k = round(households / target) ≥ 2 parts;
 5. merges each clearly small community (below the band's lower edge by more than
    ``small_margin`` × target) with the neighbour that best fits: the one that makes the merged
    community (re-split into round(total / target) parts when it is large) closest to the
    target, in the band first;
+   then whatever still misses the band (an oversized community with k = 1, e.g. 2,900 of
+   2,500 ± 10%; a split or a merge whose parts miss it) is redrawn together with an
+   out-of-band neighbour when the whole then fits; what cannot be helped is kept and reported
+   with the reason (e.g. "consider 一社多站");
 6. draws grids where membership changed (and everywhere when no grids are given); a kept
    community keeps its given grids when they are valid.
 
@@ -47,6 +49,7 @@ from planning.plan import (
     community_frame,
     discontiguous_labels,
     grid_frame,
+    mend_pieces,
     number_grids,
     plan_from_labels,
 )
@@ -385,49 +388,58 @@ def rebalance(
             )
             continue
         groups.union(mine, min(options)[-1])
-    # oversized but not splittable (k = 1): redraw with an out-of-band neighbour when that
-    # brings both into the band; in-band neighbours stay untouched
-    for c in sorted(
-        (c for c in present if member_h[c] > upper and c not in split_alone),
-        key=lambda c: (-member_h[c], ids[c]),
-    ):
-        mine = groups.find(c)
-        if len(members(mine)) > 1:
-            continue
-        near = pairs[pairs["a"] == c]
-        options = []
-        for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
-            other = groups.find(int(b))
-            if other != mine and changing(other):
-                ok, gap = _fits(groups.total[mine] + groups.total[other], params)
-                if ok:
-                    options.append((gap, -m, ids[b], other))
-        if options:
-            groups.union(mine, min(options)[-1])
-            continue
-        h = member_h[c]
-        kept_out.append(
-            {
-                "community_id": ids[c],
-                "households": round(h),
-                "reason": f"{ids[c]}: {h:,.0f} households, above the band "
-                f"{lower:,.0f}–{upper:,.0f}, but two parts of {h / 2:,.0f} would "
-                "both be below it and no out-of-band neighbour can share the "
-                "difference; kept (consider 一社多站)",
-            }
+
+    # what is still out of band (an oversized community that cannot be split, a merge or a
+    # split that still misses the band) is redrawn together with an out-of-band neighbour
+    # when that brings the whole into the band; in-band neighbours stay untouched
+    def misses(root: int) -> bool:
+        return not _fits(groups.total[root], params)[0] or (
+            len(members(root)) == 1
+            and root not in split_alone
+            and not lower <= groups.total[root] <= upper
         )
+
+    for _ in range(len(present)):
+        joined = False
+        roots = sorted(
+            {groups.find(c) for c in present if misses(groups.find(c))},
+            key=lambda r: (-_fits(groups.total[r], params)[1], ids[r]),
+        )
+        for r in roots:
+            if groups.find(r) != r or not misses(r):
+                continue
+            mine = members(r)
+            near = pairs[pairs["a"].isin(mine)]
+            options = []
+            for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
+                other = groups.find(int(b))
+                if other != r and changing(other):
+                    ok, gap = _fits(groups.total[r] + groups.total[other], params)
+                    if ok:
+                        options.append((gap, -m, ids[b], other))
+            if options:
+                groups.union(r, min(options)[-1])
+                joined = True
+        if not joined:
+            break
     for c in present:
         h = member_h[c]
-        if small_below <= h < lower and len(members(groups.find(c))) == 1:
-            kept_out.append(
-                {
-                    "community_id": ids[c],
-                    "households": round(h),
-                    "reason": f"{ids[c]}: {h:,.0f} households, below the band "
-                    f"{lower:,.0f}–{upper:,.0f} but not clearly small (≥ "
-                    f"{small_below:,.0f}); kept",
-                }
+        if len(members(groups.find(c))) > 1 or c in split_alone or lower <= h <= upper:
+            continue
+        if h > upper:
+            reason = (
+                f"{ids[c]}: {h:,.0f} households, above the band {lower:,.0f}–{upper:,.0f}, "
+                f"but two parts of {h / 2:,.0f} would both be below it and no out-of-band "
+                "neighbour can share the difference; kept (consider 一社多站)"
             )
+        elif h >= small_below:
+            reason = (
+                f"{ids[c]}: {h:,.0f} households, below the band {lower:,.0f}–{upper:,.0f} "
+                f"but not clearly small (≥ {small_below:,.0f}); kept"
+            )
+        else:
+            continue  # clearly small without a neighbour: reported above
+        kept_out.append({"community_id": ids[c], "households": round(h), "reason": reason})
 
     # ---- redraw the changed groups
     root = np.array([groups.find(c) for c in range(n)])
@@ -440,10 +452,12 @@ def rebalance(
     taken = set(ids)
     split_done, merged_done = [], []
     redrawn_done = []
+    redrawn_sites = np.zeros(len(label), dtype=bool)
     for _r, group in sorted(members_of.items()):
         if len(group) == 1 and group[0] not in split_alone:
             continue
         nodes = np.flatnonzero(np.isin(label, group))
+        redrawn_sites[nodes] = True
         total = float(weights[nodes].sum())
         k = choose_region_count(total, target=params.community_size)
         parts = (
@@ -460,6 +474,16 @@ def rebalance(
                 given[p] = c
         best = table.drop_duplicates("p").set_index("p")["c"]
         word = "split" if len(group) == 1 else "merged" if k == 1 else "redrawn"
+        if not lower <= total / k <= upper:
+            kept_out.append(
+                {
+                    "community_id": "+".join(ids[c] for c in group),
+                    "households": round(total),
+                    "reason": f"{'+'.join(ids[c] for c in group)}: {total:,.0f} households "
+                    f"cannot form communities within {lower:,.0f}–{upper:,.0f} with their "
+                    f"out-of-band neighbours; made {k} of {total / k:,.0f}",
+                }
+            )
         for p in range(int(parts.max()) + 1):
             if p in given:
                 target = given[p]
@@ -481,6 +505,9 @@ def rebalance(
             "to": sorted({ids[int(t)] for t in np.unique(final[nodes])}),
         }
         {"split": split_done, "merged": merged_done, "redrawn": redrawn_done}[word].append(entry)
+
+    # a safety net: each redrawn community one piece, within its group
+    final, _ = mend_pieces(district, final, group=root[label], scope=redrawn_sites)
 
     # ---- grids
     origin_id = np.asarray([*input_ids, None], dtype=object)[origin]  # -1 → None

@@ -54,6 +54,7 @@ from planning.plan import (
     audit_table,
     check_plan,
     discontiguous_labels,
+    mend_pieces,
     plan_successor,
 )
 from planning.propose import ProposeParams, plan_grids
@@ -214,44 +215,12 @@ def _redraw_grids(
         for item in infeasible
         if item["level"] == "community"
     ]
-    new_grid, mended = _mend(plan.district, new_grid, community, np.isin(community, labels))
+    new_grid, mended = mend_pieces(
+        plan.district, new_grid, group=community, scope=np.isin(community, labels)
+    )
     if mended:
         notes.append(f"{mended} cut-off piece(s) of grids joined a neighbouring grid")
     return new_grid, notes
-
-
-def _mend(
-    district, labels: np.ndarray, group: np.ndarray, scope: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Make every label inside ``scope`` one connected piece: a label's smaller pieces join
-    the neighbouring label of the same ``group`` they share the longest border with.
-
-    A safety net under the engine (each region it draws should already be connected)."""
-    graph = district.graph
-    labels = labels.copy()
-    weights = district.sites.households
-    mended = 0
-    for _ in range(10):
-        bad = [int(b) for b in discontiguous_labels(graph, labels) if scope[labels == b].any()]
-        if not bad:
-            break
-        for b in bad:
-            members = np.flatnonzero(labels == b)
-            parts = district.components(members)
-            parts.sort(key=lambda p: (-float(weights[p].sum()), int(p.min())))
-            for part in parts[1:]:
-                lengths: dict[int, float] = {}
-                for s in part.tolist():
-                    for e in range(graph.indptr[s], graph.indptr[s + 1]):
-                        v = int(graph.indices[e])
-                        if labels[v] != b and group[v] == group[s]:
-                            lengths[int(labels[v])] = lengths.get(int(labels[v]), 0.0) + float(
-                                graph.shared[e]
-                            )
-                if lengths:
-                    labels[part] = min(lengths, key=lambda g: (-lengths[g], g))
-                    mended += 1
-    return labels, mended
 
 
 def _successor(plan: Plan, community, ids, names, locked, grid) -> Plan:
@@ -335,6 +304,9 @@ class SplitCommunity(Edit):
             locked.append(False)
             community[nodes[labels == part]] = label
             new_labels.append(label)
+        community, _ = mend_pieces(
+            plan.district, community, group=plan.site_community, scope=plan.site_community == c
+        )
         grid, notes = _redraw_grids(plan, community, plan.site_grid.copy(), new_labels, params, ids)
         new_ids = [ids[label] for label in new_labels]
         new = _successor(plan, community, ids, names, locked, grid)
@@ -739,6 +711,9 @@ class Reoptimise(Edit):
             names_out.append(new_name)
             locked_out.append(False)
         community = remap[community]
+        # a safety net: each new community one piece, within its 街道 and the unlocked sites
+        group = np.where(free, d.sites.zone, -1 - plan.site_community)
+        community, _ = mend_pieces(d, community, group=group, scope=free)
         # communities that came out identical keep their grids
         old_sites = np.bincount(plan.site_community, minlength=plan.n_communities)
         new_sites = np.bincount(community, minlength=len(ids_out))

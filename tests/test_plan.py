@@ -36,6 +36,7 @@ from planning.plan import (
     community_frame,
     discontiguous_labels,
     grid_frame,
+    mend_pieces,
     plan_from_labels,
     plan_from_proposal,
     plan_successor,
@@ -322,3 +323,14 @@ def test_audit_table_is_empty_with_its_columns():
     table = audit_table(base_plan())
     assert list(table.columns) == list(AUDIT_COLUMNS)
     assert table.empty
+
+
+def test_mend_pieces_joins_cut_off_parts_to_a_neighbour_of_their_group():
+    district = lattice_district()
+    community, _, _ = labels_from_columns({"A": (0, 2), "B": (1, *range(3, 12))})
+    mended, moved = mend_pieces(
+        district, community, group=np.zeros_like(community), scope=community == 0
+    )
+    assert moved == 1  # A's two columns tie: the one holding the later sites joins B
+    assert discontiguous_labels(district.graph, mended).tolist() == [1]  # B still crosses
+    assert (mended == 0).sum() == 4

@@ -248,3 +248,25 @@ def test_command_writes_the_files_of_propose(tmp_path):
     assert len(grids) == comm["grid_count"].sum()
     households = read_households(tmp_path / "households.csv", crs="wgs84")
     assert int(households.buildings["households"].sum()) == 2400
+
+
+def test_a_community_across_a_street_keeps_its_main_part():
+    # B spans columns 3–6: its column 6 (200 households) lies in 东区 and joins E there
+    frame = gpd.GeoDataFrame(
+        {"community_id": ["A", "B", "E"], "name": ["甲", "乙", "东"]},
+        geometry=to_wgs84([box(0, 3), box(3, 7), box(7, 12)]).array,
+        crs="EPSG:4326",
+    )
+    out = rebalance(frame, _Households(), params=PARAMS, streets=lattice_streets())
+    assert out.report["households_across_street"] == 200
+    status = out.proposal.communities.set_index("community_id")["status"]
+    assert status["A"] == "kept" and status["B"] == "adjusted"
+    assert members(out.plan, "B") == cells(3, 4, 5)
+    assert out.report["split"] == [{"from": ["E"], "to": ["E", "E-2"]}]
+    assert check_plan(out.plan, PARAMS).ok
+
+
+def test_rebalance_without_streets():
+    out = rebalance(existing_communities(), _Households(), params=PARAMS)
+    assert members(out.plan, IDS["P1"]) == cells(0, 1, 2)
+    assert check_plan(out.plan, PARAMS).ok

@@ -136,7 +136,9 @@ def _print_plan(summary: dict) -> None:
         a = f"{a:,}" if isinstance(a, int) else a
         b = f"{b:,}" if isinstance(b, int) else b
         print(f"  {name:<22}{a!s:>14}{b!s:>12}")
-    print(f"  {'barrier crossings':<22}{c['barrier_crossings_count']:>14}")
+    print(f"  {'barrier crossings':<22}{c['barrier_crossings_count']:>14} "
+          f"({len({x['community_id'] for x in c['barrier_crossings']})} communities, "
+          f"{c.get('barrier_crossings_unforced_count', 0)} not forced)")
     print(f"  {'crossing 街道':<21}{len(c['crossing_streets']):>14}")
     print(f"  {'grids per community':<22}{c['grids_per_community_max']:>14} (max)")
     if summary["infeasible"]:

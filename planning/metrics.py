@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["plan_metrics", "polsby_popper", "size_metrics"]
+__all__ = ["plan_metrics", "polsby_popper", "size_metrics", "unforced_barrier_crossings"]
 
 #: A barrier runs "through a community's interior" when more than this length of it lies
 #: farther than INTERIOR_MARGIN_M inside the community's boundary.
@@ -93,6 +93,36 @@ def _barrier_crossings(communities: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame
          "kind": str(kinds[b]), "length_m": round(float(length), 1)}
         for c, b, length in zip(c_idx[hit], b_idx[hit], lengths[hit], strict=True)
     ]
+    return out
+
+
+def unforced_barrier_crossings(district, site_community: np.ndarray, community_ids,
+                               *, lower: float) -> list[dict]:
+    """Communities that a major barrier runs through although every side could stand alone.
+
+    A community's sites are split along the major-barrier edges of the site graph; the
+    crossing is forced when some side holds fewer than ``lower`` households (too small to be
+    a community of its own), unforced otherwise.
+    """
+    import scipy.sparse
+    from scipy.sparse.csgraph import connected_components
+
+    graph = district.graph
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    dst = graph.indices
+    same = (site_community[src] == site_community[dst]) & ~graph.barrier
+    m = scipy.sparse.csr_matrix((np.ones(int(same.sum())), (src[same], dst[same])),
+                                shape=(graph.n, graph.n))
+    _, side = connected_components(m, directed=False)
+    frame = pd.DataFrame({"c": site_community, "side": side,
+                          "h": district.sites.households})
+    sides = frame.groupby(["c", "side"])["h"].sum().reset_index()
+    out = []
+    for c, group in sides.groupby("c"):
+        populated = group[group["h"] > 0]
+        if len(populated) > 1 and populated["h"].min() >= lower:
+            out.append({"community_id": str(community_ids[c]),
+                        "sides_households": sorted(populated["h"].astype(int).tolist())})
     return out
 
 

@@ -14,7 +14,7 @@ import shapely
 
 from geo.intake import Households, read_households
 from geo.layers import read_barriers, read_streets
-from planning.metrics import plan_metrics
+from planning.metrics import plan_metrics, unforced_barrier_crossings
 from planning.outputs import write_plan, write_summary
 from planning.propose import Proposal, ProposeParams, propose
 
@@ -63,6 +63,17 @@ def summarise(proposal: Proposal, *, params: ProposeParams, households: Househol
         max_grids=params.max_grids, streets=streets, barriers=proposal.barriers,
         infeasible=proposal.infeasible,
     )
+    if proposal.district is not None:
+        ids = np.empty(int(proposal.site_community.max()) + 1, dtype=object)
+        first = np.unique(proposal.site_community[proposal.district.sites.of_building],
+                          return_index=True)[1]
+        labels = proposal.site_community[proposal.district.sites.of_building][first]
+        ids[labels] = proposal.buildings["community_id"].to_numpy(dtype=object)[first]
+        unforced = unforced_barrier_crossings(
+            proposal.district, proposal.site_community, ids, lower=params.community_band[0]
+        )
+        metrics["communities"]["barrier_crossings_unforced"] = unforced
+        metrics["communities"]["barrier_crossings_unforced_count"] = len(unforced)
     return {
         "inputs": dict(inputs),
         "parameters": {

@@ -461,9 +461,13 @@ def buildings_from_rows(
     )
     grouped = frame.groupby("key", sort=False)
     counts = grouped.size()
-    compound = grouped["compound"].agg(
-        lambda s: s.dropna().mode().iloc[0] if s.notna().any() else None
-    )
+    # the compound most of a building's rows name (ties: the first named), vectorised
+    named = frame.dropna(subset=["compound"])
+    votes = named.groupby(["key", "compound"], sort=False).size().reset_index(name="n")
+    votes = votes.sort_values("n", ascending=False, kind="stable").drop_duplicates("key")
+    compound = pd.Series(votes["compound"].to_numpy(dtype=object), index=votes["key"])
+    compound = compound.reindex(grouped.size().index)
+    compound = compound.astype(object).where(compound.notna(), None)
     population_sum = grouped["population"].sum(min_count=1)
     building_id = grouped["building_id"].first()
     order = counts.index

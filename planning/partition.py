@@ -227,16 +227,21 @@ def _grow_balanced(
     extent = np.ptp(xy, axis=0)
     scale2 = max(float(extent[0] * extent[1]), 1.0) / k  # a region's area, m²
     offsets = np.zeros(k)
-    best, best_score = None, np.inf
+    best, best_score, best_it = None, np.inf, 0
+    one_side = bool(side.max() == 0)
+    center_side = np.zeros(k, dtype=side.dtype)
     for it in range(iterations):
-        center_side = side[_nearest_center(centers, xy)]
+        if not one_side:
+            center_side = side[_nearest_center(centers, xy)]
         labels = _power_labels(xy, centers, offsets, side, center_side, barrier_m**2)
         sizes = np.bincount(labels, weights=weights, minlength=k)
         deviation = (sizes - target) / target
         score = float(np.abs(deviation).max())
-        if score < best_score:
-            best, best_score = labels.copy(), score
+        if score < best_score - 1e-9:
+            best, best_score, best_it = labels.copy(), score, it
         if it >= 12 and ((sizes >= lower) & (sizes <= upper)).all():
+            break
+        if it - best_it >= 25:  # no better balance for a while: the units allow no more
             break
         step = 0.5 * scale2 * (1.0 - it / iterations) + 0.05 * scale2
         offsets = offsets - step * np.clip(deviation, -1.0, 1.0)

@@ -681,6 +681,8 @@ def partition_units(
     unit_area = np.zeros(n) if area is None else np.asarray(area, dtype=float)
     unit_perimeter = np.zeros(n) if perimeter is None else np.asarray(perimeter, dtype=float)
     best, best_key = None, None
+    mean = float(weights.sum()) / k
+    least_out = 0 if lower <= mean <= upper else 1  # an infeasible mean leaves one out at best
     # small problems (few large units) are cheap to retry and need it most
     attempts = max(1, restarts * (3 if n < 300 else 1))
     for attempt in range(attempts):
@@ -700,7 +702,7 @@ def partition_units(
             graph, labels, unit_area, unit_perimeter, k))
         if best_key is None or key < best_key:
             best, best_key = labels, key
-        if out == 0:
+        if out <= least_out:
             break
     labels = best
     # relabel so the numbering is compact and stable (in order of first unit)

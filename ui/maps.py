@@ -112,6 +112,11 @@ div.leaflet-container { background: #ffffff; font-family: "Noto Sans CJK SC", "M
 .planner-legend { background: rgba(255, 255, 255, 0.92); padding: 8px 10px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); font-size: 12px; line-height: 18px; color: #222; }
 .planner-legend b { display: block; margin-bottom: 4px; }
+.planner-legend details { font-size: 11px; line-height: 15px; max-width: 440px; }
+.planner-legend details .rows { column-count: 2; column-gap: 16px; }
+.planner-legend summary { cursor: pointer; font-weight: 700; font-size: 12px; }
+.planner-far .planner-label.plan .hh, .planner-far .planner-label.plan .lock,
+.planner-very-far .planner-label.plan { display: none; }
 .planner-legend i { display: inline-block; width: 16px; height: 12px; margin-right: 6px;
   vertical-align: middle; }
 </style>
@@ -174,23 +179,41 @@ def _json_value(value: object) -> object:
     return value if isinstance(value, (int, bool)) else html.escape(str(value))
 
 
+def _json_column(values: pd.Series) -> list:
+    """:func:`_json_value` of a whole column (numbers converted at once)."""
+    kind = values.dtype.kind
+    if kind in "iub":
+        return values.tolist()
+    if kind == "f":
+        return ["—" if math.isnan(v) else round(v, 1) for v in values.tolist()]
+    return [_json_value(v) for v in values.tolist()]
+
+
+def _geometry_json(geoms: np.ndarray) -> list[dict | None]:
+    """GeoJSON geometries (points built from their coordinates at once)."""
+    types = shapely.get_type_id(geoms)
+    if len(geoms) and (types == 0).all():
+        xy = shapely.get_coordinates(geoms).tolist()
+        return [{"type": "Point", "coordinates": c} for c in xy]
+    return [None if g is None else shapely.geometry.mapping(g) for g in geoms]
+
+
 def _feature_collection(
     gdf: gpd.GeoDataFrame, properties: Sequence[str], *, simplify: bool
 ) -> dict:
     """A GeoJSON FeatureCollection with an ``id`` per feature and escaped text properties."""
     geoms = _compact(np.asarray(gdf.geometry.array), simplify=simplify)
-    columns = {name: gdf[name].tolist() for name in properties}
+    columns = {name: _json_column(gdf[name]) for name in properties}
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    geometry = _geometry_json(np.where(empty, None, geoms))
     features = []
-    for i, geom in enumerate(geoms):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        props = {name: _json_value(columns[name][i]) for name in properties}
+    for i in np.flatnonzero(~empty).tolist():
         features.append(
             {
                 "type": "Feature",
                 "id": str(i),
-                "properties": props,
-                "geometry": shapely.geometry.mapping(geom),
+                "properties": {name: columns[name][i] for name in properties},
+                "geometry": geometry[i],
             }
         )
     return {"type": "FeatureCollection", "features": features}
@@ -354,6 +377,8 @@ def _base_map(basemap: str, tianditu_key: str | None, lang: str) -> folium.Map:
         control_scale=True,
         prefer_canvas=True,
         max_zoom=19,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
     )
     js, css = _leaflet_assets()
     # Only Leaflet: no jQuery, Bootstrap or Font Awesome from a CDN (nothing here uses them).
@@ -401,6 +426,8 @@ class _Legend(MacroElement):
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "planner-legend");
                 div.innerHTML = {{ this.body_json }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
             legend.addTo({{ this._parent.get_name() }});
@@ -409,10 +436,44 @@ class _Legend(MacroElement):
         """
     )
 
-    def __init__(self, body: str):
+    def __init__(self, body: str, *, title: str | None = None, open_: bool = True):
         super().__init__()
         self._name = "PlannerLegend"
+        if title is not None:
+            body = (
+                f"<details{' open' if open_ else ''}><summary>{title}</summary>"
+                f'<div class="rows">{body}</div></details>'
+            )
         self.body_json = json.dumps(body, ensure_ascii=False)
+
+
+class _ZoomClasses(MacroElement):
+    """Classes on the map container by zoom, so labels thin out as the map zooms out:
+    ``planner-far`` below ``full`` (labels show the id only) and ``planner-very-far`` below
+    ``ids`` (no labels)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            function update() {
+                var zoom = map.getZoom(), box = map.getContainer();
+                box.classList.toggle("planner-far", zoom < {{ this.full }});
+                box.classList.toggle("planner-very-far", zoom < {{ this.ids }});
+            }
+            map.on("zoomend", update);
+            update();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, full: int, ids: int):
+        super().__init__()
+        self._name = "PlannerZoomClasses"
+        self.full = int(full)
+        self.ids = int(ids)
 
 
 def _swatch(fill: str, *, line: str | None = None, dash: bool = False, round_: bool = False) -> str:
@@ -458,7 +519,11 @@ def _add_polygons_with_labels(
     label_column: str | None,
     tooltip_fields: Sequence[tuple[str, str]],
     css: str,
+    interactive: bool = True,
 ) -> None:
+    """Outlines with labels. ``interactive=False`` for outlines that lie over other layers: on
+    the canvas renderer a polygon catches the pointer inside it even when it is not filled, so
+    a clickable 街道 outline would hide everything under it."""
     layer = folium.FeatureGroup(name=name, show=True)
     frame = gdf.assign(**{f: _text_column(gdf, f) for f, _ in tooltip_fields})
     collection = _feature_collection(frame, [f for f, _ in tooltip_fields], simplify=True)
@@ -475,7 +540,10 @@ def _add_polygons_with_labels(
             fields=[f for f, _ in tooltip_fields],
             aliases=[a for _, a in tooltip_fields],
             sticky=True,
-        ),
+        )
+        if interactive
+        else None,
+        interactive=interactive,
         zoom_on_click=False,
     ).add_to(layer)
     if label_column is not None:
@@ -717,6 +785,7 @@ def households_map(
             label_column="name",
             tooltip_fields=[("name", text("map.tip.street", lang))],
             css="street",
+            interactive=False,
         )
         legend.append(
             _swatch("", line=_STREET_COLOUR, dash=True) + text("map.legend.streets", lang)
@@ -896,7 +965,7 @@ def _community_label(cid: str, households: object, lang: str, *, locked: bool) -
     lock = (
         f'<span class="lock">{html.escape(text("map.label.locked", lang))}</span>' if locked else ""
     )
-    return f"<b>{html.escape(cid)}</b>{lock}<br>{html.escape(unit)}"
+    return f'<b>{html.escape(cid)}</b>{lock}<span class="hh"><br>{html.escape(unit)}</span>'
 
 
 def _add_community_layer(
@@ -953,20 +1022,12 @@ def _add_community_layer(
     ).add_to(layer)
     if labels:
         points = shapely.point_on_surface(np.asarray(communities.geometry.array, dtype=object))
-        for point, cid, count, lock in zip(points, ids, households, locked, strict=True):
-            if shapely.is_empty(point):
-                continue
-            folium.Marker(
-                location=(round(point.y, COORD_DECIMALS), round(point.x, COORD_DECIMALS)),
-                icon=folium.DivIcon(
-                    html='<div class="planner-label plan">'
-                    + _community_label(cid, count, lang, locked=lock)
-                    + "</div>",
-                    icon_size=(0, 0),
-                    class_name="planner-label-icon",
-                ),
-                interactive=False,
-            ).add_to(layer)
+        _Labels(
+            [
+                (point, _community_label(cid, count, lang, locked=lock))
+                for point, cid, count, lock in zip(points, ids, households, locked, strict=True)
+            ]
+        ).add_to(layer)
     layer.add_to(fmap)
 
 
@@ -1094,18 +1155,21 @@ def _add_plan_buildings(
         name = text("map.layer.buildings", lang)
         legend = text("map.legend.buildings", lang)
     collection = _feature_collection(frame, [*fields, "radius"], simplify=False)
+    for feature in collection["features"]:
+        # Per-feature style read by Leaflet (folium's setStyle(feature.properties.style)):
+        # thousands of circles need no Python style function, mapped again at every render.
+        feature["properties"]["style"] = {"radius": feature["properties"].pop("radius")}
     folium.GeoJson(
         collection,
         name=name,
-        marker=folium.CircleMarker(radius=3, fill=True),
-        style_function=lambda f: {
-            "radius": f["properties"]["radius"],
-            "color": "#ffffff",
-            "weight": 0.5,
-            "fill": True,
-            "fillColor": _PLAN_BUILDING_COLOUR,
-            "fillOpacity": 0.55,
-        },
+        marker=folium.CircleMarker(
+            radius=3,
+            color="#ffffff",
+            weight=0.5,
+            fill=True,
+            fill_color=_PLAN_BUILDING_COLOUR,
+            fill_opacity=0.55,
+        ),
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True),
         zoom_on_click=False,
     ).add_to(fmap)
@@ -1234,6 +1298,23 @@ def _add_draw(fmap: folium.Map, lang: str) -> None:
     draw.add_to(fmap)
 
 
+def _label_zooms(communities: gpd.GeoDataFrame) -> dict[str, int]:
+    """Zooms at which a typical community is wide enough for its full label (~70 px) and for
+    its id (~40 px)."""
+    if communities.empty:
+        return {"full": 0, "ids": 0}
+    west, south, east, north = communities.total_bounds
+    lon = np.array([west, east])
+    lat = np.array([south, north])
+    metric = communities.to_crs(metric_crs_for(lon, lat))
+    width_m = max(math.sqrt(float(np.median(metric.geometry.area))), 1.0)
+    metres_per_px_z0 = 156_543.03 * math.cos(math.radians((south + north) / 2))
+    return {
+        "full": math.ceil(math.log2(70 * metres_per_px_z0 / width_m)),
+        "ids": math.ceil(math.log2(40 * metres_per_px_z0 / width_m)),
+    }
+
+
 def _fit(fmap: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
     frames = [f for f in frames if f is not None and not f.empty]
     if not frames:
@@ -1260,6 +1341,8 @@ def plan_map(
     lang: str = "zh",
     draw: bool = False,
     buildings_above: int = PLAN_BUILDINGS_ABOVE,
+    legend_open: bool = True,
+    layers_collapsed: bool = False,
 ) -> folium.Map:
     """A plan on a map: communities coloured apart and labelled, grids, buildings, layers.
 
@@ -1290,6 +1373,8 @@ def plan_map(
         As for :func:`households_map`; on ``"amap"`` every layer is shifted to GCJ-02.
     draw : bool
         Add a polygon / rectangle drawing tool (Leaflet.draw, inlined).
+    legend_open, layers_collapsed : bool
+        The legend starts unfolded (it folds on a click); the layer control starts open.
 
     Returns
     -------
@@ -1356,6 +1441,7 @@ def plan_map(
             label_column=None,
             tooltip_fields=[("name", text("map.tip.street", lang))],
             css="street",
+            interactive=False,
         )
         legend.append(
             _swatch("", line=_STREET_COLOUR, dash=True) + text("map.legend.streets", lang)
@@ -1374,8 +1460,11 @@ def plan_map(
         legend.append(_swatch(_FACILITY_COLOUR, round_=True) + text("map.legend.facilities", lang))
     if draw:
         _add_draw(fmap, lang)
-    _Legend(legend[0] + "<br>".join(legend[1:])).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    _Legend(
+        "<br>".join(legend[1:]), title=text("map.legend.title", lang), open_=legend_open
+    ).add_to(fmap)
+    folium.LayerControl(collapsed=layers_collapsed, position="topright").add_to(fmap)
+    _ZoomClasses(**_label_zooms(communities)).add_to(fmap)
     _fit(fmap, [shown.get("communities"), shown.get("buildings")])
     return fmap
 
@@ -1472,11 +1561,19 @@ def view_for(
     return ((south + north) / 2, (west + east) / 2), zoom
 
 
-def _gap_class(gap: float, reach: float) -> str:
-    """Green for a surplus, red for a shortfall, six classes symmetric around zero."""
+def _gap_edges(gaps: np.ndarray) -> tuple[float, ...]:
+    """Five class edges: thirds of the largest surplus (negative gaps), 0, thirds of the
+    largest shortfall, each side on its own scale (rounded to 1, 2 or 5 × 10ⁿ m²)."""
+    finite = gaps[np.isfinite(gaps)]
+    surplus = float(_nice_number(float(-finite.min()))) if len(finite) and finite.min() < 0 else 3
+    short = float(_nice_number(float(finite.max()))) if len(finite) and finite.max() > 0 else 3
+    return (-2 * surplus / 3, -surplus / 3, 0.0, short / 3, 2 * short / 3)
+
+
+def _gap_class(gap: float, edges: Sequence[float]) -> str:
+    """Green for a surplus, red for a shortfall (six classes around zero)."""
     if _missing(gap):
         return "#cccccc"
-    edges = (-reach / 2, -reach / 6, 0.0, reach / 6, reach / 2)
     for colour, edge in zip(_GAP_COLOURS, edges, strict=False):
         if gap <= edge:
             return colour
@@ -1512,8 +1609,7 @@ def gap_map(
     fmap = _base_map(basemap, tianditu_key, lang)
     shown = to_display(report, basemap)
     gaps = pd.to_numeric(report["gap_m2"], errors="coerce").to_numpy(dtype=float)
-    finite = gaps[np.isfinite(gaps)]
-    reach = float(_nice_number(float(np.abs(finite).max()))) if len(finite) else 1.0
+    edges = _gap_edges(gaps)
     fields = [
         "community_id",
         "name",
@@ -1524,7 +1620,7 @@ def gap_map(
     ]
     frame = shown.assign(
         **{f: _text_column(shown, f) for f in fields},
-        colour=[_gap_class(g, reach) for g in gaps],
+        colour=[_gap_class(g, edges) for g in gaps],
     )
     collection = _feature_collection(frame, [*fields, "colour"], simplify=True)
     folium.GeoJson(
@@ -1547,11 +1643,15 @@ def gap_map(
     ).add_to(fmap)
     labels = folium.FeatureGroup(name=text("map.layer.gap_labels", lang), show=True)
     points = shapely.point_on_surface(np.asarray(shown.geometry.array, dtype=object))
-    for point, cid, gap in zip(points, shown["community_id"].astype(str), gaps, strict=True):
-        if shapely.is_empty(point):
-            continue
-        value = "—" if not np.isfinite(gap) else f"{gap:+,.0f} m²"
-        _label_html(labels, point, f"<b>{html.escape(cid)}</b><br>{html.escape(value)}")
+    values = ["—" if not np.isfinite(g) else f"{g:+,.0f} m²" for g in gaps]
+    _Labels(
+        [
+            (point, f'<b>{html.escape(cid)}</b><span class="hh"><br>{html.escape(value)}</span>')
+            for point, cid, value in zip(
+                points, shown["community_id"].astype(str), values, strict=True
+            )
+        ]
+    ).add_to(labels)
     labels.add_to(fmap)
     if streets is not None and not streets.empty:
         _add_polygons_with_labels(
@@ -1561,9 +1661,10 @@ def gap_map(
             colour=_STREET_COLOUR,
             weight=2.5,
             dash="8 6",
-            label_column="name",
+            label_column=None,
             tooltip_fields=[("name", text("map.tip.street", lang))],
             css="street",
+            interactive=False,
         )
     if facilities is not None and not facilities.empty:
         _add_facilities(fmap, to_display(facilities, basemap), lang)
@@ -1604,7 +1705,6 @@ def gap_map(
             zoom_on_click=False,
         ).add_to(fmap)
     rows = [f"<b>{text('map.legend.gap', lang)}</b>"]
-    edges = (-reach / 2, -reach / 6, 0.0, reach / 6, reach / 2)
     spans = [
         f"≤ {edges[0]:+,.0f}",
         f"{edges[0]:+,.0f} – {edges[1]:+,.0f}",
@@ -1622,19 +1722,47 @@ def gap_map(
         )
     if facilities is not None and not facilities.empty:
         rows.append(_swatch(_FACILITY_COLOUR, round_=True) + text("map.legend.facilities", lang))
-    _Legend(rows[0] + "<br>".join(rows[1:])).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    _Legend("<br>".join(rows[1:]), title=text("map.legend.gap", lang)).add_to(fmap)
+    folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
+    _ZoomClasses(**_label_zooms(report)).add_to(fmap)
     _fit(fmap, [shown])
     return fmap
 
 
-def _label_html(layer: folium.FeatureGroup, point: shapely.Point, body: str) -> None:
-    folium.Marker(
-        location=(round(point.y, COORD_DECIMALS), round(point.x, COORD_DECIMALS)),
-        icon=folium.DivIcon(
-            html=f'<div class="planner-label plan">{body}</div>',
-            icon_size=(0, 0),
-            class_name="planner-label-icon",
-        ),
-        interactive=False,
-    ).add_to(layer)
+class _Labels(MacroElement):
+    """Many text labels as one element: ``L.divIcon`` markers made in a loop in the browser.
+
+    One folium Marker per label would make three elements each, and every element compiles a
+    template each time the map is rendered (streamlit-folium renders it three times a run).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var layer = {{ this._parent.get_name() }};
+            {{ this.labels_json }}.forEach(function (label) {
+                L.marker([label[0], label[1]], {
+                    interactive: false,
+                    keyboard: false,
+                    icon: L.divIcon({
+                        html: '<div class="planner-label plan">' + label[2] + "</div>",
+                        className: "planner-label-icon",
+                        iconSize: [0, 0]
+                    })
+                }).addTo(layer);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: Sequence[tuple[shapely.Point, str]]):
+        super().__init__()
+        self._name = "PlannerLabels"
+        rows = [
+            [round(point.y, COORD_DECIMALS), round(point.x, COORD_DECIMALS), body]
+            for point, body in labels
+            if point is not None and not shapely.is_empty(point)
+        ]
+        self.labels_json = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")

@@ -8,32 +8,43 @@ next to a translated explanation.
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+import shapely.errors
+import shapely.geometry
 
 from planning.compare import Comparison
 from planning.compliance import ComplianceResult
 from planning.plan import PlanCheck
 from ui.i18n import text
+from ui.maps import from_display
 
 __all__ = [
     "COMPLIANCE_COLUMNS",
+    "MapEvent",
     "Problem",
     "community_table",
     "compare_table",
     "compliance_table",
     "edit_label",
+    "infeasible_line",
     "infeasible_table",
+    "map_event",
     "metrics_table",
     "neighbours",
     "site_table",
     "validity_items",
 ]
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 
 #: Rows of the metrics table: (section, key, kind); kind formats the value.
 _METRIC_ROWS = (
@@ -135,6 +146,22 @@ def infeasible_table(infeasible: Sequence[dict], lang: str) -> pd.DataFrame:
             text("infeasible.reason", lang): [str(item.get("reason", "")) for item in infeasible],
         }
     )
+
+
+def infeasible_line(item: dict, lang: str) -> str:
+    """One infeasible unit as a markdown line: what and where in words, then the reason."""
+    level = item.get("level")
+    count = text("infeasible.count", lang).format(n=f"{int(item.get('households', 0)):,}")
+    head = f"{text(f'infeasible.level.{level}', lang)} {item.get('unit', '')}"
+    meaning = text(f"infeasible.meaning.{level}", lang)
+    reason = text("infeasible.engine", lang) + str(item.get("reason", ""))
+    colon = text("punct.colon", lang)
+    return f"- **{_md(head)}**{_md(count)}{_md(colon)}{_md(meaning)}  \n  {_md(reason)}"
+
+
+def _md(value: str) -> str:
+    """Text shown through markdown exactly as it is."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
 
 
 def community_table(communities: gpd.GeoDataFrame, check: PlanCheck, lang: str) -> pd.DataFrame:
@@ -240,8 +267,13 @@ def validity_items(
     for item in infeasible:
         cid, part = _community_of(item, buildings, known)
         bounds = _bounds(part) if part is not None else bounds_of(cid)
-        meaning = text(f"infeasible.meaning.{item.get('level')}", lang)
-        items.append(Problem("infeasible", cid, f"{meaning}: {item.get('reason', '')}", bounds))
+        level = item.get("level")
+        count = text("infeasible.count", lang).format(n=f"{int(item.get('households', 0)):,}")
+        message = (
+            f"{text(f'infeasible.level.{level}', lang)} {item.get('unit', '')}{count}"
+            f"{text('punct.colon', lang)}{text(f'infeasible.meaning.{level}', lang)}"
+        )
+        items.append(Problem("infeasible", cid, message, bounds))
     for status in check.communities:
         if status.locked:
             message = text("validity.locked", lang).format(id=status.community_id, name=status.name)
@@ -259,6 +291,37 @@ def neighbours(plan, community_id: str) -> list[str]:
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     touching = labels[graph.indices][(labels[src] == label) & (labels[graph.indices] != label)]
     return sorted({plan.community_ids[c] for c in np.unique(touching).tolist()})
+
+
+@dataclass(frozen=True)
+class MapEvent:
+    """What a click or a drawing on the Edit map asks for."""
+
+    community_id: str | None = None
+    grid_id: str | None = None
+    polygon_wkt: str | None = None  # WGS84
+
+
+def map_event(value: dict | None, basemap: str) -> MapEvent:
+    """Read st_folium's return value: a clicked community, grid or building (its properties
+    carry ``community_id`` and maybe ``grid_id``), or a drawn polygon (shifted back to WGS84
+    when drawn on Amap)."""
+    drawing = (value or {}).get("last_active_drawing") or {}
+    props = drawing.get("properties") or {}
+    if props.get("community_id"):
+        grid = props.get("grid_id")
+        return MapEvent(
+            community_id=html.unescape(str(props["community_id"])),
+            grid_id=html.unescape(str(grid)) if grid else None,
+        )
+    geometry = drawing.get("geometry") or {}
+    if geometry.get("type") in ("Polygon", "MultiPolygon"):
+        try:
+            shape = shapely.geometry.shape(geometry)
+        except (ValueError, TypeError, shapely.errors.ShapelyError):
+            return MapEvent()
+        return MapEvent(polygon_wkt=from_display(shape, basemap).wkt)
+    return MapEvent()
 
 
 def edit_label(edit: object, lang: str) -> str:
@@ -288,7 +351,22 @@ def compliance_table(result: ComplianceResult, lang: str) -> pd.DataFrame:
     for column in ("mean_distance_m", "p90_distance_m", "funds_yuan_per_year"):
         if column in out:
             out[column] = pd.to_numeric(out[column], errors="coerce").round(0)
-    return out.rename(columns={c: text(f"compliance.{c}", lang) for c in columns})
+    for column in list(out.columns):
+        values = out[column]
+        if values.isna().all():
+            out = out.drop(columns=column)  # a rule the standard does not have
+        elif values.dtype.kind == "f" and values.isna().any():
+            out[column] = [_number_text(v) for v in values]
+        elif values.dtype == object:
+            out[column] = values.fillna("")
+    kept = [c for c in columns if c in out.columns]
+    return out.rename(columns={c: text(f"compliance.{c}", lang) for c in kept})
+
+
+def _number_text(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def site_table(result: ComplianceResult, lang: str) -> pd.DataFrame:
@@ -329,7 +407,7 @@ def _delta(value: object, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     value = float(value)
-    if value == 0:
+    if abs(value) < 5e-4:
         return "0"
     if kind == "pct":
         return f"{value * 100:+.0f} pp"

@@ -182,11 +182,6 @@ def push(
     return ScenarioSpec(pushed.edits, pushed.stamps, pushed.cursor), pushed.last
 
 
-def last_result(ref: PlanRef, spec: ScenarioSpec) -> EditResult | None:
-    current = scenario(ref, spec)
-    return None if current is None else current.last
-
-
 @st.cache_resource(show_spinner=False, max_entries=24)
 def plan_view(ref: PlanRef, spec: ScenarioSpec | None) -> PlanView | None:
     """The plan of scenario ``spec`` (None: the proposal as the engine drew it), ready to show."""

@@ -51,6 +51,7 @@ __all__ = [
     "sample_households",
     "scenarios",
     "set_active_scenario",
+    "set_choice",
     "set_plan",
     "set_scenario",
     "set_source",
@@ -76,6 +77,8 @@ DEFAULT_LANG = "zh"
 DEFAULT_SAMPLE_HOUSEHOLDS = 80_000
 #: Environment variable that sets the basemap the app opens with (osm, amap, tianditu, none).
 BASEMAP_ENV = "PLANNER_BASEMAP"
+#: Environment variable that sets the size of the built-in sample (default 80,000).
+SAMPLE_ENV = "PLANNER_SAMPLE_HOUSEHOLDS"
 #: The first scenario of a proposal; more are named B, C, … (letters read the same in any
 #: language, and a project file accepts them as layer names).
 DEFAULT_SCENARIO = "A"
@@ -166,8 +169,11 @@ def set_source(source: DataSource) -> None:
 
 
 def sample_households() -> int:
-    """Size of the built-in sample: 80,000 unless the session asks for another (tests do)."""
-    return int(st.session_state.get(SAMPLE_SIZE_KEY, DEFAULT_SAMPLE_HOUSEHOLDS))
+    """Size of the built-in sample: 80,000 unless the session (AppTest) or
+    ``$PLANNER_SAMPLE_HOUSEHOLDS`` (the browser test) asks for another."""
+    default = os.environ.get(SAMPLE_ENV, "").strip()
+    fallback = int(default) if default.isdigit() else DEFAULT_SAMPLE_HOUSEHOLDS
+    return int(st.session_state.get(SAMPLE_SIZE_KEY, fallback))
 
 
 def default_basemap() -> str:
@@ -300,3 +306,11 @@ def standard_ref() -> StandardRef:
 def author() -> str:
     """Who is editing (for the audit log); empty when not given."""
     return (st.session_state.get(AUTHOR_KEY) or "").strip()
+
+
+def set_choice(key: str, value: str) -> None:
+    """Choose ``value`` for the :func:`choice` ``key`` from code (a callback): the widgets of
+    every language are dropped so that they are drawn again on ``value``."""
+    st.session_state[key] = value
+    for lang in ("zh", "en"):
+        st.session_state.pop(widget_key_for(key, lang), None)

@@ -23,13 +23,18 @@ from ui.state import DataSource, PlanRef
 __all__ = [
     "ICONS",
     "PAGES",
+    "PROPOSAL",
     "escape",
     "page_link",
+    "plan_ref_for",
     "require_plan",
     "scenario_label",
     "scenario_options",
     "show_map",
     "source",
+    "spec_of",
+    "stage_labels",
+    "standard_choice",
 ]
 
 #: Page files by name (the router in app.py and the links between pages use them).
@@ -104,12 +109,34 @@ def require_plan() -> tuple[PlanRef, runs.ProposeOutcome] | None:
     return ref, outcome
 
 
+def standard_choice(label: str, help_text: str) -> str:
+    """The standard select box (the presets, and the user's TOML file once there is one); the
+    same key on every page, so the choice is the session's."""
+    titles = runs.preset_titles()
+    options = list(titles)
+    labels = {name: f"{name} · {title}" for name, title in titles.items()}
+    custom = st.session_state.get(state.STANDARD_FILE_KEY)
+    if custom is not None:
+        options.append(state.CUSTOM_STANDARD)
+        labels[state.CUSTOM_STANDARD] = t("standards.custom", file=custom.label)
+    default = state.DEFAULT_STANDARD if state.DEFAULT_STANDARD in options else options[0]
+    return state.choice(
+        st.selectbox,
+        label,
+        options,
+        labels,
+        key=state.STANDARD_KEY,
+        default=default,
+        help=help_text,
+    )
+
+
 def scenario_label(name: str) -> str:
+    """The label of a scenario choice (fixed for a name: a select widget keeps its choice by
+    label, so the number of edits is shown elsewhere)."""
     if name == PROPOSAL:
         return t("scenario.proposal")
-    spec = state.scenarios().get(name)
-    edits = 0 if spec is None else spec.cursor
-    return t("scenario.label", name=name, edits=edits)
+    return t("scenario.label", name=name)
 
 
 def scenario_options() -> list[str]:
@@ -142,5 +169,6 @@ def show_map(
         returned_objects=returned_objects or [],
         height=height,
         use_container_width=True,
+        render=False,  # a new map: st_folium's own render pass makes the same strings
         **kwargs,
     )

@@ -10,8 +10,6 @@ run as widget callbacks, before the page is drawn again, so the map shows the ed
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -33,8 +31,8 @@ from planning.scenario import (
 )
 from ui import runs, state, widgets
 from ui.i18n import t
-from ui.maps import display_bounds, from_display, plan_map, selection_layer, view_for
-from ui.plan_views import community_table, edit_label, neighbours, validity_items
+from ui.maps import display_bounds, plan_map, selection_layer, view_for
+from ui.plan_views import community_table, edit_label, map_event, neighbours, validity_items
 from ui.state import ScenarioSpec
 
 __all__ = [
@@ -73,7 +71,10 @@ def _push(build) -> None:
         st.session_state[MESSAGE_KEY] = ("error", str(exc))
         return
     state.set_scenario(name, new_spec)
-    st.session_state[MESSAGE_KEY] = ("success", result.summary())
+    st.session_state[MESSAGE_KEY] = (
+        "success",
+        edit_label(edit, state.language()) + "\n" + result.summary(),
+    )
     touched = [s.community_id for s in result.communities]
     st.session_state[FOCUS_KEY] = {"ids": tuple(touched), "bounds": None}
     if isinstance(edit, MoveInPolygon):
@@ -154,18 +155,12 @@ def _switch_scenario() -> None:
 
 def _on_map() -> None:
     """A click on a community, grid or building selects it; a drawn polygon is kept."""
-    value = st.session_state.get(MAP_KEY) or {}
-    drawing = value.get("last_active_drawing") or {}
-    props = drawing.get("properties") or {}
-    if props.get("community_id"):
-        st.session_state[COMMUNITY_KEY] = html.unescape(str(props["community_id"]))
-        grid = props.get("grid_id")
-        st.session_state[GRID_KEY] = html.unescape(str(grid)) if grid else None
-        return
-    geometry = drawing.get("geometry") or {}
-    if geometry.get("type") in ("Polygon", "MultiPolygon"):
-        shape = from_display(shapely.geometry.shape(geometry), state.basemap())
-        st.session_state[POLYGON_KEY] = shape.wkt
+    event = map_event(st.session_state.get(MAP_KEY), state.basemap())
+    if event.community_id:
+        st.session_state[COMMUNITY_KEY] = event.community_id
+        st.session_state[GRID_KEY] = event.grid_id
+    elif event.polygon_wkt:
+        st.session_state[POLYGON_KEY] = event.polygon_wkt
 
 
 def _on_validity() -> None:
@@ -194,7 +189,7 @@ def _scenario_bar(spec: ScenarioSpec) -> None:
     lang = state.language()
     cols = st.columns([2, 1.3, 1, 1, 1.6, 2], vertical_alignment="bottom")
     cols[0].selectbox(
-        t("edit.scenario"),
+        t("edit.scenario") + " · " + t("scenario.edits", n=spec.cursor),
         names,
         format_func=widgets.scenario_label,
         key=SCENARIO_KEY,
@@ -242,20 +237,18 @@ def _message() -> None:
     if kind == "error":
         st.error(t("edit.refused") + "\n\n" + widgets.escape(body))
     elif kind == "success":
-        lines = widgets.escape(body).splitlines()
-        st.success(t("edit.done") + "\n\n" + "  \n".join(lines))
+        headline, *lines = body.splitlines()
+        details = "  \n".join(widgets.escape(line) for line in lines)
+        st.success(f"**{t('edit.done')}{widgets.escape(headline)}**\n\n{details}")
     elif kind == "info":
         st.info(body)
 
 
 def _community_label(view):
-    households = dict(
-        zip(view.communities["community_id"], view.communities["households"], strict=True)
-    )
+    """``id · name``: a select widget keeps its choice by label, so the label must not change
+    with an edit (the households are shown beside it, not in it)."""
     names = dict(zip(view.communities["community_id"], view.communities["name"], strict=True))
-    return lambda cid: (
-        f"{cid} · {names.get(cid, '')} · {t('edit.households', n=f'{households.get(cid, 0):,}')}"
-    )
+    return lambda cid: f"{cid} · {names.get(cid, '')}"
 
 
 def _focus_view(view, basemap: str):
@@ -270,7 +263,7 @@ def _focus_view(view, basemap: str):
         bounds = tuple(float(v) for v in part.total_bounds)
     if bounds is None:
         return {}
-    center, zoom = view_for(display_bounds(bounds, basemap), height_px=_MAP_HEIGHT)
+    center, zoom = view_for(display_bounds(bounds, basemap), width_px=600, height_px=_MAP_HEIGHT)
     return {"center": center, "zoom": zoom}
 
 
@@ -293,6 +286,8 @@ def _map(ref, view, layers) -> None:
             tianditu_key=state.tianditu_key(),
             lang=lang,
             draw=True,
+            legend_open=False,
+            layers_collapsed=True,
         )
 
     try:
@@ -314,6 +309,7 @@ def _map(ref, view, layers) -> None:
         key=MAP_KEY,
         height=_MAP_HEIGHT,
         use_container_width=True,
+        render=False,  # a new map: st_folium's own render pass makes the same strings
         returned_objects=["last_object_clicked", "last_active_drawing"],
         feature_group_to_add=overlay,
         on_change=_on_map,
@@ -482,7 +478,7 @@ def _live(view) -> None:
         community_table(view.communities, check, state.language()),
         hide_index=True,
         width="stretch",
-        height=300,
+        height=min(320, 35 * (len(check.communities) + 1) + 3),
         key="edit_table",
     )
 

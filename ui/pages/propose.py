@@ -10,9 +10,12 @@ from ui import loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import plan_map
 from ui.pages.data import show_problems
-from ui.plan_views import infeasible_table, metrics_table
+from ui.plan_views import community_table, infeasible_line, infeasible_table, metrics_table
 
 __all__ = ["parameters", "render"]
+
+#: Units where a band cannot be met listed one by one (all of them are in the table below).
+_LISTED = 20
 
 #: Number inputs: (key, ProposeParams field, default, min, max, step, scale to the field).
 _INPUTS = (
@@ -47,17 +50,7 @@ def _inputs() -> None:
             key=key,
             help=t(f"propose.{key}.help"),
         )
-    titles = runs.preset_titles()
-    presets = list(titles)
-    state.choice(
-        st.selectbox,
-        t("propose.standard"),
-        presets,
-        {name: f"{name} · {title}" for name, title in titles.items()},
-        key=state.STANDARD_KEY,
-        default=state.DEFAULT_STANDARD if state.DEFAULT_STANDARD in presets else presets[0],
-        help=t("propose.standard.help"),
-    )
+    widgets.standard_choice(t("propose.standard"), t("propose.standard.help"))
 
 
 def _headline(summary: dict) -> None:
@@ -103,7 +96,7 @@ def _show_plan(ref, outcome) -> None:
     view = runs.plan_view(ref, None)
     layers = runs.layer_frames(ref.source)
     lang = state.language()
-    map_column, side = st.columns([3, 2], gap="medium")
+    map_column, side = st.columns([2, 1], gap="medium")
     with map_column:
         widgets.show_map(
             lambda basemap: plan_map(
@@ -118,9 +111,10 @@ def _show_plan(ref, outcome) -> None:
                 basemap=basemap,
                 tianditu_key=state.tianditu_key(),
                 lang=lang,
+                layers_collapsed=True,
             ),
             key="propose_map",
-            height=620,
+            height=640,
         )
         st.caption(t("propose.map_caption"))
     with side:
@@ -131,12 +125,13 @@ def _show_plan(ref, outcome) -> None:
     st.subheader(t("propose.infeasible", n=len(infeasible)))
     if infeasible:
         st.warning(t("propose.infeasible.intro"))
-        st.dataframe(infeasible_table(infeasible, lang), hide_index=True, width="stretch")
+        for item in infeasible[:_LISTED]:
+            st.markdown(infeasible_line(item, lang))
+        with st.expander(t("propose.infeasible.table")):
+            st.dataframe(infeasible_table(infeasible, lang), hide_index=True, width="stretch")
     else:
         st.success(t("propose.infeasible.none"))
     with st.expander(t("propose.communities")):
-        from ui.plan_views import community_table
-
         st.dataframe(community_table(view.communities, view.check, lang), hide_index=True)
 
 

@@ -26,11 +26,16 @@ _SCENARIO_KEY = "standards_scenario"
 
 def _use_file(name: str, data: bytes) -> None:
     if len(data) > MAX_TOML_BYTES:
-        st.session_state["standards_error"] = loading.size_over_limit(name, len(data), limit_mb=1)
+        st.session_state["standards_error"] = t(
+            "standards.too_big",
+            file=name,
+            kb=f"{len(data) / 1024:,.0f}",
+            limit=f"{MAX_TOML_BYTES // 1024:,}",
+        )
         return
     st.session_state.pop("standards_error", None)
     st.session_state[state.STANDARD_FILE_KEY] = loading.save_upload(name, data)
-    st.session_state[state.STANDARD_KEY] = state.CUSTOM_STANDARD
+    state.set_choice(state.STANDARD_KEY, state.CUSTOM_STANDARD)
 
 
 def _on_upload() -> None:
@@ -54,24 +59,9 @@ def _source_text(ref: state.StandardRef) -> str:
 
 
 def _choice() -> state.StandardRef:
-    titles = runs.preset_titles()
-    options = list(titles)
-    labels = {name: f"{name} · {title}" for name, title in titles.items()}
-    custom = st.session_state.get(state.STANDARD_FILE_KEY)
-    if custom is not None:
-        options.append(state.CUSTOM_STANDARD)
-        labels[state.CUSTOM_STANDARD] = t("standards.custom", file=custom.label)
     cols = st.columns([3, 2])
     with cols[0]:
-        state.choice(
-            st.selectbox,
-            t("standards.choose"),
-            options,
-            labels,
-            key=state.STANDARD_KEY,
-            default=state.DEFAULT_STANDARD,
-            help=t("standards.choose.help"),
-        )
+        widgets.standard_choice(t("standards.choose"), t("standards.choose.help"))
     with cols[1]:
         st.file_uploader(
             t("standards.upload"),
@@ -109,9 +99,7 @@ def _rules(standard) -> None:
 def _totals(result) -> None:
     totals = result.totals
     cols = st.columns(5)
-    cols[0].metric(
-        t("standards.m.failing"), f"{totals['failing']:,} / {totals['communities']:,}"
-    )
+    cols[0].metric(t("standards.m.failing"), f"{totals['failing']:,} / {totals['communities']:,}")
     cols[1].metric(t("standards.m.shortfall"), f"{totals['total_shortfall_m2']:,.0f} m²")
     cols[2].metric(t("standards.m.required"), f"{totals['total_required_m2']:,.0f} m²")
     cols[3].metric(t("standards.m.provided"), f"{totals['total_facility_area_m2']:,.0f} m²")
@@ -140,7 +128,11 @@ def render() -> None:
     standard_ref = _choice()
     loaded = runs.standard(standard_ref)
     if loaded.standard is None:
-        st.error(t("standards.invalid", file=standard_ref.label) + "\n\n" + widgets.escape(loaded.message))
+        st.error(
+            t("standards.invalid", file=standard_ref.label)
+            + "\n\n"
+            + widgets.escape(loaded.message)
+        )
         return
     _rules(loaded.standard)
     if ref.source.layer("facilities") is None:

@@ -1,0 +1,196 @@
+"""The Export page: the plan as GeoJSON (RFC 7946), GeoPackage and zipped Shapefile in CGCS2000,
+the households with their community and grid, the compliance CSV and printable report, the
+project file and the audit log.
+
+Every file is made when its button is clicked (``st.download_button`` with a function), by the
+same writers the command line uses (:mod:`ui.exports`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import exports, runs, state, widgets
+from ui.i18n import t
+
+__all__ = ["render"]
+
+_SCENARIO_KEY = "export_scenario"
+_CRS_KEY = "export_crs"
+
+
+def _button(label: str, data, file_name: str, mime: str, key: str, help_text: str = "") -> None:
+    st.download_button(
+        label,
+        data=data,
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+        help=help_text or None,
+        width="stretch",
+    )
+
+
+def _stem(name: str) -> str:
+    return "plan" if name == widgets.PROPOSAL else f"plan-{name}"
+
+
+def render() -> None:
+    """The page."""
+    st.title(t("export.title"))
+    st.caption(t("export.intro"))
+    got = widgets.require_plan()
+    if got is None:
+        return
+    ref, outcome = got
+    options = widgets.scenario_options()
+    active, _spec = state.active_scenario()
+    if st.session_state.get(_SCENARIO_KEY) not in options:
+        st.session_state[_SCENARIO_KEY] = active
+    cols = st.columns([2, 3])
+    name = cols[0].selectbox(
+        t("export.scenario"), options, format_func=widgets.scenario_label, key=_SCENARIO_KEY
+    )
+    with cols[1]:
+        crs = state.choice(
+            st.radio,
+            t("export.crs"),
+            exports.EXPORT_CRS,
+            {k: t(f"export.crs.{k}") for k in exports.EXPORT_CRS},
+            key=_CRS_KEY,
+            default="cgcs2000",
+            horizontal=True,
+            help=t("export.crs.help"),
+        )
+    spec = widgets.spec_of(name)
+    view = runs.plan_view(ref, spec)
+    plan, params, households = view.plan, ref.params, outcome.run.households
+    stem = _stem(name)
+
+    st.subheader(t("export.plan"))
+    cols = st.columns(3)
+    with cols[0]:
+        _button(
+            t("export.communities_geojson"),
+            lambda: exports.plan_files(plan, households, params=params)["communities.geojson"],
+            f"{stem}-communities.geojson",
+            "application/geo+json",
+            "export_communities_geojson",
+            t("export.geojson.help"),
+        )
+    with cols[1]:
+        _button(
+            t("export.grids_geojson"),
+            lambda: exports.plan_files(plan, households, params=params)["grids.geojson"],
+            f"{stem}-grids.geojson",
+            "application/geo+json",
+            "export_grids_geojson",
+            t("export.geojson.help"),
+        )
+    with cols[2]:
+        _button(
+            t("export.households_csv"),
+            lambda: exports.plan_files(plan, households, params=params)["households.csv"],
+            f"{stem}-households.csv",
+            "text/csv",
+            "export_households_csv",
+            t("export.households_csv.help"),
+        )
+
+    st.subheader(t("export.bureau", crs=t(f"export.crs.{crs}")))
+    cols = st.columns(3)
+    with cols[0]:
+        _button(
+            t("export.gpkg"),
+            lambda: exports.geopackage_bytes(
+                {"communities": view.communities, "grids": view.grids}, crs=crs
+            ),
+            f"{stem}-{crs}.gpkg",
+            "application/geopackage+sqlite3",
+            "export_gpkg",
+        )
+    with cols[1]:
+        _button(
+            t("export.communities_shp"),
+            lambda: exports.shapefile_zip_bytes(
+                view.communities, name=f"{stem}-communities", crs=crs
+            ),
+            f"{stem}-communities-{crs}.zip",
+            "application/zip",
+            "export_communities_shp",
+            t("export.shp.help"),
+        )
+    with cols[2]:
+        _button(
+            t("export.grids_shp"),
+            lambda: exports.shapefile_zip_bytes(view.grids, name=f"{stem}-grids", crs=crs),
+            f"{stem}-grids-{crs}.zip",
+            "application/zip",
+            "export_grids_shp",
+            t("export.shp.help"),
+        )
+
+    st.subheader(t("export.compliance", standard=state.standard_ref().label))
+    checked = runs.compliance(ref, spec, state.standard_ref())
+    if checked.result is None:
+        st.warning(t("export.compliance.unavailable"))
+        widgets.page_link("standards")
+    else:
+        result = checked.result
+        cols = st.columns(3)
+        with cols[0]:
+            _button(
+                t("export.compliance_csv"),
+                lambda: exports.compliance_files(result)["compliance.csv"],
+                f"{stem}-compliance.csv",
+                "text/csv",
+                "export_compliance_csv",
+            )
+        with cols[1]:
+            _button(
+                t("export.report_html"),
+                lambda: exports.compliance_files(result)["report.html"],
+                f"{stem}-report.html",
+                "text/html",
+                "export_report_html",
+                t("export.report_html.help"),
+            )
+        with cols[2]:
+            _button(
+                t("export.compliance_geojson"),
+                lambda: exports.compliance_files(result)["compliance.geojson"],
+                f"{stem}-compliance.geojson",
+                "application/geo+json",
+                "export_compliance_geojson",
+            )
+
+    st.subheader(t("export.project"))
+    layers = runs.layer_frames(ref.source)
+    every = {n: runs.plan_view(ref, s).plan for n, s in state.scenarios().items()}
+    cols = st.columns(3)
+    with cols[0]:
+        _button(
+            t("export.project_file"),
+            lambda: exports.project_bytes(
+                every, params=params, layers=layers, author=state.author()
+            ),
+            "project.gpkg",
+            "application/geopackage+sqlite3",
+            "export_project",
+            t("export.project_file.help", n=len(every)),
+        )
+    with cols[1]:
+        _button(
+            t("export.audit"),
+            lambda: exports.audit_csv(plan),
+            f"{stem}-audit-log.csv",
+            "text/csv",
+            "export_audit",
+            t("export.audit.help", n=len(plan.log)),
+        )
+
+
+if __name__ == "__main__":
+    render()

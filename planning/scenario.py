@@ -211,7 +211,7 @@ def _redraw_grids(
         plan.district, community, params, only=np.asarray(labels, dtype=np.int64), previous=grid
     )
     notes = [
-        f"{ids[item['unit']]}: {item['reason']}"
+        f"{ids[item['community_label']]}: {item['reason']}"
         for item in infeasible
         if item["level"] == "community"
     ]

@@ -121,7 +121,7 @@ def test_the_language_switch_changes_the_labels():
 def test_upload_form_asks_for_a_file_first():
     at = new_app().run()
     at.radio(key=state.widget_key_for("data_kind", "zh")).set_value("upload").run()
-    at.button[-1].click().run()  # the form's submit button
+    at.button(key="upload_submit").click().run()  # the form's submit button
     assert not at.exception
     assert "请选择住户数据文件。" in texts(at.error)
 

@@ -47,11 +47,17 @@ def plan_files(plan: Plan, households: Households, *, params: ProposeParams) -> 
     """``communities.geojson``, ``grids.geojson`` (RFC 7946, with the CLI's extra columns:
     Polsby-Popper, km², in band) and ``households.csv`` (every input row with its
     ``community_id`` and ``grid_id``), as :func:`planning.outputs.write_plan` writes them."""
+    buildings = building_frame(plan)
+    ids = households.buildings["building_id"].astype(str).to_numpy()
+    mine = buildings["building_id"].astype(str).to_numpy()
+    if len(ids) == len(mine) and (ids != mine).any() and set(ids) == set(mine):
+        # a plan opened from a project: the same buildings, perhaps in another order
+        buildings = buildings.set_index(mine).loc[ids].reset_index(drop=True)
     with tempfile.TemporaryDirectory(prefix="planner-export-") as folder:
         paths = write_plan(
             folder,
             households=households,
-            buildings=building_frame(plan),
+            buildings=buildings,
             communities=community_frame(plan),
             grids=grid_frame(plan),
             band=params.community_band,

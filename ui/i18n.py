@@ -170,6 +170,230 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Drawn without a basemap instead.",
     },
     "data.table": {"zh": "问题一览表", "en": "All problems as a table"},
+    # Project file (Data page)
+    "data.project_label": {
+        "zh": "项目文件 {file} 中的数据",
+        "en": "The data of project file {file}",
+    },
+    "project.section": {
+        "zh": "项目文件：打开或新建",
+        "en": "Project file: open or create",
+    },
+    "project.intro": {
+        "zh": "项目文件（GeoPackage，可用 QGIS 打开）保存输入图层和全部方案。打开后可载入其中一个方案"
+        "继续编辑；也可把当前数据和方案存成新的项目文件。多人编辑同一方案时，后保存者若基于旧版本，"
+        "系统会提示而不会覆盖。",
+        "en": "A project file (GeoPackage; opens in QGIS) holds the input layers and every saved "
+        "scenario. Open one and load a scenario to go on editing it, or save the current data and "
+        "scenario as a new project. When two people edit one scenario, a save based on an older "
+        "revision is refused with a message, never written over the other.",
+    },
+    "project.open": {"zh": "打开项目", "en": "Open a project"},
+    "project.upload": {"zh": "上传项目文件（.gpkg）", "en": "Upload a project file (.gpkg)"},
+    "project.upload.help": {
+        "zh": "至多 {mb} MB。上传的文件保存在服务器的临时目录中；保存方案后可点“下载项目文件”取回。",
+        "en": "At most {mb} MB. The file is kept in the server's temp folder; after saving a "
+        "scenario into it, download it with 'Download the project file'.",
+    },
+    "project.path": {"zh": "或服务器上的路径", "en": "Or a path on the server"},
+    "project.path.hint": {
+        "zh": "例如 /data/projects/海曙区.gpkg",
+        "en": "e.g. /data/projects/haishu.gpkg",
+    },
+    "project.path.help": {
+        "zh": "运行本系统的服务器上的项目文件路径（共享目录中的项目可多人使用）。",
+        "en": "A project file on the server running the app (a project in a shared folder can be "
+        "used by several people).",
+    },
+    "project.open_button": {"zh": "打开", "en": "Open"},
+    "project.need_path": {
+        "zh": "请先填写项目文件的路径。",
+        "en": "Enter the project file's path first.",
+    },
+    "project.no_file": {
+        "zh": "服务器上没有文件 {path}。请检查路径（区分大小写），或上传项目文件。",
+        "en": "There is no file {path} on the server. Check the path (case matters), or upload the "
+        "project file.",
+    },
+    "project.too_big": {
+        "zh": "{file} 有 {mb} MB，超过本系统可打开的上限 {limit} MB。请在 QGIS 中删除不需要的方案后再打开。",
+        "en": "{file} is {mb} MB, more than the {limit} MB the app opens. Delete the scenarios you "
+        "no longer need (e.g. in QGIS) and open it again.",
+    },
+    "project.open_failed": {
+        "zh": "无法打开项目文件 {file}：",
+        "en": "The project file {file} cannot be opened:",
+    },
+    "project.opened": {
+        "zh": "已打开项目文件 {file}，其中有 {n} 个方案。",
+        "en": "Opened the project file {file}: {n} scenario(s).",
+    },
+    "project.open_now": {
+        "zh": "**当前项目文件：{file}**（{n} 个方案）",
+        "en": "**Project file open: {file}** ({n} scenario(s))",
+    },
+    "project.upload_copy": {
+        "zh": "这是上传文件在服务器上的副本：保存的方案写入副本，请用“下载项目文件”取回。",
+        "en": "This is the server's copy of the uploaded file: scenarios are saved into the copy; "
+        "take it back with 'Download the project file'.",
+    },
+    "project.gone": {
+        "zh": "项目文件 {file} 已不在原处（被移动或删除）。请重新打开。",
+        "en": "The project file {file} is no longer there (moved or deleted). Open it again.",
+    },
+    "project.empty": {
+        "zh": "项目中还没有保存方案。可在右侧把当前方案保存进来。",
+        "en": "No scenario is saved in the project yet. Save the current one into it (right).",
+    },
+    "project.col.name": {"zh": "方案", "en": "Scenario"},
+    "project.col.revision": {"zh": "版本", "en": "Revision"},
+    "project.col.author": {"zh": "编辑人", "en": "Author"},
+    "project.col.modified": {"zh": "修改时间", "en": "Modified"},
+    "project.col.base": {"zh": "基于", "en": "Based on"},
+    "project.col.created": {"zh": "创建时间", "en": "Created"},
+    "project.scenario": {"zh": "要载入的方案", "en": "Scenario to load"},
+    "project.load": {"zh": "载入并编辑", "en": "Load and edit"},
+    "project.load.help": {
+        "zh": "把该方案设为当前方案：方案、编辑、标准、比较、导出各页都基于它；数据改为项目中的图层。",
+        "en": "Make this scenario the plan every page works on (Propose, Edit, Standards, Compare, "
+        "Export); the data becomes the project's layers.",
+    },
+    "project.loading": {"zh": "正在载入方案 {scenario}…", "en": "Loading scenario {scenario}…"},
+    "project.no_scenario": {
+        "zh": "项目中没有方案 {scenario}（可能已被他人删除或改名）。请重新选择。",
+        "en": "The project has no scenario {scenario} (someone may have deleted or renamed it). "
+        "Choose again.",
+    },
+    "project.load_failed": {
+        "zh": "无法载入项目 {file} 中的方案 {scenario}：",
+        "en": "Scenario {scenario} of {file} cannot be loaded:",
+    },
+    "project.moved": {
+        "zh": "项目 {file} 中的方案 {scenario} 在打开后已被修改（第 {opened} 版 → 第 {now} 版，"
+        "{author} 于 {modified} 保存）。请在“数据”页重新载入该方案。",
+        "en": "Scenario {scenario} of {file} was saved again since it was opened (revision "
+        "{opened} → {now}, by {author} at {modified}). Load it again on the Data page.",
+    },
+    "project.loaded": {
+        "zh": "已载入方案 {scenario}（第 {revision} 版，{author} 于 {modified} 保存），"
+        "现为当前方案，可前往“编辑”页继续修改。",
+        "en": "Loaded scenario {scenario} (revision {revision}, saved by {author} at {modified}); "
+        "it is now the plan every page works on — go on editing it on the Edit page.",
+    },
+    "project.working": {
+        "zh": "当前方案来自本项目：{scenario}（第 {revision} 版）。正在编辑 {active}（{edits} 处修改），"
+        "可在右侧“保存方案”写回项目。",
+        "en": "The plan in use comes from this project: {scenario} (revision {revision}). Editing "
+        "{active} ({edits} edit(s)); write it back with 'Save scenario' (right).",
+    },
+    "project.download": {"zh": "下载项目文件", "en": "Download the project file"},
+    "project.save": {"zh": "保存到项目", "en": "Save to a project"},
+    "project.save_path": {
+        "zh": "项目文件路径（服务器上）",
+        "en": "Project file path (on the server)",
+    },
+    "project.save_path.help": {
+        "zh": "“新建项目文件”在此路径创建新文件（已存在则拒绝）；“保存方案”写入此处已有的项目文件。",
+        "en": "'Create project file' makes a new file at this path (refused if it exists); "
+        "'Save scenario' writes into the project file already there.",
+    },
+    "project.save_name": {"zh": "方案名称", "en": "Scenario name"},
+    "project.save_name.help": {
+        "zh": "字母（可用中文）、数字、“-”或“_”，至多 60 个字符，例如“方案二”或 draft-2。",
+        "en": "Letters (Chinese too), digits, '-' or '_', at most 60 characters: e.g. 'draft-2' "
+        "or '方案二'.",
+    },
+    "project.no_plan": {
+        "zh": "还没有方案：“新建项目文件”只保存当前数据的图层，生成方案后再保存方案。",
+        "en": "No plan yet: 'Create project file' saves the current data's layers only; save a "
+        "scenario once there is a plan.",
+    },
+    "project.will_save": {
+        "zh": "将保存方案 {active}（含 {edits} 处修改）及其修改日志。",
+        "en": "Saves scenario {active} ({edits} edit(s)) with its audit log.",
+    },
+    "project.create": {"zh": "新建项目文件", "en": "Create project file"},
+    "project.create.help": {
+        "zh": "用当前数据（住户、街道、障碍、设施图层）新建项目文件，并保存当前方案。",
+        "en": "A new project file with the current data (households, sub-districts, barriers, "
+        "facilities) and the current scenario saved into it.",
+    },
+    "project.save_button": {"zh": "保存方案", "en": "Save scenario"},
+    "project.save.help": {
+        "zh": "把当前方案保存到已有的项目文件；同名方案须是本会话打开或保存的版本，否则不会覆盖。",
+        "en": "Save the current scenario into the existing project file; a scenario of the same "
+        "name is overwritten only from the revision this session opened or saved.",
+    },
+    "project.need_name": {"zh": "请填写方案名称。", "en": "Enter a scenario name."},
+    "project.need_gpkg": {
+        "zh": "{path}：项目文件须以 .gpkg 结尾。",
+        "en": "{path}: a project file's name ends in .gpkg.",
+    },
+    "project.exists": {
+        "zh": "{path} 已存在。请换一个文件名新建，或用“保存方案”写入这个项目。",
+        "en": "{path} exists. Pick another name to create a project, or write into this one "
+        "with 'Save scenario'.",
+    },
+    "project.not_there": {
+        "zh": "{path} 不存在。请先“新建项目文件”，或检查路径。",
+        "en": "{path} does not exist. Create the project file first, or check the path.",
+    },
+    "project.no_plan_to_save": {
+        "zh": "没有可保存的方案：请先在“方案”页生成方案，或载入项目中的方案。",
+        "en": "There is no plan to save: run a proposal on the Propose page, or load a scenario "
+        "from a project.",
+    },
+    "project.data_refused": {
+        "zh": "数据 {file} 未通过校验，无法建立项目文件。",
+        "en": "The data {file} did not pass validation; no project file was made.",
+    },
+    "project.create_failed": {
+        "zh": "无法新建项目文件 {file}：",
+        "en": "The project file {file} could not be created:",
+    },
+    "project.created": {"zh": "已新建项目文件 {file}。", "en": "Created the project file {file}."},
+    "project.created_empty": {
+        "zh": "其中只有数据图层，还没有方案。",
+        "en": "It holds the data layers and no scenario yet.",
+    },
+    "project.saved": {
+        "zh": "已把方案 {scenario} 保存到 {file}（第 {revision} 版，编辑人 {author}）。",
+        "en": "Saved scenario {scenario} to {file} (revision {revision}, by {author}).",
+    },
+    "project.save_failed": {
+        "zh": "方案 {scenario} 未能保存到 {file}：",
+        "en": "Scenario {scenario} could not be saved to {file}:",
+    },
+    "project.conflict": {
+        "zh": "未保存：{file} 中的方案 {scenario} 已被他人修改或已存在，且不是本会话打开的版本。"
+        "为避免覆盖他人的修改，请换一个方案名称保存，或重新载入该方案后再编辑。",
+        "en": "Not saved: scenario {scenario} in {file} was changed by someone else or exists, "
+        "and is not the revision this session opened. So as not to overwrite their work, save "
+        "under another name, or load the scenario again and redo the edits.",
+    },
+    "project.other_households": {
+        "zh": "未保存：{file} 中的住户（{theirs} 栋楼）与当前方案的数据（{mine} 栋楼）不同。"
+        "请用“新建项目文件”为当前方案另建项目。",
+        "en": "Not saved: {file} holds other households ({theirs} buildings) than the plan's "
+        "data ({mine} buildings). Create a new project file for this plan.",
+    },
+    # Plans opened from a project (every plan page)
+    "scenario.stored": {
+        "zh": "项目方案 {name}（第 {revision} 版）",
+        "en": "Stored scenario {name} (revision {revision})",
+    },
+    "edit.from_project": {
+        "zh": "编辑的是项目 {file} 中的方案 {scenario}（第 {revision} 版）；在“数据”页保存回项目。",
+        "en": "Editing scenario {scenario} (revision {revision}) of project {file}; save it back "
+        "on the Data page.",
+    },
+    "propose.stored": {
+        "zh": "当前方案是从项目 {file} 载入的方案 {scenario}（第 {revision} 版），参数为保存时的参数。"
+        "点击“生成方案”将按上面的参数为项目数据重新划分（替换当前方案）。",
+        "en": "The plan in use is scenario {scenario} (revision {revision}) loaded from project "
+        "{file}, with the parameters it was saved with. Propose draws a new plan of the "
+        "project's data with the parameters above (replacing it).",
+    },
     # Problems
     "punct.colon": {"zh": "：", "en": ": "},
     "problem.file": {"zh": "文件", "en": "File"},

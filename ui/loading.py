@@ -31,6 +31,7 @@ __all__ = [
     "MAX_ROWS",
     "MAX_UPLOAD_MB",
     "SAMPLE_CRS",
+    "UPLOAD_ROOT",
     "LoadedHouseholds",
     "LoadedLayer",
     "count_rows",
@@ -59,6 +60,8 @@ _LAYER_READERS = {
     "communities": read_communities,
 }
 _UPLOAD_ROOT = Path(tempfile.gettempdir()) / "community-planner-uploads"
+#: Where uploads are kept on the server (public: a project opened from an upload is a copy here).
+UPLOAD_ROOT = _UPLOAD_ROOT
 
 
 @dataclass(frozen=True)

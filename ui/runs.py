@@ -9,7 +9,9 @@ messages as the command line and never a traceback.
 
 Scenarios are evaluated on one :class:`planning.scenario.Scenario` per proposal: every spec
 derived from it shares its memo of evaluated prefixes, so an edit evaluates one step, and undo
-and redo evaluate nothing.
+and redo evaluate nothing. A plan opened from a project file (a :class:`~ui.state.PlanRef` with
+``stored``) is a base like a proposal: :func:`outcome` and :func:`base_scenario` load it with
+:func:`ui.projects.stored_plan` instead of running the engine.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
+from geo.intake import Households
 from planning.compare import Comparison, compare_plans
 from planning.compliance import ComplianceResult, check_compliance
 from planning.plan import (
@@ -36,7 +39,7 @@ from planning.plan import (
 from planning.run import ProposeRun, run_propose
 from planning.scenario import Edit, EditResult, Scenario
 from planning.standards import Standard, list_presets, load_standard
-from ui import loading
+from ui import loading, projects
 from ui.maps import community_colours
 from ui.state import DataSource, PlanRef, ScenarioSpec, StandardRef
 
@@ -50,6 +53,7 @@ __all__ = [
     "compare",
     "compliance",
     "layer_frames",
+    "outcome",
     "plan_view",
     "preset_titles",
     "propose",
@@ -61,15 +65,33 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ProposeOutcome:
-    """A proposal, or why it could not be made (the problems, or one message)."""
+    """A proposal, or why it could not be made (the problems, or one message).
+
+    For a plan opened from a project file, ``stored`` holds it (``run`` is None; when not ok,
+    ``stored.moved`` says the scenario was saved again since it was chosen) and
+    ``stored_households`` its data. :attr:`households` and :attr:`infeasible` read either kind.
+    """
 
     run: ProposeRun | None = None
     problems: tuple[Problem, ...] = ()
     message: str | None = None
+    stored: projects.StoredOutcome | None = None
+    stored_households: Households | None = None
 
     @property
     def ok(self) -> bool:
-        return self.run is not None
+        return self.run is not None or (self.stored is not None and self.stored.ok)
+
+    @property
+    def households(self) -> Households:
+        """The data the plan was drawn on (every input row)."""
+        return self.run.households if self.run is not None else self.stored_households
+
+    @property
+    def infeasible(self) -> list:
+        """The engine's explanations of units that cannot meet the band (a stored plan has
+        none: they belong to the proposal it came from)."""
+        return self.run.summary.get("infeasible", []) if self.run is not None else []
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,9 +170,29 @@ def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
     return ProposeOutcome(run=run)
 
 
+def outcome(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOutcome:
+    """The base of ``ref``'s scenarios: the proposal (:func:`propose`), or the plan stored in a
+    project file with its data (not ok, with the message, when either cannot be read)."""
+    if ref.stored is None:
+        return propose(ref, _stages)
+    got = projects.stored_plan(ref.stored)
+    if not got.ok:
+        return ProposeOutcome(message=got.message, stored=got)
+    source = ref.source.households
+    loaded = loading.load_households(
+        source.path, source.digest, ref.source.crs, ref.source.columns, source.label
+    )
+    if not loaded.ok:
+        return ProposeOutcome(problems=loaded.problems, message=loaded.message, stored=got)
+    return ProposeOutcome(stored=got, stored_households=loaded.households)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def base_scenario(ref: PlanRef) -> Scenario | None:
-    """The unedited scenario of a proposal (None when the proposal failed)."""
+    """The unedited scenario of a proposal or of a stored plan (None when it failed)."""
+    if ref.stored is not None:
+        got = projects.stored_plan(ref.stored)
+        return Scenario(got.plan, params=ref.params) if got.ok else None
     outcome = propose(ref)
     if not outcome.ok:
         return None

@@ -2,8 +2,10 @@
 
 The session holds the language, the map settings, the data *source* (paths, digests, the
 declared CRS, the column mapping), the proposal asked for (:class:`PlanRef`: the source and the
-parameters), the scenarios as *specs* (:class:`ScenarioSpec`: the edits, their stamps and the
-undo cursor) and the standard chosen (:class:`StandardRef`): small, hashable values. Everything
+parameters — or a plan stored in a project file, :class:`StoredPlanRef`), the scenarios as
+*specs* (:class:`ScenarioSpec`: the edits, their stamps and the undo cursor), the standard
+chosen (:class:`StandardRef`) and the project file open (a :class:`FileRef`, with the revision
+of every scenario this session opened or saved): small, hashable values. Everything
 derived from them (the read households, the proposal, the edited plans, the compliance check)
 comes from the caches in :mod:`ui.loading` and :mod:`ui.runs`, keyed on those values.
 """
@@ -28,6 +30,8 @@ __all__ = [
     "DEFAULT_STANDARD",
     "LANG_KEY",
     "PLAN_KEY",
+    "PROJECT_KEY",
+    "PROJECT_REVISIONS_KEY",
     "SAMPLE_SIZE_KEY",
     "SCENARIOS_KEY",
     "SOURCE_KEY",
@@ -39,20 +43,26 @@ __all__ = [
     "PlanRef",
     "ScenarioSpec",
     "StandardRef",
+    "StoredPlanRef",
     "active_scenario",
     "author",
+    "author_input",
     "basemap",
     "choice",
     "default_basemap",
     "get_plan",
+    "get_project",
     "get_source",
+    "known_revision",
     "language",
     "new_scenario_name",
+    "remember_revision",
     "sample_households",
     "scenarios",
     "set_active_scenario",
     "set_choice",
     "set_plan",
+    "set_project",
     "set_scenario",
     "set_source",
     "standard_ref",
@@ -72,6 +82,8 @@ ACTIVE_SCENARIO_KEY = "scenario"
 STANDARD_KEY = "standard"
 STANDARD_FILE_KEY = "standard_file"
 AUTHOR_KEY = "author"
+PROJECT_KEY = "project"
+PROJECT_REVISIONS_KEY = "project_revisions"
 
 DEFAULT_LANG = "zh"
 DEFAULT_SAMPLE_HOUSEHOLDS = 80_000
@@ -125,11 +137,26 @@ class DataSource:
 
 
 @dataclass(frozen=True)
+class StoredPlanRef:
+    """A scenario stored in a project file: the file (path, and its SHA-256 when it was
+    opened), the scenario's name and the revision opened. Loaded by
+    :func:`ui.projects.stored_plan`, which refuses a scenario saved again since (another
+    revision) rather than show something other than what was chosen."""
+
+    project: FileRef
+    scenario: str
+    revision: int
+
+
+@dataclass(frozen=True)
 class PlanRef:
-    """A proposal: the data it was drawn from and the engine's parameters."""
+    """The plan scenarios start from: a proposal (the data it was drawn from and the engine's
+    parameters), or — with ``stored`` — a scenario opened from a project file, its data
+    (``source``, the project's layers) and the parameters it was saved with."""
 
     source: DataSource
     params: ProposeParams
+    stored: StoredPlanRef | None = None
 
 
 @dataclass(frozen=True)
@@ -245,13 +272,14 @@ def get_plan() -> PlanRef | None:
     return st.session_state.get(PLAN_KEY)
 
 
-def set_plan(ref: PlanRef) -> None:
-    """Ask for a proposal; a different one starts the scenarios afresh (one, unedited)."""
+def set_plan(ref: PlanRef, *, first: str = DEFAULT_SCENARIO) -> None:
+    """Ask for a proposal (or open a stored plan); a different one starts the scenarios
+    afresh: one, unedited, named ``first``."""
     if st.session_state.get(PLAN_KEY) == ref and st.session_state.get(SCENARIOS_KEY):
         return
     st.session_state[PLAN_KEY] = ref
-    st.session_state[SCENARIOS_KEY] = {DEFAULT_SCENARIO: ScenarioSpec()}
-    st.session_state[ACTIVE_SCENARIO_KEY] = DEFAULT_SCENARIO
+    st.session_state[SCENARIOS_KEY] = {first: ScenarioSpec()}
+    st.session_state[ACTIVE_SCENARIO_KEY] = first
 
 
 def scenarios() -> dict[str, ScenarioSpec]:
@@ -304,8 +332,53 @@ def standard_ref() -> StandardRef:
 
 
 def author() -> str:
-    """Who is editing (for the audit log); empty when not given."""
+    """Who is editing (for the audit log and the project file); empty when not given."""
     return (st.session_state.get(AUTHOR_KEY) or "").strip()
+
+
+def author_input(label: str, *, key: str, **kwargs: object) -> str:
+    """A text input for :func:`author`, on any page.
+
+    The name is kept as a plain session value under :data:`AUTHOR_KEY`: the widget (``key``,
+    one per page) starts from it and writes to it, so the name survives a change of page
+    (streamlit drops the state of a widget that is not drawn).
+    """
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(AUTHOR_KEY) or ""
+
+    def sync() -> None:
+        st.session_state[AUTHOR_KEY] = st.session_state[key]
+
+    st.text_input(label, key=key, on_change=sync, **kwargs)
+    return author()
+
+
+# ---------------------------------------------------------------------------------------------
+# Project file
+
+
+def get_project() -> FileRef | None:
+    """The project file open (as it was when opened), or None."""
+    return st.session_state.get(PROJECT_KEY)
+
+
+def set_project(ref: FileRef | None) -> None:
+    if ref is None:
+        st.session_state.pop(PROJECT_KEY, None)
+    else:
+        st.session_state[PROJECT_KEY] = ref
+
+
+def known_revision(path: str, scenario: str) -> int | None:
+    """The revision of ``scenario`` in the project at ``path`` this session opened or last
+    saved (what a save passes as ``expected_revision``), or None."""
+    return (st.session_state.get(PROJECT_REVISIONS_KEY) or {}).get((str(path), str(scenario)))
+
+
+def remember_revision(path: str, scenario: str, revision: int) -> None:
+    known = dict(st.session_state.get(PROJECT_REVISIONS_KEY) or {})
+    known[(str(path), str(scenario))] = int(revision)
+    st.session_state[PROJECT_REVISIONS_KEY] = known
 
 
 def set_choice(key: str, value: str) -> None:

@@ -35,6 +35,8 @@ __all__ = [
     "spec_of",
     "stage_labels",
     "standard_choice",
+    "stored_failure",
+    "when",
 ]
 
 #: Page files by name (the router in app.py and the links between pages use them).
@@ -94,19 +96,67 @@ def stage_labels() -> dict[str, str]:
 
 
 def require_plan() -> tuple[PlanRef, runs.ProposeOutcome] | None:
-    """The session's proposal, computed (with a progress bar the first time); None — after
-    saying why and linking to the Propose page — when there is none or it failed."""
+    """The session's plan — the proposal, computed (with a progress bar the first time), or
+    the scenario opened from a project file; None — after saying why and linking to the page
+    that fixes it — when there is none or it failed."""
     ref = state.get_plan()
     if ref is None:
         st.info(t("plan.none"))
         page_link("propose")
         return None
-    outcome = runs.propose(ref, _stages=stage_labels())
+    if ref.stored is not None:
+        with st.spinner(t("project.loading", scenario=ref.stored.scenario)):
+            outcome = runs.outcome(ref)
+        if not outcome.ok:
+            stored_failure(ref, outcome)
+            page_link("data")
+            return None
+        return ref, outcome
+    outcome = runs.outcome(ref, _stages=stage_labels())
     if not outcome.ok:
         st.error(t("plan.failed"))
         page_link("propose")
         return None
     return ref, outcome
+
+
+def stored_failure(ref: PlanRef, outcome: runs.ProposeOutcome) -> None:
+    """Why the stored plan of ``ref`` cannot be shown: saved again since, unreadable, or its
+    households refused."""
+    stored = ref.stored
+    moved = outcome.stored.moved if outcome.stored is not None else None
+    if moved is not None:
+        st.error(
+            t(
+                "project.moved",
+                scenario=escape(stored.scenario),
+                file=escape(stored.project.label),
+                opened=stored.revision,
+                now=moved.revision,
+                author=escape(moved.author or "—"),
+                modified=escape(when(moved.modified)),
+            )
+        )
+        return
+    body = outcome.message or "; ".join(p.message for p in outcome.problems)
+    st.error(
+        t(
+            "project.load_failed",
+            scenario=escape(stored.scenario),
+            file=escape(stored.project.label),
+        )
+        + "\n\n"
+        + escape(body)
+    )
+
+
+def when(stamp: str) -> str:
+    """An ISO 8601 UTC time as a person reads it: ``2025-05-01 08:30 UTC``."""
+    text = str(stamp or "")
+    if len(text) >= 16 and text[10] == "T":
+        zone = " UTC" if text.endswith(("+00:00", "Z")) else ""
+        return f"{text[:10]} {text[11:16]}{zone}"
+    return text
 
 
 def standard_choice(label: str, help_text: str) -> str:
@@ -135,6 +185,9 @@ def scenario_label(name: str) -> str:
     """The label of a scenario choice (fixed for a name: a select widget keeps its choice by
     label, so the number of edits is shown elsewhere)."""
     if name == PROPOSAL:
+        ref = state.get_plan()
+        if ref is not None and ref.stored is not None:
+            return t("scenario.stored", name=ref.stored.scenario, revision=ref.stored.revision)
         return t("scenario.proposal")
     return t("scenario.label", name=name)
 

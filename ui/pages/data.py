@@ -1,4 +1,5 @@
-"""数据 / Data: open the built-in sample or upload files, see the validation report and the map.
+"""数据 / Data: open the built-in sample or upload files, see the validation report and the map;
+open or create a project file (:mod:`ui.project_panel`).
 
 The page reads widgets, calls the cached loaders and renders: what is loaded is decided by the
 :class:`~ui.state.DataSource` in session state (paths, digests, CRS, column mapping), so the same
@@ -15,7 +16,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import ROWS_SHOWN, PlanningInputError, Problem
-from ui import loading, state
+from ui import loading, project_panel, state
 from ui.i18n import t
 from ui.maps import AGGREGATE_ABOVE, households_map
 from ui.state import DataSource
@@ -105,7 +106,9 @@ def _upload_form() -> None:
                 accept_new_options=True,
                 key=state.widget_key("upload_layers_crs"),
             )
-        submitted = st.form_submit_button(t("data.upload.submit"), type="primary")
+        submitted = st.form_submit_button(
+            t("data.upload.submit"), type="primary", key="upload_submit"
+        )
     if not submitted:
         return
     if upload is None:
@@ -324,11 +327,12 @@ def _show_map(buildings, layers: dict) -> None:
 
 def show_source(source: DataSource) -> None:
     """Load ``source`` through the caches and show the summary and map, or every problem."""
-    title = (
-        t("data.sample_label", households=state.sample_households())
-        if source.kind == "sample"
-        else source.title or source.households.label
-    )
+    if source.kind == "sample":
+        title = t("data.sample_label", households=state.sample_households())
+    elif source.kind == "project":
+        title = t("data.project_label", file=source.title)
+    else:
+        title = source.title or source.households.label
     st.info(t("data.current", title=title))
     ref = source.households
     with st.spinner(t("data.loading", file=ref.label)):
@@ -358,7 +362,8 @@ def render() -> None:
     st.caption(t("data.intro"))
     if state.get_source() is None:
         state.set_source(_sample_source())
-    _source_picker(expanded=state.get_source().kind != "sample")
+    _source_picker(expanded=state.get_source().kind == "upload")
+    project_panel.render()
     show_source(state.get_source())
 
 

@@ -51,6 +51,7 @@ POLYGON_KEY = "edit_polygon"
 FOCUS_KEY = "edit_focus"
 MESSAGE_KEY = "edit_message"
 SCENARIO_KEY = "edit_scenario"
+AUTHOR_KEY = "edit_author"
 VALIDITY_KEY = "edit_validity"
 _TARGETS_KEY = "edit_validity_targets"
 _MAP_HEIGHT = 640
@@ -229,7 +230,8 @@ def _scenario_bar(spec: ScenarioSpec) -> None:
         help=t("edit.reoptimise.help"),
         icon=":material/autorenew:",
     )
-    cols[5].text_input(t("edit.author"), key=state.AUTHOR_KEY, placeholder=t("edit.author.hint"))
+    with cols[5]:
+        state.author_input(t("edit.author"), key=AUTHOR_KEY, placeholder=t("edit.author.hint"))
 
 
 def _message() -> None:
@@ -490,7 +492,7 @@ def _validity(view, outcome) -> None:
         view.communities,
         view.buildings,
         view.check,
-        outcome.run.summary.get("infeasible", []),
+        outcome.infeasible,
         lang,
     )
     if not items:
@@ -523,6 +525,15 @@ def render() -> None:
     if got is None:
         return
     ref, outcome = got
+    if ref.stored is not None:
+        st.caption(
+            t(
+                "edit.from_project",
+                scenario=widgets.escape(ref.stored.scenario),
+                revision=ref.stored.revision,
+                file=widgets.escape(ref.stored.project.label),
+            )
+        )
     _name, spec = state.active_scenario()
     _scenario_bar(spec)
     view = runs.plan_view(ref, spec)

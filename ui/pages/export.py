@@ -66,7 +66,7 @@ def render() -> None:
         )
     spec = widgets.spec_of(name)
     view = runs.plan_view(ref, spec)
-    plan, params, households = view.plan, ref.params, outcome.run.households
+    plan, params, households = view.plan, ref.params, outcome.households
     stem = _stem(name)
 
     st.subheader(t("export.plan"))

@@ -12,7 +12,7 @@ from ui.maps import plan_map
 from ui.pages.data import show_problems
 from ui.plan_views import community_table, infeasible_line, infeasible_table, metrics_table
 
-__all__ = ["parameters", "render"]
+__all__ = ["INPUT_KEYS", "parameters", "render"]
 
 #: Units where a band cannot be met listed one by one (all of them are in the table below).
 _LISTED = 20
@@ -26,6 +26,8 @@ _INPUTS = (
     ("propose_max_grids", "max_grids", 10, 1, 100, 1, 1),
     ("propose_seed", "seed", 0, 0, 1_000_000, 1, 1),
 )
+#: The session keys of the parameter inputs.
+INPUT_KEYS = tuple(key for key, *_rest in _INPUTS)
 
 
 def parameters() -> ProposeParams:
@@ -37,11 +39,14 @@ def parameters() -> ProposeParams:
     return ProposeParams(**values)
 
 
-def _inputs() -> None:
+def _inputs(start: ProposeParams | None) -> None:
+    """The parameter inputs; when first drawn they hold ``start`` (the parameters of the plan
+    in the session: a proposal, or a plan opened from a project) or the defaults."""
     cols = st.columns(3)
-    for i, (key, _field, default, lowest, highest, step, _scale) in enumerate(_INPUTS):
+    for i, (key, field, default, lowest, highest, step, scale) in enumerate(_INPUTS):
         if key not in st.session_state:
-            st.session_state[key] = default
+            value = default if start is None else round(getattr(start, field) / scale)
+            st.session_state[key] = min(max(int(value), lowest), highest)
         cols[i % 3].number_input(
             t(f"propose.{key}"),
             min_value=lowest,
@@ -89,33 +94,69 @@ def _compliance_note(ref) -> None:
     widgets.page_link("standards")
 
 
+def _plan_map(ref, view) -> None:
+    layers = runs.layer_frames(ref.source)
+    lang = state.language()
+    widgets.show_map(
+        lambda basemap: plan_map(
+            view.communities,
+            grids=view.grids,
+            buildings=view.buildings,
+            streets=layers.get("streets"),
+            barriers=layers.get("barriers"),
+            facilities=layers.get("facilities"),
+            band=ref.params.community_band,
+            colours=view.colours,
+            basemap=basemap,
+            tianditu_key=state.tianditu_key(),
+            lang=lang,
+            layers_collapsed=True,
+        ),
+        key="propose_map",
+        height=640,
+    )
+
+
+def _show_stored(ref) -> None:
+    """The plan opened from a project file: what it is, its sizes and its map."""
+    stored = ref.stored
+    st.info(
+        t(
+            "propose.stored",
+            scenario=widgets.escape(stored.scenario),
+            revision=stored.revision,
+            file=widgets.escape(stored.project.label),
+        )
+    )
+    widgets.page_link("edit")
+    got = widgets.require_plan()
+    if got is None:
+        return
+    view = runs.plan_view(ref, None)
+    check = view.check
+    lower, upper = check.band
+    cols = st.columns(3)
+    cols[0].metric(t("propose.m.communities"), f"{len(check.communities):,}")
+    cols[1].metric(
+        t("propose.m.in_band"),
+        f"{check.share_in_band:.0%}",
+        help=t("propose.m.in_band.help", lower=f"{lower:,.0f}", upper=f"{upper:,.0f}"),
+    )
+    cols[2].metric(t("propose.m.grids"), f"{len(view.grids):,}")
+    _plan_map(ref, view)
+    with st.expander(t("propose.communities")):
+        st.dataframe(community_table(view.communities, check, state.language()), hide_index=True)
+
+
 def _show_plan(ref, outcome) -> None:
     run = outcome.run
     summary = run.summary
     _headline(summary)
     view = runs.plan_view(ref, None)
-    layers = runs.layer_frames(ref.source)
     lang = state.language()
     map_column, side = st.columns([2, 1], gap="medium")
     with map_column:
-        widgets.show_map(
-            lambda basemap: plan_map(
-                view.communities,
-                grids=view.grids,
-                buildings=view.buildings,
-                streets=layers.get("streets"),
-                barriers=layers.get("barriers"),
-                facilities=layers.get("facilities"),
-                band=ref.params.community_band,
-                colours=view.colours,
-                basemap=basemap,
-                tianditu_key=state.tianditu_key(),
-                lang=lang,
-                layers_collapsed=True,
-            ),
-            key="propose_map",
-            height=640,
-        )
+        _plan_map(ref, view)
         st.caption(t("propose.map_caption"))
     with side:
         st.subheader(t("propose.metrics"))
@@ -148,15 +189,19 @@ def render() -> None:
         st.error(t("propose.data_refused", file=ref_file.label))
         widgets.page_link("data")
         return
+    asked = state.get_plan()
     with st.container(border=True):
         st.markdown(t("propose.parameters", file=widgets.escape(ref_file.label)))
-        _inputs()
+        _inputs(asked.params if asked is not None else None)
         clicked = st.button(t("propose.run"), type="primary", key="propose_run")
     if clicked:
         state.set_plan(widgets.plan_ref_for(current, parameters()))
     ref = state.get_plan()
     if ref is None:
         st.info(t("propose.not_yet"))
+        return
+    if ref.stored is not None:
+        _show_stored(ref)
         return
     if ref.source.households.digest != current.households.digest:
         st.warning(t("propose.other_data"))

@@ -1,0 +1,331 @@
+"""Project files in the app: open one and list its scenarios, load a stored scenario as the plan
+to work on, create one from the current data, save a scenario into it.
+
+The library (:mod:`planning.project`) does the work; this module keys its caches on hashable
+values (a :class:`~ui.state.FileRef`: path and SHA-256; a :class:`~ui.state.StoredPlanRef`:
+file, scenario and revision) and turns every failure into a result with the library's message
+(never an exception), as :mod:`ui.loading` does for data files. A file that is not a project
+(not SQLite, a GeoPackage without a ``scenarios`` table, a damaged layer) is such a failure.
+
+A project's layers become a :class:`~ui.state.DataSource` (kind ``"project"``): they are
+written once per project digest as GeoJSON files beside the uploads and read back by the same
+validating readers as any upload, so the Data, Propose and Standards pages treat them like any
+other data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import pyproj
+import streamlit as st
+
+from geo.errors import PlanningInputError
+from planning.plan import Plan
+from planning.project import (
+    ScenarioConflictError,
+    ScenarioInfo,
+    create_project,
+    list_scenarios,
+    load_district,
+    load_plan,
+    open_scenario,
+    save_scenario,
+)
+from planning.propose import ProposeParams
+from ui import loading
+from ui.state import DataSource, FileRef, StoredPlanRef
+
+__all__ = [
+    "MAX_PROJECT_MB",
+    "PROJECT_ROOT",
+    "Listing",
+    "Saved",
+    "StoredOutcome",
+    "create",
+    "current_ref",
+    "default_path",
+    "list_project",
+    "params_of",
+    "project_source",
+    "save",
+    "stored_plan",
+]
+
+#: A project is read into memory like an upload: the same bound.
+MAX_PROJECT_MB = loading.MAX_UPLOAD_MB
+#: Where new projects go by default, and where a project's layers are unpacked for reading.
+PROJECT_ROOT = Path(tempfile.gettempdir()) / "community-planner-projects"
+_LAYERS_ROOT = Path(tempfile.gettempdir()) / "community-planner-project-layers"
+#: The project's layers that become the data source (``households`` is the household file).
+_SOURCE_LAYERS = ("households", "streets", "barriers", "facilities")
+#: What reading a file that is not a sound project can raise (the library's own errors are
+#: ``PlanningInputError``, a ``ValueError``; SQLite and GDAL raise theirs).
+_READ_ERRORS = (
+    PlanningInputError,
+    ValueError,
+    KeyError,
+    OSError,
+    sqlite3.Error,
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyproj.exceptions.CRSError,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Listing:
+    """The scenarios of a project (name, base, created, modified, author, revision), or why
+    the file cannot be opened."""
+
+    scenarios: pd.DataFrame | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.scenarios is not None
+
+
+@dataclass(frozen=True, eq=False)
+class StoredOutcome:
+    """A stored scenario as a plan with its row; or the revision it has moved on to since it
+    was chosen (``moved``: its row now); or the message of why it cannot be loaded."""
+
+    plan: Plan | None = None
+    info: ScenarioInfo | None = None
+    moved: ScenarioInfo | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The outcome of a save: the scenario's new row; or a refusal — ``conflict`` when the
+    scenario moved on or exists (:class:`~planning.project.ScenarioConflictError`),
+    ``other_households`` (the project's and the plan's building counts) when the project was
+    made from other data — with the library's ``message``."""
+
+    info: ScenarioInfo | None = None
+    conflict: bool = False
+    other_households: tuple[int, int] | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.info is not None
+
+
+def _message(exc: BaseException, ref: FileRef) -> str:
+    """The error's text, naming the file as the user knows it (not the server's temp path)."""
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, PlanningInputError):
+        text = (
+            f"{ref.label}: not a readable project file ({type(exc).__name__}: {text}); "
+            "expected a GeoPackage made by the planner; fix: open the .gpkg the planner saved "
+            "(Export → project file, or a project created here)."
+        )
+    return text.replace(ref.path, ref.label)
+
+
+def default_path() -> str:
+    """Where a new project goes unless the user types another path."""
+    return str(PROJECT_ROOT / "project.gpkg")
+
+
+def current_ref(ref: FileRef) -> FileRef | None:
+    """``ref`` as the file is now (its digest changes with every save); None when it is gone."""
+    path = Path(ref.path)
+    if not path.is_file():
+        return None
+    return loading.file_ref(path, label=ref.label)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def list_project(path: str, digest: str, label: str) -> Listing:
+    """The scenarios table of the project at ``path`` (``digest`` keys the cache)."""
+    ref = FileRef(path, digest, label)
+    try:
+        frame = list_scenarios(path)
+    except _READ_ERRORS as exc:
+        return Listing(message=_message(exc, ref))
+    frame = frame.sort_values("modified", ascending=False, kind="stable").reset_index(drop=True)
+    return Listing(scenarios=frame)
+
+
+def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` through a temporary file (never a half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pyogrio.write_dataframe(frame, tmp, driver="GeoJSON")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def project_source(project: FileRef) -> tuple[DataSource | None, str | None]:
+    """The project's layers as a data source (WGS84 GeoJSON files, unpacked once per digest),
+    or the message of why they cannot be read."""
+    folder = _LAYERS_ROOT / project.digest[:24]
+    files: dict[str, Path] = {}
+    try:
+        present = {str(row[0]) for row in pyogrio.list_layers(project.path)}
+        if "households" not in present:
+            return None, (
+                f"{project.label}: no households layer; expected a project made by the planner; "
+                "fix: create the project again from the data."
+            )
+        for kind in _SOURCE_LAYERS:
+            if kind not in present:
+                continue
+            out = folder / f"{kind}.geojson"
+            if not out.exists():
+                frame = pyogrio.read_dataframe(project.path, layer=kind)
+                _write_geojson(frame.to_crs("EPSG:4326"), out)
+            files[kind] = out
+    except _READ_ERRORS as exc:
+        return None, _message(exc, project)
+    households = loading.file_ref(files.pop("households"), label=f"{project.label} · households")
+    return (
+        DataSource(
+            kind="project",
+            households=households,
+            crs="wgs84",
+            layers=tuple(
+                (kind, loading.file_ref(path, label=f"{project.label} · {kind}"))
+                for kind, path in files.items()
+            ),
+            title=project.label,
+        ),
+        None,
+    )
+
+
+def params_of(info: ScenarioInfo) -> ProposeParams:
+    """The engine's parameters a scenario was saved with (defaults for any not stored)."""
+    stored = info.params or {}
+    values = {}
+    for spec in dataclasses.fields(ProposeParams):
+        if spec.name in stored and stored[spec.name] is not None:
+            kind = int if isinstance(spec.default, int) else float
+            try:
+                values[spec.name] = kind(stored[spec.name])
+            except (TypeError, ValueError):
+                continue
+    return ProposeParams(**values)
+
+
+def _info(frame: pd.DataFrame, name: str) -> ScenarioInfo | None:
+    row = frame[frame["name"] == name]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return ScenarioInfo(
+        str(r["name"]),
+        str(r["base"] or ""),
+        str(r["created"]),
+        str(r["modified"]),
+        str(r["author"] or ""),
+        int(r["revision"]),
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def stored_plan(stored: StoredPlanRef) -> StoredOutcome:
+    """Scenario ``stored.scenario`` of the project as a :class:`~planning.plan.Plan` on the
+    project's district (its polygons as stored, its audit log and locks).
+
+    Refused (``moved``) when the scenario was saved again since ``stored.revision``: what is
+    shown is always the revision chosen.
+    """
+    project = stored.project
+    try:
+        now = _info(list_scenarios(project.path), stored.scenario)
+        if now is not None and now.revision != stored.revision:
+            return StoredOutcome(moved=now)
+        info = open_scenario(project.path, stored.scenario).info  # the row, with parameters
+        plan = load_plan(project.path, stored.scenario, district=load_district(project.path))
+    except _READ_ERRORS as exc:
+        return StoredOutcome(message=_message(exc, project))
+    return StoredOutcome(plan=plan, info=info)
+
+
+def create(
+    path: str | Path,
+    *,
+    buildings: gpd.GeoDataFrame,
+    metric_crs: pyproj.CRS,
+    layers: dict[str, gpd.GeoDataFrame | None],
+) -> str | None:
+    """Create a project file with the data's layers and no scenario; the message when it
+    cannot be written, else None."""
+    try:
+        create_project(
+            path,
+            buildings=buildings,
+            metric_crs=metric_crs,
+            streets=layers.get("streets"),
+            barriers=layers.get("barriers"),
+            facilities=layers.get("facilities"),
+        )
+    except (PlanningInputError, OSError, sqlite3.Error, pyogrio.errors.DataSourceError) as exc:
+        return str(exc)
+    return None
+
+
+def _project_buildings(path: str | Path) -> pd.Series:
+    frame = pyogrio.read_dataframe(
+        path, layer="households", columns=["building_id"], read_geometry=False
+    )
+    return frame["building_id"].astype(str)
+
+
+def save(
+    path: str | Path,
+    name: str,
+    plan: Plan,
+    *,
+    params: ProposeParams,
+    author: str,
+    expected_revision: int | None,
+    base: str = "",
+) -> Saved:
+    """Save ``plan`` as scenario ``name`` into the project at ``path``.
+
+    ``expected_revision`` is the revision this session opened or last saved (None: a new
+    scenario). Refused, with a result that says why, when the project was made from other
+    households than the plan's or when the scenario moved on or exists."""
+    ref = FileRef(str(path), "", Path(path).name)
+    try:
+        theirs = _project_buildings(path)
+        mine = plan.district.buildings["building_id"].astype(str)
+        if len(theirs) != len(mine) or set(theirs) != set(mine):
+            return Saved(other_households=(len(theirs), len(mine)))
+        info = save_scenario(
+            path,
+            name,
+            plan,
+            author=author,
+            expected_revision=expected_revision,
+            base=base,
+            params=params,
+        )
+    except ScenarioConflictError as exc:
+        return Saved(conflict=True, message=str(exc))
+    except _READ_ERRORS as exc:
+        return Saved(message=_message(exc, ref))
+    return Saved(info=info)

@@ -10,7 +10,7 @@ apply and shared borders can be measured exactly.
   (the faces of the noded linework); each block lies in exactly one zone.
 - :func:`tessellate` gives every point a *cell*: each block is split among the points inside it
   by a Voronoi diagram clipped to the block, and blocks without a point are handed to the
-  neighbouring cell with the longest shared border (never across a zone border).
+  neighbouring cell whose point is nearest (so cells stay compact; never across a zone border).
 - :func:`adjacency` lists the pairs of polygons sharing a border, and :func:`to_csr` turns them
   into a sparse matrix.
 - :func:`dissolve` unions polygons per label; :func:`smooth_coverage` simplifies a coverage
@@ -131,14 +131,6 @@ class Tessellation:
     sites : numpy.ndarray, shape (n, 2)
         Where each cell was seeded: the point itself, or, for a point outside every block of
         its own zone, the nearest spot of the nearest such block.
-    empty_faces : numpy.ndarray of shapely.Polygon, or None
-        With ``keep_empty=True``: the faces with no point of their own (empty blocks: parks,
-        water …), NOT absorbed into :attr:`cells`, so a caller can treat them as units of their
-        own; :attr:`cells` and these faces then tile the area together.
-    empty_owner : numpy.ndarray of int64, or None
-        The point whose cell would absorb each empty face (``-1``: none in its zone).
-    empty_block : numpy.ndarray of int64, or None
-        The block of each empty face.
     """
 
     cells: np.ndarray
@@ -147,9 +139,6 @@ class Tessellation:
     blocks: Blocks
     unassigned_blocks: np.ndarray
     sites: np.ndarray
-    empty_faces: np.ndarray | None = None
-    empty_owner: np.ndarray | None = None
-    empty_block: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -446,14 +435,13 @@ def tessellate(
     barriers: np.ndarray | None = None,
     point_zone: np.ndarray | None = None,
     grid_size: float = 0.01,
-    keep_empty: bool = False,
 ) -> Tessellation:
     """Split an area into one cell per point, cells never crossing a barrier or zone line.
 
     Each block (see :func:`build_blocks`) is divided among the points inside it by their
     Voronoi diagram clipped to the block. A block without a point (a park, water, an empty
-    corner) joins the neighbouring cell of the same zone with the longest shared border,
-    repeatedly, until every such block is absorbed; blocks whose zone has no point at all stay
+    corner) joins the neighbouring cell of the same zone whose point is nearest to it (ties:
+    the longest shared border), repeatedly, until every such block is absorbed; blocks whose zone has no point at all stay
     out and are listed in ``unassigned_blocks``. A Voronoi cell that a concave block splits in
     two keeps the part holding its point; the cut-off part is absorbed like an empty block.
 
@@ -464,9 +452,6 @@ def tessellate(
         ``MIN_SPACING_GRID_STEPS * grid_size`` raise).
     area, zones, barriers, grid_size
         As for :func:`build_blocks`.
-    keep_empty
-        Leave faces without a point (empty blocks) out of the cells and return them in
-        :attr:`Tessellation.empty_faces` instead of absorbing them.
     point_zone
         Zone index of each point, or None. A point is placed in a block of its own zone: a
         point on a block border goes to the lowest-numbered block it touches, and a point
@@ -519,11 +504,8 @@ def tessellate(
     geoms, face_block, face_of_site = faces
     owner = np.full(len(geoms), -1, dtype=np.int64)
     owner[face_of_site] = np.arange(n)
-    empty = owner < 0
-    if keep_empty:
-        own_cells = _union_by_owner(geoms, owner, face_of_site, n)
     owner = _absorb(geoms, owner, blocks.zone[face_block], sites)
-    cells = own_cells if keep_empty else _union_by_owner(geoms, owner, face_of_site, n)
+    cells = _union_by_owner(geoms, owner, face_of_site, n)
     return Tessellation(
         cells=cells,
         block=block_of,
@@ -531,9 +513,6 @@ def tessellate(
         blocks=_as_tiled(blocks, geoms, face_block),
         unassigned_blocks=np.unique(face_block[owner < 0]).astype(np.int64),
         sites=sites,
-        empty_faces=geoms[empty] if keep_empty else None,
-        empty_owner=owner[empty] if keep_empty else None,
-        empty_block=face_block[empty] if keep_empty else None,
     )
 
 

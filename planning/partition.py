@@ -164,24 +164,6 @@ def _nearest_center(xy: np.ndarray, centers: np.ndarray, block: int = 4096) -> n
     return out
 
 
-def _seed_units(xy: np.ndarray, centers: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
-    """The unit nearest each centre (within the centre's region when labels are given)."""
-    k = len(centers)
-    seeds = np.empty(k, dtype=np.int64)
-    taken: set[int] = set()
-    everyone = np.arange(len(xy))
-    for c in range(k):
-        members = np.flatnonzero(labels == c) if labels is not None else everyone
-        for pool in (members, everyone):
-            d = ((xy[pool] - centers[c]) ** 2).sum(1)
-            free = [int(u) for u in pool[np.argsort(d, kind="stable")] if int(u) not in taken]
-            if free:
-                seeds[c] = free[0]
-                taken.add(free[0])
-                break
-    return seeds
-
-
 def _sides(graph: Graph) -> np.ndarray:
     """Which side of the major barriers each unit is on: components without barrier edges."""
     keep = ~graph.barrier

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from geo.errors import PlanningInputError, ValidationError
 
-__all__ = ["build_parser", "main", "parse_columns"]
+__all__ = ["add_size_arguments", "build_parser", "main", "parse_columns", "propose_params"]
 
 EXIT_INPUT_ERROR = 2
 
@@ -86,7 +86,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _propose_params(args: argparse.Namespace):
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """The size, tolerance and seed options every planning command shares."""
+    parser.add_argument("--community-size", type=int, default=2500)
+    parser.add_argument("--tolerance", type=float, default=0.10)
+    parser.add_argument("--grid-size", type=int, default=250)
+    parser.add_argument("--grid-tolerance", type=float, default=0.20)
+    parser.add_argument("--max-grids", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def propose_params(args: argparse.Namespace):
+    """ProposeParams from the options of :func:`add_size_arguments`."""
     from planning.propose import ProposeParams
 
     return ProposeParams(
@@ -160,7 +171,7 @@ def _cmd_propose(args: argparse.Namespace) -> int:
         run = run_propose(
             args.households, crs=args.crs, out_dir=args.out, streets_path=args.streets,
             barriers_path=args.barriers, compounds_path=args.compounds, layer_crs=layer_crs,
-            columns=parse_columns(args.columns), params=_propose_params(args),
+            columns=parse_columns(args.columns), params=propose_params(args),
             progress=progress,
         )
     finally:
@@ -192,12 +203,7 @@ def _add_propose(sub) -> None:
     for layer in ("streets", "barriers", "facilities"):
         p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
-    p.add_argument("--community-size", type=int, default=2500)
-    p.add_argument("--tolerance", type=float, default=0.10)
-    p.add_argument("--grid-size", type=int, default=250)
-    p.add_argument("--grid-tolerance", type=float, default=0.20)
-    p.add_argument("--max-grids", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
+    add_size_arguments(p)
     p.add_argument("--standard", default="national-2021",
                    help="standard preset (or TOML file) for the facility check")
     p.set_defaults(run=_cmd_propose)

@@ -654,8 +654,8 @@ def run_rebalance(
     from geo.intake import read_households
     from geo.layers import read_barriers, read_communities, read_streets
     from geo.tables import read_table
-    from planning.metrics import plan_metrics
     from planning.outputs import write_plan, write_summary
+    from planning.run import proposal_metrics
 
     params = params or ProposeParams()
     start = time.perf_counter()
@@ -682,20 +682,7 @@ def run_rebalance(
         small_margin=small_margin,
     )
     p = result.proposal
-    metrics = plan_metrics(
-        communities=p.communities,
-        grids=p.grids,
-        buildings=p.buildings,
-        study_area=p.study_area,
-        community_band=params.community_band,
-        grid_band=params.grid_band,
-        community_target=params.community_size,
-        grid_target=params.grid_size,
-        max_grids=params.max_grids,
-        streets=streets,
-        barriers=p.barriers,
-        infeasible=p.infeasible,
-    )
+    metrics = proposal_metrics(p, params=params, streets=streets)
     summary = {
         "inputs": {
             "communities": str(communities_path),
@@ -763,14 +750,9 @@ def _grids_layer(raw, *, crs: str, label: str) -> gpd.GeoDataFrame:
 
 
 def _cmd_rebalance(args: argparse.Namespace) -> int:
-    params = ProposeParams(
-        community_size=args.community_size,
-        tolerance=args.tolerance,
-        grid_size=args.grid_size,
-        grid_tolerance=args.grid_tolerance,
-        max_grids=args.max_grids,
-        seed=args.seed,
-    )
+    from planning.cli import propose_params
+
+    params = propose_params(args)
     result, summary, paths = run_rebalance(
         args.communities,
         args.households,
@@ -844,11 +826,9 @@ def add_rebalance_command(subparsers) -> None:
     )
     p.add_argument("--grids", type=Path, help="existing grids, kept where membership holds")
     p.add_argument("--id-column", help="the communities' id column, if not found by name")
-    p.add_argument("--community-size", type=int, default=2500)
-    p.add_argument("--tolerance", type=float, default=0.10)
-    p.add_argument("--grid-size", type=int, default=250)
-    p.add_argument("--grid-tolerance", type=float, default=0.20)
-    p.add_argument("--max-grids", type=int, default=10)
+    from planning.cli import add_size_arguments
+
+    add_size_arguments(p)
     p.add_argument(
         "--small-margin",
         type=float,
@@ -856,5 +836,4 @@ def add_rebalance_command(subparsers) -> None:
         help="merge communities below the band's lower edge by more than this "
         "share of the target (default 0.2: below 1,750)",
     )
-    p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_rebalance)

@@ -18,7 +18,14 @@ from planning.metrics import plan_metrics, unforced_barrier_crossings
 from planning.outputs import write_plan, write_summary
 from planning.propose import Proposal, ProposeParams, propose
 
-__all__ = ["ProposeRun", "attach_compounds", "run_propose", "summarise", "write_compliance_for"]
+__all__ = [
+    "ProposeRun",
+    "attach_compounds",
+    "proposal_metrics",
+    "run_propose",
+    "summarise",
+    "write_compliance_for",
+]
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,8 @@ def attach_compounds(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
     return out
 
 
-def summarise(proposal: Proposal, *, params: ProposeParams, households: Households,
-              streets, inputs: Mapping[str, object], runtime: dict) -> dict:
+def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> dict:
+    """Every metric of a proposal (planning.metrics), with the unforced barrier crossings."""
     metrics = plan_metrics(
         communities=proposal.communities, grids=proposal.grids,
         buildings=proposal.buildings, study_area=proposal.study_area,
@@ -64,16 +71,22 @@ def summarise(proposal: Proposal, *, params: ProposeParams, households: Househol
         infeasible=proposal.infeasible,
     )
     if proposal.district is not None:
+        of_building = proposal.district.sites.of_building
         ids = np.empty(int(proposal.site_community.max()) + 1, dtype=object)
-        first = np.unique(proposal.site_community[proposal.district.sites.of_building],
-                          return_index=True)[1]
-        labels = proposal.site_community[proposal.district.sites.of_building][first]
+        first = np.unique(proposal.site_community[of_building], return_index=True)[1]
+        labels = proposal.site_community[of_building][first]
         ids[labels] = proposal.buildings["community_id"].to_numpy(dtype=object)[first]
         unforced = unforced_barrier_crossings(
             proposal.district, proposal.site_community, ids, lower=params.community_band[0]
         )
         metrics["communities"]["barrier_crossings_unforced"] = unforced
         metrics["communities"]["barrier_crossings_unforced_count"] = len(unforced)
+    return metrics
+
+
+def summarise(proposal: Proposal, *, params: ProposeParams, households: Households,
+              streets, inputs: Mapping[str, object], runtime: dict) -> dict:
+    metrics = proposal_metrics(proposal, params=params, streets=streets)
     return {
         "inputs": dict(inputs),
         "parameters": {

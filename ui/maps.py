@@ -54,6 +54,7 @@ __all__ = [
     "selection_layer",
     "to_display",
     "view_for",
+    "view_map",
 ]
 
 BASEMAPS = ("osm", "amap", "tianditu", "none")
@@ -697,6 +698,17 @@ def _add_facilities(fmap: folium.Map, facilities: gpd.GeoDataFrame, lang: str) -
     ).add_to(fmap)
 
 
+def _displayed(
+    layers: dict[str, gpd.GeoDataFrame | None], basemap: str
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers that have features, in the basemap's coordinates."""
+    return {
+        name: to_display(gdf, basemap)
+        for name, gdf in layers.items()
+        if gdf is not None and not gdf.empty
+    }
+
+
 def households_map(
     buildings: gpd.GeoDataFrame,
     *,
@@ -747,11 +759,7 @@ def households_map(
         "facilities": facilities,
         "communities": communities,
     }
-    shown = {
-        name: to_display(gdf, basemap)
-        for name, gdf in layers.items()
-        if gdf is not None and not gdf.empty
-    }
+    shown = _displayed(layers, basemap)
     legend = [f"<b>{text('map.legend.title', lang)}</b>"]
     if "barriers" in shown:
         legend.extend(_add_barriers(fmap, shown["barriers"], lang))
@@ -1399,11 +1407,7 @@ def plan_map(
         "facilities": facilities,
         "diff": diff,
     }
-    shown = {
-        name: to_display(gdf, basemap)
-        for name, gdf in layers.items()
-        if gdf is not None and not gdf.empty
-    }
+    shown = _displayed(layers, basemap)
     legend = [f"<b>{text('map.legend.title', lang)}</b>"]
     if "communities" in shown:
         _add_community_layer(
@@ -1467,6 +1471,23 @@ def plan_map(
     _ZoomClasses(**_label_zooms(communities)).add_to(fmap)
     _fit(fmap, [shown.get("communities"), shown.get("buildings")])
     return fmap
+
+
+def view_map(view, layers: dict, *, band: tuple[float, float], **options) -> folium.Map:
+    """:func:`plan_map` of a plan view (``communities``, ``grids``, ``buildings``,
+    ``colours``) over the data's layers (``streets``, ``barriers``, ``facilities``);
+    ``options`` go to :func:`plan_map` and override these (e.g. ``buildings=None``)."""
+    arguments = {
+        "grids": view.grids,
+        "buildings": view.buildings,
+        "streets": layers.get("streets"),
+        "barriers": layers.get("barriers"),
+        "facilities": layers.get("facilities"),
+        "colours": view.colours,
+        "band": band,
+    }
+    arguments.update(options)
+    return plan_map(view.communities, **arguments)
 
 
 def selection_layer(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui import runs, state, widgets
 from ui.i18n import t
-from ui.maps import plan_map
+from ui.maps import view_map
 from ui.plan_views import compare_table
 
 __all__ = ["render"]
@@ -83,14 +83,13 @@ def render() -> None:
         with column:
             st.markdown(f"**{widgets.escape(name)}**")
             widgets.show_map(
-                lambda basemap, view=view: plan_map(
-                    view.communities,
-                    grids=view.grids,
-                    streets=layers.get("streets"),
-                    barriers=layers.get("barriers"),
-                    diff=diff,
+                lambda basemap, view=view: view_map(
+                    view,
+                    layers,
                     band=ref.params.community_band,
-                    colours=view.colours,
+                    buildings=None,
+                    facilities=None,
+                    diff=diff,
                     basemap=basemap,
                     tianditu_key=state.tianditu_key(),
                     lang=lang,

@@ -31,7 +31,7 @@ from planning.scenario import (
 )
 from ui import runs, state, widgets
 from ui.i18n import t
-from ui.maps import display_bounds, plan_map, selection_layer, view_for
+from ui.maps import display_bounds, selection_layer, view_for, view_map
 from ui.plan_views import community_table, edit_label, map_event, neighbours, validity_items
 from ui.state import ScenarioSpec
 
@@ -275,15 +275,10 @@ def _map(ref, view, layers) -> None:
     selected = _selected()
 
     def build(use: str):
-        return plan_map(
-            view.communities,
-            grids=view.grids,
-            buildings=view.buildings,
-            streets=layers.get("streets"),
-            barriers=layers.get("barriers"),
-            facilities=layers.get("facilities"),
+        return view_map(
+            view,
+            layers,
             band=ref.params.community_band,
-            colours=view.colours,
             basemap=use,
             tianditu_key=state.tianditu_key(),
             lang=lang,

@@ -8,7 +8,7 @@ import streamlit as st
 from planning.propose import ProposeParams
 from ui import loading, runs, state, widgets
 from ui.i18n import t
-from ui.maps import plan_map
+from ui.maps import view_map
 from ui.pages.data import show_problems
 from ui.plan_views import community_table, infeasible_line, infeasible_table, metrics_table
 
@@ -98,15 +98,10 @@ def _plan_map(ref, view) -> None:
     layers = runs.layer_frames(ref.source)
     lang = state.language()
     widgets.show_map(
-        lambda basemap: plan_map(
-            view.communities,
-            grids=view.grids,
-            buildings=view.buildings,
-            streets=layers.get("streets"),
-            barriers=layers.get("barriers"),
-            facilities=layers.get("facilities"),
+        lambda basemap: view_map(
+            view,
+            layers,
             band=ref.params.community_band,
-            colours=view.colours,
             basemap=basemap,
             tianditu_key=state.tianditu_key(),
             lang=lang,

@@ -467,7 +467,7 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
             sizes = np.bincount(labels, weights=sites.households[part], minlength=count)
             for label in np.flatnonzero((sizes < lower) | (sizes > upper)):
                 infeasible.append({
-                    "level": "community", "community_label": int(label + next_label - count),
+                    "level": "community-band", "community_label": int(label + next_label - count),
                     "households": int(sizes[label]),
                     "reason": f"{sizes[label]:,.0f} households; no split of 街道 {zone_label} "
                     "into contiguous communities with its compounds whole was found within "
@@ -500,7 +500,7 @@ def _scattered_compounds(district: District, nodes: np.ndarray, totals: pd.Serie
         if _connected(district.graph, members):
             continue  # contiguous: the split is the engine's choice, reported by the metrics
         out.append({
-            "level": f"compound-{level}", "unit": str(name), "households": int(totals[name]),
+            "level": "compound-scattered", "unit": str(name), "households": int(totals[name]),
             "reason": f"小区 {name}: its buildings do not form one contiguous area (other "
             f"buildings stand between them), so it is in {int(parts[name])} {level}s",
         })

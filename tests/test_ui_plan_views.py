@@ -296,3 +296,19 @@ def test_audit_log_and_project_file(tmp_path, scenario, split):
     assert list(list_scenarios(project)["name"]) == ["A", "B"]
     reloaded = load_plan(project, "B")
     assert "C001-2" in reloaded.community_ids and len(reloaded.log) == 1
+
+
+def test_every_infeasible_level_the_engine_reports_is_translated():
+    """A level without its own words was shown with another level's meaning (a community
+    out of band was labelled as needing too many grids)."""
+    import re
+    from pathlib import Path
+
+    from ui.i18n import TEXT
+
+    source = (Path(__file__).resolve().parents[1] / "planning" / "propose.py").read_text()
+    levels = set(re.findall(r'"level": "([a-z-]+)"', source))
+    assert {"street", "compound", "building", "community", "community-band"} <= levels
+    for level in levels:
+        for kind in ("level", "meaning"):
+            assert f"infeasible.{kind}.{level}" in TEXT, (kind, level)

@@ -614,6 +614,8 @@ TEXT: dict[str, dict[str, str]] = {
     "infeasible.level.compound": {"zh": "小区", "en": "Compound"},
     "infeasible.level.building": {"zh": "楼栋", "en": "Building"},
     "infeasible.level.community": {"zh": "社区", "en": "Community"},
+    "infeasible.level.community-band": {"zh": "社区", "en": "Community"},
+    "infeasible.level.compound-scattered": {"zh": "小区", "en": "Compound"},
     "infeasible.meaning.street": {
         "zh": "该街道的户数无法整分为区间内的社区",
         "en": "The sub-district's households cannot be divided into communities within the band",
@@ -629,6 +631,16 @@ TEXT: dict[str, dict[str, str]] = {
     "infeasible.meaning.community": {
         "zh": "社区需要的网格数超过上限",
         "en": "The community needs more grids than allowed",
+    },
+    "infeasible.meaning.community-band": {
+        "zh": "小区须完整、社区须连片，未找到户数在区间内的划分，此为最接近的结果",
+        "en": "With compounds whole and communities in one piece, no split within the band was "
+        "found; this is the closest",
+    },
+    "infeasible.meaning.compound-scattered": {
+        "zh": "小区楼栋不连片（中间隔有其他楼栋），只能分属多个单元",
+        "en": "The compound's buildings do not touch (others stand between), so it is in "
+        "several units",
     },
     # Tables
     "col.community_id": {"zh": "社区代码", "en": "Community id"},

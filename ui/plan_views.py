@@ -214,9 +214,9 @@ def _community_of(
 ) -> tuple[str | None, gpd.GeoDataFrame | None]:
     """The community an infeasible unit belongs to, and the buildings it is about."""
     level, unit = item.get("level"), str(item.get("unit", ""))
-    if level == "community" and unit in communities:
+    if level in ("community", "community-band") and unit in communities:
         return unit, None
-    if level == "compound":
+    if level in ("compound", "compound-scattered"):
         part = buildings[buildings["compound"].astype("string") == unit]
     elif level == "building":
         wanted = unit.split(",")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from planning.partition import (
     Graph,
+    _recombine,
     choose_region_count,
     partition_units,
     region_is_connected,
@@ -111,3 +112,71 @@ def test_every_region_connected_and_nonempty(width, height, seed, target):
     assert regions == min(k, graph.n)
     assert np.bincount(labels).min() >= 1
     assert all(region_is_connected(graph, labels, r) for r in range(regions))
+
+
+def squares(width: int, height: int, side: float = 50.0):
+    """A lattice of square cells: (graph with shared borders, centres, areas, perimeters)."""
+    graph, xy = lattice(width, height, spacing=side)
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    keep = src < graph.indices
+    with_borders = Graph.from_pairs(graph.n, src[keep], graph.indices[keep], graph.cost[keep],
+                                    graph.barrier[keep], np.full(int(keep.sum()), side))
+    return with_borders, xy, np.full(graph.n, side * side), np.full(graph.n, 4 * side)
+
+
+def polsby_popper(graph, labels, area, perimeter):
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    inside = labels[src] == labels[graph.indices]
+    k = labels.max() + 1
+    p = np.bincount(labels, weights=perimeter, minlength=k) - np.bincount(
+        labels[src[inside]], weights=graph.shared[inside], minlength=k)
+    a = np.bincount(labels, weights=area, minlength=k)
+    return 4 * np.pi * a / p**2
+
+
+def test_recombination_redraws_an_l_shaped_pair_as_two_halves():
+    """10 × 5 cells of 50 households: an L (the top two rows and the two left columns) and
+    the block it wraps are both in band but far from compact; the straight cut between
+    columns 4 and 5 makes two 5 × 5 squares."""
+    graph, xy, area, perimeter = squares(10, 5)
+    weights = np.full(graph.n, 50.0)
+    col, row = xy[:, 0] // 50, xy[:, 1] // 50
+    labels = np.where((row <= 1) | (col <= 1), 0, 1)
+    before = polsby_popper(graph, labels, area, perimeter)
+    after_labels = _recombine(graph, xy, weights, labels, 2, lower=1100, upper=1400,
+                              unit_area=area, unit_perimeter=perimeter, barrier_weight=0.0)
+    after = polsby_popper(graph, after_labels, area, perimeter)
+    sizes = np.bincount(after_labels, weights=weights)
+    assert ((sizes >= 1100) & (sizes <= 1400)).all()
+    assert all(region_is_connected(graph, after_labels, r) for r in range(2))
+    assert before.min() < 0.4  # the L
+    assert after.min() > 0.75  # two squares: π/4
+
+
+def test_recombination_never_joins_two_sides_of_a_river_that_stand_alone():
+    """A river between columns 4 and 5; each side holds a whole region's households. A
+    comb-shaped start straddles it; recombination may not make a straddling region."""
+    graph, xy = lattice(10, 4, river_at=225.0)
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    keep = src < graph.indices
+    graph = Graph.from_pairs(graph.n, src[keep], graph.indices[keep], graph.cost[keep],
+                             graph.barrier[keep], np.full(int(keep.sum()), 50.0))
+    weights = np.full(graph.n, 50.0)
+    area, perimeter = np.full(graph.n, 2500.0), np.full(graph.n, 200.0)
+    labels = partition_units(graph, xy, weights, k=2, lower=900, upper=1100, seed=0,
+                             area=area, perimeter=perimeter)
+    west = xy[:, 0] < 225
+    assert len(np.unique(labels[west])) == 1 and len(np.unique(labels[~west])) == 1
+
+
+def test_an_infeasible_mean_gives_even_regions_and_compact_shapes():
+    """5,800 households make two communities of 2,900, both over 2,750: they come out within
+    a quarter band of each other's mean, and compact."""
+    graph, xy, area, perimeter = squares(10, 10)
+    weights = np.full(graph.n, 58.0)
+    labels = partition_units(graph, xy, weights, k=2, lower=2250, upper=2750, seed=0,
+                             area=area, perimeter=perimeter)
+    sizes = np.bincount(labels, weights=weights)
+    assert (np.abs(sizes - 2900) <= 125).all()
+    assert all(region_is_connected(graph, labels, r) for r in range(2))
+    assert polsby_popper(graph, labels, area, perimeter).min() > 0.65

@@ -306,6 +306,7 @@ class District:
         seed: int,
         barrier_weight: float = 1.0,
         restarts: int = 8,
+        recombine_shapes: bool = True,
     ) -> np.ndarray:
         """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node.
 
@@ -321,6 +322,7 @@ class District:
         labels = partition_units(
             atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed, area=a_area,
             perimeter=a_perimeter, barrier_weight=barrier_weight, restarts=restarts,
+            recombine_shapes=recombine_shapes,
         )
         return labels[atom]
 
@@ -527,7 +529,8 @@ def plan_grids(
         total = float(sites.households[nodes].sum())
         k = min(choose_region_count(total, target=params.grid_size), params.max_grids)
         labels = district.partition_sites(nodes, k=k, lower=g_lower, upper=g_upper,
-                                          seed=params.seed, barrier_weight=0.3, restarts=2)
+                                          seed=params.seed, barrier_weight=0.3, restarts=2,
+                                          recombine_shapes=False)
         grid[nodes] = labels + next_grid
         made = int(labels.max()) + 1
         next_grid += made

@@ -111,8 +111,8 @@ class Graph:
         starts, ends = self.indptr[nodes], self.indptr[nodes + 1]
         counts = ends - starts
         src = np.repeat(np.arange(len(nodes)), counts)
-        idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)]) \
-            if len(nodes) else np.zeros(0, dtype=np.int64)
+        # the entries of every node's CSR row, without a Python loop over the nodes
+        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         dst = local[self.indices[idx]]
         keep = dst >= 0
         src, dst, idx = src[keep], dst[keep], idx[keep]
@@ -338,6 +338,21 @@ def _pp(area, perimeter):
     return np.where(perimeter > 0, 4 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2, 0.0)
 
 
+def _region_shapes(graph: Graph, labels: np.ndarray, unit_area: np.ndarray,
+                   unit_perimeter: np.ndarray, k: int):
+    """(area, perimeter, length of major barrier inside) of each region."""
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    inside = labels[src] == labels[graph.indices]
+    owner = labels[src[inside]]
+    area = np.bincount(labels, weights=unit_area, minlength=k).astype(float)
+    # each shared border appears once per direction: subtracted twice in all, as it should be
+    perimeter = np.bincount(labels, weights=unit_perimeter, minlength=k) - np.bincount(
+        owner, weights=graph.shared[inside], minlength=k)
+    barrier = 0.5 * np.bincount(owner, weights=(graph.shared * graph.barrier)[inside],
+                                minlength=k)
+    return area, perimeter.astype(float), barrier
+
+
 @dataclass
 class _State:
     """Region sizes, areas and perimeters, updated move by move."""
@@ -443,16 +458,13 @@ def _refine(
     n = graph.n
     src = np.repeat(np.arange(n), np.diff(graph.indptr))
     dst = graph.indices
-    internal = labels[src] == labels[dst]
-    perimeter = np.bincount(labels, weights=unit_perimeter, minlength=k) - np.bincount(
-        labels[src[internal]], weights=graph.shared[internal], minlength=k
-    )
+    area, perimeter, _ = _region_shapes(graph, labels, unit_area, unit_perimeter, k)
     state = _State(
         labels,
         np.bincount(labels, weights=weights, minlength=k).astype(float),
         np.bincount(labels, minlength=k),
-        np.bincount(labels, weights=unit_area, minlength=k).astype(float),
-        perimeter.astype(float),
+        area,
+        perimeter,
     )
     use_shape = bool(unit_perimeter.any())
     scale = float(np.sqrt(max(state.area.sum(), 1.0) / k))  # typical region diameter
@@ -696,10 +708,12 @@ def _recombine(
     n = graph.n
     if k < 2 or not unit_perimeter.any():
         return labels
+    sizes = np.bincount(labels, weights=weights, minlength=k)
+    if not shapes and ((sizes >= lower) & (sizes <= upper)).all():
+        return labels  # balance only, and nothing to balance
     src = np.repeat(np.arange(n), np.diff(graph.indptr))
     half = src < graph.indices
-    es, ed, esh = src[half], graph.indices[half], graph.shared[half]
-    ebar = esh * graph.barrier[half]
+    es, ed = src[half], graph.indices[half]
     side = _sides(graph)
     scale = max(float(np.sqrt(max(unit_area.sum(), 1.0) / k)), 1.0)
     angles = np.linspace(0.0, np.pi, directions, endpoint=False)
@@ -709,12 +723,8 @@ def _recombine(
         return _pp(area, perimeter) - barrier_weight * barrier / scale
 
     def totals(lab):
-        inside = lab[es] == lab[ed]
-        area = np.bincount(lab, weights=unit_area, minlength=k)
-        perimeter = np.bincount(lab, weights=unit_perimeter, minlength=k) - 2 * np.bincount(
-            lab[es[inside]], weights=esh[inside], minlength=k)
-        barrier = np.bincount(lab[es[inside]], weights=ebar[inside], minlength=k)
-        return value(area, perimeter, barrier), np.bincount(lab, weights=weights, minlength=k)
+        return (value(*_region_shapes(graph, lab, unit_area, unit_perimeter, k)),
+                np.bincount(lab, weights=weights, minlength=k))
 
     def straddles(members):
         """Whether the units hold two sides of a major barrier that could each stand alone."""
@@ -745,10 +755,11 @@ def _recombine(
                 continue  # redrawn this round already: try again next round
             members = np.flatnonzero((labels == a) | (labels == b))
             m = len(members)
-            local = np.full(n, -1, dtype=np.int64)
-            local[members] = np.arange(m)
-            inner = (local[es] >= 0) & (local[ed] >= 0)
-            lu, lv, sh, br = local[es[inner]], local[ed[inner]], esh[inner], ebar[inner]
+            pair = graph.subgraph(members)
+            lu = np.repeat(np.arange(m), np.diff(pair.indptr))
+            once = lu < pair.indices
+            lu, lv, sh = lu[once], pair.indices[once], pair.shared[once]
+            br = sh * pair.barrier[once]
             w, ua, up = weights[members], unit_area[members], unit_perimeter[members]
             before = score[a] + score[b]
             pair_sizes = np.array([sizes[a], sizes[b]])
@@ -800,11 +811,7 @@ def _recombine(
 def _mean_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> float:
     if not unit_perimeter.any():
         return 0.0
-    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
-    internal = labels[src] == labels[graph.indices]
-    perimeter = np.bincount(labels, weights=unit_perimeter, minlength=k) - np.bincount(
-        labels[src[internal]], weights=graph.shared[internal], minlength=k)
-    area = np.bincount(labels, weights=unit_area, minlength=k)
+    area, perimeter, _ = _region_shapes(graph, labels, unit_area, unit_perimeter, k)
     return float(_pp(area, perimeter).mean())
 
 

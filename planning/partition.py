@@ -206,13 +206,13 @@ def _grow_balanced(
     seed: int,
     iterations: int,
     barrier_m: float,
+    side: np.ndarray,
 ) -> np.ndarray:
     """Balanced power diagram: offsets shift households between neighbouring regions and
     Lloyd steps recentre them; a unit on the far side of a major barrier from a region's
     centre pays ``barrier_m``² extra. Returns the labels with the smallest worst deviation."""
     target = float(weights.sum()) / k
     centers = weighted_kmeans(xy, weights, k, seed=seed)
-    side = _sides(graph)
     extent = np.ptp(xy, axis=0)
     scale2 = max(float(extent[0] * extent[1]), 1.0) / k  # a region's area, m²
     offsets = np.zeros(k)
@@ -330,11 +330,16 @@ def _penalty(sizes, lower: float, upper: float):
 
     The constant makes the refinement concentrate an unavoidable deviation in as few regions
     as possible, so the rest stay in the band."""
+    if isinstance(sizes, float):  # the refinement's hot path: plain arithmetic, no arrays
+        distance = sizes - upper if sizes > upper else lower - sizes if sizes < lower else 0.0
+        return (0.25 * (upper - lower)) ** 2 + distance * distance if distance > 0 else 0.0
     distance = np.maximum(sizes - upper, 0) + np.maximum(lower - sizes, 0)
     return np.where(distance > 0, (0.25 * (upper - lower)) ** 2 + distance**2, 0.0)
 
 
 def _pp(area, perimeter):
+    if isinstance(perimeter, float):
+        return 4 * np.pi * area / perimeter**2 if perimeter > 0 else 0.0
     return np.where(perimeter > 0, 4 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2, 0.0)
 
 
@@ -687,6 +692,7 @@ def _recombine(
     rounds: int = 4,
     directions: int = 16,
     shapes: bool = True,
+    side: np.ndarray | None = None,
 ) -> np.ndarray:
     """Redraw neighbouring pairs of regions by the best straight cut through their union.
 
@@ -714,7 +720,7 @@ def _recombine(
     src = np.repeat(np.arange(n), np.diff(graph.indptr))
     half = src < graph.indices
     es, ed = src[half], graph.indices[half]
-    side = _sides(graph)
+    side = _sides(graph) if side is None else side
     scale = max(float(np.sqrt(max(unit_area.sum(), 1.0) / k)), 1.0)
     angles = np.linspace(0.0, np.pi, directions, endpoint=False)
     axes = np.column_stack([np.cos(angles), np.sin(angles)])
@@ -896,10 +902,11 @@ def partition_units(
         lower, upper = mean - spread, mean + spread
     # small problems (few large units) are cheap to retry and need it most
     attempts = max(1, restarts * (3 if n < 300 else 1))
+    side = _sides(graph)
     for attempt in range(attempts):
         labels = _grow_balanced(
             graph, xy, weights, k, lower=lower, upper=upper, seed=seed * 7919 + attempt,
-            iterations=iterations, barrier_m=barrier_m,
+            iterations=iterations, barrier_m=barrier_m, side=side,
         )
         labels = _repair_contiguity(graph, labels, weights)
         labels = _fill_empty(graph, labels, weights, k)
@@ -918,7 +925,7 @@ def partition_units(
     labels = _recombine(
         graph, xy, weights, best, k, lower=lower, upper=upper, unit_area=unit_area,
         unit_perimeter=unit_perimeter, barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE,
-        shapes=recombine_shapes,
+        shapes=recombine_shapes, side=side,
     )
     # relabel so the numbering is compact and stable (in order of first unit)
     _, first = np.unique(labels, return_index=True)

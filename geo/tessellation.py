@@ -42,6 +42,7 @@ from geo.errors import GeometryError
 __all__ = [
     "Adjacency",
     "Blocks",
+    "Land",
     "Tessellation",
     "adjacency",
     "build_blocks",
@@ -111,6 +112,69 @@ class Blocks:
 
 
 @dataclass(frozen=True, eq=False)
+class Land:
+    """The faces without a point of their own that joined a cell (empty blocks, the cut-off
+    parts of Voronoi cells), and what each touches: so they can be handed to another cell once
+    the cells are grouped into regions (see :mod:`planning.land`).
+
+    Attributes
+    ----------
+    faces : numpy.ndarray of shapely.Polygon
+        The absorbed faces.
+    owner : numpy.ndarray of int64
+        The cell (point index) each face joined.
+    cores : numpy.ndarray of shapely.Polygon
+        Per point: its cell without any absorbed face (the face holding the point).
+    pair_face, pair_node : numpy.ndarray of int64
+        Directed contacts from an absorbed face to a neighbour: a *node* is a point's core
+        (``node < n``) or absorbed face ``node - n`` (n points). Every contact of every
+        absorbed face is listed (so contacts between two absorbed faces appear both ways).
+    pair_shared : numpy.ndarray of float64
+        Length of the shared border in metres.
+    pair_crosses : numpy.ndarray of bool
+        True when the two lie in different blocks (a barrier or zone line runs between).
+    pair_major : numpy.ndarray of bool or None
+        True when a major barrier runs between; left None here, filled in by the caller
+        that knows which barriers are major.
+    """
+
+    faces: np.ndarray
+    owner: np.ndarray
+    cores: np.ndarray
+    pair_face: np.ndarray
+    pair_node: np.ndarray
+    pair_shared: np.ndarray
+    pair_crosses: np.ndarray
+    pair_major: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.faces)
+
+    def restrict(self, points: np.ndarray) -> Land:
+        """The land of the cells of ``points`` (sorted, distinct point indices), renumbered as
+        positions in ``points``; contacts with anything outside are dropped."""
+        points = np.asarray(points, dtype=np.int64)
+        n = len(self.cores)
+        position = np.full(n + len(self.faces), -1, dtype=np.int64)
+        position[points] = np.arange(len(points))
+        kept = np.flatnonzero(position[self.owner] >= 0)
+        position[n + kept] = len(points) + np.arange(len(kept))
+        face_position = np.full(len(self.faces), -1, dtype=np.int64)
+        face_position[kept] = np.arange(len(kept))
+        keep = (face_position[self.pair_face] >= 0) & (position[self.pair_node] >= 0)
+        return Land(
+            faces=self.faces[kept],
+            owner=position[self.owner[kept]],
+            cores=self.cores[points],
+            pair_face=face_position[self.pair_face[keep]],
+            pair_node=position[self.pair_node[keep]],
+            pair_shared=self.pair_shared[keep],
+            pair_crosses=self.pair_crosses[keep],
+            pair_major=None if self.pair_major is None else self.pair_major[keep],
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class Tessellation:
     """One cell per point; the cells (plus any unassigned blocks) tile the study area.
 
@@ -131,6 +195,8 @@ class Tessellation:
     sites : numpy.ndarray, shape (n, 2)
         Where each cell was seeded: the point itself, or, for a point outside every block of
         its own zone, the nearest spot of the nearest such block.
+    land : Land
+        The faces that cells absorbed, so a region can later take them from a neighbour.
     """
 
     cells: np.ndarray
@@ -139,6 +205,7 @@ class Tessellation:
     blocks: Blocks
     unassigned_blocks: np.ndarray
     sites: np.ndarray
+    land: Land
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -504,7 +571,7 @@ def tessellate(
     geoms, face_block, face_of_site = faces
     owner = np.full(len(geoms), -1, dtype=np.int64)
     owner[face_of_site] = np.arange(n)
-    owner = _absorb(geoms, owner, blocks.zone[face_block], sites)
+    owner, contacts = _absorb(geoms, owner, blocks.zone[face_block], sites)
     cells = _union_by_owner(geoms, owner, face_of_site, n)
     return Tessellation(
         cells=cells,
@@ -513,6 +580,7 @@ def tessellate(
         blocks=_as_tiled(blocks, geoms, face_block),
         unassigned_blocks=np.unique(face_block[owner < 0]).astype(np.int64),
         sites=sites,
+        land=_land(geoms, owner, face_of_site, face_block, contacts),
     )
 
 
@@ -878,14 +946,18 @@ def _match_sites(
 
 def _absorb(
     faces: np.ndarray, owner: np.ndarray, face_zone: np.ndarray, sites: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Hand every ownerless face to a same-zone neighbour: the one whose point is nearest the
     face (so cells stay compact, like a Voronoi diagram of the land), ties to the longest
-    shared border. Faces with no owned neighbour yet wait for the next round."""
+    shared border. Faces with no owned neighbour yet wait for the next round.
+
+    Returns the owners and the contacts (face, other face, shared length) of every face that
+    had no owner, with its same-zone neighbours."""
     owner = owner.copy()
     free = np.flatnonzero(owner < 0)
+    empty = np.zeros(0, dtype=np.int64)
     if not free.size or not (owner >= 0).any():
-        return owner
+        return owner, (empty, empty, np.zeros(0))
     tree = shapely.STRtree(faces)
     local, other = tree.query(faces[free], predicate="intersects")
     face = free[local]
@@ -900,7 +972,7 @@ def _absorb(
     while True:
         active = (owner[face] < 0) & (owner[other] >= 0)
         if not active.any():
-            return owner
+            return owner, (face, other, shared)
         f, o, s = face[active], owner[other[active]], shared[active]
         key, inverse = np.unique(np.column_stack([f, o]), axis=0, return_inverse=True)
         total = np.bincount(inverse.ravel(), weights=s)
@@ -909,6 +981,34 @@ def _absorb(
         first = np.r_[True, key[best][1:, 0] != key[best][:-1, 0]]
         winners = key[best][first]
         owner[winners[:, 0]] = winners[:, 1]
+
+
+def _land(
+    faces: np.ndarray,
+    owner: np.ndarray,
+    face_of_site: np.ndarray,
+    face_block: np.ndarray,
+    contacts: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> Land:
+    n = len(face_of_site)
+    seeded = np.zeros(len(faces), dtype=bool)
+    seeded[face_of_site] = True
+    absorbed = np.flatnonzero((owner >= 0) & ~seeded)
+    node = np.full(len(faces), -1, dtype=np.int64)
+    node[face_of_site] = np.arange(n)
+    node[absorbed] = n + np.arange(len(absorbed))
+    face, other, shared = contacts
+    keep = (node[face] >= n) & (node[other] >= 0)
+    face, other, shared = face[keep], other[keep], shared[keep]
+    return Land(
+        faces=faces[absorbed],
+        owner=owner[absorbed].astype(np.int64),
+        cores=faces[face_of_site] if n else np.zeros(0, dtype=object),
+        pair_face=node[face] - n,
+        pair_node=node[other],
+        pair_shared=np.asarray(shared, dtype=float),
+        pair_crosses=face_block[face] != face_block[other],
+    )
 
 
 def _as_tiled(blocks: Blocks, faces: np.ndarray, face_block: np.ndarray) -> Blocks:

@@ -270,6 +270,7 @@ def _zone_view(district: District, sites: np.ndarray) -> District:
         cells=district.cells[sites],
         cell_area=district.cell_area[sites],
         cell_perimeter=district.cell_perimeter[sites],
+        land=None if district.land is None else district.land.restrict(sites),
     )
 
 

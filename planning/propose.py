@@ -13,7 +13,9 @@ The pipeline, each stage timed:
    atoms, and :func:`planning.partition.partition_units` draws k = round(households / 2,500)
    balanced, connected, compact communities.
 5. **grids** — the same inside each community with the grid band and at most ``max_grids``.
-6. **boundaries** — cells dissolved by grid, smoothed as a coverage (shared edges stay shared,
+6. **boundaries** — cells dissolved by grid; the land without buildings that a cell absorbed
+   (step 2) is handed across a community border where that makes both communities more
+   compact (:mod:`planning.land`); then smoothed as a coverage (shared edges stay shared,
    every building stays inside its grid), grids dissolved into communities.
 
 Where a band cannot be met the best possible is made and the reason is recorded per unit.
@@ -21,6 +23,7 @@ Where a band cannot be met the best possible is made and the reason is recorded 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +37,15 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from geo.errors import Problem, ValidationError
-from geo.tessellation import adjacency, dissolve, smooth_coverage, study_outline, tessellate
+from geo.tessellation import (
+    Land,
+    adjacency,
+    dissolve,
+    smooth_coverage,
+    study_outline,
+    tessellate,
+)
+from planning.land import land_polygons, place_land
 from planning.partition import Graph, choose_region_count, partition_units
 
 __all__ = [
@@ -290,6 +301,7 @@ class District:
     has_streets: bool
     study_area: shapely.Geometry
     major_barriers: gpd.GeoDataFrame | None
+    land: Land | None = None  # faces without a building, free to change community
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -408,13 +420,34 @@ def prepare_district(
     cost, major = _edge_costs(sites.xy, ei, ej, crosses, major_lines)
     graph = Graph.from_pairs(len(sites.xy), ei, ej, cost, major, shared)
     cells = np.asarray(tess.cells, dtype=object)
+    land = dataclasses.replace(
+        tess.land, pair_major=_land_major(tess.land, sites.xy, major_lines)
+    )
     timings["graph"] = time.perf_counter() - clock
     return District(
         buildings=buildings, metric_crs=metric_crs, sites=sites, cells=cells,
         cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
         zone_geoms=zone_geoms, zone_names=zone_names, has_streets=has_streets,
-        study_area=area, major_barriers=major_frame, timings=timings,
+        study_area=area, major_barriers=major_frame, land=land,
+        timings=timings,
     )
+
+
+def _land_major(land: Land, xy: np.ndarray, major_lines: np.ndarray) -> np.ndarray:
+    """Per land contact: a major barrier lies between the face and its neighbour (the line
+    between their points crosses one, as for the site graph)."""
+    major = np.zeros(len(land.pair_face), dtype=bool)
+    candidates = np.flatnonzero(land.pair_crosses)
+    if not len(major_lines) or not len(candidates):
+        return major
+    face_xy = shapely.get_coordinates(shapely.point_on_surface(land.faces))
+    node_xy = np.concatenate([xy, face_xy])
+    segments = shapely.linestrings(np.stack(
+        [face_xy[land.pair_face[candidates]], node_xy[land.pair_node[candidates]]], axis=1
+    ))
+    hit, _ = shapely.STRtree(major_lines).query(segments, predicate="intersects")
+    major[candidates[np.unique(hit)]] = True
+    return major
 
 
 def _reading_order(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray,
@@ -578,6 +611,9 @@ def boundaries(
         local = np.searchsorted(members, grid[in_zone])
         labels, polys = dissolve(district.cells[in_zone], local)
         polys = np.asarray(polys, dtype=object)
+        if district.land is not None:
+            polys = _with_land(district, np.flatnonzero(in_zone), community[in_zone], local,
+                               polys)
         if smooth_m > 0:
             position = np.full(len(members), -1, dtype=np.int64)
             position[labels] = np.arange(len(labels))
@@ -589,6 +625,27 @@ def boundaries(
     community_polys = np.empty(n_comm, dtype=object)
     community_polys[comm_labels] = comm_polys
     return grid_polys, community_polys, grid_community
+
+
+def _with_land(district: District, sites: np.ndarray, site_community: np.ndarray,
+               site_grid: np.ndarray, grid_polys: np.ndarray) -> np.ndarray:
+    """The grid polygons of one 街道 with its open land placed between communities
+    (:mod:`planning.land`)."""
+    land = district.land.restrict(sites)
+    if not len(land):
+        return grid_polys
+    _, comm_local = np.unique(site_community, return_inverse=True)
+    comm_local = comm_local.ravel()
+    grid_comm = np.full(len(grid_polys), -1, dtype=np.int64)
+    grid_comm[site_grid] = comm_local
+    _, comm_polys = dissolve(grid_polys, grid_comm)
+    owner = place_land(
+        land, land.pair_major, comm_local,
+        community_area=shapely.area(comm_polys), community_perimeter=shapely.length(comm_polys),
+    )
+    polys, _ = land_polygons(land, owner, district.cells[sites], site_grid, comm_local,
+                             grid_polys)
+    return polys
 
 
 def number_plan(

@@ -573,6 +573,8 @@ def plan_grids(
                 "reason": f"{total:,.0f} households need more than {params.max_grids} grids "
                 f"of at most {g_upper:,.0f}; made {made} of {total / made:,.0f}",
             })
+        else:
+            infeasible.extend(_grid_packing(sites.households[nodes], labels, int(c), params))
     for s in np.flatnonzero(sites.households > g_upper):
         if only is not None and community[s] not in set(targets.tolist()):
             continue
@@ -584,6 +586,31 @@ def plan_grids(
             "split)",
         })
     return _relabel_grids(grid), infeasible
+
+
+def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,
+                  params: ProposeParams) -> list[dict]:
+    """Why a community's grids are not all in band, when no oversized building explains it:
+    the partition found no packing (buildings whole, grids contiguous); say so, with the
+    numbers a planner needs to judge it."""
+    lower, upper = params.grid_band
+    made = int(labels.max()) + 1
+    sizes = np.bincount(labels, weights=households, minlength=made)
+    oversized_building = np.bincount(labels, weights=households > upper, minlength=made) > 0
+    out = ((sizes < lower) | (sizes > upper)) & ~oversized_building
+    if not out.any():
+        return []
+    total = float(households.sum())
+    largest = ", ".join(f"{h:,.0f}" for h in np.sort(households)[::-1][:3])
+    shown = ", ".join(f"{h:,.0f}" for h in np.sort(sizes[out]))
+    return [{
+        "level": "grid-band", "community_label": community, "households": int(total),
+        "reason": f"{total:,.0f} households in {made} grids (an average of "
+        f"{total / made:,.0f}); no split into contiguous grids with buildings and compounds "
+        f"whole was found with every grid within {lower:,.0f}–{upper:,.0f}: "
+        f"{int(out.sum())} of {made} out of band ({shown}), the closest found; its largest "
+        f"buildings hold {largest} households",
+    }]
 
 
 def _relabel_grids(grid: np.ndarray) -> np.ndarray:

@@ -575,11 +575,14 @@ def rebalance(
         }
         for k in kept_out
     ]
-    infeasible += [
-        dict(item, unit=str(item["unit"]))
-        for item in grid_infeasible
-        if item["level"] != "community"
-    ]
+    for item in grid_infeasible:
+        if item["level"] == "community":
+            continue
+        item = dict(item)
+        if "community_label" in item:
+            cid = ids[item.pop("community_label")]
+            item["unit"], item["reason"] = cid, f"社区 {cid}: " + item["reason"]
+        infeasible.append(dict(item, unit=str(item["unit"])))
     report = {
         "stability": round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
         "stability_of_assigned": round(

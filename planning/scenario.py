@@ -213,7 +213,7 @@ def _redraw_grids(
     notes = [
         f"{ids[item['community_label']]}: {item['reason']}"
         for item in infeasible
-        if item["level"] == "community"
+        if item["level"] in ("community", "grid-band")
     ]
     new_grid, mended = mend_pieces(
         plan.district, new_grid, group=community, scope=np.isin(community, labels)

@@ -145,6 +145,20 @@ def test_a_tower_too_big_for_a_grid_is_its_own_grid_and_explained():
     assert any("楼栋 T1: 420 households" in item["reason"] for item in proposal.infeasible)
 
 
+def test_grids_that_cannot_all_be_packed_into_the_band_are_explained():
+    """Buildings of 290, 290 and 120 households make three grids; whole buildings leave the
+    120 out of band whatever the split, and the summary says so for that community."""
+    xy = np.array([[100.0, 100.0], [300.0, 100.0], [500.0, 100.0]]) + ORIGIN
+    buildings = _frame(shapely.points(xy), building_id=["A", "B", "C"],
+                       households=[290, 290, 120], compound=[None] * 3)
+    proposal = propose(buildings, metric_crs=METRIC)
+    assert sorted(proposal.grids["households"]) == [120, 290, 290]
+    items = [item for item in proposal.infeasible if item["level"] == "grid-band"]
+    assert len(items) == 1 and items[0]["unit"] == "C001"
+    assert items[0]["reason"].startswith("社区 C001: 700 households in 3 grids")
+    assert "1 of 3 out of band (120)" in items[0]["reason"]
+
+
 def test_grid_ids_follow_reading_order_inside_a_community():
     """Four towers in a 2 × 2 square: grids numbered NW, NE, SW, SE."""
     xy = np.array([[0, 400], [400, 400], [0, 0], [400, 0]], dtype=float) + ORIGIN

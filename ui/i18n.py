@@ -616,6 +616,7 @@ TEXT: dict[str, dict[str, str]] = {
     "infeasible.level.community": {"zh": "社区", "en": "Community"},
     "infeasible.level.community-band": {"zh": "社区", "en": "Community"},
     "infeasible.level.compound-scattered": {"zh": "小区", "en": "Compound"},
+    "infeasible.level.grid-band": {"zh": "网格", "en": "Grids"},
     "infeasible.meaning.street": {
         "zh": "该街道的户数无法整分为区间内的社区",
         "en": "The sub-district's households cannot be divided into communities within the band",
@@ -636,6 +637,11 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "小区须完整、社区须连片，未找到户数在区间内的划分，此为最接近的结果",
         "en": "With compounds whole and communities in one piece, no split within the band was "
         "found; this is the closest",
+    },
+    "infeasible.meaning.grid-band": {
+        "zh": "楼栋与小区须完整、网格须连片，未找到各网格户数都在区间内的划分，此为最接近的结果",
+        "en": "With buildings and compounds whole and grids in one piece, no split of the "
+        "community with every grid within the band was found; this is the closest",
     },
     "infeasible.meaning.compound-scattered": {
         "zh": "小区楼栋不连片（中间隔有其他楼栋），只能分属多个单元",

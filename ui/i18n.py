@@ -616,7 +616,7 @@ TEXT: dict[str, dict[str, str]] = {
     "infeasible.level.community": {"zh": "社区", "en": "Community"},
     "infeasible.level.community-band": {"zh": "社区", "en": "Community"},
     "infeasible.level.compound-scattered": {"zh": "小区", "en": "Compound"},
-    "infeasible.level.grid-band": {"zh": "网格", "en": "Grids"},
+    "infeasible.level.grid-band": {"zh": "社区网格", "en": "Grids of"},
     "infeasible.meaning.street": {
         "zh": "该街道的户数无法整分为区间内的社区",
         "en": "The sub-district's households cannot be divided into communities within the band",

@@ -601,6 +601,13 @@ def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,
     if not out.any():
         return []
     total = float(households.sum())
+    if made == 1:
+        side = "below" if total < lower else "above"
+        return [{
+            "level": "grid-band", "community_label": community, "households": int(total),
+            "reason": f"{total:,.0f} households make one grid, {side} {lower:,.0f}–"
+            f"{upper:,.0f}",
+        }]
     largest = ", ".join(f"{h:,.0f}" for h in np.sort(households)[::-1][:3])
     shown = ", ".join(f"{h:,.0f}" for h in np.sort(sizes[out]))
     return [{

@@ -32,6 +32,16 @@ def _pp(area, perimeter):
     return 4.0 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2
 
 
+def _move_gain(area, perimeter, frm, to, a, p, s_frm, s_to):
+    """PP(from) + PP(to) after a face (area ``a``, perimeter ``p``, sharing ``s_frm`` and
+    ``s_to`` metres of border with them) moves from ``frm`` to ``to``, minus before."""
+    return (
+        _pp(area[frm] - a, perimeter[frm] - p + 2 * s_frm)
+        + _pp(area[to] + a, perimeter[to] + p - 2 * s_to)
+        - _pp(area[frm], perimeter[frm]) - _pp(area[to], perimeter[to])
+    )
+
+
 def place_land(
     land: Land,
     major: np.ndarray,
@@ -83,14 +93,6 @@ def place_land(
     def node_site(nodes: np.ndarray) -> np.ndarray:
         return np.where(nodes < n, nodes, owner[np.maximum(nodes - n, 0)])
 
-    def gain(f: int, to: int, frm: int, s_to: float, s_frm: float) -> float:
-        a, p = face_area[f], face_perimeter[f]
-        return float(
-            _pp(area[frm] - a, perimeter[frm] - p + 2 * s_frm)
-            + _pp(area[to] + a, perimeter[to] + p - 2 * s_to)
-            - _pp(area[frm], perimeter[frm]) - _pp(area[to], perimeter[to])
-        )
-
     for _ in range(MAX_SWEEPS):
         face_comm = site_community[owner]
         other_comm = site_community[node_site(pn)]
@@ -110,13 +112,8 @@ def place_land(
         s_own = np.where(has_own, s_sum[np.minimum(own_at, len(uniq) - 1)], 0.0)
         b_own = np.where(has_own, b_sum[np.minimum(own_at, len(uniq) - 1)], 0.0)
         frm = face_comm[u_face]
-        a, p = face_area[u_face], face_perimeter[u_face]
-        value = (
-            _pp(area[frm] - a, perimeter[frm] - p + 2 * s_own)
-            + _pp(area[u_comm] + a, perimeter[u_comm] + p - 2 * s_sum)
-            - _pp(area[frm], perimeter[frm]) - _pp(area[u_comm], perimeter[u_comm])
-            - (b_sum - b_own)
-        )
+        value = _move_gain(area, perimeter, frm, u_comm, face_area[u_face],
+                           face_perimeter[u_face], s_own, s_sum) - (b_sum - b_own)
         good = (u_comm != frm) & (value > MIN_GAIN)
         if not good.any():
             break
@@ -132,18 +129,19 @@ def place_land(
             s_to = float(shared[rows][comm == to].sum())
             s_frm = float(shared[rows][comm == frm_now].sum())
             b_delta = float(bar[rows][comm == to].sum() - bar[rows][comm == frm_now].sum())
-            if s_to <= 0 or gain(f, to, frm_now, s_to, s_frm) - b_delta <= MIN_GAIN:
-                continue
             a, p = face_area[f], face_perimeter[f]
+            if s_to <= 0 or _move_gain(area, perimeter, frm_now, to, a, p, s_frm, s_to) \
+                    - b_delta <= MIN_GAIN:
+                continue
             area[frm_now] -= a
             perimeter[frm_now] += -p + 2 * s_frm
             area[to] += a
             perimeter[to] += p - 2 * s_to
             # the new owner: the site of the receiving community it borders most
             into = comm == to
-            by_site = np.bincount(np.searchsorted(np.unique(sites[into]), sites[into]),
-                                  weights=shared[rows][into])
-            owner[f] = int(np.unique(sites[into])[int(np.argmax(by_site))])
+            owners, inverse = np.unique(sites[into], return_inverse=True)
+            border = np.bincount(inverse.ravel(), weights=shared[rows][into])
+            owner[f] = int(owners[int(np.argmax(border))])
             moved += 1
         if not moved:
             break

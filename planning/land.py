@@ -96,10 +96,8 @@ def place_land(
     for _ in range(MAX_SWEEPS):
         face_comm = site_community[owner]
         other_comm = site_community[node_site(pn)]
-        cross = other_comm != face_comm[pf]
-        candidates = np.unique(pf[cross])
-        if not len(candidates):
-            break
+        if not (other_comm != face_comm[pf]).any():
+            break  # no land on a community border
         # score every (face, neighbouring community) at once
         key = pf * k + other_comm
         uniq, inv = np.unique(key, return_inverse=True)

@@ -57,6 +57,7 @@ __all__ = [
     "Sites",
     "assemble",
     "boundaries",
+    "name_community",
     "number_plan",
     "plan_communities",
     "plan_grids",
@@ -177,6 +178,20 @@ def _sites(buildings_xy: np.ndarray, households: np.ndarray, compounds: np.ndarr
     return Sites(xy, hh, compound, np.zeros(n, dtype=np.int64), site)
 
 
+def _major_between(start: np.ndarray, end: np.ndarray, crosses: np.ndarray,
+                   major_lines: np.ndarray) -> np.ndarray:
+    """Per pair of points: a major barrier line lies between them (the segment joining them
+    crosses one). Only pairs that ``crosses`` (lie in different blocks) are tested."""
+    major = np.zeros(len(start), dtype=bool)
+    candidates = np.flatnonzero(crosses)
+    if not len(major_lines) or not len(candidates):
+        return major
+    segments = shapely.linestrings(np.stack([start[candidates], end[candidates]], axis=1))
+    hit, _ = shapely.STRtree(major_lines).query(segments, predicate="intersects")
+    major[candidates[np.unique(hit)]] = True
+    return major
+
+
 def _edge_costs(
     xy: np.ndarray,
     i: np.ndarray,
@@ -186,15 +201,7 @@ def _edge_costs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cost, major) per edge: distance inflated across a road, more across a major barrier."""
     distance = np.hypot(*(xy[i] - xy[j]).T)
-    major = np.zeros(len(i), dtype=bool)
-    if len(major_lines) and crosses.any():
-        candidates = np.flatnonzero(crosses)
-        segments = shapely.linestrings(
-            np.stack([xy[i[candidates]], xy[j[candidates]]], axis=1)
-        )
-        tree = shapely.STRtree(major_lines)
-        hit, _ = tree.query(segments, predicate="intersects")
-        major[candidates[np.unique(hit)]] = True
+    major = _major_between(xy[i], xy[j], crosses, major_lines)
     minor = crosses & ~major
     cost = distance * (1 + 1.0 * minor + 4.0 * major) + 100.0 * minor + 800.0 * major
     return cost, major
@@ -436,18 +443,10 @@ def prepare_district(
 def _land_major(land: Land, xy: np.ndarray, major_lines: np.ndarray) -> np.ndarray:
     """Per land contact: a major barrier lies between the face and its neighbour (the line
     between their points crosses one, as for the site graph)."""
-    major = np.zeros(len(land.pair_face), dtype=bool)
-    candidates = np.flatnonzero(land.pair_crosses)
-    if not len(major_lines) or not len(candidates):
-        return major
-    face_xy = shapely.get_coordinates(shapely.point_on_surface(land.faces))
+    face_xy = shapely.get_coordinates(shapely.point_on_surface(land.faces)).reshape(-1, 2)
     node_xy = np.concatenate([xy, face_xy])
-    segments = shapely.linestrings(np.stack(
-        [face_xy[land.pair_face[candidates]], node_xy[land.pair_node[candidates]]], axis=1
-    ))
-    hit, _ = shapely.STRtree(major_lines).query(segments, predicate="intersects")
-    major[candidates[np.unique(hit)]] = True
-    return major
+    return _major_between(face_xy[land.pair_face], node_xy[land.pair_node], land.pair_crosses,
+                          major_lines)
 
 
 def _reading_order(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray,
@@ -618,6 +617,16 @@ def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,
         f"{int(out.sum())} of {made} out of band ({shown}), the closest found; its largest "
         f"buildings hold {largest} households",
     }]
+
+
+def name_community(item: dict, community_ids) -> dict:
+    """Turn an infeasible item's ``community_label`` (as :func:`plan_communities` and
+    :func:`plan_grids` report it) into its community id: the item's ``unit``, and the prefix
+    of its reason. Items without a label are left as they are. Changes ``item``; returns it."""
+    if "community_label" in item:
+        cid = str(community_ids[item.pop("community_label")])
+        item["unit"], item["reason"] = cid, f"社区 {cid}: " + item["reason"]
+    return item
 
 
 def _relabel_grids(grid: np.ndarray) -> np.ndarray:
@@ -820,10 +829,7 @@ def propose(
     clock = time.perf_counter()
     community_id, community_name, grid_id = number_plan(district, community, grid)
     for item in infeasible + grid_infeasible:
-        if "community_label" in item:
-            cid = community_id[item.pop("community_label")]
-            item["unit"] = cid
-            item["reason"] = f"社区 {cid}: " + item["reason"]
+        name_community(item, community_id)
     out_buildings, communities, grids = assemble(
         district, community, grid, community_id=community_id, community_name=community_name,
         grid_id=grid_id, smooth_m=params.smooth_m,

@@ -53,7 +53,14 @@ from planning.plan import (
     number_grids,
     plan_from_labels,
 )
-from planning.propose import District, Proposal, ProposeParams, plan_grids, prepare_district
+from planning.propose import (
+    District,
+    Proposal,
+    ProposeParams,
+    name_community,
+    plan_grids,
+    prepare_district,
+)
 
 __all__ = ["Rebalance", "add_rebalance_command", "rebalance", "run_rebalance"]
 
@@ -576,13 +583,9 @@ def rebalance(
         for k in kept_out
     ]
     for item in grid_infeasible:
-        if item["level"] == "community":
-            continue
-        item = dict(item)
-        if "community_label" in item:
-            cid = ids[item.pop("community_label")]
-            item["unit"], item["reason"] = cid, f"社区 {cid}: " + item["reason"]
-        infeasible.append(dict(item, unit=str(item["unit"])))
+        if item["level"] != "community":
+            item = name_community(dict(item), ids)
+            infeasible.append(dict(item, unit=str(item["unit"])))
     report = {
         "stability": round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
         "stability_of_assigned": round(

@@ -57,7 +57,7 @@ from planning.plan import (
     mend_pieces,
     plan_successor,
 )
-from planning.propose import ProposeParams, plan_grids
+from planning.propose import ProposeParams, name_community, plan_grids
 
 __all__ = [
     "Edit",
@@ -211,7 +211,7 @@ def _redraw_grids(
         plan.district, community, params, only=np.asarray(labels, dtype=np.int64), previous=grid
     )
     notes = [
-        f"{ids[item['community_label']]}: {item['reason']}"
+        name_community(dict(item), ids)["reason"]
         for item in infeasible
         if item["level"] in ("community", "grid-band")
     ]

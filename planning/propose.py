@@ -34,7 +34,7 @@ import pandas as pd
 import pyproj
 import scipy.sparse
 import shapely
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geo.errors import Problem, ValidationError
 from geo.tessellation import (
@@ -238,11 +238,15 @@ def _atoms(
         if len(members) < 2 or _connected(graph, members):
             continue
         hull = shapely.convex_hull(shapely.multipoints(xy[members]))
-        inside = np.flatnonzero(unnamed & (group == None)  # noqa: E711 (object array)
-                                & shapely.contains_xy(hull.buffer(1.0), xy[:, 0], xy[:, 1]))
+        free = unnamed & (group == None)  # noqa: E711 (object array)
+        inside = np.flatnonzero(free & shapely.contains_xy(hull.buffer(1.0), xy[:, 0],
+                                                           xy[:, 1]))
         joined = np.concatenate([members, inside])
+        if not _connected(graph, joined):
+            joined = _bridge(graph, members, free, weights,
+                             budget=upper - float(weights[members].sum()))
         if weights[joined].sum() <= upper and _connected(graph, joined):
-            group[inside] = name
+            group[joined[~np.isin(joined, members)]] = name
     keyed = group != None  # noqa: E711 (object array)
     same = keyed[src] & keyed[dst] & (group[src] == group[dst])
     same_idx = np.flatnonzero(same)
@@ -250,6 +254,41 @@ def _atoms(
         (np.ones(len(same_idx)), (src[same_idx], dst[same_idx])), shape=(n, n)
     )
     return connected_components(m, directed=False)[1]
+
+
+def _bridge(graph: Graph, members: np.ndarray, free: np.ndarray, weights: np.ndarray, *,
+            budget: float) -> np.ndarray:
+    """``members`` joined into one piece through the ``free`` units, with as few households
+    between as the graph allows: each other part is linked to the largest by its lightest
+    path (Dijkstra, a unit costing its households; paths heavier than ``budget`` households
+    are not searched). Returns the members plus the units on the paths; still in pieces
+    when no such path links them."""
+    n = graph.n
+    src = np.repeat(np.arange(n), np.diff(graph.indptr))
+    dst = graph.indices
+    inside = np.zeros(n, dtype=bool)
+    inside[members] = True
+    usable = (inside | free)[src] & (inside | free)[dst]
+    cost = np.where(inside[dst], 0.0, weights[dst]) + 1e-6  # entering a unit costs its households
+    matrix = scipy.sparse.csr_matrix((cost[usable], (src[usable], dst[usable])), shape=(n, n))
+    joined = members
+    for _ in range(len(members)):
+        count, comp = graph.subgraph(joined).components()
+        if count == 1:
+            break
+        main = joined[comp == np.bincount(comp).argmax()]
+        dist, pred, _ = dijkstra(matrix, indices=main, min_only=True,
+                                 return_predecessors=True, limit=budget + 1e-3)
+        rest = joined[~np.isin(joined, main)]
+        if not np.isfinite(dist[rest]).any():
+            break
+        node = int(rest[np.argmin(dist[rest])])
+        path = []
+        while node >= 0 and not np.isin(node, main):
+            path.append(node)
+            node = int(pred[node])
+        joined = np.union1d(joined, path)
+    return joined
 
 
 def _connected(graph: Graph, members: np.ndarray) -> bool:

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from geo.intake import read_households
 from geo.layers import read_barriers
 from planning.metrics import plan_metrics
-from planning.propose import ProposeParams, propose
+from planning.partition import Graph
+from planning.propose import ProposeParams, _atoms, propose
 from planning.run import run_propose
 from planning.sample import write_sample
 
@@ -157,6 +158,20 @@ def test_grids_that_cannot_all_be_packed_into_the_band_are_explained():
     assert len(items) == 1 and items[0]["unit"] == "C001"
     assert items[0]["reason"].startswith("社区 C001: 700 households in 3 grids")
     assert "1 of 3 out of band (120)" in items[0]["reason"]
+
+
+def test_a_compound_in_two_parts_is_joined_through_the_lightest_unnamed_path():
+    """Compound 甲 has two buildings that do not touch (0 and 1). Two unnamed buildings link
+    them, one of 10 households off to the side (outside the compound's outline) and one of
+    100; the light one joins them into one atom, so no partition can part the compound.
+    Building 4 (another compound's) stays its own atom."""
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [50.0, 80.0], [50.0, -80.0], [50.0, -160.0]])
+    weights = np.array([60.0, 60.0, 10.0, 100.0, 40.0])
+    compound = np.array(["甲", "甲", None, None, "乙"], dtype=object)
+    graph = Graph.from_pairs(5, [0, 2, 0, 3, 3], [2, 1, 3, 1, 4], np.full(5, 50.0))
+    atom = _atoms(np.arange(5), graph, compound, weights, 300, xy)
+    assert atom[0] == atom[1] == atom[2]
+    assert len({atom[0], atom[3], atom[4]}) == 3
 
 
 def test_grid_ids_follow_reading_order_inside_a_community():

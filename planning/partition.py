@@ -325,16 +325,27 @@ def region_is_connected(graph: Graph, labels: np.ndarray, region: int, without: 
     return len(seen) == len(members)
 
 
+#: The out-of-band penalty charges a region for being out of band at all as much as for being
+#: this many band widths out. One region ``d`` out costs ``(c·W)² + d²`` and two regions
+#: ``d / 2`` out each cost ``2 (c·W)² + d² / 2``, so an unavoidable excess is put in one region
+#: while ``d < √2 · c · W`` (about 210 households for grids of 200–300) and spread beyond that.
+#: At 0.25 the squared distance won from about 35 households on, and a community of 2,900
+#: households in 10 grids ended with three grids of ~330 instead of nine in band and one of
+#: ~360-450 (Haidian: 75% of grids in band, now 90%; the built-in sample 93%, now 94%).
+OUT_OF_BAND_COST = 1.5
+
+
 def _penalty(sizes, lower: float, upper: float):
     """Out-of-band penalty: a constant for being out at all, plus the squared distance.
 
-    The constant makes the refinement concentrate an unavoidable deviation in as few regions
-    as possible, so the rest stay in the band."""
+    The constant (:data:`OUT_OF_BAND_COST`) makes the refinement concentrate an unavoidable
+    deviation in as few regions as possible, so the rest stay in the band."""
+    constant = (OUT_OF_BAND_COST * (upper - lower)) ** 2
     if isinstance(sizes, float):  # the refinement's hot path: plain arithmetic, no arrays
         distance = sizes - upper if sizes > upper else lower - sizes if sizes < lower else 0.0
-        return (0.25 * (upper - lower)) ** 2 + distance * distance if distance > 0 else 0.0
+        return constant + distance * distance if distance > 0 else 0.0
     distance = np.maximum(sizes - upper, 0) + np.maximum(lower - sizes, 0)
-    return np.where(distance > 0, (0.25 * (upper - lower)) ** 2 + distance**2, 0.0)
+    return np.where(distance > 0, constant + distance**2, 0.0)
 
 
 def _pp(area, perimeter):

@@ -169,6 +169,19 @@ def test_recombination_never_joins_two_sides_of_a_river_that_stand_alone():
     assert len(np.unique(labels[west])) == 1 and len(np.unique(labels[~west])) == 1
 
 
+def test_an_excess_that_cannot_be_avoided_is_put_in_one_region():
+    """Six buildings along a street, 900 households in 3 grids of 200–300: no contiguous split
+    puts all three in band. One grid of 410 leaves the other two in band (220, 270); the
+    spread-out alternative, two grids of 340, would put two out."""
+    weights = np.array([70.0, 150, 270, 70, 290, 50])
+    n = len(weights)
+    graph = Graph.from_pairs(n, np.arange(n - 1), np.arange(1, n), np.full(n - 1, 50.0))
+    xy = np.column_stack([np.arange(n) * 50.0, np.zeros(n)])
+    labels = partition_units(graph, xy, weights, k=3, lower=200, upper=300, seed=0)
+    assert sorted(np.bincount(labels, weights=weights).tolist()) == [220, 270, 410]
+    assert all(region_is_connected(graph, labels, r) for r in range(3))
+
+
 def test_an_infeasible_mean_gives_even_regions_and_compact_shapes():
     """5,800 households make two communities of 2,900, both over 2,750: they come out within
     a quarter band of each other's mean, and compact."""

@@ -832,6 +832,12 @@ def _mean_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> float:
     return float(_pp(area, perimeter).mean())
 
 
+#: A mean closer than this share of the band to one of its edges is a tight packing: the
+#: partition gets twice the attempts (Haidian's communities of ~2,900 households in 10 grids
+#: of at most 300: with 6 attempts one seed in five left 3 grids out of band, with 12 none).
+TIGHT_SLACK = 0.15
+
+
 #: Recombination weighs major barrier inside a region at this share of ``barrier_weight``:
 #: it already refuses to join two sides of a barrier that could each stand alone, so the rest
 #: of the weight would only trade compactness for crossings that are forced anyway.
@@ -911,8 +917,11 @@ def partition_units(
         # no partition can be in band: aim for even sizes instead, within a quarter band
         spread = 0.25 * (upper - lower)
         lower, upper = mean - spread, mean + spread
-    # small problems (few large units) are cheap to retry and need it most
+    # small problems (few large units) are cheap to retry and need it most, and a mean near
+    # an edge of the band leaves little slack for packing them: try those twice as often
     attempts = max(1, restarts * (3 if n < 300 else 1))
+    if min(upper - mean, mean - lower) < TIGHT_SLACK * (upper - lower):
+        attempts *= 2
     side = _sides(graph)
     for attempt in range(attempts):
         labels = _grow_balanced(

@@ -838,6 +838,11 @@ def _mean_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> float:
 TIGHT_SLACK = 0.15
 
 
+#: With ``recombine_shapes`` False, a partition that still holds a region less compact than
+#: this (Polsby-Popper, on the units' cells) has its pairs redrawn for shape after all.
+POOR_SHAPE = 0.3
+
+
 #: Recombination weighs major barrier inside a region at this share of ``barrier_weight``:
 #: it already refuses to join two sides of a barrier that could each stand alone, so the rest
 #: of the weight would only trade compactness for crossings that are forced anyway.
@@ -947,6 +952,14 @@ def partition_units(
         unit_perimeter=unit_perimeter, barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE,
         shapes=recombine_shapes, side=side,
     )
+    if not recombine_shapes and unit_perimeter.any():
+        area, perimeter, _ = _region_shapes(graph, labels, unit_area, unit_perimeter, k)
+        if _pp(area, perimeter).min() < POOR_SHAPE:  # a sliver: redraw pairs for shape too
+            labels = _recombine(
+                graph, xy, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
+                unit_perimeter=unit_perimeter,
+                barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE, shapes=True, side=side,
+            )
     # relabel so the numbering is compact and stable (in order of first unit)
     _, first = np.unique(labels, return_index=True)
     order = np.argsort(first)

@@ -902,7 +902,8 @@ def partition_units(
     recombine_shapes
         Redraw every pair of neighbouring regions for compactness (True), or only pairs
         holding a region out of band, for balance (False: cheaper, for the many small
-        partitions of grids).
+        partitions of grids; a result that still holds a region less compact than
+        :data:`POOR_SHAPE` is then redrawn for shape as well).
 
     Returns
     -------

@@ -248,7 +248,9 @@ def main(argv: list[str]) -> int:
                 continue
             print(f"{name:<24}{r['solve_s']:>9.2f}{r['in_band']:>7.0%}{r['max']:>7,}"
                   f"{r['contiguous']:>8.0%}{r['pp_mean']:>7.2f}{r['crossing_streets']:>10}"
-                  f"{r['crossing_barriers']:>11}{r['compounds_split']:>11}", flush=True)
+                  f"{r['crossing_barriers']:>11}{r['compounds_split']:>11}"
+                  + ("  (over the limit: the join allows 120 s for loading)"
+                     if r["solve_s"] > TIME_LIMIT_S else ""), flush=True)
             print("    " + json.dumps(r, ensure_ascii=False))
     return 0
 

@@ -825,11 +825,12 @@ def _recombine(
     return labels
 
 
-def _mean_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> float:
+def _region_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> np.ndarray:
+    """Polsby-Popper of each region on its units' cells (zeros without cell shapes)."""
     if not unit_perimeter.any():
-        return 0.0
+        return np.zeros(k)
     area, perimeter, _ = _region_shapes(graph, labels, unit_area, unit_perimeter, k)
-    return float(_pp(area, perimeter).mean())
+    return _pp(area, perimeter)
 
 
 #: A mean closer than this share of the band to one of its edges is a tight packing: the
@@ -942,25 +943,24 @@ def partition_units(
         )
         sizes = np.bincount(labels, weights=weights, minlength=k)
         out = int(((sizes < lower) | (sizes > upper)).sum())
-        key = (out, float(_penalty(sizes, lower, upper).sum()), -_mean_pp(
-            graph, labels, unit_area, unit_perimeter, k))
+        key = (out, float(_penalty(sizes, lower, upper).sum()), -float(_region_pp(
+            graph, labels, unit_area, unit_perimeter, k).mean()))
         if best_key is None or key < best_key:
             best, best_key = labels, key
         if out == 0:
             break
-    labels = _recombine(
-        graph, xy, weights, best, k, lower=lower, upper=upper, unit_area=unit_area,
-        unit_perimeter=unit_perimeter, barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE,
-        shapes=recombine_shapes, side=side,
-    )
-    if not recombine_shapes and unit_perimeter.any():
-        area, perimeter, _ = _region_shapes(graph, labels, unit_area, unit_perimeter, k)
-        if _pp(area, perimeter).min() < POOR_SHAPE:  # a sliver: redraw pairs for shape too
-            labels = _recombine(
-                graph, xy, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
-                unit_perimeter=unit_perimeter,
-                barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE, shapes=True, side=side,
-            )
+
+    def recombine(labels: np.ndarray, shapes: bool) -> np.ndarray:
+        return _recombine(
+            graph, xy, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
+            unit_perimeter=unit_perimeter,
+            barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE, shapes=shapes, side=side,
+        )
+
+    labels = recombine(best, recombine_shapes)
+    if (not recombine_shapes and unit_perimeter.any()
+            and _region_pp(graph, labels, unit_area, unit_perimeter, k).min() < POOR_SHAPE):
+        labels = recombine(labels, True)  # a sliver: redraw the pairs for shape too
     # relabel so the numbering is compact and stable (in order of first unit)
     _, first = np.unique(labels, return_index=True)
     order = np.argsort(first)

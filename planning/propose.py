@@ -276,15 +276,15 @@ def _bridge(graph: Graph, members: np.ndarray, free: np.ndarray, weights: np.nda
         count, comp = graph.subgraph(joined).components()
         if count == 1:
             break
-        main = joined[comp == np.bincount(comp).argmax()]
-        dist, pred, _ = dijkstra(matrix, indices=main, min_only=True,
+        in_main = np.zeros(n, dtype=bool)
+        in_main[joined[comp == np.bincount(comp).argmax()]] = True
+        dist, pred, _ = dijkstra(matrix, indices=np.flatnonzero(in_main), min_only=True,
                                  return_predecessors=True, limit=budget + 1e-3)
-        rest = joined[~np.isin(joined, main)]
+        rest = joined[~in_main[joined]]
         if not np.isfinite(dist[rest]).any():
             break
-        node = int(rest[np.argmin(dist[rest])])
-        path = []
-        while node >= 0 and not np.isin(node, main):
+        node, path = int(rest[np.argmin(dist[rest])]), []
+        while not in_main[node]:  # back along the path to the main part
             path.append(node)
             node = int(pred[node])
         joined = np.union1d(joined, path)

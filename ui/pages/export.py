@@ -33,6 +33,29 @@ def _button(label: str, data, file_name: str, mime: str, key: str, help_text: st
     )
 
 
+#: The files of one writer offered side by side: (label key, the writer's file name, MIME
+#: type, help key or None). The download is named ``<stem>-<file>`` and keyed ``export_<file>``.
+_PLAN_FILES = (
+    ("export.communities_geojson", "communities.geojson", "application/geo+json",
+     "export.geojson.help"),
+    ("export.grids_geojson", "grids.geojson", "application/geo+json", "export.geojson.help"),
+    ("export.households_csv", "households.csv", "text/csv", "export.households_csv.help"),
+)
+_COMPLIANCE_FILES = (
+    ("export.compliance_csv", "compliance.csv", "text/csv", None),
+    ("export.report_html", "report.html", "text/html", "export.report_html.help"),
+    ("export.compliance_geojson", "compliance.geojson", "application/geo+json", None),
+)
+
+
+def _file_row(write, files, stem: str) -> None:
+    """One button per file of ``write()`` (a dict of file name to bytes), made on click."""
+    for col, (label, file, mime, help_key) in zip(st.columns(len(files)), files, strict=True):
+        with col:
+            _button(t(label), lambda file=file: write()[file], f"{stem}-{file}", mime,
+                    "export_" + file.replace(".", "_"), t(help_key) if help_key else "")
+
+
 def _stem(name: str) -> str:
     return "plan" if name == widgets.PROPOSAL else f"plan-{name}"
 
@@ -70,34 +93,7 @@ def render() -> None:
     stem = _stem(name)
 
     st.subheader(t("export.plan"))
-    cols = st.columns(3)
-    with cols[0]:
-        _button(
-            t("export.communities_geojson"),
-            lambda: exports.plan_files(plan, households, params=params)["communities.geojson"],
-            f"{stem}-communities.geojson",
-            "application/geo+json",
-            "export_communities_geojson",
-            t("export.geojson.help"),
-        )
-    with cols[1]:
-        _button(
-            t("export.grids_geojson"),
-            lambda: exports.plan_files(plan, households, params=params)["grids.geojson"],
-            f"{stem}-grids.geojson",
-            "application/geo+json",
-            "export_grids_geojson",
-            t("export.geojson.help"),
-        )
-    with cols[2]:
-        _button(
-            t("export.households_csv"),
-            lambda: exports.plan_files(plan, households, params=params)["households.csv"],
-            f"{stem}-households.csv",
-            "text/csv",
-            "export_households_csv",
-            t("export.households_csv.help"),
-        )
+    _file_row(lambda: exports.plan_files(plan, households, params=params), _PLAN_FILES, stem)
 
     st.subheader(t("export.bureau", crs=t(f"export.crs.{crs}")))
     cols = st.columns(3)
@@ -139,32 +135,7 @@ def render() -> None:
         widgets.page_link("standards")
     else:
         result = checked.result
-        cols = st.columns(3)
-        with cols[0]:
-            _button(
-                t("export.compliance_csv"),
-                lambda: exports.compliance_files(result)["compliance.csv"],
-                f"{stem}-compliance.csv",
-                "text/csv",
-                "export_compliance_csv",
-            )
-        with cols[1]:
-            _button(
-                t("export.report_html"),
-                lambda: exports.compliance_files(result)["report.html"],
-                f"{stem}-report.html",
-                "text/html",
-                "export_report_html",
-                t("export.report_html.help"),
-            )
-        with cols[2]:
-            _button(
-                t("export.compliance_geojson"),
-                lambda: exports.compliance_files(result)["compliance.geojson"],
-                f"{stem}-compliance.geojson",
-                "application/geo+json",
-                "export_compliance_geojson",
-            )
+        _file_row(lambda: exports.compliance_files(result), _COMPLIANCE_FILES, stem)
 
     st.subheader(t("export.project"))
     layers = runs.layer_frames(ref.source)

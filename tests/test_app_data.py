@@ -10,15 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_support import SAMPLE_HOUSEHOLDS, new_app, texts
 
 from geo.errors import ValidationError
 from geo.intake import read_households
 from ui import loading, state
-
-APP = Path(__file__).resolve().parents[1] / "app.py"
-TIMEOUT_S = 120
-SAMPLE_HOUSEHOLDS = 10_000
 
 BROKEN_CSV = """经度,纬度,户数,楼栋编号,小区名称
 121.54,29.87,12,A1,月湖花园
@@ -27,20 +23,6 @@ BROKEN_CSV = """经度,纬度,户数,楼栋编号,小区名称
 121.56,29.88,-3,A4,月湖花园
 121.57,29.89,2.5,A5,月湖花园
 """
-
-
-def new_app(**session: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.session_state[state.SAMPLE_SIZE_KEY] = SAMPLE_HOUSEHOLDS
-    at.session_state[state.BASEMAP_KEY] = "none"
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at
-
-
-def texts(elements) -> list[str]:
-    """Element bodies with markdown escapes removed."""
-    return [str(e.value).replace("\\", "") for e in elements]
 
 
 @pytest.fixture

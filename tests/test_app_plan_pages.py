@@ -13,30 +13,13 @@ import json
 from pathlib import Path
 
 import pytest
+from app_support import SAMPLE_HOUSEHOLDS, metrics, new_app, open_page, texts
 from streamlit.testing.v1 import AppTest
 
 from ui import loading, state
 from ui.pages import edit as edit_page
-from ui.widgets import PAGES
-
-APP = Path(__file__).resolve().parents[1] / "app.py"
-TIMEOUT_S = 120
-SAMPLE_HOUSEHOLDS = 10_000
 
 BROKEN_CSV = "经度,纬度,户数\n121.54,29.87,12\n121.55,abc,8\n"
-
-
-def new_app(**session: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.session_state[state.SAMPLE_SIZE_KEY] = SAMPLE_HOUSEHOLDS
-    at.session_state[state.BASEMAP_KEY] = "none"
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at
-
-
-def open_page(at: AppTest, name: str) -> AppTest:
-    return at.switch_page(PAGES[name]).run()
 
 
 def with_plan(**session: object) -> AppTest:
@@ -46,14 +29,6 @@ def with_plan(**session: object) -> AppTest:
     at.button(key="propose_run").click().run()
     assert not at.exception
     return at
-
-
-def texts(elements) -> list[str]:
-    return [str(e.value).replace("\\", "") for e in elements]
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from app_support import SAMPLE_HOUSEHOLDS, metrics, new_app, open_page, texts
 from streamlit.testing.v1 import AppTest
 
 from planning.plan import plan_from_proposal
@@ -28,32 +29,6 @@ from planning.project import (
 from planning.run import run_propose
 from ui import loading, project_panel, state
 from ui.pages import edit as edit_page
-from ui.widgets import PAGES
-
-APP = Path(__file__).resolve().parents[1] / "app.py"
-TIMEOUT_S = 120
-SAMPLE_HOUSEHOLDS = 10_000
-
-
-def new_app(**session: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.session_state[state.SAMPLE_SIZE_KEY] = SAMPLE_HOUSEHOLDS
-    at.session_state[state.BASEMAP_KEY] = "none"
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at
-
-
-def open_page(at: AppTest, name: str) -> AppTest:
-    return at.switch_page(PAGES[name]).run()
-
-
-def texts(elements) -> list[str]:
-    return [str(e.value).replace("\\", "") for e in elements]
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def scenario_table(at: AppTest):

@@ -11,7 +11,6 @@ Fixtures are drawn around Ningbo (121.54°E, 29.87°N)::
 
 from __future__ import annotations
 
-import json
 import re
 
 import folium
@@ -19,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import pytest
+from map_support import geojson_layers, rendered, shows
 from shapely.geometry import LineString, Point, box
 
 from geo.errors import CRSError, PlanningInputError
@@ -94,19 +94,6 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def geojson_layers(fmap: folium.Map) -> list[folium.GeoJson]:
-    found = []
-
-    def walk(element):
-        for child in element._children.values():
-            if isinstance(child, folium.GeoJson):
-                found.append(child)
-            walk(child)
-
-    walk(fmap)
-    return found
-
-
 def point_features(fmap: folium.Map) -> int:
     return sum(
         f["geometry"]["type"] == "Point"
@@ -128,16 +115,6 @@ def count_markers(fmap: folium.Map) -> int:
 
     walk(fmap)
     return count
-
-
-def rendered(fmap: folium.Map) -> str:
-    return fmap.get_root().render()
-
-
-def shows(html: str, text: str) -> bool:
-    """``text`` in the page, as is or as folium's JSON writes it (\\uXXXX, & as \\u0026)."""
-    escaped = json.dumps(text)[1:-1].replace("&", "\\u0026").replace("<", "\\u003c")
-    return text in html or escaped.replace(">", "\\u003e") in html
 
 
 def test_50k_buildings_are_aggregated_into_a_bounded_number_of_hexagons(layers):

@@ -15,7 +15,6 @@ Fixtures are drawn around Ningbo (121.54°E, 29.87°N), squares of 0.01° (~1 km
 
 from __future__ import annotations
 
-import json
 import re
 
 import folium
@@ -24,6 +23,7 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
+from map_support import geojson_layers, rendered, shows
 from shapely.geometry import Point, box
 
 from ui.maps import (
@@ -113,19 +113,6 @@ def make_buildings(communities: gpd.GeoDataFrame, n: int, *, seed: int = 0) -> g
     )
 
 
-def geojson_layers(fmap) -> list[folium.GeoJson]:
-    found = []
-
-    def walk(element):
-        for child in element._children.values():
-            if isinstance(child, folium.GeoJson):
-                found.append(child)
-            walk(child)
-
-    walk(fmap)
-    return found
-
-
 def layer_with(fmap, prop: str) -> list[dict]:
     return [
         f
@@ -133,15 +120,6 @@ def layer_with(fmap, prop: str) -> list[dict]:
         for f in layer.data["features"]
         if prop in f["properties"]
     ]
-
-
-def rendered(fmap: folium.Map) -> str:
-    return fmap.get_root().render()
-
-
-def shows(html: str, text: str) -> bool:
-    escaped = json.dumps(text)[1:-1].replace("&", "\\u0026").replace("<", "\\u003c")
-    return text in html or escaped.replace(">", "\\u003e") in html
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,6 +84,20 @@ def view_of(plan) -> PlanView:
 
 
 @pytest.fixture(scope="module")
+def compliance(sample, scenario):
+    """The proposal checked against national-2021 with the sample's facilities."""
+    files, _run = sample
+    view = view_of(scenario.evaluate())
+    return check_compliance(
+        view.communities[["community_id", "name", "geometry"]],
+        view.buildings,
+        read_facilities(files["facilities"], crs="gcj02").frame,
+        standard="national-2021",
+        metric_crs=view.plan.district.metric_crs,
+    )
+
+
+@pytest.fixture(scope="module")
 def split(scenario):
     return scenario.push(SplitCommunity("C001", 2), author="测试员")
 
@@ -155,16 +169,8 @@ def test_edit_labels_are_translated():
     assert edit_label(SplitCommunity("C005", 3), "en") == "Split C005 into 3"
 
 
-def test_compliance_and_site_tables(sample, scenario):
-    files, _run = sample
-    view = view_of(scenario.evaluate())
-    result = check_compliance(
-        view.communities[["community_id", "name", "geometry"]],
-        view.buildings,
-        read_facilities(files["facilities"], crs="gcj02").frame,
-        standard="national-2021",
-        metric_crs=view.plan.district.metric_crs,
-    )
+def test_compliance_and_site_tables(compliance):
+    result = compliance
     table = compliance_table(result, "zh")
     assert {"社区代码", "应配面积（㎡）", "缺口（㎡）", "达标"} <= set(table.columns)
     assert "工作经费（元/年）" not in table.columns  # the national standard has no funds rule
@@ -267,16 +273,8 @@ def test_bureau_formats_in_cgcs2000(tmp_path, split, crs):
     )
 
 
-def test_compliance_files(sample, scenario):
-    files, _run = sample
-    view = view_of(scenario.evaluate())
-    result = check_compliance(
-        view.communities[["community_id", "name", "geometry"]],
-        view.buildings,
-        read_facilities(files["facilities"], crs="gcj02").frame,
-        standard="national-2021",
-        metric_crs=view.plan.district.metric_crs,
-    )
+def test_compliance_files(compliance):
+    result = compliance
     out = exports.compliance_files(result)
     assert set(out) == {"compliance.csv", "compliance.geojson", "report.html"}
     assert "社区设施面积达标核查报告" in out["report.html"].decode("utf-8")

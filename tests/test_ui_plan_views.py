@@ -20,10 +20,7 @@ from geo.layers import read_facilities
 from planning.compare import compare_plans
 from planning.compliance import check_compliance
 from planning.plan import (
-    building_frame,
-    check_plan,
     community_frame,
-    grid_frame,
     plan_from_proposal,
 )
 from planning.project import list_scenarios, load_plan
@@ -32,7 +29,7 @@ from planning.run import run_propose
 from planning.sample import write_sample
 from planning.scenario import Lock, Scenario, SplitCommunity
 from ui import exports
-from ui.maps import community_colours, to_display
+from ui.maps import to_display
 from ui.plan_views import (
     community_table,
     compare_table,
@@ -72,15 +69,7 @@ def scenario(sample):
 
 
 def view_of(plan) -> PlanView:
-    communities = community_frame(plan).to_crs("EPSG:4326")
-    return PlanView(
-        plan=plan,
-        communities=communities,
-        grids=grid_frame(plan).to_crs("EPSG:4326"),
-        buildings=building_frame(plan),
-        check=check_plan(plan, PARAMS),
-        colours=community_colours(communities),
-    )
+    return PlanView.of(plan, PARAMS)
 
 
 @pytest.fixture(scope="module")

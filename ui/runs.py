@@ -36,6 +36,7 @@ from planning.plan import (
     grid_frame,
     plan_from_proposal,
 )
+from planning.propose import ProposeParams
 from planning.run import ProposeRun, run_propose
 from planning.scenario import Edit, EditResult, Scenario
 from planning.standards import Standard, list_presets, load_standard
@@ -104,6 +105,19 @@ class PlanView:
     buildings: gpd.GeoDataFrame  # WGS84, with ``community_id`` and ``grid_id``
     check: PlanCheck
     colours: dict[str, str]
+
+    @classmethod
+    def of(cls, plan: Plan, params: ProposeParams) -> PlanView:
+        """The view of ``plan``, its rules checked with ``params``."""
+        communities = community_frame(plan).to_crs("EPSG:4326")
+        return cls(
+            plan=plan,
+            communities=communities,
+            grids=grid_frame(plan).to_crs("EPSG:4326"),
+            buildings=building_frame(plan),
+            check=check_plan(plan, params),
+            colours=community_colours(communities),
+        )
 
 
 @dataclass(frozen=True)
@@ -230,16 +244,7 @@ def plan_view(ref: PlanRef, spec: ScenarioSpec | None) -> PlanView | None:
     current = scenario(ref, spec or ScenarioSpec())
     if current is None:
         return None
-    plan = current.evaluate()
-    communities = community_frame(plan).to_crs("EPSG:4326")
-    return PlanView(
-        plan=plan,
-        communities=communities,
-        grids=grid_frame(plan).to_crs("EPSG:4326"),
-        buildings=building_frame(plan),
-        check=check_plan(plan, ref.params),
-        colours=community_colours(communities),
-    )
+    return PlanView.of(current.evaluate(), ref.params)
 
 
 # ---------------------------------------------------------------------------------------------

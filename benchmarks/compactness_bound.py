@@ -1,0 +1,252 @@
+"""How compact can communities be while compounds stay whole? A bound for the PP target.
+
+Usage::
+
+    .venv/bin/python benchmarks/compactness_bound.py                 # sample and Haidian
+    .venv/bin/python benchmarks/compactness_bound.py --steps 300000 --seeds 6
+
+Issue #3 asks for a mean Polsby-Popper (PP) of communities of at least 0.6, and ranks
+keeping compounds whole and following barriers above compactness. This script measures
+what that ordering allows. For the built-in sample district (80,000 households, with 街道
+and barriers) and for ``../shared/data/beijing_haidian`` (roads and the river as barriers,
+compounds from the OSM polygons) it prints the mean PP of the communities **as drawn**
+(land placed, borders smoothed: what ``communities.geojson`` holds) for:
+
+- ``engine``: the community stage of ``propose`` (seed 0);
+- ``best seed``: per 街道, the most compact of ``--seeds`` seeds;
+- ``anneal``: simulated annealing on the engine's own units (compounds whole, 街道 kept,
+  every region connected, no community leaving the band it was in), maximising PP alone
+  with barriers ignored, started from the engine's result; per 街道 the most compact of
+  ``--runs`` runs and the engine's own. A practical ceiling of compactness under
+  "compounds whole";
+- ``no rules``: the engine on the same households with no compound names and no barrier
+  layer, i.e. what those two rules cost.
+
+PP is measured the same way in every column, so the columns compare; ``anneal`` is a
+search, not a proof, but a long one (``--steps`` moves per 街道 part).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+HAIDIAN = REPO.parent / "shared" / "data" / "beijing_haidian"
+PP_TARGET = 0.6
+
+
+def _sample_district(*, rules: bool = True):
+    from geo.intake import read_households
+    from geo.layers import read_barriers, read_streets
+    from planning.propose import prepare_district
+    from planning.sample import write_sample
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_sample(Path(tmp), seed=0)
+        data = read_households(paths["households"], crs="gcj02")
+        streets = read_streets(paths["streets"], crs="gcj02").frame
+        barriers = read_barriers(paths["barriers"], crs="gcj02").frame
+    buildings = data.buildings
+    if not rules:
+        buildings = buildings.assign(compound=None)
+    return prepare_district(buildings, metric_crs=data.metric_crs, streets=streets,
+                            barriers=barriers if rules else None)
+
+
+def _haidian_district(*, rules: bool = True):
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.intake import read_households
+    from geo.layers import read_barriers
+    from planning.propose import prepare_district
+    from planning.run import attach_compounds
+
+    data = read_households(HAIDIAN / "households.geojson", crs="wgs84")
+    if not rules:
+        return prepare_district(data.buildings, metric_crs=data.metric_crs)
+    buildings = attach_compounds(data.buildings, gpd.read_file(HAIDIAN / "compounds.geojson"),
+                                 metric_crs=data.metric_crs)
+    frames = [read_barriers(HAIDIAN / f"{name}.geojson", crs="wgs84").frame
+              for name in ("roads", "water")]
+    barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    return prepare_district(buildings, metric_crs=data.metric_crs, barriers=barriers)
+
+
+def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
+    """PP of each community as ``propose`` draws it (land placed, smoothed)."""
+    from planning.metrics import polsby_popper
+    from planning.propose import ProposeParams, boundaries
+
+    _, polygons, _ = boundaries(district, community, community,
+                                smooth_m=ProposeParams().smooth_m)
+    return polsby_popper(polygons)
+
+
+def _communities(district, seed: int) -> np.ndarray:
+    from planning.propose import ProposeParams, plan_communities
+
+    return plan_communities(district, ProposeParams(seed=seed))[0]
+
+
+def _most_compact_per_zone(district, plans: list[np.ndarray]) -> np.ndarray:
+    """Per 街道, the communities of whichever plan draws them most compactly there."""
+    best = np.zeros(len(district.sites.xy), dtype=np.int64)
+    best_pp: dict[int, float] = {}
+    for number, community in enumerate(plans):
+        pp = _drawn_pp(district, community)
+        zone_of = np.zeros(len(pp), dtype=np.int64)
+        zone_of[community] = district.sites.zone
+        for z in np.unique(zone_of).tolist():
+            mean = float(pp[zone_of == z].mean())
+            if mean > best_pp.get(z, -1.0):
+                best_pp[z] = mean
+                in_zone = district.sites.zone == z
+                best[in_zone] = community[in_zone] + number * 1_000_000  # apart from others
+    return np.unique(best, return_inverse=True)[1].ravel()
+
+
+def _anneal(graph, weights, area, perimeter, labels, *, lower, upper, steps, seed):
+    """Single-unit moves accepted by the Metropolis rule on the sum of PP (on the units'
+    cells); a move must keep the donor connected and may not take a region out of the band
+    (a region already out may not move further out). Returns the best labels seen."""
+    from planning.partition import _pp, _region_shapes, region_is_connected
+
+    labels = labels.copy()
+    k = int(labels.max()) + 1
+    rng = random.Random(seed)
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    reg_area, reg_perimeter, _ = _region_shapes(graph, labels, area, perimeter, k)
+    sizes = np.bincount(labels, weights=weights, minlength=k)
+
+    def beyond(size):
+        return max(size - upper, 0.0) + max(lower - size, 0.0)
+
+    current = float(_pp(reg_area, reg_perimeter).sum())
+    best, best_labels = current, labels.copy()
+    for step in range(steps):
+        temperature = 0.02 * (1 - step / steps) + 1e-5
+        e = rng.randrange(len(src))
+        u, v = int(src[e]), int(graph.indices[e])
+        a, b = int(labels[u]), int(labels[v])
+        if a == b:
+            continue
+        w = weights[u]
+        if beyond(sizes[a] - w) > beyond(sizes[a]) or beyond(sizes[b] + w) > beyond(sizes[b]):
+            continue
+        lo, hi = graph.indptr[u], graph.indptr[u + 1]
+        around = labels[graph.indices[lo:hi]]
+        shared = graph.shared[lo:hi]
+        new_area = reg_area[[a, b]] + np.array([-area[u], area[u]])
+        new_perimeter = reg_perimeter[[a, b]] + np.array([
+            -perimeter[u] + 2 * shared[around == a].sum(),
+            perimeter[u] - 2 * shared[around == b].sum()])
+        delta = float(_pp(new_area, new_perimeter).sum()
+                      - _pp(reg_area[[a, b]], reg_perimeter[[a, b]]).sum())
+        if delta < 0 and rng.random() > math.exp(delta / temperature):
+            continue
+        if not region_is_connected(graph, labels, a, without=u):
+            continue
+        labels[u] = b
+        reg_area[[a, b]], reg_perimeter[[a, b]] = new_area, new_perimeter
+        sizes[a] -= w
+        sizes[b] += w
+        current += delta
+        if current > best + 1e-12:
+            best, best_labels = current, labels.copy()
+    return best_labels
+
+
+def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndarray:
+    """The engine's communities, annealed for compactness per connected part of a 街道, on the
+    same units the engine partitions (compounds that fit the band are one unit)."""
+    from planning.propose import ProposeParams, _atoms, _contract
+
+    lower, upper = ProposeParams().community_band
+    out = community.copy()
+    for z in range(len(district.zone_geoms)):
+        zone_sites = np.flatnonzero(district.sites.zone == z)
+        if not len(zone_sites):
+            continue
+        for part in district.components(zone_sites):
+            regions, local = np.unique(community[part], return_inverse=True)
+            if len(regions) < 2:
+                continue
+            sub = district.graph.subgraph(part)
+            weights = district.sites.households[part]
+            atom = _atoms(part, sub, district.sites.compound, weights, upper,
+                          district.sites.xy[part])
+            graph, _, unit_weights, unit_area, unit_perimeter = _contract(
+                sub, atom, district.sites.xy[part], weights, district.cell_area[part],
+                district.cell_perimeter[part])
+            unit_labels = np.zeros(graph.n, dtype=np.int64)
+            unit_labels[atom] = local.ravel()
+            mean = float(unit_weights.sum()) / len(regions)
+            lo, hi = (lower, upper) if lower <= mean <= upper else \
+                (mean - 0.25 * (upper - lower), mean + 0.25 * (upper - lower))  # as the engine
+            unit_labels = _anneal(graph, unit_weights, unit_area, unit_perimeter, unit_labels,
+                                  lower=lo, upper=hi, steps=steps,
+                                  seed=seed * 1000 + z)
+            out[part] = regions[unit_labels[atom]]
+    return out
+
+
+def _in_band(district, community: np.ndarray) -> float:
+    from planning.propose import ProposeParams
+
+    lower, upper = ProposeParams().community_band
+    sizes = np.bincount(community, weights=district.sites.households)
+    return float(((sizes >= lower) & (sizes <= upper)).mean())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=300_000,
+                        help="annealing moves per 街道 part (default 300,000)")
+    parser.add_argument("--seeds", type=int, default=6, help="seeds for 'best seed' (default 6)")
+    parser.add_argument("--runs", type=int, default=4,
+                        help="annealing runs; per 街道 the most compact is kept (default 4)")
+    args = parser.parse_args(argv)
+    datasets = [("sample (80k)", _sample_district)]
+    if HAIDIAN.exists():
+        datasets.append(("haidian", _haidian_district))
+    else:
+        print(f"(no {HAIDIAN}: Haidian skipped)")
+    print(f"mean Polsby-Popper of communities as drawn; target {PP_TARGET}")
+    print(f"{'dataset':<14}{'engine':>8}{'best seed':>11}{'anneal':>8}{'no rules':>10}"
+          f"   (share in band: engine / anneal / no rules)   time")
+    for name, load in datasets:
+        clock = time.perf_counter()
+        district = load()
+        engine = _communities(district, 0)
+        plans = {
+            "engine": engine,
+            "best seed": _most_compact_per_zone(
+                district, [_communities(district, seed) for seed in range(args.seeds)]),
+            "anneal": _most_compact_per_zone(
+                district, [engine] + [_annealed(district, engine, args.steps, run)
+                                      for run in range(args.runs)]),
+        }
+        pp = {key: float(_drawn_pp(district, labels).mean()) for key, labels in plans.items()}
+        free = load(rules=False)  # no compound names, no barrier layer
+        plans["no rules"] = _communities(free, 0)
+        pp["no rules"] = float(_drawn_pp(free, plans["no rules"]).mean())
+        bands = " / ".join(f"{_in_band(d, plans[key]):.0%}" for d, key in
+                           ((district, "engine"), (district, "anneal"), (free, "no rules")))
+        print(f"{name:<14}{pp['engine']:>8.3f}{pp['best seed']:>11.3f}{pp['anneal']:>8.3f}"
+              f"{pp['no rules']:>10.3f}   ({bands})   {time.perf_counter() - clock:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

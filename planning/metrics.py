@@ -98,33 +98,58 @@ def _barrier_crossings(communities: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame
     return out
 
 
-def unforced_barrier_crossings(district, site_community: np.ndarray, community_ids,
-                               *, lower: float) -> list[dict]:
-    """Communities that a major barrier runs through although every side could stand alone.
+def _can_stand_alone(households: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Whether each count of households can be split into communities in the band on its
+    own: some whole m ≥ 1 with m·lower ≤ households ≤ m·upper."""
+    most = np.floor(households / lower)
+    least = np.maximum(np.ceil(households / upper), 1)
+    return (most >= least) & (households >= lower)
 
-    A community's sites are split along the major-barrier edges of the site graph; the
-    crossing is forced when some side holds fewer than ``lower`` households (too small to be
-    a community of its own), unforced otherwise.
+
+def unforced_barrier_crossings(district, site_community: np.ndarray, community_ids,
+                               *, lower: float, upper: float) -> list[dict]:
+    """Communities that a major barrier runs through although no rule asked for it.
+
+    Each 街道's sites are split into *sides* along the major-barrier edges of the site graph
+    (the sites of a compound count as one side with everything they touch: a compound kept
+    whole may stand on both sides of a road). A side can stand alone when its households can
+    form communities within ``lower``–``upper`` by themselves. A community holding households
+    on two or more sides crosses a barrier; the crossing is forced when one of those sides
+    cannot stand alone (too small, or a size no whole number of communities fits, such as
+    3,600), and unforced when every one of them could have been communities of its own.
     """
     import scipy.sparse
     from scipy.sparse.csgraph import connected_components
 
     graph = district.graph
-    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    sites = district.sites
+    n = graph.n
+    src = np.repeat(np.arange(n), np.diff(graph.indptr))
     dst = graph.indices
-    same = (site_community[src] == site_community[dst]) & ~graph.barrier
-    m = scipy.sparse.csr_matrix((np.ones(int(same.sum())), (src[same], dst[same])),
-                                shape=(graph.n, graph.n))
-    _, side = connected_components(m, directed=False)
-    frame = pd.DataFrame({"c": site_community, "side": side,
-                          "h": district.sites.households})
-    sides = frame.groupby(["c", "side"])["h"].sum().reset_index()
+    keep = ~graph.barrier & (sites.zone[src] == sites.zone[dst])
+    # chain the sites of each compound that fits one community, so it joins its sides
+    frame = pd.DataFrame({"compound": pd.Series(sites.compound, dtype="object"),
+                          "site": np.arange(n), "h": sites.households}).dropna()
+    fits = frame.groupby("compound")["h"].transform("sum") <= upper
+    chained = frame[fits].sort_values(["compound", "site"])
+    same = chained["compound"].to_numpy()[1:] == chained["compound"].to_numpy()[:-1]
+    links = chained["site"].to_numpy()
+    rows = np.concatenate([src[keep], links[:-1][same]])
+    cols = np.concatenate([dst[keep], links[1:][same]])
+    matrix = scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, side = connected_components(matrix, directed=False)
+    side_households = np.bincount(side, weights=sites.households)
+    alone = _can_stand_alone(side_households, lower, upper)
+    held = pd.DataFrame({"c": site_community, "side": side, "h": sites.households})
+    held = held.groupby(["c", "side"])["h"].sum().reset_index()
+    held = held[held["h"] > 0]
     out = []
-    for c, group in sides.groupby("c"):
-        populated = group[group["h"] > 0]
-        if len(populated) > 1 and populated["h"].min() >= lower:
+    for c, group in held.groupby("c"):
+        if len(group) > 1 and alone[group["side"].to_numpy()].all():
             out.append({"community_id": str(community_ids[c]),
-                        "sides_households": sorted(populated["h"].astype(int).tolist())})
+                        "sides_households": group["h"].astype(int).tolist(),
+                        "sides_total_households":
+                            side_households[group["side"].to_numpy()].astype(int).tolist()})
     return out
 
 

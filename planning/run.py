@@ -77,7 +77,8 @@ def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> d
         labels = proposal.site_community[of_building][first]
         ids[labels] = proposal.buildings["community_id"].to_numpy(dtype=object)[first]
         unforced = unforced_barrier_crossings(
-            proposal.district, proposal.site_community, ids, lower=params.community_band[0]
+            proposal.district, proposal.site_community, ids, lower=params.community_band[0],
+            upper=params.community_band[1],
         )
         metrics["communities"]["barrier_crossings_unforced"] = unforced
         metrics["communities"]["barrier_crossings_unforced_count"] = len(unforced)

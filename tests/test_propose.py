@@ -206,6 +206,8 @@ def test_size_targets_on_a_generated_district(sample_10k, tmp_path):
     assert grids["households"].between(200, 300).mean() >= 0.9
     assert c["multipart"] == 0 and c["gap_area_m2"] < 1 and c["overlap_area_m2"] < 1
     assert c["compounds_fit_but_split"] == []
+    # a major road runs through a community only where a side of it cannot stand alone
+    assert c["barrier_crossings_unforced"] == []
     for name in ("communities.geojson", "grids.geojson", "households.csv", "summary.json"):
         assert (tmp_path / name).exists()
     rows = pd.read_csv(tmp_path / "households.csv", encoding="utf-8-sig")
@@ -223,6 +225,7 @@ def test_real_haidian_sample_meets_the_hard_rules(haidian, tmp_path):
     params = ProposeParams()
     assert_hard_rules(run.proposal, params, None)
     assert run.summary["communities"]["count"] == 2
+    assert run.summary["communities"]["barrier_crossings_unforced"] == []
     # 5,805 households cannot make communities of 2,250–2,750: said, not hidden
     assert any("5,805 households" in item["reason"] for item in run.summary["infeasible"])
     # communities of ~2,900 leave 10 grids little room under 300: at least 90% still fit, and

@@ -101,9 +101,9 @@ def _barrier_crossings(communities: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame
 def _can_stand_alone(households: np.ndarray, lower: float, upper: float) -> np.ndarray:
     """Whether each count of households can be split into communities in the band on its
     own: some whole m ≥ 1 with m·lower ≤ households ≤ m·upper."""
-    most = np.floor(households / lower)
+    most = np.floor(households / lower)  # at least 1 only from ``lower`` households on
     least = np.maximum(np.ceil(households / upper), 1)
-    return (most >= least) & (households >= lower)
+    return most >= least
 
 
 def unforced_barrier_crossings(district, site_community: np.ndarray, community_ids,

@@ -45,42 +45,34 @@ HAIDIAN = REPO.parent / "shared" / "data" / "beijing_haidian"
 PP_TARGET = 0.6
 
 
-def _sample_district(*, rules: bool = True):
-    from geo.intake import read_households
-    from geo.layers import read_barriers, read_streets
+def _district(households, *, crs: str, streets=None, barriers=(), compounds=None,
+              rules: bool = True):
+    """The prepared district, read as ``propose`` reads it; without ``rules``, with no
+    compound names and no barrier layer."""
     from planning.propose import prepare_district
+    from planning.run import read_layers
+
+    layers = read_layers(households, crs=crs, streets_path=streets,
+                         barriers_path=list(barriers) if rules else None,
+                         compounds_path=compounds if rules else None)
+    buildings = layers.buildings if rules else layers.buildings.assign(compound=None)
+    return prepare_district(buildings, metric_crs=layers.households.metric_crs,
+                            streets=layers.streets, barriers=layers.barriers)
+
+
+def _sample_district(*, rules: bool = True):
     from planning.sample import write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sample(Path(tmp), seed=0)
-        data = read_households(paths["households"], crs="gcj02")
-        streets = read_streets(paths["streets"], crs="gcj02").frame
-        barriers = read_barriers(paths["barriers"], crs="gcj02").frame
-    buildings = data.buildings
-    if not rules:
-        buildings = buildings.assign(compound=None)
-    return prepare_district(buildings, metric_crs=data.metric_crs, streets=streets,
-                            barriers=barriers if rules else None)
+        return _district(paths["households"], crs="gcj02", streets=paths["streets"],
+                         barriers=[paths["barriers"]], rules=rules)
 
 
 def _haidian_district(*, rules: bool = True):
-    import geopandas as gpd
-    import pandas as pd
-
-    from geo.intake import read_households
-    from geo.layers import read_barriers
-    from planning.propose import prepare_district
-    from planning.run import attach_compounds
-
-    data = read_households(HAIDIAN / "households.geojson", crs="wgs84")
-    if not rules:
-        return prepare_district(data.buildings, metric_crs=data.metric_crs)
-    buildings = attach_compounds(data.buildings, gpd.read_file(HAIDIAN / "compounds.geojson"),
-                                 metric_crs=data.metric_crs)
-    frames = [read_barriers(HAIDIAN / f"{name}.geojson", crs="wgs84").frame
-              for name in ("roads", "water")]
-    barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    return prepare_district(buildings, metric_crs=data.metric_crs, barriers=barriers)
+    return _district(HAIDIAN / "households.geojson", crs="wgs84",
+                     barriers=[HAIDIAN / "roads.geojson", HAIDIAN / "water.geojson"],
+                     compounds=HAIDIAN / "compounds.geojson", rules=rules)
 
 
 def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
@@ -232,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         plans = {
             "engine": engine,
             "best seed": _most_compact_per_zone(
-                district, [_communities(district, seed) for seed in range(args.seeds)]),
+                district, [engine] + [_communities(district, seed)
+                                      for seed in range(1, args.seeds)]),
             "anneal": _most_compact_per_zone(
                 district, [engine] + [_annealed(district, engine, args.steps, run)
                                       for run in range(args.runs)]),

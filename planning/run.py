@@ -19,9 +19,11 @@ from planning.outputs import write_plan, write_summary
 from planning.propose import Proposal, ProposeParams, propose
 
 __all__ = [
+    "Layers",
     "ProposeRun",
     "attach_compounds",
     "proposal_metrics",
+    "read_layers",
     "run_propose",
     "summarise",
     "write_compliance_for",
@@ -101,6 +103,48 @@ def summarise(proposal: Proposal, *, params: ProposeParams, households: Househol
     }
 
 
+@dataclass(frozen=True)
+class Layers:
+    """The inputs of a proposal, read: households, their buildings (with compound names from
+    ``compounds_path`` where given), and the 街道 and barrier frames in WGS84."""
+
+    households: Households
+    buildings: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame | None
+    barriers: gpd.GeoDataFrame | None
+    barrier_paths: list[str | Path]
+
+
+def read_layers(
+    households_path: str | Path,
+    *,
+    crs: str,
+    streets_path: str | Path | None = None,
+    barriers_path: str | Path | Sequence[str | Path] | None = None,
+    compounds_path: str | Path | None = None,
+    layer_crs: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Layers:
+    """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it;
+    several barrier files become one frame."""
+    layer_crs = dict(layer_crs or {})
+    households = read_households(households_path, crs=crs, columns=columns)
+    streets = barriers = None
+    if streets_path:
+        streets = read_streets(streets_path, crs=layer_crs.get("streets", crs)).frame
+    barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
+        list(barriers_path or [])
+    if barrier_paths:
+        frames = [read_barriers(p, crs=layer_crs.get("barriers", crs)).frame
+                  for p in barrier_paths]
+        barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    buildings = households.buildings
+    if compounds_path:
+        compounds = gpd.read_file(compounds_path)
+        buildings = attach_compounds(buildings, compounds, metric_crs=households.metric_crs)
+    return Layers(households, buildings, streets, barriers, barrier_paths)
+
+
 def run_propose(
     households_path: str | Path,
     *,
@@ -117,30 +161,19 @@ def run_propose(
     """Read every layer (each in ``crs`` unless ``layer_crs`` overrides it), propose, measure,
     and write the plan files when ``out_dir`` is given."""
     params = params or ProposeParams()
-    layer_crs = dict(layer_crs or {})
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    households = read_households(households_path, crs=crs, columns=columns)
-    streets = barriers = None
-    if streets_path:
-        streets = read_streets(streets_path, crs=layer_crs.get("streets", crs)).frame
-    barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
-        list(barriers_path or [])
-    if barrier_paths:
-        frames = [read_barriers(p, crs=layer_crs.get("barriers", crs)).frame
-                  for p in barrier_paths]
-        barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    buildings = households.buildings
-    if compounds_path:
-        compounds = gpd.read_file(compounds_path)
-        buildings = attach_compounds(buildings, compounds, metric_crs=households.metric_crs)
+    layers = read_layers(households_path, crs=crs, streets_path=streets_path,
+                         barriers_path=barriers_path, compounds_path=compounds_path,
+                         layer_crs=layer_crs, columns=columns)
+    households, streets, barriers = layers.households, layers.streets, layers.barriers
     timings["read"] = time.perf_counter() - start
-    proposal = propose(buildings, metric_crs=households.metric_crs, streets=streets,
+    proposal = propose(layers.buildings, metric_crs=households.metric_crs, streets=streets,
                        barriers=barriers, params=params, progress=progress)
     timings.update(proposal.timings)
     start = time.perf_counter()
     inputs = {"households": str(households_path), "crs": crs, "streets": streets_path and
-              str(streets_path), "barriers": [str(p) for p in barrier_paths],
+              str(streets_path), "barriers": [str(p) for p in layers.barrier_paths],
               "compounds": compounds_path and str(compounds_path)}
     summary = summarise(proposal, params=params, households=households, streets=streets,
                         inputs=inputs, runtime=timings)

@@ -267,3 +267,95 @@ def plan_metrics(
         "grids": grid_metrics,
         "infeasible": list(infeasible or []),
     }
+
+
+def _split_blocks(block: np.ndarray, label: np.ndarray, households: np.ndarray,
+                  upper: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """(blocks whose households fit ``upper``, and of those the ones split between labels:
+    block index, households, number of labels)."""
+    has = (households > 0) & (block >= 0)
+    frame = pd.DataFrame({"b": block[has], "l": label[has], "h": households[has]})
+    per = frame.groupby("b").agg(h=("h", "sum"), n=("l", "nunique"))
+    fitting = per[per["h"] <= upper]
+    split = fitting[fitting["n"] > 1]
+    return (len(fitting), split.index.to_numpy(dtype=np.int64),
+            split["h"].to_numpy(dtype=np.int64), split["n"].to_numpy(dtype=np.int64))
+
+
+def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                  grids: gpd.GeoDataFrame | None, *, community_upper: float,
+                  grid_upper: float) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
+    """The shape a planner judges (:mod:`planning.engine.shape`), for communities and grids
+    (communities only when ``grids`` is None).
+
+    Returns the summary (``communities`` and ``grids`` entries to merge into the metrics) and
+    per-feature columns (``communities`` / ``grids`` → column → values aligned with the
+    frames): ``neck``, ``service_radius_m``, and for communities ``border_on_lines_share`` and
+    ``jagged_border_share``.
+    """
+    from planning.engine import shape
+
+    sites = district.sites
+    of_building = sites.of_building
+    xy = sites.xy[of_building]
+    hh = buildings["households"].to_numpy(dtype=float)
+    summary: dict[str, dict] = {"communities": {}, "grids": {}}
+    columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}
+    for level, frame, key, upper in (("communities", communities, "community_id",
+                                      community_upper),
+                                     ("grids", grids, "grid_id", grid_upper)):
+        if frame is None:
+            continue
+        geoms = np.array(frame.geometry.array, dtype=object)
+        index = pd.Index(frame[key].astype(str))
+        owner = index.get_indexer(buildings[key].astype(str))
+        neck = shape.necks(geoms, xy, owner)
+        radius = shape.service_radius(xy, hh, owner, len(geoms))
+        ids = frame[key].astype(str).to_numpy(dtype=object)
+        out = {
+            "necks": int(neck.sum()),
+            "necks_ids": ids[neck].tolist(),
+            "service_radius_p95_m_median": _rounded(np.nanmedian(radius) if len(radius) else None),
+            "service_radius_p95_m_max": _rounded(np.nanmax(radius) if len(radius) else None),
+        }
+        columns[level]["neck"] = neck
+        columns[level]["service_radius_m"] = np.round(radius, 1)
+        borders = shape.shared_borders(geoms)
+        length = borders.length_m
+        total = float(length.sum())
+        if level == "communities":
+            jag = shape.jagged(borders.lines)
+            lines = district.given_lines if district.given_lines is not None else \
+                np.array([], dtype=object)
+            on = shape.on_lines(borders.lines, lines)
+            own = np.maximum(borders.per_region(length, len(geoms)), 1e-9)
+            columns[level]["jagged_border_share"] = np.round(
+                borders.per_region(jag, len(geoms)) / own, 4)
+            columns[level]["border_on_lines_share"] = np.round(
+                borders.per_region(on, len(geoms)) / own, 4)
+            out["internal_border_km"] = round(total / 1000, 3)
+            out["jagged_border_share"] = round(float(jag.sum()) / total, 4) if total else 0.0
+            out["border_on_lines_share"] = round(float(on.sum()) / total, 4) if total else None
+        else:
+            jag = shape.jagged(borders.lines)
+            out["jagged_border_share"] = round(float(jag.sum()) / total, 4) if total else 0.0
+        if district.site_block is not None:
+            block = district.site_block[of_building]
+            label = owner
+            fitting, split, split_hh, split_n = _split_blocks(block, label, hh, upper)
+            out["blocks_fitting"] = fitting
+            out["blocks_fitting_split"] = len(split)
+            if level == "communities":
+                at = shapely.get_coordinates(shapely.point_on_surface(
+                    district.block_geoms[split])) if len(split) else np.zeros((0, 2))
+                out["blocks_split"] = [
+                    {"block": f"B{b:04d}", "households": int(h), "communities": int(n),
+                     "at_xy_m": [round(float(x), 1), round(float(y), 1)]}
+                    for b, h, n, (x, y) in zip(split, split_hh, split_n, at, strict=True)
+                ]
+        summary[level] = out
+    return summary, columns
+
+
+def _rounded(value):
+    return None if value is None or not np.isfinite(value) else round(float(value), 1)

@@ -348,6 +348,9 @@ class District:
     study_area: shapely.Geometry
     major_barriers: gpd.GeoDataFrame | None
     land: Land | None = None  # faces without a building, free to change community
+    site_block: np.ndarray | None = None  # block (face of the given lines) of each site
+    block_geoms: np.ndarray | None = None  # the blocks, metres
+    given_lines: np.ndarray | None = None  # every given line and 街道 border, metres
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -475,8 +478,28 @@ def prepare_district(
         cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
         zone_geoms=zone_geoms, zone_names=zone_names, has_streets=has_streets,
         study_area=area, major_barriers=major_frame, land=land,
+        site_block=np.asarray(tess.block, dtype=np.int64),
+        block_geoms=np.asarray(tess.blocks.geometry, dtype=object),
+        given_lines=_given_lines(barriers, metric_crs, zone_geoms if has_streets else None),
         timings=timings,
     )
+
+
+def _given_lines(barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS,
+                 zone_geoms: np.ndarray | None) -> np.ndarray:
+    """Every line a border may follow, in metres: the barrier layer (all classes) and the
+    街道 borders."""
+    parts = []
+    if barriers is not None and len(barriers):
+        geoms = np.array(barriers.to_crs(metric_crs).geometry.array, dtype=object)
+        polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+        geoms[polygonal] = shapely.boundary(geoms[polygonal])
+        parts.append(geoms)
+    if zone_geoms is not None and len(zone_geoms):
+        parts.append(shapely.boundary(np.asarray(zone_geoms, dtype=object)))
+    if not parts:
+        return np.array([], dtype=object)
+    return shapely.get_parts(np.concatenate(parts))
 
 
 def _land_major(land: Land, xy: np.ndarray, major_lines: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import shapely
 
 from geo.intake import Households, read_households
 from geo.layers import read_barriers, read_streets
-from planning.metrics import plan_metrics, unforced_barrier_crossings
+from planning.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.outputs import write_plan, write_summary
 from planning.propose import Proposal, ProposeParams, propose
 
@@ -22,6 +22,7 @@ __all__ = [
     "Layers",
     "ProposeRun",
     "attach_compounds",
+    "measure_proposal",
     "proposal_metrics",
     "read_layers",
     "run_propose",
@@ -64,6 +65,13 @@ def attach_compounds(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
 
 def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> dict:
     """Every metric of a proposal (planning.metrics), with the unforced barrier crossings."""
+    return measure_proposal(proposal, params=params, streets=streets)[0]
+
+
+def measure_proposal(proposal: Proposal, *, params: ProposeParams,
+                     streets) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
+    """(every metric of a proposal, per-feature shape columns for its communities and
+    grids: see :func:`planning.metrics.shape_metrics`)."""
     metrics = plan_metrics(
         communities=proposal.communities, grids=proposal.grids,
         buildings=proposal.buildings, study_area=proposal.study_area,
@@ -72,6 +80,7 @@ def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> d
         max_grids=params.max_grids, streets=streets, barriers=proposal.barriers,
         infeasible=proposal.infeasible,
     )
+    columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}
     if proposal.district is not None:
         of_building = proposal.district.sites.of_building
         ids = np.empty(int(proposal.site_community.max()) + 1, dtype=object)
@@ -84,12 +93,20 @@ def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> d
         )
         metrics["communities"]["barrier_crossings_unforced"] = unforced
         metrics["communities"]["barrier_crossings_unforced_count"] = len(unforced)
-    return metrics
+        shapes, columns = shape_metrics(
+            proposal.district, proposal.buildings, proposal.communities, proposal.grids,
+            community_upper=params.community_band[1], grid_upper=params.grid_band[1],
+        )
+        for level in ("communities", "grids"):
+            metrics[level].update(shapes[level])
+    return metrics, columns
 
 
 def summarise(proposal: Proposal, *, params: ProposeParams, households: Households,
-              streets, inputs: Mapping[str, object], runtime: dict) -> dict:
-    metrics = proposal_metrics(proposal, params=params, streets=streets)
+              streets, inputs: Mapping[str, object], runtime: dict,
+              metrics: dict | None = None) -> dict:
+    if metrics is None:
+        metrics = proposal_metrics(proposal, params=params, streets=streets)
     return {
         "inputs": dict(inputs),
         "parameters": {
@@ -175,15 +192,17 @@ def run_propose(
     inputs = {"households": str(households_path), "crs": crs, "streets": streets_path and
               str(streets_path), "barriers": [str(p) for p in layers.barrier_paths],
               "compounds": compounds_path and str(compounds_path)}
+    metrics, columns = measure_proposal(proposal, params=params, streets=streets)
     summary = summarise(proposal, params=params, households=households, streets=streets,
-                        inputs=inputs, runtime=timings)
+                        inputs=inputs, runtime=timings, metrics=metrics)
     timings["metrics"] = time.perf_counter() - start
     summary["runtime_s"]["metrics"] = round(timings["metrics"], 3)
     paths: dict[str, Path] = {}
     if out_dir is not None:
         start = time.perf_counter()
         paths = write_plan(out_dir, households=households, buildings=proposal.buildings,
-                           communities=proposal.communities, grids=proposal.grids,
+                           communities=proposal.communities.assign(**columns["communities"]),
+                           grids=proposal.grids.assign(**columns["grids"]),
                            band=params.community_band)
         summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
         summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)

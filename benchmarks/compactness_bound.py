@@ -49,7 +49,7 @@ def _district(households, *, crs: str, streets=None, barriers=(), compounds=None
               rules: bool = True):
     """The prepared district, read as ``propose`` reads it; without ``rules``, with no
     compound names and no barrier layer."""
-    from planning.propose import prepare_district
+    from planning.engine.district import prepare_district
     from planning.run import read_layers
 
     layers = read_layers(households, crs=crs, streets_path=streets,
@@ -77,8 +77,9 @@ def _haidian_district(*, rules: bool = True):
 
 def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
     """PP of each community as ``propose`` draws it (land placed, smoothed)."""
+    from planning.engine.boundaries import boundaries
     from planning.metrics import polsby_popper
-    from planning.propose import ProposeParams, boundaries
+    from planning.propose import ProposeParams
 
     _, polygons, _ = boundaries(district, community, community,
                                 smooth_m=ProposeParams().smooth_m)
@@ -112,7 +113,9 @@ def _anneal(graph, weights, area, perimeter, labels, *, lower, upper, steps, see
     """Single-unit moves accepted by the Metropolis rule on the sum of PP (on the units'
     cells); a move must keep the donor connected and may not take a region out of the band
     (a region already out may not move further out). Returns the best labels seen."""
-    from planning.partition import _pp, _region_shapes, region_is_connected
+    from planning.engine.graph import region_is_connected
+    from planning.engine.regions import region_shapes as _region_shapes
+    from planning.engine.shape import pp as _pp
 
     labels = labels.copy()
     k = int(labels.max()) + 1
@@ -162,7 +165,9 @@ def _anneal(graph, weights, area, perimeter, labels, *, lower, upper, steps, see
 def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndarray:
     """The engine's communities, annealed for compactness per connected part of a 街道, on the
     same units the engine partitions (compounds that fit the band are one unit)."""
-    from planning.propose import ProposeParams, _atoms, _contract
+    from planning.engine.units import atoms as _atoms
+    from planning.engine.units import contract as _contract
+    from planning.propose import ProposeParams
 
     lower, upper = ProposeParams().community_band
     out = community.copy()

@@ -40,7 +40,7 @@ TARGET = 2500
 def _district(households: int, *, with_streets: bool):
     from geo.intake import read_households
     from geo.layers import read_barriers, read_streets
-    from planning.propose import prepare_district
+    from planning.engine.district import prepare_district
     from planning.sample import write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,8 +70,8 @@ def _score(district, labels: np.ndarray, street_of_site: np.ndarray) -> dict:
     import shapely
 
     from geo.tessellation import dissolve
+    from planning.engine.graph import region_is_connected
     from planning.metrics import _barrier_crossings, polsby_popper
-    from planning.partition import region_is_connected
 
     sites = district.sites
     labels = np.asarray(labels, dtype=np.int64)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 def _pick(plan, params):
     """Targets for every edit type: an adjacent pair of communities in one 街道, a border
     building whose move keeps the donor in one piece, a compound on a border, …"""
-    from planning.partition import region_is_connected
+    from planning.engine.graph import region_is_connected
 
     d = plan.district
     g = d.graph

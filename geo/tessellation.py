@@ -115,7 +115,7 @@ class Blocks:
 class Land:
     """The faces without a point of their own that joined a cell (empty blocks, the cut-off
     parts of Voronoi cells), and what each touches: so they can be handed to another cell once
-    the cells are grouped into regions (see :mod:`planning.land`).
+    the cells are grouped into regions (see :mod:`planning.engine.land`).
 
     Attributes
     ----------

@@ -1,6 +1,6 @@
 """A plan: every building of a district labelled with its community and grid.
 
-A :class:`Plan` labels the sites of a prepared :class:`~planning.propose.District` (buildings at
+A :class:`Plan` labels the sites of a prepared :class:`~planning.engine.district.District` (buildings at
 one spot form one site, so a building is never split): ``site_community`` and ``site_grid`` are
 int labels into the plan's tables of community ids (text: 12-digit codes stay text), names,
 locks and grid ids. Labels are compact and ordered by id, so two plans with the same assignment
@@ -11,7 +11,7 @@ renumbers the grids of the communities it touched and keeps every other id. Boun
 derived lazily and cached per 街道: the engine smooths each 街道's grid coverage on its own
 (its outline stays where it is), so an edit re-dissolves only the 街道 it touched and copies
 the polygons of every other 街道 from the plan it came from; the polygons are the same as a
-full :func:`planning.propose.boundaries` run would draw.
+full :func:`planning.engine.boundaries.boundaries` run would draw.
 
 :func:`check_plan` re-checks the hard rules (every site assigned once, each community and grid
 one connected piece, communities inside one 街道, grids inside one community, at most
@@ -33,8 +33,10 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from geo.errors import ScenarioEditError
-from planning.partition import Graph
-from planning.propose import District, Proposal, ProposeParams, boundaries
+from planning.engine.boundaries import boundaries
+from planning.engine.district import District
+from planning.engine.graph import Graph
+from planning.propose import Proposal, ProposeParams
 
 __all__ = [
     "AuditEntry",
@@ -254,7 +256,7 @@ class Plan:
 
 
 def _zone_view(district: District, sites: np.ndarray) -> District:
-    """The district restricted to ``sites`` (for :func:`planning.propose.boundaries`)."""
+    """The district restricted to ``sites`` (for :func:`planning.engine.boundaries.boundaries`)."""
     s = district.sites
     view_sites = dataclasses.replace(
         s,

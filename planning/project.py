@@ -42,6 +42,7 @@ import pyogrio
 import pyproj
 
 from geo.errors import InputFormatError, ScenarioEditError
+from planning.engine.district import District, prepare_district
 from planning.plan import (
     AUDIT_COLUMNS,
     AuditEntry,
@@ -53,7 +54,7 @@ from planning.plan import (
     grid_frame,
     plan_from_labels,
 )
-from planning.propose import District, ProposeParams, prepare_district
+from planning.propose import ProposeParams
 
 __all__ = [
     "FORMAT_VERSION",

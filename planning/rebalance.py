@@ -42,7 +42,8 @@ import shapely
 
 from geo.errors import InfeasibleError, InputFormatError
 from geo.intake import Households
-from planning.partition import choose_region_count
+from planning.engine.district import District, prepare_district
+from planning.engine.partition import choose_region_count
 from planning.plan import (
     Plan,
     building_frame,
@@ -53,14 +54,7 @@ from planning.plan import (
     number_grids,
     plan_from_labels,
 )
-from planning.propose import (
-    District,
-    Proposal,
-    ProposeParams,
-    name_community,
-    plan_grids,
-    prepare_district,
-)
+from planning.propose import Proposal, ProposeParams, name_community, plan_grids
 
 __all__ = ["Rebalance", "add_rebalance_command", "rebalance", "run_rebalance"]
 

@@ -45,7 +45,8 @@ import pandas as pd
 import shapely
 
 from geo.errors import ScenarioEditError
-from planning.partition import choose_region_count, region_is_connected
+from planning.engine.graph import region_is_connected
+from planning.engine.partition import choose_region_count
 from planning.plan import (
     AuditEntry,
     CommunityStatus,

@@ -17,8 +17,8 @@ import pyproj
 import pytest
 import shapely
 
+from planning.engine.district import prepare_district
 from planning.metrics import unforced_barrier_crossings
-from planning.propose import prepare_district
 
 METRIC = pyproj.CRS.from_epsg(4550)
 ORIGIN = np.array([356_000.0, 3_305_000.0])

@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import LineString, Polygon, box
 
 from geo.tessellation import tessellate
-from planning.land import land_polygons, place_land
+from planning.engine.land import land_polygons, place_land
 
 AREA = Polygon([(0, 0), (300, 0), (300, 100), (100, 100), (100, 200), (0, 200)])
 ROADS = np.array([LineString([(100, -10), (100, 210)]), LineString([(200, -10), (200, 110)])])

@@ -14,14 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.partition import (
-    Graph,
-    _recombine,
-    choose_region_count,
-    partition_units,
-    region_is_connected,
-    weighted_kmeans,
-)
+from planning.engine.graph import Graph, region_is_connected
+from planning.engine.partition import choose_region_count, partition_units, weighted_kmeans
+from planning.engine.recombine import recombine
 
 
 def lattice(width: int, height: int, *, river_at: float | None = None, spacing: float = 50.0):
@@ -143,7 +138,7 @@ def test_recombination_redraws_an_l_shaped_pair_as_two_halves():
     col, row = xy[:, 0] // 50, xy[:, 1] // 50
     labels = np.where((row <= 1) | (col <= 1), 0, 1)
     before = polsby_popper(graph, labels, area, perimeter)
-    after_labels = _recombine(graph, xy, weights, labels, 2, lower=1100, upper=1400,
+    after_labels = recombine(graph, xy, weights, labels, 2, lower=1100, upper=1400,
                               unit_area=area, unit_perimeter=perimeter, barrier_weight=0.0)
     after = polsby_popper(graph, after_labels, area, perimeter)
     sizes = np.bincount(after_labels, weights=weights)

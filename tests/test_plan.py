@@ -28,6 +28,7 @@ import shapely
 
 from geo.crs import metric_crs_for
 from geo.errors import ScenarioEditError
+from planning.engine.district import prepare_district
 from planning.plan import (
     AUDIT_COLUMNS,
     audit_table,
@@ -41,7 +42,7 @@ from planning.plan import (
     plan_from_proposal,
     plan_successor,
 )
-from planning.propose import ProposeParams, prepare_district, propose
+from planning.propose import ProposeParams, propose
 
 COLS, ROWS, SPACING_M, HOUSEHOLDS = 12, 4, 100.0, 50
 PARAMS = ProposeParams(

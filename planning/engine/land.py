@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from geo.tessellation import Land, dissolve
+from planning.engine.shape import pp
 
 __all__ = ["land_polygons", "place_land"]
 
@@ -28,17 +29,14 @@ MIN_GAIN = 1e-4
 MAX_SWEEPS = 8
 
 
-def _pp(area, perimeter):
-    return 4.0 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2
-
 
 def _move_gain(area, perimeter, frm, to, a, p, s_frm, s_to):
     """PP(from) + PP(to) after a face (area ``a``, perimeter ``p``, sharing ``s_frm`` and
     ``s_to`` metres of border with them) moves from ``frm`` to ``to``, minus before."""
     return (
-        _pp(area[frm] - a, perimeter[frm] - p + 2 * s_frm)
-        + _pp(area[to] + a, perimeter[to] + p - 2 * s_to)
-        - _pp(area[frm], perimeter[frm]) - _pp(area[to], perimeter[to])
+        pp(area[frm] - a, perimeter[frm] - p + 2 * s_frm)
+        + pp(area[to] + a, perimeter[to] + p - 2 * s_to)
+        - pp(area[frm], perimeter[frm]) - pp(area[to], perimeter[to])
     )
 
 

@@ -1,0 +1,306 @@
+"""A district prepared for planning: buildings as sites in metres, the study area cut into
+blocks along 街道 lines and barriers, one cell per site, and the barrier-aware site graph."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo.errors import Problem, ValidationError
+from geo.tessellation import Land, adjacency, study_outline, tessellate
+from planning.engine.graph import Graph
+from planning.engine.partition import partition_units
+from planning.engine.units import atoms, contract
+
+__all__ = ["MAJOR_ROAD_CLASSES", "MINOR_ROAD_CLASSES", "District", "Sites", "prepare_district"]
+
+
+#: Roads that bound communities like rivers and railways do (OSM ``highway`` values and the
+#: Chinese 道路等级 words planners use).
+MAJOR_ROAD_CLASSES = frozenset(
+    {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+     "secondary", "secondary_link", "expressway", "高速公路", "快速路", "主干路", "主干道",
+     "次干路", "次干道"}
+)
+
+
+#: Roads that blocks are cut along (boundaries follow them) but that may run inside a
+#: community. Classes not listed here or above (service, footway, path …) are ignored.
+MINOR_ROAD_CLASSES = frozenset(
+    {"tertiary", "tertiary_link", "residential", "unclassified", "living_street", "支路",
+     "支路以上", "街坊路"}
+)
+
+
+@dataclass(frozen=True)
+class Sites:
+    """Distinct building locations in metres, the units of tessellation."""
+
+    xy: np.ndarray  # (n, 2)
+    households: np.ndarray  # (n,)
+    compound: np.ndarray  # (n,) object, None when none
+    zone: np.ndarray  # (n,) zone index
+    of_building: np.ndarray  # site index of each building
+
+
+def _barrier_lines(
+    barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame | None]:
+    """(cut lines, major-barrier mask, major barriers frame) in metres."""
+    if barriers is None or len(barriers) == 0:
+        return np.array([], dtype=object), np.array([], dtype=bool), None
+    frame = barriers.to_crs(metric_crs)
+    kind = frame["kind"].astype("string").fillna("road").to_numpy(dtype=object)
+    road_class = frame["road_class"].astype("string").str.lower().fillna("").to_numpy(dtype=object)
+    is_road = kind == "road"
+    unclassified = is_road & (road_class == "")
+    major = (~is_road) | unclassified | np.isin(road_class, list(MAJOR_ROAD_CLASSES))
+    minor = is_road & np.isin(road_class, list(MINOR_ROAD_CLASSES))
+    cut = major | minor
+    lines = np.array(frame.geometry.array, dtype=object)[cut]
+    major_frame = frame[major].reset_index(drop=True)
+    return lines, major[cut], major_frame
+
+
+def _sites(buildings_xy: np.ndarray, households: np.ndarray, compounds: np.ndarray) -> Sites:
+    rounded = np.round(buildings_xy, 2)
+    _, first, inverse = np.unique(rounded, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    # keep sites in order of first appearance for determinism independent of coordinates
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    site = rank[inverse]
+    n = len(order)
+    xy = np.zeros((n, 2))
+    xy[site] = buildings_xy  # all buildings of a site share the rounded spot
+    hh = np.bincount(site, weights=households, minlength=n)
+    compound = np.full(n, None, dtype=object)
+    frame = pd.DataFrame({"site": site, "compound": pd.Series(compounds, dtype="object"),
+                          "hh": households})
+    named = frame.dropna(subset=["compound"])
+    if len(named):
+        best = named.groupby(["site", "compound"])["hh"].sum().reset_index()
+        best = best.sort_values(["site", "hh", "compound"], ascending=[True, False, True])
+        best = best.drop_duplicates("site")
+        compound[best["site"].to_numpy()] = best["compound"].to_numpy(dtype=object)
+    return Sites(xy, hh, compound, np.zeros(n, dtype=np.int64), site)
+
+
+def _major_between(start: np.ndarray, end: np.ndarray, crosses: np.ndarray,
+                   major_lines: np.ndarray) -> np.ndarray:
+    """Per pair of points: a major barrier line lies between them (the segment joining them
+    crosses one). Only pairs that ``crosses`` (lie in different blocks) are tested."""
+    major = np.zeros(len(start), dtype=bool)
+    candidates = np.flatnonzero(crosses)
+    if not len(major_lines) or not len(candidates):
+        return major
+    segments = shapely.linestrings(np.stack([start[candidates], end[candidates]], axis=1))
+    hit, _ = shapely.STRtree(major_lines).query(segments, predicate="intersects")
+    major[candidates[np.unique(hit)]] = True
+    return major
+
+
+def _edge_costs(
+    xy: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    crosses: np.ndarray,
+    major_lines: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cost, major) per edge: distance inflated across a road, more across a major barrier."""
+    distance = np.hypot(*(xy[i] - xy[j]).T)
+    major = _major_between(xy[i], xy[j], crosses, major_lines)
+    minor = crosses & ~major
+    cost = distance * (1 + 1.0 * minor + 4.0 * major) + 100.0 * minor + 800.0 * major
+    return cost, major
+
+
+@dataclass(frozen=True)
+class District:
+    """Everything a plan is drawn on: sites, their cells and their adjacency, in metres.
+
+    Build it once with :func:`prepare_district`; proposals and scenario edits label its sites.
+    """
+
+    buildings: gpd.GeoDataFrame  # input buildings (WGS84), aligned with ``sites.of_building``
+    metric_crs: pyproj.CRS
+    sites: Sites
+    cells: np.ndarray  # one Polygon per site, tiling the study area
+    cell_area: np.ndarray
+    cell_perimeter: np.ndarray
+    graph: Graph
+    zone_geoms: np.ndarray
+    zone_names: list[str]
+    has_streets: bool
+    study_area: shapely.Geometry
+    major_barriers: gpd.GeoDataFrame | None
+    land: Land | None = None  # faces without a building, free to change community
+    site_block: np.ndarray | None = None  # block (face of the given lines) of each site
+    block_geoms: np.ndarray | None = None  # the blocks, metres
+    given_lines: np.ndarray | None = None  # every given line and 街道 border, metres
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def zone_label(self) -> list[str]:
+        return [name or "研究区" for name in self.zone_names]
+
+    def partition_sites(
+        self,
+        nodes: np.ndarray,
+        *,
+        k: int,
+        lower: float,
+        upper: float,
+        seed: int,
+        barrier_weight: float = 1.0,
+        restarts: int = 8,
+        recombine_shapes: bool = True,
+    ) -> np.ndarray:
+        """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node.
+
+        Compounds whose households fit ``upper`` stay whole (they are atoms)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        sub = self.graph.subgraph(nodes)
+        weights = self.sites.households[nodes]
+        atom = atoms(nodes, sub, self.sites.compound, weights, upper, self.sites.xy[nodes])
+        atom_graph, axy, aw, a_area, a_perimeter = contract(
+            sub, atom, self.sites.xy[nodes], weights, self.cell_area[nodes],
+            self.cell_perimeter[nodes],
+        )
+        labels = partition_units(
+            atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed, area=a_area,
+            perimeter=a_perimeter, barrier_weight=barrier_weight, restarts=restarts,
+            recombine_shapes=recombine_shapes,
+        )
+        return labels[atom]
+
+    def components(self, nodes: np.ndarray) -> list[np.ndarray]:
+        """The connected parts of ``nodes`` in the site graph, largest first."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        count, comp = self.graph.subgraph(nodes).components()
+        parts = [nodes[comp == c] for c in range(count)]
+        return sorted(parts, key=lambda p: (-len(p), int(p.min())))
+
+
+def prepare_district(
+    buildings: gpd.GeoDataFrame,
+    *,
+    metric_crs: pyproj.CRS,
+    streets: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+) -> District:
+    """Project buildings, tessellate the study area and build the barrier-aware site graph."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    metric = buildings.to_crs(metric_crs)
+    bxy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
+    households = metric["households"].to_numpy(dtype=float)
+    compounds = metric["compound"].to_numpy(dtype=object)
+    sites = _sites(bxy, households, compounds)
+
+    has_streets = streets is not None and len(streets) > 0
+    if has_streets:
+        zones_frame = streets.to_crs(metric_crs).reset_index(drop=True)
+        zone_geoms = shapely.make_valid(np.array(zones_frame.geometry.array, dtype=object))
+        zone_names = zones_frame["name"].astype(str).tolist()
+        area = shapely.union_all(zone_geoms, grid_size=0.01)
+        tree = shapely.STRtree(zone_geoms)
+        p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
+        site_zone = np.full(len(sites.xy), -1, dtype=np.int64)
+        order = np.lexsort((z_idx, p_idx))  # the lowest zone index wins on a shared border
+        p_idx, z_idx = p_idx[order], z_idx[order]
+        first = np.ones(len(p_idx), dtype=bool)
+        first[1:] = p_idx[1:] != p_idx[:-1]
+        site_zone[p_idx[first]] = z_idx[first]
+        outside = site_zone < 0
+        if outside.any():
+            bad = np.isin(sites.of_building, np.flatnonzero(outside))
+            ids = metric["building_id"].astype(str).to_numpy()[bad]
+            raise ValidationError([
+                Problem(
+                    "error", "streets", f"{int(bad.sum())} building(s) lie outside every 街道 "
+                    "polygon",
+                    expected="every household inside one of the sub-district polygons",
+                    found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
+                    fix="extend the 街道 boundaries to cover them, or check that both layers "
+                    "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
+                )
+            ])
+    else:
+        # one outline unless clusters of households lie kilometres apart
+        area = study_outline(sites.xy, cluster_gap_m=2000.0)
+        zone_geoms = np.array(shapely.get_parts(area), dtype=object)
+        zone_names = [""] if len(zone_geoms) == 1 else \
+            [f"区域{i + 1}" for i in range(len(zone_geoms))]
+        tree = shapely.STRtree(zone_geoms)
+        p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
+        site_zone = np.zeros(len(sites.xy), dtype=np.int64)
+        site_zone[p_idx] = z_idx
+    sites = Sites(sites.xy, sites.households, sites.compound, site_zone, sites.of_building)
+    cut_lines, cut_major, major_frame = _barrier_lines(barriers, metric_crs)
+    timings["units"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+
+    tess = tessellate(
+        sites.xy, area, zones=zone_geoms, barriers=cut_lines if len(cut_lines) else None,
+        point_zone=site_zone,
+    )
+    timings["tessellation"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+
+    adj = adjacency(tess.cells, block=tess.block, zone=tess.zone)
+    keep = adj.same_zone
+    ei, ej, crosses, shared = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep], \
+        adj.shared_m[keep]
+    major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
+    cost, major = _edge_costs(sites.xy, ei, ej, crosses, major_lines)
+    graph = Graph.from_pairs(len(sites.xy), ei, ej, cost, major, shared)
+    cells = np.asarray(tess.cells, dtype=object)
+    land = dataclasses.replace(
+        tess.land, pair_major=_land_major(tess.land, sites.xy, major_lines)
+    )
+    timings["graph"] = time.perf_counter() - clock
+    return District(
+        buildings=buildings, metric_crs=metric_crs, sites=sites, cells=cells,
+        cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
+        zone_geoms=zone_geoms, zone_names=zone_names, has_streets=has_streets,
+        study_area=area, major_barriers=major_frame, land=land,
+        site_block=np.asarray(tess.block, dtype=np.int64),
+        block_geoms=np.asarray(tess.blocks.geometry, dtype=object),
+        given_lines=_given_lines(barriers, metric_crs, zone_geoms if has_streets else None),
+        timings=timings,
+    )
+
+
+def _given_lines(barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS,
+                 zone_geoms: np.ndarray | None) -> np.ndarray:
+    """Every line a border may follow, in metres: the barrier layer (all classes) and the
+    街道 borders."""
+    parts = []
+    if barriers is not None and len(barriers):
+        geoms = np.array(barriers.to_crs(metric_crs).geometry.array, dtype=object)
+        polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+        geoms[polygonal] = shapely.boundary(geoms[polygonal])
+        parts.append(geoms)
+    if zone_geoms is not None and len(zone_geoms):
+        parts.append(shapely.boundary(np.asarray(zone_geoms, dtype=object)))
+    if not parts:
+        return np.array([], dtype=object)
+    return shapely.get_parts(np.concatenate(parts))
+
+
+def _land_major(land: Land, xy: np.ndarray, major_lines: np.ndarray) -> np.ndarray:
+    """Per land contact: a major barrier lies between the face and its neighbour (the line
+    between their points crosses one, as for the site graph)."""
+    face_xy = shapely.get_coordinates(shapely.point_on_surface(land.faces)).reshape(-1, 2)
+    node_xy = np.concatenate([xy, face_xy])
+    return _major_between(face_xy[land.pair_face], node_xy[land.pair_node], land.pair_crosses,
+                          major_lines)

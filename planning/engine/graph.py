@@ -1,0 +1,126 @@
+"""The adjacency graph of units (cells, sites, atoms) in CSR form, and what is asked of it:
+neighbours, induced subgraphs, connected pieces, and the sides of the major barriers."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+from scipy.sparse.csgraph import connected_components
+
+__all__ = ["Graph", "region_is_connected", "sides"]
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Undirected graph in CSR form: ``indices[indptr[u]:indptr[u+1]]`` are u's neighbours.
+
+    ``cost`` is the traversal cost of each directed entry (metres, inflated across barriers);
+    ``barrier`` marks entries that cross a major barrier line; ``shared`` is the length of the
+    border the two units share (metres), used to track perimeters.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    cost: np.ndarray
+    barrier: np.ndarray
+    shared: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.indptr) - 1
+
+    @classmethod
+    def from_pairs(
+        cls,
+        n: int,
+        i: np.ndarray,
+        j: np.ndarray,
+        cost: np.ndarray,
+        barrier: np.ndarray | None = None,
+        shared: np.ndarray | None = None,
+    ) -> Graph:
+        """Symmetric graph from undirected pairs. Duplicate pairs keep the cheapest cost,
+        cross a barrier if any of them does, and add up their shared lengths."""
+        i = np.asarray(i, dtype=np.int64)
+        j = np.asarray(j, dtype=np.int64)
+        cost = np.asarray(cost, dtype=float)
+        barrier = np.zeros(len(i), bool) if barrier is None else np.asarray(barrier, bool)
+        shared = np.zeros(len(i)) if shared is None else np.asarray(shared, dtype=float)
+        keep = i != j
+        i, j, cost, barrier, shared = i[keep], j[keep], cost[keep], barrier[keep], shared[keep]
+        rows = np.concatenate([i, j])
+        cols = np.concatenate([j, i])
+        costs = np.concatenate([cost, cost])
+        flags = np.concatenate([barrier, barrier])
+        lengths = np.concatenate([shared, shared])
+        order = np.lexsort((costs, cols, rows))
+        rows, cols, costs = rows[order], cols[order], costs[order]
+        flags, lengths = flags[order], lengths[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        group = np.cumsum(first) - 1
+        total_shared = np.bincount(group, weights=lengths)
+        any_barrier = np.bincount(group, weights=flags.astype(float)) > 0
+        rows, cols, costs = rows[first], cols[first], costs[first]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(indptr, rows + 1, 1)
+        indptr = np.cumsum(indptr)
+        return cls(indptr, cols, np.maximum(costs, 1e-6), any_barrier, total_shared)
+
+    def subgraph(self, nodes: np.ndarray) -> Graph:
+        """The graph induced by ``nodes``, renumbered 0..len(nodes)-1 in the given order."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        local = np.full(self.n, -1, dtype=np.int64)
+        local[nodes] = np.arange(len(nodes))
+        starts, ends = self.indptr[nodes], self.indptr[nodes + 1]
+        counts = ends - starts
+        src = np.repeat(np.arange(len(nodes)), counts)
+        # the entries of every node's CSR row, without a Python loop over the nodes
+        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        dst = local[self.indices[idx]]
+        keep = dst >= 0
+        src, dst, idx = src[keep], dst[keep], idx[keep]
+        indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
+        np.add.at(indptr, src + 1, 1)
+        return Graph(np.cumsum(indptr), dst, self.cost[idx], self.barrier[idx], self.shared[idx])
+
+    def to_csr(self, *, extra_nodes: int = 0) -> scipy.sparse.csr_matrix:
+        size = self.n + extra_nodes
+        indptr = np.concatenate([self.indptr, np.full(extra_nodes, self.indptr[-1])])
+        return scipy.sparse.csr_matrix((self.cost, self.indices, indptr), shape=(size, size))
+
+    def components(self) -> tuple[int, np.ndarray]:
+        return connected_components(self.to_csr(), directed=False)
+
+
+def region_is_connected(graph: Graph, labels: np.ndarray, region: int, without: int = -1) -> bool:
+    """Whether the units of ``region`` (minus ``without``) form one connected piece."""
+    members = np.flatnonzero(labels == region)
+    if without >= 0:
+        members = members[members != without]
+    if len(members) <= 1:
+        return True
+    seen = {int(members[0])}
+    queue = deque([int(members[0])])
+    indptr, indices = graph.indptr, graph.indices
+    while queue:
+        u = queue.popleft()
+        for v in indices[indptr[u] : indptr[u + 1]]:
+            v = int(v)
+            if v != without and v not in seen and labels[v] == region:
+                seen.add(v)
+                queue.append(v)
+    return len(seen) == len(members)
+
+
+def sides(graph: Graph) -> np.ndarray:
+    """Which side of the major barriers each unit is on: components without barrier edges."""
+    keep = ~graph.barrier
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    m = scipy.sparse.csr_matrix(
+        (np.ones(int(keep.sum())), (src[keep], graph.indices[keep])), shape=(graph.n, graph.n)
+    )
+    return connected_components(m, directed=False)[1]

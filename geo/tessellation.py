@@ -38,11 +38,11 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import Delaunay, KDTree, QhullError, Voronoi
 
 from geo.errors import GeometryError
+from geo.land_division import division_lines, land_owner
 
 __all__ = [
     "Adjacency",
     "Blocks",
-    "Land",
     "Tessellation",
     "adjacency",
     "build_blocks",
@@ -112,69 +112,6 @@ class Blocks:
 
 
 @dataclass(frozen=True, eq=False)
-class Land:
-    """The faces without a point of their own that joined a cell (empty blocks, the cut-off
-    parts of Voronoi cells), and what each touches: so they can be handed to another cell once
-    the cells are grouped into regions (see :mod:`planning.engine.land`).
-
-    Attributes
-    ----------
-    faces : numpy.ndarray of shapely.Polygon
-        The absorbed faces.
-    owner : numpy.ndarray of int64
-        The cell (point index) each face joined.
-    cores : numpy.ndarray of shapely.Polygon
-        Per point: its cell without any absorbed face (the face holding the point).
-    pair_face, pair_node : numpy.ndarray of int64
-        Directed contacts from an absorbed face to a neighbour: a *node* is a point's core
-        (``node < n``) or absorbed face ``node - n`` (n points). Every contact of every
-        absorbed face is listed (so contacts between two absorbed faces appear both ways).
-    pair_shared : numpy.ndarray of float64
-        Length of the shared border in metres.
-    pair_crosses : numpy.ndarray of bool
-        True when the two lie in different blocks (a barrier or zone line runs between).
-    pair_major : numpy.ndarray of bool or None
-        True when a major barrier runs between; left None here, filled in by the caller
-        that knows which barriers are major.
-    """
-
-    faces: np.ndarray
-    owner: np.ndarray
-    cores: np.ndarray
-    pair_face: np.ndarray
-    pair_node: np.ndarray
-    pair_shared: np.ndarray
-    pair_crosses: np.ndarray
-    pair_major: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.faces)
-
-    def restrict(self, points: np.ndarray) -> Land:
-        """The land of the cells of ``points`` (sorted, distinct point indices), renumbered as
-        positions in ``points``; contacts with anything outside are dropped."""
-        points = np.asarray(points, dtype=np.int64)
-        n = len(self.cores)
-        position = np.full(n + len(self.faces), -1, dtype=np.int64)
-        position[points] = np.arange(len(points))
-        kept = np.flatnonzero(position[self.owner] >= 0)
-        position[n + kept] = len(points) + np.arange(len(kept))
-        face_position = np.full(len(self.faces), -1, dtype=np.int64)
-        face_position[kept] = np.arange(len(kept))
-        keep = (face_position[self.pair_face] >= 0) & (position[self.pair_node] >= 0)
-        return Land(
-            faces=self.faces[kept],
-            owner=position[self.owner[kept]],
-            cores=self.cores[points],
-            pair_face=face_position[self.pair_face[keep]],
-            pair_node=position[self.pair_node[keep]],
-            pair_shared=self.pair_shared[keep],
-            pair_crosses=self.pair_crosses[keep],
-            pair_major=None if self.pair_major is None else self.pair_major[keep],
-        )
-
-
-@dataclass(frozen=True, eq=False)
 class Tessellation:
     """One cell per point; the cells (plus any unassigned blocks) tile the study area.
 
@@ -195,8 +132,11 @@ class Tessellation:
     sites : numpy.ndarray, shape (n, 2)
         Where each cell was seeded: the point itself, or, for a point outside every block of
         its own zone, the nearest spot of the nearest such block.
-    land : Land
-        The faces that cells absorbed, so a region can later take them from a neighbour.
+    street_block : numpy.ndarray of int64
+        Per point: its street block, the face of the zone borders and barriers alone (lanes
+        subdivide a street block into the blocks above; land joins the block it faces).
+    street_blocks : numpy.ndarray of shapely.Polygon
+        The street blocks with their land: unions of :attr:`blocks`.
     """
 
     cells: np.ndarray
@@ -205,7 +145,8 @@ class Tessellation:
     blocks: Blocks
     unassigned_blocks: np.ndarray
     sites: np.ndarray
-    land: Land
+    street_block: np.ndarray | None = None
+    street_blocks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -500,6 +441,7 @@ def tessellate(
     *,
     zones: np.ndarray | None = None,
     barriers: np.ndarray | None = None,
+    lanes: np.ndarray | None = None,
     point_zone: np.ndarray | None = None,
     grid_size: float = 0.01,
 ) -> Tessellation:
@@ -548,10 +490,17 @@ def tessellate(
                 f"{point_zone.dtype} and shape {point_zone.shape}. Fix: pass an int array "
                 "aligned with points."
             )
-    blocks = build_blocks(area, zones, barriers, grid_size=grid_size)
+    streets = build_blocks(area, zones, barriers, grid_size=grid_size)
+    cut = barriers
+    if lanes is not None and len(lanes):
+        cut = np.concatenate([_as_line_array(barriers), _as_line_array(lanes)])
+        blocks = build_blocks(area, zones, cut, grid_size=grid_size)
+    else:
+        blocks = streets
     pts = shapely.points(xy)
     _check_inside(blocks.area, pts, grid_size)
     block_of, sites = _locate(blocks, xy, pts, point_zone)
+    blocks, block_of, cores = _with_land(blocks, block_of, area, zones, cut, grid_size)
     _check_spacing(sites, block_of, MIN_SPACING_GRID_STEPS * grid_size)
 
     block_lines = shapely.boundary(blocks.geometry)
@@ -571,17 +520,86 @@ def tessellate(
     geoms, face_block, face_of_site = faces
     owner = np.full(len(geoms), -1, dtype=np.int64)
     owner[face_of_site] = np.arange(n)
-    owner, contacts = _absorb(geoms, owner, blocks.zone[face_block], sites)
+    owner = _absorb(geoms, owner, blocks.zone[face_block], sites)
     cells = _union_by_owner(geoms, owner, face_of_site, n)
+    tiled = _as_tiled(blocks, geoms, face_block)
+    street_of_block = _street_of_blocks(cores, streets)
     return Tessellation(
         cells=cells,
         block=block_of,
         zone=blocks.zone[block_of],
-        blocks=_as_tiled(blocks, geoms, face_block),
+        blocks=tiled,
         unassigned_blocks=np.unique(face_block[owner < 0]).astype(np.int64),
         sites=sites,
-        land=_land(geoms, owner, face_of_site, face_block, contacts),
+        street_block=street_of_block[block_of] if n else np.zeros(0, dtype=np.int64),
+        street_blocks=dissolve(tiled.geometry, street_of_block)[1],
     )
+
+
+def _as_line_array(values) -> np.ndarray:
+    if values is None:
+        return np.zeros(0, dtype=object)
+    return _geometry_array(values, "barriers")
+
+
+def _with_land(
+    blocks: Blocks,
+    block_of: np.ndarray,
+    area: shapely.Geometry,
+    zones: np.ndarray | None,
+    cut: np.ndarray | None,
+    grid_size: float,
+) -> tuple[Blocks, np.ndarray, np.ndarray]:
+    """The blocks with the land around them: every stretch of blocks without a point is
+    divided down the middle among the blocks it borders (:mod:`geo.land_division`), each
+    part joining the block in front of it. Stretches with no occupied block of their zone
+    around them stay blocks of their own. Returns the new blocks, each point's block and a
+    point inside each new block's own part (not its land)."""
+    occupied = np.bincount(block_of[block_of >= 0], minlength=len(blocks)) > 0
+    if occupied.all() or not occupied.any():
+        return blocks, block_of, shapely.point_on_surface(blocks.geometry)
+    lines, samples = division_lines(blocks.geometry, blocks.zone, occupied)
+    if len(lines):
+        extra = np.concatenate([_as_line_array(cut), lines])
+        faces = build_blocks(area, zones, extra, grid_size=blocks.grid_size)
+    else:
+        faces = blocks
+    # the occupied block each face lies in (faces only subdivide land)
+    tree = shapely.STRtree(blocks.geometry)
+    f_idx, b_idx = tree.query(shapely.point_on_surface(faces.geometry), predicate="within")
+    core = np.full(len(faces), -1, dtype=np.int64)
+    core[f_idx] = np.where(occupied[b_idx], b_idx, -1)
+    owner = land_owner(faces.geometry, faces.zone, core, samples)
+    bad = owner >= 0
+    bad[bad] = blocks.zone[owner[bad]] != faces.zone[bad]
+    owner[bad] = -1
+    # new blocks: one per occupied block (in its old order), then each ownerless face
+    kept = np.flatnonzero(occupied)
+    position = np.full(len(blocks), -1, dtype=np.int64)
+    position[kept] = np.arange(len(kept))
+    alone = np.flatnonzero(owner < 0)
+    label = np.where(owner >= 0, position[np.maximum(owner, 0)], len(kept) + np.searchsorted(
+        alone, np.arange(len(faces))))
+    _, geometry = dissolve(faces.geometry, label)
+    zone = np.concatenate([blocks.zone[kept], faces.zone[alone]])
+    merged = Blocks(np.asarray(geometry, dtype=object), zone, faces.area, faces.grid_size,
+                    faces.node_grid)
+    cores = np.concatenate([shapely.point_on_surface(blocks.geometry[kept]),
+                            shapely.point_on_surface(faces.geometry[alone])])
+    return merged, position[block_of], cores
+
+
+def _street_of_blocks(cores: np.ndarray, streets: Blocks) -> np.ndarray:
+    """The street block holding each block's own part (land joined across a road belongs
+    to the block it joined), numbered 0… in order of first appearance."""
+    tree = shapely.STRtree(streets.geometry)
+    c_idx, s_idx = tree.query(cores, predicate="intersects")
+    out = np.full(len(cores), len(streets), dtype=np.int64)
+    np.minimum.at(out, c_idx, s_idx)
+    _, first, inverse = np.unique(out, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.ravel()]
 
 
 def _check_inside(area: shapely.Geometry, pts: np.ndarray, grid_size: float) -> None:
@@ -946,18 +964,15 @@ def _match_sites(
 
 def _absorb(
     faces: np.ndarray, owner: np.ndarray, face_zone: np.ndarray, sites: np.ndarray
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Hand every ownerless face to a same-zone neighbour: the one whose point is nearest the
-    face (so cells stay compact, like a Voronoi diagram of the land), ties to the longest
-    shared border. Faces with no owned neighbour yet wait for the next round.
-
-    Returns the owners and the contacts (face, other face, shared length) of every face that
-    had no owner, with its same-zone neighbours."""
+) -> np.ndarray:
+    """Hand every ownerless face (the part of a Voronoi cell a concave block cut off) to a
+    same-zone neighbour: the one whose point is nearest the face (so cells stay compact, like
+    a Voronoi diagram of the land), ties to the longest shared border. Faces with no owned
+    neighbour yet wait for the next round."""
     owner = owner.copy()
     free = np.flatnonzero(owner < 0)
-    empty = np.zeros(0, dtype=np.int64)
     if not free.size or not (owner >= 0).any():
-        return owner, (empty, empty, np.zeros(0))
+        return owner
     tree = shapely.STRtree(faces)
     local, other = tree.query(faces[free], predicate="intersects")
     face = free[local]
@@ -972,7 +987,7 @@ def _absorb(
     while True:
         active = (owner[face] < 0) & (owner[other] >= 0)
         if not active.any():
-            return owner, (face, other, shared)
+            return owner
         f, o, s = face[active], owner[other[active]], shared[active]
         key, inverse = np.unique(np.column_stack([f, o]), axis=0, return_inverse=True)
         total = np.bincount(inverse.ravel(), weights=s)
@@ -981,34 +996,6 @@ def _absorb(
         first = np.r_[True, key[best][1:, 0] != key[best][:-1, 0]]
         winners = key[best][first]
         owner[winners[:, 0]] = winners[:, 1]
-
-
-def _land(
-    faces: np.ndarray,
-    owner: np.ndarray,
-    face_of_site: np.ndarray,
-    face_block: np.ndarray,
-    contacts: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> Land:
-    n = len(face_of_site)
-    seeded = np.zeros(len(faces), dtype=bool)
-    seeded[face_of_site] = True
-    absorbed = np.flatnonzero((owner >= 0) & ~seeded)
-    node = np.full(len(faces), -1, dtype=np.int64)
-    node[face_of_site] = np.arange(n)
-    node[absorbed] = n + np.arange(len(absorbed))
-    face, other, shared = contacts
-    keep = (node[face] >= n) & (node[other] >= 0)
-    face, other, shared = face[keep], other[keep], shared[keep]
-    return Land(
-        faces=faces[absorbed],
-        owner=owner[absorbed].astype(np.int64),
-        cores=faces[face_of_site] if n else np.zeros(0, dtype=object),
-        pair_face=node[face] - n,
-        pair_node=node[other],
-        pair_shared=np.asarray(shared, dtype=float),
-        pair_crosses=face_block[face] != face_block[other],
-    )
 
 
 def _as_tiled(blocks: Blocks, faces: np.ndarray, face_block: np.ndarray) -> Blocks:

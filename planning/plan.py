@@ -272,7 +272,8 @@ def _zone_view(district: District, sites: np.ndarray) -> District:
         cells=district.cells[sites],
         cell_area=district.cell_area[sites],
         cell_perimeter=district.cell_perimeter[sites],
-        land=None if district.land is None else district.land.restrict(sites),
+        site_parcel=None if district.site_parcel is None else district.site_parcel[sites],
+        site_block=None if district.site_block is None else district.site_block[sites],
     )
 
 

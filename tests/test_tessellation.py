@@ -137,16 +137,28 @@ def test_four_points_and_a_road_give_four_quadrants():
     assert_tiles(tess, SQUARE)
 
 
-def test_an_empty_park_is_absorbed_by_a_neighbouring_cell():
+def test_an_empty_park_is_divided_down_the_middle_between_the_blocks_around_it():
+    """A park (no point) in the corner of two roads; it borders the west block along x = 60
+    and the south-east block along y = 50, so the bisector from (60, 50) to (100, 90) divides
+    it (each part of it goes to the nearer block; the sampled middle is within a metre)::
+
+        +------+----+
+        | a    |  _/|      the park's upper-left part joins a's block (and a's cell),
+        |      |_/ P|      its lower-right part c's block
+        +------+----+
+        | b    | c  |
+        +------+----+
+    """
     roads = np.array([LineString([(60, -5), (60, 105)]), LineString([(60, 50), (105, 50)])])
     a, b, c = (20.0, 75.0), (20.0, 25.0), (80.0, 10.0)
     tess = tessellate(np.array([a, b, c]), SQUARE, barriers=roads)
-    # the park borders a for 50 m (x = 60) and c for 40 m (y = 50), and its middle (80, 75)
-    # is nearer a (60 m) than c (65 m): a takes it
-    assert tess.cells[0].equals(box(0, 50, 100, 100))
+    upper = Polygon([(60, 50), (100, 90), (100, 100), (60, 100)])
+    lower = Polygon([(60, 50), (100, 50), (100, 90)])
+    assert tess.cells[0].symmetric_difference(box(0, 50, 60, 100).union(upper)).area < 60.0
     assert tess.cells[1].equals(box(0, 0, 60, 50))
-    assert tess.cells[2].equals(box(60, 0, 100, 50))
-    assert len(tess.blocks) == 3
+    assert tess.cells[2].symmetric_difference(box(60, 0, 100, 50).union(lower)).area < 60.0
+    assert len(tess.blocks) == 2  # the park is no block of its own: it joined the two
+    assert tess.street_block.tolist() == [0, 0, 1]
     assert_tiles(tess, SQUARE)
 
 

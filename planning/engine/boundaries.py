@@ -1,23 +1,32 @@
-"""Drawing a labelled plan: cells dissolved by grid, open land placed between communities,
-the coverage smoothed per 街道, grids dissolved into communities."""
+"""Drawing a labelled plan: cells dissolved by grid, the borders inside blocks straightened
+between the buildings (:mod:`geo.straighten`) per 街道, grids dissolved into communities.
+
+Borders on roads, rivers, railways, lanes and the middles of land between them (the block
+borders) stay exactly where they are; a border inside a block becomes a straight or gently
+curved line through the gap between the two groups of buildings."""
 
 from __future__ import annotations
 
 import numpy as np
 import shapely
 
-from geo.tessellation import dissolve, smooth_coverage
+from geo.errors import GeometryError
+from geo.straighten import straighten_coverage
+from geo.tessellation import dissolve, tessellate
 from planning.engine.district import District
-from planning.engine.land import land_polygons, place_land
 
 __all__ = ["boundaries"]
+
+#: The precision grid of the cells redrawn inside straightened communities: the noding grid
+#: of the district's own cells (1 µm), so the communities' vertices stay where they are.
+REDRAW_GRID_M = 1e-6
 
 
 def boundaries(
     district: District, community: np.ndarray, grid: np.ndarray, *, smooth_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grid polygons (per grid label), community polygons (per community label) and the
-    community of each grid, smoothed per 街道 so 街道 lines stay exactly where they are."""
+    community of each grid, straightened per 街道 (``smooth_m`` 0: cells as they are)."""
     n_grid = int(grid.max()) + 1
     n_comm = int(community.max()) + 1
     grid_community = np.full(n_grid, -1, dtype=np.int64)
@@ -29,17 +38,10 @@ def boundaries(
         members = np.flatnonzero(grid_zone == z)
         in_zone = np.isin(grid, members)
         local = np.searchsorted(members, grid[in_zone])
-        labels, polys = dissolve(district.cells[in_zone], local)
-        polys = np.asarray(polys, dtype=object)
-        if district.land is not None:
-            polys = _with_land(district, np.flatnonzero(in_zone), community[in_zone], local,
-                               polys)
         if smooth_m > 0:
-            position = np.full(len(members), -1, dtype=np.int64)
-            position[labels] = np.arange(len(labels))
-            polys = smooth_coverage(polys, tolerance_m=smooth_m,
-                                    keep_inside=district.sites.xy[in_zone],
-                                    owner=position[local])
+            labels, polys = _straight_grids(district, in_zone, community[in_zone], local)
+        else:
+            labels, polys = dissolve(district.cells[in_zone], local)
         grid_polys[members[labels]] = polys
     comm_labels, comm_polys = dissolve(grid_polys, grid_community)
     community_polys = np.empty(n_comm, dtype=object)
@@ -47,22 +49,53 @@ def boundaries(
     return grid_polys, community_polys, grid_community
 
 
-def _with_land(district: District, sites: np.ndarray, site_community: np.ndarray,
-               site_grid: np.ndarray, grid_polys: np.ndarray) -> np.ndarray:
-    """The grid polygons of one 街道 with its open land placed between communities
-    (:mod:`planning.engine.land`)."""
-    land = district.land.restrict(sites)
-    if not len(land):
-        return grid_polys
-    _, comm_local = np.unique(site_community, return_inverse=True)
+def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.ndarray,
+                    site_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(grid labels, grid polygons) of one 街道 with straight borders inside blocks.
+
+    The communities are straightened first, as one coverage, so a border between two
+    communities is one line from where three meet to where three meet (grid corners on it do
+    not pin it). The cells are then drawn again inside the straightened communities (each
+    community a zone of :func:`geo.tessellation.tessellate`, the block borders as barriers),
+    dissolved by grid, and the grid borders straightened with the community borders fixed.
+    """
+    xy = district.sites.xy[in_zone]
+    cells = district.cells[in_zone]
+    fixed = _block_lines(district, in_zone)
+    comm_labels, comm_local = np.unique(site_community, return_inverse=True)
     comm_local = comm_local.ravel()
-    grid_comm = np.full(len(grid_polys), -1, dtype=np.int64)
-    grid_comm[site_grid] = comm_local
-    _, comm_polys = dissolve(grid_polys, grid_comm)
-    owner = place_land(
-        land, land.pair_major, comm_local,
-        community_area=shapely.area(comm_polys), community_perimeter=shapely.length(comm_polys),
-    )
-    polys, _ = land_polygons(land, owner, district.cells[sites], site_grid, comm_local,
-                             grid_polys)
-    return polys
+    labels, polys = dissolve(cells, site_grid)
+    if len(comm_labels) > 1:
+        _, comm_polys = dissolve(cells, comm_local)
+        comm_polys = np.asarray(comm_polys, dtype=object)
+        straight = straighten_coverage(comm_polys, points=xy, point_owner=comm_local,
+                                       fixed=fixed)
+        redrawn = None
+        if not all(shapely.equals(straight, comm_polys)):
+            try:
+                # on the grid the cells' vertices already lie on, so nothing moves
+                redrawn = tessellate(xy, shapely.coverage_union_all(straight), zones=straight,
+                                     barriers=fixed, point_zone=comm_local,
+                                     grid_size=REDRAW_GRID_M).cells
+            except GeometryError:
+                redrawn = None  # the cells as they were: borders follow them, still valid
+        if redrawn is not None:
+            _, again = dissolve(redrawn, site_grid)
+            # a grid the moved community border cut in two keeps the cells as they were
+            if (shapely.get_num_geometries(again) <= shapely.get_num_geometries(polys)).all():
+                comm_polys, polys = straight, np.asarray(again, dtype=object)
+        fixed = np.concatenate([fixed, shapely.boundary(comm_polys)])
+    position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
+    position[labels] = np.arange(len(labels))
+    polys = straighten_coverage(np.asarray(polys, dtype=object), points=xy,
+                                point_owner=position[site_grid], fixed=fixed)
+    return labels, polys
+
+
+def _block_lines(district: District, sites: np.ndarray) -> np.ndarray:
+    """The borders of the parcels holding ``sites`` (a mask): roads, rivers, railways, lanes,
+    街道 lines and the middles of land between them."""
+    if district.parcel_geoms is None:
+        return np.zeros(0, dtype=object)
+    parcels = np.unique(district.site_parcel[sites])
+    return shapely.get_parts(shapely.boundary(district.parcel_geoms[parcels]))

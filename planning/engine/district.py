@@ -3,7 +3,6 @@ blocks along 街道 lines and barriers, one cell per site, and the barrier-aware
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -14,12 +13,19 @@ import pyproj
 import shapely
 
 from geo.errors import Problem, ValidationError
-from geo.tessellation import Land, adjacency, study_outline, tessellate
+from geo.tessellation import adjacency, study_outline, tessellate
 from planning.engine.graph import Graph
 from planning.engine.partition import partition_units
 from planning.engine.units import atoms, contract
 
-__all__ = ["MAJOR_ROAD_CLASSES", "MINOR_ROAD_CLASSES", "District", "Sites", "prepare_district"]
+__all__ = [
+    "LANE_ROAD_CLASSES",
+    "MAJOR_ROAD_CLASSES",
+    "MINOR_ROAD_CLASSES",
+    "District",
+    "Sites",
+    "prepare_district",
+]
 
 
 #: Roads that bound communities like rivers and railways do (OSM ``highway`` values and the
@@ -32,10 +38,17 @@ MAJOR_ROAD_CLASSES = frozenset(
 
 
 #: Roads that blocks are cut along (boundaries follow them) but that may run inside a
-#: community. Classes not listed here or above (service, footway, path …) are ignored.
+#: community.
 MINOR_ROAD_CLASSES = frozenset(
     {"tertiary", "tertiary_link", "residential", "unclassified", "living_street", "支路",
      "支路以上", "街坊路"}
+)
+#: Lanes: they cut a block into parcels, and a border that must run inside a block follows
+#: them where they run from edge to edge; blocks are not cut along them. Classes listed
+#: nowhere here (construction, proposed, platform …) are ignored.
+LANE_ROAD_CLASSES = frozenset(
+    {"service", "pedestrian", "footway", "path", "track", "cycleway", "bridleway", "steps",
+     "内部道路", "小区道路", "巷", "巷道", "胡同", "弄"}
 )
 
 
@@ -52,10 +65,11 @@ class Sites:
 
 def _barrier_lines(
     barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS
-) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame | None]:
-    """(cut lines, major-barrier mask, major barriers frame) in metres."""
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame | None, np.ndarray]:
+    """(cut lines, major-barrier mask, major barriers frame, lanes) in metres."""
     if barriers is None or len(barriers) == 0:
-        return np.array([], dtype=object), np.array([], dtype=bool), None
+        empty = np.array([], dtype=object)
+        return empty, np.array([], dtype=bool), None, empty
     frame = barriers.to_crs(metric_crs)
     kind = frame["kind"].astype("string").fillna("road").to_numpy(dtype=object)
     road_class = frame["road_class"].astype("string").str.lower().fillna("").to_numpy(dtype=object)
@@ -63,10 +77,11 @@ def _barrier_lines(
     unclassified = is_road & (road_class == "")
     major = (~is_road) | unclassified | np.isin(road_class, list(MAJOR_ROAD_CLASSES))
     minor = is_road & np.isin(road_class, list(MINOR_ROAD_CLASSES))
+    lane = is_road & np.isin(road_class, list(LANE_ROAD_CLASSES))
     cut = major | minor
-    lines = np.array(frame.geometry.array, dtype=object)[cut]
+    geoms = np.array(frame.geometry.array, dtype=object)
     major_frame = frame[major].reset_index(drop=True)
-    return lines, major[cut], major_frame
+    return geoms[cut], major[cut], major_frame, geoms[lane]
 
 
 def _sites(buildings_xy: np.ndarray, households: np.ndarray, compounds: np.ndarray) -> Sites:
@@ -113,13 +128,17 @@ def _edge_costs(
     i: np.ndarray,
     j: np.ndarray,
     crosses: np.ndarray,
+    lane: np.ndarray,
     major_lines: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(cost, major) per edge: distance inflated across a road, more across a major barrier."""
+    """(cost, major) per edge: distance inflated across a lane, more across a road, most
+    across a major barrier. ``crosses``: the two lie in different blocks; ``lane``: in one
+    block, on two sides of a lane."""
     distance = np.hypot(*(xy[i] - xy[j]).T)
     major = _major_between(xy[i], xy[j], crosses, major_lines)
     minor = crosses & ~major
-    cost = distance * (1 + 1.0 * minor + 4.0 * major) + 100.0 * minor + 800.0 * major
+    cost = (distance * (1 + 1.0 * minor + 4.0 * major + 0.3 * lane) + 100.0 * minor
+            + 800.0 * major + 20.0 * lane)
     return cost, major
 
 
@@ -142,9 +161,10 @@ class District:
     has_streets: bool
     study_area: shapely.Geometry
     major_barriers: gpd.GeoDataFrame | None
-    land: Land | None = None  # faces without a building, free to change community
-    site_block: np.ndarray | None = None  # block (face of the given lines) of each site
-    block_geoms: np.ndarray | None = None  # the blocks, metres
+    site_block: np.ndarray | None = None  # street block (face of roads, rivers, 街道 lines)
+    block_geoms: np.ndarray | None = None  # the street blocks with their land, metres
+    site_parcel: np.ndarray | None = None  # parcel: a street block cut by lanes; cells in it
+    parcel_geoms: np.ndarray | None = None  # the parcels with their land, metres
     given_lines: np.ndarray | None = None  # every given line and 街道 border, metres
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -245,36 +265,36 @@ def prepare_district(
         site_zone = np.zeros(len(sites.xy), dtype=np.int64)
         site_zone[p_idx] = z_idx
     sites = Sites(sites.xy, sites.households, sites.compound, site_zone, sites.of_building)
-    cut_lines, cut_major, major_frame = _barrier_lines(barriers, metric_crs)
+    cut_lines, cut_major, major_frame, lanes = _barrier_lines(barriers, metric_crs)
     timings["units"] = time.perf_counter() - clock
     clock = time.perf_counter()
 
     tess = tessellate(
         sites.xy, area, zones=zone_geoms, barriers=cut_lines if len(cut_lines) else None,
-        point_zone=site_zone,
+        lanes=lanes if len(lanes) else None, point_zone=site_zone,
     )
     timings["tessellation"] = time.perf_counter() - clock
     clock = time.perf_counter()
 
-    adj = adjacency(tess.cells, block=tess.block, zone=tess.zone)
+    adj = adjacency(tess.cells, block=tess.street_block, zone=tess.zone)
     keep = adj.same_zone
     ei, ej, crosses, shared = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep], \
         adj.shared_m[keep]
+    lane = ~crosses & (tess.block[ei] != tess.block[ej])
     major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
-    cost, major = _edge_costs(sites.xy, ei, ej, crosses, major_lines)
+    cost, major = _edge_costs(sites.xy, ei, ej, crosses, lane, major_lines)
     graph = Graph.from_pairs(len(sites.xy), ei, ej, cost, major, shared)
     cells = np.asarray(tess.cells, dtype=object)
-    land = dataclasses.replace(
-        tess.land, pair_major=_land_major(tess.land, sites.xy, major_lines)
-    )
     timings["graph"] = time.perf_counter() - clock
     return District(
         buildings=buildings, metric_crs=metric_crs, sites=sites, cells=cells,
         cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
         zone_geoms=zone_geoms, zone_names=zone_names, has_streets=has_streets,
-        study_area=area, major_barriers=major_frame, land=land,
-        site_block=np.asarray(tess.block, dtype=np.int64),
-        block_geoms=np.asarray(tess.blocks.geometry, dtype=object),
+        study_area=area, major_barriers=major_frame,
+        site_block=np.asarray(tess.street_block, dtype=np.int64),
+        block_geoms=np.asarray(tess.street_blocks, dtype=object),
+        site_parcel=np.asarray(tess.block, dtype=np.int64),
+        parcel_geoms=np.asarray(tess.blocks.geometry, dtype=object),
         given_lines=_given_lines(barriers, metric_crs, zone_geoms if has_streets else None),
         timings=timings,
     )
@@ -295,12 +315,3 @@ def _given_lines(barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS,
     if not parts:
         return np.array([], dtype=object)
     return shapely.get_parts(np.concatenate(parts))
-
-
-def _land_major(land: Land, xy: np.ndarray, major_lines: np.ndarray) -> np.ndarray:
-    """Per land contact: a major barrier lies between the face and its neighbour (the line
-    between their points crosses one, as for the site graph)."""
-    face_xy = shapely.get_coordinates(shapely.point_on_surface(land.faces)).reshape(-1, 2)
-    node_xy = np.concatenate([xy, face_xy])
-    return _major_between(face_xy[land.pair_face], node_xy[land.pair_node], land.pair_crosses,
-                          major_lines)

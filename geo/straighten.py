@@ -1,0 +1,274 @@
+"""Borders between buildings drawn straight: a coverage whose shared edges are simplified
+one by one, as far as the points they separate allow.
+
+Polygons dissolved from Voronoi cells follow the cells of single buildings: a staircase or a
+sawtooth where two regions meet inside a block. A planner draws that border as a straight or
+gently curved line through the gap between the two groups of buildings. Here every shared
+edge of the coverage (a *chain*: the border of two polygons between two junctions) that does
+not lie on a fixed line (a road, a river, a block border) is replaced by its Douglas-Peucker
+simplification at the largest tolerance of a schedule that
+
+- moves no point across it (the region swept between the old and the new chain, by the
+  even-odd rule, holds none of the points of the two polygons it separates),
+- crosses no obstacle (a building footprint) that the old chain did not cross, and
+- touches no other chain but at its own ends (the coverage stays a coverage).
+
+Junctions, the outer boundary and fixed lines never move, so neighbouring polygons keep
+sharing their borders exactly and the union is unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+__all__ = ["TOLERANCES_M", "straighten_coverage"]
+
+#: Douglas-Peucker tolerances tried for each chain, largest first (metres).
+TOLERANCES_M = (120.0, 60.0, 30.0, 15.0, 8.0, 4.0)
+#: A segment lies on a fixed line when both its ends and its middle are this close (metres).
+ON_FIXED_M = 1e-3
+
+
+def _distinct_segments(polygons: np.ndarray):
+    """Every boundary segment once: (coordinates (m, 4), one owner, the other owner or -1)."""
+    rings, ring_owner = shapely.get_parts(shapely.boundary(polygons), return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    same = ring[1:] == ring[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    seg_owner = ring_owner[ring[:-1][same]]
+    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    lo = np.where(swap[:, None], b, a)
+    hi = np.where(swap[:, None], a, b)
+    seg = np.column_stack([lo, hi])
+    keep = (seg[:, 0] != seg[:, 2]) | (seg[:, 1] != seg[:, 3])
+    seg, seg_owner = seg[keep], seg_owner[keep]
+    order = np.lexsort((seg_owner, seg[:, 3], seg[:, 2], seg[:, 1], seg[:, 0]))
+    seg, seg_owner = seg[order], seg_owner[order]
+    first = np.ones(len(seg), dtype=bool)
+    first[1:] = (seg[1:] != seg[:-1]).any(axis=1)
+    group = np.cumsum(first) - 1
+    left = seg_owner[first]
+    right = np.full(int(first.sum()), -1, dtype=np.int64)
+    second = np.flatnonzero(~first)
+    right[group[second]] = seg_owner[second]
+    return seg[first], left, right
+
+
+def _chains(seg: np.ndarray, key: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Segments grouped into chains: runs of segments with the same key joined at vertices
+    where exactly two segments meet. Returns each chain as its ordered vertex array, and its
+    key."""
+    ends = np.concatenate([seg[:, :2], seg[:, 2:]])
+    _, vertex = np.unique(ends, axis=0, return_inverse=True)
+    vertex = vertex.ravel()
+    m = len(seg)
+    va, vb = vertex[:m], vertex[m:]
+    degree = np.bincount(vertex)
+    # join two segments at a shared vertex of degree 2 when their keys agree
+    incident = np.concatenate([np.column_stack([va, np.arange(m)]),
+                               np.column_stack([vb, np.arange(m)])])
+    incident = incident[np.argsort(incident[:, 0], kind="stable")]
+    two = degree[incident[:, 0]] == 2
+    pairs = incident[two].reshape(-1, 2, 2)  # each degree-2 vertex: its two segments
+    s1, s2 = pairs[:, 0, 1], pairs[:, 1, 1]
+    join = key[s1] == key[s2]
+    matrix = sparse.coo_array((np.ones(int(join.sum())), (s1[join], s2[join])), shape=(m, m))
+    _, chain = connected_components(matrix, directed=False)
+    order = np.argsort(chain, kind="stable")
+    starts = np.searchsorted(chain[order], np.arange(chain.max() + 2))
+    xy = np.concatenate([seg[:, :2], seg[:, 2:]])
+    out, keys = [], np.empty(chain.max() + 1, dtype=np.int64)
+    for c in range(chain.max() + 1):
+        members = order[starts[c]:starts[c + 1]]
+        out.append(_walk(members, va, vb, xy, m))
+        keys[c] = key[members[0]]
+    return out, keys
+
+
+def _walk(members: np.ndarray, va: np.ndarray, vb: np.ndarray, xy: np.ndarray,
+          m: int) -> np.ndarray:
+    """The vertices of a chain of segments in order (a closed ring repeats its start)."""
+    if len(members) == 1:
+        s = int(members[0])
+        return np.array([xy[s], xy[m + s]])
+    nxt: dict[int, list[tuple[int, int]]] = {}
+    for s in members.tolist():
+        nxt.setdefault(int(va[s]), []).append((s, int(vb[s])))
+        nxt.setdefault(int(vb[s]), []).append((s, int(va[s])))
+    start = next((v for v, e in nxt.items() if len(e) == 1), int(va[members[0]]))
+    coords = {int(va[s]): xy[s] for s in members.tolist()}
+    coords.update({int(vb[s]): xy[m + s] for s in members.tolist()})
+    path, used, v = [start], set(), start
+    while True:
+        step = next(((s, w) for s, w in nxt[v] if s not in used), None)
+        if step is None:
+            break
+        used.add(step[0])
+        v = step[1]
+        path.append(v)
+    return np.array([coords[v] for v in path])
+
+
+def _crossings(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Even-odd rule: whether each point lies inside the (possibly self-intersecting) closed
+    ring."""
+    x, y = points[:, 0:1], points[:, 1:2]
+    x0, y0 = ring[:-1, 0][None, :], ring[:-1, 1][None, :]
+    x1, y1 = ring[1:, 0][None, :], ring[1:, 1][None, :]
+    straddle = (y0 > y) != (y1 > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+    return ((straddle & (x < at)).sum(axis=1) % 2) == 1
+
+
+def straighten_coverage(
+    polygons: np.ndarray,
+    *,
+    points: np.ndarray,
+    point_owner: np.ndarray,
+    fixed: np.ndarray | None = None,
+    obstacles: np.ndarray | None = None,
+    tolerances: tuple[float, ...] = TOLERANCES_M,
+) -> np.ndarray:
+    """Straighten the shared edges of a coverage between the points they separate.
+
+    Parameters
+    ----------
+    polygons
+        A coverage (polygons sharing their borders vertex for vertex), metres.
+    points
+        (n, 2) points that must stay in their polygon (buildings).
+    point_owner
+        Index into ``polygons`` of each point (negative: none).
+    fixed
+        Lines whose segments never move (roads, rivers, block borders), or None.
+    obstacles
+        Polygons no new border may cross (building footprints), or None.
+    tolerances
+        Douglas-Peucker tolerances to try, largest first.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Polygon
+        The polygons, aligned with the input; the input itself when the straightened
+        coverage would not hold every point in its polygon (never expected; a safety net).
+    """
+    polys = np.asarray(polygons, dtype=object)
+    if len(polys) < 2:
+        return polys.copy()
+    seg, left, right = _distinct_segments(polys)
+    is_fixed = right < 0
+    if fixed is not None and len(fixed):
+        mid = (seg[:, :2] + seg[:, 2:]) / 2
+        tree = shapely.STRtree(np.asarray(fixed, dtype=object))
+        hit, _ = tree.query(shapely.points(mid), predicate="dwithin", distance=ON_FIXED_M)
+        on = np.zeros(len(seg), dtype=bool)
+        on[hit] = True
+        is_fixed |= on
+    span = len(polys) + 1
+    key = (np.minimum(left, right) + 1) * span * 2 + (np.maximum(left, right) + 1) * 2 + is_fixed
+    chains, chain_key = _chains(seg, key)
+    movable = np.array([
+        not (k % 2) and len(c) > 2 and not np.array_equal(c[0], c[-1])
+        for c, k in zip(chains, chain_key, strict=True)
+    ], dtype=bool)
+    lines = np.array([shapely.LineString(c) for c in chains], dtype=object)
+    if not movable.any():
+        return polys.copy()
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)
+    owner = np.asarray(point_owner, dtype=np.int64)
+    point_tree = shapely.STRtree(shapely.points(xy))
+    obstacle_arr = None if obstacles is None or not len(obstacles) else \
+        shapely.buffer(np.asarray(obstacles, dtype=object), -0.05)
+    obstacle_tree = shapely.STRtree(obstacle_arr) if obstacle_arr is not None else None
+    reach = max(tolerances)
+    line_tree = shapely.STRtree(shapely.buffer(shapely.envelope(lines), reach, quad_segs=1))
+    current = lines.copy()
+    longest_first = np.flatnonzero(movable)[np.argsort(-shapely.length(lines[movable]),
+                                                       kind="stable")]
+    for c in longest_first.tolist():
+        old = chains[c]
+        a, b = _pair_of(chain_key[c], span)
+        for tolerance in tolerances:
+            new_line = shapely.simplify(current[c], tolerance, preserve_topology=False)
+            new = shapely.get_coordinates(new_line)
+            if len(new) >= len(shapely.get_coordinates(current[c])):
+                break  # nothing left to simplify at this or a smaller tolerance
+            if _acceptable(c, old, new, new_line, a, b, xy, owner, point_tree, current,
+                           line_tree, obstacle_arr, obstacle_tree):
+                current[c] = new_line
+                break
+    rebuilt = _rebuild(current, polys, xy, owner)
+    return polys.copy() if rebuilt is None else rebuilt
+
+
+def _pair_of(key: int, span: int) -> tuple[int, int]:
+    pair = key // 2
+    return pair // span - 1, pair % span - 1
+
+
+def _acceptable(c, old, new, new_line, a, b, xy, owner, point_tree, current, line_tree,
+                obstacle_arr, obstacle_tree) -> bool:
+    if not shapely.is_simple(new_line):
+        return False
+    ring = np.concatenate([old, new[::-1][1:]])
+    swept_box = shapely.box(*ring.min(axis=0), *ring.max(axis=0))
+    near = point_tree.query(swept_box)
+    if len(near):
+        near = near[(owner[near] == a) | (owner[near] == b)]
+        if len(near) and _crossings(xy[near], ring).any():
+            return False
+    # touches no other chain except at its own ends
+    others = line_tree.query(new_line)
+    others = others[others != c]
+    if len(others):
+        hits = shapely.intersection(current[others], new_line)
+        ends = shapely.multipoints(np.array([new[0], new[-1]]))
+        stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))
+        if stray.any():
+            return False
+    if obstacle_tree is not None:
+        crossed = obstacle_tree.query(new_line, predicate="intersects")
+        if len(crossed):
+            before = obstacle_tree.query(shapely.linestrings(old), predicate="intersects")
+            if len(np.setdiff1d(crossed, before)):
+                return False
+    return True
+
+
+def _rebuild(lines: np.ndarray, polys: np.ndarray, xy: np.ndarray,
+             owner: np.ndarray) -> np.ndarray | None:
+    """Polygons from the chains, each matched to the input polygon whose points it holds
+    (by overlap for a polygon without points)."""
+    faces = shapely.get_parts(shapely.polygonize(lines))
+    if len(faces) != len(polys):
+        return None
+    tree = shapely.STRtree(faces)
+    match = np.full(len(polys), -1, dtype=np.int64)
+    has = owner >= 0
+    if has.any():
+        p_idx, f_idx = tree.query(shapely.points(xy[has]), predicate="intersects")
+        pair_owner = owner[has][p_idx]
+        key, count = np.unique(np.column_stack([pair_owner, f_idx]), axis=0,
+                               return_counts=True)
+        best = np.lexsort((key[:, 1], -count, key[:, 0]))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = key[best][1:, 0] != key[best][:-1, 0]
+        match[key[best][first][:, 0]] = key[best][first][:, 1]
+    rest = np.flatnonzero(match < 0)
+    if len(rest):
+        p_idx, f_idx = tree.query(polys[rest], predicate="intersects")
+        overlap = shapely.area(shapely.intersection(polys[rest][p_idx], faces[f_idx]))
+        best = np.lexsort((-overlap, p_idx))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = p_idx[best][1:] != p_idx[best][:-1]
+        match[rest[p_idx[best][first]]] = f_idx[best][first]
+    if (match < 0).any() or len(np.unique(match)) != len(polys):
+        return None
+    out = faces[match]
+    if has.any() and not shapely.covers(out[owner[has]], shapely.points(xy[has])).all():
+        return None
+    return out

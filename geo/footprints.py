@@ -1,0 +1,582 @@
+"""Building footprints: read the polygons, match them to the buildings that hold households.
+
+A footprint file (GeoJSON, GeoPackage, Shapefile, GeoParquet …) is read like the other layers
+(:mod:`geo.layers`): in any declared CRS, into WGS84. Each building of the household table
+(a point) is then matched to one footprint, by id where the two files share ids, else by the
+footprint that contains the point (the smallest, where footprints overlap), else by the nearest
+footprint within a few metres. Footprints that hold no household are kept and flagged: they are
+buildings all the same. Everything that cannot be matched is counted in a report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo.columns import cell_text, resolve_columns
+from geo.errors import CRSError, GeometryError, Problem, ValidationReport
+from geo.layers import Layer, _finish, _read_spatial_layer, _rows
+
+__all__ = [
+    "FOOTPRINT_ALIASES",
+    "NEAREST_DISTANCE_M",
+    "FootprintMatch",
+    "match_footprints",
+    "read_footprints",
+]
+
+FOOTPRINT_ALIASES = {
+    "footprint_id": ("building_id", "楼栋编号", "楼栋", "id", "fid", "osm_id", "src_id"),
+}
+
+#: A building point on no footprint takes the nearest one within this distance.
+NEAREST_DISTANCE_M = 5.0
+
+_POLYGONAL = ("Polygon", "MultiPolygon")
+#: How many ids a message quotes before it only counts the rest.
+_IDS_SHOWN = 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_footprints(
+    path: str | Path, *, crs: str | int, id_column: str | None = None, label: str | None = None
+) -> Layer:
+    """Read building footprint polygons into WGS84.
+
+    Parameters
+    ----------
+    path : str | Path
+        Any spatial file :func:`geo.tables.read_table` reads.
+    crs : str | int
+        The declared CRS of the file (anything :func:`geo.crs.parse_crs` accepts). A file that
+        states another CRS is refused.
+    id_column : str | None, keyword-only
+        The column holding building ids; by default the first of
+        :data:`FOOTPRINT_ALIASES` the file has.
+    label : str | None, keyword-only
+        How messages name the file (default: its name).
+
+    Returns
+    -------
+    Layer
+        ``frame`` (EPSG:4326), one row per footprint kept: ``footprint_id`` (text: the file's
+        id, else the feature number from 1), ``id_from_file`` (bool: False where the id is a
+        feature number, which never matches a household's building id) and a 2-D Polygon or
+        MultiPolygon geometry. ``report`` holds the warnings: repaired polygons, dropped empty
+        or collapsed features, missing or repeated ids.
+
+    Raises
+    ------
+    ValidationError
+        With every problem found: points or lines among the footprints (each feature named), an
+        id column that the file lacks, no footprint left at all.
+    InputFormatError, CRSError
+        When the file cannot be read as a spatial layer, or states a CRS other than ``crs``.
+    """
+    frame, source_crs, label = _read_spatial_layer(path, crs, "building footprints", label)
+    explicit = None if id_column is None else {"footprint_id": id_column}
+    roles, problems = resolve_columns(
+        frame.columns.drop(frame.geometry.name), FOOTPRINT_ALIASES, explicit=explicit,
+        label=label,
+    )
+    numbers = np.arange(len(frame)) + 1
+    geometry, keep, geometry_problems = _footprint_geometry(frame, numbers, label)
+    problems += geometry_problems
+    ids, from_file, id_problems = _footprint_ids(frame, roles.get("footprint_id"), keep, label)
+    problems += id_problems
+    if not keep.any() and not any(p.is_error for p in problems):
+        problems.append(
+            Problem(
+                "error", label, "no building footprint left",
+                expected="at least one polygon", found=f"{len(frame)} feature(s), none usable",
+                fix="export the building layer again and check it in QGIS",
+            )
+        )
+    data = {"footprint_id": ids[keep].tolist(), "id_from_file": from_file[keep]}
+    layer = _finish(data, geometry[keep], source_crs, problems)
+    return Layer(layer.frame.reset_index(drop=True), layer.report, layer.source_crs)
+
+
+def _footprint_geometry(
+    frame: gpd.GeoDataFrame, numbers: np.ndarray, label: str
+) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """2-D polygons, invalid ones repaired; which to keep; the problems met.
+
+    Empty features and polygons that collapse to nothing on repair are dropped with a warning;
+    any other geometry type is an error naming every feature.
+    """
+    problems: list[Problem] = []
+    geometry = shapely.force_2d(np.array(frame.geometry.array, dtype=object))
+    empty = shapely.is_missing(geometry) | shapely.is_empty(geometry)
+    if empty.any():
+        problems.append(
+            Problem(
+                "warning", label, f"{int(empty.sum())} footprint(s) without a geometry dropped",
+                expected="a polygon for every feature", found="null or empty geometries",
+                fix="delete these features or draw them", rows=_rows(numbers[empty]),
+            )
+        )
+    kinds = np.array(
+        [g.geom_type if g is not None else "" for g in geometry], dtype=object
+    )
+    wrong = ~empty & ~np.isin(kinds, _POLYGONAL)
+    if wrong.any():
+        problems.append(
+            Problem(
+                "error", label, "building footprints must be polygons",
+                expected="Polygon or MultiPolygon",
+                found=", ".join(sorted(set(kinds[wrong]))),
+                fix="export only the building polygons (not their centre points or outlines)",
+                rows=_rows(numbers[wrong]),
+            )
+        )
+    polygons = ~empty & ~wrong
+    invalid = polygons & ~shapely.is_valid(geometry)
+    collapsed = np.zeros(len(geometry), dtype=bool)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geometry[invalid])
+        geometry[invalid] = shapely.make_valid(
+            geometry[invalid], method="structure", keep_collapsed=False
+        )
+        collapsed[invalid] = shapely.is_empty(geometry[invalid])
+        problems.append(
+            Problem(
+                "warning", label, f"{int(invalid.sum())} invalid footprint(s) repaired",
+                expected="valid polygons", found="; ".join(sorted(set(reasons))[:3]),
+                fix="check the repaired shapes in QGIS if precision matters",
+                rows=_rows(numbers[invalid]),
+            )
+        )
+    if collapsed.any():
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{int(collapsed.sum())} footprint(s) without area dropped",
+                expected="polygons with an area", found="rings that collapse to lines or points",
+                fix="redraw these buildings", rows=_rows(numbers[collapsed]),
+            )
+        )
+    return geometry, polygons & ~collapsed, problems
+
+
+def _footprint_ids(
+    frame: gpd.GeoDataFrame, column: str | None, keep: np.ndarray, label: str
+) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """The id of every feature (the feature number where the file has none) and its origin."""
+    numbers = np.arange(len(frame)) + 1
+    fallback = np.array([str(n) for n in numbers], dtype=object)
+    if column is None:
+        return fallback, np.zeros(len(frame), dtype=bool), []
+    problems: list[Problem] = []
+    text = np.array(cell_text(frame[column]), dtype=object)
+    from_file = np.array([v is not None for v in text], dtype=bool)
+    missing = keep & ~from_file
+    if missing.any():
+        problems.append(
+            Problem(
+                "warning", label, f"{int(missing.sum())} footprint(s) without an id",
+                expected="a building id on every footprint",
+                found="empty cells; these footprints are numbered and matched by position only",
+                fix="fill in the ids if these buildings have households", column=column,
+                rows=_rows(numbers[missing]),
+            )
+        )
+    named = pd.Series(text[keep & from_file])
+    repeated = named[named.duplicated(keep=False)]
+    if len(repeated):
+        ids = repeated.unique().tolist()
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{len(ids)} id(s) name more than one footprint ({len(repeated)} footprints)",
+                expected="one footprint per building id",
+                found=_quoted(ids),
+                fix="merge the parts of each building into one (multi)polygon; meanwhile a "
+                "building with such an id takes the one of them nearest its point",
+                column=column,
+            )
+        )
+    return np.where(from_file, text, fallback), from_file, problems
+
+
+def _quoted(values: list) -> str:
+    shown = ", ".join(str(v) for v in values[:_IDS_SHOWN])
+    return shown + (f" and {len(values) - _IDS_SHOWN:,} more" if len(values) > _IDS_SHOWN else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching
+
+
+@dataclass(frozen=True, eq=False)
+class FootprintMatch:
+    """Which footprint each building stands in.
+
+    Attributes
+    ----------
+    footprint_of_building : numpy.ndarray
+        int64, one per building (in the order of the buildings table): the index of its
+        footprint in ``geometry``, -1 where none.
+    matched_by : numpy.ndarray
+        object, one per building: "id", "containment" (the footprint holds the point, or is the
+        nearest within ``max_distance_m``), or "" where unmatched.
+    distance_m : numpy.ndarray
+        float, one per building: metres from the point to its footprint (0 inside), NaN where
+        unmatched.
+    footprint_id : numpy.ndarray
+        object, one per footprint: its id (text).
+    geometry : numpy.ndarray
+        object, one per footprint: the shapely Polygon or MultiPolygon in ``metric_crs``.
+        Every footprint is here, with or without households.
+    has_households : numpy.ndarray
+        bool, one per footprint: False for footprints no building was matched to (still
+        buildings a border must not cross).
+    metric_crs : pyproj.CRS
+        The CRS of ``geometry`` and ``distance_m``.
+    report : ValidationReport
+        Warnings: buildings left without a footprint, ids that matched only partly, points in
+        overlapping footprints, id matches far from their point, footprints without households.
+    """
+
+    footprint_of_building: np.ndarray
+    matched_by: np.ndarray
+    distance_m: np.ndarray
+    footprint_id: np.ndarray
+    geometry: np.ndarray
+    has_households: np.ndarray
+    metric_crs: pyproj.CRS
+    report: ValidationReport
+
+    @property
+    def buildings_matched(self) -> int:
+        """Buildings matched to a footprint."""
+        return int((self.footprint_of_building >= 0).sum())
+
+    @property
+    def buildings_unmatched(self) -> int:
+        """Buildings without a footprint."""
+        return int((self.footprint_of_building < 0).sum())
+
+    @property
+    def buildings_by_id(self) -> int:
+        """Buildings matched by id."""
+        return int((self.matched_by == "id").sum())
+
+    @property
+    def buildings_by_containment(self) -> int:
+        """Buildings matched by position (inside, or the nearest footprint near enough)."""
+        return int((self.matched_by == "containment").sum())
+
+    @property
+    def footprints_without_households(self) -> int:
+        """Footprints no building was matched to (kept)."""
+        return int((~self.has_households).sum())
+
+    @property
+    def method(self) -> str:
+        """How the buildings were matched: "id", "containment", "id+containment" or "none"."""
+        used = [m for m in ("id", "containment") if (self.matched_by == m).any()]
+        return "+".join(used) or "none"
+
+
+def match_footprints(
+    buildings: gpd.GeoDataFrame,
+    footprints: gpd.GeoDataFrame,
+    *,
+    metric_crs: pyproj.CRS | str | int,
+    max_distance_m: float = NEAREST_DISTANCE_M,
+    label: str = "building footprints",
+) -> FootprintMatch:
+    """Match each building (a point) to the footprint it stands in.
+
+    A building whose ``building_id`` is the ``footprint_id`` of a footprint read from the file
+    (``id_from_file``) takes that footprint; where several footprints share the id, the one
+    nearest its point (the smallest, on a tie). Every other building takes the smallest
+    footprint that covers its point, else the nearest footprint within ``max_distance_m``, else
+    none. A footprint may hold several buildings.
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        Points in EPSG:4326 with a text column ``building_id``, one row per building
+        (:attr:`geo.intake.Households.buildings`); results follow its row order.
+    footprints : geopandas.GeoDataFrame
+        Polygons in EPSG:4326 with ``footprint_id`` (the ``frame`` of :func:`read_footprints`);
+        without an ``id_from_file`` column every id counts as the file's.
+    metric_crs : pyproj.CRS | str | int, keyword-only
+        The dataset's metric CRS (:func:`geo.crs.metric_crs_for`); distances are in its metres.
+    max_distance_m : float, keyword-only
+        How far a point on no footprint may lie from the footprint it takes.
+    label : str, keyword-only
+        How messages name the footprint file.
+
+    Returns
+    -------
+    FootprintMatch
+        Arrays per building and per footprint (every footprint, in the order of
+        ``footprints``), with a report of warnings. The arguments are not changed.
+
+    Raises
+    ------
+    CRSError
+        When either frame is not in EPSG:4326.
+    GeometryError
+        When a column the match needs is missing, or the buildings are not points.
+    """
+    _check_inputs(buildings, footprints, label)
+    metric_crs = pyproj.CRS.from_user_input(metric_crs)
+    points = np.asarray(buildings.geometry.to_crs(metric_crs).array, dtype=object)
+    geometry = np.asarray(footprints.geometry.to_crs(metric_crs).array, dtype=object)
+    area_m2 = shapely.area(geometry)
+    building_ids = np.array(cell_text(buildings["building_id"]), dtype=object)
+    footprint_ids = np.array(cell_text(footprints["footprint_id"]), dtype=object)
+    from_file = (
+        footprints["id_from_file"].to_numpy(dtype=bool) if "id_from_file" in footprints
+        else np.ones(len(footprints), dtype=bool)
+    )
+
+    n = len(points)
+    chosen = np.full(n, -1, dtype=np.int64)
+    distance_m = np.full(n, np.nan)
+    matched_by = np.full(n, "", dtype=object)
+
+    by_id, by_id_footprint = _match_by_id(
+        building_ids, np.where(from_file, footprint_ids, None), points, geometry, area_m2
+    )
+    chosen[by_id] = by_id_footprint
+    distance_m[by_id] = shapely.distance(points[by_id], geometry[by_id_footprint])
+    matched_by[by_id] = "id"
+
+    rest = np.flatnonzero(chosen < 0)
+    tree = shapely.STRtree(geometry)
+    inside, inside_footprint, overlapping = _match_by_containment(
+        rest, points, tree, area_m2
+    )
+    chosen[inside] = inside_footprint
+    distance_m[inside] = 0.0
+    matched_by[inside] = "containment"
+
+    rest = np.flatnonzero(chosen < 0)
+    near, near_footprint, near_distance_m = _match_nearest(
+        rest, points, tree, area_m2, max_distance_m
+    )
+    chosen[near] = near_footprint
+    distance_m[near] = near_distance_m
+    matched_by[near] = "containment"
+
+    has_households = np.zeros(len(geometry), dtype=bool)
+    has_households[chosen[chosen >= 0]] = True
+    report = ValidationReport(
+        tuple(
+            _match_problems(
+                chosen=chosen, matched_by=matched_by, distance_m=distance_m,
+                building_ids=building_ids, has_households=has_households,
+                overlapping=overlapping, near=len(near), has_file_ids=bool(from_file.any()),
+                max_distance_m=max_distance_m, label=label,
+            )
+        )
+    )
+    for array in (chosen, matched_by, distance_m, footprint_ids, geometry, has_households):
+        array.flags.writeable = False
+    return FootprintMatch(
+        footprint_of_building=chosen, matched_by=matched_by, distance_m=distance_m,
+        footprint_id=footprint_ids, geometry=geometry, has_households=has_households,
+        metric_crs=metric_crs, report=report,
+    )
+
+
+def _check_inputs(buildings: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, label: str) -> None:
+    for frame, what, column in (
+        (buildings, "buildings", "building_id"), (footprints, label, "footprint_id"),
+    ):
+        columns = list(getattr(frame, "columns", []))
+        if not isinstance(frame, gpd.GeoDataFrame) or column not in columns:
+            raise GeometryError(
+                f"{what}: expected a GeoDataFrame with a column '{column}'; found "
+                f"{type(frame).__name__} with columns {', '.join(map(str, columns))}. "
+                "fix: pass Households.buildings and the frame of read_footprints."
+            )
+        if frame.crs is None or frame.crs.to_epsg() != 4326:
+            raise CRSError(
+                f"{what}: expected coordinates in WGS84 (EPSG:4326); found "
+                f"{frame.crs.to_string() if frame.crs is not None else 'no CRS'}. "
+                "fix: read the layer with its declared CRS (it is converted to WGS84 on reading)."
+            )
+    kinds = set(buildings.geometry.geom_type.dropna())
+    if kinds - {"Point"}:
+        raise GeometryError(
+            f"buildings: expected one Point per building; found {', '.join(sorted(kinds))}. "
+            "fix: pass Households.buildings."
+        )
+
+
+def _match_by_id(
+    building_ids: np.ndarray,
+    footprint_ids: np.ndarray,
+    points: np.ndarray,
+    geometry: np.ndarray,
+    area_m2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Buildings whose id names a footprint, and that footprint (nearest, then smallest, of
+    several sharing the id). ``footprint_ids`` is None where a footprint has no id of its own."""
+    left = pd.DataFrame({"id": building_ids, "building": np.arange(len(building_ids))})
+    right = pd.DataFrame({"id": footprint_ids, "footprint": np.arange(len(footprint_ids))})
+    pairs = left.dropna().merge(right.dropna(), on="id")
+    if pairs.empty:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    b = pairs["building"].to_numpy(dtype=np.int64)
+    f = pairs["footprint"].to_numpy(dtype=np.int64)
+    best = _closest_per_building(b, f, shapely.distance(points[b], geometry[f]), area_m2)
+    return b[best], f[best]
+
+
+def _match_by_containment(
+    candidates: np.ndarray, points: np.ndarray, tree: shapely.STRtree, area_m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Buildings (of ``candidates``) whose point a footprint covers, the smallest such
+    footprint, and how many points several footprints cover."""
+    hit, f = tree.query(points[candidates], predicate="intersects")
+    b = candidates[hit]
+    overlapping = int((np.bincount(hit, minlength=len(candidates)) > 1).sum())
+    best = _closest_per_building(b, f, np.zeros(len(b)), area_m2)
+    return b[best], f[best], overlapping
+
+
+def _match_nearest(
+    candidates: np.ndarray,
+    points: np.ndarray,
+    tree: shapely.STRtree,
+    area_m2: np.ndarray,
+    max_distance_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Buildings (of ``candidates``) with a footprint within ``max_distance_m``, the nearest
+    (the smallest, on a tie), and the distance."""
+    if len(candidates) == 0 or max_distance_m <= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
+    (hit, f), distance_m = tree.query_nearest(
+        points[candidates], max_distance=max_distance_m, return_distance=True, all_matches=True
+    )
+    b = candidates[hit]
+    best = _closest_per_building(b, f, distance_m, area_m2)
+    return b[best], f[best], distance_m[best]
+
+
+def _closest_per_building(
+    b: np.ndarray, f: np.ndarray, distance_m: np.ndarray, area_m2: np.ndarray
+) -> np.ndarray:
+    """Of (building ``b``, footprint ``f``) pairs, the positions of each building's nearest
+    footprint: the smallest of equally near ones, then the first; buildings ascending."""
+    if len(b) == 0:
+        return np.empty(0, dtype=np.int64)
+    order = np.lexsort((f, area_m2[f], distance_m, b))
+    first = np.unique(b[order], return_index=True)[1]
+    return order[first]
+
+
+def _match_problems(
+    *,
+    chosen: np.ndarray,
+    matched_by: np.ndarray,
+    distance_m: np.ndarray,
+    building_ids: np.ndarray,
+    has_households: np.ndarray,
+    overlapping: int,
+    near: int,
+    has_file_ids: bool,
+    max_distance_m: float,
+    label: str,
+) -> list[Problem]:
+    """The warnings of a match: everything left out or decided by a rule is counted."""
+    n = len(chosen)
+    problems: list[Problem] = []
+    by_id = int((matched_by == "id").sum())
+    by_position = int((matched_by == "containment").sum())
+    unmatched = chosen < 0
+    if unmatched.any():
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{int(unmatched.sum()):,} of {n:,} household points lie in no footprint "
+                f"(nearest more than {max_distance_m:g} m away): they are drawn without one",
+                expected="every household building on a footprint",
+                found="buildings " + _quoted(building_ids[unmatched].tolist()),
+                fix="check that the footprint file covers the whole area and shares the "
+                "households' CRS",
+            )
+        )
+    if has_file_ids and by_id and by_position:
+        problems.append(
+            Problem(
+                "warning", label,
+                f"ids matched only partly: {by_id:,} of {n:,} buildings matched by id, "
+                f"{by_position:,} by the footprint holding their point",
+                expected="the households' building ids in the footprint file",
+                found=f"{n - by_id:,} building ids the footprints lack",
+                fix="add the missing ids to the footprints if position is not enough",
+            )
+        )
+    elif has_file_ids and not by_id and n:
+        problems.append(
+            Problem(
+                "warning", label,
+                "no building id matches a footprint id: buildings matched by the footprint "
+                "holding their point",
+                expected="the households' building ids in the footprint file (optional)",
+                found="ids such as " + _quoted(building_ids[: _IDS_SHOWN].tolist()),
+                fix="nothing, if position is enough; else give both files the same ids",
+            )
+        )
+    far = (matched_by == "id") & (distance_m > max_distance_m)
+    if far.any():
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{int(far.sum()):,} building(s) matched by id lie more than "
+                f"{max_distance_m:g} m from their footprint (up to "
+                f"{float(distance_m[far].max()):,.0f} m)",
+                expected="a household point on or beside the footprint with its id",
+                found="buildings " + _quoted(building_ids[far].tolist()),
+                fix="check that the ids mean the same building in both files",
+            )
+        )
+    if overlapping:
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{overlapping:,} household point(s) lie in overlapping footprints: each took "
+                "the smallest",
+                expected="footprints that do not overlap", found="overlapping polygons",
+                fix="check the overlaps in QGIS (Vector › Geometry tools › Check validity)",
+            )
+        )
+    if near:
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{near:,} household point(s) lie beside a footprint (within "
+                f"{max_distance_m:g} m) and took the nearest",
+                expected="household points inside their footprint",
+                found="points just outside", fix="nothing, unless the footprints are shifted",
+            )
+        )
+    empty = ~has_households
+    if empty.any():
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{int(empty.sum()):,} of {len(empty):,} footprints hold no household: kept as "
+                "buildings a border must not cross",
+                expected="(information)", found="footprints without household points",
+                fix="nothing; remove non-buildings from the file if borders may cross them",
+            )
+        )
+    return problems

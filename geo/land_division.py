@@ -1,12 +1,14 @@
 """Land without points divided among the faces around it, down the middle.
 
 A road corridor between two carriageways, a road reserve, the loops of an interchange, a park
-or a pond: faces of the linework that hold no point. Handing such a face whole to one
-neighbour makes an arm (a 2 km strip on a block 100 m long) or, where points lie beyond it, a
-neck. Instead every connected stretch of such faces (a *region*) is divided among the occupied
-faces it borders by distance: each part of it goes to the nearest of them (a Voronoi diagram
-of their shared borders, sampled every few metres), so a corridor is split along its middle
-and a park among the blocks around it, each taking the part in front of it.
+or a pond: faces of the linework that hold no point. Handing a strip whole to one neighbour
+makes an arm (a 2 km strip on a block 100 m long) or, where points lie beyond it, a neck.
+Instead every connected stretch of such faces (a *region*) is divided among the occupied faces it borders by distance: each
+part of it goes to the nearest of them (a Voronoi diagram of their shared borders, sampled
+every few metres), so a corridor is split along its middle, each block taking the part in
+front of it. A face of it that is wider is open space (a park, a pond, an empty block): it
+joins whole the occupied face it shares most border with, so borders keep to the roads
+around it.
 
 :func:`division_lines` returns the lines to add to the linework; after noding them with the
 rest, :func:`land_owner` says which occupied face each new face belongs to.
@@ -15,6 +17,7 @@ rest, :func:`land_owner` says which occupied face each new face belongs to.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -22,13 +25,23 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import KDTree, QhullError, Voronoi
 
-__all__ = ["LandSamples", "division_lines", "land_owner"]
+__all__ = ["Division", "LandSamples", "division_lines", "land_owner"]
 
 #: The shared borders are sampled this often (metres) for the Voronoi diagram of the land.
 SAMPLE_STEP_M = 4.0
 #: The division lines are simplified by this much (metres): the diagram of samples on two
 #: facing borders zigzags by about half a step around the true middle.
 SIMPLIFY_M = 2.0
+#: Land as wide as this (metres, the diameter of the largest circle inside it) or wider is
+#: open space (a park, a pond, an empty block), not a corridor: it joins whole the block it
+#: shares most border with instead of being divided.
+OPEN_SPACE_WIDTH_M = 80.0
+
+
+def _is_open_space(area: shapely.Geometry) -> bool:
+    """Whether land is wide open space rather than a strip (a corridor, a road reserve)."""
+    circle = shapely.maximum_inscribed_circle(area, 1.0)
+    return 2.0 * shapely.length(circle) >= OPEN_SPACE_WIDTH_M
 
 
 class LandSamples:
@@ -59,10 +72,25 @@ def _face_pairs(faces: np.ndarray, zone: np.ndarray) -> tuple[np.ndarray, np.nda
     return i[keep], j[keep], shared[keep]
 
 
+@dataclass(frozen=True)
+class Division:
+    """How the land is divided: the lines to node with the linework, the labelled border
+    samples (for :func:`land_owner`), and per face the occupied face it joins whole (open
+    space) or -1."""
+
+    lines: np.ndarray
+    samples: LandSamples
+    whole: np.ndarray
+
+
 def division_lines(
     faces: np.ndarray, zone: np.ndarray, occupied: np.ndarray, *, step_m: float = SAMPLE_STEP_M
-) -> tuple[np.ndarray, LandSamples]:
-    """Lines dividing every region of unoccupied faces among the occupied faces it borders.
+) -> Division:
+    """Divide every region of unoccupied faces among the occupied faces it borders.
+
+    An unoccupied face that is open space (:data:`OPEN_SPACE_WIDTH_M` wide or more) and
+    borders an occupied face joins whole the one it shares most border with; the rest of
+    the region (corridors, reserves, the ramps of an interchange) is divided down the middle.
 
     Parameters
     ----------
@@ -74,19 +102,14 @@ def division_lines(
         Whether each face holds a point.
     step_m
         Sampling step along the shared borders.
-
-    Returns
-    -------
-    lines : numpy.ndarray of LineString
-        The division lines, clipped to their regions (to be noded with the linework).
-    samples : LandSamples
-        The labelled border samples, for :func:`land_owner`.
     """
     faces = np.asarray(faces, dtype=object)
     occupied = np.asarray(occupied, dtype=bool)
+    whole = np.full(len(faces), -1, dtype=np.int64)
     empty_xy, empty_face, lines = [], [], []
     if occupied.all() or not occupied.any():
-        return np.array([], dtype=object), LandSamples(np.zeros((0, 2)), np.zeros(0, np.int64))
+        return Division(np.array([], dtype=object),
+                        LandSamples(np.zeros((0, 2)), np.zeros(0, np.int64)), whole)
     i, j, shared = _face_pairs(faces, zone)
     both_empty = ~occupied[i] & ~occupied[j]
     n = len(faces)
@@ -94,11 +117,19 @@ def division_lines(
                                (i[both_empty], j[both_empty])), shape=(n, n))
     _, region = connected_components(matrix, directed=False)
     region = np.where(occupied, -1, region)
-    # borders between a region and an occupied face: (region, occupied face, line)
+    # borders between a region and an occupied face: (land face, occupied face, line)
     mixed = occupied[i] != occupied[j]
     land = np.where(occupied[i], j, i)[mixed]
     owner = np.where(occupied[i], i, j)[mixed]
     border = shapely.line_merge(shared[mixed])
+    length = shapely.length(border)
+    # open space: wide land faces join whole the occupied face they share most border with
+    candidates = np.unique(land)
+    wide = candidates[[_is_open_space(faces[f]) for f in candidates]]
+    for f in wide.tolist():
+        rows = np.flatnonzero(land == f)
+        totals = np.bincount(owner[rows], weights=length[rows])
+        whole[f] = int(np.argmax(totals))
     border_region = region[land]
     order = np.argsort(border_region, kind="stable")
     starts = np.searchsorted(border_region[order], np.unique(border_region))
@@ -106,19 +137,20 @@ def division_lines(
     for lo, hi in zip(starts, ends, strict=True):
         rows = order[lo:hi]
         r = int(border_region[rows[0]])
-        neighbours = np.unique(owner[rows])
         xy, face = _samples(border[rows], owner[rows], step_m)
         empty_xy.append(xy)
         empty_face.append(face)
-        if len(neighbours) < 2:
-            continue  # all of it goes to its one neighbour: nothing to divide
-        area = shapely.union_all(faces[region == r])
-        lines.append(_ridges(area, xy, face))
+        members = np.flatnonzero(region == r)
+        divided = members[whole[members] < 0]
+        if len(np.unique(owner[rows])) < 2 or not len(divided):
+            continue  # one neighbour, or all open space: nothing to divide
+        lines.append(_ridges(shapely.union_all(faces[divided]), xy, face))
     samples = LandSamples(np.concatenate(empty_xy) if empty_xy else np.zeros((0, 2)),
                           np.concatenate(empty_face).astype(np.int64) if empty_face
                           else np.zeros(0, np.int64))
     lines = [part for part in lines if len(part)]
-    return (np.concatenate(lines) if lines else np.array([], dtype=object)), samples
+    return Division(np.concatenate(lines) if lines else np.array([], dtype=object), samples,
+                    whole)
 
 
 def _samples(lines: np.ndarray, owner: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:

@@ -558,18 +558,19 @@ def _with_land(
     occupied = np.bincount(block_of[block_of >= 0], minlength=len(blocks)) > 0
     if occupied.all() or not occupied.any():
         return blocks, block_of, shapely.point_on_surface(blocks.geometry)
-    lines, samples = division_lines(blocks.geometry, blocks.zone, occupied)
-    if len(lines):
-        extra = np.concatenate([_as_line_array(cut), lines])
+    division = division_lines(blocks.geometry, blocks.zone, occupied)
+    if len(division.lines):
+        extra = np.concatenate([_as_line_array(cut), division.lines])
         faces = build_blocks(area, zones, extra, grid_size=blocks.grid_size)
     else:
         faces = blocks
-    # the occupied block each face lies in (faces only subdivide land)
+    # the block each face lies in (faces only subdivide land): an occupied block is its
+    # own core, open space the block it joins whole
     tree = shapely.STRtree(blocks.geometry)
     f_idx, b_idx = tree.query(shapely.point_on_surface(faces.geometry), predicate="within")
     core = np.full(len(faces), -1, dtype=np.int64)
-    core[f_idx] = np.where(occupied[b_idx], b_idx, -1)
-    owner = land_owner(faces.geometry, faces.zone, core, samples)
+    core[f_idx] = np.where(occupied[b_idx], b_idx, division.whole[b_idx])
+    owner = land_owner(faces.geometry, faces.zone, core, division.samples)
     bad = owner >= 0
     bad[bad] = blocks.zone[owner[bad]] != faces.zone[bad]
     owner[bad] = -1

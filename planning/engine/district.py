@@ -15,7 +15,8 @@ import shapely
 from geo.errors import Problem, ValidationError
 from geo.tessellation import adjacency, study_outline, tessellate
 from planning.engine.graph import Graph
-from planning.engine.partition import partition_units
+from planning.engine.partition import effective_band, partition_units
+from planning.engine.regions import penalty
 from planning.engine.units import atoms, contract
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "MAJOR_ROAD_CLASSES",
     "MINOR_ROAD_CLASSES",
     "District",
+    "SitePartition",
     "Sites",
     "prepare_district",
 ]
@@ -143,6 +145,22 @@ def _edge_costs(
 
 
 @dataclass(frozen=True)
+class SitePartition:
+    """Regions of some sites: ``labels`` (one per site, 0…k-1), and ``released``, the
+    street blocks that fit one region but were not kept whole, to meet the band."""
+
+    labels: np.ndarray
+    released: frozenset[int]
+
+
+def _neighbouring_labels(graph: Graph, labels: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """The labels bordering any of ``regions``."""
+    src, dst = graph.sources(), graph.indices
+    touching = np.isin(labels[src], regions) & (labels[src] != labels[dst])
+    return np.unique(labels[dst[touching]])
+
+
+@dataclass(frozen=True)
 class District:
     """Everything a plan is drawn on: sites, their cells and their adjacency, in metres.
 
@@ -184,23 +202,87 @@ class District:
         restarts: int = 8,
         recombine_shapes: bool = True,
     ) -> np.ndarray:
-        """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node.
+        """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node
+        (see :meth:`partition_blocks`)."""
+        return self.partition_blocks(
+            nodes, k=k, lower=lower, upper=upper, seed=seed, barrier_weight=barrier_weight,
+            restarts=restarts, recombine_shapes=recombine_shapes,
+        ).labels
 
-        Compounds whose households fit ``upper`` stay whole (they are atoms)."""
+    def partition_blocks(
+        self,
+        nodes: np.ndarray,
+        *,
+        k: int,
+        lower: float,
+        upper: float,
+        seed: int,
+        barrier_weight: float = 1.0,
+        restarts: int = 8,
+        recombine_shapes: bool = True,
+    ) -> SitePartition:
+        """Partition the (connected) sites ``nodes`` into ``k`` regions, keeping whole every
+        compound and every street block that fits ``upper`` (:func:`atoms`).
+
+        When that leaves regions out of the band, the fitting blocks of those regions are
+        released (may be split) and the partition drawn again; then, if regions are still
+        out, those of their neighbours too; then every block. The result with the fewest regions out of band
+        wins (then the least penalty); on a tie, the one with more blocks whole."""
         nodes = np.asarray(nodes, dtype=np.int64)
         sub = self.graph.subgraph(nodes)
         weights = self.sites.households[nodes]
-        atom = atoms(nodes, sub, self.sites.compound, weights, upper, self.sites.xy[nodes])
-        atom_graph, axy, aw, a_area, a_perimeter = contract(
-            sub, atom, self.sites.xy[nodes], weights, self.cell_area[nodes],
-            self.cell_perimeter[nodes],
-        )
-        labels = partition_units(
-            atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed, area=a_area,
-            perimeter=a_perimeter, barrier_weight=barrier_weight, restarts=restarts,
-            recombine_shapes=recombine_shapes,
-        )
-        return labels[atom]
+        block = None if self.site_block is None else self.site_block[nodes]
+        parcel = None if self.site_parcel is None else self.site_parcel[nodes]
+
+        def run(released: frozenset[int] | None) -> np.ndarray:
+            """Partition with the blocks not ``released`` whole (None: compounds only)."""
+            atom = atoms(nodes, sub, self.sites.compound, weights, upper, self.sites.xy[nodes],
+                         block=None if released is None else block,
+                         parcel=parcel, released=released or frozenset())
+            atom_graph, axy, aw, a_area, a_perimeter = contract(
+                sub, atom, self.sites.xy[nodes], weights, self.cell_area[nodes],
+                self.cell_perimeter[nodes],
+            )
+            labels = partition_units(
+                atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed, area=a_area,
+                perimeter=a_perimeter, barrier_weight=barrier_weight, restarts=restarts,
+                recombine_shapes=recombine_shapes,
+            )
+            return labels[atom]
+
+        lo, hi = effective_band(float(weights.sum()), k, lower, upper)
+
+        def score(labels: np.ndarray) -> tuple[int, float]:
+            sizes = np.bincount(labels, weights=weights)
+            return int(((sizes < lo) | (sizes > hi)).sum()), float(penalty(sizes, lo, hi).sum())
+
+        released: frozenset[int] = frozenset()
+        best = run(released)
+        best_score, best_released = score(best), released
+        if block is None or best_score[0] == 0:
+            return SitePartition(best, released)
+        sizes = np.bincount(best, weights=weights)
+        out = np.flatnonzero((sizes < lo) | (sizes > hi))
+        near = np.union1d(out, _neighbouring_labels(sub, best, out))
+        # only blocks that fit can be released: the rest are split anyway
+        block_total = np.bincount(block, weights=weights)
+        fitting = block_total[block] <= upper
+        tried: set[frozenset[int]] = {released}
+        for scope in (np.isin(best, out), np.isin(best, near), None):
+            if scope is None:  # at last nothing but compounds kept whole, blocks nor parcels
+                released = frozenset(np.unique(block[fitting]).tolist())
+                labels = run(None)
+            else:
+                released = frozenset(np.unique(block[scope & fitting]).tolist())
+                if released in tried:
+                    continue
+                tried.add(released)
+                labels = run(released)
+            if score(labels) < best_score:
+                best, best_score, best_released = labels, score(labels), released
+            if best_score[0] == 0:
+                break
+        return SitePartition(best, best_released)
 
     def components(self, nodes: np.ndarray) -> list[np.ndarray]:
         """The connected parts of ``nodes`` in the site graph, largest first."""

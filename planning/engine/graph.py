@@ -95,9 +95,26 @@ class Graph:
     def components(self) -> tuple[int, np.ndarray]:
         return connected_components(self.to_csr(), directed=False)
 
+    def sources(self) -> np.ndarray:
+        """The node each CSR entry starts from (``indices`` holds where it goes)."""
+        return np.repeat(np.arange(self.n), np.diff(self.indptr))
+
+    def pieces(self, keep: np.ndarray) -> np.ndarray:
+        """Connected piece of each node when only the entries where ``keep`` is True count
+        (e.g. entries joining two nodes of one region): a label per node, 0…"""
+        src = self.sources()[keep]
+        matrix = scipy.sparse.csr_matrix((np.ones(len(src)), (src, self.indices[keep])),
+                                         shape=(self.n, self.n))
+        return connected_components(matrix, directed=False)[1]
+
 
 def region_is_connected(graph: Graph, labels: np.ndarray, region: int, without: int = -1) -> bool:
-    """Whether the units of ``region`` (minus ``without``) form one connected piece."""
+    """Whether the units of ``region`` (minus ``without``) form one connected piece.
+
+    With ``without``, a unit whose neighbours in the region are linked among themselves
+    (in a planar tessellation: they surround it without a gap) can go without a search."""
+    if without >= 0 and _neighbours_linked(graph, labels, region, without):
+        return True
     members = np.flatnonzero(labels == region)
     if without >= 0:
         members = members[members != without]
@@ -124,3 +141,23 @@ def sides(graph: Graph) -> np.ndarray:
         (np.ones(int(keep.sum())), (src[keep], graph.indices[keep])), shape=(graph.n, graph.n)
     )
     return connected_components(m, directed=False)[1]
+
+
+def _neighbours_linked(graph: Graph, labels: np.ndarray, region: int, unit: int) -> bool:
+    """Whether the neighbours of ``unit`` in ``region`` are connected to each other without
+    it (through edges among themselves): then removing it keeps the region connected."""
+    indptr, indices = graph.indptr, graph.indices
+    around = indices[indptr[unit]:indptr[unit + 1]]
+    around = around[labels[around] == region]
+    if len(around) <= 1:
+        return True
+    ring = set(around.tolist())
+    start = int(around[0])
+    seen, stack = {start}, [start]
+    while stack:
+        u = stack.pop()
+        for v in indices[indptr[u]:indptr[u + 1]].tolist():
+            if v in ring and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(ring)

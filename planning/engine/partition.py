@@ -32,13 +32,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import cdist
 
 from planning.engine.graph import Graph, region_is_connected, sides
 from planning.engine.recombine import recombine
 from planning.engine.refine import refine
 from planning.engine.regions import penalty, region_pp
 
-__all__ = ["choose_region_count", "partition_units", "weighted_kmeans"]
+__all__ = ["choose_region_count", "effective_band", "partition_units", "weighted_kmeans"]
 
 
 def choose_region_count(total: float, *, target: float) -> int:
@@ -74,12 +75,11 @@ def weighted_kmeans(
     return centers
 
 
-def _nearest_center(xy: np.ndarray, centers: np.ndarray, block: int = 4096) -> np.ndarray:
+def _nearest_center(xy: np.ndarray, centers: np.ndarray, block: int = 8192) -> np.ndarray:
     out = np.empty(len(xy), dtype=np.int64)
     for start in range(0, len(xy), block):
-        part = xy[start : start + block]
-        d = ((part[:, None, :] - centers[None, :, :]) ** 2).sum(2)
-        out[start : start + block] = d.argmin(1)
+        out[start : start + block] = cdist(xy[start : start + block], centers,
+                                           "sqeuclidean").argmin(1)
     return out
 
 
@@ -89,11 +89,13 @@ def _power_labels(
 ) -> np.ndarray:
     """argmin over regions of |x − c|² − offset + (barrier penalty if on another side)."""
     out = np.empty(len(xy), dtype=np.int64)
+    one_side = bool((side == side[0]).all() and (center_side == side[0]).all()) if len(xy) \
+        else True
     for start in range(0, len(xy), block):
-        part = xy[start : start + block]
-        d2 = ((part[:, None, :] - centers[None, :, :]) ** 2).sum(2)
-        other_side = side[start : start + block, None] != center_side[None, :]
-        out[start : start + block] = (d2 - offsets + barrier_m2 * other_side).argmin(1)
+        cost = cdist(xy[start : start + block], centers, "sqeuclidean") - offsets
+        if not one_side:
+            cost += barrier_m2 * (side[start : start + block, None] != center_side[None, :])
+        out[start : start + block] = cost.argmin(1)
     return out
 
 
@@ -213,6 +215,11 @@ def _fill_empty(graph: Graph, labels: np.ndarray, weights: np.ndarray, k: int) -
 TIGHT_SLACK = 0.15
 
 
+#: Restarts stop once this many attempts in a row left no fewer regions out of band than the
+#: best so far (a giant tower no start can fit keeps its region out every time).
+STALE_ATTEMPTS = 3
+
+
 #: With ``recombine_shapes`` False, a partition that still holds a region less compact than
 #: this (Polsby-Popper, on the units' cells) has its pairs redrawn for shape after all.
 POOR_SHAPE = 0.3
@@ -222,6 +229,17 @@ POOR_SHAPE = 0.3
 #: it already refuses to join two sides of a barrier that could each stand alone, so the rest
 #: of the weight would only trade compactness for crossings that are forced anyway.
 RECOMBINE_BARRIER_SHARE = 0.3
+
+
+def effective_band(total: float, k: int, lower: float, upper: float) -> tuple[float, float]:
+    """The band ``k`` regions of ``total`` households aim for: ``lower``–``upper``, unless
+    their mean lies outside it; then no partition can be in band, and the regions aim for
+    even sizes instead, within a quarter band of the mean."""
+    mean = total / k
+    if lower <= mean <= upper:
+        return lower, upper
+    spread = 0.25 * (upper - lower)
+    return mean - spread, mean + spread
 
 
 def partition_units(
@@ -294,16 +312,14 @@ def partition_units(
     unit_perimeter = np.zeros(n) if perimeter is None else np.asarray(perimeter, dtype=float)
     best, best_key = None, None
     mean = float(weights.sum()) / k
-    if not lower <= mean <= upper:
-        # no partition can be in band: aim for even sizes instead, within a quarter band
-        spread = 0.25 * (upper - lower)
-        lower, upper = mean - spread, mean + spread
+    lower, upper = effective_band(float(weights.sum()), k, lower, upper)
     # small problems (few large units) are cheap to retry and need it most, and a mean near
     # an edge of the band leaves little slack for packing them: try those twice as often
     attempts = max(1, restarts * (3 if n < 300 else 1))
     if min(upper - mean, mean - lower) < TIGHT_SLACK * (upper - lower):
         attempts *= 2
     side = sides(graph)
+    last_fewer = 0
     for attempt in range(attempts):
         labels = _grow_balanced(
             graph, xy, weights, k, lower=lower, upper=upper, seed=seed * 7919 + attempt,
@@ -320,9 +336,13 @@ def partition_units(
         key = (out, float(penalty(sizes, lower, upper).sum()), -float(region_pp(
             graph, labels, unit_area, unit_perimeter, k).mean()))
         if best_key is None or key < best_key:
+            if best_key is None or out < best_key[0]:
+                last_fewer = attempt
             best, best_key = labels, key
         if out == 0:
             break
+        if attempt - last_fewer >= STALE_ATTEMPTS:
+            break  # the same regions stay out however it starts: the units allow no better
 
     def redraw(labels: np.ndarray, shapes: bool) -> np.ndarray:
         return recombine(

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 import shapely
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from planning.engine.graph import Graph
 
@@ -21,31 +21,54 @@ def atoms(
     weights: np.ndarray,
     upper: float,
     xy: np.ndarray,
+    *,
+    block: np.ndarray | None = None,
+    parcel: np.ndarray | None = None,
+    released: frozenset[int] = frozenset(),
 ) -> np.ndarray:
-    """Atom label per node of ``graph``: a compound that fits ``upper`` is one atom; every
-    other node is its own atom.
+    """Atom label per node of ``graph``: what a partition with regions of at most ``upper``
+    households moves as one.
 
-    A compound whose buildings do not touch (a shop or an unnamed block stands between them)
-    takes in the unnamed units inside its outline (convex hull) when that joins it into one
-    connected piece that still fits; otherwise each connected part is an atom of its own.
+    - A compound that fits ``upper`` is one atom. A compound whose buildings do not touch (a
+      shop or an unnamed block stands between them) takes in the unnamed units inside its
+      outline (convex hull) when that joins it into one connected piece that still fits, or
+      the lightest path of unnamed units between its parts.
+    - A street block (``block``, per node) that fits is one atom, with the compounds standing
+      in it when together they still fit; blocks in ``released`` are not (the band could not
+      be met with them whole). A block too big for one region is cut into its parcels
+      (``parcel``: the block cut by lanes), each fitting parcel an atom.
+    - Every other node is its own atom. An atom in several pieces (a block whose buildings
+      are not joined inside it) is one atom per piece.
     """
+    group = _compound_groups(nodes, graph, compound, weights, upper, xy)
+    src, dst = graph.sources(), graph.indices
+    same = (group[src] >= 0) & (group[src] == group[dst])
+    if block is not None:
+        unit = _block_units(group, weights, upper, block, parcel, released)
+        same |= (unit[src] >= 0) & (unit[src] == unit[dst])
+    return graph.pieces(same)
+
+
+def _compound_groups(nodes, graph, compound, weights, upper, xy) -> np.ndarray:
+    """Per node: the index of the fitting compound it belongs to (with the unnamed units
+    joining its parts), or -1."""
     n = graph.n
     names = compound[nodes]
     frame = pd.DataFrame({"c": pd.Series(names, dtype="object"), "w": weights})
     totals = frame.dropna().groupby("c")["w"].sum()
-    fitting = set(totals[totals <= upper].index)
+    fitting = sorted(totals[totals <= upper].index)
+    group = np.full(n, -1, dtype=np.int64)
     if not fitting:
-        return np.arange(n)
-    group = np.array([c if c in fitting else None for c in names], dtype=object)
+        return group
+    index = {name: i for i, name in enumerate(fitting)}
+    group[:] = [index.get(c, -1) if c is not None else -1 for c in names]
     unnamed = np.array([c is None for c in names], dtype=bool)
-    src = np.repeat(np.arange(n), np.diff(graph.indptr))
-    dst = graph.indices
-    for name in sorted(fitting):
-        members = np.flatnonzero(group == name)
+    for i in range(len(fitting)):
+        members = np.flatnonzero(group == i)
         if len(members) < 2 or connected(graph, members):
             continue
         hull = shapely.convex_hull(shapely.multipoints(xy[members]))
-        free = unnamed & (group == None)  # noqa: E711 (object array)
+        free = unnamed & (group < 0)
         inside = np.flatnonzero(free & shapely.contains_xy(hull.buffer(1.0), xy[:, 0],
                                                            xy[:, 1]))
         joined = np.concatenate([members, inside])
@@ -53,14 +76,43 @@ def atoms(
             joined = _bridge(graph, members, free, weights,
                              budget=upper - float(weights[members].sum()))
         if weights[joined].sum() <= upper and connected(graph, joined):
-            group[joined[~np.isin(joined, members)]] = name
-    keyed = group != None  # noqa: E711 (object array)
-    same = keyed[src] & keyed[dst] & (group[src] == group[dst])
-    same_idx = np.flatnonzero(same)
-    m = scipy.sparse.csr_matrix(
-        (np.ones(len(same_idx)), (src[same_idx], dst[same_idx])), shape=(n, n)
-    )
-    return connected_components(m, directed=False)[1]
+            group[joined[~np.isin(joined, members)]] = i
+    return group
+
+
+def _block_units(group: np.ndarray, weights: np.ndarray, upper: float, block: np.ndarray,
+                 parcel: np.ndarray | None, released: frozenset[int]) -> np.ndarray:
+    """Per node: the id of the block or parcel it is kept whole with, or -1.
+
+    A block is kept whole when it fits together with the compounds that stand in it (a
+    compound reaching out of the block brings its other buildings along); otherwise each
+    of its parcels that fits, with its compounds, is."""
+    unit = np.full(len(block), -1, dtype=np.int64)
+    compound_total = np.bincount(np.maximum(group, 0), weights=weights * (group >= 0))
+    levels = [block] if parcel is None else [block, parcel]
+    offset = 0
+    for level, key in enumerate(levels):
+        free = unit < 0
+        if level == 0 and released:
+            free &= ~np.isin(block, list(released))
+        size = int(key.max()) + 1
+        # households of each block's own unnamed nodes, plus the whole of every compound
+        # standing in it
+        own = np.bincount(key[free], weights=weights[free] * (group[free] < 0), minlength=size)
+        pairs = np.unique(np.column_stack([key[free], group[free]])[group[free] >= 0], axis=0)
+        brought = np.bincount(pairs[:, 0], weights=compound_total[pairs[:, 1]],
+                              minlength=size) if len(pairs) else np.zeros(size)
+        fits = own + brought <= upper
+        keep = free & fits[key]
+        if level == 1:
+            # a parcel holding all of its block's households is the block itself: released
+            # or too big, it is not kept whole under another name
+            whole = np.bincount(block, weights=weights)[block]
+            mine = np.bincount(key, weights=weights)[key]
+            keep &= mine < whole - 1e-9
+        unit[keep] = offset + key[keep]
+        offset += size
+    return unit
 
 
 def _bridge(graph: Graph, members: np.ndarray, free: np.ndarray, weights: np.ndarray, *,

@@ -24,6 +24,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from geo.morphology import necks
+
 __all__ = ["TOLERANCES_M", "straighten_coverage"]
 
 #: Douglas-Peucker tolerances tried for each chain, largest first (metres).
@@ -132,6 +134,7 @@ def straighten_coverage(
     fixed: np.ndarray | None = None,
     obstacles: np.ndarray | None = None,
     tolerances: tuple[float, ...] = TOLERANCES_M,
+    neck_width_m: float = 0.0,
 ) -> np.ndarray:
     """Straighten the shared edges of a coverage between the points they separate.
 
@@ -149,6 +152,9 @@ def straighten_coverage(
         Polygons no new border may cross (building footprints), or None.
     tolerances
         Douglas-Peucker tolerances to try, largest first.
+    neck_width_m
+        When positive, the chains of a polygon that straightening would leave with a neck
+        (:func:`geo.morphology.necks`) it did not have stay as they were.
 
     Returns
     -------
@@ -202,7 +208,31 @@ def straighten_coverage(
                 current[c] = new_line
                 break
     rebuilt = _rebuild(current, polys, xy, owner)
+    if rebuilt is None:
+        return polys.copy()
+    if neck_width_m > 0:
+        rebuilt = _without_new_necks(rebuilt, polys, current, lines, chain_key, span, xy, owner,
+                                     neck_width_m)
     return polys.copy() if rebuilt is None else rebuilt
+
+
+def _without_new_necks(rebuilt, polys, current, lines, chain_key, span, xy, owner, width_m):
+    """Undo the straightened chains of every polygon the straightening gave a neck (two
+    groups of its points joined only through a strip narrower than ``width_m``)."""
+    before = necks(polys, xy, owner, width_m=width_m)
+    pairs = np.array([_pair_of(int(k), span) for k in chain_key]).reshape(-1, 2)
+    for _ in range(4):
+        new = np.flatnonzero(necks(rebuilt, xy, owner, width_m=width_m) & ~before)
+        if not len(new):
+            return rebuilt
+        undo = np.isin(pairs[:, 0], new) | np.isin(pairs[:, 1], new)
+        if not (undo & ~shapely.equals(current, lines)).any():
+            return rebuilt  # nothing of theirs was straightened: the neck is not ours
+        current = np.where(undo, lines, current)
+        rebuilt = _rebuild(current, polys, xy, owner)
+        if rebuilt is None:
+            return None
+    return rebuilt
 
 
 def _pair_of(key: int, span: int) -> tuple[int, int]:

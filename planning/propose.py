@@ -38,13 +38,16 @@ from planning.engine.district import (
     District,
     prepare_district,
 )
+from planning.engine.necks import mend_necks
 from planning.engine.partition import choose_region_count
+from planning.engine.regions import merge_small
 from planning.engine.units import connected, relabel
 
 __all__ = [
     "Proposal",
     "ProposeParams",
     "assemble",
+    "grid_count",
     "name_community",
     "number_plan",
     "plan_communities",
@@ -132,6 +135,9 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
             k = choose_region_count(total, target=params.community_size)
             labels = district.partition_sites(part, k=k, lower=lower, upper=upper,
                                               seed=params.seed)
+            labels = mend_necks(district.graph.subgraph(part), district.cells[part],
+                                sites.xy[part], sites.households[part], labels,
+                                lower=lower, upper=upper)
             community[part] = labels + next_label
             count = int(labels.max()) + 1
             next_label += count
@@ -206,10 +212,14 @@ def plan_grids(
     for c in targets:
         nodes = np.flatnonzero(community == c)
         total = float(sites.households[nodes].sum())
-        k = min(choose_region_count(total, target=params.grid_size), params.max_grids)
+        k = grid_count(sites.households[nodes], params)
+        sub = district.sturdy_subgraph(nodes)
         labels = district.partition_sites(nodes, k=k, lower=g_lower, upper=g_upper,
                                           seed=params.seed, barrier_weight=0.3, restarts=2,
-                                          recombine_shapes=False)
+                                          recombine_shapes=True, graph=sub)
+        labels = merge_small(sub, labels, sites.households[nodes], lower=g_lower, upper=g_upper)
+        labels = mend_necks(sub, district.cells[nodes], sites.xy[nodes], sites.households[nodes],
+                            labels, lower=g_lower, upper=g_upper)
         grid[nodes] = labels + next_grid
         made = int(labels.max()) + 1
         next_grid += made
@@ -232,6 +242,16 @@ def plan_grids(
             "split)",
         })
     return _relabel_grids(grid), infeasible
+
+
+def grid_count(households: np.ndarray, params: ProposeParams) -> int:
+    """How many grids for a community whose sites hold ``households``: one for each
+    building bigger than a grid (it is never split), and the nearest whole number of grids
+    for the rest, at most ``params.max_grids`` in all and at least one."""
+    big = households > params.grid_band[1]
+    rest = float(households[~big].sum())
+    k = int(big.sum()) + (round(rest / params.grid_size) if rest > 0 else 0)
+    return max(1, min(k, params.max_grids))
 
 
 def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,

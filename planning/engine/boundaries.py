@@ -14,6 +14,7 @@ from geo.errors import GeometryError
 from geo.straighten import straighten_coverage
 from geo.tessellation import dissolve, tessellate
 from planning.engine.district import District
+from planning.engine.shape import NECK_WIDTH_M
 
 __all__ = ["boundaries"]
 
@@ -69,7 +70,7 @@ def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.
         _, comm_polys = dissolve(cells, comm_local)
         comm_polys = np.asarray(comm_polys, dtype=object)
         straight = straighten_coverage(comm_polys, points=xy, point_owner=comm_local,
-                                       fixed=fixed)
+                                       fixed=fixed, neck_width_m=NECK_WIDTH_M)
         redrawn = None
         if not all(shapely.equals(straight, comm_polys)):
             try:
@@ -88,7 +89,8 @@ def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))
     polys = straighten_coverage(np.asarray(polys, dtype=object), points=xy,
-                                point_owner=position[site_grid], fixed=fixed)
+                                point_owner=position[site_grid], fixed=fixed,
+                                neck_width_m=NECK_WIDTH_M)
     return labels, polys
 
 

@@ -10,13 +10,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import scipy.sparse
 import shapely
+from scipy.sparse.csgraph import connected_components
 
 from geo.errors import Problem, ValidationError
 from geo.tessellation import adjacency, study_outline, tessellate
 from planning.engine.graph import Graph
 from planning.engine.partition import effective_band, partition_units
 from planning.engine.regions import penalty
+from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.units import atoms, contract
 
 __all__ = [
@@ -201,12 +204,13 @@ class District:
         barrier_weight: float = 1.0,
         restarts: int = 8,
         recombine_shapes: bool = True,
+        graph: Graph | None = None,
     ) -> np.ndarray:
         """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node
         (see :meth:`partition_blocks`)."""
         return self.partition_blocks(
             nodes, k=k, lower=lower, upper=upper, seed=seed, barrier_weight=barrier_weight,
-            restarts=restarts, recombine_shapes=recombine_shapes,
+            restarts=restarts, recombine_shapes=recombine_shapes, graph=graph,
         ).labels
 
     def partition_blocks(
@@ -220,6 +224,7 @@ class District:
         barrier_weight: float = 1.0,
         restarts: int = 8,
         recombine_shapes: bool = True,
+        graph: Graph | None = None,
     ) -> SitePartition:
         """Partition the (connected) sites ``nodes`` into ``k`` regions, keeping whole every
         compound and every street block that fits ``upper`` (:func:`atoms`).
@@ -227,9 +232,12 @@ class District:
         When that leaves regions out of the band, the fitting blocks of those regions are
         released (may be split) and the partition drawn again; then, if regions are still
         out, those of their neighbours too; then every block. The result with the fewest regions out of band
-        wins (then the least penalty); on a tie, the one with more blocks whole."""
+        wins (then the least penalty); on a tie, the one with more blocks whole.
+
+        ``graph`` is the adjacency of ``nodes`` to use (in their order; default: the
+        district's, see :meth:`sturdy_subgraph`)."""
         nodes = np.asarray(nodes, dtype=np.int64)
-        sub = self.graph.subgraph(nodes)
+        sub = self.graph.subgraph(nodes) if graph is None else graph
         weights = self.sites.households[nodes]
         block = None if self.site_block is None else self.site_block[nodes]
         parcel = None if self.site_parcel is None else self.site_parcel[nodes]
@@ -283,6 +291,30 @@ class District:
             if best_score[0] == 0:
                 break
         return SitePartition(best, best_released)
+
+    def sturdy_subgraph(self, nodes: np.ndarray) -> Graph:
+        """The adjacency of ``nodes`` without corner contacts: two cells meeting along less
+        than a neck's width and less than a third of the smaller cell's size (sparse towers
+        with big cells) are no neighbours, unless without them ``nodes`` fall apart. A
+        region built on it is never two cells joined at a corner."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        sub = self.graph.subgraph(nodes)
+        src, dst = sub.sources(), sub.indices
+        area = self.cell_area[nodes]
+        size_m = np.sqrt(np.minimum(area[src], area[dst]))
+        corner = (sub.shared < NECK_WIDTH_M) & (sub.shared < size_m / 3.0)
+        if not corner.any():
+            return sub
+        once = src < dst
+        drop = _keep_connected(src[once], dst[once], sub.shared[once], corner[once], sub.n)
+        keep = np.ones(len(src), dtype=bool)
+        dropped = set(zip(src[once][drop].tolist(), dst[once][drop].tolist(), strict=True))
+        keep &= np.array([(min(a, b), max(a, b)) not in dropped
+                          for a, b in zip(src.tolist(), dst.tolist(), strict=True)], dtype=bool)
+        indptr = np.zeros(sub.n + 1, dtype=np.int64)
+        np.add.at(indptr, src[keep] + 1, 1)
+        return Graph(np.cumsum(indptr), dst[keep], sub.cost[keep], sub.barrier[keep],
+                     sub.shared[keep])
 
     def components(self, nodes: np.ndarray) -> list[np.ndarray]:
         """The connected parts of ``nodes`` in the site graph, largest first."""
@@ -362,6 +394,8 @@ def prepare_district(
     keep = adj.same_zone
     ei, ej, crosses, shared = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep], \
         adj.shared_m[keep]
+    weak = _weak_contacts(tess.street_block, ei, ej, shared, len(sites.xy))
+    ei, ej, crosses, shared = ei[~weak], ej[~weak], crosses[~weak], shared[~weak]
     lane = ~crosses & (tess.block[ei] != tess.block[ej])
     major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
     cost, major = _edge_costs(sites.xy, ei, ej, crosses, lane, major_lines)
@@ -380,6 +414,48 @@ def prepare_district(
         given_lines=_given_lines(barriers, metric_crs, zone_geoms if has_streets else None),
         timings=timings,
     )
+
+
+def _weak_contacts(block: np.ndarray, i: np.ndarray, j: np.ndarray, shared: np.ndarray,
+                   n: int) -> np.ndarray:
+    """Per cell pair: it joins two street blocks that touch for less than a neck's width in
+    all (a corner, a few metres of road end), so they are no neighbours: a region holding
+    both would be two places joined by a neck. Such a contact is kept only where without it
+    the sites would fall apart (the strongest of them, as few as keep them together)."""
+    a, b = np.minimum(block[i], block[j]), np.maximum(block[i], block[j])
+    between = a != b
+    pair_key = a.astype(np.int64) * (int(block.max()) + 1) + b
+    _, at = np.unique(pair_key, return_inverse=True)
+    contact = np.bincount(at.ravel(), weights=shared)
+    weak = between & (contact[at.ravel()] < NECK_WIDTH_M)
+    if not weak.any():
+        return weak
+    return _keep_connected(i, j, shared, weak, n)
+
+
+def _keep_connected(i: np.ndarray, j: np.ndarray, shared: np.ndarray, weak: np.ndarray,
+                    n: int) -> np.ndarray:
+    """``weak`` less the weak pairs needed to keep the nodes as connected as with them: the
+    strongest first (most shared border), each kept only to join two pieces (Kruskal)."""
+    weak = weak.copy()
+    strong = ~weak
+    matrix = scipy.sparse.coo_array((np.ones(int(strong.sum())), (i[strong], j[strong])),
+                                    shape=(n, n))
+    _, piece = connected_components(matrix, directed=False)
+    parent = np.arange(piece.max() + 1)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for e in np.flatnonzero(weak)[np.argsort(-shared[weak], kind="stable")].tolist():
+        ra, rb = find(int(piece[i[e]])), find(int(piece[j[e]]))
+        if ra != rb:
+            parent[ra] = rb
+            weak[e] = False
+    return weak
 
 
 def _given_lines(barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS,

@@ -20,8 +20,8 @@ The algorithm, on arrays:
    groups of units at once where single moves are stuck.
 
 When the mean size itself lies outside the band (a 街道 of 5,800 households makes two
-communities of 2,900), the band is re-centred on the mean, a quarter band either side, so
-the regions come out even and shapes can still improve.
+communities of 2,900), the band is re-centred on the mean, a tenth of the band either side,
+so the regions come out even and shapes can still improve.
 
 Units are atoms: a compound that fits the band is one unit, so it is never split. Results are
 deterministic for a given ``seed``.
@@ -231,14 +231,19 @@ POOR_SHAPE = 0.3
 RECOMBINE_BARRIER_SHARE = 0.3
 
 
+#: Where no region can be in band, they aim for the mean within this share of the band.
+EVEN_SPREAD = 0.05
+
+
 def effective_band(total: float, k: int, lower: float, upper: float) -> tuple[float, float]:
     """The band ``k`` regions of ``total`` households aim for: ``lower``–``upper``, unless
     their mean lies outside it; then no partition can be in band, and the regions aim for
-    even sizes instead, within a quarter band of the mean."""
+    even sizes instead, within a tenth of the band of the mean (Haidian: two communities of
+    ~2,900, not 2,820 and 2,980, whose 10 grids could hardly stay under 300 each)."""
     mean = total / k
     if lower <= mean <= upper:
         return lower, upper
-    spread = 0.25 * (upper - lower)
+    spread = EVEN_SPREAD * (upper - lower)
     return mean - spread, mean + spread
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from planning.engine.graph import Graph
 from planning.engine.shape import pp
 
-__all__ = ["OUT_OF_BAND_COST", "penalty", "region_pp", "region_shapes"]
+__all__ = ["OUT_OF_BAND_COST", "merge_small", "penalty", "region_pp", "region_shapes"]
 
 
 #: The out-of-band penalty charges a region for being out of band at all as much as for being
@@ -55,3 +55,41 @@ def region_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> np.nda
         return np.zeros(k)
     area, perimeter, _ = region_shapes(graph, labels, unit_area, unit_perimeter, k)
     return pp(area, perimeter)
+
+
+def merge_small(graph: Graph, labels: np.ndarray, weights: np.ndarray, *, lower: float,
+                upper: float) -> np.ndarray:
+    """Regions under ``lower`` merged into a neighbour where the two together still fit
+    ``upper``: the smallest first, into the neighbour that makes the merged region closest to
+    the middle of the band (then the longest shared border). Returns labels 0… in order of
+    first unit; regions that cannot merge stay as they are."""
+    labels = labels.copy()
+    src, dst = graph.sources(), graph.indices
+    middle = (lower + upper) / 2.0
+    while True:
+        sizes = np.bincount(labels, weights=weights)
+        cut = labels[src] != labels[dst]
+        a, b = labels[src[cut]], labels[dst[cut]]
+        small = [r for r in np.argsort(sizes, kind="stable").tolist()
+                 if 0 < sizes[r] < lower]
+        merged = False
+        for r in small:
+            mine = a == r
+            if not mine.any():
+                continue
+            others, at = np.unique(b[mine], return_inverse=True)
+            border = np.bincount(at.ravel(), weights=graph.shared[cut][mine])
+            fits = sizes[others] + sizes[r] <= upper
+            if not fits.any():
+                continue
+            gap = np.abs(sizes[others] + sizes[r] - middle)
+            pick = np.lexsort((-border, gap))
+            pick = pick[fits[pick]][0]
+            labels[labels == r] = others[pick]
+            merged = True
+            break
+        if not merged:
+            _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+            rank = np.empty(len(first), dtype=np.int64)
+            rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+            return rank[inverse.ravel()]

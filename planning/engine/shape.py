@@ -26,6 +26,8 @@ import numpy as np
 import shapely
 from shapely.ops import substring
 
+from geo import morphology
+
 __all__ = [
     "Borders",
     "jagged",
@@ -79,11 +81,8 @@ def necks(
     width_m: float = NECK_WIDTH_M,
 ) -> np.ndarray:
     """Per polygon: its points (households' buildings) lie in two or more pieces that are
-    joined only through strips narrower than ``width_m``.
-
-    The pieces are those of the polygon's opening (eroded by ``width_m / 2``, dilated back).
-    A point in no piece (it stands in a thin part itself) belongs to the nearest piece. A
-    polygon too thin to have any piece has no neck (it is all strip: see Polsby-Popper).
+    joined only through strips narrower than ``width_m`` (:func:`geo.morphology.necks`: the
+    pieces of the polygon's opening; a point in a thin part belongs to the nearest piece).
 
     Parameters
     ----------
@@ -94,24 +93,7 @@ def necks(
     owner
         Index into ``polygons`` of each point's region (negative: none).
     """
-    polys = np.asarray(polygons, dtype=object)
-    xy = np.asarray(points, dtype=float).reshape(-1, 2)
-    owner = np.asarray(owner, dtype=np.int64)
-    out = np.zeros(len(polys), dtype=bool)
-    half = width_m / 2.0
-    opened = shapely.buffer(shapely.buffer(polys, -half, quad_segs=4), half, quad_segs=4)
-    order = np.argsort(owner, kind="stable")
-    starts = np.searchsorted(owner[order], np.arange(len(polys) + 1))
-    for r in np.flatnonzero(shapely.get_num_geometries(opened) > 1):
-        members = order[starts[r]:starts[r + 1]]
-        if len(members) < 2:
-            continue
-        pieces = shapely.get_parts(opened[r])
-        pts = shapely.points(xy[members])
-        tree = shapely.STRtree(pieces)
-        nearest = tree.query_nearest(pts, return_distance=False, all_matches=False)[1]
-        out[r] = len(np.unique(nearest)) > 1
-    return out
+    return morphology.necks(polygons, points, owner, width_m=width_m)
 
 
 @dataclass(frozen=True)

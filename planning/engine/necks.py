@@ -1,0 +1,123 @@
+"""Necks mended: households a region holds only through a strip narrower than 30 m go to the
+neighbour they border most.
+
+A partition on a graph of cells keeps every region connected, but connected may mean joined
+by the corner of one cell: on the map a planner sees two places, not one. After the partition,
+each region is drawn from its cells and opened (eroded and dilated by half the neck width,
+:func:`planning.engine.shape.necks`); the households outside its largest piece are handed to
+the neighbouring region that shares most border with them, where that keeps both regions as
+far in band as they were and leaves the receiver without a neck of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from geo.morphology import opening, opening_piece
+from geo.tessellation import dissolve
+from planning.engine.graph import Graph, region_is_connected
+from planning.engine.shape import NECK_WIDTH_M
+
+__all__ = ["mend_necks"]
+
+#: Rounds of mending (each round moves at most one stray piece per region).
+ROUNDS = 4
+
+
+def _beyond(size: float, lower: float, upper: float) -> float:
+    """How far a region of ``size`` households lies outside the band (0 inside)."""
+    return max(size - upper, lower - size, 0.0)
+
+
+def mend_necks(
+    graph: Graph,
+    cells: np.ndarray,
+    xy: np.ndarray,
+    weights: np.ndarray,
+    labels: np.ndarray,
+    *,
+    lower: float,
+    upper: float,
+    width_m: float = NECK_WIDTH_M,
+) -> np.ndarray:
+    """Labels with every stray piece of a necked region moved to a neighbour, where allowed.
+
+    Parameters
+    ----------
+    graph
+        Adjacency of the units (``graph.shared``: border length in metres).
+    cells
+        The cell of each unit (metres).
+    xy, weights
+        Position and households of each unit.
+    labels
+        Region of each unit.
+    lower, upper
+        The band: a move may take no region out of it, nor leave the two further out of it
+        in all than they were.
+    """
+    labels = labels.copy()
+    src, dst = graph.sources(), graph.indices
+    for _ in range(ROUNDS):
+        ids, polys = dissolve(cells, labels)
+        opened = opening(polys, width_m)
+        suspects = ids[shapely.get_num_geometries(opened) > 1]
+        if not len(suspects):
+            return labels
+        sizes = np.bincount(labels, weights=weights)
+        moved = False
+        touched: set[int] = set()  # drawn before this round's moves: redrawn next round
+        for r in suspects.tolist():
+            if r in touched:
+                continue
+            members = np.flatnonzero(labels == r)
+            piece = opening_piece(opened[np.searchsorted(ids, r)], xy[members])
+            if len(np.unique(piece)) < 2:
+                continue
+            mass = np.bincount(piece, weights=np.maximum(weights[members], 1e-9))
+            main = int(np.argmax(mass))
+            for p in np.unique(piece).tolist():
+                if p == main:
+                    continue
+                group = members[piece == p]
+                target = _receiver(graph, src, dst, labels, group, r, sizes, weights,
+                                   lower, upper)
+                if target is None or target in touched:
+                    continue
+                trial = labels.copy()
+                trial[group] = target
+                if not (region_is_connected(graph, trial, r)
+                        and region_is_connected(graph, trial, target)):
+                    continue  # the piece holds the region's link, or is in pieces itself
+                touched.update((r, target))
+                labels[group] = target
+                moved_hh = float(weights[group].sum())
+                sizes[r] -= moved_hh
+                sizes[target] += moved_hh
+                moved = True
+        if not moved:
+            return labels
+    return labels
+
+
+def _receiver(graph, src, dst, labels, group, region, sizes, weights, lower, upper):
+    """The neighbouring region that shares most border with ``group`` and may take it."""
+    inside = np.zeros(len(labels), dtype=bool)
+    inside[group] = True
+    edge = inside[src] & ~inside[dst] & (labels[dst] != region)
+    if not edge.any():
+        return None
+    others, at = np.unique(labels[dst[edge]], return_inverse=True)
+    border = np.bincount(at.ravel(), weights=graph.shared[edge])
+    moving = float(weights[group].sum())
+    for k in np.argsort(-border, kind="stable").tolist():
+        target = int(others[k])
+        # no region leaves the band, and together they end no further out than they were
+        before = (_beyond(sizes[region], lower, upper), _beyond(sizes[target], lower, upper))
+        after = (_beyond(sizes[region] - moving, lower, upper),
+                 _beyond(sizes[target] + moving, lower, upper))
+        leaves = any(b <= 1e-9 < a for b, a in zip(before, after, strict=True))
+        if not leaves and sum(after) <= sum(before) + 1e-9:
+            return target
+    return None

@@ -206,8 +206,9 @@ def main(argv: list[str]) -> int:
         _print(f"{name}: {summary['data']['households']:,} households, "
                f"{summary['data']['buildings']:,} buildings", rows)
         infeasible = summary.get("infeasible", [])
-        if summary["communities"].get("blocks_split"):
-            print(f"  fitting blocks split: {len(summary['communities']['blocks_split'])}")
+        for item in summary["communities"].get("blocks_split", []):
+            if item["fits"]:
+                print(f"  {item['block']} ({item['households']:,} households): {item['reason']}")
         print(f"  infeasible units: {len(infeasible)}; runtime "
               + ", ".join(f"{k} {v:.2f}s" for k, v in summary["runtime_s"].items()))
     if args.json:

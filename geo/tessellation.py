@@ -443,6 +443,7 @@ def tessellate(
     barriers: np.ndarray | None = None,
     lanes: np.ndarray | None = None,
     point_zone: np.ndarray | None = None,
+    shapes: np.ndarray | None = None,
     grid_size: float = 0.01,
 ) -> Tessellation:
     """Split an area into one cell per point, cells never crossing a barrier or zone line.
@@ -466,6 +467,13 @@ def tessellate(
         point on a block border goes to the lowest-numbered block it touches, and a point
         outside every block of its zone goes to the nearest one, its cell seeded at the
         nearest spot of that block (see ``Tessellation.sites``).
+    lanes
+        Lines that cut blocks into smaller blocks (parcels) without being barriers of the
+        street blocks (``Tessellation.street_block``), or None.
+    shapes
+        A polygon (or None) per point, e.g. its building's footprint: points along its
+        outline (in the point's block) seed the point's cell too, so the cell holds the
+        whole footprint and no cell border crosses it (as far as footprints do not overlap).
 
     Returns
     -------
@@ -502,12 +510,20 @@ def tessellate(
     block_of, sites = _locate(blocks, xy, pts, point_zone)
     blocks, block_of, cores = _with_land(blocks, block_of, area, zones, cut, grid_size)
     _check_spacing(sites, block_of, MIN_SPACING_GRID_STEPS * grid_size)
+    # with shapes (footprints), points on their outlines seed cells of their point too
+    seeds, seed_block, seed_owner = sites, block_of, np.arange(n)
+    if shapes is not None:
+        extra, extra_block, extra_owner = _outline_seeds(
+            shapes, block_of, blocks, sites, MIN_SPACING_GRID_STEPS * grid_size)
+        seeds = np.concatenate([sites, extra])
+        seed_block = np.concatenate([block_of, extra_block])
+        seed_owner = np.concatenate([seed_owner, extra_owner])
 
     block_lines = shapely.boundary(blocks.geometry)
     faces = None
     for robust in (False, True):
-        diagram = _voronoi(blocks, sites, block_of, blocks.node_grid, shortcut=not robust)
-        faces = _faces(block_lines, diagram, blocks, sites, block_of, robust=robust)
+        diagram = _voronoi(blocks, seeds, seed_block, blocks.node_grid, shortcut=not robust)
+        faces = _faces(block_lines, diagram, blocks, seeds, seed_block, robust=robust)
         if faces is not None:
             break
     if faces is None:
@@ -517,11 +533,19 @@ def tessellate(
             "expected well-separated points. Fix: merge points closer than a few grid steps, "
             "or pass a finer grid_size."
         )
-    geoms, face_block, face_of_site = faces
+    geoms, face_block, face_of_seed = faces
     owner = np.full(len(geoms), -1, dtype=np.int64)
-    owner[face_of_site] = np.arange(n)
+    owner[face_of_seed] = seed_owner
     owner = _absorb(geoms, owner, blocks.zone[face_block], sites)
-    cells = _union_by_owner(geoms, owner, face_of_site, n)
+    cells = _union_by_owner(geoms, owner, face_of_seed[:n], n)
+    if shapes is not None:
+        # an outline seed cut off from its point (a footprint wrapped round another
+        # building) must not leave the cell in pieces: the stray faces join a neighbour
+        stray = _stray_faces(geoms, owner, face_of_seed[:n], cells)
+        if len(stray):
+            owner[stray] = -1
+            owner = _absorb(geoms, owner, blocks.zone[face_block], sites)
+            cells = _union_by_owner(geoms, owner, face_of_seed[:n], n)
     tiled = _as_tiled(blocks, geoms, face_block)
     street_of_block = _street_of_blocks(cores, streets)
     return Tessellation(
@@ -534,6 +558,58 @@ def tessellate(
         street_block=street_of_block[block_of] if n else np.zeros(0, dtype=np.int64),
         street_blocks=dissolve(tiled.geometry, street_of_block)[1],
     )
+
+
+#: Footprint outlines are seeded every this many metres (and at every vertex).
+OUTLINE_STEP_M = 4.0
+#: Outline seeds stand this far inside their footprint.
+OUTLINE_INSET_M = 0.3
+
+
+def _outline_seeds(shapes, block_of: np.ndarray, blocks: Blocks, sites: np.ndarray,
+                   spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeds along each point's shape outline: (xy, block, point) for the seeds that lie in
+    the point's own block, clear of every other seed and site of that block."""
+    shapes = np.asarray(shapes, dtype=object)
+    has = np.flatnonzero(np.not_equal(shapes, None))
+    if not len(has):
+        return np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    inner = shapely.buffer(shapes[has].astype(object), -OUTLINE_INSET_M, quad_segs=1)
+    inner = np.where(shapely.is_empty(inner), shapes[has], inner)
+    rings = shapely.segmentize(shapely.boundary(inner), OUTLINE_STEP_M)
+    xy, which = shapely.get_coordinates(rings, return_index=True)
+    owner = has[which]
+    block = block_of[owner]
+    inside = shapely.contains_xy(blocks.geometry[block], xy[:, 0], xy[:, 1]) if len(xy) \
+        else np.zeros(0, bool)
+    xy, owner, block = xy[inside], owner[inside], block[inside]
+    # drop seeds too close to a site or an earlier seed of the same block
+    everything = np.concatenate([sites, xy])
+    every_block = np.concatenate([block_of, block])
+    pairs = KDTree(everything).query_pairs(spacing, output_type="ndarray")
+    drop = np.zeros(len(everything), dtype=bool)
+    if len(pairs):
+        pairs = np.sort(pairs, axis=1)
+        pairs = pairs[every_block[pairs[:, 0]] == every_block[pairs[:, 1]]]
+        drop[pairs[:, 1]] = True  # the later of each close pair (sites come first)
+    keep = ~drop[len(sites):]
+    return xy[keep], block[keep], owner[keep]
+
+
+def _stray_faces(faces: np.ndarray, owner: np.ndarray, own_face: np.ndarray,
+                 cells: np.ndarray) -> np.ndarray:
+    """Faces of multipart cells that lie in a part without the cell's own point."""
+    out = []
+    for p in np.flatnonzero(shapely.get_num_geometries(cells) > 1).tolist():
+        parts = shapely.get_parts(cells[p])
+        home = shapely.point_on_surface(faces[own_face[p]])
+        keep = parts[shapely.intersects(parts, home)]
+        mine = np.flatnonzero(owner == p)
+        if not len(keep):
+            continue
+        inside = shapely.intersects(keep[0], shapely.point_on_surface(faces[mine]))
+        out.extend(mine[~inside].tolist())
+    return np.asarray(out, dtype=np.int64)
 
 
 def _as_line_array(values) -> np.ndarray:

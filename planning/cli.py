@@ -142,6 +142,16 @@ def _print_plan(summary: dict) -> None:
          g["compounds_fit_but_split_count"]),
         ("Polsby-Popper mean", c["polsby_popper_mean"], g["polsby_popper_mean"]),
         ("Polsby-Popper min", c["polsby_popper_min"], g["polsby_popper_min"]),
+        ("necks", c.get("necks", "—"), g.get("necks", "—")),
+        ("jagged border", _share(c.get("jagged_border_share")),
+         _share(g.get("jagged_border_share"))),
+        ("border on given lines", _share(c.get("border_on_lines_share")), "—"),
+        ("fitting blocks split", _of(c, "blocks_fitting_split", "blocks_fitting"),
+         _of(g, "blocks_fitting_split", "blocks_fitting")),
+        ("footprints crossed", c.get("footprints_crossed", "—"),
+         g.get("footprints_crossed", "—")),
+        ("service radius p95 m", c.get("service_radius_p95_m_max", "—"),
+         g.get("service_radius_p95_m_max", "—")),
     ]
     for name, a, b in rows:
         a = f"{a:,}" if isinstance(a, int) else a
@@ -156,8 +166,21 @@ def _print_plan(summary: dict) -> None:
         print(f"\n{len(summary['infeasible'])} unit(s) where the band cannot be met:")
         for item in summary["infeasible"]:
             print(f"  - {item['reason']}")
+    split = [b for b in c.get("blocks_split", []) if b["fits"]]
+    if split:
+        print(f"\n{len(split)} street block(s) that fit one community, split:")
+        for item in split:
+            print(f"  - {item['block']} ({item['households']:,} households): {item['reason']}")
     runtime = summary["runtime_s"]
     print("\nruntime: " + ", ".join(f"{k} {v:.2f}s" for k, v in runtime.items()))
+
+
+def _share(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _of(block: dict, part: str, whole: str) -> str:
+    return "—" if whole not in block else f"{block[part]} of {block[whole]}"
 
 
 def _cmd_propose(args: argparse.Namespace) -> int:
@@ -166,11 +189,13 @@ def _cmd_propose(args: argparse.Namespace) -> int:
     progress, close = _progress_bar()
     layer_crs = {k: v for k, v in (("streets", args.streets_crs),
                                    ("barriers", args.barriers_crs),
-                                   ("facilities", args.facilities_crs)) if v}
+                                   ("facilities", args.facilities_crs),
+                                   ("buildings", args.buildings_crs)) if v}
     try:
         run = run_propose(
             args.households, crs=args.crs, out_dir=args.out, streets_path=args.streets,
-            barriers_path=args.barriers, compounds_path=args.compounds, layer_crs=layer_crs,
+            barriers_path=args.barriers, compounds_path=args.compounds,
+            buildings_path=args.buildings, layer_crs=layer_crs,
             columns=parse_columns(args.columns), params=propose_params(args),
             progress=progress,
         )
@@ -200,7 +225,10 @@ def _add_propose(sub) -> None:
     p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
     p.add_argument("--compounds", type=Path,
                    help="compound (小区) polygons naming buildings that have no 小区 column")
-    for layer in ("streets", "barriers", "facilities"):
+    p.add_argument("--buildings", type=Path,
+                   help="building footprints (polygons), matched to the households by id or "
+                   "containment: no border crosses one")
+    for layer in ("streets", "barriers", "facilities", "buildings"):
         p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
     add_size_arguments(p)

@@ -269,17 +269,58 @@ def plan_metrics(
     }
 
 
-def _split_blocks(block: np.ndarray, label: np.ndarray, households: np.ndarray,
-                  upper: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """(blocks whose households fit ``upper``, and of those the ones split between labels:
-    block index, households, number of labels)."""
-    has = (households > 0) & (block >= 0)
-    frame = pd.DataFrame({"b": block[has], "l": label[has], "h": households[has]})
-    per = frame.groupby("b").agg(h=("h", "sum"), n=("l", "nunique"))
-    fitting = per[per["h"] <= upper]
-    split = fitting[fitting["n"] > 1]
-    return (len(fitting), split.index.to_numpy(dtype=np.int64),
-            split["h"].to_numpy(dtype=np.int64), split["n"].to_numpy(dtype=np.int64))
+def _split_blocks(district, label: np.ndarray, scope: np.ndarray | None, *, upper: float,
+                  level: str) -> tuple[int, list[dict]]:
+    """(how many street blocks fit ``upper`` households, every split block with the reason;
+    for grids only the blocks that fit one).
+
+    A block counts at this level when its sites all lie in one ``scope`` (a grid split is
+    judged inside one community: a block across two communities was split a level up).
+    The reasons, in order: the block is bigger than one region; its buildings stand in
+    parts that do not touch inside it; a compound standing in it and beyond is kept whole;
+    else it fits but was released to meet the band (the engine splits a block that fits
+    only then: :meth:`planning.engine.district.District.partition_blocks`)."""
+    sites = district.sites
+    block = district.site_block
+    hh = sites.households
+    frame = pd.DataFrame({"b": block, "l": label, "s": np.zeros(len(block), np.int64)
+                          if scope is None else scope, "h": hh})
+    frame = frame[frame["h"] > 0]
+    per = frame.groupby("b").agg(h=("h", "sum"), n=("l", "nunique"), scopes=("s", "nunique"))
+    per = per[per["scopes"] == 1]
+    fitting = int((per["h"] <= upper).sum())
+    split = per[per["n"] > 1]
+    unit = "community" if level == "communities" else "grid"
+    units = "communities" if level == "communities" else "grids"
+    where = "街道" if level == "communities" else "community"
+    compound = pd.Series(sites.compound, dtype="object")
+    compound_total = compound.groupby(compound).apply(lambda c: float(hh[c.index].sum())) \
+        if compound.notna().any() else pd.Series(dtype=float)
+    at = shapely.get_coordinates(shapely.point_on_surface(
+        district.block_geoms[split.index.to_numpy()])) if len(split) else np.zeros((0, 2))
+    out = []
+    for (b, row), (x, y) in zip(split.iterrows(), at, strict=True):
+        if level == "grids" and row["h"] > upper:
+            continue  # a block bigger than a grid holds several: not worth a line each
+        members = np.flatnonzero(block == b)
+        if row["h"] > upper:
+            reason = (f"bigger than one {unit} ({row['h']:,.0f} households over "
+                      f"{upper:,.0f}): it must be split")
+        elif district.graph.subgraph(members).components()[0] > 1:
+            reason = "its buildings stand in parts that do not touch inside the block"
+        else:
+            names = [c for c in pd.unique(compound[members].dropna())
+                     if compound_total[c] > hh[members[compound[members] == c]].sum() + 1e-9]
+            if names:
+                reason = (f"小区 {names[0]} stands in it and beyond and is kept whole; "
+                          f"together they do not fit one {unit}")
+            else:
+                reason = (f"it fits one {unit}, but with it whole the {units} of its {where} "
+                          "could not all be in band: split to meet the band")
+        out.append({"block": f"B{int(b):04d}", "households": int(row["h"]),
+                    "fits": bool(row["h"] <= upper), f"{unit}_count": int(row["n"]),
+                    "reason": reason, "at_xy_m": [round(float(x), 1), round(float(y), 1)]})
+    return fitting, out
 
 
 def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
@@ -293,6 +334,7 @@ def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDat
     frames): ``neck``, ``service_radius_m``, and for communities ``border_on_lines_share`` and
     ``jagged_border_share``.
     """
+    from geo.carve import footprints_crossed
     from planning.engine import shape
 
     sites = district.sites
@@ -320,6 +362,8 @@ def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDat
         }
         columns[level]["neck"] = neck
         columns[level]["service_radius_m"] = np.round(radius, 1)
+        if district.footprints is not None:
+            out["footprints_crossed"] = len(footprints_crossed(geoms, district.footprints))
         borders = shape.shared_borders(geoms)
         length = borders.length_m
         total = float(length.sum())
@@ -340,19 +384,18 @@ def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDat
             jag = shape.jagged(borders.lines)
             out["jagged_border_share"] = round(float(jag.sum()) / total, 4) if total else 0.0
         if district.site_block is not None:
-            block = district.site_block[of_building]
-            label = owner
-            fitting, split, split_hh, split_n = _split_blocks(block, label, hh, upper)
+            site_label = np.full(len(sites.xy), -1, dtype=np.int64)
+            site_label[of_building] = owner
+            scope = None
+            if level == "grids":
+                scope = np.full(len(sites.xy), -1, dtype=np.int64)
+                scope[of_building] = pd.Index(communities["community_id"].astype(str)) \
+                    .get_indexer(buildings["community_id"].astype(str))
+            fitting, split = _split_blocks(district, site_label, scope, upper=upper,
+                                           level=level)
             out["blocks_fitting"] = fitting
-            out["blocks_fitting_split"] = len(split)
-            if level == "communities":
-                at = shapely.get_coordinates(shapely.point_on_surface(
-                    district.block_geoms[split])) if len(split) else np.zeros((0, 2))
-                out["blocks_split"] = [
-                    {"block": f"B{b:04d}", "households": int(h), "communities": int(n),
-                     "at_xy_m": [round(float(x), 1), round(float(y), 1)]}
-                    for b, h, n, (x, y) in zip(split, split_hh, split_n, at, strict=True)
-                ]
+            out["blocks_fitting_split"] = sum(item["fits"] for item in split)
+            out["blocks_split"] = split
         summary[level] = out
     return summary, columns
 

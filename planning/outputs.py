@@ -1,4 +1,6 @@
-"""Write a plan's files: communities.geojson, grids.geojson, households.csv, summary.json."""
+"""Write a plan's files: communities.geojson, grids.geojson, households.csv, summary.json, and
+the layers it was drawn on (buildings.geojson, barriers.geojson, streets.geojson,
+footprints.geojson), so a plan folder is whole: ``python -m planning render`` draws it."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from geo.export import write_geojson
 from geo.intake import Households
 from planning.metrics import polsby_popper
 
-__all__ = ["assignment_rows", "write_plan", "write_summary"]
+__all__ = ["assignment_rows", "write_context", "write_plan", "write_summary"]
 
 
 def assignment_rows(households: Households, buildings: pd.DataFrame) -> pd.DataFrame:
@@ -59,6 +61,49 @@ def write_plan(
     table = assignment_rows(households, buildings)
     paths["households"] = out / "households.csv"
     table.to_csv(paths["households"], index=False, encoding="utf-8-sig")
+    return paths
+
+
+def write_context(
+    out_dir: str | Path,
+    *,
+    buildings: pd.DataFrame,
+    streets=None,
+    barriers=None,
+    footprints=None,
+) -> dict[str, Path]:
+    """The layers a plan was drawn on, as RFC 7946 GeoJSON beside it: the buildings (points,
+    with households, compound, community and grid), the barrier lines and the 街道 given, and
+    the footprints (``geo.footprints.FootprintMatch``) with the community and grid of the
+    building standing in each."""
+    out = Path(out_dir)
+    columns = [c for c in ("building_id", "households", "compound", "community_id", "grid_id")
+               if c in buildings.columns]
+    paths = {"buildings_points": write_geojson(buildings[[*columns, "geometry"]],
+                                               out / "buildings.geojson")}
+    if barriers is not None and len(barriers):
+        keep = [c for c in ("kind", "road_class", "name") if c in barriers.columns]
+        paths["barriers"] = write_geojson(barriers[[*keep, "geometry"]],
+                                          out / "barriers.geojson")
+    if streets is not None and len(streets):
+        paths["streets"] = write_geojson(streets[["name", "geometry"]], out / "streets.geojson")
+    if footprints is not None:
+        import geopandas as gpd
+
+        owner = np.full(len(footprints.footprint_id), -1, dtype=np.int64)
+        matched = footprints.footprint_of_building >= 0
+        owner[footprints.footprint_of_building[matched]] = np.flatnonzero(matched)
+        has = owner >= 0
+        frame = gpd.GeoDataFrame({
+            "footprint_id": footprints.footprint_id,
+            "building_id": np.where(has, buildings["building_id"].astype(str).to_numpy(
+                dtype=object)[np.maximum(owner, 0)], None),
+            "community_id": np.where(has, buildings["community_id"].to_numpy(
+                dtype=object)[np.maximum(owner, 0)], None),
+            "grid_id": np.where(has, buildings["grid_id"].to_numpy(
+                dtype=object)[np.maximum(owner, 0)], None),
+        }, geometry=list(footprints.geometry), crs=footprints.metric_crs)
+        paths["footprints"] = write_geojson(frame, out / "footprints.geojson")
     return paths
 
 

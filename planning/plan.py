@@ -274,7 +274,22 @@ def _zone_view(district: District, sites: np.ndarray) -> District:
         cell_perimeter=district.cell_perimeter[sites],
         site_parcel=None if district.site_parcel is None else district.site_parcel[sites],
         site_block=None if district.site_block is None else district.site_block[sites],
+        site_shape=None if district.site_shape is None else district.site_shape[sites],
+        **_footprints_view(district, sites),
     )
+
+
+def _footprints_view(district: District, sites: np.ndarray) -> dict:
+    """The footprints of ``sites`` (and of no site), their site renumbered as in the view."""
+    if district.footprints is None:
+        return {}
+    position = np.full(len(district.sites.xy), -1, dtype=np.int64)
+    position[sites] = np.arange(len(sites))
+    owner = district.footprint_site
+    keep = (owner < 0) | (position[np.maximum(owner, 0)] >= 0)
+    return {"footprints": district.footprints[keep],
+            "footprint_site": np.where(owner[keep] >= 0, position[np.maximum(owner[keep], 0)],
+                                       -1)}
 
 
 def _zone_shapes(plan: Plan, zone: int) -> ZoneShapes:

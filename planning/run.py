@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
 from geo.layers import read_barriers, read_streets
 from planning.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
-from planning.outputs import write_plan, write_summary
+from planning.outputs import write_context, write_plan, write_summary
 from planning.propose import Proposal, ProposeParams, propose
 
 __all__ = [
@@ -41,26 +42,64 @@ class ProposeRun:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CompoundPolygons:
+    """What ``--compounds`` brought: polygons read, of them without a name (given an id
+    ``未命名小区-N``), and buildings that took a compound name from them."""
+
+    polygons: int
+    unnamed: int
+    buildings_named: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"polygons": self.polygons, "unnamed": self.unnamed,
+                "buildings_named": self.buildings_named}
+
+
+#: Columns a compound polygon's name is read from, in order.
+COMPOUND_NAME_COLUMNS = ("name", "名称", "小区名称", "小区")
+
+
 def attach_compounds(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
-                     *, metric_crs) -> gpd.GeoDataFrame:
-    """Give buildings without a compound the name of the compound polygon they stand in."""
+                     *, metric_crs) -> tuple[gpd.GeoDataFrame, CompoundPolygons]:
+    """Give buildings without a compound the name of the compound polygon they stand in.
+
+    A polygon without a name is still a compound: it is called ``未命名小区-N`` (N its
+    feature number), so its buildings are kept together like any other's."""
     out = buildings.copy()
     polys = compounds.to_crs(metric_crs)
-    name_col = next((c for c in ("name", "名称", "小区名称", "小区") if c in polys.columns), None)
+    name_col = next((c for c in COMPOUND_NAME_COLUMNS if c in polys.columns), None)
+    raw = polys[name_col] if name_col else pd.Series([None] * len(polys), index=polys.index)
+    text = raw.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    names = np.where(missing.to_numpy(), [f"未命名小区-{i + 1}" for i in range(len(polys))],
+                     text.fillna("").to_numpy(dtype=object)).astype(object)
     pts = np.array(out.to_crs(metric_crs).geometry.array, dtype=object)
     geoms = np.array(polys.geometry.array, dtype=object)
     tree = shapely.STRtree(geoms)
     p, c = tree.query(pts, predicate="within")
-    names = (polys[name_col].astype(str).to_numpy(dtype=object) if name_col
-             else np.array([f"小区{i + 1}" for i in range(len(polys))], dtype=object))
     compound = out["compound"].to_numpy(dtype=object).copy()
     empty = np.array([v is None for v in compound])
     first = np.unique(p, return_index=True)[1]
+    named = 0
     for pi, ci in zip(p[first], c[first], strict=True):
         if empty[pi]:
             compound[pi] = names[ci]
+            named += 1
     out["compound"] = compound
-    return out
+    return out, CompoundPolygons(len(polys), int(missing.sum()), named)
+
+
+def footprint_summary(match: FootprintMatch) -> dict:
+    """The footprint match as summary.json tells it: counts and every warning."""
+    return {
+        "footprints": len(match.footprint_id),
+        "matched_by": match.method,
+        "buildings_matched": match.buildings_matched,
+        "buildings_unmatched": match.buildings_unmatched,
+        "footprints_without_households": match.footprints_without_households,
+        "warnings": [str(problem) for problem in match.report.warnings],
+    }
 
 
 def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> dict:
@@ -130,6 +169,8 @@ class Layers:
     streets: gpd.GeoDataFrame | None
     barriers: gpd.GeoDataFrame | None
     barrier_paths: list[str | Path]
+    compound_polygons: CompoundPolygons | None = None
+    footprints: FootprintMatch | None = None
 
 
 def read_layers(
@@ -139,11 +180,13 @@ def read_layers(
     streets_path: str | Path | None = None,
     barriers_path: str | Path | Sequence[str | Path] | None = None,
     compounds_path: str | Path | None = None,
+    buildings_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
 ) -> Layers:
     """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it;
-    several barrier files become one frame."""
+    several barrier files become one frame; building footprints (``buildings_path``) are
+    matched to the households' buildings."""
     layer_crs = dict(layer_crs or {})
     households = read_households(households_path, crs=crs, columns=columns)
     streets = barriers = None
@@ -156,10 +199,16 @@ def read_layers(
                   for p in barrier_paths]
         barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
     buildings = households.buildings
+    compound_polygons = footprints = None
     if compounds_path:
         compounds = gpd.read_file(compounds_path)
-        buildings = attach_compounds(buildings, compounds, metric_crs=households.metric_crs)
-    return Layers(households, buildings, streets, barriers, barrier_paths)
+        buildings, compound_polygons = attach_compounds(buildings, compounds,
+                                                        metric_crs=households.metric_crs)
+    if buildings_path:
+        frame = read_footprints(buildings_path, crs=layer_crs.get("buildings", crs)).frame
+        footprints = match_footprints(buildings, frame, metric_crs=households.metric_crs)
+    return Layers(households, buildings, streets, barriers, barrier_paths, compound_polygons,
+                  footprints)
 
 
 def run_propose(
@@ -170,6 +219,7 @@ def run_propose(
     streets_path: str | Path | None = None,
     barriers_path: str | Path | Sequence[str | Path] | None = None,
     compounds_path: str | Path | None = None,
+    buildings_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
     params: ProposeParams | None = None,
@@ -182,19 +232,25 @@ def run_propose(
     start = time.perf_counter()
     layers = read_layers(households_path, crs=crs, streets_path=streets_path,
                          barriers_path=barriers_path, compounds_path=compounds_path,
-                         layer_crs=layer_crs, columns=columns)
+                         buildings_path=buildings_path, layer_crs=layer_crs, columns=columns)
     households, streets, barriers = layers.households, layers.streets, layers.barriers
     timings["read"] = time.perf_counter() - start
     proposal = propose(layers.buildings, metric_crs=households.metric_crs, streets=streets,
-                       barriers=barriers, params=params, progress=progress)
+                       barriers=barriers, footprints=layers.footprints, params=params,
+                       progress=progress)
     timings.update(proposal.timings)
     start = time.perf_counter()
     inputs = {"households": str(households_path), "crs": crs, "streets": streets_path and
               str(streets_path), "barriers": [str(p) for p in layers.barrier_paths],
-              "compounds": compounds_path and str(compounds_path)}
+              "compounds": compounds_path and str(compounds_path),
+              "buildings": buildings_path and str(buildings_path)}
     metrics, columns = measure_proposal(proposal, params=params, streets=streets)
     summary = summarise(proposal, params=params, households=households, streets=streets,
                         inputs=inputs, runtime=timings, metrics=metrics)
+    if layers.compound_polygons is not None:
+        summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
+    if layers.footprints is not None:
+        summary["data"]["footprints"] = footprint_summary(layers.footprints)
     timings["metrics"] = time.perf_counter() - start
     summary["runtime_s"]["metrics"] = round(timings["metrics"], 3)
     paths: dict[str, Path] = {}
@@ -204,6 +260,8 @@ def run_propose(
                            communities=proposal.communities.assign(**columns["communities"]),
                            grids=proposal.grids.assign(**columns["grids"]),
                            band=params.community_band)
+        paths.update(write_context(out_dir, buildings=proposal.buildings, streets=streets,
+                                   barriers=barriers, footprints=layers.footprints))
         summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
         summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
         paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)

@@ -70,13 +70,15 @@ def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.
         _, comm_polys = dissolve(cells, comm_local)
         comm_polys = np.asarray(comm_polys, dtype=object)
         straight = straighten_coverage(comm_polys, points=xy, point_owner=comm_local,
-                                       fixed=fixed, neck_width_m=NECK_WIDTH_M)
+                                       fixed=fixed, neck_width_m=NECK_WIDTH_M,
+                                       obstacles=_zone_footprints(district, in_zone, comm_local)[0])
         redrawn = None
         if not all(shapely.equals(straight, comm_polys)):
             try:
                 # on the grid the cells' vertices already lie on, so nothing moves
+                shapes = None if district.site_shape is None else district.site_shape[in_zone]
                 redrawn = tessellate(xy, shapely.coverage_union_all(straight), zones=straight,
-                                     barriers=fixed, point_zone=comm_local,
+                                     barriers=fixed, point_zone=comm_local, shapes=shapes,
                                      grid_size=REDRAW_GRID_M).cells
             except GeometryError:
                 redrawn = None  # the cells as they were: borders follow them, still valid
@@ -88,10 +90,25 @@ def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.
         fixed = np.concatenate([fixed, shapely.boundary(comm_polys)])
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))
+    footprints, _ = _zone_footprints(district, in_zone, position[site_grid])
     polys = straighten_coverage(np.asarray(polys, dtype=object), points=xy,
                                 point_owner=position[site_grid], fixed=fixed,
-                                neck_width_m=NECK_WIDTH_M)
+                                obstacles=footprints, neck_width_m=NECK_WIDTH_M)
     return labels, polys
+
+
+def _zone_footprints(district: District, in_zone: np.ndarray,
+                     site_polygon: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """The footprints of one 街道's buildings (and those of no building) and the index of
+    the polygon each belongs to (-1: none, the one holding most of it)."""
+    if district.footprints is None:
+        return None, np.zeros(0, dtype=np.int64)
+    local = np.full(len(in_zone), -1, dtype=np.int64)
+    local[in_zone] = np.arange(int(in_zone.sum()))
+    site = district.footprint_site
+    keep = (site < 0) | in_zone[np.maximum(site, 0)]
+    owner = np.where(site[keep] >= 0, site_polygon[local[np.maximum(site[keep], 0)]], -1)
+    return district.footprints[keep], owner
 
 
 def _block_lines(district: District, sites: np.ndarray) -> np.ndarray:

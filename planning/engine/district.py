@@ -13,9 +13,11 @@ import pyproj
 import scipy.sparse
 import shapely
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import KDTree
 
 from geo.errors import Problem, ValidationError
-from geo.tessellation import adjacency, study_outline, tessellate
+from geo.footprints import FootprintMatch
+from geo.tessellation import adjacency, build_blocks, study_outline, tessellate
 from planning.engine.graph import Graph
 from planning.engine.partition import effective_band, partition_units
 from planning.engine.regions import penalty
@@ -187,6 +189,9 @@ class District:
     site_parcel: np.ndarray | None = None  # parcel: a street block cut by lanes; cells in it
     parcel_geoms: np.ndarray | None = None  # the parcels with their land, metres
     given_lines: np.ndarray | None = None  # every given line and 街道 border, metres
+    footprints: np.ndarray | None = None  # building footprints (metres): no border crosses one
+    footprint_site: np.ndarray | None = None  # the site standing in each footprint, or -1
+    site_shape: np.ndarray | None = None  # the footprint of each site (its largest), or None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -330,8 +335,11 @@ def prepare_district(
     metric_crs: pyproj.CRS,
     streets: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
+    footprints: FootprintMatch | None = None,
 ) -> District:
-    """Project buildings, tessellate the study area and build the barrier-aware site graph."""
+    """Project buildings, tessellate the study area and build the barrier-aware site graph.
+
+    ``footprints`` (matched to ``buildings``) are kept for drawing: no border crosses one."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     metric = buildings.to_crs(metric_crs)
@@ -383,9 +391,22 @@ def prepare_district(
     timings["units"] = time.perf_counter() - clock
     clock = time.perf_counter()
 
+    site_shape = None
+    if footprints is not None:
+        streets_only = build_blocks(area, zone_geoms, cut_lines if len(cut_lines) else None)
+        tree = shapely.STRtree(streets_only.geometry)
+
+        def block_of_point(xy: np.ndarray) -> np.ndarray:
+            p_idx, b_idx = tree.query(shapely.points(xy), predicate="intersects")
+            out = np.full(len(xy), -1, dtype=np.int64)
+            out[p_idx[::-1]] = b_idx[::-1]
+            return out
+
+        site_shape = _site_footprints(footprints, sites, block_of_point(sites.xy),
+                                      block_of_point)
     tess = tessellate(
         sites.xy, area, zones=zone_geoms, barriers=cut_lines if len(cut_lines) else None,
-        lanes=lanes if len(lanes) else None, point_zone=site_zone,
+        lanes=lanes if len(lanes) else None, point_zone=site_zone, shapes=site_shape,
     )
     timings["tessellation"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -412,8 +433,45 @@ def prepare_district(
         site_parcel=np.asarray(tess.block, dtype=np.int64),
         parcel_geoms=np.asarray(tess.blocks.geometry, dtype=object),
         given_lines=_given_lines(barriers, metric_crs, zone_geoms if has_streets else None),
+        footprints=None if footprints is None else np.asarray(footprints.geometry, dtype=object),
+        footprint_site=None if footprints is None else _footprint_sites(footprints, sites),
+        site_shape=site_shape,
         timings=timings,
     )
+
+
+def _footprint_sites(footprints: FootprintMatch, sites: Sites) -> np.ndarray:
+    """The site standing in each footprint (the one holding most households), or -1."""
+    owner = np.full(len(footprints.geometry), -1, dtype=np.int64)
+    matched = np.flatnonzero(footprints.footprint_of_building >= 0)
+    order = matched[np.argsort(sites.households[sites.of_building[matched]], kind="stable")]
+    owner[footprints.footprint_of_building[order]] = sites.of_building[order]
+    return owner
+
+
+def _site_footprints(footprints: FootprintMatch, sites: Sites, site_block: np.ndarray,
+                     block_of_point) -> np.ndarray:
+    """The footprints each site's cell must hold whole: those of its buildings, and each
+    footprint without households goes to the nearest site (whose cell it mostly lies in);
+    None for a site without any."""
+    owner = _footprint_sites(footprints, sites)
+    free = np.flatnonzero(owner < 0)
+    if len(free):
+        # the nearest site of the block the footprint mostly stands in
+        at = shapely.get_coordinates(shapely.point_on_surface(footprints.geometry[free]))
+        for b in np.unique(block_of_point(at)).tolist():
+            mine = block_of_point(at) == b
+            candidates = np.flatnonzero(site_block == b) if b >= 0 else np.arange(len(sites.xy))
+            if not len(candidates):
+                candidates = np.arange(len(sites.xy))
+            owner[free[mine]] = candidates[KDTree(sites.xy[candidates]).query(at[mine])[1]]
+    shape = np.full(len(sites.xy), None, dtype=object)
+    order = np.argsort(owner, kind="stable")
+    starts = np.searchsorted(owner[order], np.arange(len(sites.xy) + 1))
+    for s in np.flatnonzero(np.diff(starts)).tolist():
+        mine = footprints.geometry[order[starts[s]:starts[s + 1]]]
+        shape[s] = mine[0] if len(mine) == 1 else shapely.union_all(mine)
+    return shape
 
 
 def _weak_contacts(block: np.ndarray, i: np.ndarray, j: np.ndarray, shared: np.ndarray,

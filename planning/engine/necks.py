@@ -39,6 +39,7 @@ def mend_necks(
     *,
     lower: float,
     upper: float,
+    block: np.ndarray | None = None,
     width_m: float = NECK_WIDTH_M,
 ) -> np.ndarray:
     """Labels with every stray piece of a necked region moved to a neighbour, where allowed.
@@ -56,6 +57,9 @@ def mend_necks(
     lower, upper
         The band: a move may take no region out of it, nor leave the two further out of it
         in all than they were.
+    block
+        Street block of each unit: a stray piece takes along the rest of every block that
+        fits ``upper`` it stands in (a block kept whole stays whole).
     """
     labels = labels.copy()
     src, dst = graph.sources(), graph.indices
@@ -81,6 +85,10 @@ def mend_necks(
                 if p == main:
                     continue
                 group = members[piece == p]
+                if block is not None:
+                    group = _whole_blocks(group, members, block, weights, upper)
+                    if len(group) == len(members):
+                        continue
                 target = _receiver(graph, src, dst, labels, group, r, sizes, weights,
                                    lower, upper)
                 if target is None or target in touched:
@@ -99,6 +107,16 @@ def mend_necks(
         if not moved:
             return labels
     return labels
+
+
+def _whole_blocks(group: np.ndarray, members: np.ndarray, block: np.ndarray,
+                  weights: np.ndarray, upper: float) -> np.ndarray:
+    """``group`` with the other members standing in the same blocks, for blocks that fit."""
+    totals = np.bincount(block, weights=weights)
+    fitting = np.unique(block[group])
+    fitting = fitting[totals[fitting] <= upper]
+    extra = members[np.isin(block[members], fitting)]
+    return np.union1d(group, extra)
 
 
 def _receiver(graph, src, dst, labels, group, region, sizes, weights, lower, upper):

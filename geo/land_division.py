@@ -202,7 +202,29 @@ def _ridges(area: shapely.Geometry, xy: np.ndarray, face: np.ndarray) -> np.ndar
     merged = shapely.simplify(merged, SIMPLIFY_M, preserve_topology=True)
     clipped = shapely.intersection(merged, area)
     parts = shapely.get_parts(clipped)
-    return parts[np.isin(shapely.get_type_id(parts), (1, 2)) & (shapely.length(parts) > 0)]
+    parts = parts[np.isin(shapely.get_type_id(parts), (1, 2)) & (shapely.length(parts) > 0)]
+    return _overshoot(parts, shapely.boundary(area))
+
+
+#: Division lines ending on their region's edge are pushed this far past it (metres), so the
+#: noder computes where they meet the edge (a clip point computed apart can land a few
+#: micrometres short and leave the line dangling, dividing nothing); the stub is dropped.
+OVERSHOOT_M = 1e-3
+
+
+def _overshoot(lines: np.ndarray, edge: shapely.Geometry) -> np.ndarray:
+    """Each line with its ends that touch ``edge`` extended along their last segment."""
+    out = []
+    for line in lines:
+        xy = shapely.get_coordinates(line)
+        for end, prev in ((0, 1), (-1, -2)):
+            if shapely.distance(shapely.Point(xy[end]), edge) < 1e-6:
+                step = xy[end] - xy[prev]
+                norm = float(np.hypot(*step))
+                if norm > 0:
+                    xy[end] = xy[end] + step / norm * OVERSHOOT_M
+        out.append(shapely.LineString(xy))
+    return np.array(out, dtype=object)
 
 
 def land_owner(

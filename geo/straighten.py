@@ -135,6 +135,7 @@ def straighten_coverage(
     obstacles: np.ndarray | None = None,
     tolerances: tuple[float, ...] = TOLERANCES_M,
     neck_width_m: float = 0.0,
+    frozen: np.ndarray | None = None,
 ) -> np.ndarray:
     """Straighten the shared edges of a coverage between the points they separate.
 
@@ -155,6 +156,8 @@ def straighten_coverage(
     neck_width_m
         When positive, the chains of a polygon that straightening would leave with a neck
         (:func:`geo.morphology.necks`) it did not have stay as they were.
+    frozen
+        Indices of polygons whose borders stay as they are.
 
     Returns
     -------
@@ -181,6 +184,9 @@ def straighten_coverage(
         not (k % 2) and len(c) > 2 and not np.array_equal(c[0], c[-1])
         for c, k in zip(chains, chain_key, strict=True)
     ], dtype=bool)
+    if frozen is not None and len(frozen) and len(chains):
+        pairs = np.array([_pair_of(int(k), span) for k in chain_key]).reshape(-1, 2)
+        movable &= ~(np.isin(pairs[:, 0], frozen) | np.isin(pairs[:, 1], frozen))
     lines = np.array([shapely.LineString(c) for c in chains], dtype=object)
     if not movable.any():
         return polys.copy()
@@ -198,6 +204,14 @@ def straighten_coverage(
     for c in longest_first.tolist():
         old = chains[c]
         a, b = _pair_of(chain_key[c], span)
+        # a chain pulled taut stays inside its own convex hull: only points there matter
+        near = _near_points(old, a, b, xy, owner, point_tree, TIGHTEN_CLEARANCE_M)
+        taut = _tighten(old, xy[near])
+        if len(taut) < len(old):
+            taut_line = shapely.LineString(taut)
+            if _acceptable(c, old, taut, taut_line, a, b, xy, owner, point_tree, current,
+                           line_tree, obstacle_arr, obstacle_tree):
+                current[c] = taut_line
         for tolerance in tolerances:
             new_line = shapely.simplify(current[c], tolerance, preserve_topology=False)
             new = shapely.get_coordinates(new_line)
@@ -217,22 +231,105 @@ def straighten_coverage(
 
 
 def _without_new_necks(rebuilt, polys, current, lines, chain_key, span, xy, owner, width_m):
-    """Undo the straightened chains of every polygon the straightening gave a neck (two
-    groups of its points joined only through a strip narrower than ``width_m``)."""
+    """Undo, chain by chain, what gave a polygon a neck it did not have (two groups of its
+    points joined only through a strip narrower than ``width_m``): for each such polygon its
+    straightened chains go back, the one moved most first, until the neck is gone."""
     before = necks(polys, xy, owner, width_m=width_m)
+    new = np.flatnonzero(necks(rebuilt, xy, owner, width_m=width_m) & ~before)
+    if not len(new):
+        return rebuilt
+    current = current.copy()
     pairs = np.array([_pair_of(int(k), span) for k in chain_key]).reshape(-1, 2)
-    for _ in range(4):
-        new = np.flatnonzero(necks(rebuilt, xy, owner, width_m=width_m) & ~before)
-        if not len(new):
-            return rebuilt
-        undo = np.isin(pairs[:, 0], new) | np.isin(pairs[:, 1], new)
-        if not (undo & ~shapely.equals(current, lines)).any():
-            return rebuilt  # nothing of theirs was straightened: the neck is not ours
-        current = np.where(undo, lines, current)
-        rebuilt = _rebuild(current, polys, xy, owner)
-        if rebuilt is None:
-            return None
-    return rebuilt
+    changed = ~shapely.equals(current, lines)
+    moved = np.zeros(len(lines))
+    moved[changed] = shapely.hausdorff_distance(current[changed], lines[changed])
+    for poly in new.tolist():
+        mine = np.flatnonzero(((pairs[:, 0] == poly) | (pairs[:, 1] == poly)) & changed)
+        for c in mine[np.argsort(-moved[mine], kind="stable")].tolist():
+            current[c] = lines[c]
+            changed[c] = False
+            face = _face_of(current[(pairs[:, 0] == poly) | (pairs[:, 1] == poly)])
+            pts = owner == poly
+            if face is not None and not necks(np.array([face], dtype=object), xy[pts],
+                                              np.zeros(int(pts.sum()), np.int64),
+                                              width_m=width_m)[0]:
+                break
+    return _rebuild(current, polys, xy, owner)
+
+
+def _face_of(chains: np.ndarray):
+    """The polygon a closed set of chains bounds (its largest face), or None."""
+    faces = shapely.get_parts(shapely.polygonize(chains))
+    if not len(faces):
+        return None
+    return faces[int(np.argmax(shapely.area(faces)))]
+
+
+def _near_points(chain: np.ndarray, a: int, b: int, xy: np.ndarray, owner: np.ndarray,
+                 point_tree, reach: float) -> np.ndarray:
+    """The points of polygons ``a`` and ``b`` near a chain."""
+    lo, hi = chain.min(axis=0) - reach, chain.max(axis=0) + reach
+    near = point_tree.query(shapely.box(*lo, *hi))
+    return near[(owner[near] == a) | (owner[near] == b)]
+
+
+#: Rounds of pulling a chain taut.
+TIGHTEN_ROUNDS = 60
+#: A chain pulled taut keeps this far (metres) from the buildings it passes.
+TIGHTEN_CLEARANCE_M = 1.5
+
+
+def _tighten(chain: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The chain pulled taut between its ends like an elastic band, against the points: a
+    vertex moves to the middle of its neighbours whenever no point lies in the triangle it
+    sweeps (odd and even vertices in turn). Collinear vertices are then dropped. A staircase
+    between two rows of houses becomes the straight line through the gap between them."""
+    c = chain.astype(float).copy()
+    if len(c) < 3:
+        return c
+    px, py = points[:, 0][None, :], points[:, 1][None, :]
+    for _ in range(TIGHTEN_ROUNDS):
+        moved = False
+        for parity in (1, 2):
+            i = np.arange(parity, len(c) - 1, 2)
+            if not len(i):
+                continue
+            p0, p1, p2 = c[i - 1], c[i], c[i + 1]
+            target = (p0 + p2) / 2.0
+            step = np.hypot(*(target - p1).T)
+            free = step > 1e-6
+            if len(points):
+                blocked = _in_triangles(p0, p1, p2, px, py) | \
+                    (_segment_distance(p0, p2, px, py) < TIGHTEN_CLEARANCE_M)
+                free &= ~blocked.any(axis=1)
+            if free.any():
+                c[i[free]] = target[free]
+                moved = True
+        if not moved:
+            break
+    keep = np.ones(len(c), dtype=bool)
+    cross = np.abs((c[1:-1, 0] - c[:-2, 0]) * (c[2:, 1] - c[:-2, 1])
+                   - (c[1:-1, 1] - c[:-2, 1]) * (c[2:, 0] - c[:-2, 0]))
+    keep[1:-1] = cross > 1e-6
+    return c[keep]
+
+
+def _segment_distance(a, b, px, py) -> np.ndarray:
+    """(segments × points): distance from each point to each segment a–b."""
+    dx, dy = (b[:, 0] - a[:, 0])[:, None], (b[:, 1] - a[:, 1])[:, None]
+    length2 = np.maximum(dx * dx + dy * dy, 1e-12)
+    t = np.clip(((px - a[:, 0:1]) * dx + (py - a[:, 1:2]) * dy) / length2, 0.0, 1.0)
+    return np.hypot(px - (a[:, 0:1] + t * dx), py - (a[:, 1:2] + t * dy))
+
+
+def _in_triangles(p0, p1, p2, px, py) -> np.ndarray:
+    """(triangles × points): the point lies strictly inside the triangle."""
+    def side(a, b):
+        return (b[:, 0:1] - a[:, 0:1]) * (py - a[:, 1:2]) - (b[:, 1:2] - a[:, 1:2]) * (px - a[:, 0:1])
+
+    d0, d1, d2 = side(p0, p1), side(p1, p2), side(p2, p0)
+    eps = 1e-9
+    return ((d0 > eps) & (d1 > eps) & (d2 > eps)) | ((d0 < -eps) & (d1 < -eps) & (d2 < -eps))
 
 
 def _pair_of(key: int, span: int) -> tuple[int, int]:

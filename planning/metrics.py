@@ -98,14 +98,6 @@ def _barrier_crossings(communities: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame
     return out
 
 
-def _can_stand_alone(households: np.ndarray, lower: float, upper: float) -> np.ndarray:
-    """Whether each count of households can be split into communities in the band on its
-    own: some whole m ≥ 1 with m·lower ≤ households ≤ m·upper."""
-    most = np.floor(households / lower)  # at least 1 only from ``lower`` households on
-    least = np.maximum(np.ceil(households / upper), 1)
-    return most >= least
-
-
 def unforced_barrier_crossings(district, site_community: np.ndarray, community_ids,
                                *, lower: float, upper: float) -> list[dict]:
     """Communities that a major barrier runs through although no rule asked for it.
@@ -118,28 +110,17 @@ def unforced_barrier_crossings(district, site_community: np.ndarray, community_i
     cannot stand alone (too small, or a size no whole number of communities fits, such as
     3,600), and unforced when every one of them could have been communities of its own.
     """
-    import scipy.sparse
-    from scipy.sparse.csgraph import connected_components
+    from planning.engine.sides import barrier_sides, can_stand_alone
 
-    graph = district.graph
     sites = district.sites
-    n = graph.n
-    src = np.repeat(np.arange(n), np.diff(graph.indptr))
-    dst = graph.indices
-    keep = ~graph.barrier & (sites.zone[src] == sites.zone[dst])
-    # chain the sites of each compound that fits one community, so it joins its sides
-    frame = pd.DataFrame({"compound": pd.Series(sites.compound, dtype="object"),
-                          "site": np.arange(n), "h": sites.households}).dropna()
-    fits = frame.groupby("compound")["h"].transform("sum") <= upper
-    chained = frame[fits].sort_values(["compound", "site"])
-    same = chained["compound"].to_numpy()[1:] == chained["compound"].to_numpy()[:-1]
-    links = chained["site"].to_numpy()
-    rows = np.concatenate([src[keep], links[:-1][same]])
-    cols = np.concatenate([dst[keep], links[1:][same]])
-    matrix = scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    _, side = connected_components(matrix, directed=False)
+    side = np.full(len(sites.xy), -1, dtype=np.int64)
+    offset = 0
+    for z in np.unique(sites.zone):
+        nodes = np.flatnonzero(sites.zone == z)
+        side[nodes] = barrier_sides(district, nodes, upper=upper) + offset
+        offset = int(side.max()) + 1
     side_households = np.bincount(side, weights=sites.households)
-    alone = _can_stand_alone(side_households, lower, upper)
+    alone = can_stand_alone(side_households, lower, upper)
     held = pd.DataFrame({"c": site_community, "side": side, "h": sites.households})
     held = held.groupby(["c", "side"])["h"].sum().reset_index()
     held = held[held["h"] > 0]

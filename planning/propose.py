@@ -34,6 +34,8 @@ import pyproj
 import shapely
 
 from geo.footprints import FootprintMatch
+from geo.morphology import necks
+from geo.tessellation import dissolve
 from planning.engine.boundaries import boundaries
 from planning.engine.district import (
     District,
@@ -42,6 +44,9 @@ from planning.engine.district import (
 from planning.engine.necks import mend_necks
 from planning.engine.partition import choose_region_count
 from planning.engine.regions import merge_small
+from planning.engine.shape import NECK_WIDTH_M
+from planning.engine.sides import standing_groups
+from planning.engine.smooth import straighten_labels
 from planning.engine.units import connected, relabel
 
 __all__ = [
@@ -130,12 +135,14 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
                 "reason": f"街道 {zone_label}: no households; it is left without a community",
             })
             continue
-        parts = district.components(zone_sites)
+        parts = [group for component in district.components(zone_sites)
+                 for group in _standing_parts(district, component, lower, upper)]
         for part in parts:
             total = float(sites.households[part].sum())
             k = choose_region_count(total, target=params.community_size)
             labels = district.partition_sites(part, k=k, lower=lower, upper=upper,
                                               seed=params.seed)
+            labels = _straight_labels(district, part, labels, lower, upper)
             labels = mend_necks(district.graph.subgraph(part), district.cells[part],
                                 sites.xy[part], sites.households[part], labels,
                                 lower=lower, upper=upper, block=_blocks_of(district, part))
@@ -173,6 +180,15 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
         infeasible.extend(_scattered_compounds(district, zone_sites, big[big <= upper], community,
                                                level="community"))
     return community, infeasible
+
+
+def _standing_parts(district: District, nodes: np.ndarray, lower: float,
+                    upper: float) -> list[np.ndarray]:
+    """``nodes`` split along the major roads, rivers and railways where each side can be
+    communities of its own (:func:`planning.engine.sides.standing_groups`): communities are
+    drawn in each part, so a major barrier runs through one only where it must."""
+    group = standing_groups(district, nodes, lower=lower, upper=upper)
+    return [nodes[group == g] for g in range(int(group.max()) + 1)]
 
 
 def _scattered_compounds(district: District, nodes: np.ndarray, totals: pd.Series,
@@ -241,29 +257,56 @@ def plan_grids(
 def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -> np.ndarray:
     """Grids of one community's sites: partitioned without corner contacts, tiny grids
     merged, necks mended. Where that leaves grids out of band, the partition is tried again
-    with corner contacts allowed and kept if it leaves fewer out (a tight packing: Haidian's
-    communities of ~2,900 in 10 grids of at most 300)."""
+    with corner contacts allowed (a tight packing: Haidian's communities of ~2,900 in 10
+    grids of at most 300); where it leaves a neck, with other seeds. The result with the
+    fewest grids out of band wins, then the fewest necks."""
     lower, upper = params.grid_band
     weights = district.sites.households[nodes]
     k = grid_count(weights, params)
+    cells, xy = district.cells[nodes], district.sites.xy[nodes]
 
-    def attempt(graph) -> tuple[np.ndarray, int]:
-        labels = district.partition_sites(nodes, k=k, lower=lower, upper=upper,
-                                          seed=params.seed, barrier_weight=0.3, restarts=2,
-                                          recombine_shapes=True, graph=graph)
+    def attempt(graph, seed: int) -> tuple[tuple[int, int], np.ndarray]:
+        labels = district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=seed,
+                                          barrier_weight=0.3, restarts=2,
+                                          recombine_shapes=False, graph=graph)
         labels = merge_small(graph, labels, weights, lower=lower, upper=upper)
-        labels = mend_necks(graph, district.cells[nodes], district.sites.xy[nodes], weights,
-                            labels, lower=lower, upper=upper, block=_blocks_of(district, nodes))
+        labels = _straight_labels(district, nodes, labels, lower, upper, graph=graph)
+        labels = mend_necks(graph, cells, xy, weights, labels, lower=lower, upper=upper,
+                            block=_blocks_of(district, nodes))
         sizes = np.bincount(labels, weights=weights)
         big = np.bincount(labels, weights=weights > upper) > 0
-        return labels, int((((sizes < lower) | (sizes > upper)) & ~big).sum())
+        out = int((((sizes < lower) | (sizes > upper)) & ~big).sum())
+        _, polys = dissolve(cells, labels)
+        return (out, int(necks(polys, xy, labels, width_m=NECK_WIDTH_M).sum())), labels
 
-    labels, out = attempt(district.sturdy_subgraph(nodes))
-    if out:
-        again, out_again = attempt(district.graph.subgraph(nodes))
-        if out_again < out:
-            labels = again
+    sturdy = district.sturdy_subgraph(nodes)
+    score, labels = attempt(sturdy, params.seed)
+    if score[0] and not (weights > upper).any():  # a tower's grid is out whatever we do
+        again = attempt(district.graph.subgraph(nodes), params.seed)
+        if again[0] < score:
+            score, labels = again
+    for extra in range(1, NECK_RETRIES + 1):
+        if not score[1]:
+            break
+        again = attempt(sturdy, params.seed + 7919 * extra)
+        if again[0] < score:
+            score, labels = again
     return labels
+
+
+#: Grids of a community left with a neck are drawn again with up to this many other seeds.
+NECK_RETRIES = 2
+
+
+def _straight_labels(district: District, nodes: np.ndarray, labels: np.ndarray, lower: float,
+                    upper: float, *, graph=None) -> np.ndarray:
+    """Borders inside blocks cut straight at the level of buildings (engine/smooth)."""
+    block = _blocks_of(district, nodes)
+    if block is None:
+        block = np.zeros(len(nodes), dtype=np.int64)
+    return straighten_labels(district.graph.subgraph(nodes) if graph is None else graph,
+                             district.sites.xy[nodes], district.sites.households[nodes],
+                             labels, block, lower=lower, upper=upper)
 
 
 def _blocks_of(district: District, nodes: np.ndarray) -> np.ndarray | None:

@@ -66,7 +66,8 @@ def test_one_moved_building_changes_hands():
     row = result.diff.iloc[0]
     assert (row["from_community"], row["to_community"]) == ("W2", "W1")
     assert (row["households"], row["buildings"]) == (50, 1)
-    assert row["area_km2"] == pytest.approx(0.01, rel=0.1)
+    # the building's cell (0.01 km²), and what straightening the border round it takes along
+    assert 0.009 <= row["area_km2"] <= 0.02
     point = lattice_buildings().set_index("building_id").geometry["B020"]
     assert shapely.covers(row["geometry"], point)
     assert result.diff.crs.to_epsg() == 4326

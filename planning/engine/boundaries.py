@@ -21,6 +21,9 @@ __all__ = ["boundaries"]
 #: The precision grid of the cells redrawn inside straightened communities: the noding grid
 #: of the district's own cells (1 µm), so the communities' vertices stay where they are.
 REDRAW_GRID_M = 1e-6
+#: Attempts at straightening the communities of a 街道 when the redraw cuts a grid in two
+#: (each attempt leaves the borders of the communities of such grids as they were).
+REDRAW_ATTEMPTS = 3
 
 
 def boundaries(
@@ -69,24 +72,30 @@ def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.
     if len(comm_labels) > 1:
         _, comm_polys = dissolve(cells, comm_local)
         comm_polys = np.asarray(comm_polys, dtype=object)
-        straight = straighten_coverage(comm_polys, points=xy, point_owner=comm_local,
-                                       fixed=fixed, neck_width_m=NECK_WIDTH_M,
-                                       obstacles=_zone_footprints(district, in_zone, comm_local)[0])
-        redrawn = None
-        if not all(shapely.equals(straight, comm_polys)):
+        obstacles = _zone_footprints(district, in_zone, comm_local)[0]
+        shapes = None if district.site_shape is None else district.site_shape[in_zone]
+        frozen = np.zeros(0, dtype=np.int64)
+        for _ in range(REDRAW_ATTEMPTS):
+            straight = straighten_coverage(comm_polys, points=xy, point_owner=comm_local,
+                                           fixed=fixed, neck_width_m=NECK_WIDTH_M,
+                                           obstacles=obstacles, frozen=frozen)
+            if all(shapely.equals(straight, comm_polys)):
+                break
             try:
                 # on the grid the cells' vertices already lie on, so nothing moves
-                shapes = None if district.site_shape is None else district.site_shape[in_zone]
                 redrawn = tessellate(xy, shapely.coverage_union_all(straight), zones=straight,
                                      barriers=fixed, point_zone=comm_local, shapes=shapes,
                                      grid_size=REDRAW_GRID_M).cells
             except GeometryError:
-                redrawn = None  # the cells as they were: borders follow them, still valid
-        if redrawn is not None:
+                break  # the cells as they were: borders follow them, still valid
             _, again = dissolve(redrawn, site_grid)
-            # a grid the moved community border cut in two keeps the cells as they were
-            if (shapely.get_num_geometries(again) <= shapely.get_num_geometries(polys)).all():
+            # a grid a moved community border cut in two: its community stays as it was
+            split = shapely.get_num_geometries(again) > shapely.get_num_geometries(polys)
+            if not split.any():
                 comm_polys, polys = straight, np.asarray(again, dtype=object)
+                break
+            cut = np.unique(comm_local[np.isin(site_grid, labels[split])])
+            frozen = np.union1d(frozen, cut)
         fixed = np.concatenate([fixed, shapely.boundary(comm_polys)])
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))

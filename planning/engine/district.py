@@ -265,9 +265,13 @@ class District:
 
         lo, hi = effective_band(float(weights.sum()), k, lower, upper)
 
+        giant = weights > hi  # a building bigger than a region: its region is out anyway
+
         def score(labels: np.ndarray) -> tuple[int, float]:
             sizes = np.bincount(labels, weights=weights)
-            return int(((sizes < lo) | (sizes > hi)).sum()), float(penalty(sizes, lo, hi).sum())
+            out = ((sizes < lo) | (sizes > hi)) & ~(np.bincount(labels, weights=giant) > 0)
+            return int(out.sum()), float(penalty(sizes[~(np.bincount(labels, weights=giant)
+                                                         > 0)], lo, hi).sum())
 
         released: frozenset[int] = frozenset()
         best = run(released)
@@ -275,7 +279,8 @@ class District:
         if block is None or best_score[0] == 0:
             return SitePartition(best, released)
         sizes = np.bincount(best, weights=weights)
-        out = np.flatnonzero((sizes < lo) | (sizes > hi))
+        out = np.flatnonzero(((sizes < lo) | (sizes > hi))
+                             & ~(np.bincount(best, weights=giant) > 0))
         near = np.union1d(out, _neighbouring_labels(sub, best, out))
         # only blocks that fit can be released: the rest are split anyway
         block_total = np.bincount(block, weights=weights)

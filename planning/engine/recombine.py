@@ -10,12 +10,13 @@ from scipy.sparse.csgraph import connected_components
 from planning.engine.graph import Graph, sides
 from planning.engine.regions import penalty, region_shapes
 from planning.engine.shape import pp
+from planning.engine.sides import can_stand_alone
 
 __all__ = ["EXHAUSTIVE_UNITS", "recombine"]
 
 
 #: Pairs of regions with at most this many units are re-split by trying every bipartition.
-EXHAUSTIVE_UNITS = 14
+EXHAUSTIVE_UNITS = 11
 
 
 def _split_value(first_inside, first_barrier, area_first, per_first, second_inside,
@@ -133,12 +134,12 @@ def recombine(
         return (value(*region_shapes(graph, lab, unit_area, unit_perimeter, k)),
                 np.bincount(lab, weights=weights, minlength=k))
 
+    alone = can_stand_alone(np.bincount(side, weights=weights), lower, upper)
+
     def straddles(members):
-        """Whether the units hold two sides of a major barrier that could each stand alone."""
-        s = side[members]
-        if s.min() == s.max():
-            return False
-        return int((np.bincount(s, weights=weights[members]) >= lower).sum()) >= 2
+        """Whether the units hold two sides of a major barrier that could each stand alone
+        (:func:`planning.engine.sides.can_stand_alone`)."""
+        return int(alone[np.unique(side[members])].sum()) >= 2
 
     def beyond(sizes):
         return np.maximum(sizes - upper, 0.0) + np.maximum(lower - sizes, 0.0)

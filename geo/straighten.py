@@ -204,7 +204,15 @@ def straighten_coverage(
     for c in longest_first.tolist():
         old = chains[c]
         a, b = _pair_of(chain_key[c], span)
-        # a chain pulled taut stays inside its own convex hull: only points there matter
+        # the straight line between its ends first; only where buildings stand in its way
+        # is the chain pulled taut against them (it stays inside its own convex hull, so
+        # only the points there matter)
+        straight = np.array([old[0], old[-1]])
+        straight_line = shapely.LineString(straight)
+        if _acceptable(c, old, straight, straight_line, a, b, xy, owner, point_tree, current,
+                       line_tree, obstacle_arr, obstacle_tree):
+            current[c] = straight_line
+            continue
         near = _near_points(old, a, b, xy, owner, point_tree, TIGHTEN_CLEARANCE_M)
         taut = _tighten(old, xy[near])
         if len(taut) < len(old):
@@ -274,7 +282,7 @@ def _near_points(chain: np.ndarray, a: int, b: int, xy: np.ndarray, owner: np.nd
 
 
 #: Rounds of pulling a chain taut.
-TIGHTEN_ROUNDS = 60
+TIGHTEN_ROUNDS = 25
 #: A chain pulled taut keeps this far (metres) from the buildings it passes.
 TIGHTEN_CLEARANCE_M = 1.5
 
@@ -322,6 +330,12 @@ def _segment_distance(a, b, px, py) -> np.ndarray:
     return np.hypot(px - (a[:, 0:1] + t * dx), py - (a[:, 1:2] + t * dy))
 
 
+def _polyline_distance(line: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Distance from each point to a polyline (its vertex array)."""
+    return _segment_distance(line[:-1], line[1:], points[:, 0][None, :],
+                             points[:, 1][None, :]).min(axis=0)
+
+
 def _in_triangles(p0, p1, p2, px, py) -> np.ndarray:
     """(triangles × points): the point lies strictly inside the triangle."""
     def side(a, b):
@@ -342,12 +356,18 @@ def _acceptable(c, old, new, new_line, a, b, xy, owner, point_tree, current, lin
     if not shapely.is_simple(new_line):
         return False
     ring = np.concatenate([old, new[::-1][1:]])
-    swept_box = shapely.box(*ring.min(axis=0), *ring.max(axis=0))
-    near = point_tree.query(swept_box)
+    lo, hi = ring.min(axis=0) - TIGHTEN_CLEARANCE_M, ring.max(axis=0) + TIGHTEN_CLEARANCE_M
+    near = point_tree.query(shapely.box(*lo, *hi))
     if len(near):
         near = near[(owner[near] == a) | (owner[near] == b)]
         if len(near) and _crossings(xy[near], ring).any():
             return False
+        # nor runs closer to a building than the border did, or than the clearance
+        if len(near):
+            gap_new = _polyline_distance(new, xy[near])
+            gap_old = _polyline_distance(old, xy[near])
+            if (gap_new < np.minimum(gap_old, TIGHTEN_CLEARANCE_M) - 1e-9).any():
+                return False
     # touches no other chain except at its own ends
     others = line_tree.query(new_line)
     others = others[others != c]

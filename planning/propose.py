@@ -36,6 +36,7 @@ import shapely
 from geo.footprints import FootprintMatch
 from geo.morphology import necks
 from geo.tessellation import dissolve
+from planning.engine.blocks import mend_blocks
 from planning.engine.boundaries import boundaries
 from planning.engine.district import (
     District,
@@ -142,6 +143,7 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
             k = choose_region_count(total, target=params.community_size)
             labels = district.partition_sites(part, k=k, lower=lower, upper=upper,
                                               seed=params.seed)
+            labels = _whole_blocks(district, part, labels, lower, upper)
             labels = _straight_labels(district, part, labels, lower, upper)
             labels = mend_necks(district.graph.subgraph(part), district.cells[part],
                                 sites.xy[part], sites.households[part], labels,
@@ -267,9 +269,10 @@ def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -
 
     def attempt(graph, seed: int) -> tuple[tuple[int, int], np.ndarray]:
         labels = district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=seed,
-                                          barrier_weight=0.3, restarts=2,
+                                          barrier_weight=0.3, restarts=1,
                                           recombine_shapes=False, graph=graph)
         labels = merge_small(graph, labels, weights, lower=lower, upper=upper)
+        labels = _whole_blocks(district, nodes, labels, lower, upper, graph=graph)
         labels = _straight_labels(district, nodes, labels, lower, upper, graph=graph)
         labels = mend_necks(graph, cells, xy, weights, labels, lower=lower, upper=upper,
                             block=_blocks_of(district, nodes))
@@ -296,6 +299,18 @@ def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -
 
 #: Grids of a community left with a neck are drawn again with up to this many other seeds.
 NECK_RETRIES = 2
+
+
+def _whole_blocks(district: District, nodes: np.ndarray, labels: np.ndarray, lower: float,
+                  upper: float, *, graph=None) -> np.ndarray:
+    """Fitting blocks the partition split made whole where the band allows
+    (:func:`planning.engine.blocks.mend_blocks`)."""
+    block = _blocks_of(district, nodes)
+    if block is None:
+        return labels
+    return mend_blocks(district.graph.subgraph(nodes) if graph is None else graph,
+                       district.sites.households[nodes], labels, block, lower=lower,
+                       upper=upper)
 
 
 def _straight_labels(district: District, nodes: np.ndarray, labels: np.ndarray, lower: float,

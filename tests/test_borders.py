@@ -186,3 +186,25 @@ def test_a_block_that_must_be_split_says_why():
     assert len(big) == 1 and "bigger than one community" in big[0]["reason"]
     for item in split.values():
         assert item["reason"]
+
+
+def test_a_split_block_is_made_whole_where_the_band_allows():
+    """Six units in a row, blocks {0,1,2} and {3,4,5}; region 0 holds units 0-3 (unit 3 of
+    the second block), region 1 units 4-5. Band 200-400: the second block goes whole to
+    region 1 (sizes 300 and 300), the first stays whole in region 0::
+
+        [u0 u1 u2 | u3] [u4 u5]     ->     [u0 u1 u2] [u3 u4 u5]
+         block 0    block 1                 region 0    region 1
+    """
+    from planning.engine.blocks import mend_blocks
+    from planning.engine.graph import Graph
+
+    graph = Graph.from_pairs(6, np.arange(5), np.arange(1, 6), np.ones(5), None, np.ones(5))
+    weights = np.full(6, 100.0)
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    block = np.array([0, 0, 0, 1, 1, 1])
+    mended = mend_blocks(graph, weights, labels, block, lower=200, upper=400)
+    assert mended.tolist() == [0, 0, 0, 1, 1, 1]
+    # with a band of 350-450, region 0 (400) would leave it either way: nothing moves
+    kept = mend_blocks(graph, weights, labels, block, lower=350, upper=450)
+    assert kept.tolist() == labels.tolist()

@@ -165,6 +165,7 @@ def _anneal(graph, weights, area, perimeter, labels, *, lower, upper, steps, see
 def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndarray:
     """The engine's communities, annealed for compactness per connected part of a 街道, on the
     same units the engine partitions (compounds that fit the band are one unit)."""
+    from planning.engine.partition import effective_band
     from planning.engine.units import atoms as _atoms
     from planning.engine.units import contract as _contract
     from planning.propose import ProposeParams
@@ -188,9 +189,7 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
                 district.cell_perimeter[part])
             unit_labels = np.zeros(graph.n, dtype=np.int64)
             unit_labels[atom] = local.ravel()
-            mean = float(unit_weights.sum()) / len(regions)
-            lo, hi = (lower, upper) if lower <= mean <= upper else \
-                (mean - 0.25 * (upper - lower), mean + 0.25 * (upper - lower))  # as the engine
+            lo, hi = effective_band(float(unit_weights.sum()), len(regions), lower, upper)
             unit_labels = _anneal(graph, unit_weights, unit_area, unit_perimeter, unit_labels,
                                   lower=lo, upper=hi, steps=steps,
                                   seed=seed * 1000 + z)
@@ -213,9 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=6, help="seeds for 'best seed' (default 6)")
     parser.add_argument("--runs", type=int, default=4,
                         help="annealing runs; per 街道 the most compact is kept (default 4)")
+    parser.add_argument("datasets", nargs="*", default=["sample", "haidian"],
+                        help="sample, haidian (default both)")
     args = parser.parse_args(argv)
-    datasets = [("sample (80k)", _sample_district)]
-    if HAIDIAN.exists():
+    datasets = [("sample (80k)", _sample_district)] if "sample" in args.datasets else []
+    if "haidian" not in args.datasets:
+        pass
+    elif HAIDIAN.exists():
         datasets.append(("haidian", _haidian_district))
     else:
         print(f"(no {HAIDIAN}: Haidian skipped)")

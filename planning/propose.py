@@ -270,7 +270,8 @@ def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -
     def attempt(graph, seed: int) -> tuple[tuple[int, int], np.ndarray]:
         labels = district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=seed,
                                           barrier_weight=0.3, restarts=1,
-                                          recombine_shapes=False, graph=graph)
+                                          recombine_shapes=False, graph=graph,
+                                          releases=GRID_RELEASES)
         labels = merge_small(graph, labels, weights, lower=lower, upper=upper)
         labels = _whole_blocks(district, nodes, labels, lower, upper, graph=graph)
         labels = _straight_labels(district, nodes, labels, lower, upper, graph=graph)
@@ -299,6 +300,9 @@ def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -
 
 #: Grids of a community left with a neck are drawn again with up to this many other seeds.
 NECK_RETRIES = 2
+#: Attempts at grids with blocks released when grids stay out of band: the blocks of the
+#: grids out of band only (a block that fits a grid is small; the rest is rarely worth it).
+GRID_RELEASES = 1
 
 
 def _whole_blocks(district: District, nodes: np.ndarray, labels: np.ndarray, lower: float,

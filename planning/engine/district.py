@@ -210,12 +210,14 @@ class District:
         restarts: int = 8,
         recombine_shapes: bool = True,
         graph: Graph | None = None,
+        releases: int = 3,
     ) -> np.ndarray:
         """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node
         (see :meth:`partition_blocks`)."""
         return self.partition_blocks(
             nodes, k=k, lower=lower, upper=upper, seed=seed, barrier_weight=barrier_weight,
             restarts=restarts, recombine_shapes=recombine_shapes, graph=graph,
+            releases=releases,
         ).labels
 
     def partition_blocks(
@@ -230,6 +232,7 @@ class District:
         restarts: int = 8,
         recombine_shapes: bool = True,
         graph: Graph | None = None,
+        releases: int = 3,
     ) -> SitePartition:
         """Partition the (connected) sites ``nodes`` into ``k`` regions, keeping whole every
         compound and every street block that fits ``upper`` (:func:`atoms`).
@@ -240,7 +243,8 @@ class District:
         wins (then the least penalty); on a tie, the one with more blocks whole.
 
         ``graph`` is the adjacency of ``nodes`` to use (in their order; default: the
-        district's, see :meth:`sturdy_subgraph`)."""
+        district's, see :meth:`sturdy_subgraph`); ``releases`` caps how many of those
+        further attempts are made (0: blocks that fit always stay whole)."""
         nodes = np.asarray(nodes, dtype=np.int64)
         sub = self.graph.subgraph(nodes) if graph is None else graph
         weights = self.sites.households[nodes]
@@ -286,7 +290,7 @@ class District:
         block_total = np.bincount(block, weights=weights)
         fitting = block_total[block] <= upper
         tried: set[frozenset[int]] = {released}
-        for scope in (np.isin(best, out), np.isin(best, near), None):
+        for scope in (np.isin(best, out), np.isin(best, near), None)[:releases]:
             if scope is None:  # at last nothing but compounds kept whole, blocks nor parcels
                 released = frozenset(np.unique(block[fitting]).tolist())
                 labels = run(None)

@@ -508,6 +508,12 @@ def tessellate(
     pts = shapely.points(xy)
     _check_inside(blocks.area, pts, grid_size)
     block_of, sites = _locate(blocks, xy, pts, point_zone)
+    strips = _strip_lines(blocks, block_of, pts)
+    if len(strips):
+        # the empty strips of occupied blocks become land of their own (divided below)
+        cut = np.concatenate([_as_line_array(cut), strips])
+        blocks = build_blocks(area, zones, cut, grid_size=grid_size)
+        block_of, sites = _locate(blocks, xy, pts, point_zone)
     blocks, block_of, cores = _with_land(blocks, block_of, area, zones, cut, grid_size)
     _check_spacing(sites, block_of, MIN_SPACING_GRID_STEPS * grid_size)
     # with shapes (footprints), points on their outlines seed cells of their point too
@@ -616,6 +622,43 @@ def _as_line_array(values) -> np.ndarray:
     if values is None:
         return np.zeros(0, dtype=object)
     return _geometry_array(values, "barriers")
+
+
+#: A part of an occupied block narrower than this (metres) with no point in it is a strip:
+#: the land between a road and the edge of the study area, a verge beside a road that does
+#: not close. It is split off and divided among the blocks around it like any empty block,
+#: so a cell never reaches along it (an arm).
+STRIP_WIDTH_M = 60.0
+#: Strips smaller than this (m²) or shorter than this (m) stay with their block.
+STRIP_MIN_AREA_M2 = 3000.0
+STRIP_MIN_LENGTH_M = 150.0
+
+
+def _strip_lines(blocks: Blocks, block_of: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """The lines that split the empty strips off occupied blocks: where each block's
+    opening (what a disc of :data:`STRIP_WIDTH_M` sweeps) meets the strips it leaves."""
+    occupied = np.unique(block_of[block_of >= 0])
+    if not len(occupied):
+        return np.zeros(0, dtype=object)
+    geoms = blocks.geometry[occupied]
+    half = STRIP_WIDTH_M / 2.0
+    opened = shapely.buffer(shapely.buffer(geoms, -half, quad_segs=4), half, quad_segs=4)
+    lines = []
+    tree = shapely.STRtree(pts)
+    for geom, core in zip(geoms, opened, strict=True):
+        if shapely.is_empty(core):
+            continue
+        thin = shapely.get_parts(shapely.difference(geom, core))
+        thin = thin[(shapely.area(thin) >= STRIP_MIN_AREA_M2)]
+        for part in thin:
+            length = shapely.length(part) / 2.0
+            if length < STRIP_MIN_LENGTH_M or len(tree.query(part, predicate="intersects")):
+                continue
+            cut = shapely.intersection(shapely.boundary(part), core.buffer(1e-3))
+            parts = shapely.get_parts(cut)
+            parts = parts[np.isin(shapely.get_type_id(parts), (1, 5))]
+            lines.extend(shapely.get_parts(parts).tolist())
+    return np.array(lines, dtype=object)
 
 
 def _with_land(

@@ -268,10 +268,11 @@ def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -
     cells, xy = district.cells[nodes], district.sites.xy[nodes]
 
     def attempt(graph, seed: int) -> tuple[tuple[int, int], np.ndarray]:
+        # a community of few buildings is cheap to redraw pair by pair for shape as well
         labels = district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=seed,
                                           barrier_weight=0.3, restarts=1,
-                                          recombine_shapes=False, graph=graph,
-                                          releases=GRID_RELEASES)
+                                          recombine_shapes=len(nodes) <= SHAPED_GRID_SITES,
+                                          graph=graph, releases=GRID_RELEASES)
         labels = merge_small(graph, labels, weights, lower=lower, upper=upper)
         labels = _whole_blocks(district, nodes, labels, lower, upper, graph=graph)
         labels = _straight_labels(district, nodes, labels, lower, upper, graph=graph)
@@ -300,6 +301,8 @@ def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -
 
 #: Grids of a community left with a neck are drawn again with up to this many other seeds.
 NECK_RETRIES = 2
+#: A community of at most this many building sites has its grids redrawn for shape too.
+SHAPED_GRID_SITES = 120
 #: Attempts at grids with blocks released when grids stay out of band: the blocks of the
 #: grids out of band only (a block that fits a grid is small; the rest is rarely worth it).
 GRID_RELEASES = 1

@@ -27,6 +27,7 @@ __all__ = [
     "FOOTPRINT_ALIASES",
     "NEAREST_DISTANCE_M",
     "FootprintMatch",
+    "footprints_crossed",
     "match_footprints",
     "read_footprints",
 ]
@@ -580,3 +581,40 @@ def _match_problems(
             )
         )
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# footprints a border runs through
+
+#: Overlaps smaller than this (m²) are rounding, not a border through a building.
+OVERLAP_EPS_M2 = 0.05
+def _overlaps(polygons: np.ndarray, footprints: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(footprint, polygon, overlap area) for every pair that overlaps more than noise."""
+    tree = shapely.STRtree(polygons)
+    f_idx, p_idx = tree.query(footprints, predicate="intersects")
+    area = shapely.area(shapely.intersection(footprints[f_idx], polygons[p_idx]))
+    keep = area > OVERLAP_EPS_M2
+    return f_idx[keep], p_idx[keep], area[keep]
+
+
+#: A border crosses a footprint when the footprint's part beyond it is at least this many m²
+#: and this share of the footprint (less is the rounding of cells drawn round its outline).
+CROSSED_MIN_M2 = 1.0
+CROSSED_MIN_SHARE = 0.02
+
+
+def footprints_crossed(polygons: np.ndarray, footprints: np.ndarray) -> np.ndarray:
+    """Indices of the footprints a border runs through: lying in two or more polygons, with
+    more than :data:`CROSSED_MIN_M2` and :data:`CROSSED_MIN_SHARE` of them outside the
+    polygon holding most."""
+    polygons = np.asarray(polygons, dtype=object)
+    footprints = np.asarray(footprints, dtype=object)
+    if not len(footprints) or not len(polygons):
+        return np.zeros(0, dtype=np.int64)
+    f_idx, _, area = _overlaps(polygons, footprints)
+    total = np.bincount(f_idx, weights=area, minlength=len(footprints))
+    largest = np.zeros(len(footprints))
+    np.maximum.at(largest, f_idx, area)
+    beyond = total - largest
+    return np.flatnonzero((beyond >= CROSSED_MIN_M2)
+                          & (beyond >= CROSSED_MIN_SHARE * shapely.area(footprints)))

@@ -315,7 +315,7 @@ def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDat
     frames): ``neck``, ``service_radius_m``, and for communities ``border_on_lines_share`` and
     ``jagged_border_share``.
     """
-    from geo.carve import footprints_crossed
+    from geo.footprints import footprints_crossed
     from planning.engine import shape
 
     sites = district.sites

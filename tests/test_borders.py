@@ -208,3 +208,24 @@ def test_a_split_block_is_made_whole_where_the_band_allows():
     # with a band of 350-450, region 0 (400) would leave it either way: nothing moves
     kept = mend_blocks(graph, weights, labels, block, lower=350, upper=450)
     assert kept.tolist() == labels.tolist()
+
+
+def test_haidian_with_footprints_and_an_unnamed_compound(haidian, tmp_path):
+    """The real OSM footprints: no border through a building but where a road or lane runs
+    through it, the unnamed compound polygon is a compound, and the plan folder is whole."""
+    from planning.run import run_propose
+
+    run = run_propose(
+        haidian / "households.geojson", crs="wgs84", out_dir=tmp_path,
+        barriers_path=[haidian / "roads.geojson", haidian / "water.geojson"],
+        compounds_path=haidian / "compounds.geojson",
+        buildings_path=haidian / "buildings.geojson",
+    )
+    summary = run.summary
+    assert summary["data"]["footprints"]["buildings_matched"] == 109
+    assert summary["data"]["compound_polygons"] == {"polygons": 10, "unnamed": 1,
+                                                    "buildings_named": 103}
+    assert summary["communities"]["multipart"] == 0 and summary["grids"]["multipart"] == 0
+    assert summary["communities"]["footprints_crossed"] <= 2
+    for name in ("buildings.geojson", "barriers.geojson", "footprints.geojson"):
+        assert (tmp_path / name).exists()

@@ -419,3 +419,23 @@ def test_haidian_osm_footprints_match_by_position() -> None:
     way = households.rows.groupby("_building_index")["src_id"].first().sort_index()
     np.testing.assert_array_equal(match.footprint_id[match.footprint_of_building], way)
     assert "148 of 257 footprints hold no household" in _messages(match)
+
+
+def test_footprints_crossed_counts_only_a_real_part_beyond_the_border():
+    """Two polygons side by side at x = 100; footprint 0 straddles the border (half each
+    side), footprint 1 pokes 0.1 m over it (rounding), footprint 2 lies inside one::
+
+        +-------+-------+
+        |  [0|0]  [1|   |     0: 20 m wide, 10 m each side   1: 10.1 m wide, 0.1 m over
+        | [2]   |       |
+        +-------+-------+
+    """
+    import numpy as np
+    import shapely
+
+    from geo.footprints import footprints_crossed
+
+    polys = np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)])
+    footprints = np.array([shapely.box(90, 50, 110, 60), shapely.box(89.9, 20, 100.1, 30),
+                           shapely.box(10, 10, 20, 20)])
+    assert footprints_crossed(polys, footprints).tolist() == [0]

@@ -668,7 +668,7 @@ def discontiguous_labels(graph: Graph, labels: np.ndarray) -> np.ndarray:
     n = graph.n
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    src = np.repeat(np.arange(n), np.diff(graph.indptr))
+    src = graph.sources()
     dst = graph.indices
     same = labels[src] == labels[dst]
     matrix = scipy.sparse.csr_matrix(

@@ -159,7 +159,7 @@ def _fill(district: District, label: np.ndarray) -> np.ndarray:
     spreading outwards round by round."""
     graph = district.graph
     label = label.copy()
-    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    src = graph.sources()
     dst = graph.indices
     while True:
         open_edges = (label[src] < 0) & (label[dst] >= 0)
@@ -202,7 +202,7 @@ class _Groups:
 def _neighbours(district: District, label: np.ndarray) -> pd.DataFrame:
     """Pairs of adjacent community labels with their shared border length (m)."""
     graph = district.graph
-    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    src = graph.sources()
     a, b = label[src], label[graph.indices]
     cross = a != b
     frame = pd.DataFrame({"a": a[cross], "b": b[cross], "m": graph.shared[cross]})

@@ -350,7 +350,7 @@ class MergeCommunities(Edit):
                 "boundary; fix: merge communities of the same 街道."
             )
         graph = plan.district.graph
-        src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+        src = graph.sources()
         labels = plan.site_community
         if not ((labels[src] == ca) & (labels[graph.indices] == cb)).any():
             raise ScenarioEditError(

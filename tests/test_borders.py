@@ -145,7 +145,7 @@ def street_grid(seed: int, *, rows: int = 3, cols: int = 4, block_m: float = 300
     for r in range(rows):
         for c in range(cols):
             target = rng.integers(2300, 2700)
-            pts = rng.uniform(25, block_m - 25, (30, 2)) + (c * block_m, r * block_m)
+            pts = rng.uniform(25, block_m - 25, (30, 2)) + np.array([c * block_m, r * block_m])
             share = rng.dirichlet(np.ones(30)) * target
             xy.append(pts)
             households.append(np.maximum(np.round(share), 1))
@@ -175,12 +175,12 @@ def test_a_block_that_must_be_split_says_why():
     the small one fits and, with communities of 2,500, is split only to meet the band."""
     rng = np.random.default_rng(3)
     west = rng.uniform(20, 280, (40, 2))
-    east = rng.uniform(20, 280, (60, 2)) + (300, 0)
+    east = rng.uniform(20, 280, (60, 2)) + np.array([300.0, 0.0])
     xy = np.round(np.concatenate([west, east]), 1)
     households = np.concatenate([np.full(40, 1500 / 40), np.full(60, 3500 / 60)]).round()
     buildings = _buildings(xy, households)
     roads = _roads([[(300, -20), (300, 320)]], road_class="residential")
-    proposal, metrics = _measured(buildings, roads)
+    _, metrics = _measured(buildings, roads)
     split = {b["block"]: b for b in metrics["communities"]["blocks_split"]}
     big = [b for b in split.values() if not b["fits"]]
     assert len(big) == 1 and "bigger than one community" in big[0]["reason"]

@@ -14,12 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from planning.engine.graph import Graph, region_is_connected
+from planning.engine.regions import beyond
 
 __all__ = ["mend_blocks"]
 
-
-def _beyond(size: float, lower: float, upper: float) -> float:
-    return max(size - upper, lower - size, 0.0)
 
 
 def mend_blocks(
@@ -63,7 +61,7 @@ def mend_blocks(
                 trial[members] = target
                 new_sizes = np.bincount(trial, weights=weights, minlength=len(sizes))
                 touched = held
-                if any(_beyond(new_sizes[r], lower, upper) > _beyond(sizes[r], lower, upper)
+                if any(beyond(new_sizes[r], lower, upper) > beyond(sizes[r], lower, upper)
                        + 1e-9 for r in touched.tolist()):
                     continue
                 if any(new_sizes[r] <= 0 for r in touched.tolist()):

@@ -136,7 +136,7 @@ def region_is_connected(graph: Graph, labels: np.ndarray, region: int, without: 
 def sides(graph: Graph) -> np.ndarray:
     """Which side of the major barriers each unit is on: components without barrier edges."""
     keep = ~graph.barrier
-    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    src = graph.sources()
     m = scipy.sparse.csr_matrix(
         (np.ones(int(keep.sum())), (src[keep], graph.indices[keep])), shape=(graph.n, graph.n)
     )

@@ -17,6 +17,7 @@ import shapely
 from geo.morphology import opening, opening_piece
 from geo.tessellation import dissolve
 from planning.engine.graph import Graph, region_is_connected
+from planning.engine.regions import beyond
 from planning.engine.shape import NECK_WIDTH_M
 
 __all__ = ["mend_necks"]
@@ -24,10 +25,6 @@ __all__ = ["mend_necks"]
 #: Rounds of mending (each round moves at most one stray piece per region).
 ROUNDS = 4
 
-
-def _beyond(size: float, lower: float, upper: float) -> float:
-    """How far a region of ``size`` households lies outside the band (0 inside)."""
-    return max(size - upper, lower - size, 0.0)
 
 
 def mend_necks(
@@ -132,9 +129,9 @@ def _receiver(graph, src, dst, labels, group, region, sizes, weights, lower, upp
     for k in np.argsort(-border, kind="stable").tolist():
         target = int(others[k])
         # no region leaves the band, and together they end no further out than they were
-        before = (_beyond(sizes[region], lower, upper), _beyond(sizes[target], lower, upper))
-        after = (_beyond(sizes[region] - moving, lower, upper),
-                 _beyond(sizes[target] + moving, lower, upper))
+        before = (beyond(sizes[region], lower, upper), beyond(sizes[target], lower, upper))
+        after = (beyond(sizes[region] - moving, lower, upper),
+                 beyond(sizes[target] + moving, lower, upper))
         leaves = any(b <= 1e-9 < a for b, a in zip(before, after, strict=True))
         if not leaves and sum(after) <= sum(before) + 1e-9:
             return target

@@ -154,7 +154,7 @@ def _repair_contiguity(graph: Graph, labels: np.ndarray, weights: np.ndarray) ->
     """Keep each region's heaviest connected piece; hand every other piece to the neighbouring
     region it shares the longest border with. Empty regions are left empty."""
     labels = labels.copy()
-    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    src = graph.sources()
     dst = graph.indices
     for _ in range(50):
         same = labels[src] == labels[dst]

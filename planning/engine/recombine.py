@@ -8,7 +8,7 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from planning.engine.graph import Graph, sides
-from planning.engine.regions import penalty, region_shapes
+from planning.engine.regions import beyond, penalty, region_shapes
 from planning.engine.shape import pp
 from planning.engine.sides import can_stand_alone
 
@@ -113,13 +113,12 @@ def recombine(
     compounds, or a new line between two regions, is one step here.
     """
     labels = labels.copy()
-    n = graph.n
     if k < 2 or not unit_perimeter.any():
         return labels
     sizes = np.bincount(labels, weights=weights, minlength=k)
     if not shapes and ((sizes >= lower) & (sizes <= upper)).all():
         return labels  # balance only, and nothing to balance
-    src = np.repeat(np.arange(n), np.diff(graph.indptr))
+    src = graph.sources()
     half = src < graph.indices
     es, ed = src[half], graph.indices[half]
     side = sides(graph) if side is None else side
@@ -141,11 +140,8 @@ def recombine(
         (:func:`planning.engine.sides.can_stand_alone`)."""
         return int(alone[np.unique(side[members])].sum()) >= 2
 
-    def beyond(sizes):
-        return np.maximum(sizes - upper, 0.0) + np.maximum(lower - sizes, 0.0)
-
     def outside(sizes):
-        return beyond(sizes) > 1e-9
+        return beyond(sizes, lower, upper) > 1e-9
 
     dirty = np.ones(k, dtype=bool)  # regions redrawn since their pairs were last tried
     for _ in range(rounds):
@@ -164,7 +160,7 @@ def recombine(
             members = np.flatnonzero((labels == a) | (labels == b))
             m = len(members)
             pair = graph.subgraph(members)
-            lu = np.repeat(np.arange(m), np.diff(pair.indptr))
+            lu = pair.sources()
             once = lu < pair.indices
             lu, lv, sh = lu[once], pair.indices[once], pair.shared[once]
             br = sh * pair.barrier[once]
@@ -173,7 +169,7 @@ def recombine(
             pair_sizes = np.array([sizes[a], sizes[b]])
             penalty_before = float(penalty(pair_sizes, lower, upper).sum())
             out_before = int(outside(pair_sizes).sum())
-            worst_before = float(beyond(pair_sizes).max())
+            worst_before = float(beyond(pair_sizes, lower, upper).max())
             was_straddling = straddles(members[labels[members] == a]) or \
                 straddles(members[labels[members] == b])
             if m <= EXHAUSTIVE_UNITS:
@@ -184,7 +180,7 @@ def recombine(
             second = w.sum() - first
             cut_penalty = penalty(first, lower, upper) + penalty(second, lower, upper)
             out = outside(first).astype(int) + outside(second)
-            worst = np.maximum(beyond(first), beyond(second))
+            worst = np.maximum(beyond(first, lower, upper), beyond(second, lower, upper))
             # fewer regions out of band without a worse outlier, or the same count with no
             # more penalty; then a better shape
             fewer_out = (out < out_before) & (worst <= worst_before + 1e-9)

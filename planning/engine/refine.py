@@ -118,8 +118,7 @@ def refine(
     major barrier they bring inside a region.
     """
     labels = labels.copy()
-    n = graph.n
-    src = np.repeat(np.arange(n), np.diff(graph.indptr))
+    src = graph.sources()
     dst = graph.indices
     area, perimeter, _ = region_shapes(graph, labels, unit_area, unit_perimeter, k)
     state = _State(

@@ -123,7 +123,7 @@ def _bridge(graph: Graph, members: np.ndarray, free: np.ndarray, weights: np.nda
     are not searched). Returns the members plus the units on the paths; still in pieces
     when no such path links them."""
     n = graph.n
-    src = np.repeat(np.arange(n), np.diff(graph.indptr))
+    src = graph.sources()
     dst = graph.indices
     inside = np.zeros(n, dtype=bool)
     inside[members] = True
@@ -171,7 +171,7 @@ def contract(graph: Graph, atom: np.ndarray, xy: np.ndarray, weights: np.ndarray
     mass_w = np.maximum(weights, 1e-6)
     np.add.at(sums, atom, xy * mass_w[:, None])
     axy = sums / np.bincount(atom, weights=mass_w, minlength=m)[:, None]
-    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    src = graph.sources()
     a, b = atom[src], atom[graph.indices]
     inside = a == b
     a_area = np.bincount(atom, weights=area, minlength=m)

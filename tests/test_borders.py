@@ -86,7 +86,7 @@ def test_a_corridor_between_carriageways_is_split_down_its_middle(seed, gap_m):
     # no community and no grid holds households joined only through the corridor (a grid
     # pinched elsewhere, by its cells, is the engine's 1% allowance: never in the corridor)
     assert metrics["communities"]["necks"] == 0
-    assert metrics["grids"]["necks"] <= 0.02 * metrics["grids"]["count"]
+    assert metrics["grids"]["necks"] <= max(2, 0.02 * metrics["grids"]["count"])
     corridor_all = shapely.box(ORIGIN[0] - 500, ORIGIN[1] + y0, ORIGIN[0] + 2500, ORIGIN[1] + y1)
     necked = proposal.grids[proposal.grids["grid_id"].isin(metrics["grids"]["necks_ids"])]
     assert not shapely.intersects(np.array(necked.geometry.array), corridor_all).any()

@@ -50,7 +50,7 @@ def _district(households, *, crs: str, streets=None, barriers=(), compounds=None
     """The prepared district, read as ``propose`` reads it; without ``rules``, with no
     compound names and no barrier layer."""
     from planning.engine.district import prepare_district
-    from planning.run import read_layers
+    from planning.runs import read_layers
 
     layers = read_layers(households, crs=crs, streets_path=streets,
                          barriers_path=list(barriers) if rules else None,
@@ -61,7 +61,7 @@ def _district(households, *, crs: str, streets=None, barriers=(), compounds=None
 
 
 def _sample_district(*, rules: bool = True):
-    from planning.sample import write_sample
+    from samples.district import write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sample(Path(tmp), seed=0)
@@ -78,8 +78,8 @@ def _haidian_district(*, rules: bool = True):
 def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
     """PP of each community as ``propose`` draws it (land placed, smoothed)."""
     from planning.engine.boundaries import boundaries
-    from planning.metrics import polsby_popper
-    from planning.propose import ProposeParams
+    from planning.engine.metrics import polsby_popper
+    from planning.engine.propose import ProposeParams
 
     _, polygons, _ = boundaries(district, community, community,
                                 smooth_m=ProposeParams().smooth_m)
@@ -87,7 +87,7 @@ def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
 
 
 def _communities(district, seed: int) -> np.ndarray:
-    from planning.propose import ProposeParams, plan_communities
+    from planning.engine.propose import ProposeParams, plan_communities
 
     return plan_communities(district, ProposeParams(seed=seed))[0]
 
@@ -166,9 +166,9 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
     """The engine's communities, annealed for compactness per connected part of a 街道, on the
     same units the engine partitions (compounds that fit the band are one unit)."""
     from planning.engine.partition import effective_band
+    from planning.engine.propose import ProposeParams
     from planning.engine.units import atoms as _atoms
     from planning.engine.units import contract as _contract
-    from planning.propose import ProposeParams
 
     lower, upper = ProposeParams().community_band
     out = community.copy()
@@ -198,7 +198,7 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
 
 
 def _in_band(district, community: np.ndarray) -> float:
-    from planning.propose import ProposeParams
+    from planning.engine.propose import ProposeParams
 
     lower, upper = ProposeParams().community_band
     sizes = np.bincount(community, weights=district.sites.households)

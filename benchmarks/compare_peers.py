@@ -41,7 +41,7 @@ def _district(households: int, *, with_streets: bool):
     from geo.intake import read_households
     from geo.layers import read_barriers, read_streets
     from planning.engine.district import prepare_district
-    from planning.sample import write_sample
+    from samples.district import write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sample(Path(tmp), households=households, seed=0)
@@ -71,7 +71,7 @@ def _score(district, labels: np.ndarray, street_of_site: np.ndarray) -> dict:
 
     from geo.tessellation import dissolve
     from planning.engine.graph import region_is_connected
-    from planning.metrics import _barrier_crossings, polsby_popper
+    from planning.engine.metrics import _barrier_crossings, polsby_popper
 
     sites = district.sites
     labels = np.asarray(labels, dtype=np.int64)
@@ -105,7 +105,7 @@ def _score(district, labels: np.ndarray, street_of_site: np.ndarray) -> dict:
 
 
 def _ours(district, k: int):
-    from planning.propose import ProposeParams, plan_communities
+    from planning.engine.propose import ProposeParams, plan_communities
 
     community, _ = plan_communities(district, ProposeParams())
     return community

@@ -64,11 +64,10 @@ def main(households: int = 80_000) -> None:
     from geo.errors import ScenarioEditError
     from geo.intake import read_households
     from geo.layers import read_barriers, read_facilities, read_streets
-    from planning.plan import check_plan, plan_frames, plan_from_proposal
-    from planning.project import create_project, save_scenario
-    from planning.propose import ProposeParams, propose
-    from planning.sample import write_sample
-    from planning.scenario import (
+    from planning.engine.propose import ProposeParams, propose
+    from planning.plans.plan import check_plan, plan_frames, plan_from_proposal
+    from planning.plans.project import create_project, save_scenario
+    from planning.plans.scenario import (
         Lock,
         MergeCommunities,
         MoveBuildings,
@@ -82,6 +81,7 @@ def main(households: int = 80_000) -> None:
         Unlock,
         apply_edit,
     )
+    from samples.district import write_sample
 
     params = ProposeParams()
     with tempfile.TemporaryDirectory() as tmp:

@@ -44,7 +44,7 @@ TARGET = 2500
 def _inputs(name: str, tmp: Path) -> dict:
     """Keyword arguments of run_propose for a data set."""
     if name == "sample":
-        from planning.sample import write_sample
+        from samples.district import write_sample
 
         paths = write_sample(tmp / "sample", households=80_000, seed=0)
         return {"households_path": paths["households"], "crs": "gcj02",
@@ -128,8 +128,8 @@ def _measure_peer(district, labels: np.ndarray, params) -> dict:
     import pandas as pd
 
     from geo.tessellation import dissolve
+    from planning.engine.metrics import shape_metrics, size_metrics
     from planning.engine.shape import polsby_popper
-    from planning.metrics import shape_metrics, size_metrics
 
     ids, polys = dissolve(district.cells, labels)
     polys = np.asarray(polys, dtype=object)
@@ -168,8 +168,8 @@ def _print(name: str, rows: dict[str, dict]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from planning.propose import ProposeParams
-    from planning.run import run_propose
+    from planning.engine.propose import ProposeParams
+    from planning.runs import run_propose
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("datasets", nargs="*",

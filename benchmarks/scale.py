@@ -27,8 +27,8 @@ DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 
 
 def one(households: int) -> dict:
-    from planning.run import run_propose
-    from planning.sample import write_sample
+    from planning.runs import run_propose
+    from samples.district import write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

@@ -17,12 +17,12 @@ import geopandas as gpd
 
 from geo.export import write_geojson, write_geopackage, write_shapefile_zip
 from geo.intake import Households
-from planning.compliance import ComplianceResult
-from planning.outputs import write_plan
-from planning.plan import Plan, audit_table, building_frame, community_frame, grid_frame
-from planning.project import create_project, save_scenario
-from planning.propose import ProposeParams
-from planning.report import write_compliance
+from planning.engine.propose import ProposeParams
+from planning.plans.folder import write_plan
+from planning.plans.plan import Plan, audit_table, building_frame, community_frame, grid_frame
+from planning.plans.project import create_project, save_scenario
+from planning.standards.compliance import ComplianceResult
+from planning.standards.report import write_compliance
 
 __all__ = [
     "EXPORT_CRS",
@@ -46,7 +46,7 @@ def _read(path: Path) -> bytes:
 def plan_files(plan: Plan, households: Households, *, params: ProposeParams) -> dict[str, bytes]:
     """``communities.geojson``, ``grids.geojson`` (RFC 7946, with the CLI's extra columns:
     Polsby-Popper, km², in band) and ``households.csv`` (every input row with its
-    ``community_id`` and ``grid_id``), as :func:`planning.outputs.write_plan` writes them."""
+    ``community_id`` and ``grid_id``), as :func:`planning.plans.folder.write_plan` writes them."""
     buildings = building_frame(plan)
     ids = households.buildings["building_id"].astype(str).to_numpy()
     mine = buildings["building_id"].astype(str).to_numpy()

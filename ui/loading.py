@@ -195,7 +195,7 @@ def save_upload(name: str, data: bytes) -> FileRef:
 @st.cache_resource(show_spinner=False)
 def sample_files(households: int, seed: int = 0) -> dict[str, str]:
     """Write the built-in sample once per (households, seed) and server process."""
-    from planning.sample import write_sample
+    from samples.district import write_sample
 
     outdir = Path(tempfile.mkdtemp(prefix=f"community-planner-sample-{households}-{seed}-"))
     return {

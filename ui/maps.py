@@ -32,7 +32,7 @@ from jinja2 import Template
 
 from geo.crs import gcj02_to_wgs84, metric_crs_for, wgs84_to_gcj02
 from geo.errors import CRSError, PlanningInputError
-from planning.plan import band_status
+from planning.plans.plan import band_status
 from ui.i18n import text
 
 __all__ = [

@@ -21,9 +21,9 @@ import shapely
 import shapely.errors
 import shapely.geometry
 
-from planning.compare import Comparison
-from planning.compliance import ComplianceResult
-from planning.plan import PlanCheck
+from planning.plans.compare import Comparison
+from planning.plans.plan import PlanCheck
+from planning.standards.compliance import ComplianceResult
 from ui.i18n import text
 from ui.maps import from_display
 
@@ -109,7 +109,7 @@ def _with_counts(block: dict) -> dict:
 def metrics_table(summary: dict, lang: str) -> pd.DataFrame:
     """The summary's community and grid metrics side by side (rows a metric, one per kind).
 
-    ``summary`` is :func:`planning.run.summarise`'s dict (``communities`` and ``grids``).
+    ``summary`` is :func:`planning.runs.summarise`'s dict (``communities`` and ``grids``).
     """
     communities = _with_counts(summary.get("communities", {}))
     grids = _with_counts(summary.get("grids", {}))

@@ -1,7 +1,7 @@
 """Project files in the app: open one and list its scenarios, load a stored scenario as the plan
 to work on, create one from the current data, save a scenario into it.
 
-The library (:mod:`planning.project`) does the work; this module keys its caches on hashable
+The library (:mod:`planning.plans.project`) does the work; this module keys its caches on hashable
 values (a :class:`~ui.state.FileRef`: path and SHA-256; a :class:`~ui.state.StoredPlanRef`:
 file, scenario and revision) and turns every failure into a result with the library's message
 (never an exception), as :mod:`ui.loading` does for data files. A file that is not a project
@@ -31,8 +31,9 @@ import pyproj
 import streamlit as st
 
 from geo.errors import PlanningInputError
-from planning.plan import Plan
-from planning.project import (
+from planning.engine.propose import ProposeParams
+from planning.plans.plan import Plan
+from planning.plans.project import (
     ScenarioConflictError,
     ScenarioInfo,
     create_project,
@@ -42,7 +43,6 @@ from planning.project import (
     open_scenario,
     save_scenario,
 )
-from planning.propose import ProposeParams
 from ui import loading
 from ui.state import DataSource, FileRef, StoredPlanRef
 
@@ -114,7 +114,7 @@ class StoredOutcome:
 @dataclass(frozen=True)
 class Saved:
     """The outcome of a save: the scenario's new row; or a refusal — ``conflict`` when the
-    scenario moved on or exists (:class:`~planning.project.ScenarioConflictError`),
+    scenario moved on or exists (:class:`~planning.plans.project.ScenarioConflictError`),
     ``other_households`` (the project's and the plan's building counts) when the project was
     made from other data — with the library's ``message``."""
 
@@ -246,7 +246,7 @@ def _info(frame: pd.DataFrame, name: str) -> ScenarioInfo | None:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def stored_plan(stored: StoredPlanRef) -> StoredOutcome:
-    """Scenario ``stored.scenario`` of the project as a :class:`~planning.plan.Plan` on the
+    """Scenario ``stored.scenario`` of the project as a :class:`~planning.plans.plan.Plan` on the
     project's district (its polygons as stored, its audit log and locks).
 
     Refused (``moved``) when the scenario was saved again since ``stored.revision``: what is

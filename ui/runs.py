@@ -7,7 +7,7 @@ sessions (``st.cache_resource``; nothing here or in the pages mutates them). Inp
 results too (an ``*Outcome`` with the problems or the message), so a page shows the same clear
 messages as the command line and never a traceback.
 
-Scenarios are evaluated on one :class:`planning.scenario.Scenario` per proposal: every spec
+Scenarios are evaluated on one :class:`planning.plans.scenario.Scenario` per proposal: every spec
 derived from it shares its memo of evaluated prefixes, so an edit evaluates one step, and undo
 and redo evaluate nothing. A plan opened from a project file (a :class:`~ui.state.PlanRef` with
 ``stored``) is a base like a proposal: :func:`outcome` and :func:`base_scenario` load it with
@@ -25,9 +25,9 @@ import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
 from geo.intake import Households
-from planning.compare import Comparison, compare_plans
-from planning.compliance import ComplianceResult, check_compliance
-from planning.plan import (
+from planning.engine.propose import ProposeParams
+from planning.plans.compare import Comparison, compare_plans
+from planning.plans.plan import (
     Plan,
     PlanCheck,
     building_frame,
@@ -36,10 +36,10 @@ from planning.plan import (
     grid_frame,
     plan_from_proposal,
 )
-from planning.propose import ProposeParams
-from planning.run import ProposeRun, run_propose
-from planning.scenario import Edit, EditResult, Scenario
-from planning.standards import Standard, list_presets, load_standard
+from planning.plans.scenario import Edit, EditResult, Scenario
+from planning.runs import ProposeRun, run_propose
+from planning.standards.compliance import ComplianceResult, check_compliance
+from planning.standards.rules import Standard, list_presets, load_standard
 from ui import loading, projects
 from ui.maps import community_colours
 from ui.state import DataSource, PlanRef, ScenarioSpec, StandardRef

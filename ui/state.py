@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from planning.propose import ProposeParams
+from planning.engine.propose import ProposeParams
 
 __all__ = [
     "ACTIVE_SCENARIO_KEY",
@@ -162,7 +162,7 @@ class PlanRef:
 @dataclass(frozen=True)
 class ScenarioSpec:
     """A scenario as the session keeps it: the edits (frozen dataclasses of
-    :mod:`planning.scenario`), who made each and when (``Stamp``), and how many are in effect
+    :mod:`planning.plans.scenario`), who made each and when (``Stamp``), and how many are in effect
     (the undo cursor). Evaluated by :func:`ui.runs.scenario` on its proposal."""
 
     edits: tuple = ()

@@ -1,6 +1,6 @@
 """The sides of the major barriers, and which of them can stand alone: one rule for the
 partition (communities never join two sides that can each be communities of their own) and
-for the metric that checks it (:func:`planning.metrics.unforced_barrier_crossings`).
+for the metric that checks it (:func:`planning.engine.metrics.unforced_barrier_crossings`).
 
 A *side* is a connected part of a 街道's sites when the edges across major roads, rivers and
 railways are cut; the buildings of a compound that fits one community count as one side with

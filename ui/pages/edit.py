@@ -2,7 +2,7 @@
 redo; a live panel of sizes, bands, contiguity and locks; a validity list that zooms to each
 problem.
 
-Every edit is a frozen dataclass of :mod:`planning.scenario` pushed onto the active scenario's
+Every edit is a frozen dataclass of :mod:`planning.plans.scenario` pushed onto the active scenario's
 spec (:class:`ui.state.ScenarioSpec`); the plan is evaluated by :mod:`ui.runs` on the
 proposal's memo, so an edit costs one step of the engine and undo / redo cost nothing. Actions
 run as widget callbacks, before the page is drawn again, so the map shows the edit at once.
@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import PlanningInputError, ScenarioEditError
-from planning.scenario import (
+from planning.plans.scenario import (
     Lock,
     MergeCommunities,
     MoveCompound,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from planning.propose import ProposeParams
+from planning.engine.propose import ProposeParams
 from ui import loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import view_map

@@ -1,0 +1,1 @@
+"""Plans: a plan and its numbering, scenarios of edits, rebalancing, comparison, the project file and plan folders."""

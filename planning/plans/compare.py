@@ -1,0 +1,493 @@
+"""Compare two plans: metric deltas, households that change community, a diff layer.
+
+A plan to compare is a :class:`PlanLayers`: building points with their community and grid,
+community polygons (and grids), all in WGS84. Build one from an edited :class:`Plan`
+(:func:`plan_layers`) or from a folder ``propose`` / ``rebalance`` wrote
+(:func:`read_plan_folder`: ``communities.geojson``, ``grids.geojson``, ``households.csv``,
+``summary.json``). Both plans must cover the same buildings (the same households file).
+
+Communities of the two plans are matched one to one, greedily by the households they share
+(ids are not trusted: two engine runs both number C001…). A household *changes community*
+when its community in B is not the match of its community in A: a community split in two
+keeps the larger part, so the households of the smaller part change; of two communities
+merged, the smaller one's households change. The diff layer holds, for each pair (A's X,
+B's Y) with such households, the parts of X ∩ Y that contain them: the areas that changed
+hands. ``households_changed_id`` counts households whose community id text differs, which is
+what matters when both plans share ids (a rebalance keeps its input's ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo.errors import InputFormatError
+from planning.engine.metrics import polsby_popper, size_metrics
+from planning.engine.propose import ProposeParams
+from planning.plans.plan import Plan, building_frame, community_frame, grid_frame
+
+__all__ = [
+    "Comparison",
+    "PlanLayers",
+    "add_compare_command",
+    "compare_plans",
+    "plan_layers",
+    "read_plan_folder",
+    "write_comparison",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class PlanLayers:
+    """A plan as layers (WGS84): ``buildings`` (``building_id``, ``households``,
+    ``community_id``, ``grid_id``, point), ``communities`` (``community_id``, ``name``,
+    ``households``, polygon), ``grids`` (or None); the bands it was drawn for and the metric
+    CRS of its data."""
+
+    name: str
+    buildings: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame | None
+    metric_crs: pyproj.CRS
+    params: ProposeParams = field(default_factory=ProposeParams)
+
+
+def plan_layers(
+    plan: Plan, *, params: ProposeParams | None = None, name: str = "plan"
+) -> PlanLayers:
+    """The layers of an (edited) plan."""
+    return PlanLayers(
+        name=name,
+        buildings=building_frame(plan),
+        communities=community_frame(plan).to_crs("EPSG:4326"),
+        grids=grid_frame(plan).to_crs("EPSG:4326"),
+        metric_crs=plan.district.metric_crs,
+        params=params or ProposeParams(),
+    )
+
+
+def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
+    """A plan folder written by ``propose`` or ``rebalance``.
+
+    ``crs`` is the households file's declared CRS; by default the one ``summary.json``
+    records.
+    """
+    from geo.intake import read_households
+
+    folder = Path(path)
+    needed = [folder / "communities.geojson", folder / "households.csv"]
+    missing = [p.name for p in needed if not p.exists()]
+    if missing:
+        raise InputFormatError(
+            f"{folder}: expected a plan folder written by propose or rebalance "
+            f"(communities.geojson, households.csv, summary.json); missing {', '.join(missing)}; "
+            "fix: point at the --out folder of a run."
+        )
+    summary = {}
+    if (folder / "summary.json").exists():
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    crs = crs or summary.get("inputs", {}).get("crs")
+    if not crs:
+        raise InputFormatError(
+            f"{folder}: the households' CRS is unknown (no summary.json with inputs.crs); "
+            "expected a declared CRS; fix: pass --crs (wgs84, gcj02, bd09, cgcs2000, EPSG code)."
+        )
+    parameters = summary.get("parameters", {})
+    params = ProposeParams(
+        **{
+            k: parameters[k]
+            for k in (
+                "community_size",
+                "tolerance",
+                "grid_size",
+                "grid_tolerance",
+                "max_grids",
+                "seed",
+            )
+            if k in parameters
+        }
+    )
+    households = read_households(folder / "households.csv", crs=crs)
+    rows = households.rows
+    for column in ("community_id", "grid_id"):
+        if column not in rows.columns:
+            raise InputFormatError(
+                f"{folder / 'households.csv'}: expected a {column} column (written by propose); "
+                "found none; fix: compare plan folders, not raw household files."
+            )
+    per_building = (
+        pd.DataFrame(
+            {
+                "b": rows["_building_index"].to_numpy(),
+                "community_id": rows["community_id"]
+                .astype("string")
+                .fillna("")
+                .to_numpy(dtype=object),
+                "grid_id": rows["grid_id"].astype("string").fillna("").to_numpy(dtype=object),
+            }
+        )
+        .groupby("b")
+        .first()
+    )
+    buildings = households.buildings.copy()
+    buildings["community_id"] = per_building["community_id"].reindex(buildings.index).to_numpy()
+    buildings["grid_id"] = per_building["grid_id"].reindex(buildings.index).to_numpy()
+    communities = _read_layer(folder / "communities.geojson", "community_id")
+    grids = (
+        _read_layer(folder / "grids.geojson", "grid_id")
+        if (folder / "grids.geojson").exists()
+        else None
+    )
+    return PlanLayers(folder.name, buildings, communities, grids, households.metric_crs, params)
+
+
+def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
+    frame = gpd.read_file(path)
+    if id_column not in frame.columns:
+        raise InputFormatError(
+            f"{path}: expected a {id_column} column; found "
+            f"{', '.join(map(str, frame.columns))}; fix: use propose output."
+        )
+    frame[id_column] = frame[id_column].astype(str)
+    if "community_id" in frame.columns:
+        frame["community_id"] = frame["community_id"].astype(str)
+    return frame.set_crs("EPSG:4326", allow_override=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """The differences between plan A and plan B.
+
+    Attributes
+    ----------
+    a, b
+        Metrics of each plan (``communities``, ``grids``, and ``compliance`` totals when a
+        standard was given).
+    delta
+        B − A for every numeric metric.
+    households_changed, share_changed
+        Households whose community in B is not the match of their community in A.
+    households_changed_id
+        Households whose community id differs between A and B.
+    matches
+        A's community id, B's matched id (None: no match), households they share.
+    diff
+        The areas that changed hands (WGS84): ``from_community`` (A), ``to_community`` (B),
+        ``households``, ``buildings``, ``area_km2``.
+    """
+
+    a: dict
+    b: dict
+    delta: dict
+    households: int
+    households_changed: int
+    share_changed: float
+    households_changed_id: int
+    matches: pd.DataFrame
+    diff: gpd.GeoDataFrame
+
+    def as_dict(self) -> dict:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "delta": self.delta,
+            "households": self.households,
+            "households_changed": self.households_changed,
+            "share_changed": self.share_changed,
+            "households_changed_id": self.households_changed_id,
+            "matches": self.matches.replace({np.nan: None}).to_dict(orient="records"),
+            "diff_areas": len(self.diff),
+        }
+
+
+def _metrics(layers: PlanLayers, *, standard=None, facilities=None, year=None) -> dict:
+    p = layers.params
+    comm = layers.communities
+    if "households" not in comm.columns:
+        totals = layers.buildings.groupby("community_id")["households"].sum()
+        comm = comm.assign(households=comm["community_id"].map(totals).fillna(0))
+    geoms = np.asarray(comm.to_crs(layers.metric_crs).geometry.array, dtype=object)
+    pp = polsby_popper(geoms)
+    c_lower, c_upper = p.community_band
+    out: dict = {
+        "communities": size_metrics(
+            comm["households"].to_numpy(dtype=float),
+            lower=c_lower,
+            upper=c_upper,
+            target=p.community_size,
+        )
+    }
+    out["communities"].update(
+        {
+            "polsby_popper_mean": round(float(pp.mean()), 4) if len(pp) else None,
+            "polsby_popper_min": round(float(pp.min()), 4) if len(pp) else None,
+            "multipart": int((shapely.get_num_geometries(geoms) > 1).sum()),
+        }
+    )
+    per_community = layers.buildings.groupby("community_id")["grid_id"].nunique()
+    grid_households = layers.buildings.groupby("grid_id")["households"].sum()
+    g_lower, g_upper = p.grid_band
+    out["grids"] = size_metrics(
+        grid_households.to_numpy(dtype=float), lower=g_lower, upper=g_upper, target=p.grid_size
+    )
+    out["grids"]["grids_per_community_max"] = int(per_community.max()) if len(per_community) else 0
+    if standard is not None:
+        from planning.standards.compliance import check_compliance
+
+        result = check_compliance(
+            comm[["community_id", "name", comm.geometry.name]]
+            if "name" in comm.columns
+            else comm[["community_id", comm.geometry.name]],
+            layers.buildings[["building_id", "households", layers.buildings.geometry.name]],
+            facilities,
+            standard=standard,
+            metric_crs=layers.metric_crs,
+            grids_per_community={str(k): int(v) for k, v in per_community.items()},
+            year=year,
+        )
+        t = result.totals
+        out["compliance"] = {
+            "standard": result.standard.name if result.standard else None,
+            "failing": t["failing"],
+            "staff": t["total_staff"],
+            "funds_yuan": t["total_funds_yuan"],
+            "shortfall_m2": t["total_shortfall_m2"],
+        }
+    return out
+
+
+def _delta(a: dict, b: dict) -> dict:
+    out = {}
+    for key, value in a.items():
+        other = b.get(key)
+        if isinstance(value, dict) and isinstance(other, dict):
+            out[key] = _delta(value, other)
+        elif (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and isinstance(other, int | float)
+            and not isinstance(other, bool)
+        ):
+            out[key] = round(other - value, 6)
+    return out
+
+
+def _match(a_ids: np.ndarray, b_ids: np.ndarray, households: np.ndarray) -> pd.DataFrame:
+    """One-to-one matching of A's communities to B's, greedily by shared households."""
+    table = pd.DataFrame({"a": a_ids, "b": b_ids, "h": households})
+    table = table.groupby(["a", "b"], as_index=False)["h"].sum()
+    table = table.sort_values(["h", "a", "b"], ascending=[False, True, True])
+    rows, used_a, used_b = [], set(), set()
+    for a, b, h in zip(table["a"], table["b"], table["h"], strict=True):
+        if a not in used_a and b not in used_b:
+            rows.append({"a": a, "b": b, "households_shared": round(float(h))})
+            used_a.add(a)
+            used_b.add(b)
+    for a in sorted(set(table["a"]) - used_a):
+        rows.append({"a": a, "b": None, "households_shared": 0})
+    return pd.DataFrame(rows, columns=["a", "b", "households_shared"])
+
+
+def compare_plans(
+    a: Plan | PlanLayers,
+    b: Plan | PlanLayers,
+    *,
+    params: ProposeParams | None = None,
+    standard=None,
+    facilities: gpd.GeoDataFrame | None = None,
+    year: int | None = None,
+) -> Comparison:
+    """Compare plan A with plan B (see the module docstring).
+
+    Parameters
+    ----------
+    a, b
+        Plans (their layers are derived with ``params``) or plan layers.
+    params
+        Bands for plans given as :class:`Plan` (layers carry their own).
+    standard
+        A standards preset (name, TOML path or Standard): adds compliance totals (failing,
+        staff, funds, shortfall) to both sides.
+    facilities
+        Facilities (WGS84, with ``floor_area_m2``) for the compliance check; None: none.
+    year
+        Year for funds with yearly growth.
+
+    Raises
+    ------
+    InputFormatError
+        When A and B do not cover the same buildings.
+    """
+    la = a if isinstance(a, PlanLayers) else plan_layers(a, params=params, name="A")
+    lb = b if isinstance(b, PlanLayers) else plan_layers(b, params=params, name="B")
+    ba, bb = la.buildings, lb.buildings
+    same = (
+        len(ba) == len(bb)
+        and (
+            ba["building_id"].astype(str).to_numpy() == bb["building_id"].astype(str).to_numpy()
+        ).all()
+    )
+    if not same:
+        raise InputFormatError(
+            f"compare {la.name} with {lb.name}: expected plans of the same households (the same "
+            f"buildings in the same order); found {len(ba):,} and {len(bb):,} buildings"
+            f"{'' if len(ba) != len(bb) else ' with different ids'}; fix: compare plans drawn "
+            "from one households file."
+        )
+    households = ba["households"].to_numpy(dtype=float)
+    a_ids = ba["community_id"].astype("string").fillna("").to_numpy(dtype=object)
+    b_ids = bb["community_id"].astype("string").fillna("").to_numpy(dtype=object)
+    matches = _match(a_ids, b_ids, households)
+    match_of = dict(zip(matches["a"], matches["b"], strict=True))
+    expected = np.array([match_of.get(x) for x in a_ids], dtype=object)
+    changed = expected != b_ids
+    metrics_a = _metrics(la, standard=standard, facilities=facilities, year=year)
+    metrics_b = _metrics(lb, standard=standard, facilities=facilities, year=year)
+    total = float(households.sum())
+    return Comparison(
+        a=metrics_a,
+        b=metrics_b,
+        delta=_delta(metrics_a, metrics_b),
+        households=round(total),
+        households_changed=round(float(households[changed].sum())),
+        share_changed=round(float(households[changed].sum()) / total, 6) if total else 0.0,
+        households_changed_id=round(float(households[a_ids != b_ids].sum())),
+        matches=matches,
+        diff=_diff_layer(la, lb, a_ids, b_ids, changed, households),
+    )
+
+
+def _diff_layer(
+    la: PlanLayers, lb: PlanLayers, a_ids, b_ids, changed, households
+) -> gpd.GeoDataFrame:
+    crs = la.metric_crs
+    columns = ["from_community", "to_community", "households", "buildings", "area_km2"]
+    if not changed.any():
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326")
+    poly_a = dict(
+        zip(
+            la.communities["community_id"].astype(str),
+            la.communities.to_crs(crs).geometry.array,
+            strict=True,
+        )
+    )
+    poly_b = dict(
+        zip(
+            lb.communities["community_id"].astype(str),
+            lb.communities.to_crs(crs).geometry.array,
+            strict=True,
+        )
+    )
+    points = np.asarray(la.buildings.to_crs(crs).geometry.array, dtype=object)
+    frame = pd.DataFrame(
+        {
+            "a": a_ids[changed],
+            "b": b_ids[changed],
+            "h": households[changed],
+            "i": np.flatnonzero(changed),
+        }
+    )
+    rows, geoms = [], []
+    for (x, y), group in frame.groupby(["a", "b"], sort=True):
+        pa, pb = poly_a.get(x), poly_b.get(y)
+        if pa is None or pb is None:
+            continue
+        piece = shapely.intersection(pa, pb, grid_size=0.01)
+        parts = shapely.get_parts(piece)
+        parts = parts[np.isin(shapely.get_type_id(parts), [3])]
+        pts = points[group["i"].to_numpy()]
+        keep = [p for p in parts if shapely.covers(p, pts).any()] if len(parts) else []
+        if not keep:
+            continue
+        geom = shapely.union_all(keep, grid_size=0.01)
+        rows.append(
+            {
+                "from_community": x,
+                "to_community": y,
+                "households": round(float(group["h"].sum())),
+                "buildings": len(group),
+                "area_km2": round(float(shapely.area(geom)) / 1e6, 4),
+            }
+        )
+        geoms.append(geom)
+    out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geoms, crs=crs)
+    return out.to_crs("EPSG:4326")
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
+    """compare.json and diff.geojson (RFC 7946) into ``out_dir``."""
+    from geo.export import write_geojson
+    from planning.plans.folder import write_summary
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return {
+        "compare": write_summary(out / "compare.json", comparison.as_dict()),
+        "diff": write_geojson(comparison.diff, out / "diff.geojson"),
+    }
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    a = read_plan_folder(args.a, crs=args.crs)
+    b = read_plan_folder(args.b, crs=args.crs)
+    facilities = None
+    if args.facilities:
+        from geo.layers import read_facilities
+
+        crs = args.facilities_crs or args.crs or _summary_crs(args.a)
+        facilities = read_facilities(args.facilities, crs=crs, require_area=True).frame
+    standard = args.standard or ("national-2021" if args.facilities else None)
+    result = compare_plans(a, b, standard=standard, facilities=facilities, year=args.year)
+    paths = write_comparison(result, args.out)
+    ca, cb = result.a["communities"], result.b["communities"]
+    print(f"{'':26}{a.name:>14}{b.name:>14}")
+    rows = [
+        ("communities", ca["count"], cb["count"]),
+        ("share in band", f"{ca['share_in_band']:.0%}", f"{cb['share_in_band']:.0%}"),
+        ("grids", result.a["grids"]["count"], result.b["grids"]["count"]),
+        ("Polsby-Popper mean", ca["polsby_popper_mean"], cb["polsby_popper_mean"]),
+    ]
+    if "compliance" in result.a:
+        for key in ("failing", "staff", "funds_yuan", "shortfall_m2"):
+            rows.append((key, result.a["compliance"][key], result.b["compliance"][key]))
+    for name, x, y in rows:
+        print(f"  {name:<24}{x!s:>14}{y!s:>14}")
+    print(
+        f"  households changing community: {result.households_changed:,} "
+        f"({result.share_changed:.1%}); {len(result.diff)} areas changed hands"
+    )
+    print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
+    return 0
+
+
+def _summary_crs(folder: Path) -> str | None:
+    path = Path(folder) / "summary.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8")).get("inputs", {}).get("crs")
+    return None
+
+
+def add_compare_command(subparsers) -> None:
+    """Register ``compare`` on the ``python -m planning`` subparsers."""
+    p = subparsers.add_parser("compare", help="compare two plan folders (propose / rebalance)")
+    p.add_argument("a", type=Path, help="plan folder A (the reference)")
+    p.add_argument("b", type=Path, help="plan folder B")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--crs", help="CRS of the households files (default: from summary.json)")
+    p.add_argument(
+        "--standard",
+        help="standard preset for compliance deltas "
+        "(default national-2021 when --facilities is given)",
+    )
+    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
+    p.add_argument("--facilities-crs", help="CRS of --facilities if it differs")
+    p.add_argument("--year", type=int, help="year for funds with yearly growth")
+    p.set_defaults(run=_cmd_compare)

@@ -1,0 +1,295 @@
+"""End-to-end runs shared by the command line and the app: read → propose → measure → write."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.footprints import FootprintMatch, match_footprints, read_footprints
+from geo.intake import Households, read_households
+from geo.layers import read_barriers, read_streets
+from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
+from planning.engine.propose import Proposal, ProposeParams, propose
+from planning.plans.folder import write_context, write_plan, write_summary
+
+__all__ = [
+    "Layers",
+    "ProposeRun",
+    "attach_compounds",
+    "measure_proposal",
+    "proposal_metrics",
+    "read_layers",
+    "run_propose",
+    "summarise",
+    "write_compliance_for",
+]
+
+
+@dataclass(frozen=True)
+class ProposeRun:
+    households: Households
+    proposal: Proposal
+    summary: dict
+    streets: gpd.GeoDataFrame | None = None
+    barriers: gpd.GeoDataFrame | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CompoundPolygons:
+    """What ``--compounds`` brought: polygons read, of them without a name (given an id
+    ``未命名小区-N``), and buildings that took a compound name from them."""
+
+    polygons: int
+    unnamed: int
+    buildings_named: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"polygons": self.polygons, "unnamed": self.unnamed,
+                "buildings_named": self.buildings_named}
+
+
+#: Columns a compound polygon's name is read from, in order.
+COMPOUND_NAME_COLUMNS = ("name", "名称", "小区名称", "小区")
+
+
+def attach_compounds(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
+                     *, metric_crs) -> tuple[gpd.GeoDataFrame, CompoundPolygons]:
+    """Give buildings without a compound the name of the compound polygon they stand in.
+
+    A polygon without a name is still a compound: it is called ``未命名小区-N`` (N its
+    feature number), so its buildings are kept together like any other's."""
+    out = buildings.copy()
+    polys = compounds.to_crs(metric_crs)
+    name_col = next((c for c in COMPOUND_NAME_COLUMNS if c in polys.columns), None)
+    raw = polys[name_col] if name_col else pd.Series([None] * len(polys), index=polys.index)
+    text = raw.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    names = np.where(missing.to_numpy(), [f"未命名小区-{i + 1}" for i in range(len(polys))],
+                     text.fillna("").to_numpy(dtype=object)).astype(object)
+    pts = np.array(out.to_crs(metric_crs).geometry.array, dtype=object)
+    geoms = np.array(polys.geometry.array, dtype=object)
+    tree = shapely.STRtree(geoms)
+    p, c = tree.query(pts, predicate="within")
+    compound = out["compound"].to_numpy(dtype=object).copy()
+    empty = np.array([v is None for v in compound])
+    first = np.unique(p, return_index=True)[1]
+    named = 0
+    for pi, ci in zip(p[first], c[first], strict=True):
+        if empty[pi]:
+            compound[pi] = names[ci]
+            named += 1
+    out["compound"] = compound
+    return out, CompoundPolygons(len(polys), int(missing.sum()), named)
+
+
+def footprint_summary(match: FootprintMatch) -> dict:
+    """The footprint match as summary.json tells it: counts and every warning."""
+    return {
+        "footprints": len(match.footprint_id),
+        "matched_by": match.method,
+        "buildings_matched": match.buildings_matched,
+        "buildings_unmatched": match.buildings_unmatched,
+        "footprints_without_households": match.footprints_without_households,
+        "warnings": [str(problem) for problem in match.report.warnings],
+    }
+
+
+def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> dict:
+    """Every metric of a proposal (planning.engine.metrics), with the unforced barrier crossings."""
+    return measure_proposal(proposal, params=params, streets=streets)[0]
+
+
+def measure_proposal(proposal: Proposal, *, params: ProposeParams,
+                     streets) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
+    """(every metric of a proposal, per-feature shape columns for its communities and
+    grids: see :func:`planning.engine.metrics.shape_metrics`)."""
+    metrics = plan_metrics(
+        communities=proposal.communities, grids=proposal.grids,
+        buildings=proposal.buildings, study_area=proposal.study_area,
+        community_band=params.community_band, grid_band=params.grid_band,
+        community_target=params.community_size, grid_target=params.grid_size,
+        max_grids=params.max_grids, streets=streets, barriers=proposal.barriers,
+        infeasible=proposal.infeasible,
+    )
+    columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}
+    if proposal.district is not None:
+        of_building = proposal.district.sites.of_building
+        ids = np.empty(int(proposal.site_community.max()) + 1, dtype=object)
+        first = np.unique(proposal.site_community[of_building], return_index=True)[1]
+        labels = proposal.site_community[of_building][first]
+        ids[labels] = proposal.buildings["community_id"].to_numpy(dtype=object)[first]
+        unforced = unforced_barrier_crossings(
+            proposal.district, proposal.site_community, ids, lower=params.community_band[0],
+            upper=params.community_band[1],
+        )
+        metrics["communities"]["barrier_crossings_unforced"] = unforced
+        metrics["communities"]["barrier_crossings_unforced_count"] = len(unforced)
+        shapes, columns = shape_metrics(
+            proposal.district, proposal.buildings, proposal.communities, proposal.grids,
+            community_upper=params.community_band[1], grid_upper=params.grid_band[1],
+        )
+        for level in ("communities", "grids"):
+            metrics[level].update(shapes[level])
+    return metrics, columns
+
+
+def summarise(proposal: Proposal, *, params: ProposeParams, households: Households,
+              streets, inputs: Mapping[str, object], runtime: dict,
+              metrics: dict | None = None) -> dict:
+    if metrics is None:
+        metrics = proposal_metrics(proposal, params=params, streets=streets)
+    return {
+        "inputs": dict(inputs),
+        "parameters": {
+            "community_size": params.community_size, "tolerance": params.tolerance,
+            "grid_size": params.grid_size, "grid_tolerance": params.grid_tolerance,
+            "max_grids": params.max_grids, "seed": params.seed,
+        },
+        "data": households.summary(),
+        **metrics,
+        "runtime_s": {k: round(v, 3) for k, v in runtime.items()},
+    }
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The inputs of a proposal, read: households, their buildings (with compound names from
+    ``compounds_path`` where given), and the 街道 and barrier frames in WGS84."""
+
+    households: Households
+    buildings: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame | None
+    barriers: gpd.GeoDataFrame | None
+    barrier_paths: list[str | Path]
+    compound_polygons: CompoundPolygons | None = None
+    footprints: FootprintMatch | None = None
+
+
+def read_layers(
+    households_path: str | Path,
+    *,
+    crs: str,
+    streets_path: str | Path | None = None,
+    barriers_path: str | Path | Sequence[str | Path] | None = None,
+    compounds_path: str | Path | None = None,
+    buildings_path: str | Path | None = None,
+    layer_crs: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Layers:
+    """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it;
+    several barrier files become one frame; building footprints (``buildings_path``) are
+    matched to the households' buildings."""
+    layer_crs = dict(layer_crs or {})
+    households = read_households(households_path, crs=crs, columns=columns)
+    streets = barriers = None
+    if streets_path:
+        streets = read_streets(streets_path, crs=layer_crs.get("streets", crs)).frame
+    barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
+        list(barriers_path or [])
+    if barrier_paths:
+        frames = [read_barriers(p, crs=layer_crs.get("barriers", crs)).frame
+                  for p in barrier_paths]
+        barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    buildings = households.buildings
+    compound_polygons = footprints = None
+    if compounds_path:
+        compounds = gpd.read_file(compounds_path)
+        buildings, compound_polygons = attach_compounds(buildings, compounds,
+                                                        metric_crs=households.metric_crs)
+    if buildings_path:
+        frame = read_footprints(buildings_path, crs=layer_crs.get("buildings", crs)).frame
+        footprints = match_footprints(buildings, frame, metric_crs=households.metric_crs)
+    return Layers(households, buildings, streets, barriers, barrier_paths, compound_polygons,
+                  footprints)
+
+
+def run_propose(
+    households_path: str | Path,
+    *,
+    crs: str,
+    out_dir: str | Path | None = None,
+    streets_path: str | Path | None = None,
+    barriers_path: str | Path | Sequence[str | Path] | None = None,
+    compounds_path: str | Path | None = None,
+    buildings_path: str | Path | None = None,
+    layer_crs: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+    params: ProposeParams | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> ProposeRun:
+    """Read every layer (each in ``crs`` unless ``layer_crs`` overrides it), propose, measure,
+    and write the plan files when ``out_dir`` is given."""
+    params = params or ProposeParams()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    layers = read_layers(households_path, crs=crs, streets_path=streets_path,
+                         barriers_path=barriers_path, compounds_path=compounds_path,
+                         buildings_path=buildings_path, layer_crs=layer_crs, columns=columns)
+    households, streets, barriers = layers.households, layers.streets, layers.barriers
+    timings["read"] = time.perf_counter() - start
+    proposal = propose(layers.buildings, metric_crs=households.metric_crs, streets=streets,
+                       barriers=barriers, footprints=layers.footprints, params=params,
+                       progress=progress)
+    timings.update(proposal.timings)
+    start = time.perf_counter()
+    inputs = {"households": str(households_path), "crs": crs, "streets": streets_path and
+              str(streets_path), "barriers": [str(p) for p in layers.barrier_paths],
+              "compounds": compounds_path and str(compounds_path),
+              "buildings": buildings_path and str(buildings_path)}
+    metrics, columns = measure_proposal(proposal, params=params, streets=streets)
+    summary = summarise(proposal, params=params, households=households, streets=streets,
+                        inputs=inputs, runtime=timings, metrics=metrics)
+    if layers.compound_polygons is not None:
+        summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
+    if layers.footprints is not None:
+        summary["data"]["footprints"] = footprint_summary(layers.footprints)
+    timings["metrics"] = time.perf_counter() - start
+    summary["runtime_s"]["metrics"] = round(timings["metrics"], 3)
+    paths: dict[str, Path] = {}
+    if out_dir is not None:
+        start = time.perf_counter()
+        paths = write_plan(out_dir, households=households, buildings=proposal.buildings,
+                           communities=proposal.communities.assign(**columns["communities"]),
+                           grids=proposal.grids.assign(**columns["grids"]),
+                           band=params.community_band)
+        paths.update(write_context(out_dir, buildings=proposal.buildings, streets=streets,
+                                   barriers=barriers, footprints=layers.footprints))
+        summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
+        summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
+        paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
+    return ProposeRun(households, proposal, summary, streets, barriers, paths)
+
+
+
+def write_compliance_for(
+    run: ProposeRun,
+    *,
+    facilities_path: str | Path,
+    crs: str,
+    standard: str | Path,
+    out_dir: str | Path,
+):
+    """The standards check of a proposal: compliance.csv, compliance.geojson, report.html."""
+    from geo.layers import read_facilities
+    from planning.standards.compliance import check_compliance
+    from planning.standards.report import write_compliance
+    from planning.standards.rules import load_standard
+
+    preset = load_standard(standard)
+    facilities = read_facilities(facilities_path, crs=crs, require_area=True).frame
+    communities = run.proposal.communities.to_crs("EPSG:4326")
+    grids = dict(zip(communities["community_id"], communities["grid_count"], strict=True))
+    result = check_compliance(
+        communities, run.households.buildings, facilities, standard=preset,
+        metric_crs=run.households.metric_crs, grids_per_community=grids,
+    )
+    write_compliance(result, out_dir, standard=preset)
+    return result

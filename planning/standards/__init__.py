@@ -1,0 +1,1 @@
+"""Standards: the rules as data, the compliance check, and its report."""

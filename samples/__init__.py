@@ -1,0 +1,1 @@
+"""The synthetic sample district (households, 街道, roads, facilities) for trying the tool."""

@@ -1,0 +1,301 @@
+"""Tables, map events and downloads of the plan pages (ui/plan_views.py, ui/exports.py).
+
+One proposal of the built-in sample at 10,000 households (GCJ-02) is made per module and edited
+with the scenario engine; the tables and files are checked against it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+
+from geo.layers import read_facilities
+from planning.engine.propose import ProposeParams
+from planning.plans.compare import compare_plans
+from planning.plans.plan import (
+    community_frame,
+    plan_from_proposal,
+)
+from planning.plans.project import list_scenarios, load_plan
+from planning.plans.scenario import Lock, Scenario, SplitCommunity
+from planning.runs import run_propose
+from planning.standards.compliance import check_compliance
+from samples.district import write_sample
+from ui import exports
+from ui.maps import to_display
+from ui.plan_views import (
+    community_table,
+    compare_table,
+    compliance_table,
+    edit_label,
+    infeasible_line,
+    infeasible_table,
+    map_event,
+    metrics_table,
+    neighbours,
+    site_table,
+    validity_items,
+)
+from ui.runs import PlanView
+
+PARAMS = ProposeParams()
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sample10k")
+    files = write_sample(folder, households=10_000)
+    run = run_propose(
+        files["households"],
+        crs="gcj02",
+        streets_path=files["streets"],
+        barriers_path=files["barriers"],
+        params=PARAMS,
+    )
+    return files, run
+
+
+@pytest.fixture(scope="module")
+def scenario(sample):
+    _files, run = sample
+    return Scenario(plan_from_proposal(run.proposal), params=PARAMS)
+
+
+def view_of(plan) -> PlanView:
+    return PlanView.of(plan, PARAMS)
+
+
+@pytest.fixture(scope="module")
+def compliance(sample, scenario):
+    """The proposal checked against national-2021 with the sample's facilities."""
+    files, _run = sample
+    view = view_of(scenario.evaluate())
+    return check_compliance(
+        view.communities[["community_id", "name", "geometry"]],
+        view.buildings,
+        read_facilities(files["facilities"], crs="gcj02").frame,
+        standard="national-2021",
+        metric_crs=view.plan.district.metric_crs,
+    )
+
+
+@pytest.fixture(scope="module")
+def split(scenario):
+    return scenario.push(SplitCommunity("C001", 2), author="测试员")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def test_metrics_table_lists_communities_and_grids(sample):
+    _files, run = sample
+    table = metrics_table(run.summary, "zh")
+    assert list(table.columns) == ["指标", "社区", "网格"]
+    rows = dict(zip(table["指标"], table["社区"], strict=True))
+    assert rows["数量"] == f"{run.summary['communities']['count']:,}"
+    assert rows["户数在区间内的比例"].endswith("%")
+    english = metrics_table(run.summary, "en")
+    assert "Share in band" in set(english["Metric"])
+
+
+def test_infeasible_units_are_explained(sample):
+    _files, run = sample
+    infeasible = run.summary["infeasible"]
+    assert infeasible
+    table = infeasible_table(infeasible, "zh")
+    assert list(table.columns) == ["层级", "单元", "户数", "含义", "原因（系统说明）"]
+    assert table["原因（系统说明）"].tolist() == [i["reason"] for i in infeasible]
+    line = infeasible_line(infeasible[0], "zh")
+    assert line.startswith("- **") and "系统说明" in line
+
+
+def test_community_table_and_validity(split):
+    view = view_of(split.evaluate())
+    table = community_table(view.communities, view.check, "zh")
+    assert {"社区代码", "户数", "网格数", "规模", "连片", "已锁定"} <= set(table.columns)
+    assert "C001-2" in set(table["社区代码"])
+    items = validity_items(view.communities, view.buildings, view.check, [], "zh")
+    below = [i for i in items if i.kind == "band"]
+    assert {i.community_id for i in below} >= {"C001", "C001-2"}  # split below the band
+    assert all(i.bounds is not None for i in below)
+    west, south, east, north = below[0].bounds
+    assert west < east and south < north
+
+
+def test_locked_and_infeasible_entries_point_at_a_community(sample, scenario):
+    _files, run = sample
+    locked = scenario.push(Lock(("C002",)))
+    view = view_of(locked.evaluate())
+    items = validity_items(
+        view.communities, view.buildings, view.check, run.summary["infeasible"], "en"
+    )
+    assert items[-1].kind == "locked"  # most serious first, locks last
+    assert any(i.kind == "locked" and i.community_id == "C002" for i in items)
+    infeasible = [i for i in items if i.kind == "infeasible"]
+    assert infeasible and all(i.bounds is not None for i in infeasible)
+
+
+def test_neighbours_share_a_border(scenario, split):
+    assert neighbours(scenario.evaluate(), "C001") == []  # alone in its 街道 at 10,000
+    plan = split.evaluate()
+    near = neighbours(plan, "C001")
+    assert near == ["C001-2"]
+    frame = community_frame(plan).set_index("community_id")
+    for other in near:
+        assert frame.geometry["C001"].distance(frame.geometry[other]) < 1.0
+
+
+def test_edit_labels_are_translated():
+    assert edit_label(SplitCommunity("C005", 3), "zh") == "拆分 C005 为 3 个"
+    assert edit_label(SplitCommunity("C005", 3), "en") == "Split C005 into 3"
+
+
+def test_compliance_and_site_tables(compliance):
+    result = compliance
+    table = compliance_table(result, "zh")
+    assert {"社区代码", "应配面积（㎡）", "缺口（㎡）", "达标"} <= set(table.columns)
+    assert "工作经费（元/年）" not in table.columns  # the national standard has no funds rule
+    assert set(table["达标"]) <= {"是", "否"}
+    sites = site_table(result, "en")
+    short = result.table()
+    assert len(sites) == int((short["suggested_site_lon"].notna()).sum())
+    assert sites["Longitude (WGS84)"].between(121, 122).all()
+
+
+def test_compare_table(scenario, split):
+    comparison = compare_plans(scenario.evaluate(), split.evaluate(), params=PARAMS)
+    table = compare_table(comparison, ("A", "B"), "zh")
+    rows = dict(zip(table["指标"], table["差值（B − A）"], strict=True))
+    assert rows["社区 · 数量"] == "+1"
+    assert list(table.columns) == ["指标", "A", "B", "差值（B − A）"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Map events
+
+
+def test_a_click_on_a_feature_selects_its_community_and_grid():
+    value = {
+        "last_active_drawing": {
+            "type": "Feature",
+            "properties": {"grid_id": "C003-002", "community_id": "C003", "households": 250},
+            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},
+        }
+    }
+    event = map_event(value, "osm")
+    assert (event.community_id, event.grid_id, event.polygon_wkt) == ("C003", "C003-002", None)
+    assert (
+        map_event(
+            {"last_active_drawing": {"properties": {"community_id": "A&amp;B"}}}, "osm"
+        ).community_id
+        == "A&B"
+    )
+    assert map_event(None, "osm").community_id is None
+
+
+def test_a_drawn_polygon_is_kept_in_wgs84(scenario):
+    view = view_of(scenario.evaluate())
+    area = view.communities.geometry.iloc[0].buffer(-0.001)
+    drawn_on_amap = to_display(
+        gpd.GeoDataFrame(geometry=[area], crs="EPSG:4326"), "amap"
+    ).geometry.iloc[0]
+    value = {
+        "last_active_drawing": {
+            "type": "Feature",
+            "properties": {},
+            "geometry": shapely.geometry.mapping(drawn_on_amap),
+        }
+    }
+    event = map_event(value, "amap")
+    back = shapely.from_wkt(event.polygon_wkt)
+    assert event.community_id is None
+    assert back.symmetric_difference(area).area < area.area * 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads
+
+
+def test_plan_files_are_rfc7946_geojson_and_the_households(sample, split):
+    _files, run = sample
+    files = exports.plan_files(split.evaluate(), run.households, params=PARAMS)
+    communities = json.loads(files["communities.geojson"])
+    assert communities["type"] == "FeatureCollection" and communities["features"]
+    assert "crs" not in communities  # RFC 7946: WGS84 implied
+    ids = {f["properties"]["community_id"] for f in communities["features"]}
+    assert "C001-2" in ids
+    lon, lat = communities["features"][0]["geometry"]["coordinates"][0][0]
+    assert 121 < lon < 122 and 29 < lat < 31
+    rows = list(csv.DictReader(io.StringIO(files["households.csv"].decode("utf-8-sig"))))
+    assert len(rows) == len(run.households.rows)
+    assert {r["community_id"] for r in rows} == ids
+    grids = json.loads(files["grids.geojson"])
+    assert all(
+        f["properties"]["grid_id"].startswith(f["properties"]["community_id"])
+        for f in grids["features"]
+    )
+
+
+@pytest.mark.parametrize("crs", ["cgcs2000", "zone"])
+def test_bureau_formats_in_cgcs2000(tmp_path, split, crs):
+    view = view_of(split.evaluate())
+    epsg = 4490 if crs == "cgcs2000" else view.plan.district.metric_crs.to_epsg()  # 4550
+    gpkg = tmp_path / "plan.gpkg"
+    gpkg.write_bytes(
+        exports.geopackage_bytes({"communities": view.communities, "grids": view.grids}, crs=crs)
+    )
+    assert {name for name, _ in pyogrio.list_layers(gpkg)} == {"communities", "grids"}
+    assert gpd.read_file(gpkg, layer="communities").crs.to_epsg() == epsg
+    archive = zipfile.ZipFile(
+        io.BytesIO(exports.shapefile_zip_bytes(view.grids, name="grids", crs=crs))
+    )
+    assert {"grids.shp", "grids.dbf", "grids.prj", "grids.cpg", "fields.csv"} <= set(
+        archive.namelist()
+    )
+
+
+def test_compliance_files(compliance):
+    result = compliance
+    out = exports.compliance_files(result)
+    assert set(out) == {"compliance.csv", "compliance.geojson", "report.html"}
+    assert "社区设施面积达标核查报告" in out["report.html"].decode("utf-8")
+    assert out["compliance.csv"].startswith("\ufeff".encode())
+
+
+def test_audit_log_and_project_file(tmp_path, scenario, split):
+    audit = exports.audit_csv(split.evaluate()).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(audit)))
+    assert len(rows) == 1 and rows[0]["author"] == "测试员" and "split C001" in rows[0]["what"]
+    project = tmp_path / "project.gpkg"
+    project.write_bytes(
+        exports.project_bytes(
+            {"A": scenario.evaluate(), "B": split.evaluate()}, params=PARAMS, layers={}
+        )
+    )
+    assert list(list_scenarios(project)["name"]) == ["A", "B"]
+    reloaded = load_plan(project, "B")
+    assert "C001-2" in reloaded.community_ids and len(reloaded.log) == 1
+
+
+def test_every_infeasible_level_the_engine_reports_is_translated():
+    """A level without its own words was shown with another level's meaning (a community
+    out of band was labelled as needing too many grids)."""
+    import re
+    from pathlib import Path
+
+    from ui.i18n import TEXT
+
+    source = (Path(__file__).resolve().parents[2] / "planning" / "engine" / "propose.py").read_text()
+    levels = set(re.findall(r'"level": "([a-z-]+)"', source))
+    assert {"street", "compound", "building", "community", "community-band"} <= levels
+    for level in levels:
+        for kind in ("level", "meaning"):
+            assert f"infeasible.{kind}.{level}" in TEXT, (kind, level)

@@ -45,19 +45,19 @@ HAIDIAN = REPO.parent / "shared" / "data" / "beijing_haidian"
 PP_TARGET = 0.6
 
 
-def _district(households, *, crs: str, streets=None, barriers=(), compounds=None,
+def _district(households, *, crs: str, subdistricts=None, barriers=(), compounds=None,
               rules: bool = True):
     """The prepared district, read as ``propose`` reads it; without ``rules``, with no
     compound names and no barrier layer."""
     from planning.engine.district import prepare_district
     from planning.runs import read_layers
 
-    layers = read_layers(households, crs=crs, streets_path=streets,
+    layers = read_layers(households, crs=crs, subdistricts_path=subdistricts,
                          barriers_path=list(barriers) if rules else None,
                          compounds_path=compounds if rules else None)
     buildings = layers.buildings if rules else layers.buildings.assign(compound=None)
     return prepare_district(buildings, metric_crs=layers.households.metric_crs,
-                            streets=layers.streets, barriers=layers.barriers)
+                            subdistricts=layers.subdistricts, barriers=layers.barriers)
 
 
 def _sample_district(*, rules: bool = True):
@@ -65,7 +65,7 @@ def _sample_district(*, rules: bool = True):
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sample(Path(tmp), seed=0)
-        return _district(paths["households"], crs="gcj02", streets=paths["streets"],
+        return _district(paths["households"], crs="gcj02", subdistricts=paths["streets"],
                          barriers=[paths["barriers"]], rules=rules)
 
 
@@ -92,20 +92,20 @@ def _communities(district, seed: int) -> np.ndarray:
     return plan_communities(district, ProposeParams(seed=seed))[0]
 
 
-def _most_compact_per_zone(district, plans: list[np.ndarray]) -> np.ndarray:
+def _most_compact_per_subdistrict(district, plans: list[np.ndarray]) -> np.ndarray:
     """Per 街道, the communities of whichever plan draws them most compactly there."""
     best = np.zeros(len(district.sites.xy), dtype=np.int64)
     best_pp: dict[int, float] = {}
     for number, community in enumerate(plans):
         pp = _drawn_pp(district, community)
-        zone_of = np.zeros(len(pp), dtype=np.int64)
-        zone_of[community] = district.sites.zone
-        for z in np.unique(zone_of).tolist():
-            mean = float(pp[zone_of == z].mean())
+        subdistrict_of = np.zeros(len(pp), dtype=np.int64)
+        subdistrict_of[community] = district.sites.subdistrict
+        for z in np.unique(subdistrict_of).tolist():
+            mean = float(pp[subdistrict_of == z].mean())
             if mean > best_pp.get(z, -1.0):
                 best_pp[z] = mean
-                in_zone = district.sites.zone == z
-                best[in_zone] = community[in_zone] + number * 1_000_000  # apart from others
+                in_subdistrict = district.sites.subdistrict == z
+                best[in_subdistrict] = community[in_subdistrict] + number * 1_000_000  # apart from others
     return np.unique(best, return_inverse=True)[1].ravel()
 
 
@@ -172,11 +172,11 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
 
     lower, upper = ProposeParams().community_band
     out = community.copy()
-    for z in range(len(district.zone_geoms)):
-        zone_sites = np.flatnonzero(district.sites.zone == z)
-        if not len(zone_sites):
+    for z in range(len(district.subdistrict_geoms)):
+        subdistrict_sites = np.flatnonzero(district.sites.subdistrict == z)
+        if not len(subdistrict_sites):
             continue
-        for part in district.components(zone_sites):
+        for part in district.components(subdistrict_sites):
             regions, local = np.unique(community[part], return_inverse=True)
             if len(regions) < 2:
                 continue
@@ -231,10 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         engine = _communities(district, 0)
         plans = {
             "engine": engine,
-            "best seed": _most_compact_per_zone(
+            "best seed": _most_compact_per_subdistrict(
                 district, [engine] + [_communities(district, seed)
                                       for seed in range(1, args.seeds)]),
-            "anneal": _most_compact_per_zone(
+            "anneal": _most_compact_per_subdistrict(
                 district, [engine] + [_annealed(district, engine, args.steps, run)
                                       for run in range(args.runs)]),
         }

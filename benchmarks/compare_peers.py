@@ -37,34 +37,34 @@ TIME_LIMIT_S = 600
 TARGET = 2500
 
 
-def _district(households: int, *, with_streets: bool):
+def _district(households: int, *, with_subdistricts: bool):
     from geo.intake import read_households
-    from geo.layers import read_barriers, read_streets
+    from geo.layers import read_barriers, read_subdistricts
     from planning.engine.district import prepare_district
     from samples.district import write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sample(Path(tmp), households=households, seed=0)
         data = read_households(paths["households"], crs="gcj02")
-        streets = read_streets(paths["streets"], crs="gcj02").frame
+        subdistricts = read_subdistricts(paths["streets"], crs="gcj02").frame
         barriers = read_barriers(paths["barriers"], crs="gcj02").frame
     district = prepare_district(data.buildings, metric_crs=data.metric_crs,
-                                streets=streets if with_streets else None, barriers=barriers)
-    return district, streets, barriers
+                                subdistricts=subdistricts if with_subdistricts else None, barriers=barriers)
+    return district, subdistricts, barriers
 
 
-def _street_of_sites(district, streets) -> np.ndarray:
+def _subdistrict_of_sites(district, subdistricts) -> np.ndarray:
     import shapely
 
-    zones = np.array(streets.to_crs(district.metric_crs).geometry.array, dtype=object)
-    site, zone = shapely.STRtree(zones).query(shapely.points(district.sites.xy),
+    subdistricts = np.array(subdistricts.to_crs(district.metric_crs).geometry.array, dtype=object)
+    site, subdistrict = shapely.STRtree(subdistricts).query(shapely.points(district.sites.xy),
                                               predicate="intersects")
     out = np.full(len(district.sites.xy), -1)
-    out[site[::-1]] = zone[::-1]
+    out[site[::-1]] = subdistrict[::-1]
     return out
 
 
-def _score(district, labels: np.ndarray, street_of_site: np.ndarray) -> dict:
+def _score(district, labels: np.ndarray, subdistrict_of_site: np.ndarray) -> dict:
     import geopandas as gpd
     import pandas as pd
     import shapely
@@ -84,7 +84,7 @@ def _score(district, labels: np.ndarray, street_of_site: np.ndarray) -> dict:
     polys = np.asarray(polys, dtype=object)
     pp = polsby_popper(polys)
     multipart = int((shapely.get_num_geometries(polys) > 1).sum())
-    zones_per = pd.Series(street_of_site).groupby(labels).nunique()
+    subdistricts_per = pd.Series(subdistrict_of_site).groupby(labels).nunique()
     frame = gpd.GeoDataFrame({"community_id": [str(i) for i in ids]}, geometry=list(polys),
                              crs=district.metric_crs)
     crossings = _barrier_crossings(frame, district.major_barriers)
@@ -98,7 +98,7 @@ def _score(district, labels: np.ndarray, street_of_site: np.ndarray) -> dict:
         "contiguous": round(float(np.mean(connected)), 3),
         "multipart": multipart,
         "pp_mean": round(float(pp[real[ids]].mean()), 3),
-        "crossing_streets": int((zones_per > 1).sum()),
+        "crossing_streets": int((subdistricts_per > 1).sum()),
         "crossing_barriers": len({c["community_id"] for c in crossings}),
         "compounds_split": int(((per["n"] > 1) & (per["h"] <= 1.1 * TARGET)).sum()),
     }
@@ -207,13 +207,13 @@ METHODS = {
 def _run(name: str, households: int, queue) -> None:
     try:
         # only our engine knows 街道: every other method gets the same district without them
-        district, streets, _ = _district(households, with_streets=name.endswith("nested in 街道"))
+        district, subdistricts, _ = _district(households, with_subdistricts=name.endswith("nested in 街道"))
         k = max(1, round(district.sites.households.sum() / TARGET))
         start = time.perf_counter()
         labels = METHODS[name](district, k)
         solve_s = time.perf_counter() - start
-        street_of_site = _street_of_sites(district, streets)
-        result = {"solve_s": round(solve_s, 2), **_score(district, labels, street_of_site)}
+        subdistrict_of_site = _subdistrict_of_sites(district, subdistricts)
+        result = {"solve_s": round(solve_s, 2), **_score(district, labels, subdistrict_of_site)}
     except ImportError as exc:
         result = {"error": f"not installed: {exc.name} (pip install -r requirements-bench.txt)"}
     except Exception as exc:  # a peer failing is a result to print, not a crash

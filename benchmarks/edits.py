@@ -63,7 +63,7 @@ def _pick(plan, params):
 def main(households: int = 80_000) -> None:
     from geo.errors import ScenarioEditError
     from geo.intake import read_households
-    from geo.layers import read_barriers, read_facilities, read_streets
+    from geo.layers import read_barriers, read_facilities, read_subdistricts
     from planning.engine.propose import ProposeParams, propose
     from planning.plans.plan import check_plan, plan_frames, plan_from_proposal
     from planning.plans.project import create_project, save_scenario
@@ -87,14 +87,14 @@ def main(households: int = 80_000) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sample(Path(tmp) / "in", households=households, seed=0)
         data = read_households(paths["households"], crs="gcj02")
-        streets = read_streets(paths["streets"], crs="gcj02").frame
+        subdistricts = read_subdistricts(paths["streets"], crs="gcj02").frame
         barriers = read_barriers(paths["barriers"], crs="gcj02").frame
         facilities = read_facilities(paths["facilities"], crs="gcj02").frame
         start = time.perf_counter()
         proposal = propose(
             data.buildings,
             metric_crs=data.metric_crs,
-            streets=streets,
+            subdistricts=subdistricts,
             barriers=barriers,
             params=params,
         )
@@ -176,9 +176,9 @@ def main(households: int = 80_000) -> None:
             f"{result.households_affected:,} households affected, grids redrawn in "
             f"{len(result.grids_redrawn)} communities"
         )
-        street = edited.district.zone_label[int(edited.community_zone[edited.label_of(t["a"])])]
+        street = edited.district.subdistrict_label[int(edited.community_subdistrict[edited.label_of(t["a"])])]
         start = time.perf_counter()
-        result = apply_edit(edited, Reoptimise(streets=(street,)), params=params)
+        result = apply_edit(edited, Reoptimise(subdistricts=(street,)), params=params)
         print(
             f"re-optimise one 街道 ({street}) after them: {time.perf_counter() - start:.3f} s, "
             f"{result.households_affected:,} households affected"
@@ -190,7 +190,7 @@ def main(households: int = 80_000) -> None:
             project,
             buildings=data.buildings,
             metric_crs=data.metric_crs,
-            streets=streets,
+            subdistricts=subdistricts,
             barriers=barriers,
             facilities=facilities,
         )

@@ -38,7 +38,7 @@ def one(households: int) -> dict:
         start = time.perf_counter()
         run = run_propose(
             paths["households"], crs="gcj02", out_dir=Path(tmp) / "out",
-            streets_path=paths["streets"], barriers_path=paths["barriers"],
+            subdistricts_path=paths["streets"], barriers_path=paths["barriers"],
         )
         total_s = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

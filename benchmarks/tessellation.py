@@ -45,14 +45,14 @@ def barrier_grid() -> np.ndarray:
 def run(n: int) -> None:
     xy = clustered_points(n)
     area = shapely.box(0.0, 0.0, SIDE_M, SIDE_M)
-    zones = np.array(
+    subdistricts = np.array(
         [shapely.box(0, 0, SIDE_M / 2, SIDE_M), shapely.box(SIDE_M / 2, 0, SIDE_M, SIDE_M)]
     )
     point_zone = (xy[:, 0] >= SIDE_M / 2).astype(np.int64)
     barriers = barrier_grid()
 
     t0 = time.perf_counter()
-    tess = tessellate(xy, area, zones=zones, barriers=barriers, point_zone=point_zone)
+    tess = tessellate(xy, area, zones=subdistricts, barriers=barriers, point_zone=point_zone)
     t1 = time.perf_counter()
     adj = adjacency(tess.cells, block=tess.block, zone=tess.zone)
     t2 = time.perf_counter()

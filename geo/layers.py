@@ -34,7 +34,7 @@ __all__ = [
     "read_streets",
 ]
 
-STREET_ALIASES = {"name": ("name", "名称", "街道", "街道名称", "street", "乡镇街道", "jd")}
+SUBDISTRICT_ALIASES = {"name": ("name", "名称", "街道", "街道名称", "street", "乡镇街道", "jd")}
 BARRIER_ALIASES = {
     "kind": ("kind", "barrier", "类型", "type"),
     "road_class": ("road_class", "class", "fclass", "highway", "道路等级", "等级"),
@@ -170,13 +170,13 @@ def _text_column(frame: pd.DataFrame, column: str | None, default: list) -> list
     return default if column is None else cell_text(frame[column])
 
 
-def read_streets(
+def read_subdistricts(
     path: str | Path, *, crs: str | int, columns: Mapping[str, str] | None = None,
     label: str | None = None,
 ) -> Layer:
     """Sub-district (街道) polygons with names; overlaps between them are refused."""
     frame, source_crs, label = _read_spatial_layer(path, crs, "sub-districts (街道)", label)
-    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), STREET_ALIASES,
+    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), SUBDISTRICT_ALIASES,
                                       explicit=columns, label=label)
     geometry, geom_problems = _geometry_problems(
         frame, ("Polygon", "MultiPolygon"), "sub-district polygons", label

@@ -205,7 +205,7 @@ class PlanMapLayers:
     footprints: gpd.GeoDataFrame | None
     buildings: gpd.GeoDataFrame | None
     barriers: gpd.GeoDataFrame | None
-    streets: gpd.GeoDataFrame | None
+    subdistricts: gpd.GeoDataFrame | None
     summary: dict
     metric_crs: pyproj.CRS
 
@@ -251,7 +251,7 @@ def read_plan_layers(plan_dir: str | Path) -> PlanMapLayers:
         footprints=projected["footprints"],
         buildings=_building_columns(projected["buildings"]),
         barriers=_barrier_columns(projected["barriers"]),
-        streets=projected["streets"],
+        subdistricts=projected["streets"],
         summary=summary,
         metric_crs=metric,
     )
@@ -719,10 +719,10 @@ def _draw_layers(ax, layers: PlanMapLayers, colours: list[str],
         layers.grids.boundary.plot(ax=ax, color="#3a3a3a", linewidth=0.45,
                                    linestyle=(0, (4, 2.5)), zorder=6)
         drawn.append("grids")
-    streets = _clipped(layers.streets, clip)
-    if streets is not None:
-        areas = streets.geom_type.isin(["Polygon", "MultiPolygon"])
-        lines = streets.geometry.where(~areas, streets.boundary)
+    subdistricts = _clipped(layers.subdistricts, clip)
+    if subdistricts is not None:
+        areas = subdistricts.geom_type.isin(["Polygon", "MultiPolygon"])
+        lines = subdistricts.geometry.where(~areas, subdistricts.boundary)
         lines.plot(ax=ax, color=_STREET_BAND, linewidth=5.5, zorder=2.5)
         lines.plot(ax=ax, color=_STREET, linewidth=1.5, linestyle=_DASH_DOT, zorder=8.5)
         drawn.append("streets")

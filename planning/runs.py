@@ -14,7 +14,7 @@ import shapely
 
 from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
-from geo.layers import read_barriers, read_streets
+from geo.layers import read_barriers, read_subdistricts
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, ProposeParams, propose
 from planning.plans.folder import write_context, write_plan, write_summary
@@ -37,7 +37,7 @@ class ProposeRun:
     households: Households
     proposal: Proposal
     summary: dict
-    streets: gpd.GeoDataFrame | None = None
+    subdistricts: gpd.GeoDataFrame | None = None
     barriers: gpd.GeoDataFrame | None = None
     paths: dict[str, Path] = field(default_factory=dict)
 
@@ -102,13 +102,13 @@ def footprint_summary(match: FootprintMatch) -> dict:
     }
 
 
-def proposal_metrics(proposal: Proposal, *, params: ProposeParams, streets) -> dict:
+def proposal_metrics(proposal: Proposal, *, params: ProposeParams, subdistricts) -> dict:
     """Every metric of a proposal (planning.engine.metrics), with the unforced barrier crossings."""
-    return measure_proposal(proposal, params=params, streets=streets)[0]
+    return measure_proposal(proposal, params=params, subdistricts=subdistricts)[0]
 
 
 def measure_proposal(proposal: Proposal, *, params: ProposeParams,
-                     streets) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
+                     subdistricts) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
     """(every metric of a proposal, per-feature shape columns for its communities and
     grids: see :func:`planning.engine.metrics.shape_metrics`)."""
     metrics = plan_metrics(
@@ -116,7 +116,7 @@ def measure_proposal(proposal: Proposal, *, params: ProposeParams,
         buildings=proposal.buildings, study_area=proposal.study_area,
         community_band=params.community_band, grid_band=params.grid_band,
         community_target=params.community_size, grid_target=params.grid_size,
-        max_grids=params.max_grids, streets=streets, barriers=proposal.barriers,
+        max_grids=params.max_grids, subdistricts=subdistricts, barriers=proposal.barriers,
         infeasible=proposal.infeasible,
     )
     columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}
@@ -142,10 +142,10 @@ def measure_proposal(proposal: Proposal, *, params: ProposeParams,
 
 
 def summarise(proposal: Proposal, *, params: ProposeParams, households: Households,
-              streets, inputs: Mapping[str, object], runtime: dict,
+              subdistricts, inputs: Mapping[str, object], runtime: dict,
               metrics: dict | None = None) -> dict:
     if metrics is None:
-        metrics = proposal_metrics(proposal, params=params, streets=streets)
+        metrics = proposal_metrics(proposal, params=params, subdistricts=subdistricts)
     return {
         "inputs": dict(inputs),
         "parameters": {
@@ -166,7 +166,7 @@ class Layers:
 
     households: Households
     buildings: gpd.GeoDataFrame
-    streets: gpd.GeoDataFrame | None
+    subdistricts: gpd.GeoDataFrame | None
     barriers: gpd.GeoDataFrame | None
     barrier_paths: list[str | Path]
     compound_polygons: CompoundPolygons | None = None
@@ -177,7 +177,7 @@ def read_layers(
     households_path: str | Path,
     *,
     crs: str,
-    streets_path: str | Path | None = None,
+    subdistricts_path: str | Path | None = None,
     barriers_path: str | Path | Sequence[str | Path] | None = None,
     compounds_path: str | Path | None = None,
     buildings_path: str | Path | None = None,
@@ -189,9 +189,9 @@ def read_layers(
     matched to the households' buildings."""
     layer_crs = dict(layer_crs or {})
     households = read_households(households_path, crs=crs, columns=columns)
-    streets = barriers = None
-    if streets_path:
-        streets = read_streets(streets_path, crs=layer_crs.get("streets", crs)).frame
+    subdistricts = barriers = None
+    if subdistricts_path:
+        subdistricts = read_subdistricts(subdistricts_path, crs=layer_crs.get("streets", crs)).frame
     barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
         list(barriers_path or [])
     if barrier_paths:
@@ -207,7 +207,7 @@ def read_layers(
     if buildings_path:
         frame = read_footprints(buildings_path, crs=layer_crs.get("buildings", crs)).frame
         footprints = match_footprints(buildings, frame, metric_crs=households.metric_crs)
-    return Layers(households, buildings, streets, barriers, barrier_paths, compound_polygons,
+    return Layers(households, buildings, subdistricts, barriers, barrier_paths, compound_polygons,
                   footprints)
 
 
@@ -216,7 +216,7 @@ def run_propose(
     *,
     crs: str,
     out_dir: str | Path | None = None,
-    streets_path: str | Path | None = None,
+    subdistricts_path: str | Path | None = None,
     barriers_path: str | Path | Sequence[str | Path] | None = None,
     compounds_path: str | Path | None = None,
     buildings_path: str | Path | None = None,
@@ -230,22 +230,22 @@ def run_propose(
     params = params or ProposeParams()
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    layers = read_layers(households_path, crs=crs, streets_path=streets_path,
+    layers = read_layers(households_path, crs=crs, subdistricts_path=subdistricts_path,
                          barriers_path=barriers_path, compounds_path=compounds_path,
                          buildings_path=buildings_path, layer_crs=layer_crs, columns=columns)
-    households, streets, barriers = layers.households, layers.streets, layers.barriers
+    households, subdistricts, barriers = layers.households, layers.subdistricts, layers.barriers
     timings["read"] = time.perf_counter() - start
-    proposal = propose(layers.buildings, metric_crs=households.metric_crs, streets=streets,
+    proposal = propose(layers.buildings, metric_crs=households.metric_crs, subdistricts=subdistricts,
                        barriers=barriers, footprints=layers.footprints, params=params,
                        progress=progress)
     timings.update(proposal.timings)
     start = time.perf_counter()
-    inputs = {"households": str(households_path), "crs": crs, "streets": streets_path and
-              str(streets_path), "barriers": [str(p) for p in layers.barrier_paths],
+    inputs = {"households": str(households_path), "crs": crs, "streets": subdistricts_path and
+              str(subdistricts_path), "barriers": [str(p) for p in layers.barrier_paths],
               "compounds": compounds_path and str(compounds_path),
               "buildings": buildings_path and str(buildings_path)}
-    metrics, columns = measure_proposal(proposal, params=params, streets=streets)
-    summary = summarise(proposal, params=params, households=households, streets=streets,
+    metrics, columns = measure_proposal(proposal, params=params, subdistricts=subdistricts)
+    summary = summarise(proposal, params=params, households=households, subdistricts=subdistricts,
                         inputs=inputs, runtime=timings, metrics=metrics)
     if layers.compound_polygons is not None:
         summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
@@ -260,12 +260,12 @@ def run_propose(
                            communities=proposal.communities.assign(**columns["communities"]),
                            grids=proposal.grids.assign(**columns["grids"]),
                            band=params.community_band)
-        paths.update(write_context(out_dir, buildings=proposal.buildings, streets=streets,
+        paths.update(write_context(out_dir, buildings=proposal.buildings, subdistricts=subdistricts,
                                    barriers=barriers, footprints=layers.footprints))
         summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
         summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
         paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
-    return ProposeRun(households, proposal, summary, streets, barriers, paths)
+    return ProposeRun(households, proposal, summary, subdistricts, barriers, paths)
 
 
 

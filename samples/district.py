@@ -201,12 +201,16 @@ class SampleDistrict:
     """
 
     households: geopandas.GeoDataFrame
-    streets: geopandas.GeoDataFrame
+    subdistricts: geopandas.GeoDataFrame
     barriers: geopandas.GeoDataFrame
     facilities: geopandas.GeoDataFrame
     communities: geopandas.GeoDataFrame
     open_spaces: geopandas.GeoDataFrame
     metric_crs: pyproj.CRS
+
+    def layer(self, name: str) -> geopandas.GeoDataFrame:
+        """A layer by its file name (the 街道 are written as ``streets.geojson``)."""
+        return getattr(self, "subdistricts" if name == "streets" else name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,10 +253,10 @@ def build_sample(*, households: int = 80_000, seed: int = 0) -> SampleDistrict:
 
     to_wgs84 = _metric_to_wgs84(net, metric_crs)
     rows = _household_rows(buildings, blocks, seed)
-    streets = _street_frame(net, blocks, block_households)
+    subdistricts = _subdistrict_frame(net, blocks, block_households)
     return SampleDistrict(
         households=_frame(rows, to_wgs84),
-        streets=_frame(streets, to_wgs84),
+        subdistricts=_frame(subdistricts, to_wgs84),
         barriers=_frame(_barrier_rows(net), to_wgs84),
         facilities=_frame(facilities, to_wgs84),
         communities=_frame(communities, to_wgs84),
@@ -307,7 +311,7 @@ def write_boundaries(sample: SampleDistrict, outdir: str | Path) -> dict[str, Pa
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     return {
-        layer: _write_gcj02_geojson(getattr(sample, layer), outdir / f"{layer}.geojson", layer)
+        layer: _write_gcj02_geojson(sample.layer(layer), outdir / f"{layer}.geojson", layer)
         for layer in BOUNDARY_LAYERS
     }
 
@@ -559,8 +563,8 @@ class _Blocks:
     rep: np.ndarray  # (n, 2) a point inside each
     area: np.ndarray
     buildable_m2: np.ndarray  # estimate after setbacks and the river corridor
-    street: np.ndarray  # street index, ordered north to south, west to east
-    street_names: tuple[str, ...]
+    subdistrict: np.ndarray  # street index, ordered north to south, west to east
+    subdistrict_names: tuple[str, ...]
     adjacency: tuple[np.ndarray, ...]  # neighbours sharing an edge
     near_river: np.ndarray  # within 700 m of the river
     on_edge: np.ndarray  # shares an edge with the district boundary
@@ -588,14 +592,14 @@ def _blocks(net: _Net) -> _Blocks:
     near_river[river_tree.query(shapely.points(rep), "dwithin", 700.0)[0]] = True
     on_edge = shapely.length(shapely.intersection(shapely.boundary(faces), ring)) > 0.5
 
-    street, names = _streets_of(net, rep)
+    subdistrict, names = _subdistricts_of(net, rep)
     return _Blocks(
         geoms=faces,
         rep=rep,
         area=area,
         buildable_m2=buildable,
-        street=street,
-        street_names=names,
+        subdistrict=subdistrict,
+        subdistrict_names=names,
         adjacency=_adjacency(faces),
         near_river=near_river,
         on_edge=on_edge,
@@ -612,7 +616,7 @@ def _river_near(river_line: shapely.LineString, geoms: np.ndarray, margin_m: flo
     return shapely.intersection(river_line, boxes)
 
 
-def _streets_of(net: _Net, rep: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+def _subdistricts_of(net: _Net, rep: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Street of each block: river side × groups of arterial columns and rows.
 
     Cuts run along arterials only; row cuts only where the arterial stays clear of the river,
@@ -627,18 +631,18 @@ def _streets_of(net: _Net, rep: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]
         row += _at(line, x, axis=0) < y
     north = y > _at(net.river, x, axis=0)
 
-    n_streets = max(4, _street_count(net))
+    n_subdistricts = max(4, _subdistrict_count(net))
     r_lo, r_hi = net.river[:, 1].min(), net.river[:, 1].max()
     area_north = float(np.trapezoid(net.height_m - net.river[:, 1], net.river[:, 0]))
     share_north = area_north / (net.width_m * net.height_m)
-    n_north = min(max(1, math.floor(n_streets * share_north + 0.5)), n_streets - 1)
+    n_north = min(max(1, math.floor(n_subdistricts * share_north + 0.5)), n_subdistricts - 1)
     key = np.zeros(len(rep), dtype=np.int64)
-    zones = (
+    subdistricts = (
         (north, n_north, share_north, [k for k, yc in enumerate(net.y_cuts) if yc - 60 > r_hi]),
-        (~north, n_streets - n_north, 1 - share_north,
+        (~north, n_subdistricts - n_north, 1 - share_north,
          [k for k, yc in enumerate(net.y_cuts) if yc + 60 < r_lo]),
     )  # fmt: skip
-    for z, (mask, count, share, row_cuts_ok) in enumerate(zones):
+    for z, (mask, count, share, row_cuts_ok) in enumerate(subdistricts):
         zone_height = share * net.height_m
         g_rows = max(1, round(math.sqrt(count * zone_height / net.width_m)))
         g_rows = min(g_rows, len(row_cuts_ok) + 1, count)
@@ -649,11 +653,11 @@ def _streets_of(net: _Net, rep: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]
         row_group = (row[mask, None] > np.array(row_cuts, dtype=np.int64)[None, :]).sum(1)
         # north first, then rows from the top, then west to east
         key[mask] = z * 1_000_000 + (g_rows - 1 - row_group) * 1000 + col_group
-    uniq, street = np.unique(key, return_inverse=True)
-    return street.astype(np.int64), _street_names(len(uniq))
+    uniq, subdistrict = np.unique(key, return_inverse=True)
+    return subdistrict.astype(np.int64), _subdistrict_names(len(uniq))
 
 
-def _street_count(net: _Net) -> int:
+def _subdistrict_count(net: _Net) -> int:
     households = _BASE_HOUSEHOLDS * (net.width_m * net.height_m) / math.prod(_BASE_SIZE_M)
     return round(households / _HOUSEHOLDS_PER_STREET)
 
@@ -671,7 +675,7 @@ def _even_cuts(n_lines: int, groups: int) -> list[int]:
     return sorted(cuts)
 
 
-def _street_names(count: int) -> tuple[str, ...]:
+def _subdistrict_names(count: int) -> tuple[str, ...]:
     names = [n + "街道" for n in _STREET_NAMES]
     extra = [a + b + "街道" for a in _FIRST for b in _PLACE_SECOND if a != b]
     names += [n for n in extra if n not in names]
@@ -776,19 +780,19 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
     village_name = {int(b): surnames[k % len(surnames)] for k, b in enumerate(villages)}
 
     # Compounds: each street gets a share of the rest; its blocks nearest the core go first.
-    n_streets = int(blocks.street.max()) + 1
-    street_area = np.bincount(blocks.street, weights=blocks.area, minlength=n_streets)
-    street_share = street_area / street_area.sum() * rng.uniform(0.75, 1.25, n_streets)
-    street_share /= street_share.sum()
-    already = np.bincount(blocks.street, weights=budget, minlength=n_streets)
+    n_subdistricts = int(blocks.subdistrict.max()) + 1
+    subdistrict_area = np.bincount(blocks.subdistrict, weights=blocks.area, minlength=n_subdistricts)
+    subdistrict_share = subdistrict_area / subdistrict_area.sum() * rng.uniform(0.75, 1.25, n_subdistricts)
+    subdistrict_share /= subdistrict_share.sum()
+    already = np.bincount(blocks.subdistrict, weights=budget, minlength=n_subdistricts)
     rest = households - budget.sum()
-    want = np.maximum(street_share * households - already, 0.04 * households / n_streets)
+    want = np.maximum(subdistrict_share * households - already, 0.04 * households / n_subdistricts)
     want *= rest / want.sum()
     kind_of = np.where(rng.random(n) < 0.2 + 0.25 * np.clip(d_old / 5000, 0, 1), "tower", "midrise")
     block_share = rng.uniform(*_BLOCK_SHARE["tower"], n)
     priority = np.clip(d_old / max(w, h), 0, 1) + 1.2 * rng.random(n)
-    for s in range(n_streets):
-        cand = np.flatnonzero((use == "") & (blocks.street == s) & (build > 8_000))
+    for s in range(n_subdistricts):
+        cand = np.flatnonzero((use == "") & (blocks.subdistrict == s) & (build > 8_000))
         cand = cand[np.argsort(priority[cand], kind="stable")]
         caps = np.array([_capacity(kind_of[b], build[b]) * block_share[b] for b in cand])
         if len(cand) == 0:
@@ -1090,7 +1094,7 @@ def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
     for start in sweep:
         if member[start] >= 0:
             continue
-        s = blocks.street[start]
+        s = blocks.subdistrict[start]
         target = _community_target(rng)
         total = 0
         heap = [(0.0, int(start))]
@@ -1105,7 +1109,7 @@ def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
             if total >= target:
                 break
             for nb in blocks.adjacency[b]:
-                if member[nb] < 0 and blocks.street[nb] == s:
+                if member[nb] < 0 and blocks.subdistrict[nb] == s:
                     d = math.dist(rep[nb], rep[start])
                     if d < 2500.0:  # empty land only as a link between populated blocks
                         heapq.heappush(heap, (d + 500.0 * (block_hh[nb] == 0), int(nb)))
@@ -1120,7 +1124,7 @@ def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
         elif member[b] != c:
             continue
         for nb in blocks.adjacency[b]:
-            if member[nb] < 0 and blocks.street[nb] == blocks.street[b]:
+            if member[nb] < 0 and blocks.subdistrict[nb] == blocks.subdistrict[b]:
                 heapq.heappush(heap, (d + math.dist(rep[b], rep[nb]), int(nb), c))
     for b in np.flatnonzero(member < 0):  # a street piece nobody lives in (not expected)
         member[b] = next_id
@@ -1144,12 +1148,12 @@ def _member_totals(member, block_hh):
     return np.bincount(member, weights=block_hh, minlength=member.max() + 1)
 
 
-def _neighbours_of(group_blocks, member, blocks, same_street=True):
+def _neighbours_of(group_blocks, member, blocks, same_subdistrict=True):
     out = set()
-    street = blocks.street[group_blocks[0]]
+    subdistrict = blocks.subdistrict[group_blocks[0]]
     for b in group_blocks:
         for nb in blocks.adjacency[b]:
-            if member[nb] != member[b] and (not same_street or blocks.street[nb] == street):
+            if member[nb] != member[b] and (not same_subdistrict or blocks.subdistrict[nb] == subdistrict):
                 out.add(int(member[nb]))
     return sorted(out)
 
@@ -1187,13 +1191,13 @@ def _open_enclaves(member, blocks, block_hh) -> np.ndarray:
     member = member.copy()
     left = np.repeat(np.arange(len(blocks.adjacency)), [len(a) for a in blocks.adjacency])
     right = np.concatenate(blocks.adjacency)
-    other_street = blocks.street[left] != blocks.street[right]
+    other_subdistrict = blocks.subdistrict[left] != blocks.subdistrict[right]
     for _ in range(int(member.max()) + 1):
         n_comm = int(member.max()) + 1
         ml, mr = member[left], member[right]
         open_ = np.zeros(n_comm, dtype=bool)
         open_[member[blocks.on_edge]] = True
-        open_[ml[other_street]] = True
+        open_[ml[other_subdistrict]] = True
         cross = ml != mr
         pairs = np.unique(np.column_stack([ml[cross], mr[cross]]), axis=0)
         n_outside = np.bincount(pairs[:, 0], minlength=n_comm)
@@ -1215,7 +1219,7 @@ def _open_enclaves(member, blocks, block_hh) -> np.ndarray:
 
 def _exit_path(member, blocks, block_hh, inner, outer) -> list[int]:
     """Cheapest chain of ``outer``'s blocks from ``inner`` to ``outer``'s outer side."""
-    street = blocks.street
+    subdistrict = blocks.subdistrict
     cost = {}
     prev: dict[int, int] = {}
     heap = []
@@ -1230,7 +1234,7 @@ def _exit_path(member, blocks, block_hh, inner, outer) -> list[int]:
         cost[b] = d
         prev[b] = came
         exit_ = blocks.on_edge[b] or any(
-            member[nb] not in (inner, outer) or street[nb] != street[b]
+            member[nb] not in (inner, outer) or subdistrict[nb] != subdistrict[b]
             for nb in blocks.adjacency[b]
         )
         if exit_:
@@ -1301,7 +1305,7 @@ def _community_frame(member, blocks, block_hh, rng) -> geopandas.GeoDataFrame:
         [shapely.coverage_union_all(blocks.geoms[member == c]) for c in range(n_comm)], dtype=object
     )
     totals = _member_totals(member, block_hh).astype(np.int64)
-    street = np.array([blocks.street[np.flatnonzero(member == c)[0]] for c in range(n_comm)])
+    subdistrict = np.array([blocks.subdistrict[np.flatnonzero(member == c)[0]] for c in range(n_comm)])
 
     # Two gaps, as inherited plans have: an empty block left out, and a strip along a road.
     empty = [
@@ -1336,18 +1340,18 @@ def _community_frame(member, blocks, block_hh, rng) -> geopandas.GeoDataFrame:
 
     # Codes: street 3 digits + committee 3 digits, committees north to south, west to east.
     rep = shapely.get_coordinates(shapely.point_on_surface(geoms))
-    order = np.lexsort((np.round(rep[:, 0]), -np.round(rep[:, 1], -2), street))
+    order = np.lexsort((np.round(rep[:, 0]), -np.round(rep[:, 1], -2), subdistrict))
     names = [n + "社区" for n in _name_pool(_FIRST, _PLACE_SECOND, ("",), rng)]
     rows = []
     within: dict[int, int] = {}
     for rank, c in enumerate(order):
-        s = int(street[c])
+        s = int(subdistrict[c])
         within[s] = within.get(s, 0) + 1
         rows.append(
             {
                 "community_id": f"{_ADMIN_PREFIX}{s + 1:03d}{within[s]:03d}",
                 "name": names[rank % len(names)],
-                "street": blocks.street_names[s],
+                "street": blocks.subdistrict_names[s],
                 "households": int(totals[c]),
                 "geometry": geoms[c],
             }
@@ -1367,9 +1371,9 @@ def _facilities(buildings: dict, communities: geopandas.GeoDataFrame, households
     at, inside = tree.query(points, predicate="within")
     comm_of = np.full(n, -1, dtype=np.int64)
     comm_of[at] = inside
-    streets = communities["street"].to_numpy()
-    lacking = streets[int(rng.integers(len(streets)))]
-    lacking_rows = np.isin(comm_of, np.flatnonzero(streets == lacking))
+    subdistricts = communities["street"].to_numpy()
+    lacking = subdistricts[int(rng.integers(len(subdistricts)))]
+    lacking_rows = np.isin(comm_of, np.flatnonzero(subdistricts == lacking))
     weight = np.where(lacking_rows, weight * 0.15, weight)
     weight = np.where(buildings["kind"] == "village", weight * 0.3, weight)
     chosen = rng.choice(n, size=min(count, n), replace=False, p=weight / weight.sum())
@@ -1403,8 +1407,8 @@ def _household_rows(b: dict, blocks: _Blocks, seed: int) -> geopandas.GeoDataFra
     """One row per building, one per household in villages, ordered by building id."""
     rng = _rng(seed, 6)
     # Building ids follow streets, then compounds, then north to south, west to east.
-    street = blocks.street[b["block"]]
-    order = np.lexsort((np.round(b["x"], 1), -np.round(b["y"], 1), b["block"], street))
+    subdistrict = blocks.subdistrict[b["block"]]
+    order = np.lexsort((np.round(b["x"], 1), -np.round(b["y"], 1), b["block"], subdistrict))
     width = max(6, len(str(len(order))))
     ids = np.empty(len(order), dtype=object)
     ids[order] = [f"B{k + 1:0{width}d}" for k in range(len(order))]
@@ -1417,7 +1421,7 @@ def _household_rows(b: dict, blocks: _Blocks, seed: int) -> geopandas.GeoDataFra
     population = np.where(
         village[idx], village_persons, np.maximum(np.rint(persons), row_households)
     )
-    names = blocks.street_names
+    names = blocks.subdistrict_names
     return geopandas.GeoDataFrame(
         {
             "building_id": ids[idx],
@@ -1426,17 +1430,17 @@ def _household_rows(b: dict, blocks: _Blocks, seed: int) -> geopandas.GeoDataFra
             "compound": b["compound"][idx],
             "kind": b["kind"][idx],
             "floors": b["floors"][idx].astype(np.int64),
-            "street": np.array(names, dtype=object)[street[idx]],
+            "street": np.array(names, dtype=object)[subdistrict[idx]],
             "geometry": shapely.points(b["x"][idx], b["y"][idx]),
         },
         geometry="geometry",
     )
 
 
-def _street_frame(net: _Net, blocks: _Blocks, block_hh: np.ndarray) -> geopandas.GeoDataFrame:
+def _subdistrict_frame(net: _Net, blocks: _Blocks, block_hh: np.ndarray) -> geopandas.GeoDataFrame:
     rows = []
-    for s, name in enumerate(blocks.street_names):
-        mask = blocks.street == s
+    for s, name in enumerate(blocks.subdistrict_names):
+        mask = blocks.subdistrict == s
         rows.append(
             {
                 "name": name,
@@ -1577,7 +1581,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sample = build_sample(households=args.households, seed=args.seed)
     for layer, path in write_boundaries(sample, args.outdir).items():
-        print(f"{layer}: {path} ({len(getattr(sample, layer))} features)")
+        print(f"{layer}: {path} ({len(sample.layer(layer))} features)")
     return 0
 
 

@@ -119,7 +119,7 @@ def project_bytes(
             path,
             buildings=district.buildings,
             metric_crs=district.metric_crs,
-            streets=layers.get("streets"),
+            subdistricts=layers.get("streets"),
             barriers=layers.get("barriers"),
             facilities=layers.get("facilities"),
         )

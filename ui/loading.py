@@ -23,7 +23,7 @@ import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
 from geo.intake import Households, read_households
-from geo.layers import read_barriers, read_communities, read_facilities, read_streets
+from geo.layers import read_barriers, read_communities, read_facilities, read_subdistricts
 from ui.state import DataSource, FileRef
 
 __all__ = [
@@ -54,7 +54,7 @@ MAX_ROWS = 2_000_000
 SAMPLE_CRS = "gcj02"
 LAYER_KINDS = ("streets", "barriers", "facilities", "communities")
 _LAYER_READERS = {
-    "streets": read_streets,
+    "streets": read_subdistricts,
     "barriers": read_barriers,
     "facilities": read_facilities,
     "communities": read_communities,

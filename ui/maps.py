@@ -714,7 +714,7 @@ def households_map(
     *,
     basemap: str = "osm",
     tianditu_key: str | None = None,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
@@ -754,7 +754,7 @@ def households_map(
     fmap = _base_map(basemap, tianditu_key, lang)
     layers = {
         "buildings": buildings,
-        "streets": streets,
+        "streets": subdistricts,
         "barriers": barriers,
         "facilities": facilities,
         "communities": communities,
@@ -1338,7 +1338,7 @@ def plan_map(
     *,
     grids: gpd.GeoDataFrame | None = None,
     buildings: gpd.GeoDataFrame | None = None,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     diff: gpd.GeoDataFrame | None = None,
@@ -1402,7 +1402,7 @@ def plan_map(
         "communities": communities,
         "grids": grids,
         "buildings": buildings,
-        "streets": streets,
+        "streets": subdistricts,
         "barriers": barriers,
         "facilities": facilities,
         "diff": diff,
@@ -1480,7 +1480,7 @@ def view_map(view, layers: dict, *, band: tuple[float, float], **options) -> fol
     arguments = {
         "grids": view.grids,
         "buildings": view.buildings,
-        "streets": layers.get("streets"),
+        "subdistricts": layers.get("streets"),
         "barriers": layers.get("barriers"),
         "facilities": layers.get("facilities"),
         "colours": view.colours,
@@ -1605,7 +1605,7 @@ def gap_map(
     report: gpd.GeoDataFrame,
     *,
     facilities: gpd.GeoDataFrame | None = None,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     basemap: str = "osm",
     tianditu_key: str | None = None,
     lang: str = "zh",
@@ -1674,10 +1674,10 @@ def gap_map(
         ]
     ).add_to(labels)
     labels.add_to(fmap)
-    if streets is not None and not streets.empty:
+    if subdistricts is not None and not subdistricts.empty:
         _add_polygons_with_labels(
             fmap,
-            to_display(streets, basemap),
+            to_display(subdistricts, basemap),
             name=text("map.layer.streets", lang),
             colour=_STREET_COLOUR,
             weight=2.5,

@@ -278,7 +278,7 @@ def create(
             path,
             buildings=buildings,
             metric_crs=metric_crs,
-            streets=layers.get("streets"),
+            subdistricts=layers.get("streets"),
             barriers=layers.get("barriers"),
             facilities=layers.get("facilities"),
         )

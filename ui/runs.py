@@ -168,7 +168,7 @@ def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
         run = run_propose(
             source.households.path,
             crs=source.crs,
-            streets_path=layers.get("streets"),
+            subdistricts_path=layers.get("streets"),
             barriers_path=layers.get("barriers"),
             layer_crs={"streets": source.layer_crs, "barriers": source.layer_crs},
             columns=dict(source.columns) or None,

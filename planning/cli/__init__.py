@@ -187,13 +187,13 @@ def _cmd_propose(args: argparse.Namespace) -> int:
     from planning.runs import run_propose
 
     progress, close = _progress_bar()
-    layer_crs = {k: v for k, v in (("streets", args.streets_crs),
+    layer_crs = {k: v for k, v in (("streets", args.subdistricts_crs),
                                    ("barriers", args.barriers_crs),
                                    ("facilities", args.facilities_crs),
                                    ("buildings", args.buildings_crs)) if v}
     try:
         run = run_propose(
-            args.households, crs=args.crs, out_dir=args.out, streets_path=args.streets,
+            args.households, crs=args.crs, out_dir=args.out, subdistricts_path=args.subdistricts,
             barriers_path=args.barriers, compounds_path=args.compounds,
             buildings_path=args.buildings, layer_crs=layer_crs,
             columns=parse_columns(args.columns), params=propose_params(args),
@@ -219,7 +219,8 @@ def _add_propose(sub) -> None:
     p.add_argument("households", type=Path)
     _add_crs(p)
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--streets", type=Path, help="sub-district (街道) polygons")
+    p.add_argument("--subdistricts", "--streets", dest="subdistricts", type=Path,
+                   help="sub-district (街道) polygons (--streets: the same)")
     p.add_argument("--barriers", type=Path, action="append",
                    help="roads / rivers / railways (repeat for several files)")
     p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
@@ -228,7 +229,9 @@ def _add_propose(sub) -> None:
     p.add_argument("--buildings", type=Path,
                    help="building footprints (polygons), matched to the households by id or "
                    "containment: no border crosses one")
-    for layer in ("streets", "barriers", "facilities", "buildings"):
+    p.add_argument("--subdistricts-crs", "--streets-crs", dest="subdistricts_crs",
+                   help="CRS of --subdistricts if it differs from --crs")
+    for layer in ("barriers", "facilities", "buildings"):
         p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
     add_size_arguments(p)

@@ -35,17 +35,17 @@ def boundaries(
     n_comm = int(community.max()) + 1
     grid_community = np.full(n_grid, -1, dtype=np.int64)
     grid_community[grid] = community
-    grid_zone = np.full(n_grid, -1, dtype=np.int64)
-    grid_zone[grid] = district.sites.zone
+    grid_subdistrict = np.full(n_grid, -1, dtype=np.int64)
+    grid_subdistrict[grid] = district.sites.subdistrict
     grid_polys = np.empty(n_grid, dtype=object)
-    for z in np.unique(grid_zone):
-        members = np.flatnonzero(grid_zone == z)
-        in_zone = np.isin(grid, members)
-        local = np.searchsorted(members, grid[in_zone])
+    for z in np.unique(grid_subdistrict):
+        members = np.flatnonzero(grid_subdistrict == z)
+        in_subdistrict = np.isin(grid, members)
+        local = np.searchsorted(members, grid[in_subdistrict])
         if smooth_m > 0:
-            labels, polys = _straight_grids(district, in_zone, community[in_zone], local)
+            labels, polys = _straight_grids(district, in_subdistrict, community[in_subdistrict], local)
         else:
-            labels, polys = dissolve(district.cells[in_zone], local)
+            labels, polys = dissolve(district.cells[in_subdistrict], local)
         grid_polys[members[labels]] = polys
     comm_labels, comm_polys = dissolve(grid_polys, grid_community)
     community_polys = np.empty(n_comm, dtype=object)
@@ -53,7 +53,7 @@ def boundaries(
     return grid_polys, community_polys, grid_community
 
 
-def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.ndarray,
+def _straight_grids(district: District, in_subdistrict: np.ndarray, site_community: np.ndarray,
                     site_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(grid labels, grid polygons) of one 街道 with straight borders inside blocks.
 
@@ -63,17 +63,17 @@ def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.
     community a zone of :func:`geo.tessellation.tessellate`, the block borders as barriers),
     dissolved by grid, and the grid borders straightened with the community borders fixed.
     """
-    xy = district.sites.xy[in_zone]
-    cells = district.cells[in_zone]
-    fixed = _block_lines(district, in_zone)
+    xy = district.sites.xy[in_subdistrict]
+    cells = district.cells[in_subdistrict]
+    fixed = _block_lines(district, in_subdistrict)
     comm_labels, comm_local = np.unique(site_community, return_inverse=True)
     comm_local = comm_local.ravel()
     labels, polys = dissolve(cells, site_grid)
     if len(comm_labels) > 1:
         _, comm_polys = dissolve(cells, comm_local)
         comm_polys = np.asarray(comm_polys, dtype=object)
-        obstacles = _zone_footprints(district, in_zone, comm_local)[0]
-        shapes = None if district.site_shape is None else district.site_shape[in_zone]
+        obstacles = _subdistrict_footprints(district, in_subdistrict, comm_local)[0]
+        shapes = None if district.site_shape is None else district.site_shape[in_subdistrict]
         frozen = np.zeros(0, dtype=np.int64)
         for _ in range(REDRAW_ATTEMPTS):
             straight = straighten_coverage(comm_polys, points=xy, point_owner=comm_local,
@@ -99,23 +99,23 @@ def _straight_grids(district: District, in_zone: np.ndarray, site_community: np.
         fixed = np.concatenate([fixed, shapely.boundary(comm_polys)])
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))
-    footprints, _ = _zone_footprints(district, in_zone, position[site_grid])
+    footprints, _ = _subdistrict_footprints(district, in_subdistrict, position[site_grid])
     polys = straighten_coverage(np.asarray(polys, dtype=object), points=xy,
                                 point_owner=position[site_grid], fixed=fixed,
                                 obstacles=footprints, neck_width_m=NECK_WIDTH_M)
     return labels, polys
 
 
-def _zone_footprints(district: District, in_zone: np.ndarray,
+def _subdistrict_footprints(district: District, in_subdistrict: np.ndarray,
                      site_polygon: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     """The footprints of one 街道's buildings (and those of no building) and the index of
     the polygon each belongs to (-1: none, the one holding most of it)."""
     if district.footprints is None:
         return None, np.zeros(0, dtype=np.int64)
-    local = np.full(len(in_zone), -1, dtype=np.int64)
-    local[in_zone] = np.arange(int(in_zone.sum()))
+    local = np.full(len(in_subdistrict), -1, dtype=np.int64)
+    local[in_subdistrict] = np.arange(int(in_subdistrict.sum()))
     site = district.footprint_site
-    keep = (site < 0) | in_zone[np.maximum(site, 0)]
+    keep = (site < 0) | in_subdistrict[np.maximum(site, 0)]
     owner = np.where(site[keep] >= 0, site_polygon[local[np.maximum(site[keep], 0)]], -1)
     return district.footprints[keep], owner
 

@@ -66,7 +66,7 @@ class Sites:
     xy: np.ndarray  # (n, 2)
     households: np.ndarray  # (n,)
     compound: np.ndarray  # (n,) object, None when none
-    zone: np.ndarray  # (n,) zone index
+    subdistrict: np.ndarray  # (n,) zone index
     of_building: np.ndarray  # site index of each building
 
 
@@ -179,9 +179,9 @@ class District:
     cell_area: np.ndarray
     cell_perimeter: np.ndarray
     graph: Graph
-    zone_geoms: np.ndarray
-    zone_names: list[str]
-    has_streets: bool
+    subdistrict_geoms: np.ndarray
+    subdistrict_names: list[str]
+    has_subdistricts: bool
     study_area: shapely.Geometry
     major_barriers: gpd.GeoDataFrame | None
     site_block: np.ndarray | None = None  # street block (face of roads, rivers, 街道 lines)
@@ -195,8 +195,8 @@ class District:
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def zone_label(self) -> list[str]:
-        return [name or "研究区" for name in self.zone_names]
+    def subdistrict_label(self) -> list[str]:
+        return [name or "研究区" for name in self.subdistrict_names]
 
     def partition_sites(
         self,
@@ -342,7 +342,7 @@ def prepare_district(
     buildings: gpd.GeoDataFrame,
     *,
     metric_crs: pyproj.CRS,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     footprints: FootprintMatch | None = None,
 ) -> District:
@@ -357,21 +357,21 @@ def prepare_district(
     compounds = metric["compound"].to_numpy(dtype=object)
     sites = _sites(bxy, households, compounds)
 
-    has_streets = streets is not None and len(streets) > 0
-    if has_streets:
-        zones_frame = streets.to_crs(metric_crs).reset_index(drop=True)
-        zone_geoms = shapely.make_valid(np.array(zones_frame.geometry.array, dtype=object))
-        zone_names = zones_frame["name"].astype(str).tolist()
-        area = shapely.union_all(zone_geoms, grid_size=0.01)
-        tree = shapely.STRtree(zone_geoms)
+    has_subdistricts = subdistricts is not None and len(subdistricts) > 0
+    if has_subdistricts:
+        subdistricts_frame = subdistricts.to_crs(metric_crs).reset_index(drop=True)
+        subdistrict_geoms = shapely.make_valid(np.array(subdistricts_frame.geometry.array, dtype=object))
+        subdistrict_names = subdistricts_frame["name"].astype(str).tolist()
+        area = shapely.union_all(subdistrict_geoms, grid_size=0.01)
+        tree = shapely.STRtree(subdistrict_geoms)
         p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
-        site_zone = np.full(len(sites.xy), -1, dtype=np.int64)
+        site_subdistrict = np.full(len(sites.xy), -1, dtype=np.int64)
         order = np.lexsort((z_idx, p_idx))  # the lowest zone index wins on a shared border
         p_idx, z_idx = p_idx[order], z_idx[order]
         first = np.ones(len(p_idx), dtype=bool)
         first[1:] = p_idx[1:] != p_idx[:-1]
-        site_zone[p_idx[first]] = z_idx[first]
-        outside = site_zone < 0
+        site_subdistrict[p_idx[first]] = z_idx[first]
+        outside = site_subdistrict < 0
         if outside.any():
             bad = np.isin(sites.of_building, np.flatnonzero(outside))
             ids = metric["building_id"].astype(str).to_numpy()[bad]
@@ -388,22 +388,22 @@ def prepare_district(
     else:
         # one outline unless clusters of households lie kilometres apart
         area = study_outline(sites.xy, cluster_gap_m=2000.0)
-        zone_geoms = np.array(shapely.get_parts(area), dtype=object)
-        zone_names = [""] if len(zone_geoms) == 1 else \
-            [f"区域{i + 1}" for i in range(len(zone_geoms))]
-        tree = shapely.STRtree(zone_geoms)
+        subdistrict_geoms = np.array(shapely.get_parts(area), dtype=object)
+        subdistrict_names = [""] if len(subdistrict_geoms) == 1 else \
+            [f"区域{i + 1}" for i in range(len(subdistrict_geoms))]
+        tree = shapely.STRtree(subdistrict_geoms)
         p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
-        site_zone = np.zeros(len(sites.xy), dtype=np.int64)
-        site_zone[p_idx] = z_idx
-    sites = Sites(sites.xy, sites.households, sites.compound, site_zone, sites.of_building)
+        site_subdistrict = np.zeros(len(sites.xy), dtype=np.int64)
+        site_subdistrict[p_idx] = z_idx
+    sites = Sites(sites.xy, sites.households, sites.compound, site_subdistrict, sites.of_building)
     cut_lines, cut_major, major_frame, lanes = _barrier_lines(barriers, metric_crs)
     timings["units"] = time.perf_counter() - clock
     clock = time.perf_counter()
 
     site_shape = None
     if footprints is not None:
-        streets_only = build_blocks(area, zone_geoms, cut_lines if len(cut_lines) else None)
-        tree = shapely.STRtree(streets_only.geometry)
+        subdistricts_only = build_blocks(area, subdistrict_geoms, cut_lines if len(cut_lines) else None)
+        tree = shapely.STRtree(subdistricts_only.geometry)
 
         def block_of_point(xy: np.ndarray) -> np.ndarray:
             p_idx, b_idx = tree.query(shapely.points(xy), predicate="intersects")
@@ -414,8 +414,8 @@ def prepare_district(
         site_shape = _site_footprints(footprints, sites, block_of_point(sites.xy),
                                       block_of_point)
     tess = tessellate(
-        sites.xy, area, zones=zone_geoms, barriers=cut_lines if len(cut_lines) else None,
-        lanes=lanes if len(lanes) else None, point_zone=site_zone, shapes=site_shape,
+        sites.xy, area, zones=subdistrict_geoms, barriers=cut_lines if len(cut_lines) else None,
+        lanes=lanes if len(lanes) else None, point_zone=site_subdistrict, shapes=site_shape,
     )
     timings["tessellation"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -435,13 +435,13 @@ def prepare_district(
     return District(
         buildings=buildings, metric_crs=metric_crs, sites=sites, cells=cells,
         cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
-        zone_geoms=zone_geoms, zone_names=zone_names, has_streets=has_streets,
+        subdistrict_geoms=subdistrict_geoms, subdistrict_names=subdistrict_names, has_subdistricts=has_subdistricts,
         study_area=area, major_barriers=major_frame,
         site_block=np.asarray(tess.street_block, dtype=np.int64),
         block_geoms=np.asarray(tess.street_blocks, dtype=object),
         site_parcel=np.asarray(tess.block, dtype=np.int64),
         parcel_geoms=np.asarray(tess.blocks.geometry, dtype=object),
-        given_lines=_given_lines(barriers, metric_crs, zone_geoms if has_streets else None),
+        given_lines=_given_lines(barriers, metric_crs, subdistrict_geoms if has_subdistricts else None),
         footprints=None if footprints is None else np.asarray(footprints.geometry, dtype=object),
         footprint_site=None if footprints is None else _footprint_sites(footprints, sites),
         site_shape=site_shape,
@@ -526,7 +526,7 @@ def _keep_connected(i: np.ndarray, j: np.ndarray, shared: np.ndarray, weak: np.n
 
 
 def _given_lines(barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS,
-                 zone_geoms: np.ndarray | None) -> np.ndarray:
+                 subdistrict_geoms: np.ndarray | None) -> np.ndarray:
     """Every line a border may follow, in metres: the barrier layer (all classes) and the
     街道 borders."""
     parts = []
@@ -535,8 +535,8 @@ def _given_lines(barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS,
         polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
         geoms[polygonal] = shapely.boundary(geoms[polygonal])
         parts.append(geoms)
-    if zone_geoms is not None and len(zone_geoms):
-        parts.append(shapely.boundary(np.asarray(zone_geoms, dtype=object)))
+    if subdistrict_geoms is not None and len(subdistrict_geoms):
+        parts.append(shapely.boundary(np.asarray(subdistrict_geoms, dtype=object)))
     if not parts:
         return np.array([], dtype=object)
     return shapely.get_parts(np.concatenate(parts))

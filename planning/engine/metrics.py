@@ -115,8 +115,8 @@ def unforced_barrier_crossings(district, site_community: np.ndarray, community_i
     sites = district.sites
     side = np.full(len(sites.xy), -1, dtype=np.int64)
     offset = 0
-    for z in np.unique(sites.zone):
-        nodes = np.flatnonzero(sites.zone == z)
+    for z in np.unique(sites.subdistrict):
+        nodes = np.flatnonzero(sites.subdistrict == z)
         side[nodes] = barrier_sides(district, nodes, upper=upper) + offset
         offset = int(side.max()) + 1
     side_households = np.bincount(side, weights=sites.households)
@@ -145,7 +145,7 @@ def plan_metrics(
     community_target: float,
     grid_target: float,
     max_grids: int,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     infeasible: list[dict] | None = None,
 ) -> dict:
@@ -192,9 +192,9 @@ def plan_metrics(
         grid_gap += float(shapely.area(shapely.difference(
             shapely.buffer(cgeom, -PRECISION_MARGIN_M), union)))
 
-    crossing_streets = []
-    if streets is not None and len(streets):
-        s = streets.to_crs(crs)
+    crossing_subdistricts = []
+    if subdistricts is not None and len(subdistricts):
+        s = subdistricts.to_crs(crs)
         # shrink each 街道 by a precision margin: a community that only grazes a neighbour by
         # centimetres of coordinate rounding along its border does not cross it
         s_geoms = shapely.buffer(np.array(s.geometry.array, dtype=object), -PRECISION_MARGIN_M)
@@ -204,7 +204,7 @@ def plan_metrics(
         per = pd.DataFrame({"c": ci, "a": shared})
         per = per[per["a"] > AREA_EPS_M2]
         many = per.groupby("c").size()
-        crossing_streets = [str(communities["community_id"].iloc[c]) for c in many[many > 1].index]
+        crossing_subdistricts = [str(communities["community_id"].iloc[c]) for c in many[many > 1].index]
 
     c_lower, c_upper = community_band
     g_lower, g_upper = grid_band
@@ -224,7 +224,7 @@ def plan_metrics(
                                                     b["households"], c_upper),
         "barrier_crossings": crossings,
         "barrier_crossings_count": len(crossings),
-        "crossing_streets": crossing_streets,
+        "crossing_streets": crossing_subdistricts,
         "polsby_popper_mean": round(float(pp_c.mean()), 4) if len(pp_c) else None,
         "polsby_popper_min": round(float(pp_c.min()), 4) if len(pp_c) else None,
     })

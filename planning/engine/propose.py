@@ -128,15 +128,15 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
     community = np.full(len(sites.xy), -1, dtype=np.int64)
     infeasible: list[dict] = []
     next_label = 0
-    for z, zone_label in enumerate(district.zone_label):
-        zone_sites = np.flatnonzero(sites.zone == z)
-        if len(zone_sites) == 0:
+    for z, subdistrict_label in enumerate(district.subdistrict_label):
+        subdistrict_sites = np.flatnonzero(sites.subdistrict == z)
+        if len(subdistrict_sites) == 0:
             infeasible.append({
-                "level": "street", "unit": zone_label, "households": 0,
-                "reason": f"街道 {zone_label}: no households; it is left without a community",
+                "level": "street", "unit": subdistrict_label, "households": 0,
+                "reason": f"街道 {subdistrict_label}: no households; it is left without a community",
             })
             continue
-        parts = [group for component in district.components(zone_sites)
+        parts = [group for component in district.components(subdistrict_sites)
                  for group in _standing_parts(district, component, lower, upper)]
         for part in parts:
             total = float(sites.households[part].sum())
@@ -153,10 +153,10 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
             next_label += count
             mean = total / count
             if not (lower <= mean <= upper):
-                where = f"街道 {zone_label}" if len(parts) == 1 else \
-                    f"街道 {zone_label} (a part of {total:,.0f} households cut off from the rest)"
+                where = f"街道 {subdistrict_label}" if len(parts) == 1 else \
+                    f"街道 {subdistrict_label} (a part of {total:,.0f} households cut off from the rest)"
                 infeasible.append({
-                    "level": "street", "unit": zone_label, "households": int(total),
+                    "level": "street", "unit": subdistrict_label, "households": int(total),
                     "reason": f"{where}: {total:,.0f} households cannot form communities within "
                     f"{lower:,.0f}–{upper:,.0f}; made {count} of {mean:,.0f}",
                 })
@@ -166,20 +166,20 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
                 infeasible.append({
                     "level": "community-band", "community_label": int(label + next_label - count),
                     "households": int(sizes[label]),
-                    "reason": f"{sizes[label]:,.0f} households; no split of 街道 {zone_label} "
+                    "reason": f"{sizes[label]:,.0f} households; no split of 街道 {subdistrict_label} "
                     "into contiguous communities with its compounds whole was found within "
                     f"{lower:,.0f}–{upper:,.0f} (this is the closest found)",
                 })
-        zone_compounds = pd.DataFrame({"c": pd.Series(sites.compound[zone_sites], dtype="object"),
-                                       "w": sites.households[zone_sites]}).dropna()
-        big = zone_compounds.groupby("c")["w"].sum()
+        subdistrict_compounds = pd.DataFrame({"c": pd.Series(sites.compound[subdistrict_sites], dtype="object"),
+                                       "w": sites.households[subdistrict_sites]}).dropna()
+        big = subdistrict_compounds.groupby("c")["w"].sum()
         for name, total in big[big > upper].items():
             infeasible.append({
                 "level": "compound", "unit": str(name), "households": int(total),
                 "reason": f"小区 {name}: {total:,.0f} households exceed one community's "
                 f"{upper:,.0f}; it is split between communities",
             })
-        infeasible.extend(_scattered_compounds(district, zone_sites, big[big <= upper], community,
+        infeasible.extend(_scattered_compounds(district, subdistrict_sites, big[big <= upper], community,
                                                level="community"))
     return community, infeasible
 
@@ -409,11 +409,11 @@ def number_plan(
     n_comm = int(community.max()) + 1
     n_grid = int(grid.max()) + 1
     area = max(float(shapely.area(district.study_area)), 1.0)
-    comm_zone = np.full(n_comm, -1, dtype=np.int64)
-    comm_zone[community] = sites.zone
+    comm_subdistrict = np.full(n_comm, -1, dtype=np.int64)
+    comm_subdistrict[community] = sites.subdistrict
     keys = []
-    for z in np.unique(comm_zone):
-        mask = np.isin(community, np.flatnonzero(comm_zone == z))
+    for z in np.unique(comm_subdistrict):
+        mask = np.isin(community, np.flatnonzero(comm_subdistrict == z))
         ranks = _reading_order(sites.xy[mask], community[mask], sites.households[mask],
                                np.sqrt(area / n_comm))
         rank_of = dict(zip(community[mask].tolist(), ranks.tolist(), strict=True))
@@ -423,7 +423,7 @@ def number_plan(
     community_name = np.empty(n_comm, dtype=object)
     for seq, (z, rank, label) in enumerate(keys, start=1):
         community_id[label] = f"C{seq:03d}"
-        community_name[label] = f"{district.zone_names[z]}第{rank + 1}社区"
+        community_name[label] = f"{district.subdistrict_names[z]}第{rank + 1}社区"
     grid_id = np.empty(n_grid, dtype=object)
     for c in range(n_comm):
         mask = community == c
@@ -453,20 +453,20 @@ def assemble(
     )
     n_comm, n_grid = len(community_polys), len(grid_polys)
     building_site = sites.of_building
-    zone_names = np.array(district.zone_names, dtype=object)
+    subdistrict_names = np.array(district.subdistrict_names, dtype=object)
     out_buildings = district.buildings.copy()
-    out_buildings["street"] = zone_names[sites.zone[building_site]] if district.has_streets \
+    out_buildings["street"] = subdistrict_names[sites.subdistrict[building_site]] if district.has_subdistricts \
         else None
     out_buildings["community_id"] = community_id[community[building_site]]
     out_buildings["grid_id"] = grid_id[grid[building_site]]
-    comm_zone = np.full(n_comm, -1, dtype=np.int64)
-    comm_zone[community] = sites.zone
+    comm_subdistrict = np.full(n_comm, -1, dtype=np.int64)
+    comm_subdistrict[community] = sites.subdistrict
     grid_count = np.bincount(grid_community, minlength=n_comm)
     communities = gpd.GeoDataFrame(
         {
             "community_id": community_id,
             "name": community_name,
-            "street": zone_names[comm_zone] if district.has_streets else None,
+            "street": subdistrict_names[comm_subdistrict] if district.has_subdistricts else None,
             "households": np.bincount(community, weights=sites.households,
                                       minlength=n_comm).astype("int64"),
             "buildings": np.bincount(community[building_site], minlength=n_comm).astype("int64"),
@@ -495,7 +495,7 @@ def propose(
     buildings: gpd.GeoDataFrame,
     *,
     metric_crs: pyproj.CRS,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     footprints: FootprintMatch | None = None,
     params: ProposeParams | None = None,
@@ -524,7 +524,7 @@ def propose(
     params = params or ProposeParams()
     report = progress or (lambda stage, done: None)
     report("tessellation", 0.05)
-    district = prepare_district(buildings, metric_crs=metric_crs, streets=streets,
+    district = prepare_district(buildings, metric_crs=metric_crs, subdistricts=subdistricts,
                                 barriers=barriers, footprints=footprints)
     timings = dict(district.timings)
     report("communities", 0.4)

@@ -36,8 +36,8 @@ def barrier_sides(district, nodes: np.ndarray, *, upper: float) -> np.ndarray:
     graph = district.graph.subgraph(nodes)
     sites = district.sites
     src, dst = graph.sources(), graph.indices
-    zone = sites.zone[nodes]
-    keep = ~graph.barrier & (zone[src] == zone[dst])
+    subdistrict = sites.subdistrict[nodes]
+    keep = ~graph.barrier & (subdistrict[src] == subdistrict[dst])
     frame = pd.DataFrame({"compound": pd.Series(sites.compound[nodes], dtype="object"),
                           "node": np.arange(len(nodes)), "h": sites.households[nodes]}).dropna()
     fits = frame.groupby("compound")["h"].transform("sum") <= upper

@@ -68,7 +68,7 @@ def write_context(
     out_dir: str | Path,
     *,
     buildings: pd.DataFrame,
-    streets=None,
+    subdistricts=None,
     barriers=None,
     footprints=None,
 ) -> dict[str, Path]:
@@ -85,8 +85,8 @@ def write_context(
         keep = [c for c in ("kind", "road_class", "name") if c in barriers.columns]
         paths["barriers"] = write_geojson(barriers[[*keep, "geometry"]],
                                           out / "barriers.geojson")
-    if streets is not None and len(streets):
-        paths["streets"] = write_geojson(streets[["name", "geometry"]], out / "streets.geojson")
+    if subdistricts is not None and len(subdistricts):
+        paths["streets"] = write_geojson(subdistricts[["name", "geometry"]], out / "streets.geojson")
     if footprints is not None:
         import geopandas as gpd
 

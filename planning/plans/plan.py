@@ -86,7 +86,7 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, eq=False)
-class ZoneShapes:
+class SubdistrictShapes:
     """The polygons of one 街道's communities and grids (metric CRS), keyed by id."""
 
     community: dict[str, shapely.Geometry]
@@ -98,7 +98,7 @@ class _ShapeSource:
     """Where a plan's polygons come from: known per zone, or a parent plan whose polygons are
     reused for every zone not in ``touched``."""
 
-    known: dict[int, ZoneShapes] | None = None
+    known: dict[int, SubdistrictShapes] | None = None
     parent: Plan | None = None
     touched: frozenset[int] = frozenset()
 
@@ -212,10 +212,10 @@ class Plan:
         return out
 
     @cached_property
-    def community_zone(self) -> np.ndarray:
+    def community_subdistrict(self) -> np.ndarray:
         """街道 index of each community (that of its first site)."""
         out = np.full(self.n_communities, -1, dtype=np.int64)
-        out[self.site_community[::-1]] = self.district.sites.zone[::-1]
+        out[self.site_community[::-1]] = self.district.sites.subdistrict[::-1]
         return out
 
     @cached_property
@@ -228,12 +228,12 @@ class Plan:
     # ------------------------------------------------------------------ polygons
 
     @cached_property
-    def shapes(self) -> dict[int, ZoneShapes]:
+    def shapes(self) -> dict[int, SubdistrictShapes]:
         """Polygons per 街道 index, derived on first use (see the module docstring)."""
-        zones = np.unique(self.community_zone)
+        subdistricts = np.unique(self.community_subdistrict)
         source = self.shape_source
-        out: dict[int, ZoneShapes] = {}
-        for z in zones.tolist():
+        out: dict[int, SubdistrictShapes] = {}
+        for z in subdistricts.tolist():
             if source.known is not None and z in source.known:
                 out[z] = source.known[z]
             elif (
@@ -241,7 +241,7 @@ class Plan:
             ):
                 out[z] = source.parent.shapes[z]
             else:
-                out[z] = _zone_shapes(self, z)
+                out[z] = _subdistrict_shapes(self, z)
         return out
 
     def community_polygons(self) -> np.ndarray:
@@ -255,7 +255,7 @@ class Plan:
         return np.array([lookup[gid] for gid in self.grid_ids], dtype=object)
 
 
-def _zone_view(district: District, sites: np.ndarray) -> District:
+def _subdistrict_view(district: District, sites: np.ndarray) -> District:
     """The district restricted to ``sites`` (for :func:`planning.engine.boundaries.boundaries`)."""
     s = district.sites
     view_sites = dataclasses.replace(
@@ -263,7 +263,7 @@ def _zone_view(district: District, sites: np.ndarray) -> District:
         xy=s.xy[sites],
         households=s.households[sites],
         compound=s.compound[sites],
-        zone=s.zone[sites],
+        subdistrict=s.subdistrict[sites],
         of_building=np.zeros(0, dtype=np.int64),
     )
     return dataclasses.replace(
@@ -292,18 +292,18 @@ def _footprints_view(district: District, sites: np.ndarray) -> dict:
                                        -1)}
 
 
-def _zone_shapes(plan: Plan, zone: int) -> ZoneShapes:
+def _subdistrict_shapes(plan: Plan, subdistrict: int) -> SubdistrictShapes:
     """Dissolve and smooth one 街道 exactly as the engine does for a whole plan."""
-    sites = np.flatnonzero(plan.district.sites.zone == zone)
+    sites = np.flatnonzero(plan.district.sites.subdistrict == subdistrict)
     comm_u, comm_local = np.unique(plan.site_community[sites], return_inverse=True)
     grid_u, grid_local = np.unique(plan.site_grid[sites], return_inverse=True)
     grid_polys, comm_polys, _ = boundaries(
-        _zone_view(plan.district, sites),
+        _subdistrict_view(plan.district, sites),
         comm_local.ravel(),
         grid_local.ravel(),
         smooth_m=plan.smooth_m,
     )
-    return ZoneShapes(
+    return SubdistrictShapes(
         community={plan.community_ids[c]: p for c, p in zip(comm_u, comm_polys, strict=True)},
         grid={plan.grid_ids[g]: p for g, p in zip(grid_u, grid_polys, strict=True)},
     )
@@ -400,7 +400,7 @@ def plan_from_labels(
     locked: Iterable[bool] | None = None,
     grid_ids: Iterable[str] | None = None,
     smooth_m: float = ProposeParams.smooth_m,
-    shapes: dict[int, ZoneShapes] | None = None,
+    shapes: dict[int, SubdistrictShapes] | None = None,
 ) -> Plan:
     """A plan from label arrays (labels index the tables; unused labels are dropped).
 
@@ -464,16 +464,16 @@ def plan_from_proposal(proposal: Proposal, *, smooth_m: float = ProposeParams.sm
     grid_geom = dict(
         zip(proposal.grids["grid_id"].astype(str), proposal.grids.geometry.array, strict=True)
     )
-    zone_of = np.full(len(ids), -1, dtype=np.int64)
-    zone_of[community] = district.sites.zone
-    grid_zone = np.full(len(gids), -1, dtype=np.int64)
-    grid_zone[grid] = district.sites.zone
+    subdistrict_of = np.full(len(ids), -1, dtype=np.int64)
+    subdistrict_of[community] = district.sites.subdistrict
+    grid_subdistrict = np.full(len(gids), -1, dtype=np.int64)
+    grid_subdistrict[grid] = district.sites.subdistrict
     shapes = {
-        int(z): ZoneShapes(
-            community={ids[c]: comm_geom[ids[c]] for c in np.flatnonzero(zone_of == z)},
-            grid={gids[g]: grid_geom[gids[g]] for g in np.flatnonzero(grid_zone == z)},
+        int(z): SubdistrictShapes(
+            community={ids[c]: comm_geom[ids[c]] for c in np.flatnonzero(subdistrict_of == z)},
+            grid={gids[g]: grid_geom[gids[g]] for g in np.flatnonzero(grid_subdistrict == z)},
         )
-        for z in np.unique(zone_of)
+        for z in np.unique(subdistrict_of)
     }
     return plan_from_labels(
         district,
@@ -573,9 +573,9 @@ def plan_successor(
     first = pd.Series(np.flatnonzero(keep)).groupby(grid[keep]).first()
     for g, s in first.items():
         numbered[int(g)] = plan.grid_ids[plan.site_grid[s]]
-    zones = plan.district.sites.zone
-    touched = set(zones[np.isin(new_id, list(changed))].tolist())
-    touched |= set(zones[np.isin(old_id, list(changed))].tolist())
+    subdistricts = plan.district.sites.subdistrict
+    touched = set(subdistricts[np.isin(new_id, list(changed))].tolist())
+    touched |= set(subdistricts[np.isin(old_id, list(changed))].tolist())
     community, grid, ids, names, flags, gids = _canonical(
         community, grid, ids, names, flags, numbered
     )
@@ -600,13 +600,13 @@ def community_frame(plan: Plan) -> gpd.GeoDataFrame:
     """One row per community (metric CRS): ``community_id``, ``name``, ``street``,
     ``households``, ``buildings``, ``grid_count``, ``locked`` and the polygon."""
     d = plan.district
-    zone_names = np.array(d.zone_names, dtype=object)
+    subdistrict_names = np.array(d.subdistrict_names, dtype=object)
     buildings = np.bincount(plan.site_community[d.sites.of_building], minlength=plan.n_communities)
     return gpd.GeoDataFrame(
         {
             "community_id": list(plan.community_ids),
             "name": list(plan.community_names),
-            "street": zone_names[plan.community_zone] if d.has_streets else None,
+            "street": subdistrict_names[plan.community_subdistrict] if d.has_subdistricts else None,
             "households": plan.community_households.round().astype("int64"),
             "buildings": buildings.astype("int64"),
             "grid_count": plan.grid_count.astype("int64"),
@@ -642,7 +642,7 @@ def building_frame(plan: Plan) -> gpd.GeoDataFrame:
     site = d.sites.of_building
     out = d.buildings.copy()
     out["street"] = (
-        np.array(d.zone_names, dtype=object)[d.sites.zone[site]] if d.has_streets else None
+        np.array(d.subdistrict_names, dtype=object)[d.sites.subdistrict[site]] if d.has_subdistricts else None
     )
     out["community_id"] = np.asarray(plan.community_ids, dtype=object)[plan.site_community[site]]
     out["grid_id"] = np.asarray(plan.grid_ids, dtype=object)[plan.site_grid[site]]
@@ -761,7 +761,7 @@ class PlanCheck:
     unassigned_sites: int
     discontiguous_communities: tuple[str, ...]
     discontiguous_grids: tuple[str, ...]
-    crossing_streets: tuple[str, ...]
+    crossing_subdistricts: tuple[str, ...]
     grids_across_communities: tuple[str, ...]
     over_max_grids: tuple[str, ...]
     communities: tuple[CommunityStatus, ...]
@@ -801,8 +801,8 @@ def check_plan(plan: Plan, params: ProposeParams) -> PlanCheck:
     d = plan.district
     ids = np.asarray(plan.community_ids, dtype=object)
     gids = np.asarray(plan.grid_ids, dtype=object)
-    zones = pd.DataFrame({"c": plan.site_community, "z": d.sites.zone})
-    crossing = zones.groupby("c")["z"].nunique()
+    subdistricts = pd.DataFrame({"c": plan.site_community, "z": d.sites.subdistrict})
+    crossing = subdistricts.groupby("c")["z"].nunique()
     comms = pd.DataFrame({"g": plan.site_grid, "c": plan.site_community})
     across = comms.groupby("g")["c"].nunique()
     band = params.community_band
@@ -840,7 +840,7 @@ def check_plan(plan: Plan, params: ProposeParams) -> PlanCheck:
         unassigned_sites=unassigned,
         discontiguous_communities=tuple(str(v) for v in bad_comm),
         discontiguous_grids=tuple(str(v) for v in gids[bad_grid]),
-        crossing_streets=tuple(str(v) for v in crossing_ids),
+        crossing_subdistricts=tuple(str(v) for v in crossing_ids),
         grids_across_communities=tuple(str(v) for v in gids[across_grid]),
         over_max_grids=tuple(str(v) for v in over),
         communities=statuses,

@@ -48,7 +48,7 @@ from planning.plans.plan import (
     AUDIT_COLUMNS,
     AuditEntry,
     Plan,
-    ZoneShapes,
+    SubdistrictShapes,
     audit_table,
     building_frame,
     community_frame,
@@ -356,7 +356,7 @@ def create_project(
     *,
     buildings: gpd.GeoDataFrame,
     metric_crs: pyproj.CRS,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     overwrite: bool = False,
@@ -388,7 +388,7 @@ def create_project(
     try:
         layers = {
             "households": buildings,
-            "streets": streets,
+            "streets": subdistricts,
             "barriers": barriers,
             "facilities": facilities,
         }
@@ -660,7 +660,7 @@ def load_district(path: str | Path) -> District:
         buildings["compound"].astype(object).where(buildings["compound"].notna(), None)
     )
     return prepare_district(
-        buildings, metric_crs=_metric_crs(path), streets=read["streets"], barriers=read["barriers"]
+        buildings, metric_crs=_metric_crs(path), subdistricts=read["streets"], barriers=read["barriers"]
     )
 
 
@@ -697,18 +697,18 @@ def load_plan(path: str | Path, name: str, *, district: District | None = None) 
     metric = district.metric_crs
     comm_geom = dict(zip(community_ids, comm.to_crs(metric).geometry.array, strict=True))
     grid_geom = dict(zip(grid_ids, stored.grids.to_crs(metric).geometry.array, strict=True))
-    zone_of = np.full(len(community_ids), -1, dtype=np.int64)
-    zone_of[community] = district.sites.zone
-    grid_zone = np.full(len(grid_ids), -1, dtype=np.int64)
-    grid_zone[grid] = district.sites.zone
+    subdistrict_of = np.full(len(community_ids), -1, dtype=np.int64)
+    subdistrict_of[community] = district.sites.subdistrict
+    grid_subdistrict = np.full(len(grid_ids), -1, dtype=np.int64)
+    grid_subdistrict[grid] = district.sites.subdistrict
     shapes = {
-        int(z): ZoneShapes(
+        int(z): SubdistrictShapes(
             community={
-                community_ids[c]: comm_geom[community_ids[c]] for c in np.flatnonzero(zone_of == z)
+                community_ids[c]: comm_geom[community_ids[c]] for c in np.flatnonzero(subdistrict_of == z)
             },
-            grid={grid_ids[g]: grid_geom[grid_ids[g]] for g in np.flatnonzero(grid_zone == z)},
+            grid={grid_ids[g]: grid_geom[grid_ids[g]] for g in np.flatnonzero(grid_subdistrict == z)},
         )
-        for z in np.unique(zone_of)
+        for z in np.unique(subdistrict_of)
     }
     smooth_m = float(stored.info.params.get("smooth_m", ProposeParams.smooth_m))
     plan = plan_from_labels(

@@ -134,17 +134,17 @@ def _clean(district: District, label: np.ndarray) -> tuple[np.ndarray, np.ndarra
     from its main piece. Returns (labels, across-街道 mask, cut-off mask)."""
     label = label.copy()
     weights = district.sites.households
-    zone = district.sites.zone
+    subdistrict = district.sites.subdistrict
     across = np.zeros(len(label), dtype=bool)
     cut = np.zeros(len(label), dtype=bool)
     for c in np.unique(label[label >= 0]).tolist():
         members = np.flatnonzero(label == c)
-        per_zone = pd.Series(weights[members]).groupby(zone[members]).sum()
-        main = int(per_zone.sort_values(ascending=False, kind="stable").index[0])
-        away = members[zone[members] != main]
+        per_subdistrict = pd.Series(weights[members]).groupby(subdistrict[members]).sum()
+        main = int(per_subdistrict.sort_values(ascending=False, kind="stable").index[0])
+        away = members[subdistrict[members] != main]
         across[away] = True
         label[away] = -1
-        members = members[zone[members] == main]
+        members = members[subdistrict[members] == main]
         parts = district.components(members)
         if len(parts) > 1:
             parts.sort(key=lambda p: (-float(weights[p].sum()), int(p.min())))
@@ -258,7 +258,7 @@ def rebalance(
     households: Households,
     *,
     params: ProposeParams | None = None,
-    streets: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     grids: gpd.GeoDataFrame | None = None,
     small_margin: float = 0.2,
@@ -308,7 +308,7 @@ def rebalance(
     names = existing["name"].astype(str).tolist() if "name" in existing.columns else list(input_ids)
     cut_lines = _with_existing_lines(barriers, existing) if follow_existing else barriers
     district = prepare_district(
-        households.buildings, metric_crs=households.metric_crs, streets=streets, barriers=cut_lines
+        households.buildings, metric_crs=households.metric_crs, subdistricts=subdistricts, barriers=cut_lines
     )
     timings.update(district.timings)
     clock = time.perf_counter()
@@ -641,7 +641,7 @@ def run_rebalance(
     *,
     crs: str,
     out_dir: str | Path,
-    streets_path: str | Path | None = None,
+    subdistricts_path: str | Path | None = None,
     barriers_paths: list[str | Path] | None = None,
     grids_path: str | Path | None = None,
     id_column: str | None = None,
@@ -652,7 +652,7 @@ def run_rebalance(
 
     Returns (result, summary, paths)."""
     from geo.intake import read_households
-    from geo.layers import read_barriers, read_communities, read_streets
+    from geo.layers import read_barriers, read_communities, read_subdistricts
     from geo.tables import read_table
     from planning.plans.folder import write_plan, write_summary
     from planning.runs import proposal_metrics
@@ -662,7 +662,7 @@ def run_rebalance(
     households = read_households(households_path, crs=crs)
     columns = {"community_id": id_column} if id_column else None
     existing = read_communities(communities_path, crs=crs, columns=columns).frame
-    streets = read_streets(streets_path, crs=crs).frame if streets_path else None
+    subdistricts = read_subdistricts(subdistricts_path, crs=crs).frame if subdistricts_path else None
     barriers = None
     if barriers_paths:
         frames = [read_barriers(p, crs=crs).frame for p in barriers_paths]
@@ -676,19 +676,19 @@ def run_rebalance(
         existing,
         households,
         params=params,
-        streets=streets,
+        subdistricts=subdistricts,
         barriers=barriers,
         grids=grids,
         small_margin=small_margin,
     )
     p = result.proposal
-    metrics = proposal_metrics(p, params=params, streets=streets)
+    metrics = proposal_metrics(p, params=params, subdistricts=subdistricts)
     summary = {
         "inputs": {
             "communities": str(communities_path),
             "households": str(households_path),
             "crs": crs,
-            "streets": streets_path and str(streets_path),
+            "streets": subdistricts_path and str(subdistricts_path),
             "barriers": [str(b) for b in barriers_paths or []],
             "grids": grids_path and str(grids_path),
         },
@@ -758,7 +758,7 @@ def _cmd_rebalance(args: argparse.Namespace) -> int:
         args.households,
         crs=args.crs,
         out_dir=args.out,
-        streets_path=args.streets,
+        subdistricts_path=args.subdistricts,
         barriers_paths=args.barriers,
         grids_path=args.grids,
         id_column=args.id_column,
@@ -817,7 +817,8 @@ def add_rebalance_command(subparsers) -> None:
         help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--streets", type=Path, help="sub-district (街道) polygons")
+    p.add_argument("--subdistricts", "--streets", dest="subdistricts", type=Path,
+                   help="sub-district (街道) polygons (--streets: the same)")
     p.add_argument(
         "--barriers",
         type=Path,

@@ -235,8 +235,8 @@ def _successor(plan: Plan, community, ids, names, locked, grid) -> Plan:
     )
 
 
-def _zone_label(plan: Plan, label: int) -> str:
-    return plan.district.zone_label[int(plan.community_zone[label])]
+def _subdistrict_label(plan: Plan, label: int) -> str:
+    return plan.district.subdistrict_label[int(plan.community_subdistrict[label])]
 
 
 def _band_notes(plan: Plan, labels: Iterable[int], params: ProposeParams) -> list[str]:
@@ -342,11 +342,11 @@ class MergeCommunities(Edit):
                 "different communities."
             )
         _require_unlocked(plan, [ca, cb], what)
-        za, zb = plan.community_zone[ca], plan.community_zone[cb]
+        za, zb = plan.community_subdistrict[ca], plan.community_subdistrict[cb]
         if za != zb:
             raise ScenarioEditError(
-                f"{what}: refused, across a 街道: {self.a} lies in {_zone_label(plan, ca)} and "
-                f"{self.b} in {_zone_label(plan, cb)}; communities never cross a 街道 "
+                f"{what}: refused, across a 街道: {self.a} lies in {_subdistrict_label(plan, ca)} and "
+                f"{self.b} in {_subdistrict_label(plan, cb)}; communities never cross a 街道 "
                 "boundary; fix: merge communities of the same 街道."
             )
         graph = plan.district.graph
@@ -391,13 +391,13 @@ def _move_sites(
         )
     donors = np.unique(community_now[moving]).tolist()
     _require_unlocked(plan, donors, what)
-    zone = plan.district.sites.zone
-    other = moving[zone[moving] != plan.community_zone[t]]
+    subdistrict = plan.district.sites.subdistrict
+    other = moving[subdistrict[moving] != plan.community_subdistrict[t]]
     if len(other):
-        streets = sorted({plan.district.zone_label[z] for z in zone[other].tolist()})
+        subdistricts = sorted({plan.district.subdistrict_label[z] for z in subdistrict[other].tolist()})
         raise ScenarioEditError(
             f"{what}: refused, across a 街道: {len(other)} building location(s) lie in "
-            f"{', '.join(streets)} but {to} lies in {_zone_label(plan, t)}; communities never "
+            f"{', '.join(subdistricts)} but {to} lies in {_subdistrict_label(plan, t)}; communities never "
             "cross a 街道 boundary; fix: move only buildings of the same 街道."
         )
     graph = plan.district.graph
@@ -639,27 +639,27 @@ def _set_lock(plan: Plan, community_ids: tuple[str, ...], value: bool) -> _Chang
 @dataclass(frozen=True)
 class Reoptimise(Edit):
     """Draw every community that is not locked again (per 街道 and connected part); with
-    ``streets`` (街道 names), only those 街道."""
+    ``subdistricts`` (街道 names), only those 街道."""
 
-    streets: tuple[str, ...] = ()
+    subdistricts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "streets", _ids_tuple(self.streets))
+        object.__setattr__(self, "subdistricts", _ids_tuple(self.subdistricts))
 
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
         d = plan.district
-        where = f" in {', '.join(self.streets)}" if self.streets else ""
+        where = f" in {', '.join(self.subdistricts)}" if self.subdistricts else ""
         what = f"re-optimise the communities not locked{where}"
         locked_site = np.asarray(plan.locked, dtype=bool)[plan.site_community]
-        if self.streets:
-            labels = list(d.zone_label)
-            unknown = [s for s in self.streets if s not in labels]
+        if self.subdistricts:
+            labels = list(d.subdistrict_label)
+            unknown = [s for s in self.subdistricts if s not in labels]
             if unknown:
                 raise ScenarioEditError(
                     f"{what}: refused, unknown 街道 {', '.join(unknown)}; expected one of "
                     f"{', '.join(labels)}; fix: use a name of the streets layer."
                 )
-            chosen = np.isin(d.sites.zone, [labels.index(s) for s in self.streets])
+            chosen = np.isin(d.sites.subdistrict, [labels.index(s) for s in self.subdistricts])
             locked_site = locked_site | ~chosen  # outside the chosen 街道: left as they are
         if locked_site.all():
             raise ScenarioEditError(
@@ -669,9 +669,9 @@ class Reoptimise(Edit):
         community = plan.site_community.copy()
         fresh: list[int] = []  # provisional labels, offset past the plan's
         next_label = plan.n_communities
-        for z in np.unique(d.sites.zone[~locked_site]).tolist():
-            zone_sites = np.flatnonzero(~locked_site & (d.sites.zone == z))
-            for part in d.components(zone_sites):
+        for z in np.unique(d.sites.subdistrict[~locked_site]).tolist():
+            subdistrict_sites = np.flatnonzero(~locked_site & (d.sites.subdistrict == z))
+            for part in d.components(subdistrict_sites):
                 total = float(d.sites.households[part].sum())
                 k = choose_region_count(total, target=params.community_size)
                 labels = d.partition_sites(part, k=k, lower=lower, upper=upper, seed=params.seed)
@@ -713,7 +713,7 @@ class Reoptimise(Edit):
             locked_out.append(False)
         community = remap[community]
         # a safety net: each new community one piece, within its 街道 and the unlocked sites
-        group = np.where(free, d.sites.zone, -1 - plan.site_community)
+        group = np.where(free, d.sites.subdistrict, -1 - plan.site_community)
         community, _ = mend_pieces(d, community, group=group, scope=free)
         # communities that came out identical keep their grids
         old_sites = np.bincount(plan.site_community, minlength=plan.n_communities)

@@ -52,7 +52,7 @@ def _roads(lines, road_class="primary") -> gpd.GeoDataFrame:
 
 def _measured(buildings, barriers=None):
     proposal = propose(buildings, metric_crs=METRIC, barriers=barriers, params=PARAMS)
-    metrics, _ = measure_proposal(proposal, params=PARAMS, streets=None)
+    metrics, _ = measure_proposal(proposal, params=PARAMS, subdistricts=None)
     return proposal, metrics
 
 
@@ -151,9 +151,9 @@ def street_grid(seed: int, *, rows: int = 3, cols: int = 4, block_m: float = 300
             households.append(np.maximum(np.round(share), 1))
     xy, households = np.concatenate(xy), np.concatenate(households)
     # streets run out past the study area (its outline lies 60 m beyond the buildings)
-    streets = [[(x * block_m, -200), (x * block_m, rows * block_m + 200)] for x in range(1, cols)]
-    streets += [[(-200, y * block_m), (cols * block_m + 200, y * block_m)] for y in range(1, rows)]
-    return _buildings(np.round(xy, 1), households), _roads(streets, road_class="residential")
+    subdistricts = [[(x * block_m, -200), (x * block_m, rows * block_m + 200)] for x in range(1, cols)]
+    subdistricts += [[(-200, y * block_m), (cols * block_m + 200, y * block_m)] for y in range(1, rows)]
+    return _buildings(np.round(xy, 1), households), _roads(subdistricts, road_class="residential")
 
 
 @pytest.mark.parametrize("seed", [1, 2])

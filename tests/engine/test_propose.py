@@ -41,7 +41,7 @@ def _frame(geoms, crs=METRIC, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=list(geoms), crs=crs).to_crs(4326)
 
 
-def random_district(seed: int, *, n: int, streets: int, roads: int, size_m: float = 1500.0):
+def random_district(seed: int, *, n: int, subdistricts: int, roads: int, size_m: float = 1500.0):
     rng = np.random.default_rng(seed)
     xy = rng.uniform(30, size_m - 30, (n, 2)) + ORIGIN
     xy = np.unique(np.round(xy, 1), axis=0)
@@ -56,21 +56,21 @@ def random_district(seed: int, *, n: int, streets: int, roads: int, size_m: floa
         shapely.points(xy), building_id=[f"B{i:04d}" for i in range(len(xy))],
         households=households, compound=compound,
     )
-    cuts = np.linspace(0, size_m, streets + 1)
+    cuts = np.linspace(0, size_m, subdistricts + 1)
     strips = [shapely.box(ORIGIN[0] + a, ORIGIN[1], ORIGIN[0] + b, ORIGIN[1] + size_m)
               for a, b in itertools.pairwise(cuts)]
-    street_frame = _frame(strips, name=[f"街道{i + 1}" for i in range(streets)]) \
-        if streets > 1 else None
+    subdistrict_frame = _frame(strips, name=[f"街道{i + 1}" for i in range(subdistricts)]) \
+        if subdistricts > 1 else None
     lines = []
     for _ in range(roads):
         a, b = rng.uniform(0, size_m, 2), rng.uniform(0, size_m, 2)
         lines.append(shapely.LineString([ORIGIN + a, ORIGIN + b]))
     barrier_frame = _frame(lines, kind=["road"] * roads, road_class=["primary"] * roads,
                            name=[f"路{i}" for i in range(roads)]) if roads else None
-    return buildings, street_frame, barrier_frame
+    return buildings, subdistrict_frame, barrier_frame
 
 
-def assert_hard_rules(proposal, params, streets) -> dict:
+def assert_hard_rules(proposal, params, subdistricts) -> dict:
     b = proposal.buildings
     assert b["community_id"].notna().all() and b["grid_id"].notna().all()
     # every grid lies in exactly one community, and buildings agree
@@ -81,7 +81,7 @@ def assert_hard_rules(proposal, params, streets) -> dict:
         communities=proposal.communities, grids=proposal.grids, buildings=b,
         study_area=proposal.study_area, community_band=params.community_band,
         grid_band=params.grid_band, community_target=params.community_size,
-        grid_target=params.grid_size, max_grids=params.max_grids, streets=streets,
+        grid_target=params.grid_size, max_grids=params.max_grids, subdistricts=subdistricts,
     )
     c, g = metrics["communities"], metrics["grids"]
     assert c["multipart"] == 0 and g["multipart"] == 0
@@ -100,23 +100,23 @@ def assert_hard_rules(proposal, params, streets) -> dict:
 @given(
     seed=st.integers(0, 100_000),
     n=st.integers(25, 220),
-    streets=st.integers(1, 3),
+    subdistricts=st.integers(1, 3),
     roads=st.integers(0, 4),
 )
-def test_hard_rules_hold_on_random_districts(seed, n, streets, roads):
-    buildings, street_frame, barrier_frame = random_district(seed, n=n, streets=streets,
+def test_hard_rules_hold_on_random_districts(seed, n, subdistricts, roads):
+    buildings, subdistrict_frame, barrier_frame = random_district(seed, n=n, subdistricts=subdistricts,
                                                              roads=roads)
     params = ProposeParams(community_size=2000, grid_size=250, max_grids=10, seed=seed % 7)
-    proposal = propose(buildings, metric_crs=METRIC, streets=street_frame,
+    proposal = propose(buildings, metric_crs=METRIC, subdistricts=subdistrict_frame,
                        barriers=barrier_frame, params=params)
-    assert_hard_rules(proposal, params, street_frame)
+    assert_hard_rules(proposal, params, subdistrict_frame)
 
 
 def test_deterministic_for_a_seed():
-    buildings, streets, barriers = random_district(11, n=150, streets=2, roads=2)
+    buildings, subdistricts, barriers = random_district(11, n=150, subdistricts=2, roads=2)
     params = ProposeParams(community_size=2000, seed=3)
-    a = propose(buildings, metric_crs=METRIC, streets=streets, barriers=barriers, params=params)
-    b = propose(buildings, metric_crs=METRIC, streets=streets, barriers=barriers, params=params)
+    a = propose(buildings, metric_crs=METRIC, subdistricts=subdistricts, barriers=barriers, params=params)
+    b = propose(buildings, metric_crs=METRIC, subdistricts=subdistricts, barriers=barriers, params=params)
     pd.testing.assert_frame_equal(
         pd.DataFrame(a.buildings.drop(columns="geometry")),
         pd.DataFrame(b.buildings.drop(columns="geometry")),
@@ -131,7 +131,7 @@ def test_a_street_too_small_for_the_band_is_explained():
     buildings = _frame(shapely.points(xy), building_id=[f"B{i}" for i in range(37)],
                        households=np.full(37, 100), compound=[None] * 37)
     street = _frame([shapely.box(*ORIGIN, ORIGIN[0] + 1000, ORIGIN[1] + 1000)], name=["甲街道"])
-    proposal = propose(buildings, metric_crs=METRIC, streets=street)
+    proposal = propose(buildings, metric_crs=METRIC, subdistricts=street)
     reasons = [item["reason"] for item in proposal.infeasible]
     assert any(r.startswith("街道 甲街道: 3,700 households cannot form communities within "
                             "2,250–2,750; made 1 of 3,700") for r in reasons)
@@ -192,7 +192,7 @@ def sample_10k(tmp_path_factory):
 
 def test_size_targets_on_a_generated_district(sample_10k, tmp_path):
     run = run_propose(
-        sample_10k["households"], crs="gcj02", out_dir=tmp_path, streets_path=sample_10k["streets"],
+        sample_10k["households"], crs="gcj02", out_dir=tmp_path, subdistricts_path=sample_10k["streets"],
         barriers_path=sample_10k["barriers"],
     )
     c, _g = run.summary["communities"], run.summary["grids"]

@@ -23,7 +23,7 @@ from shapely.geometry import LineString, Point, Polygon, box, mapping
 
 from geo.crs import wgs84_to_gcj02
 from geo.errors import CRSError, InputFormatError, ValidationError
-from geo.layers import read_barriers, read_communities, read_facilities, read_streets
+from geo.layers import read_barriers, read_communities, read_facilities, read_subdistricts
 
 A = box(0, 0, 1, 1)
 B = box(1, 0, 2, 1)
@@ -68,7 +68,7 @@ def _json_ready(layer) -> None:
 @pytest.mark.parametrize("column", ["name", "名称", "街道", "街道名称"])
 def test_streets_names_by_alias(tmp_path: Path, column: str) -> None:
     path = _write(tmp_path / "s.geojson", {column: ["学院路街道", "清华园街道"]}, [A, B])
-    layer = read_streets(path, crs="wgs84")
+    layer = read_subdistricts(path, crs="wgs84")
     assert layer.frame["name"].tolist() == ["学院路街道", "清华园街道"]
     assert layer.frame.crs.to_epsg() == 4326
     assert_geoseries_equal(layer.frame.geometry, gpd.GeoSeries([A, B], crs=4326), normalize=True)
@@ -77,7 +77,7 @@ def test_streets_names_by_alias(tmp_path: Path, column: str) -> None:
 
 def test_streets_without_names_are_numbered_with_a_warning(tmp_path: Path) -> None:
     path = _write(tmp_path / "s.geojson", {"街道": ["学院路街道", None]}, [A, B])
-    layer = read_streets(path, crs="wgs84")
+    layer = read_subdistricts(path, crs="wgs84")
     assert layer.frame["name"].tolist() == ["学院路街道", "街道2"]
     (warning,) = layer.report.problems
     assert warning.severity == "warning"
@@ -87,7 +87,7 @@ def test_streets_without_names_are_numbered_with_a_warning(tmp_path: Path) -> No
 
 def test_streets_without_a_name_column_are_all_numbered(tmp_path: Path) -> None:
     path = _write(tmp_path / "s.gpkg", {"area": [1.0, 1.0]}, [A, B])
-    layer = read_streets(path, crs="wgs84")
+    layer = read_subdistricts(path, crs="wgs84")
     assert layer.frame["name"].tolist() == ["街道1", "街道2"]
     assert layer.report.warnings[0].rows == (1, 2)
 
@@ -96,19 +96,19 @@ def test_overlapping_streets_are_refused(tmp_path: Path) -> None:
     """A and box(0.5, 0, 2, 1) share half of A."""
     path = _write(tmp_path / "s.geojson", {"name": ["甲", "乙"]}, [A, box(0.5, 0, 2, 1)])
     with pytest.raises(ValidationError, match=r"sub-districts overlap") as info:
-        read_streets(path, crs="wgs84")
+        read_subdistricts(path, crs="wgs84")
     assert "甲 × 乙 (50.00% of the smaller)" in str(info.value)
 
 
 def test_streets_sharing_a_name_are_refused(tmp_path: Path) -> None:
     path = _write(tmp_path / "s.geojson", {"name": ["甲", "甲"]}, [A, B])
     with pytest.raises(ValidationError, match=r"two sub-districts share a name"):
-        read_streets(path, crs="wgs84")
+        read_subdistricts(path, crs="wgs84")
 
 
 def test_a_bowtie_street_is_repaired_with_a_warning(tmp_path: Path) -> None:
     path = _write(tmp_path / "s.geojson", {"name": ["蝴蝶", "乙"]}, [BOWTIE, box(2, 0, 3, 1)])
-    layer = read_streets(path, crs="wgs84")
+    layer = read_subdistricts(path, crs="wgs84")
     repaired = layer.frame.geometry.iloc[0]
     assert repaired.is_valid
     assert repaired.geom_type == "MultiPolygon"
@@ -123,7 +123,7 @@ def test_a_bowtie_street_is_repaired_with_a_warning(tmp_path: Path) -> None:
 def test_streets_of_the_wrong_geometry_type_are_refused(tmp_path: Path) -> None:
     path = _write(tmp_path / "s.geojson", {"name": ["甲", "乙"]}, [A, Point(5, 5)])
     with pytest.raises(ValidationError, match=r"rows 2 \(1 in all\).*of the wrong geometry type"):
-        read_streets(path, crs="wgs84")
+        read_subdistricts(path, crs="wgs84")
 
 
 def test_streets_in_gcj02_are_shifted_to_wgs84(tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_streets_in_gcj02_are_shifted_to_wgs84(tmp_path: Path) -> None:
         square, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
     )
     path = _write(tmp_path / "s.geojson", {"name": ["甲"]}, [shifted])
-    layer = read_streets(path, crs="gcj02")
+    layer = read_subdistricts(path, crs="gcj02")
     assert layer.frame.geometry.iloc[0].symmetric_difference(square).area < 1e-12
     assert layer.source_crs.key == "gcj02"
 
@@ -141,7 +141,7 @@ def test_streets_in_a_projected_crs_are_converted(tmp_path: Path) -> None:
     square = gpd.GeoSeries([box(121.55, 29.87, 121.56, 29.88)], crs=4326)
     path = tmp_path / "s.gpkg"
     gpd.GeoDataFrame({"name": ["甲"]}, geometry=square.to_crs(4549)).to_file(path)
-    layer = read_streets(path, crs="EPSG:4549")
+    layer = read_subdistricts(path, crs="EPSG:4549")
     assert layer.frame.crs.to_epsg() == 4326
     assert layer.frame.geometry.iloc[0].symmetric_difference(square.iloc[0]).area < 1e-10
 
@@ -150,14 +150,14 @@ def test_a_layer_whose_crs_disagrees_with_the_declared_one(tmp_path: Path) -> No
     path = tmp_path / "s.gpkg"
     gpd.GeoDataFrame({"name": ["甲"]}, geometry=[A], crs=4326).to_crs(3857).to_file(path)
     with pytest.raises(CRSError, match=r"s\.gpkg: the file says .* EPSG:3857 but .* WGS84"):
-        read_streets(path, crs="wgs84")
+        read_subdistricts(path, crs="wgs84")
 
 
 def test_a_table_is_not_a_layer(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("name,x,y\n甲,1,1\n", encoding="utf-8")
     with pytest.raises(InputFormatError, match=r"s\.csv: sub-districts \(街道\) must be a spatial"):
-        read_streets(path, crs="wgs84")
+        read_subdistricts(path, crs="wgs84")
 
 
 # --- barriers ----------------------------------------------------------------------------------

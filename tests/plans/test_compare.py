@@ -22,7 +22,7 @@ from test_plan import (
     labels_from_columns,
     lattice_buildings,
     lattice_district,
-    lattice_streets,
+    lattice_subdistricts,
 )
 
 from geo.errors import InputFormatError
@@ -150,12 +150,12 @@ def test_compare_command_on_propose_and_rebalance_folders(tmp_path):
             "楼栋编号": buildings["building_id"],
         }
     ).to_csv(tmp_path / "households.csv", index=False)
-    write_geojson(lattice_streets(), tmp_path / "streets.geojson")
+    write_geojson(lattice_subdistricts(), tmp_path / "streets.geojson")
     run_propose(
         tmp_path / "households.csv",
         crs="wgs84",
         out_dir=tmp_path / "A",
-        streets_path=tmp_path / "streets.geojson",
+        subdistricts_path=tmp_path / "streets.geojson",
         params=PARAMS,
     )
     parser = argparse.ArgumentParser()

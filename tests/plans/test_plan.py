@@ -93,7 +93,7 @@ def lattice_buildings() -> gpd.GeoDataFrame:
 
 
 @cache
-def lattice_streets() -> gpd.GeoDataFrame:
+def lattice_subdistricts() -> gpd.GeoDataFrame:
     x0, y0 = _origin()
     half = COLS / 2 * SPACING_M
     boxes = [
@@ -108,7 +108,7 @@ def lattice_streets() -> gpd.GeoDataFrame:
 @cache
 def lattice_district():
     return prepare_district(
-        lattice_buildings(), metric_crs=lattice_crs(), streets=lattice_streets()
+        lattice_buildings(), metric_crs=lattice_crs(), subdistricts=lattice_subdistricts()
     )
 
 
@@ -195,7 +195,7 @@ def test_check_plan_finds_every_broken_rule():
     plan = plan_from_labels(district, community, grid_bad, community_ids=["A", "B"])
     check = check_plan(plan, ProposeParams(community_size=600, max_grids=3))
     assert check.discontiguous_communities == ("A", "B")  # B: no edge across the 街道 line
-    assert "B" in check.crossing_streets
+    assert "B" in check.crossing_subdistricts
     assert check.grids_across_communities
     assert set(check.over_max_grids) == {"A", "B"}
     assert any("not one connected piece" in p for p in check.problems())
@@ -259,7 +259,7 @@ def test_successor_renumbers_only_what_changed_and_redraws_only_its_street():
         site_grid=grid,
     )
     assert community_of(new, "B020") == "W1"
-    assert new.shape_source.touched == frozenset({int(plan.community_zone[plan.label_of("W1")])})
+    assert new.shape_source.touched == frozenset({int(plan.community_subdistrict[plan.label_of("W1")])})
     # E1, E2 and W3 keep every grid id; W1's grids keep theirs by overlap
     untouched = [g for g in plan.grid_ids if g[:2] in ("E1", "E2", "W3")]
     assert set(untouched) <= set(new.grid_ids)
@@ -268,7 +268,7 @@ def test_successor_renumbers_only_what_changed_and_redraws_only_its_street():
         == plan.grid_ids[plan.site_grid[site_of(plan, "B010")]]
     )
     # polygons of the untouched street are the very same objects, the edited ones are redrawn
-    east = int(plan.community_zone[plan.label_of("E1")])
+    east = int(plan.community_subdistrict[plan.label_of("E1")])
     assert new.shapes[east] is plan.shapes[east]
     fresh = plan_from_labels(
         new.district,
@@ -283,7 +283,7 @@ def test_successor_renumbers_only_what_changed_and_redraws_only_its_street():
 
 def test_plan_from_proposal_keeps_ids_names_and_polygons():
     proposal = propose(
-        lattice_buildings(), metric_crs=lattice_crs(), streets=lattice_streets(), params=PARAMS
+        lattice_buildings(), metric_crs=lattice_crs(), subdistricts=lattice_subdistricts(), params=PARAMS
     )
     plan = plan_from_proposal(proposal, smooth_m=PARAMS.smooth_m)
     frame = building_frame(plan)

@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from test_plan import PARAMS, base_plan, lattice_buildings, lattice_crs, lattice_streets
+from test_plan import PARAMS, base_plan, lattice_buildings, lattice_crs, lattice_subdistricts
 
 from geo.errors import InputFormatError, ScenarioEditError
 from planning.plans.plan import audit_table
@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 def project(tmp_path) -> Path:
     path = tmp_path / "海曙.gpkg"
     create_project(
-        path, buildings=lattice_buildings(), metric_crs=lattice_crs(), streets=lattice_streets()
+        path, buildings=lattice_buildings(), metric_crs=lattice_crs(), subdistricts=lattice_subdistricts()
     )
     return path
 

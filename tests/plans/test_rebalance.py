@@ -27,7 +27,7 @@ from test_plan import (
     SPACING_M,
     _origin,
     lattice_buildings,
-    lattice_streets,
+    lattice_subdistricts,
     members,
     to_wgs84,
 )
@@ -83,7 +83,7 @@ def cells(*cols: int, rows=range(ROWS)) -> set[str]:
 @pytest.fixture(scope="module")
 def result():
     return rebalance(
-        existing_communities(), _Households(), params=PARAMS, streets=lattice_streets()
+        existing_communities(), _Households(), params=PARAMS, subdistricts=lattice_subdistricts()
     )
 
 
@@ -139,14 +139,14 @@ def test_stability_is_the_share_of_households_keeping_their_community(result):
 
 
 def test_oversized_without_a_possible_split_is_kept_and_explained():
-    streets = lattice_streets()
+    subdistricts = lattice_subdistricts()
     whole = gpd.GeoDataFrame(
         {"community_id": ["W", "E"], "name": ["西", "东"]},
-        geometry=streets.geometry.array,
+        geometry=subdistricts.geometry.array,
         crs="EPSG:4326",
     )
     params = ProposeParams(community_size=1000, grid_size=100, max_grids=12)
-    out = rebalance(whole, _Households(), params=params, streets=streets)
+    out = rebalance(whole, _Households(), params=params, subdistricts=subdistricts)
     assert out.report["kept"] == ["E", "W"]
     reasons = [k["reason"] for k in out.report["kept_out_of_band"]]
     assert any(
@@ -166,7 +166,7 @@ def test_an_oversized_community_is_redrawn_with_an_out_of_band_neighbour():
         geometry=to_wgs84([a, b, box(6, 12)]).array,
         crs="EPSG:4326",
     )
-    out = rebalance(frame, _Households(), params=PARAMS, streets=lattice_streets())
+    out = rebalance(frame, _Households(), params=PARAMS, subdistricts=lattice_subdistricts())
     assert out.report["redrawn_together"] == [{"from": ["A", "B"], "to": ["A", "B"]}]
     sizes = out.proposal.communities.set_index("community_id")["households"]
     assert sizes["A"] == 600 and sizes["B"] == 600
@@ -180,7 +180,7 @@ def test_given_grids_are_kept_where_membership_holds():
         crs="EPSG:4326",
     )
     out = rebalance(
-        existing_communities(), _Households(), params=PARAMS, streets=lattice_streets(), grids=grids
+        existing_communities(), _Households(), params=PARAMS, subdistricts=lattice_subdistricts(), grids=grids
     )
     frame = out.proposal.grids
     assert sorted(frame.loc[frame["community_id"] == IDS["P1"], "grid_id"]) == [
@@ -208,7 +208,7 @@ def test_command_writes_the_files_of_propose(tmp_path):
     )
     table.to_csv(tmp_path / "households.csv", index=False, encoding="utf-8")
     write_geojson(existing_communities(), tmp_path / "communities.geojson")
-    write_geojson(lattice_streets(), tmp_path / "streets.geojson")
+    write_geojson(lattice_subdistricts(), tmp_path / "streets.geojson")
     parser = argparse.ArgumentParser()
     add_rebalance_command(parser.add_subparsers(dest="command"))
     args = parser.parse_args(
@@ -257,7 +257,7 @@ def test_a_community_across_a_street_keeps_its_main_part():
         geometry=to_wgs84([box(0, 3), box(3, 7), box(7, 12)]).array,
         crs="EPSG:4326",
     )
-    out = rebalance(frame, _Households(), params=PARAMS, streets=lattice_streets())
+    out = rebalance(frame, _Households(), params=PARAMS, subdistricts=lattice_subdistricts())
     assert out.report["households_across_street"] == 200
     status = out.proposal.communities.set_index("community_id")["status"]
     assert status["A"] == "kept" and status["B"] == "adjusted"

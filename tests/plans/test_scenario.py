@@ -336,7 +336,7 @@ def test_reoptimise_redraws_what_is_not_locked():
 
 
 def test_reoptimise_one_street_leaves_the_other_as_it_is():
-    result = run(Reoptimise(streets=("西区",)))
+    result = run(Reoptimise(subdistricts=("西区",)))
     plan = result.plan
     for cid in ("E1", "E2"):
         assert members(plan, cid) == members(base_plan(), cid)
@@ -345,7 +345,7 @@ def test_reoptimise_one_street_leaves_the_other_as_it_is():
     assert result.what == "re-optimise the communities not locked in 西区"
     assert result.before == "5 communities (3 to redraw)"
     with pytest.raises(ScenarioEditError, match=r"unknown 街道 北区; expected one of 西区, 东区"):
-        run(Reoptimise(streets=("北区",)))
+        run(Reoptimise(subdistricts=("北区",)))
 
 
 def test_reoptimise_with_everything_locked_is_refused():

@@ -15,7 +15,7 @@ import samples.district as sample_module
 from geo.crs import gcj02_to_wgs84
 from geo.errors import PlanningInputError
 from geo.intake import read_households
-from geo.layers import read_barriers, read_communities, read_facilities, read_streets
+from geo.layers import read_barriers, read_communities, read_facilities, read_subdistricts
 from samples.district import (
     BOUNDARY_LAYERS,
     HOUSEHOLD_COLUMNS,
@@ -39,7 +39,7 @@ def sample():
 def metric(sample):
     """Every layer of the default district in its metric CRS (EPSG:4550)."""
     return {
-        name: getattr(sample, name).to_crs(sample.metric_crs) for name in (*LAYERS, "open_spaces")
+        name: sample.layer(name).to_crs(sample.metric_crs) for name in (*LAYERS, "open_spaces")
     }
 
 
@@ -147,7 +147,7 @@ def test_hard_cases_are_present(sample):
     assert compounds.max() >= 6_000 and compounds.max() <= 9_000
     assert compounds.index.is_unique
     # street totals that are not clean multiples of 2,500
-    assert (sample.streets["households"] % 2500 != 0).any()
+    assert (sample.subdistricts["households"] % 2500 != 0).any()
 
 
 def test_no_building_in_a_park_the_river_or_near_a_barrier(metric):
@@ -167,11 +167,11 @@ def test_no_building_in_a_park_the_river_or_near_a_barrier(metric):
 
 
 def test_streets_tile_the_district(metric):
-    streets = metric["streets"]
-    assert 4 <= len(streets) <= 6
-    assert streets["name"].str.endswith("街道").all() and streets["name"].is_unique
-    assert streets["street_code"].str.fullmatch(r"330203\d{3}").all()
-    geoms = np.asarray(streets.geometry.values)
+    subdistricts = metric["streets"]
+    assert 4 <= len(subdistricts) <= 6
+    assert subdistricts["name"].str.endswith("街道").all() and subdistricts["name"].is_unique
+    assert subdistricts["street_code"].str.fullmatch(r"330203\d{3}").all()
+    geoms = np.asarray(subdistricts.geometry.values)
     assert (shapely.get_type_id(geoms) == 3).all() and shapely.is_valid(geoms).all()
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = left < right
@@ -181,7 +181,7 @@ def test_streets_tile_the_district(metric):
     district = math.prod(sample_module._BASE_SIZE_M)  # the default district, a rectangle
     assert union.area == pytest.approx(district, rel=1e-3)
     assert union.envelope.area == pytest.approx(district, rel=1e-3)
-    assert streets["households"].sum() == 80_000
+    assert subdistricts["households"].sum() == 80_000
 
 
 def test_barriers_are_roads_a_river_and_a_railway(sample):
@@ -210,9 +210,9 @@ def test_communities_are_an_imperfect_plan(metric):
     keep = left < right
     assert shapely.area(shapely.intersection(geoms[left[keep]], geoms[right[keep]])).sum() < 1.0
     # each community lies in the street it names
-    streets = metric["streets"].set_index("name").geometry
+    subdistricts = metric["streets"].set_index("name").geometry
     for street, geom in zip(communities["street"], geoms, strict=True):
-        assert shapely.area(shapely.difference(geom, streets[street])) < 1.0
+        assert shapely.area(shapely.difference(geom, subdistricts[street])) < 1.0
     # inherited plans have gaps: less than the district is covered, but every building is
     gap = metric["streets"].geometry.union_all().area - shapely.union_all(geoms).area
     assert gap > 5_000
@@ -249,7 +249,7 @@ def test_written_files_read_back_with_the_declared_crs(sample, written):
     assert not households.report.problems
     assert len(households.buildings) == sample.households["building_id"].nunique()
     readers = {
-        "streets": read_streets,
+        "streets": read_subdistricts,
         "barriers": read_barriers,
         "facilities": read_facilities,
         "communities": read_communities,
@@ -257,7 +257,7 @@ def test_written_files_read_back_with_the_declared_crs(sample, written):
     for name, reader in readers.items():
         layer = reader(written[name], crs=SAMPLE_CRS)
         assert not layer.report.problems, name
-        assert len(layer.frame) == len(getattr(sample, name)), name
+        assert len(layer.frame) == len(sample.layer(name)), name
     communities = read_communities(written["communities"], crs=SAMPLE_CRS).frame
     assert list(communities["community_id"]) == list(sample.communities["community_id"])
     moved = communities.to_crs(sample.metric_crs).geometry.values
@@ -271,7 +271,7 @@ def test_written_files_read_back_with_the_declared_crs(sample, written):
 def test_ten_thousand_households_work():
     small = build_sample(households=10_000, seed=3)
     assert small.households["households"].sum() == 10_000
-    assert small.streets["households"].sum() == 10_000
+    assert small.subdistricts["households"].sum() == 10_000
     assert small.communities["households"].sum() == 10_000
     assert len(small.facilities) >= 2
     assert (small.households["kind"] == "village").any()

@@ -51,7 +51,7 @@ def project(tmp_path_factory) -> Path:
     run = run_propose(
         files["households"],
         crs=loading.SAMPLE_CRS,
-        streets_path=files["streets"],
+        subdistricts_path=files["streets"],
         barriers_path=files["barriers"],
     )
     plan = plan_from_proposal(run.proposal)
@@ -60,7 +60,7 @@ def project(tmp_path_factory) -> Path:
         path,
         buildings=plan.district.buildings,
         metric_crs=plan.district.metric_crs,
-        streets=run.streets,
+        subdistricts=run.subdistricts,
         barriers=run.barriers,
     )
     save_scenario(path, "方案一", plan, author="李四")

@@ -59,7 +59,7 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
     east = box(LON0 + DLON, LAT0, LON0 + 2 * DLON, LAT0 + DLAT)
     mid = LAT0 + DLAT / 2
     return {
-        "streets": gpd.GeoDataFrame(
+        "subdistricts": gpd.GeoDataFrame(
             {"name": ["西门街道", "北岸街道"]}, geometry=[west, east], crs="EPSG:4326"
         ),
         "barriers": gpd.GeoDataFrame(
@@ -178,10 +178,10 @@ def test_amap_shifts_every_geometry_to_gcj02_by_hundreds_of_metres(layers):
     )
     assert np.all((distance_m > 300) & (distance_m < 800))
     assert to_display(buildings, "osm") is buildings
-    streets = to_display(layers["streets"], "amap")
+    subdistricts = to_display(layers["subdistricts"], "amap")
     _, _, moved = GEOD.inv(
-        *layers["streets"].geometry.iloc[0].exterior.coords[0],
-        *streets.geometry.iloc[0].exterior.coords[0],
+        *layers["subdistricts"].geometry.iloc[0].exterior.coords[0],
+        *subdistricts.geometry.iloc[0].exterior.coords[0],
     )
     assert 300 < moved < 800
     assert buildings.geometry.x.iloc[0] != shifted.geometry.x.iloc[0]  # input untouched
@@ -267,10 +267,10 @@ def test_polygons_are_simplified_and_rounded():
     lat = LAT0 + 0.01 * np.sin(np.linspace(0, 2 * np.pi, 5_001))
     from shapely.geometry import Polygon
 
-    streets = gpd.GeoDataFrame(
+    subdistricts = gpd.GeoDataFrame(
         {"name": ["圆"]}, geometry=[Polygon(zip(lon, lat, strict=True))], crs="EPSG:4326"
     )
-    fmap = households_map(make_buildings(5), basemap="none", streets=streets)
+    fmap = households_map(make_buildings(5), basemap="none", subdistricts=subdistricts)
     ring = next(
         f["geometry"]["coordinates"][0]
         for layer in geojson_layers(fmap)

@@ -376,7 +376,7 @@ def test_gap_map_with_facilities_in_english(communities):
 
 @pytest.mark.slow
 def test_the_plan_map_of_the_80k_sample_stays_small(tmp_path):
-    from geo.layers import read_barriers, read_facilities, read_streets
+    from geo.layers import read_barriers, read_facilities, read_subdistricts
     from planning.plans.plan import building_frame, community_frame, grid_frame, plan_from_proposal
     from planning.runs import run_propose
     from samples.district import write_sample
@@ -385,7 +385,7 @@ def test_the_plan_map_of_the_80k_sample_stays_small(tmp_path):
     run = run_propose(
         files["households"],
         crs="gcj02",
-        streets_path=files["streets"],
+        subdistricts_path=files["streets"],
         barriers_path=files["barriers"],
     )
     plan = plan_from_proposal(run.proposal)
@@ -393,7 +393,7 @@ def test_the_plan_map_of_the_80k_sample_stays_small(tmp_path):
         community_frame(plan).to_crs(4326),
         grids=grid_frame(plan).to_crs(4326),
         buildings=building_frame(plan),
-        streets=read_streets(files["streets"], crs="gcj02").frame,
+        subdistricts=read_subdistricts(files["streets"], crs="gcj02").frame,
         barriers=read_barriers(files["barriers"], crs="gcj02").frame,
         facilities=read_facilities(files["facilities"], crs="gcj02").frame,
         band=(2250, 2750),

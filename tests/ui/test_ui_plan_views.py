@@ -55,7 +55,7 @@ def sample(tmp_path_factory):
     run = run_propose(
         files["households"],
         crs="gcj02",
-        streets_path=files["streets"],
+        subdistricts_path=files["streets"],
         barriers_path=files["barriers"],
         params=PARAMS,
     )

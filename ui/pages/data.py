@@ -304,6 +304,7 @@ def _show_layers(source: DataSource) -> dict:
 def _show_map(buildings, layers: dict) -> None:
     st.subheader(t("data.map"))
     lang = state.language()
+    layers = {("subdistricts" if k == "streets" else k): v for k, v in layers.items()}
     try:
         fmap = households_map(
             buildings,

@@ -154,7 +154,7 @@ def render() -> None:
             lambda basemap: gap_map(
                 result.communities,
                 facilities=result.facilities,
-                streets=layers.get("streets"),
+                subdistricts=layers.get("streets"),
                 basemap=basemap,
                 tianditu_key=state.tianditu_key(),
                 lang=lang,

@@ -26,12 +26,12 @@ __all__ = [
     "BARRIER_ALIASES",
     "COMMUNITY_ALIASES",
     "FACILITY_ALIASES",
-    "STREET_ALIASES",
+    "SUBDISTRICT_ALIASES",
     "Layer",
     "read_barriers",
     "read_communities",
     "read_facilities",
-    "read_streets",
+    "read_subdistricts",
 ]
 
 SUBDISTRICT_ALIASES = {"name": ("name", "名称", "街道", "街道名称", "street", "乡镇街道", "jd")}

@@ -43,7 +43,7 @@ __all__ = [
     "CommunityStatus",
     "Plan",
     "PlanCheck",
-    "ZoneShapes",
+    "SubdistrictShapes",
     "audit_table",
     "band_status",
     "building_frame",

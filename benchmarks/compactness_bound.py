@@ -79,7 +79,7 @@ def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
     """PP of each community as ``propose`` draws it (land placed, smoothed)."""
     from planning.engine.boundaries import boundaries
     from planning.engine.metrics import polsby_popper
-    from planning.engine.propose import ProposeParams
+    from planning.params import ProposeParams
 
     _, polygons, _ = boundaries(district, community, community,
                                 smooth_m=ProposeParams().smooth_m)
@@ -87,7 +87,8 @@ def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
 
 
 def _communities(district, seed: int) -> np.ndarray:
-    from planning.engine.propose import ProposeParams, plan_communities
+    from planning.engine.propose import plan_communities
+    from planning.params import ProposeParams
 
     return plan_communities(district, ProposeParams(seed=seed))[0]
 
@@ -166,9 +167,9 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
     """The engine's communities, annealed for compactness per connected part of a 街道, on the
     same units the engine partitions (compounds that fit the band are one unit)."""
     from planning.engine.partition import effective_band
-    from planning.engine.propose import ProposeParams
     from planning.engine.units import atoms as _atoms
     from planning.engine.units import contract as _contract
+    from planning.params import ProposeParams
 
     lower, upper = ProposeParams().community_band
     out = community.copy()
@@ -198,7 +199,7 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
 
 
 def _in_band(district, community: np.ndarray) -> float:
-    from planning.engine.propose import ProposeParams
+    from planning.params import ProposeParams
 
     lower, upper = ProposeParams().community_band
     sizes = np.bincount(community, weights=district.sites.households)

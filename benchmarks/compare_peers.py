@@ -105,7 +105,8 @@ def _score(district, labels: np.ndarray, subdistrict_of_site: np.ndarray) -> dic
 
 
 def _ours(district, k: int):
-    from planning.engine.propose import ProposeParams, plan_communities
+    from planning.engine.propose import plan_communities
+    from planning.params import ProposeParams
 
     community, _ = plan_communities(district, ProposeParams())
     return community

@@ -64,7 +64,8 @@ def main(households: int = 80_000) -> None:
     from geo.errors import ScenarioEditError
     from geo.intake import read_households
     from geo.layers import read_barriers, read_facilities, read_subdistricts
-    from planning.engine.propose import ProposeParams, propose
+    from planning.engine.propose import propose
+    from planning.params import ProposeParams
     from planning.plans.plan import check_plan, plan_frames, plan_from_proposal
     from planning.plans.project import create_project, save_scenario
     from planning.plans.scenario import (

@@ -168,7 +168,7 @@ def _print(name: str, rows: dict[str, dict]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from planning.engine.propose import ProposeParams
+    from planning.params import ProposeParams
     from planning.runs import run_propose
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

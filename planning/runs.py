@@ -16,7 +16,8 @@ from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
 from geo.layers import read_barriers, read_subdistricts
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
-from planning.engine.propose import Proposal, ProposeParams, propose
+from planning.engine.propose import Proposal, propose
+from planning.params import ProposeParams
 from planning.plans.folder import write_context, write_plan, write_summary
 
 __all__ = [
@@ -115,7 +116,7 @@ def measure_proposal(proposal: Proposal, *, params: ProposeParams,
         communities=proposal.communities, grids=proposal.grids,
         buildings=proposal.buildings, study_area=proposal.study_area,
         community_band=params.community_band, grid_band=params.grid_band,
-        community_target=params.community_size, grid_target=params.grid_size,
+        community_target=params.community_size, grid_target=params.grid_households,
         max_grids=params.max_grids, subdistricts=subdistricts, barriers=proposal.barriers,
         infeasible=proposal.infeasible,
     )
@@ -148,11 +149,7 @@ def summarise(proposal: Proposal, *, params: ProposeParams, households: Househol
         metrics = proposal_metrics(proposal, params=params, subdistricts=subdistricts)
     return {
         "inputs": dict(inputs),
-        "parameters": {
-            "community_size": params.community_size, "tolerance": params.tolerance,
-            "grid_size": params.grid_size, "grid_tolerance": params.grid_tolerance,
-            "max_grids": params.max_grids, "seed": params.seed,
-        },
+        "parameters": params.to_dict(),
         "data": households.summary(),
         **metrics,
         "runtime_s": {k: round(v, 3) for k, v in runtime.items()},

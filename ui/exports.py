@@ -17,7 +17,7 @@ import geopandas as gpd
 
 from geo.export import write_geojson, write_geopackage, write_shapefile_zip
 from geo.intake import Households
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 from planning.plans.folder import write_plan
 from planning.plans.plan import Plan, audit_table, building_frame, community_frame, grid_frame
 from planning.plans.project import create_project, save_scenario

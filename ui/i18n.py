@@ -479,8 +479,8 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "允许偏离目标的比例：10% 即 2,250–2,750 户。",
         "en": "Allowed deviation from the target: 10% means 2,250–2,750 households.",
     },
-    "propose.propose_grid_size": {"zh": "网格目标户数", "en": "Grid size (households)"},
-    "propose.propose_grid_size.help": {
+    "propose.propose_grid_households": {"zh": "网格目标户数", "en": "Grid size (households)"},
+    "propose.propose_grid_households.help": {
         "zh": "每个网格的目标户数；常见为 200–300 户。",
         "en": "Target households per grid; 200–300 is usual.",
     },

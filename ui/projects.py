@@ -15,7 +15,6 @@ other data.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sqlite3
 import tempfile
@@ -31,7 +30,7 @@ import pyproj
 import streamlit as st
 
 from geo.errors import PlanningInputError
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 from planning.plans.plan import Plan
 from planning.plans.project import (
     ScenarioConflictError,
@@ -217,16 +216,7 @@ def project_source(project: FileRef) -> tuple[DataSource | None, str | None]:
 
 def params_of(info: ScenarioInfo) -> ProposeParams:
     """The engine's parameters a scenario was saved with (defaults for any not stored)."""
-    stored = info.params or {}
-    values = {}
-    for spec in dataclasses.fields(ProposeParams):
-        if spec.name in stored and stored[spec.name] is not None:
-            kind = int if isinstance(spec.default, int) else float
-            try:
-                values[spec.name] = kind(stored[spec.name])
-            except (TypeError, ValueError):
-                continue
-    return ProposeParams(**values)
+    return ProposeParams.from_dict(info.params or {})
 
 
 def _info(frame: pd.DataFrame, name: str) -> ScenarioInfo | None:

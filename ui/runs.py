@@ -25,7 +25,7 @@ import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
 from geo.intake import Households
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 from planning.plans.compare import Comparison, compare_plans
 from planning.plans.plan import (
     Plan,

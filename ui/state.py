@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 
 __all__ = [
     "ACTIVE_SCENARIO_KEY",

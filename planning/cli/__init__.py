@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geo.errors import PlanningInputError, ValidationError
+from planning.params import FILE_KEYS, ProposeParams
 
 __all__ = ["add_size_arguments", "build_parser", "main", "parse_columns", "propose_params"]
 
@@ -87,24 +88,25 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def add_size_arguments(parser: argparse.ArgumentParser) -> None:
-    """The size, tolerance and seed options every planning command shares."""
-    parser.add_argument("--community-size", type=int, default=2500)
-    parser.add_argument("--tolerance", type=float, default=0.10)
-    parser.add_argument("--grid-size", type=int, default=250)
-    parser.add_argument("--grid-tolerance", type=float, default=0.20)
-    parser.add_argument("--max-grids", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
+    """The size, tolerance and seed options every planning command shares (defaults from
+    :class:`planning.params.ProposeParams`)."""
+    defaults = ProposeParams()
+    parser.add_argument("--community-size", type=int, default=defaults.community_size,
+                        help="households a community aims at")
+    parser.add_argument("--tolerance", type=float, default=defaults.tolerance,
+                        help="half-width of the community band, a share of its size")
+    parser.add_argument("--grid-households", "--grid-size", dest="grid_households", type=int,
+                        default=defaults.grid_households, help="households a grid aims at")
+    parser.add_argument("--grid-tolerance", type=float, default=defaults.grid_tolerance,
+                        help="half-width of the grid band, a share of its households")
+    parser.add_argument("--max-grids", type=int, default=defaults.max_grids,
+                        help="most grids in one community")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
 
 
-def propose_params(args: argparse.Namespace):
+def propose_params(args: argparse.Namespace) -> ProposeParams:
     """ProposeParams from the options of :func:`add_size_arguments`."""
-    from planning.engine.propose import ProposeParams
-
-    return ProposeParams(
-        community_size=args.community_size, tolerance=args.tolerance,
-        grid_size=args.grid_size, grid_tolerance=args.grid_tolerance,
-        max_grids=args.max_grids, seed=args.seed,
-    )
+    return ProposeParams.from_dict({name: getattr(args, name) for name in FILE_KEYS})
 
 
 def _progress_bar():

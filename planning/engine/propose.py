@@ -49,10 +49,10 @@ from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.sides import standing_groups
 from planning.engine.smooth import straighten_labels
 from planning.engine.units import connected, relabel
+from planning.params import ProposeParams
 
 __all__ = [
     "Proposal",
-    "ProposeParams",
     "assemble",
     "grid_count",
     "name_community",
@@ -61,29 +61,6 @@ __all__ = [
     "plan_grids",
     "propose",
 ]
-
-
-@dataclass(frozen=True)
-class ProposeParams:
-    """Sizes, tolerances and seed of a proposal."""
-
-    community_size: int = 2500
-    tolerance: float = 0.10
-    grid_size: int = 250
-    grid_tolerance: float = 0.20
-    max_grids: int = 10
-    seed: int = 0
-    smooth_m: float = 10.0
-
-    @property
-    def community_band(self) -> tuple[float, float]:
-        return (self.community_size * (1 - self.tolerance),
-                self.community_size * (1 + self.tolerance))
-
-    @property
-    def grid_band(self) -> tuple[float, float]:
-        return (self.grid_size * (1 - self.grid_tolerance),
-                self.grid_size * (1 + self.grid_tolerance))
 
 
 @dataclass(frozen=True)
@@ -344,7 +321,7 @@ def grid_count(households: np.ndarray, params: ProposeParams) -> int:
     for the rest, at most ``params.max_grids`` in all and at least one."""
     big = households > params.grid_band[1]
     rest = float(households[~big].sum())
-    k = int(big.sum()) + (round(rest / params.grid_size) if rest > 0 else 0)
+    k = int(big.sum()) + (round(rest / params.grid_households) if rest > 0 else 0)
     return max(1, min(k, params.max_grids))
 
 

@@ -31,7 +31,7 @@ import shapely
 
 from geo.errors import InputFormatError
 from planning.engine.metrics import polsby_popper, size_metrics
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 from planning.plans.plan import Plan, building_frame, community_frame, grid_frame
 
 __all__ = [
@@ -101,20 +101,7 @@ def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
             "expected a declared CRS; fix: pass --crs (wgs84, gcj02, bd09, cgcs2000, EPSG code)."
         )
     parameters = summary.get("parameters", {})
-    params = ProposeParams(
-        **{
-            k: parameters[k]
-            for k in (
-                "community_size",
-                "tolerance",
-                "grid_size",
-                "grid_tolerance",
-                "max_grids",
-                "seed",
-            )
-            if k in parameters
-        }
-    )
+    params = ProposeParams.from_dict(parameters)
     households = read_households(folder / "households.csv", crs=crs)
     rows = households.rows
     for column in ("community_id", "grid_id"):
@@ -236,7 +223,7 @@ def _metrics(layers: PlanLayers, *, standard=None, facilities=None, year=None) -
     grid_households = layers.buildings.groupby("grid_id")["households"].sum()
     g_lower, g_upper = p.grid_band
     out["grids"] = size_metrics(
-        grid_households.to_numpy(dtype=float), lower=g_lower, upper=g_upper, target=p.grid_size
+        grid_households.to_numpy(dtype=float), lower=g_lower, upper=g_upper, target=p.grid_households
     )
     out["grids"]["grids_per_community_max"] = int(per_community.max()) if len(per_community) else 0
     if standard is not None:

@@ -36,7 +36,8 @@ from geo.errors import ScenarioEditError
 from planning.engine.boundaries import boundaries
 from planning.engine.district import District
 from planning.engine.graph import Graph
-from planning.engine.propose import Proposal, ProposeParams
+from planning.engine.propose import Proposal
+from planning.params import ProposeParams
 
 __all__ = [
     "AuditEntry",

@@ -43,7 +43,7 @@ import pyproj
 
 from geo.errors import InputFormatError, ScenarioEditError
 from planning.engine.district import District, prepare_district
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 from planning.plans.plan import (
     AUDIT_COLUMNS,
     AuditEntry,
@@ -525,10 +525,7 @@ def save_scenario(
             "grid_id": buildings["grid_id"].to_numpy(),
         }
     )
-    stored = {
-        k: getattr(params, k)
-        for k in ("community_size", "tolerance", "grid_size", "grid_tolerance", "max_grids", "seed")
-    }
+    stored = params.to_dict()
     stored["smooth_m"] = plan.smooth_m
     return save_scenario_layers(
         path,

@@ -44,7 +44,8 @@ from geo.errors import InfeasibleError, InputFormatError
 from geo.intake import Households
 from planning.engine.district import District, prepare_district
 from planning.engine.partition import choose_region_count
-from planning.engine.propose import Proposal, ProposeParams, name_community, plan_grids
+from planning.engine.propose import Proposal, name_community, plan_grids
+from planning.params import ProposeParams
 from planning.plans.plan import (
     Plan,
     building_frame,
@@ -693,12 +694,7 @@ def run_rebalance(
             "grids": grids_path and str(grids_path),
         },
         "parameters": {
-            "community_size": params.community_size,
-            "tolerance": params.tolerance,
-            "grid_size": params.grid_size,
-            "grid_tolerance": params.grid_tolerance,
-            "max_grids": params.max_grids,
-            "seed": params.seed,
+            **params.to_dict(),
             "small_margin": small_margin,
         },
         "data": households.summary(),

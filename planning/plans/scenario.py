@@ -47,7 +47,8 @@ import shapely
 from geo.errors import ScenarioEditError
 from planning.engine.graph import region_is_connected
 from planning.engine.partition import choose_region_count
-from planning.engine.propose import ProposeParams, name_community, plan_grids
+from planning.engine.propose import name_community, plan_grids
+from planning.params import ProposeParams
 from planning.plans.plan import (
     AuditEntry,
     CommunityStatus,

@@ -26,7 +26,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planning.engine.propose import ProposeParams, propose
+from planning.engine.propose import propose
+from planning.params import ProposeParams
 from planning.runs import measure_proposal
 
 METRIC = pyproj.CRS.from_epsg(4550)

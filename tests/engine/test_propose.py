@@ -27,8 +27,9 @@ from geo.intake import read_households
 from geo.layers import read_barriers
 from planning.engine.graph import Graph
 from planning.engine.metrics import plan_metrics
-from planning.engine.propose import ProposeParams, propose
+from planning.engine.propose import propose
 from planning.engine.units import atoms
+from planning.params import ProposeParams
 from planning.runs import run_propose
 from samples.district import write_sample
 
@@ -81,7 +82,7 @@ def assert_hard_rules(proposal, params, subdistricts) -> dict:
         communities=proposal.communities, grids=proposal.grids, buildings=b,
         study_area=proposal.study_area, community_band=params.community_band,
         grid_band=params.grid_band, community_target=params.community_size,
-        grid_target=params.grid_size, max_grids=params.max_grids, subdistricts=subdistricts,
+        grid_target=params.grid_households, max_grids=params.max_grids, subdistricts=subdistricts,
     )
     c, g = metrics["communities"], metrics["grids"]
     assert c["multipart"] == 0 and g["multipart"] == 0
@@ -106,7 +107,7 @@ def assert_hard_rules(proposal, params, subdistricts) -> dict:
 def test_hard_rules_hold_on_random_districts(seed, n, subdistricts, roads):
     buildings, subdistrict_frame, barrier_frame = random_district(seed, n=n, subdistricts=subdistricts,
                                                              roads=roads)
-    params = ProposeParams(community_size=2000, grid_size=250, max_grids=10, seed=seed % 7)
+    params = ProposeParams(community_size=2000, grid_households=250, max_grids=10, seed=seed % 7)
     proposal = propose(buildings, metric_crs=METRIC, subdistricts=subdistrict_frame,
                        barriers=barrier_frame, params=params)
     assert_hard_rules(proposal, params, subdistrict_frame)

@@ -29,7 +29,8 @@ import shapely
 from geo.crs import metric_crs_for
 from geo.errors import ScenarioEditError
 from planning.engine.district import prepare_district
-from planning.engine.propose import ProposeParams, propose
+from planning.engine.propose import propose
+from planning.params import ProposeParams
 from planning.plans.plan import (
     AUDIT_COLUMNS,
     audit_table,
@@ -46,7 +47,7 @@ from planning.plans.plan import (
 
 COLS, ROWS, SPACING_M, HOUSEHOLDS = 12, 4, 100.0, 50
 PARAMS = ProposeParams(
-    community_size=600, tolerance=0.1, grid_size=100, grid_tolerance=0.2, max_grids=10, seed=0
+    community_size=600, tolerance=0.1, grid_households=100, grid_tolerance=0.2, max_grids=10, seed=0
 )
 BASE_COLUMNS = {"W1": (0, 1), "W2": (2, 3), "W3": (4, 5), "E1": (6, 7, 8), "E2": (9, 10, 11)}
 

@@ -35,7 +35,7 @@ from test_plan import (
 from geo.errors import InputFormatError
 from geo.export import write_geojson
 from geo.intake import read_households
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 from planning.plans.plan import check_plan
 from planning.plans.rebalance import add_rebalance_command, rebalance
 
@@ -145,7 +145,7 @@ def test_oversized_without_a_possible_split_is_kept_and_explained():
         geometry=subdistricts.geometry.array,
         crs="EPSG:4326",
     )
-    params = ProposeParams(community_size=1000, grid_size=100, max_grids=12)
+    params = ProposeParams(community_size=1000, grid_households=100, max_grids=12)
     out = rebalance(whole, _Households(), params=params, subdistricts=subdistricts)
     assert out.report["kept"] == ["E", "W"]
     reasons = [k["reason"] for k in out.report["kept_out_of_band"]]

@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 from geo.layers import read_facilities
-from planning.engine.propose import ProposeParams
+from planning.params import ProposeParams
 from planning.plans.compare import compare_plans
 from planning.plans.plan import (
     community_frame,

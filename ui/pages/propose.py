@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from planning.engine.propose import ProposeParams
+from planning.params import RANGES, ProposeParams
 from ui import loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import view_map
@@ -17,24 +17,31 @@ __all__ = ["INPUT_KEYS", "parameters", "render"]
 #: Units where a band cannot be met listed one by one (all of them are in the table below).
 _LISTED = 20
 
-#: Number inputs: (key, ProposeParams field, default, min, max, step, scale to the field).
+#: Number inputs: (session key, ProposeParams field, step, scale to the field). Defaults and
+#: ranges come from planning.params, shown in the unit of the input (tolerances in %).
 _INPUTS = (
-    ("propose_community_size", "community_size", 2500, 100, 50_000, 100, 1),
-    ("propose_tolerance_pct", "tolerance", 10, 1, 50, 1, 0.01),
-    ("propose_grid_size", "grid_size", 250, 20, 5_000, 10, 1),
-    ("propose_grid_tolerance_pct", "grid_tolerance", 20, 1, 60, 1, 0.01),
-    ("propose_max_grids", "max_grids", 10, 1, 100, 1, 1),
-    ("propose_seed", "seed", 0, 0, 1_000_000, 1, 1),
+    ("propose_community_size", "community_size", 100, 1),
+    ("propose_tolerance_pct", "tolerance", 1, 0.01),
+    ("propose_grid_households", "grid_households", 10, 1),
+    ("propose_grid_tolerance_pct", "grid_tolerance", 1, 0.01),
+    ("propose_max_grids", "max_grids", 1, 1),
+    ("propose_seed", "seed", 1, 1),
 )
 #: The session keys of the parameter inputs.
 INPUT_KEYS = tuple(key for key, *_rest in _INPUTS)
 
 
+def _shown(value: float, scale: float) -> int:
+    """A parameter's value in the unit of its input."""
+    return round(value / scale)
+
+
 def parameters() -> ProposeParams:
     """The engine's parameters as the inputs hold them."""
+    defaults = ProposeParams()
     values = {}
-    for key, field, default, *_rest, scale in _INPUTS:
-        raw = st.session_state.get(key, default)
+    for key, field, _step, scale in _INPUTS:
+        raw = st.session_state.get(key, _shown(getattr(defaults, field), scale))
         values[field] = round(raw * scale, 4) if scale != 1 else int(raw)
     return ProposeParams(**values)
 
@@ -43,9 +50,10 @@ def _inputs(start: ProposeParams | None) -> None:
     """The parameter inputs; when first drawn they hold ``start`` (the parameters of the plan
     in the session: a proposal, or a plan opened from a project) or the defaults."""
     cols = st.columns(3)
-    for i, (key, field, default, lowest, highest, step, scale) in enumerate(_INPUTS):
+    for i, (key, field, step, scale) in enumerate(_INPUTS):
+        lowest, highest = _shown(RANGES[field].low, scale), _shown(RANGES[field].high, scale)
         if key not in st.session_state:
-            value = default if start is None else round(getattr(start, field) / scale)
+            value = _shown(getattr(start or ProposeParams(), field), scale)
             st.session_state[key] = min(max(int(value), lowest), highest)
         cols[i % 3].number_input(
             t(f"propose.{key}"),

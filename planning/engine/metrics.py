@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planning.records import Infeasible
+
 __all__ = ["plan_metrics", "polsby_popper", "size_metrics", "unforced_barrier_crossings"]
 
 #: A barrier runs "through a community's interior" when more than this length of it lies
@@ -147,7 +149,7 @@ def plan_metrics(
     max_grids: int,
     subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
-    infeasible: list[dict] | None = None,
+    infeasible: list[Infeasible] | None = None,
 ) -> dict:
     """Every metric the summary reports, for communities and grids.
 
@@ -246,7 +248,7 @@ def plan_metrics(
     return {
         "communities": comm_metrics,
         "grids": grid_metrics,
-        "infeasible": list(infeasible or []),
+        "infeasible": [item.as_dict() for item in infeasible or []],
     }
 
 

@@ -50,12 +50,12 @@ from planning.engine.sides import standing_groups
 from planning.engine.smooth import straighten_labels
 from planning.engine.units import connected, relabel
 from planning.params import ProposeParams
+from planning.records import Infeasible, Note
 
 __all__ = [
     "Proposal",
     "assemble",
     "grid_count",
-    "name_community",
     "number_plan",
     "plan_communities",
     "plan_grids",
@@ -73,7 +73,7 @@ class Proposal:
     buildings: gpd.GeoDataFrame  # building_id, households, compound, street, community_id, grid_id
     communities: gpd.GeoDataFrame
     grids: gpd.GeoDataFrame
-    infeasible: list[dict]
+    infeasible: list[Infeasible]
     metric_crs: pyproj.CRS
     study_area: shapely.Geometry
     barriers: gpd.GeoDataFrame | None
@@ -98,20 +98,21 @@ def _reading_order(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray,
     return rank[inverse.ravel()]
 
 
-def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndarray, list[dict]]:
+def plan_communities(district: District,
+                     params: ProposeParams) -> tuple[np.ndarray, list[Infeasible]]:
     """Community label per site (0..m-1, numbered per 街道) and the infeasible units."""
     sites = district.sites
     lower, upper = params.community_band
     community = np.full(len(sites.xy), -1, dtype=np.int64)
-    infeasible: list[dict] = []
+    infeasible: list[Infeasible] = []
     next_label = 0
     for z, subdistrict_label in enumerate(district.subdistrict_label):
         subdistrict_sites = np.flatnonzero(sites.subdistrict == z)
         if len(subdistrict_sites) == 0:
-            infeasible.append({
-                "level": "street", "unit": subdistrict_label, "households": 0,
-                "reason": f"街道 {subdistrict_label}: no households; it is left without a community",
-            })
+            infeasible.append(Infeasible(
+                "street", 0, Note.of("infeasible.subdistrict_empty", subdistrict=subdistrict_label),
+                unit=subdistrict_label,
+            ))
             continue
         parts = [group for component in district.components(subdistrict_sites)
                  for group in _standing_parts(district, component, lower, upper)]
@@ -130,32 +131,32 @@ def plan_communities(district: District, params: ProposeParams) -> tuple[np.ndar
             next_label += count
             mean = total / count
             if not (lower <= mean <= upper):
-                where = f"街道 {subdistrict_label}" if len(parts) == 1 else \
-                    f"街道 {subdistrict_label} (a part of {total:,.0f} households cut off from the rest)"
-                infeasible.append({
-                    "level": "street", "unit": subdistrict_label, "households": int(total),
-                    "reason": f"{where}: {total:,.0f} households cannot form communities within "
-                    f"{lower:,.0f}–{upper:,.0f}; made {count} of {mean:,.0f}",
-                })
+                code = "subdistrict_band" if len(parts) == 1 else "subdistrict_part_band"
+                infeasible.append(Infeasible(
+                    "street", int(total),
+                    Note.of(f"infeasible.{code}", subdistrict=subdistrict_label, households=total,
+                            lower=lower, upper=upper, count=count, mean=mean),
+                    unit=subdistrict_label,
+                ))
                 continue
             sizes = np.bincount(labels, weights=sites.households[part], minlength=count)
             for label in np.flatnonzero((sizes < lower) | (sizes > upper)):
-                infeasible.append({
-                    "level": "community-band", "community_label": int(label + next_label - count),
-                    "households": int(sizes[label]),
-                    "reason": f"{sizes[label]:,.0f} households; no split of 街道 {subdistrict_label} "
-                    "into contiguous communities with its compounds whole was found within "
-                    f"{lower:,.0f}–{upper:,.0f} (this is the closest found)",
-                })
+                infeasible.append(Infeasible(
+                    "community-band", int(sizes[label]),
+                    Note.of("infeasible.community_band", households=float(sizes[label]),
+                            subdistrict=subdistrict_label, lower=lower, upper=upper),
+                    community_label=int(label + next_label - count),
+                ))
         subdistrict_compounds = pd.DataFrame({"c": pd.Series(sites.compound[subdistrict_sites], dtype="object"),
                                        "w": sites.households[subdistrict_sites]}).dropna()
         big = subdistrict_compounds.groupby("c")["w"].sum()
         for name, total in big[big > upper].items():
-            infeasible.append({
-                "level": "compound", "unit": str(name), "households": int(total),
-                "reason": f"小区 {name}: {total:,.0f} households exceed one community's "
-                f"{upper:,.0f}; it is split between communities",
-            })
+            infeasible.append(Infeasible(
+                "compound", int(total),
+                Note.of("infeasible.compound_too_big", compound=str(name), households=total,
+                        upper=upper),
+                unit=str(name),
+            ))
         infeasible.extend(_scattered_compounds(district, subdistrict_sites, big[big <= upper], community,
                                                level="community"))
     return community, infeasible
@@ -171,7 +172,7 @@ def _standing_parts(district: District, nodes: np.ndarray, lower: float,
 
 
 def _scattered_compounds(district: District, nodes: np.ndarray, totals: pd.Series,
-                         labels: np.ndarray, *, level: str) -> list[dict]:
+                         labels: np.ndarray, *, level: str) -> list[Infeasible]:
     """Compounds that fit but ended in several units because their buildings do not touch."""
     sites = district.sites
     out = []
@@ -182,18 +183,19 @@ def _scattered_compounds(district: District, nodes: np.ndarray, totals: pd.Serie
         members = nodes[sites.compound[nodes] == name]
         if connected(district.graph, members):
             continue  # contiguous: the split is the engine's choice, reported by the metrics
-        out.append({
-            "level": "compound-scattered", "unit": str(name), "households": int(totals[name]),
-            "reason": f"小区 {name}: its buildings do not form one contiguous area (other "
-            f"buildings stand between them), so it is in {int(parts[name])} {level}s",
-        })
+        out.append(Infeasible(
+            "compound-scattered", int(totals[name]),
+            Note.of(f"infeasible.compound_scattered_{level}", compound=str(name),
+                    parts=int(parts[name])),
+            unit=str(name),
+        ))
     return out
 
 
 def plan_grids(
     district: District, community: np.ndarray, params: ProposeParams,
     *, only: np.ndarray | None = None, previous: np.ndarray | None = None,
-) -> tuple[np.ndarray, list[dict]]:
+) -> tuple[np.ndarray, list[Infeasible]]:
     """Grid label per site (unique across communities) and the infeasible units.
 
     ``only`` limits the work to these community labels; the other sites keep their label in
@@ -202,7 +204,7 @@ def plan_grids(
     sites = district.sites
     g_upper = params.grid_band[1]
     grid = np.full(len(sites.xy), -1, dtype=np.int64) if previous is None else previous.copy()
-    infeasible: list[dict] = []
+    infeasible: list[Infeasible] = []
     targets = np.unique(community[community >= 0]) if only is None else np.asarray(only)
     next_grid = int(grid.max()) + 1 if previous is not None else 0
     for c in targets:
@@ -213,23 +215,25 @@ def plan_grids(
         made = int(labels.max()) + 1
         next_grid += made
         if total / params.max_grids > g_upper and made == params.max_grids:
-            infeasible.append({
-                "level": "community", "community_label": int(c), "households": int(total),
-                "reason": f"{total:,.0f} households need more than {params.max_grids} grids "
-                f"of at most {g_upper:,.0f}; made {made} of {total / made:,.0f}",
-            })
+            infeasible.append(Infeasible(
+                "community", int(total),
+                Note.of("infeasible.too_many_grids", households=total,
+                        max_grids=params.max_grids, upper=g_upper, made=made,
+                        mean=total / made),
+                community_label=int(c),
+            ))
         else:
             infeasible.extend(_grid_packing(sites.households[nodes], labels, int(c), params))
     for s in np.flatnonzero(sites.households > g_upper):
         if only is not None and community[s] not in set(targets.tolist()):
             continue
         ids = district.buildings["building_id"].astype(str).to_numpy()[sites.of_building == s]
-        infeasible.append({
-            "level": "building", "unit": ",".join(ids[:3]), "households": int(sites.households[s]),
-            "reason": f"楼栋 {ids[0]}: {sites.households[s]:,.0f} households in one building "
-            f"exceed a grid's {g_upper:,.0f}; it forms a grid of its own (a building is never "
-            "split)",
-        })
+        infeasible.append(Infeasible(
+            "building", int(sites.households[s]),
+            Note.of("infeasible.building_too_big", building=ids[0],
+                    households=float(sites.households[s]), upper=g_upper),
+            unit=",".join(ids[:3]),
+        ))
     return _relabel_grids(grid), infeasible
 
 
@@ -326,7 +330,7 @@ def grid_count(households: np.ndarray, params: ProposeParams) -> int:
 
 
 def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,
-                  params: ProposeParams) -> list[dict]:
+                  params: ProposeParams) -> list[Infeasible]:
     """Why a community's grids are not all in band, when no oversized building explains it:
     the partition found no packing (buildings whole, grids contiguous); say so, with the
     numbers a planner needs to judge it."""
@@ -340,31 +344,19 @@ def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,
     total = float(households.sum())
     if made == 1:
         side = "below" if total < lower else "above"
-        return [{
-            "level": "grid-band", "community_label": community, "households": int(total),
-            "reason": f"{total:,.0f} households make one grid, {side} {lower:,.0f}–"
-            f"{upper:,.0f}",
-        }]
-    largest = ", ".join(f"{h:,.0f}" for h in np.sort(households)[::-1][:3])
-    shown = ", ".join(f"{h:,.0f}" for h in np.sort(sizes[out]))
-    return [{
-        "level": "grid-band", "community_label": community, "households": int(total),
-        "reason": f"{total:,.0f} households in {made} grids (an average of "
-        f"{total / made:,.0f}); no split into contiguous grids with buildings and compounds "
-        f"whole was found with every grid within {lower:,.0f}–{upper:,.0f}: "
-        f"{int(out.sum())} of {made} out of band ({shown}), the closest found; its largest "
-        f"buildings hold {largest} households",
-    }]
-
-
-def name_community(item: dict, community_ids) -> dict:
-    """Turn an infeasible item's ``community_label`` (as :func:`plan_communities` and
-    :func:`plan_grids` report it) into its community id: the item's ``unit``, and the prefix
-    of its reason. Items without a label are left as they are. Changes ``item``; returns it."""
-    if "community_label" in item:
-        cid = str(community_ids[item.pop("community_label")])
-        item["unit"], item["reason"] = cid, f"社区 {cid}: " + item["reason"]
-    return item
+        return [Infeasible(
+            "grid-band", int(total),
+            Note.of(f"infeasible.one_grid_{side}", households=total, lower=lower, upper=upper),
+            community_label=community,
+        )]
+    return [Infeasible(
+        "grid-band", int(total),
+        Note.of("infeasible.grids_out_of_band", households=total, made=made, mean=total / made,
+                lower=lower, upper=upper, out=int(out.sum()),
+                sizes=tuple(float(h) for h in np.sort(sizes[out])),
+                largest=tuple(float(h) for h in np.sort(households)[::-1][:3])),
+        community_label=community,
+    )]
 
 
 def _relabel_grids(grid: np.ndarray) -> np.ndarray:
@@ -515,8 +507,6 @@ def propose(
     report("boundaries", 0.9)
     clock = time.perf_counter()
     community_id, community_name, grid_id = number_plan(district, community, grid)
-    for item in infeasible + grid_infeasible:
-        name_community(item, community_id)
     out_buildings, communities, grids = assemble(
         district, community, grid, community_id=community_id, community_name=community_name,
         grid_id=grid_id, smooth_m=params.smooth_m,
@@ -527,7 +517,7 @@ def propose(
         buildings=out_buildings,
         communities=communities,
         grids=grids,
-        infeasible=infeasible + grid_infeasible,
+        infeasible=[item.named(community_id) for item in infeasible + grid_infeasible],
         metric_crs=metric_crs,
         study_area=district.study_area,
         barriers=district.major_barriers,

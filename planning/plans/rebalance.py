@@ -44,7 +44,7 @@ from geo.errors import InfeasibleError, InputFormatError
 from geo.intake import Households
 from planning.engine.district import District, prepare_district
 from planning.engine.partition import choose_region_count
-from planning.engine.propose import Proposal, name_community, plan_grids
+from planning.engine.propose import Proposal, plan_grids
 from planning.params import ProposeParams
 from planning.plans.plan import (
     Plan,
@@ -56,6 +56,7 @@ from planning.plans.plan import (
     number_grids,
     plan_from_labels,
 )
+from planning.records import Infeasible, Note
 
 __all__ = ["Rebalance", "add_rebalance_command", "rebalance", "run_rebalance"]
 
@@ -384,8 +385,8 @@ def rebalance(
                 {
                     "community_id": ids[c],
                     "households": round(member_h[c]),
-                    "reason": f"{ids[c]}: {member_h[c]:,.0f} households, clearly "
-                    "small, but no neighbour in its 街道 to merge with; kept",
+                    "reason": Note.of("rebalance.small_alone", community=ids[c],
+                                      households=float(member_h[c])),
                 }
             )
             continue
@@ -429,16 +430,11 @@ def rebalance(
         if len(members(groups.find(c))) > 1 or c in split_alone or lower <= h <= upper:
             continue
         if h > upper:
-            reason = (
-                f"{ids[c]}: {h:,.0f} households, above the band {lower:,.0f}–{upper:,.0f}, "
-                f"but two parts of {h / 2:,.0f} would both be below it and no out-of-band "
-                "neighbour can share the difference; kept (consider 一社多站)"
-            )
+            reason = Note.of("rebalance.big_kept", community=ids[c], households=h,
+                             lower=lower, upper=upper, half=h / 2)
         elif h >= small_below:
-            reason = (
-                f"{ids[c]}: {h:,.0f} households, below the band {lower:,.0f}–{upper:,.0f} "
-                f"but not clearly small (≥ {small_below:,.0f}); kept"
-            )
+            reason = Note.of("rebalance.not_clearly_small", community=ids[c], households=h,
+                             lower=lower, upper=upper, small_below=small_below)
         else:
             continue  # clearly small without a neighbour: reported above
         kept_out.append({"community_id": ids[c], "households": round(h), "reason": reason})
@@ -481,9 +477,9 @@ def rebalance(
                 {
                     "community_id": "+".join(ids[c] for c in group),
                     "households": round(total),
-                    "reason": f"{'+'.join(ids[c] for c in group)}: {total:,.0f} households "
-                    f"cannot form communities within {lower:,.0f}–{upper:,.0f} with their "
-                    f"out-of-band neighbours; made {k} of {total / k:,.0f}",
+                    "reason": Note.of("rebalance.group_band",
+                                      group="+".join(ids[c] for c in group), households=total,
+                                      lower=lower, upper=upper, count=k, mean=total / k),
                 }
             )
         for p in range(int(parts.max()) + 1):
@@ -569,18 +565,10 @@ def rebalance(
     keeps = origin_id == site_final_id
     had = ~outside
     infeasible = [
-        {
-            "level": "community",
-            "unit": k["community_id"],
-            "households": k["households"],
-            "reason": k["reason"],
-        }
+        Infeasible("community", k["households"], k["reason"], unit=k["community_id"])
         for k in kept_out
     ]
-    for item in grid_infeasible:
-        if item["level"] != "community":
-            item = name_community(dict(item), ids)
-            infeasible.append(dict(item, unit=str(item["unit"])))
+    infeasible += [item.named(ids) for item in grid_infeasible if item.level != "community"]
     report = {
         "stability": round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
         "stability_of_assigned": round(
@@ -614,7 +602,7 @@ def rebalance(
         "merged": merged_done,
         "redrawn_together": redrawn_done,
         "new": new_made,
-        "kept_out_of_band": kept_out,
+        "kept_out_of_band": [dict(k, reason=k["reason"].text("en")) for k in kept_out],
         "small_below": small_below,
     }
     proposal = Proposal(

@@ -47,7 +47,7 @@ import shapely
 from geo.errors import ScenarioEditError
 from planning.engine.graph import region_is_connected
 from planning.engine.partition import choose_region_count
-from planning.engine.propose import name_community, plan_grids
+from planning.engine.propose import plan_grids
 from planning.params import ProposeParams
 from planning.plans.plan import (
     AuditEntry,
@@ -213,9 +213,9 @@ def _redraw_grids(
         plan.district, community, params, only=np.asarray(labels, dtype=np.int64), previous=grid
     )
     notes = [
-        name_community(dict(item), ids)["reason"]
+        str(item.named(ids).reason)
         for item in infeasible
-        if item["level"] in ("community", "grid-band")
+        if item.level in ("community", "grid-band")
     ]
     new_grid, mended = mend_pieces(
         plan.district, new_grid, group=community, scope=np.isin(community, labels)

@@ -133,7 +133,7 @@ def test_a_street_too_small_for_the_band_is_explained():
                        households=np.full(37, 100), compound=[None] * 37)
     street = _frame([shapely.box(*ORIGIN, ORIGIN[0] + 1000, ORIGIN[1] + 1000)], name=["甲街道"])
     proposal = propose(buildings, metric_crs=METRIC, subdistricts=street)
-    reasons = [item["reason"] for item in proposal.infeasible]
+    reasons = [str(item.reason) for item in proposal.infeasible]
     assert any(r.startswith("街道 甲街道: 3,700 households cannot form communities within "
                             "2,250–2,750; made 1 of 3,700") for r in reasons)
 
@@ -145,7 +145,9 @@ def test_a_tower_too_big_for_a_grid_is_its_own_grid_and_explained():
     proposal = propose(buildings, metric_crs=METRIC)
     tower = proposal.buildings.set_index("building_id").loc["T1", "grid_id"]
     assert (proposal.buildings["grid_id"] == tower).sum() == 1
-    assert any("楼栋 T1: 420 households" in item["reason"] for item in proposal.infeasible)
+    assert any("楼栋 T1: 420 households" in str(item.reason) for item in proposal.infeasible)
+    tower_item = next(i for i in proposal.infeasible if i.level == "building")
+    assert tower_item.reason.text("zh").startswith("楼栋 T1：一栋楼 420 户")
 
 
 def test_grids_that_cannot_all_be_packed_into_the_band_are_explained():
@@ -156,10 +158,11 @@ def test_grids_that_cannot_all_be_packed_into_the_band_are_explained():
                        households=[290, 290, 120], compound=[None] * 3)
     proposal = propose(buildings, metric_crs=METRIC)
     assert sorted(proposal.grids["households"]) == [120, 290, 290]
-    items = [item for item in proposal.infeasible if item["level"] == "grid-band"]
-    assert len(items) == 1 and items[0]["unit"] == "C001"
-    assert items[0]["reason"].startswith("社区 C001: 700 households in 3 grids")
-    assert "1 of 3 out of band (120)" in items[0]["reason"]
+    items = [item for item in proposal.infeasible if item.level == "grid-band"]
+    assert len(items) == 1 and items[0].unit == "C001"
+    assert str(items[0].reason).startswith("社区 C001: 700 households in 3 grids")
+    assert "1 of 3 out of band (120)" in str(items[0].reason)
+    assert "3 个中有 1 个超出范围（120）" in items[0].reason.text("zh")
 
 
 def test_a_compound_in_two_parts_is_joined_through_the_lightest_unnamed_path():

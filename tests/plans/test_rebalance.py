@@ -153,7 +153,7 @@ def test_oversized_without_a_possible_split_is_kept_and_explained():
         "1,200 households, above the band 900–1,100" in r and "一社多站" in r for r in reasons
     )
     assert out.report["stability"] == 1.0
-    assert {i["unit"] for i in out.proposal.infeasible} == {"W", "E"}
+    assert {i.unit for i in out.proposal.infeasible} == {"W", "E"}
 
 
 def test_an_oversized_community_is_redrawn_with_an_out_of_band_neighbour():

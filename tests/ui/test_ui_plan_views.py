@@ -293,8 +293,10 @@ def test_every_infeasible_level_the_engine_reports_is_translated():
 
     from ui.i18n import TEXT
 
-    source = (Path(__file__).resolve().parents[2] / "planning" / "engine" / "propose.py").read_text()
-    levels = set(re.findall(r'"level": "([a-z-]+)"', source))
+    planning = Path(__file__).resolve().parents[2] / "planning"
+    source = "".join((planning / name).read_text()
+                     for name in ("engine/propose.py", "plans/rebalance.py"))
+    levels = set(re.findall(r'Infeasible\(\s*"([a-z-]+)"', source))
     assert {"street", "compound", "building", "community", "community-band"} <= levels
     for level in levels:
         for kind in ("level", "meaning"):

@@ -1,0 +1,68 @@
+"""The records the planning library reports to a person: messages with a code and values
+(rendered in Chinese or English from ``planning/locales``), and the units where a band cannot
+be met."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+from geo.records import Message
+
+__all__ = ["Infeasible", "Note"]
+
+
+@dataclass(frozen=True)
+class Note(Message):
+    """A message of the planning library (templates in ``planning/locales``)."""
+
+    folder: ClassVar[Path] = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Infeasible:
+    """A unit where the band cannot be met, and why.
+
+    Attributes
+    ----------
+    level
+        ``street`` (a 街道 or a part of one), ``community-band`` (a community left out of band),
+        ``compound`` (a 小区 bigger than a community), ``compound-scattered``, ``community``
+        (more grids needed than allowed), ``building`` (bigger than a grid) or ``grid-band``.
+        These are the values ``summary.json`` has always carried.
+    households
+        Households of the unit.
+    reason
+        Why, as a message.
+    unit
+        The 街道, compound, building id(s) or community id.
+    community_label
+        The community by its label, before communities are numbered (then ``unit`` is empty).
+    """
+
+    level: str
+    households: int
+    reason: Note
+    unit: str = ""
+    community_label: int | None = None
+
+    def named(self, community_ids) -> Infeasible:
+        """The unit named by its community id, when it was known by its label."""
+        if self.community_label is None:
+            return self
+        cid = str(community_ids[self.community_label])
+        return replace(self, unit=cid, community_label=None,
+                       reason=Note.of("infeasible.in_community", community=cid,
+                                      reason=self.reason))
+
+    def as_dict(self, lang: str = "en") -> dict:
+        """The unit as ``summary.json`` holds it (the reason in ``lang``)."""
+        out: dict = {"level": self.level}
+        if self.community_label is None:
+            out["unit"] = self.unit
+        else:
+            out["community_label"] = self.community_label
+        out["households"] = self.households
+        out["reason"] = self.reason.text(lang)
+        return out

@@ -47,7 +47,7 @@ def test_lists_are_joined_per_language_and_messages_nest(note) -> None:
 
 
 def test_an_unknown_code_or_language_is_refused(note) -> None:
-    with pytest.raises(KeyError, match="unit.nothing"):
+    with pytest.raises(KeyError, match=r"unit\.nothing"):
         note.of("unit.nothing").text("en")
     with pytest.raises(ValueError, match=r"expected one of zh, en"):
         note.of("unit.too_big", name="x", households=1).text("fr")

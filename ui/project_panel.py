@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ui import loading, projects, runs, state, widgets
+from ui import loading, parameter_inputs, projects, runs, state, widgets
 from ui.i18n import t
 from ui.state import PlanRef, StoredPlanRef
 
@@ -135,14 +135,6 @@ def _on_open_path() -> None:
     _open_file(path.resolve(), path.name)
 
 
-def _reset_propose_inputs() -> None:
-    """The Propose page's inputs start again from the plan's parameters."""
-    from ui.pages import propose  # here: the pages import the data page
-
-    for key in propose.INPUT_KEYS:
-        st.session_state.pop(key, None)
-
-
 def _on_load() -> None:
     """Make the chosen stored scenario the plan every page works on."""
     project = state.get_project()
@@ -182,7 +174,7 @@ def _on_load() -> None:
     state.set_plan(plan_ref, first=name)
     state.remember_revision(ref.path, name, stored.revision)
     st.session_state[SAVE_NAME_KEY] = name
-    _reset_propose_inputs()
+    parameter_inputs.reset_inputs()
     _say(
         OPEN_MESSAGE_KEY,
         "success",

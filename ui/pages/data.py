@@ -8,17 +8,16 @@ code path shows the sample, an upload, or a file a test puts there.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import ROWS_SHOWN, PlanningInputError, Problem
-from ui import loading, project_panel, state
+from geo.errors import PlanningInputError, Problem
+from ui import loading, project_panel, state, widgets
 from ui.i18n import t
 from ui.maps import AGGREGATE_ABOVE, households_map
+from ui.problems import problem_block, show_problems
 from ui.state import DataSource
 
 __all__ = ["render", "show_source"]
@@ -38,12 +37,6 @@ _UPLOAD_TYPES = [
     "geoparquet",
 ]
 _LAYER_TYPES = ["geojson", "json", "gpkg", "zip", "parquet", "geoparquet"]
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
-
-
-def _escape(value: object) -> str:
-    """Text shown through markdown exactly as it is (names and values come from user files)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
 
 
 def _crs_labels(*, blank: str = "") -> Callable[[str], str]:
@@ -183,61 +176,6 @@ def _source_choice() -> None:
 # Showing what was loaded
 
 
-def _rows_text(problem: Problem) -> str:
-    """The rows of a problem, the first few and a count, as a person counts them."""
-    if state.language() != "zh" or not problem.rows:
-        return problem.rows_text()
-    shown = "、".join(str(row) for row in problem.rows[:ROWS_SHOWN])
-    more = " 等" if len(problem.rows) > ROWS_SHOWN else ""
-    return f"第 {shown} 行{more}（共 {len(problem.rows)} 行）"
-
-
-def _problem_block(problem: Problem) -> str:
-    sep = t("punct.colon")
-    where = [f"{t('problem.file')}{sep}{_escape(problem.file)}"]
-    if problem.column:
-        where.append(f"{t('problem.column')}{sep}{_escape(problem.column)}")
-    if problem.rows:
-        where.append(f"{t('problem.rows')}{sep}{_escape(_rows_text(problem))}")
-    return "  \n".join(
-        [
-            f"**{_escape(problem.message)}**",
-            " · ".join(where),
-            f"{t('problem.expected')}{sep}{_escape(problem.expected)}",
-            f"{t('problem.found')}{sep}{_escape(problem.found)}",
-            f"{t('problem.fix')}{sep}{_escape(problem.fix)}",
-        ]
-    )
-
-
-def _problem_table(problems: tuple[Problem, ...]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            t("problem.severity"): [t(f"severity.{p.severity}") for p in problems],
-            t("problem.file"): [p.file for p in problems],
-            t("problem.column"): [p.column or "" for p in problems],
-            t("problem.rows"): [_rows_text(p) for p in problems],
-            t("problem.message"): [p.message for p in problems],
-            t("problem.expected"): [p.expected for p in problems],
-            t("problem.found"): [p.found for p in problems],
-            t("problem.fix"): [p.fix for p in problems],
-        }
-    )
-
-
-def show_problems(problems: tuple[Problem, ...], *, file: str) -> None:
-    """A refused file: a headline, every problem in its own box, then all of them as a table."""
-    errors = [p for p in problems if p.is_error]
-    warnings = [p for p in problems if not p.is_error]
-    st.error(t("data.refused", file=file, errors=len(errors), warnings=len(warnings)))
-    for problem in errors:
-        st.error(_problem_block(problem))
-    for problem in warnings:
-        st.warning(_problem_block(problem))
-    st.caption(t("data.table"))
-    st.dataframe(_problem_table(problems), hide_index=True, width="stretch")
-
-
 def _show_metrics(summary: dict) -> None:
     cols = st.columns(5)
     cols[0].metric(t("metric.rows"), f"{summary['rows']:,}")
@@ -263,12 +201,12 @@ def _show_facts(summary: dict, warnings: tuple[Problem, ...]) -> None:
         ),
     ]
     sep = t("punct.colon")
-    st.markdown("  \n".join(f"**{label}**{sep}{_escape(value)}" for label, value in facts))
+    st.markdown("  \n".join(f"**{label}**{sep}{widgets.escape(value)}" for label, value in facts))
     if warnings:
         st.warning(t("data.valid_with_warnings", n=len(warnings)))
         with st.expander(t("data.warnings", n=len(warnings))):
             for problem in warnings:
-                st.warning(_problem_block(problem))
+                st.warning(problem_block(problem))
     else:
         st.success(t("data.no_warnings"))
 
@@ -285,10 +223,13 @@ def _show_layers(source: DataSource) -> dict:
         if loaded.ok:
             frames[kind] = loaded.frame
             st.markdown(
-                "- " + _escape(t("data.layer_ok", layer=name, n=len(loaded.frame), file=ref.label))
+                "- "
+                + widgets.escape(
+                    t("data.layer_ok", layer=name, n=len(loaded.frame), file=ref.label)
+                )
             )
             for problem in loaded.warnings:
-                st.warning(_problem_block(problem))
+                st.warning(problem_block(problem))
         elif loaded.problems:
             st.error(t("data.layer_refused", layer=name, file=ref.label))
             show_problems(loaded.problems, file=ref.label)
@@ -296,7 +237,7 @@ def _show_layers(source: DataSource) -> dict:
             st.error(
                 t("data.layer_refused", layer=name, file=ref.label)
                 + "\n\n"
-                + _escape(loaded.message)
+                + widgets.escape(loaded.message)
             )
     return frames
 
@@ -344,7 +285,7 @@ def show_source(source: DataSource) -> None:
         show_problems(loaded.problems, file=ref.label)
         return
     if not loaded.ok:
-        st.error(f"{t('data.unreadable')}\n\n{_escape(loaded.message)}")
+        st.error(f"{t('data.unreadable')}\n\n{widgets.escape(loaded.message)}")
         return
     households = loaded.households
     summary = households.summary()

@@ -5,65 +5,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from planning.params import RANGES, ProposeParams
 from ui import loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import view_map
-from ui.pages.data import show_problems
+from ui.parameter_inputs import parameter_inputs, parameters
 from ui.plan_views import community_table, infeasible_line, infeasible_table, metrics_table
+from ui.problems import show_problems
 
-__all__ = ["INPUT_KEYS", "parameters", "render"]
+__all__ = ["render"]
 
 #: Units where a band cannot be met listed one by one (all of them are in the table below).
 _LISTED = 20
-
-#: Number inputs: (session key, ProposeParams field, step, scale to the field). Defaults and
-#: ranges come from planning.params, shown in the unit of the input (tolerances in %).
-_INPUTS = (
-    ("propose_community_size", "community_size", 100, 1),
-    ("propose_tolerance_pct", "tolerance", 1, 0.01),
-    ("propose_grid_households", "grid_households", 10, 1),
-    ("propose_grid_tolerance_pct", "grid_tolerance", 1, 0.01),
-    ("propose_max_grids", "max_grids", 1, 1),
-    ("propose_seed", "seed", 1, 1),
-)
-#: The session keys of the parameter inputs.
-INPUT_KEYS = tuple(key for key, *_rest in _INPUTS)
-
-
-def _shown(value: float, scale: float) -> int:
-    """A parameter's value in the unit of its input."""
-    return round(value / scale)
-
-
-def parameters() -> ProposeParams:
-    """The engine's parameters as the inputs hold them."""
-    defaults = ProposeParams()
-    values = {}
-    for key, field, _step, scale in _INPUTS:
-        raw = st.session_state.get(key, _shown(getattr(defaults, field), scale))
-        values[field] = round(raw * scale, 4) if scale != 1 else int(raw)
-    return ProposeParams(**values)
-
-
-def _inputs(start: ProposeParams | None) -> None:
-    """The parameter inputs; when first drawn they hold ``start`` (the parameters of the plan
-    in the session: a proposal, or a plan opened from a project) or the defaults."""
-    cols = st.columns(3)
-    for i, (key, field, step, scale) in enumerate(_INPUTS):
-        lowest, highest = _shown(RANGES[field].low, scale), _shown(RANGES[field].high, scale)
-        if key not in st.session_state:
-            value = _shown(getattr(start or ProposeParams(), field), scale)
-            st.session_state[key] = min(max(int(value), lowest), highest)
-        cols[i % 3].number_input(
-            t(f"propose.{key}"),
-            min_value=lowest,
-            max_value=highest,
-            step=step,
-            key=key,
-            help=t(f"propose.{key}.help"),
-        )
-    widgets.standard_choice(t("propose.standard"), t("propose.standard.help"))
 
 
 def _headline(summary: dict) -> None:
@@ -195,7 +147,7 @@ def render() -> None:
     asked = state.get_plan()
     with st.container(border=True):
         st.markdown(t("propose.parameters", file=widgets.escape(ref_file.label)))
-        _inputs(asked.params if asked is not None else None)
+        parameter_inputs(asked.params if asked is not None else None)
         clicked = st.button(t("propose.run"), type="primary", key="propose_run")
     if clicked:
         state.set_plan(widgets.plan_ref_for(current, parameters()))

@@ -11,8 +11,8 @@ from planning.standards.rules import PRESET_DIR
 from ui import loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import gap_map
-from ui.pages.data import show_problems
 from ui.plan_views import compliance_table, site_table
+from ui.problems import show_problems
 
 __all__ = ["MAX_TOML_BYTES", "render"]
 

@@ -1,0 +1,68 @@
+"""Problems with an input file shown to the planner: each in its own box, then all as a table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.errors import ROWS_SHOWN, Problem
+from ui import state, widgets
+from ui.i18n import t
+
+__all__ = ["problem_block", "show_problems"]
+
+
+def _rows_text(problem: Problem) -> str:
+    """The rows of a problem, the first few and a count, as a person counts them."""
+    if state.language() != "zh" or not problem.rows:
+        return problem.rows_text()
+    shown = "、".join(str(row) for row in problem.rows[:ROWS_SHOWN])
+    more = " 等" if len(problem.rows) > ROWS_SHOWN else ""
+    return f"第 {shown} 行{more}（共 {len(problem.rows)} 行）"
+
+
+def problem_block(problem: Problem) -> str:
+    """One problem as markdown: what is wrong, where, what was expected and found, the fix."""
+    sep = t("punct.colon")
+    where = [f"{t('problem.file')}{sep}{widgets.escape(problem.file)}"]
+    if problem.column:
+        where.append(f"{t('problem.column')}{sep}{widgets.escape(problem.column)}")
+    if problem.rows:
+        where.append(f"{t('problem.rows')}{sep}{widgets.escape(_rows_text(problem))}")
+    return "  \n".join(
+        [
+            f"**{widgets.escape(problem.message)}**",
+            " · ".join(where),
+            f"{t('problem.expected')}{sep}{widgets.escape(problem.expected)}",
+            f"{t('problem.found')}{sep}{widgets.escape(problem.found)}",
+            f"{t('problem.fix')}{sep}{widgets.escape(problem.fix)}",
+        ]
+    )
+
+
+def _problem_table(problems: tuple[Problem, ...]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("problem.severity"): [t(f"severity.{p.severity}") for p in problems],
+            t("problem.file"): [p.file for p in problems],
+            t("problem.column"): [p.column or "" for p in problems],
+            t("problem.rows"): [_rows_text(p) for p in problems],
+            t("problem.message"): [p.message for p in problems],
+            t("problem.expected"): [p.expected for p in problems],
+            t("problem.found"): [p.found for p in problems],
+            t("problem.fix"): [p.fix for p in problems],
+        }
+    )
+
+
+def show_problems(problems: tuple[Problem, ...], *, file: str) -> None:
+    """A refused file: a headline, every problem in its own box, then all of them as a table."""
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    st.error(t("data.refused", file=file, errors=len(errors), warnings=len(warnings)))
+    for problem in errors:
+        st.error(problem_block(problem))
+    for problem in warnings:
+        st.warning(problem_block(problem))
+    st.caption(t("data.table"))
+    st.dataframe(_problem_table(problems), hide_index=True, width="stretch")

@@ -9,7 +9,6 @@ E1's column 8 made a community of its own (200 change); W2 merged into W1 (400 c
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pandas as pd
@@ -27,16 +26,15 @@ from test_plan import (
 
 from geo.errors import InputFormatError
 from geo.export import write_geojson
+from planning.cli import build_parser
 from planning.plans.compare import (
     PlanLayers,
-    add_compare_command,
     compare_plans,
     plan_layers,
     read_plan_folder,
     write_comparison,
 )
 from planning.plans.plan import plan_from_labels
-from planning.plans.rebalance import add_rebalance_command
 from planning.plans.scenario import MergeCommunities, MoveBuildings
 from planning.runs import run_propose
 
@@ -158,10 +156,7 @@ def test_compare_command_on_propose_and_rebalance_folders(tmp_path):
         subdistricts_path=tmp_path / "streets.geojson",
         params=PARAMS,
     )
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    add_rebalance_command(sub)
-    add_compare_command(sub)
+    parser = build_parser()
     args = parser.parse_args(
         [
             "rebalance",

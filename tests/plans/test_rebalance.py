@@ -13,7 +13,6 @@ B113 counted as outside every community.
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import geopandas as gpd
@@ -35,9 +34,10 @@ from test_plan import (
 from geo.errors import InputFormatError
 from geo.export import write_geojson
 from geo.intake import read_households
+from planning.cli import build_parser
 from planning.params import ProposeParams
 from planning.plans.plan import check_plan
-from planning.plans.rebalance import add_rebalance_command, rebalance
+from planning.plans.rebalance import rebalance
 
 IDS = {"P1": "330203001001", "P2": "330203001002", "P3": "330203001003", "Q1": "330203002001"}
 
@@ -209,8 +209,7 @@ def test_command_writes_the_files_of_propose(tmp_path):
     table.to_csv(tmp_path / "households.csv", index=False, encoding="utf-8")
     write_geojson(existing_communities(), tmp_path / "communities.geojson")
     write_geojson(lattice_subdistricts(), tmp_path / "streets.geojson")
-    parser = argparse.ArgumentParser()
-    add_rebalance_command(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     args = parser.parse_args(
         [
             "rebalance",

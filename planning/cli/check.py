@@ -1,0 +1,50 @@
+"""``check``: communities against a facility-area standard."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from planning.cli.options import add_crs, print_table
+
+__all__ = ["register"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from planning.check_run import run_check
+
+    types = [t.strip() for t in args.facility_types.split(",")] if args.facility_types else None
+    result = run_check(
+        args.communities,
+        args.households,
+        crs=args.crs,
+        facilities_path=args.facilities,
+        standard=args.standard,
+        out_dir=args.out,
+        id_column=args.id_column,
+        year=args.year,
+        facility_types=types,
+    )
+    totals = result.totals
+    print(f"standard: {result.standard.name} ({result.standard.title})")
+    print_table([(str(k), v) for k, v in totals.items()])
+    if len(result.outside):
+        print(
+            f"{len(result.outside)} facilities lie outside every community (listed in the report)"
+        )
+    print(f"wrote compliance.csv, compliance.geojson, report.html to {args.out}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("check", help="check communities against a facility-area standard")
+    p.add_argument("--communities", type=Path, required=True)
+    p.add_argument("--households", type=Path, required=True)
+    add_crs(p)
+    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
+    p.add_argument("--standard", default="national-2021", help="preset name or TOML file")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--id-column", help="the communities' id column, if not found by name")
+    p.add_argument("--year", type=int, help="year for funds with yearly growth")
+    p.add_argument("--facility-types", help="count only these facility types (comma-separated)")
+    p.set_defaults(run=_run)

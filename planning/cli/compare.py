@@ -1,0 +1,68 @@
+"""``compare``: two plan folders side by side, with the households that change community."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from planning.plans.compare import compare_plans, read_plan_folder, write_comparison
+
+__all__ = ["register"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    a = read_plan_folder(args.a, crs=args.crs)
+    b = read_plan_folder(args.b, crs=args.crs)
+    facilities = None
+    if args.facilities:
+        from geo.layers import read_facilities
+
+        crs = args.facilities_crs or args.crs or _summary_crs(args.a)
+        facilities = read_facilities(args.facilities, crs=crs, require_area=True).frame
+    standard = args.standard or ("national-2021" if args.facilities else None)
+    result = compare_plans(a, b, standard=standard, facilities=facilities, year=args.year)
+    paths = write_comparison(result, args.out)
+    ca, cb = result.a["communities"], result.b["communities"]
+    print(f"{'':26}{a.name:>14}{b.name:>14}")
+    rows = [
+        ("communities", ca["count"], cb["count"]),
+        ("share in band", f"{ca['share_in_band']:.0%}", f"{cb['share_in_band']:.0%}"),
+        ("grids", result.a["grids"]["count"], result.b["grids"]["count"]),
+        ("Polsby-Popper mean", ca["polsby_popper_mean"], cb["polsby_popper_mean"]),
+    ]
+    if "compliance" in result.a:
+        for key in ("failing", "staff", "funds_yuan", "shortfall_m2"):
+            rows.append((key, result.a["compliance"][key], result.b["compliance"][key]))
+    for name, x, y in rows:
+        print(f"  {name:<24}{x!s:>14}{y!s:>14}")
+    print(
+        f"  households changing community: {result.households_changed:,} "
+        f"({result.share_changed:.1%}); {len(result.diff)} areas changed hands"
+    )
+    print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
+    return 0
+
+
+def _summary_crs(folder: Path) -> str | None:
+    path = Path(folder) / "summary.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8")).get("inputs", {}).get("crs")
+    return None
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("compare", help="compare two plan folders (propose / rebalance)")
+    p.add_argument("a", type=Path, help="plan folder A (the reference)")
+    p.add_argument("b", type=Path, help="plan folder B")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--crs", help="CRS of the households files (default: from summary.json)")
+    p.add_argument(
+        "--standard",
+        help="standard preset for compliance deltas "
+        "(default national-2021 when --facilities is given)",
+    )
+    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
+    p.add_argument("--facilities-crs", help="CRS of --facilities if it differs")
+    p.add_argument("--year", type=int, help="year for funds with yearly growth")
+    p.set_defaults(run=_run)

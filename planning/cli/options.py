@@ -1,0 +1,95 @@
+"""What the commands share: the CRS option, the size options (defaults from
+:class:`planning.params.ProposeParams`), the column mapping, the exit status of an input error
+and a two-column table."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from geo.errors import PlanningInputError
+from planning.params import FILE_KEYS, ProposeParams
+
+__all__ = [
+    "EXIT_INPUT_ERROR",
+    "add_crs",
+    "add_size_arguments",
+    "parse_columns",
+    "print_table",
+    "propose_params",
+]
+
+
+EXIT_INPUT_ERROR = 2
+
+
+def parse_columns(text: str | None) -> dict[str, str] | None:
+    """``lon=东经,lat=北纬`` → ``{"lon": "东经", "lat": "北纬"}``."""
+    if not text:
+        return None
+    mapping = {}
+    for part in text.split(","):
+        role, sep, column = part.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise PlanningInputError(
+                f"--columns: '{part}' is not role=column. expected e.g. lon=东经,lat=北纬,"
+                "households=户数; fix: write each mapping as role=column, separated by commas."
+            )
+        mapping[role.strip()] = column.strip()
+    return mapping
+
+
+def print_table(rows: Sequence[tuple[str, object]]) -> None:
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key.ljust(width)}  {value}")
+
+
+def add_crs(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--crs",
+        required=required,
+        help="CRS of the input coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), "
+        "cgcs2000, or an EPSG code such as 4547. Never guessed.",
+    )
+
+
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """The size, tolerance and seed options every planning command shares (defaults from
+    :class:`planning.params.ProposeParams`)."""
+    defaults = ProposeParams()
+    parser.add_argument(
+        "--community-size",
+        type=int,
+        default=defaults.community_size,
+        help="households a community aims at",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=defaults.tolerance,
+        help="half-width of the community band, a share of its size",
+    )
+    parser.add_argument(
+        "--grid-households",
+        "--grid-size",
+        dest="grid_households",
+        type=int,
+        default=defaults.grid_households,
+        help="households a grid aims at",
+    )
+    parser.add_argument(
+        "--grid-tolerance",
+        type=float,
+        default=defaults.grid_tolerance,
+        help="half-width of the grid band, a share of its households",
+    )
+    parser.add_argument(
+        "--max-grids", type=int, default=defaults.max_grids, help="most grids in one community"
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+
+
+def propose_params(args: argparse.Namespace) -> ProposeParams:
+    """ProposeParams from the options of :func:`add_size_arguments`."""
+    return ProposeParams.from_dict({name: getattr(args, name) for name in FILE_KEYS})

@@ -1,0 +1,198 @@
+"""``propose``: communities and grids from household points, printed as a table and written
+as a plan folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from planning.cli.options import add_crs, add_size_arguments, parse_columns, propose_params
+
+__all__ = ["register"]
+
+
+def _progress_bar():
+    """A tqdm bar on a terminal, nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc="propose", unit="%", leave=False, file=sys.stderr)
+
+    def update(stage: str, done: float) -> None:
+        bar.set_description(stage)
+        bar.update(max(0, round(done * 100) - bar.n))
+
+    return update, bar.close
+
+
+def _print_plan(summary: dict) -> None:
+    c, g = summary["communities"], summary["grids"]
+    lo, hi = c["band"]
+    glo, ghi = g["band"]
+    print(f"{'':24}{'communities':>14}{'grids':>12}")
+    rows = [
+        ("count", c["count"], g["count"]),
+        ("households min", c["households_min"], g["households_min"]),
+        ("households median", c["households_median"], g["households_median"]),
+        ("households max", c["households_max"], g["households_max"]),
+        ("in band", f"{c['share_in_band']:.0%}", f"{g['share_in_band']:.0%}"),
+        ("band", f"{lo:,.0f}–{hi:,.0f}", f"{glo:,.0f}–{ghi:,.0f}"),
+        ("within ±20%", f"{c['share_within_20pct']:.0%}", f"{g['share_within_20pct']:.0%}"),
+        ("multipart", c["multipart"], g["multipart"]),
+        ("overlap m²", c["overlap_area_m2"], g["overlap_area_m2"]),
+        ("gap m²", c["gap_area_m2"], g["gap_area_m2"]),
+        (
+            "compounds split (fit)",
+            c["compounds_fit_but_split_count"],
+            g["compounds_fit_but_split_count"],
+        ),
+        ("Polsby-Popper mean", c["polsby_popper_mean"], g["polsby_popper_mean"]),
+        ("Polsby-Popper min", c["polsby_popper_min"], g["polsby_popper_min"]),
+        ("necks", c.get("necks", "—"), g.get("necks", "—")),
+        (
+            "jagged border",
+            _share(c.get("jagged_border_share")),
+            _share(g.get("jagged_border_share")),
+        ),
+        ("border on given lines", _share(c.get("border_on_lines_share")), "—"),
+        (
+            "fitting blocks split",
+            _of(c, "blocks_fitting_split", "blocks_fitting"),
+            _of(g, "blocks_fitting_split", "blocks_fitting"),
+        ),
+        ("footprints crossed", c.get("footprints_crossed", "—"), g.get("footprints_crossed", "—")),
+        (
+            "service radius p95 m",
+            c.get("service_radius_p95_m_max", "—"),
+            g.get("service_radius_p95_m_max", "—"),
+        ),
+    ]
+    for name, a, b in rows:
+        a = f"{a:,}" if isinstance(a, int) else a
+        b = f"{b:,}" if isinstance(b, int) else b
+        print(f"  {name:<22}{a!s:>14}{b!s:>12}")
+    print(
+        f"  {'barrier crossings':<22}{c['barrier_crossings_count']:>14} "
+        f"({len({x['community_id'] for x in c['barrier_crossings']})} communities, "
+        f"{c.get('barrier_crossings_unforced_count', 0)} not forced)"
+    )
+    print(f"  {'crossing 街道':<21}{len(c['crossing_streets']):>14}")
+    print(f"  {'grids per community':<22}{c['grids_per_community_max']:>14} (max)")
+    if summary["infeasible"]:
+        print(f"\n{len(summary['infeasible'])} unit(s) where the band cannot be met:")
+        for item in summary["infeasible"]:
+            print(f"  - {item['reason']}")
+    split = [b for b in c.get("blocks_split", []) if b["fits"]]
+    if split:
+        print(f"\n{len(split)} street block(s) that fit one community, split:")
+        for item in split:
+            print(f"  - {item['block']} ({item['households']:,} households): {item['reason']}")
+    runtime = summary["runtime_s"]
+    print("\nruntime: " + ", ".join(f"{k} {v:.2f}s" for k, v in runtime.items()))
+
+
+def _share(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _of(block: dict, part: str, whole: str) -> str:
+    return "—" if whole not in block else f"{block[part]} of {block[whole]}"
+
+
+def _run(args: argparse.Namespace) -> int:
+    from planning.runs import run_propose
+
+    progress, close = _progress_bar()
+    layer_crs = {
+        k: v
+        for k, v in (
+            ("streets", args.subdistricts_crs),
+            ("barriers", args.barriers_crs),
+            ("facilities", args.facilities_crs),
+            ("buildings", args.buildings_crs),
+        )
+        if v
+    }
+    try:
+        run = run_propose(
+            args.households,
+            crs=args.crs,
+            out_dir=args.out,
+            subdistricts_path=args.subdistricts,
+            barriers_path=args.barriers,
+            compounds_path=args.compounds,
+            buildings_path=args.buildings,
+            layer_crs=layer_crs,
+            columns=parse_columns(args.columns),
+            params=propose_params(args),
+            progress=progress,
+        )
+    finally:
+        close()
+    _print_plan(run.summary)
+    if args.facilities:
+        from planning.runs import write_compliance_for
+
+        result = write_compliance_for(
+            run,
+            facilities_path=args.facilities,
+            crs=layer_crs.get("facilities", args.crs),
+            standard=args.standard,
+            out_dir=args.out,
+        )
+        print(
+            f"\nstandard {args.standard}: {result.totals['failing']} of "
+            f"{result.totals['communities']} communities short of floor area"
+        )
+    print(f"\nwrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("propose", help="propose communities and grids from household points")
+    p.add_argument("households", type=Path)
+    add_crs(p)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--subdistricts",
+        "--streets",
+        dest="subdistricts",
+        type=Path,
+        help="sub-district (街道) polygons (--streets: the same)",
+    )
+    p.add_argument(
+        "--barriers",
+        type=Path,
+        action="append",
+        help="roads / rivers / railways (repeat for several files)",
+    )
+    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
+    p.add_argument(
+        "--compounds",
+        type=Path,
+        help="compound (小区) polygons naming buildings that have no 小区 column",
+    )
+    p.add_argument(
+        "--buildings",
+        type=Path,
+        help="building footprints (polygons), matched to the households by id or "
+        "containment: no border crosses one",
+    )
+    p.add_argument(
+        "--subdistricts-crs",
+        "--streets-crs",
+        dest="subdistricts_crs",
+        help="CRS of --subdistricts if it differs from --crs",
+    )
+    for layer in ("barriers", "facilities", "buildings"):
+        p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
+    p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
+    add_size_arguments(p)
+    p.add_argument(
+        "--standard",
+        default="national-2021",
+        help="standard preset (or TOML file) for the facility check",
+    )
+    p.set_defaults(run=_run)

@@ -1,0 +1,102 @@
+"""``rebalance``: keep today's in-band communities, split the oversized, merge the small."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from planning.cli.options import add_size_arguments, propose_params
+from planning.plans.rebalance import run_rebalance
+
+__all__ = ["register"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    params = propose_params(args)
+    result, summary, paths = run_rebalance(
+        args.communities,
+        args.households,
+        crs=args.crs,
+        out_dir=args.out,
+        subdistricts_path=args.subdistricts,
+        barriers_paths=args.barriers,
+        grids_path=args.grids,
+        id_column=args.id_column,
+        params=params,
+        small_margin=args.small_margin,
+    )
+    r = result.report
+    c = summary["communities"]
+    lo, hi = c["band"]
+    print(f"rebalanced {r['existing_communities']} existing communities into {r['communities']}:")
+    rows = [
+        ("kept as they were", len(r["kept"])),
+        ("kept, gaps filled", len(r["adjusted"])),
+        (
+            "split",
+            ", ".join(f"{'+'.join(s['from'])}→{'/'.join(s['to'])}" for s in r["split"]) or "none",
+        ),
+        (
+            "merged",
+            ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["merged"]) or "none",
+        ),
+        (
+            "redrawn together",
+            ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["redrawn_together"])
+            or "none",
+        ),
+        ("new", ", ".join(r["new"]) or "none"),
+        (f"in band {lo:,.0f}–{hi:,.0f}", f"{c['share_in_band']:.0%}"),
+        ("stability", f"{r['stability']:.1%} of households keep their community"),
+        (
+            "outside every community",
+            f"{r['households_outside_existing']:,} households in "
+            f"{r['buildings_outside_existing']:,} buildings (assigned to a neighbour)",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key.ljust(width)}  {value}")
+    for item in r["kept_out_of_band"]:
+        print(f"  - {item['reason']}")
+    print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rebalance",
+        help="keep in-band communities, split the oversized, merge the small",
+    )
+    p.add_argument("--communities", type=Path, required=True, help="existing community polygons")
+    p.add_argument("--households", type=Path, required=True)
+    p.add_argument(
+        "--crs",
+        required=True,
+        help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--subdistricts",
+        "--streets",
+        dest="subdistricts",
+        type=Path,
+        help="sub-district (街道) polygons (--streets: the same)",
+    )
+    p.add_argument(
+        "--barriers",
+        type=Path,
+        action="append",
+        help="roads / rivers / railways (repeat for several files)",
+    )
+    p.add_argument("--grids", type=Path, help="existing grids, kept where membership holds")
+    p.add_argument("--id-column", help="the communities' id column, if not found by name")
+    add_size_arguments(p)
+    p.add_argument(
+        "--small-margin",
+        type=float,
+        default=0.2,
+        help="merge communities below the band's lower edge by more than this "
+        "share of the target (default 0.2: below 1,750)",
+    )
+    p.set_defaults(run=_run)

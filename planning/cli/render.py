@@ -1,0 +1,39 @@
+"""``render``: draw a plan folder as a print map (PNG or PDF)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from planning.render import render_plan
+
+    outputs = [args.out]
+    if args.pdf and args.out.suffix.lower() != ".pdf":
+        outputs.append(args.out.with_suffix(".pdf"))
+    warnings = {}
+    for out in outputs:
+        result = render_plan(args.plan_dir, out, title=args.title, lang=args.lang, dpi=args.dpi)
+        warnings.update((str(w), None) for w in result.warnings)
+        print(
+            f"wrote {result.path}: {len(result.community_labels)} communities, "
+            f"layers {', '.join(result.layers)}; font {result.font_family}"
+        )
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("render", help="draw a plan folder as a print map (PNG or PDF)")
+    p.add_argument("plan_dir", type=Path, help="a folder written by propose --out")
+    p.add_argument("--out", type=Path, required=True, help="the map file, .png or .pdf")
+    p.add_argument("--pdf", action="store_true", help="also write a PDF beside the PNG")
+    p.add_argument("--title", help="map title (default 社区与网格划分方案)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--dpi", type=int, default=200)
+    p.set_defaults(run=_run)

@@ -1,0 +1,57 @@
+"""``validate``: check a household file and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from planning.cli.options import add_crs, parse_columns, print_table
+
+__all__ = ["register"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from geo.intake import read_households
+
+    data = read_households(args.file, crs=args.crs, columns=parse_columns(args.columns))
+    summary = data.summary()
+    if args.json:
+        print(
+            json.dumps(
+                {"summary": summary, "problems": [p.as_dict() for p in data.report.problems]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{summary['file']}: valid")
+    bbox = summary["bbox_wgs84"]
+    print_table(
+        [
+            ("rows", f"{summary['rows']:,}"),
+            ("buildings", f"{summary['buildings']:,}"),
+            ("households", f"{summary['households']:,}"),
+            ("compounds", f"{summary['compounds']:,}"),
+            ("population", "—" if summary["population"] is None else f"{summary['population']:,}"),
+            ("bbox (WGS84)", f"{bbox[0]:.5f}, {bbox[1]:.5f} – {bbox[2]:.5f}, {bbox[3]:.5f}"),
+            ("source CRS", summary["source_crs"]),
+            ("metric CRS", summary["metric_crs"]),
+            ("encoding", summary["encoding"] or "—"),
+            ("columns", ", ".join(f"{k}={v}" for k, v in summary["columns"].items())),
+        ]
+    )
+    if data.report.warnings:
+        print(f"\n{len(data.report.warnings)} warning(s):")
+        for problem in data.report.warnings:
+            print(problem)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("validate", help="check a household file and summarise it")
+    p.add_argument("file", type=Path)
+    add_crs(p)
+    p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=_run)

@@ -5,7 +5,8 @@
 - ``compliance.csv``: one row per community (UTF-8 with BOM, so Excel shows Chinese);
 - ``compliance.geojson``: the communities with the same columns (RFC 7946, WGS84);
 - ``report.html``: 社区设施面积达标核查报告 — the standard with every rule's citation and
-  source, the totals, a table and a choropleth map of the area gap; one file that prints.
+  source, the totals, a table and a map of the area gap drawn as SVG in the page: one file
+  that prints and opens offline (no web map, no network).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import date
 from pathlib import Path
 
 import branca.colormap
-import folium
 import numpy as np
 import pandas as pd
 
@@ -26,7 +26,6 @@ from planning.standards.rules import Standard, format_number
 
 __all__ = [
     "REPORT_TITLE",
-    "compliance_map",
     "render_report_html",
     "svg_gap_map",
     "write_compliance",
@@ -76,7 +75,6 @@ blockquote { margin: 4px 0 4px 12px; padding: 2px 10px; border-left: 3px solid #
              color: #333; background: #f7f7f7; }
 .rule-item { margin-bottom: 10px; page-break-inside: avoid; }
 .source, .note { color: #555; font-size: 12px; }
-iframe.map { width: 100%; height: 520px; border: 1px solid #999; }
 svg.gapmap { max-width: 900px; border: 1px solid #999; background: #fafafa; }
 @media print {
   @page { size: A4 landscape; margin: 12mm; }
@@ -143,92 +141,6 @@ def write_compliance(
 
 
 # --------------------------------------------------------------------------- map
-
-
-def _plain(value: object) -> object:
-    """A value folium can embed as JSON (NaN/NA → None, numpy → Python, text escaped)."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, int):
-        return value
-    return html.escape(str(value))  # the tooltip renders HTML
-
-
-def compliance_map(result: ComplianceResult) -> folium.Map:
-    """A folium choropleth of each community's area gap (red short, green surplus), with the
-    facilities and the suggested sites."""
-    communities = result.communities
-    minx, miny, maxx, maxy = (float(v) for v in communities.total_bounds)
-    fmap = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=14,
-        tiles="OpenStreetMap",
-        control_scale=True,
-    )
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    colormap = _gap_colormap(result)
-    fields = ["community_id", "name", "households", "required_area_m2", "facility_area_m2"]
-    fields += ["gap_m2"]
-    features = []
-    for row, geom in zip(
-        communities[fields].itertuples(index=False), communities.geometry, strict=True
-    ):
-        properties = {f: _plain(v) for f, v in zip(fields, row, strict=True)}
-        features.append(
-            {"type": "Feature", "properties": properties, "geometry": geom.__geo_interface__}
-        )
-
-    def style(feature: dict) -> dict:
-        gap = feature["properties"]["gap_m2"]
-        return {
-            "fillColor": "#cccccc" if gap is None else colormap(gap),
-            "color": "#333333",
-            "weight": 1,
-            "fillOpacity": 0.6,
-        }
-
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name="面积缺口",
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=["社区代码", "名称", "户数", "应配(m²)", "现有(m²)", "缺口(m²)"]
-        ),
-    ).add_to(fmap)
-    colormap.add_to(fmap)
-    facilities = result.facilities
-    if len(facilities):
-        layer = folium.FeatureGroup(name="设施")
-        for row in facilities.itertuples(index=False):
-            point = row.geometry.representative_point()
-            label = html.escape(f"{row.name}（{format_number(row.floor_area_m2)}m²）")
-            folium.CircleMarker(
-                [point.y, point.x],
-                radius=5,
-                color="#2166ac",
-                fill=True,
-                fill_opacity=0.9,
-                tooltip=label,
-            ).add_to(layer)
-        layer.add_to(fmap)
-    sites = communities.dropna(subset=["suggested_site_lon", "suggested_site_lat"])
-    if len(sites):
-        layer = folium.FeatureGroup(name="建议选址")
-        for row in sites.itertuples(index=False):
-            folium.Marker(
-                [row.suggested_site_lat, row.suggested_site_lon],
-                tooltip=html.escape(f"建议选址：{row.name}"),
-                icon=folium.Icon(color="red", icon="plus"),
-            ).add_to(layer)
-        layer.add_to(fmap)
-    folium.LayerControl().add_to(fmap)
-    return fmap
 
 
 def _gap_colormap(result: ComplianceResult) -> branca.colormap.LinearColormap:
@@ -401,15 +313,9 @@ def render_report_html(result: ComplianceResult, *, standard: Standard) -> str:
         parts.append(_total("社区范围外的设施", f"{totals['facilities_outside']:,}", bad=True))
     parts.append("</div>")
 
-    fmap = compliance_map(result)
-    map_html = fmap.get_root().render()
     parts += [
         "<h2>面积缺口分布图</h2>",
         svg_gap_map(result),
-        '<h2 class="no-print">交互地图</h2>',
-        '<p class="no-print meta">交互地图需联网加载 Leaflet 与底图；离线时请看上方静态图。</p>',
-        f'<iframe class="map no-print" title="面积缺口交互地图" '
-        f'srcdoc="{esc(map_html, quote=True)}"></iframe>',
         "<h2>各社区核查结果</h2>",
         '<p class="no-print meta">点击表头可排序。</p>',
         _community_table(result),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from geo.errors import PlanningInputError
 from planning.params import FILE_KEYS, ProposeParams
@@ -13,6 +14,7 @@ from planning.params import FILE_KEYS, ProposeParams
 __all__ = [
     "EXIT_INPUT_ERROR",
     "add_crs",
+    "add_line_layers",
     "add_size_arguments",
     "parse_columns",
     "print_table",
@@ -51,6 +53,23 @@ def add_crs(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
         required=required,
         help="CRS of the input coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), "
         "cgcs2000, or an EPSG code such as 4547. Never guessed.",
+    )
+
+
+def add_line_layers(parser: argparse.ArgumentParser) -> None:
+    """The layers borders follow: 街道 polygons and roads / rivers / railways."""
+    parser.add_argument(
+        "--subdistricts",
+        "--streets",
+        dest="subdistricts",
+        type=Path,
+        help="sub-district (街道) polygons (--streets: the same)",
+    )
+    parser.add_argument(
+        "--barriers",
+        type=Path,
+        action="append",
+        help="roads / rivers / railways (repeat for several files)",
     )
 
 

@@ -7,7 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from planning.cli.options import add_crs, add_size_arguments, parse_columns, propose_params
+from planning.cli.options import (
+    add_crs,
+    add_line_layers,
+    add_size_arguments,
+    parse_columns,
+    propose_params,
+)
 
 __all__ = ["register"]
 
@@ -155,19 +161,7 @@ def register(sub) -> None:
     p.add_argument("households", type=Path)
     add_crs(p)
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument(
-        "--subdistricts",
-        "--streets",
-        dest="subdistricts",
-        type=Path,
-        help="sub-district (街道) polygons (--streets: the same)",
-    )
-    p.add_argument(
-        "--barriers",
-        type=Path,
-        action="append",
-        help="roads / rivers / railways (repeat for several files)",
-    )
+    add_line_layers(p)
     p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
     p.add_argument(
         "--compounds",

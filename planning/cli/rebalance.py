@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.cli.options import add_size_arguments, propose_params
+from planning.cli.options import add_line_layers, add_size_arguments, propose_params
 from planning.plans.rebalance import run_rebalance
 
 __all__ = ["register"]
@@ -76,19 +76,7 @@ def register(subparsers) -> None:
         help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument(
-        "--subdistricts",
-        "--streets",
-        dest="subdistricts",
-        type=Path,
-        help="sub-district (街道) polygons (--streets: the same)",
-    )
-    p.add_argument(
-        "--barriers",
-        type=Path,
-        action="append",
-        help="roads / rivers / railways (repeat for several files)",
-    )
+    add_line_layers(p)
     p.add_argument("--grids", type=Path, help="existing grids, kept where membership holds")
     p.add_argument("--id-column", help="the communities' id column, if not found by name")
     add_size_arguments(p)

@@ -423,7 +423,10 @@ def _network(households: int, seed: int) -> _Net:
     x_edges = np.r_[0.0, x_cuts, width]
     y_edges = np.r_[0.0, y_cuts, height]
     railway_line = shapely.LineString(railway)
-    giant_cell = _giant_cell(x_edges, y_edges, river, railway_line, old_centre, old_radius, rng)
+    giant_cell = _giant_cell(
+        x_edges, y_edges, river=river, railway_line=railway_line, old_centre=old_centre,
+        old_radius=old_radius, rng=rng,
+    )
 
     # Local roads: 1–2 each way per arterial cell (2–3 in the old town, none in the giant's).
     local_lines, local_class = [], []
@@ -434,13 +437,18 @@ def _network(households: int, seed: int) -> _Net:
             cx, cy = (x_edges[i] + x_edges[i + 1]) / 2, (y_edges[j] + y_edges[j + 1]) / 2
             old = math.hypot(cx - old_centre[0], cy - old_centre[1]) < old_radius + 500
             counts = rng.integers(2, 4, 2) if old else rng.choice([1, 1, 2], 2)
-            lines = _cell_locals(i, j, x_edges, y_edges, ns_lines, ew_lines, counts, rng)
+            lines = _cell_locals(
+                i, j, x_edges=x_edges, y_edges=y_edges, ns_lines=ns_lines,
+                ew_lines=ew_lines, counts=counts, rng=rng,
+            )
             local_lines += lines
             major = rng.random(len(lines)) < (0.2 if old else 0.45)
             local_class += ["tertiary" if m else "residential" for m in major]
 
     arterial_class = _arterial_classes(len(ns_lines), len(ew_lines), rng)
-    names = _road_names(x_cuts, y_cuts, width, height, len(local_lines), rng)
+    names = _road_names(
+        x_cuts, y_cuts, width=width, height=height, n_local=len(local_lines), rng=rng
+    )
     lines = (
         [shapely.LineString(v) for v in ns_lines]
         + [shapely.LineString(v) for v in ew_lines]
@@ -471,7 +479,7 @@ def _network(households: int, seed: int) -> _Net:
     )
 
 
-def _giant_cell(x_edges, y_edges, river, railway_line, old_centre, old_radius, rng):
+def _giant_cell(x_edges, y_edges, *, river, railway_line, old_centre, old_radius, rng):
     """An arterial cell clear of the river, the railway and the old town, not too far out."""
     width, height = x_edges[-1], y_edges[-1]
     best: list[tuple[int, int]] = []
@@ -496,7 +504,7 @@ def _giant_cell(x_edges, y_edges, river, railway_line, old_centre, old_radius, r
     return pool[int(rng.integers(len(pool)))]
 
 
-def _cell_locals(i, j, x_edges, y_edges, ns_lines, ew_lines, counts, rng):
+def _cell_locals(i, j, *, x_edges, y_edges, ns_lines, ew_lines, counts, rng):
     """Straight local roads across one arterial cell, ending 1 m past the arterials."""
     n_x, n_y = len(x_edges) - 1, len(y_edges) - 1
     x0, x1, y0, y1 = x_edges[i], x_edges[i + 1], y_edges[j], y_edges[j + 1]
@@ -529,7 +537,7 @@ def _arterial_classes(n_ns: int, n_ew: int, rng: np.random.Generator) -> list[st
     return out
 
 
-def _road_names(x_cuts, y_cuts, width, height, n_local, rng) -> list[str]:
+def _road_names(x_cuts, y_cuts, *, width, height, n_local, rng) -> list[str]:
     """Arterial names nearest the centre first (中山路, 解放路 …), then generated local names."""
     pool = _name_pool(_FIRST, _PLACE_SECOND, _LOCAL_SUFFIXES, rng)
     used = set(_NS_ARTERIALS + _EW_ARTERIALS)
@@ -779,7 +787,17 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
     surnames = _name_pool(_SURNAMES, "", _VILLAGE_SUFFIXES, rng)
     village_name = {int(b): surnames[k % len(surnames)] for k, b in enumerate(villages)}
 
-    # Compounds: each street gets a share of the rest; its blocks nearest the core go first.
+    _place_compounds(blocks, use, budget, households=households, d_old=d_old, size=max(w, h), rng=rng)
+    return _Plan(use=use, budget=budget, village_names=village_name, park_names=park_name)
+
+
+def _place_compounds(blocks: _Blocks, use: np.ndarray, budget: np.ndarray, *, households: int,
+                     d_old: np.ndarray, size: float, rng: np.random.Generator) -> None:
+    """Compounds (towers and mid-rises) on the free blocks of each 街道, filling ``use`` and
+    ``budget`` in place: each 街道 gets a share of the households not yet placed."""
+    n = len(blocks.geoms)
+    build = blocks.buildable_m2
+    # its blocks nearest the core go first
     n_subdistricts = int(blocks.subdistrict.max()) + 1
     subdistrict_area = np.bincount(blocks.subdistrict, weights=blocks.area, minlength=n_subdistricts)
     subdistrict_share = subdistrict_area / subdistrict_area.sum() * rng.uniform(0.75, 1.25, n_subdistricts)
@@ -790,7 +808,7 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
     want *= rest / want.sum()
     kind_of = np.where(rng.random(n) < 0.2 + 0.25 * np.clip(d_old / 5000, 0, 1), "tower", "midrise")
     block_share = rng.uniform(*_BLOCK_SHARE["tower"], n)
-    priority = np.clip(d_old / max(w, h), 0, 1) + 1.2 * rng.random(n)
+    priority = np.clip(d_old / size, 0, 1) + 1.2 * rng.random(n)
     for s in range(n_subdistricts):
         cand = np.flatnonzero((use == "") & (blocks.subdistrict == s) & (build > 8_000))
         cand = cand[np.argsort(priority[cand], kind="stable")]
@@ -801,7 +819,6 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
         chosen = cand[:k]
         use[chosen] = kind_of[chosen]
         budget[chosen] = caps[:k] * min(1.0, want[s] / caps[:k].sum())
-    return _Plan(use=use, budget=budget, village_names=village_name, park_names=park_name)
 
 
 def _capacity(kind, buildable_m2):
@@ -844,7 +861,7 @@ def _buildings(net: _Net, blocks: _Blocks, plan: _Plan, households: int, seed: i
     for use, kind in lattice_kind.items():
         ids = np.flatnonzero(plan.use == use)
         if len(ids):
-            parts.append(_lattice(net, blocks, ids, kind, use, rng))
+            parts.append(_lattice(net, blocks, ids, kind=kind, use=use, rng=rng))
     cand = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     # Compounds and villages are compact clusters around a centre; the old town is everywhere.
     compact = cand["use"] != "oldtown"
@@ -882,7 +899,7 @@ def _buildings(net: _Net, blocks: _Blocks, plan: _Plan, households: int, seed: i
     return out
 
 
-def _lattice(net, blocks, ids, kind, use, rng) -> dict:
+def _lattice(net, blocks, ids, *, kind, use, rng) -> dict:
     """Candidate building spots on a jittered lattice in each block, clear of every barrier."""
     dx, dy = _LATTICE_M[kind]
     bounds = shapely.bounds(blocks.geoms[ids])
@@ -1094,27 +1111,48 @@ def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
     for start in sweep:
         if member[start] >= 0:
             continue
-        s = blocks.subdistrict[start]
-        target = _community_target(rng)
-        total = 0
-        heap = [(0.0, int(start))]
-        while heap:
-            d, b = heapq.heappop(heap)
-            if member[b] >= 0:
-                continue
-            if total >= 0.7 * target and total + block_hh[b] > target + 600:
-                continue
-            member[b] = next_id
-            total += block_hh[b]
-            if total >= target:
-                break
-            for nb in blocks.adjacency[b]:
-                if member[nb] < 0 and blocks.subdistrict[nb] == s:
-                    d = math.dist(rep[nb], rep[start])
-                    if d < 2500.0:  # empty land only as a link between populated blocks
-                        heapq.heappush(heap, (d + 500.0 * (block_hh[nb] == 0), int(nb)))
+        _grow_community(member, blocks, block_hh, start=int(start), label=next_id,
+                        target=_community_target(rng))
         next_id += 1
-    # Empty land: to the community next door (same street), spreading out block by block.
+    _spread_to_empty_land(member, blocks)
+    for b in np.flatnonzero(member < 0):  # a street piece nobody lives in (not expected)
+        member[b] = next_id
+        next_id += 1
+    member = _merge_small(member, blocks, block_hh, 400)
+    member = _open_enclaves(member, blocks, block_hh)
+    member = _ensure_extremes(member, blocks, block_hh)
+    return _community_frame(member, blocks, block_hh, rng)
+
+
+def _grow_community(member: np.ndarray, blocks: _Blocks, block_hh: np.ndarray, *, start: int,
+                    label: int, target: float) -> None:
+    """Blocks of ``start``'s street, nearest first, join community ``label`` (in ``member``)
+    until it holds ``target`` households; empty land only as a link between populated blocks."""
+    rep = blocks.rep
+    s = blocks.subdistrict[start]
+    total = 0
+    heap = [(0.0, start)]
+    while heap:
+        d, b = heapq.heappop(heap)
+        if member[b] >= 0:
+            continue
+        if total >= 0.7 * target and total + block_hh[b] > target + 600:
+            continue
+        member[b] = label
+        total += block_hh[b]
+        if total >= target:
+            break
+        for nb in blocks.adjacency[b]:
+            if member[nb] < 0 and blocks.subdistrict[nb] == s:
+                d = math.dist(rep[nb], rep[start])
+                if d < 2500.0:
+                    heapq.heappush(heap, (d + 500.0 * (block_hh[nb] == 0), int(nb)))
+
+
+def _spread_to_empty_land(member: np.ndarray, blocks: _Blocks) -> None:
+    """Empty land goes to the community next door (same street), spreading out block by
+    block (``member`` filled in place)."""
+    rep = blocks.rep
     heap = [(0.0, int(b), int(member[b])) for b in np.flatnonzero(member >= 0)]
     heapq.heapify(heap)
     while heap:
@@ -1126,13 +1164,6 @@ def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
         for nb in blocks.adjacency[b]:
             if member[nb] < 0 and blocks.subdistrict[nb] == blocks.subdistrict[b]:
                 heapq.heappush(heap, (d + math.dist(rep[b], rep[nb]), int(nb), c))
-    for b in np.flatnonzero(member < 0):  # a street piece nobody lives in (not expected)
-        member[b] = next_id
-        next_id += 1
-    member = _merge_small(member, blocks, block_hh, 400)
-    member = _open_enclaves(member, blocks, block_hh)
-    member = _ensure_extremes(member, blocks, block_hh)
-    return _community_frame(member, blocks, block_hh, rng)
 
 
 def _community_target(rng) -> float:

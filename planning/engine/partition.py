@@ -333,7 +333,7 @@ def partition_units(
         labels = _repair_contiguity(graph, labels, weights)
         labels = _fill_empty(graph, labels, weights, k)
         labels = refine(
-            graph, xy, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
+            graph, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
             unit_perimeter=unit_perimeter, barrier_weight=barrier_weight,
         )
         sizes = np.bincount(labels, weights=weights, minlength=k)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,91 +12,20 @@ from planning.engine.graph import Graph, region_is_connected
 from planning.engine.regions import penalty, region_shapes
 from planning.engine.shape import pp
 
-__all__ = ["refine"]
+__all__ = ["BALANCE_PASSES", "COMPACT_PASSES", "MIN_SHAPE_GAIN", "refine"]
 
-
-@dataclass
-class _State:
-    """Region sizes, areas and perimeters, updated move by move."""
-
-    labels: np.ndarray
-    sizes: np.ndarray
-    counts: np.ndarray
-    area: np.ndarray
-    perimeter: np.ndarray
-
-
-def _links(graph: Graph, labels: np.ndarray, unit: int, region: int) -> tuple[float, bool]:
-    """(shared border, any major barrier) between ``unit`` and ``region``."""
-    lo, hi = graph.indptr[unit], graph.indptr[unit + 1]
-    mask = labels[graph.indices[lo:hi]] == region
-    return float(graph.shared[lo:hi][mask].sum()), bool(graph.barrier[lo:hi][mask].any())
-
-
-def _barrier_length(graph: Graph, labels: np.ndarray, unit: int, region: int) -> float:
-    lo, hi = graph.indptr[unit], graph.indptr[unit + 1]
-    mask = (labels[graph.indices[lo:hi]] == region) & graph.barrier[lo:hi]
-    return float(graph.shared[lo:hi][mask].sum())
-
-
-def _score_moves(
-    graph: Graph, src, dst, labels, state, weights, unit_area, unit_perimeter, k, *,
-    lower, upper, balancing, use_shape, scale, barrier_weight, out_of_band,
-):
-    """Every border move (unit, to-region), best first, scored in one vectorised pass."""
-    _lab_u, lab_v = labels[src], labels[dst]
-    key = src * k + lab_v
-    uniq, inverse = np.unique(key, return_inverse=True)
-    shared = np.bincount(inverse, weights=graph.shared)
-    barrier = np.bincount(inverse, weights=graph.shared * graph.barrier)
-    unit = uniq // k
-    region = uniq % k
-    own = labels[unit] == region
-    own_shared = np.zeros(graph.n)
-    own_barrier = np.zeros(graph.n)
-    own_shared[unit[own]] = shared[own]
-    own_barrier[unit[own]] = barrier[own]
-    move = ~own
-    u, to = unit[move], region[move]
-    frm = labels[u]
-    if balancing:
-        keep = out_of_band[frm] | out_of_band[to]
-        u, to, frm = u[keep], to[keep], frm[keep]
-        s_to, b_to = shared[move][keep], barrier[move][keep]
-    else:
-        s_to, b_to = shared[move], barrier[move]
-    if len(u) == 0:
-        return None
-    w = weights[u]
-    sz = state.sizes
-    gain = (penalty(sz[frm], lower, upper) + penalty(sz[to], lower, upper)
-            - penalty(sz[frm] - w, lower, upper) - penalty(sz[to] + w, lower, upper))
-    s_from = own_shared[u]
-    if use_shape:
-        a, p = state.area, state.perimeter
-        pa = p[frm] - unit_perimeter[u] + 2 * s_from
-        pb = p[to] + unit_perimeter[u] - 2 * s_to
-        shape = (pp(a[frm] - unit_area[u], pa) + pp(a[to] + unit_area[u], pb)
-                 - pp(a[frm], p[frm]) - pp(a[to], p[to]))
-    else:
-        shape = (s_to - s_from) / max(scale, 1.0)
-    score = shape - barrier_weight * (b_to - own_barrier[u]) / max(scale, 1.0)
-    if balancing:
-        ok = gain > 0
-        value = gain / (upper - lower) ** 2 * 1e3 + score
-    else:
-        ok = (gain >= 0) & (score > 1e-4)
-        value = score
-    if not ok.any():
-        return None
-    idx = np.flatnonzero(ok)
-    idx = idx[np.argsort(-value[idx], kind="stable")]
-    return list(zip(u[idx].tolist(), to[idx].tolist(), strict=True))
+#: Passes of balance moves (each a greedy sweep, or a chain of moves when no sweep helps).
+BALANCE_PASSES = 80
+#: Passes of compactness moves, after the balance passes.
+COMPACT_PASSES = 40
+#: A compactness move must raise the shape score by more than this (Polsby-Popper points).
+MIN_SHAPE_GAIN = 1e-4
+#: How many border units of a giver region a chain move tries, nearest the wanted weight first.
+CHAIN_CANDIDATES = 12
 
 
 def refine(
     graph: Graph,
-    xy: np.ndarray,
     weights: np.ndarray,
     labels: np.ndarray,
     k: int,
@@ -107,8 +35,6 @@ def refine(
     unit_area: np.ndarray,
     unit_perimeter: np.ndarray,
     barrier_weight: float,
-    balance_passes: int = 80,
-    compact_passes: int = 40,
 ) -> np.ndarray:
     """Border moves: first to bring regions into the band, then to raise Polsby-Popper.
 
@@ -116,155 +42,265 @@ def refine(
     connected and non-empty. Balance moves must lower the out-of-band penalty; compactness
     moves must not raise it, and must raise PP(A) + PP(B) by more than the weighted length of
     major barrier they bring inside a region.
+
+    Returns
+    -------
+    numpy.ndarray
+        New region labels (``labels`` is not changed).
     """
-    labels = labels.copy()
-    src = graph.sources()
-    dst = graph.indices
-    area, perimeter, _ = region_shapes(graph, labels, unit_area, unit_perimeter, k)
-    state = _State(
-        labels,
-        np.bincount(labels, weights=weights, minlength=k).astype(float),
-        np.bincount(labels, minlength=k),
-        area,
-        perimeter,
+    moves = _BorderMoves(
+        graph, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
+        unit_perimeter=unit_perimeter, barrier_weight=barrier_weight,
     )
-    use_shape = bool(unit_perimeter.any())
-    scale = float(np.sqrt(max(state.area.sum(), 1.0) / k))  # typical region diameter
+    for _ in range(BALANCE_PASSES):
+        if moves.greedy_pass(balancing=True):
+            continue
+        if not moves.chain_pass():
+            break
+    for _ in range(COMPACT_PASSES):
+        if not moves.greedy_pass(balancing=False):
+            break
+    return moves.labels
 
-    def evaluate(unit: int, frm: int, to: int, balancing: bool) -> float | None:
-        w = weights[unit]
-        s = state.sizes
-        gain = (penalty(s[frm], lower, upper) + penalty(s[to], lower, upper)
-                - penalty(s[frm] - w, lower, upper) - penalty(s[to] + w, lower, upper))
-        if balancing and gain <= 0:
-            return None
-        if not balancing and gain < 0:
-            return None
-        s_from, _ = _links(graph, labels, unit, frm)
-        s_to, _ = _links(graph, labels, unit, to)
-        if use_shape:
-            a, p = state.area, state.perimeter
-            pa, pb = p[frm] - unit_perimeter[unit] + 2 * s_from, p[to] + unit_perimeter[unit] - \
-                2 * s_to
-            aa, ab = a[frm] - unit_area[unit], a[to] + unit_area[unit]
-            shape = float(pp(aa, pa) + pp(ab, pb) - pp(a[frm], p[frm]) - pp(a[to], p[to]))
+
+class _BorderMoves:
+    """One refinement: the labels and region totals it updates move by move, and the one
+    rule by which a move is scored (:meth:`_band_gain` and :meth:`_shape_gain`, on one move
+    or on every border move at once)."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        weights: np.ndarray,
+        labels: np.ndarray,
+        k: int,
+        *,
+        lower: float,
+        upper: float,
+        unit_area: np.ndarray,
+        unit_perimeter: np.ndarray,
+        barrier_weight: float,
+    ) -> None:
+        self.graph = graph
+        self.weights = weights
+        self.k = k
+        self.lower, self.upper = lower, upper
+        self.unit_area, self.unit_perimeter = unit_area, unit_perimeter
+        self.barrier_weight = barrier_weight
+        self.src = graph.sources()
+        self.labels = labels.copy()
+        self.area, self.perimeter, _ = region_shapes(graph, self.labels, unit_area,
+                                                     unit_perimeter, k)
+        self.sizes = np.bincount(labels, weights=weights, minlength=k).astype(float)
+        self.counts = np.bincount(labels, minlength=k)
+        self.use_shape = bool(unit_perimeter.any())
+        self.scale = float(np.sqrt(max(self.area.sum(), 1.0) / k))  # typical region diameter
+
+    # -- what a move gains: one definition, for one move (scalars) or many (arrays) --------
+
+    def _band_gain(self, frm, to, weight):
+        """How much moving ``weight`` households from ``frm`` to ``to`` lowers the out-of-band
+        penalty."""
+        s, lower, upper = self.sizes, self.lower, self.upper
+        return (penalty(s[frm], lower, upper) + penalty(s[to], lower, upper)
+                - penalty(s[frm] - weight, lower, upper) - penalty(s[to] + weight, lower, upper))
+
+    def _shape_gain(self, unit, frm, to, *, shared_from, shared_to, barrier_from, barrier_to):
+        """What moving ``unit`` from ``frm`` to ``to`` gains in shape: the rise of PP(A) +
+        PP(B) (without cell shapes: the border it gains, per region diameter), less the
+        weighted major barrier (per region diameter) it brings inside a region.
+
+        ``shared_*`` and ``barrier_*`` are the unit's border and major barrier shared with
+        each region (metres)."""
+        scale = max(self.scale, 1.0)
+        if self.use_shape:
+            a, p = self.area, self.perimeter
+            unit_area, unit_perimeter = self.unit_area[unit], self.unit_perimeter[unit]
+            perimeter_from = p[frm] - unit_perimeter + 2 * shared_from
+            perimeter_to = p[to] + unit_perimeter - 2 * shared_to
+            shape = (pp(a[frm] - unit_area, perimeter_from) + pp(a[to] + unit_area, perimeter_to)
+                     - pp(a[frm], p[frm]) - pp(a[to], p[to]))
         else:
-            shape = (s_to - s_from) / max(scale, 1.0)
-        barrier = (_barrier_length(graph, labels, unit, to)
-                   - _barrier_length(graph, labels, unit, frm)) / max(scale, 1.0)
-        score = shape - barrier_weight * barrier
+            shape = (shared_to - shared_from) / scale
+        return shape - self.barrier_weight * (barrier_to - barrier_from) / scale
+
+    def _shared_border(self, unit: int, region: int) -> float:
+        """Length of border (m) ``unit`` shares with the units of ``region``."""
+        lo, hi = self.graph.indptr[unit], self.graph.indptr[unit + 1]
+        mask = self.labels[self.graph.indices[lo:hi]] == region
+        return float(self.graph.shared[lo:hi][mask].sum())
+
+    def _shared_barrier(self, unit: int, region: int) -> float:
+        """Length of major barrier (m) between ``unit`` and the units of ``region``."""
+        lo, hi = self.graph.indptr[unit], self.graph.indptr[unit + 1]
+        mask = (self.labels[self.graph.indices[lo:hi]] == region) & self.graph.barrier[lo:hi]
+        return float(self.graph.shared[lo:hi][mask].sum())
+
+    def _still_gains(self, unit: int, frm: int, to: int, balancing: bool) -> bool:
+        """Whether a move ranked earlier in the pass still gains after the moves before it."""
+        gain = self._band_gain(frm, to, self.weights[unit])
+        if balancing or gain < 0:
+            return gain > 0
+        score = self._shape_gain(
+            unit, frm, to,
+            shared_from=self._shared_border(unit, frm), shared_to=self._shared_border(unit, to),
+            barrier_from=self._shared_barrier(unit, frm),
+            barrier_to=self._shared_barrier(unit, to),
+        )
+        return score > MIN_SHAPE_GAIN
+
+    def _ranked_moves(self, balancing: bool, out_of_band: np.ndarray) -> list[tuple[int, int]]:
+        """Every border move (unit, to-region) that gains, best first, scored in one
+        vectorised pass. Balance moves touch an out-of-band region and lower the penalty
+        (ranked by that, then shape); compactness moves raise the shape score."""
+        graph, labels, k = self.graph, self.labels, self.k
+        key = self.src * k + labels[graph.indices]
+        uniq, inverse = np.unique(key, return_inverse=True)
+        shared = np.bincount(inverse, weights=graph.shared)
+        barrier = np.bincount(inverse, weights=graph.shared * graph.barrier)
+        unit = uniq // k
+        region = uniq % k
+        own = labels[unit] == region
+        own_shared = np.zeros(graph.n)
+        own_barrier = np.zeros(graph.n)
+        own_shared[unit[own]] = shared[own]
+        own_barrier[unit[own]] = barrier[own]
+        move = ~own
+        u, to = unit[move], region[move]
+        frm = labels[u]
+        shared_to, barrier_to = shared[move], barrier[move]
         if balancing:
-            return gain / (upper - lower) ** 2 * 1e3 + score
-        return score if score > 1e-4 else None
+            keep = out_of_band[frm] | out_of_band[to]
+            u, to, frm = u[keep], to[keep], frm[keep]
+            shared_to, barrier_to = shared_to[keep], barrier_to[keep]
+        if len(u) == 0:
+            return []
+        gain = self._band_gain(frm, to, self.weights[u])
+        score = self._shape_gain(u, frm, to, shared_from=own_shared[u], shared_to=shared_to,
+                                 barrier_from=own_barrier[u], barrier_to=barrier_to)
+        if balancing:
+            ok = gain > 0
+            value = gain / (self.upper - self.lower) ** 2 * 1e3 + score
+        else:
+            ok = (gain >= 0) & (score > MIN_SHAPE_GAIN)
+            value = score
+        idx = np.flatnonzero(ok)
+        idx = idx[np.argsort(-value[idx], kind="stable")]
+        return list(zip(u[idx].tolist(), to[idx].tolist(), strict=True))
 
-    def apply(unit: int, frm: int, to: int) -> None:
-        s_from, _ = _links(graph, labels, unit, frm)
-        s_to, _ = _links(graph, labels, unit, to)
-        state.perimeter[frm] += -unit_perimeter[unit] + 2 * s_from
-        state.perimeter[to] += unit_perimeter[unit] - 2 * s_to
-        state.area[frm] -= unit_area[unit]
-        state.area[to] += unit_area[unit]
-        state.sizes[frm] -= weights[unit]
-        state.sizes[to] += weights[unit]
-        state.counts[frm] -= 1
-        state.counts[to] += 1
-        labels[unit] = to
+    # -- moving ----------------------------------------------------------------------------
 
-    def greedy_pass(balancing: bool) -> int:
-        out_of_band = (state.sizes > upper) | (state.sizes < lower)
+    def _borders(self, unit: int, region: int) -> bool:
+        """Whether ``unit`` has a neighbour in ``region``."""
+        lo, hi = self.graph.indptr[unit], self.graph.indptr[unit + 1]
+        return bool((self.labels[self.graph.indices[lo:hi]] == region).any())
+
+    def _apply(self, unit: int, frm: int, to: int) -> None:
+        """Move ``unit`` from ``frm`` to ``to``, updating the region totals."""
+        shared_from = self._shared_border(unit, frm)
+        shared_to = self._shared_border(unit, to)
+        self.perimeter[frm] += -self.unit_perimeter[unit] + 2 * shared_from
+        self.perimeter[to] += self.unit_perimeter[unit] - 2 * shared_to
+        self.area[frm] -= self.unit_area[unit]
+        self.area[to] += self.unit_area[unit]
+        self.sizes[frm] -= self.weights[unit]
+        self.sizes[to] += self.weights[unit]
+        self.counts[frm] -= 1
+        self.counts[to] += 1
+        self.labels[unit] = to
+
+    def _out_of_band(self) -> np.ndarray:
+        return (self.sizes > self.upper) | (self.sizes < self.lower)
+
+    def greedy_pass(self, *, balancing: bool) -> int:
+        """Make every ranked move that still gains and keeps its donor connected; returns how
+        many were made."""
+        out_of_band = self._out_of_band()
         if balancing and not out_of_band.any():
             return 0
-        candidates = _score_moves(
-            graph, src, dst, labels, state, weights, unit_area, unit_perimeter, k,
-            lower=lower, upper=upper, balancing=balancing, use_shape=use_shape, scale=scale,
-            barrier_weight=barrier_weight, out_of_band=out_of_band,
-        )
         moved = 0
-        for unit, to in candidates or ():
-            frm = int(labels[unit])
-            if frm == to or state.counts[frm] <= 1:
+        for unit, to in self._ranked_moves(balancing, out_of_band):
+            frm = int(self.labels[unit])
+            if frm == to or self.counts[frm] <= 1 or not self._borders(unit, to):
                 continue
-            if not (labels[graph.indices[graph.indptr[unit]:graph.indptr[unit + 1]]] == to).any():
+            if not self._still_gains(unit, frm, to, balancing):
                 continue
-            if evaluate(unit, frm, to, balancing) is None:
+            if not region_is_connected(self.graph, self.labels, frm, without=unit):
                 continue
-            if not region_is_connected(graph, labels, frm, without=unit):
-                continue
-            apply(unit, frm, to)
+            self._apply(unit, frm, to)
             moved += 1
         return moved
 
-    def movable(giver: int, taker: int, want: float) -> int | None:
-        """The unit of ``giver`` bordering ``taker`` whose weight is nearest ``want`` and
-        whose removal keeps ``giver`` connected."""
-        members = np.flatnonzero(labels == giver)
-        if len(members) <= 1:
-            return None
-        border = [int(u) for u in members
-                  if (labels[graph.indices[graph.indptr[u]:graph.indptr[u + 1]]] == taker).any()]
-        border.sort(key=lambda u: (abs(weights[u] - want), u))
-        for u in border[:12]:
-            if region_is_connected(graph, labels, giver, without=u):
-                return u
-        return None
+    # -- chains of moves -------------------------------------------------------------------
 
-    def path_move(start: int) -> bool:
-        """Shift households along a chain of neighbouring regions between an out-of-band
-        region and the nearest one with room; kept only if the total penalty falls."""
-        over = state.sizes[start] > upper
-        a, b = labels[src], labels[dst]
+    def chain_pass(self) -> bool:
+        """Try a chain move from each out-of-band region, worst first, until one lowers the
+        penalty; whether one did."""
+        out = np.flatnonzero(self._out_of_band())
+        if not len(out):
+            return False
+        worst_first = out[np.argsort(-penalty(self.sizes[out], self.lower, self.upper))]
+        return any(self._chain_move(int(r)) for r in worst_first)
+
+    def _path_to_room(self, start: int, over: bool, target: float) -> list[int] | None:
+        """The shortest chain of neighbouring regions from ``start`` to the nearest one with
+        room (below ``target`` if ``start`` is ``over``, above it otherwise)."""
+        a, b = self.labels[self.src], self.labels[self.graph.indices]
         cut = a != b
         region_adj: dict[int, set[int]] = {}
         for x, y in zip(a[cut].tolist(), b[cut].tolist(), strict=True):
             region_adj.setdefault(x, set()).add(y)
-        target = float(weights.sum()) / k
         parent = {start: -1}
         queue = deque([start])
-        end = -1
         while queue:
             r = queue.popleft()
-            room = (state.sizes[r] < target) if over else (state.sizes[r] > target)
+            room = (self.sizes[r] < target) if over else (self.sizes[r] > target)
             if r != start and room:
-                end = r
-                break
+                path = [r]
+                while parent[path[-1]] != -1:
+                    path.append(parent[path[-1]])
+                return path[::-1]  # start … end
             for q in sorted(region_adj.get(r, ())):
                 if q not in parent:
                     parent[q] = r
                     queue.append(q)
-        if end < 0:
+        return None
+
+    def _chain_move(self, start: int) -> bool:
+        """Shift households along a chain of neighbouring regions between an out-of-band
+        region and the nearest one with room; kept only if the total penalty falls."""
+        over = self.sizes[start] > self.upper
+        target = float(self.weights.sum()) / self.k
+        path = self._path_to_room(start, over, target)
+        if path is None:
             return False
-        path = [end]
-        while parent[path[-1]] != -1:
-            path.append(parent[path[-1]])
-        path.reverse()  # start … end
         if not over:
             path.reverse()  # households flow from the end (surplus) to the start
-        saved = (labels.copy(), state.sizes.copy(), state.counts.copy(), state.area.copy(),
-                 state.perimeter.copy())
-        before = float(penalty(state.sizes, lower, upper).sum())
-        want = abs(state.sizes[start] - target)
+        saved = (self.labels.copy(), self.sizes.copy(), self.counts.copy(), self.area.copy(),
+                 self.perimeter.copy())
+        before = float(penalty(self.sizes, self.lower, self.upper).sum())
+        want = abs(self.sizes[start] - target)
         for giver, taker in itertools.pairwise(path):
-            unit = movable(giver, taker, want)
+            unit = self._movable(giver, taker, want)
             if unit is None:
                 break
-            want = float(weights[unit])
-            apply(unit, giver, taker)
-        if float(penalty(state.sizes, lower, upper).sum()) < before - 1e-9:
+            want = float(self.weights[unit])
+            self._apply(unit, giver, taker)
+        if float(penalty(self.sizes, self.lower, self.upper).sum()) < before - 1e-9:
             return True
-        labels[:] = saved[0]
-        state.sizes[:], state.counts[:], state.area[:], state.perimeter[:] = saved[1:]
+        self.labels[:] = saved[0]
+        self.sizes[:], self.counts[:], self.area[:], self.perimeter[:] = saved[1:]
         return False
 
-    for _ in range(balance_passes):
-        if greedy_pass(True):
-            continue
-        out = np.flatnonzero((state.sizes > upper) | (state.sizes < lower))
-        if not len(out):
-            break
-        if not any(path_move(int(r)) for r in out[np.argsort(-penalty(state.sizes[out],
-                                                                         lower, upper))]):
-            break
-    for _ in range(compact_passes):
-        if not greedy_pass(False):
-            break
-    return labels
+    def _movable(self, giver: int, taker: int, want: float) -> int | None:
+        """The unit of ``giver`` bordering ``taker`` whose weight is nearest ``want`` and
+        whose removal keeps ``giver`` connected."""
+        members = np.flatnonzero(self.labels == giver)
+        if len(members) <= 1:
+            return None
+        border = [int(u) for u in members if self._borders(int(u), taker)]
+        border.sort(key=lambda u: (abs(self.weights[u] - want), u))
+        for u in border[:CHAIN_CANDIDATES]:
+            if region_is_connected(self.graph, self.labels, giver, without=u):
+                return u
+        return None

@@ -6,9 +6,16 @@ import argparse
 from pathlib import Path
 
 from planning.cli.options import add_line_layers, add_size_arguments, propose_params
-from planning.plans.rebalance import run_rebalance
+from planning.plans.rebalance import Regrouping, run_rebalance
 
 __all__ = ["register"]
+
+
+def _regroupings(regroupings: tuple[Regrouping, ...]) -> str:
+    """``A+B→A/B``, comma-separated, or ``none``."""
+    return (
+        ", ".join(f"{'+'.join(g.sources)}→{'/'.join(g.results)}" for g in regroupings) or "none"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -28,37 +35,27 @@ def _run(args: argparse.Namespace) -> int:
     r = result.report
     c = summary["communities"]
     lo, hi = c["band"]
-    print(f"rebalanced {r['existing_communities']} existing communities into {r['communities']}:")
+    print(f"rebalanced {r.existing_communities} existing communities into {r.communities}:")
     rows = [
-        ("kept as they were", len(r["kept"])),
-        ("kept, gaps filled", len(r["adjusted"])),
-        (
-            "split",
-            ", ".join(f"{'+'.join(s['from'])}→{'/'.join(s['to'])}" for s in r["split"]) or "none",
-        ),
-        (
-            "merged",
-            ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["merged"]) or "none",
-        ),
-        (
-            "redrawn together",
-            ", ".join(f"{'+'.join(m['from'])}→{'/'.join(m['to'])}" for m in r["redrawn_together"])
-            or "none",
-        ),
-        ("new", ", ".join(r["new"]) or "none"),
+        ("kept as they were", len(r.kept)),
+        ("kept, gaps filled", len(r.adjusted)),
+        ("split", _regroupings(r.split)),
+        ("merged", _regroupings(r.merged)),
+        ("redrawn together", _regroupings(r.redrawn_together)),
+        ("new", ", ".join(r.new) or "none"),
         (f"in band {lo:,.0f}–{hi:,.0f}", f"{c['share_in_band']:.0%}"),
-        ("stability", f"{r['stability']:.1%} of households keep their community"),
+        ("stability", f"{r.stability:.1%} of households keep their community"),
         (
             "outside every community",
-            f"{r['households_outside_existing']:,} households in "
-            f"{r['buildings_outside_existing']:,} buildings (assigned to a neighbour)",
+            f"{r.households_outside_existing:,} households in "
+            f"{r.buildings_outside_existing:,} buildings (assigned to a neighbour)",
         ),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"  {key.ljust(width)}  {value}")
-    for item in r["kept_out_of_band"]:
-        print(f"  - {item['reason']}")
+    for item in r.kept_out_of_band:
+        print(f"  - {item.reason.text('en')}")
     print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
     return 0
 

@@ -31,13 +31,14 @@ Stability is the share of households whose community keeps its id.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.cluster.hierarchy import DisjointSet
 
 from geo.errors import InfeasibleError, InputFormatError
 from geo.intake import Households
@@ -45,6 +46,7 @@ from planning.engine.district import District, prepare_district
 from planning.engine.partition import choose_region_count
 from planning.engine.propose import Proposal, plan_grids
 from planning.params import ProposeParams
+from planning.plans.numbering import fresh_new_ids, fresh_part_ids
 from planning.plans.plan import (
     Plan,
     building_frame,
@@ -57,7 +59,14 @@ from planning.plans.plan import (
 )
 from planning.records import Infeasible, Note
 
-__all__ = ["Rebalance", "rebalance", "run_rebalance"]
+__all__ = [
+    "OutOfBand",
+    "Rebalance",
+    "RebalanceReport",
+    "Regrouping",
+    "rebalance",
+    "run_rebalance",
+]
 
 #: How the existing boundaries enter the tessellation: as minor-road cut lines (cells follow
 #: them; partitions may still cross them).
@@ -66,31 +75,6 @@ _EXISTING_LINE = {
     "road_class": "residential",
     "name": "existing community boundary",
 }
-
-
-@dataclass(frozen=True, eq=False)
-class Rebalance:
-    """The outcome of :func:`rebalance`.
-
-    Attributes
-    ----------
-    plan
-        The rebalanced plan (editable as a scenario base).
-    proposal
-        The same as :func:`planning.engine.propose.propose` returns it (frames in the metric CRS),
-        so the writers and metrics of ``propose`` apply; ``communities`` has extra columns
-        ``status`` (kept, adjusted, split, merged, new) and ``source_ids``.
-    report
-        ``stability`` (share of all households whose community keeps its id),
-        ``stability_of_assigned`` (among households that had a community), counts of
-        households and buildings outside every existing community, in overlaps, across a
-        街道, cut off, and the actions taken (``kept``, ``split``, ``merged``, ``new``,
-        ``kept_out_of_band`` with reasons).
-    """
-
-    plan: Plan
-    proposal: Proposal
-    report: dict = field(default_factory=dict)
 
 
 def _existing_lines(existing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -179,25 +163,66 @@ def _fill(district: District, label: np.ndarray) -> np.ndarray:
         label[best["s"].to_numpy()] = best["c"].to_numpy()
 
 
-class _Groups:
-    """Union-find over community labels, tracking households per group."""
+class _Grouping:
+    """Which communities are drawn together: a disjoint set over community labels, the
+    households of each group (held at its smallest label, the group's root) and the band
+    tests that decide whether a group still changes or misses the band."""
 
-    def __init__(self, households: np.ndarray):
-        self.parent = np.arange(len(households))
-        self.total = households.astype(float).copy()
+    def __init__(self, member_h: np.ndarray, *, params: ProposeParams, small_below: float):
+        self.member_h = member_h
+        self.params = params
+        self.small_below = small_below
+        self.lower, self.upper = params.community_band
+        self.sets = DisjointSet(range(len(member_h)))
+        self.total = member_h.astype(float).copy()
+        self.present = [c for c in range(len(member_h)) if member_h[c] > 0]
+        target = params.community_size
+        self.split_alone = {
+            c
+            for c in self.present
+            if member_h[c] > self.upper and choose_region_count(member_h[c], target=target) >= 2
+        }
 
-    def find(self, c: int) -> int:
-        while self.parent[c] != c:
-            self.parent[c] = self.parent[self.parent[c]]
-            c = int(self.parent[c])
-        return c
+    def root(self, c: int) -> int:
+        """The smallest label of the group of ``c``."""
+        return int(min(self.sets.subset(c)))
 
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
+    def merge(self, a: int, b: int) -> None:
+        ra, rb = self.root(a), self.root(b)
         if ra != rb:
-            keep, gone = min(ra, rb), max(ra, rb)
-            self.parent[gone] = keep
-            self.total[keep] += self.total[gone]
+            self.sets.merge(ra, rb)
+            self.total[min(ra, rb)] += self.total[max(ra, rb)]
+
+    def members(self, root: int) -> list[int]:
+        """The labels with households in the group of ``root``, ascending."""
+        return sorted(c for c in self.sets.subset(root) if self.member_h[c] > 0)
+
+    def in_band(self, households: float) -> bool:
+        return self.lower <= households <= self.upper
+
+    def changing(self, root: int) -> bool:
+        """Whether the group is drawn again (so a neighbour may join it)."""
+        group = self.members(root)
+        return (
+            len(group) > 1
+            or group[0] in self.split_alone
+            or not self.in_band(self.member_h[group[0]])
+        )
+
+    def misses(self, root: int) -> bool:
+        """Whether the group, as it would be drawn, still misses the band."""
+        return not _fits(self.total[root], self.params)[0] or (
+            len(self.members(root)) == 1
+            and root not in self.split_alone
+            and not self.in_band(self.total[root])
+        )
+
+    def groups(self) -> dict[int, list[int]]:
+        """The labels with households per group root, by root."""
+        out: dict[int, list[int]] = {}
+        for c in self.present:
+            out.setdefault(self.root(c), []).append(c)
+        return dict(sorted(out.items()))
 
 
 def _neighbours(district: District, label: np.ndarray) -> pd.DataFrame:
@@ -254,6 +279,467 @@ def _keep_grids(
     return grid, dict(enumerate(gid)), kept
 
 
+@dataclass(frozen=True)
+class Regrouping:
+    """Existing communities drawn again together (``sources``) and the communities they
+    became (``results``)."""
+
+    sources: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, list[str]]:
+        """As ``summary.json`` holds it: ``from`` and ``to``."""
+        return {"from": list(self.sources), "to": list(self.results)}
+
+
+@dataclass(frozen=True)
+class OutOfBand:
+    """A community (or communities drawn together, ids joined by ``+``) left outside the
+    band, and why."""
+
+    community_id: str
+    households: int
+    reason: Note
+
+    def as_dict(self, lang: str = "en") -> dict:
+        """As ``summary.json`` holds it (the reason in ``lang``)."""
+        return {
+            "community_id": self.community_id,
+            "households": self.households,
+            "reason": self.reason.text(lang),
+        }
+
+
+@dataclass(frozen=True)
+class RebalanceReport:
+    """What :func:`rebalance` found and did.
+
+    Attributes
+    ----------
+    stability
+        Share of all households whose community keeps its id.
+    stability_of_assigned
+        The same among the households that had a community.
+    households, households_keep_community
+        All households; those whose community keeps its id.
+    households_outside_existing, buildings_outside_existing
+        In no existing community (assigned to a neighbour).
+    households_in_overlaps
+        In more than one existing community (the first in input order wins).
+    households_across_street, households_cut_off
+        In the part of a community outside its main 街道; in a part cut off from the rest.
+    existing_communities, existing_empty
+        Existing communities read; the ids of those without a household.
+    communities
+        Communities of the rebalanced plan.
+    kept, adjusted
+        Ids kept as they were; kept with their gaps filled or parts given away.
+    split, merged, redrawn_together
+        The communities split, merged, and drawn again together with a neighbour.
+    new
+        Ids of communities drawn where no existing one borders.
+    kept_out_of_band
+        What is left outside the band, with the reason.
+    small_below
+        Households below which a community is clearly small (merged).
+    """
+
+    stability: float
+    stability_of_assigned: float
+    households: int
+    households_keep_community: int
+    households_outside_existing: int
+    buildings_outside_existing: int
+    households_in_overlaps: int
+    households_across_street: int
+    households_cut_off: int
+    existing_communities: int
+    existing_empty: tuple[str, ...]
+    communities: int
+    kept: tuple[str, ...]
+    adjusted: tuple[str, ...]
+    split: tuple[Regrouping, ...]
+    merged: tuple[Regrouping, ...]
+    redrawn_together: tuple[Regrouping, ...]
+    new: tuple[str, ...]
+    kept_out_of_band: tuple[OutOfBand, ...]
+    small_below: float
+
+    def as_dict(self) -> dict:
+        """The report as ``summary.json`` holds it under ``rebalance``."""
+        return {
+            "stability": self.stability,
+            "stability_of_assigned": self.stability_of_assigned,
+            "households": self.households,
+            "households_keep_community": self.households_keep_community,
+            "households_outside_existing": self.households_outside_existing,
+            "buildings_outside_existing": self.buildings_outside_existing,
+            "households_in_overlaps": self.households_in_overlaps,
+            "households_across_street": self.households_across_street,
+            "households_cut_off": self.households_cut_off,
+            "existing_communities": self.existing_communities,
+            "existing_empty": list(self.existing_empty),
+            "communities": self.communities,
+            "kept": list(self.kept),
+            "adjusted": list(self.adjusted),
+            "split": [r.as_dict() for r in self.split],
+            "merged": [r.as_dict() for r in self.merged],
+            "redrawn_together": [r.as_dict() for r in self.redrawn_together],
+            "new": list(self.new),
+            "kept_out_of_band": [k.as_dict() for k in self.kept_out_of_band],
+            "small_below": self.small_below,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Rebalance:
+    """The outcome of :func:`rebalance`.
+
+    Attributes
+    ----------
+    plan
+        The rebalanced plan (editable as a scenario base).
+    proposal
+        The same as :func:`planning.engine.propose.propose` returns it (frames in the metric CRS),
+        so the writers and metrics of ``propose`` apply; ``communities`` has extra columns
+        ``status`` (kept, adjusted, split, merged, new) and ``source_ids``.
+    report
+        What was found and done (:class:`RebalanceReport`).
+    """
+
+    plan: Plan
+    proposal: Proposal
+    report: RebalanceReport
+
+
+@dataclass(frozen=True, eq=False)
+class _Assignment:
+    """Every site's existing community, cleaned and filled (phase 1–2 of the module
+    docstring). ``label`` indexes ``ids`` / ``names``: the input communities, then the new
+    ones (``new_ids``)."""
+
+    origin: np.ndarray  # existing community per site or -1
+    cover: np.ndarray  # existing polygons covering each site
+    across: np.ndarray  # dropped: outside the community's main 街道
+    cut: np.ndarray  # dropped: cut off from the community's main piece
+    label: np.ndarray
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    new_ids: tuple[str, ...]
+
+
+def _require_communities(communities: gpd.GeoDataFrame) -> None:
+    if "community_id" not in communities.columns or not len(communities):
+        raise InputFormatError(
+            "communities: expected polygons with a community_id column (as read_communities "
+            f"returns them); found {len(communities)} rows and columns "
+            f"{', '.join(map(str, communities.columns))}; fix: read the layer with "
+            "geo.layers.read_communities."
+        )
+
+
+def _assign(
+    district: District, existing: gpd.GeoDataFrame, params: ProposeParams
+) -> _Assignment:
+    """Locate every site in the existing communities, clean, fill; households no community
+    borders form new communities."""
+    input_ids = existing["community_id"].astype(str).tolist()
+    names = existing["name"].astype(str).tolist() if "name" in existing.columns else list(input_ids)
+    origin, cover = _locate(district, existing)
+    label, across, cut = _clean(district, origin)
+    label = _fill(district, label)
+    orphans = np.flatnonzero(label < 0)
+    if len(orphans) == len(label):
+        raise InfeasibleError(
+            "rebalance: no building lies in or next to any existing community; expected the "
+            "communities and households of one area in the same declared CRS; fix: check "
+            "--crs and the layers."
+        )
+    lower, upper = params.community_band
+    weights = district.sites.households
+    ids, new_ids = list(input_ids), []
+    for part in district.components(orphans):
+        k = choose_region_count(float(weights[part].sum()), target=params.community_size)
+        parts = district.partition_sites(part, k=k, lower=lower, upper=upper, seed=params.seed)
+        fresh = fresh_new_ids(int(parts.max()) + 1, taken=ids)
+        for p, (new_id, new_name) in enumerate(fresh):
+            label[part[parts == p]] = len(ids)
+            ids.append(new_id)
+            names.append(new_name)
+            new_ids.append(new_id)
+    return _Assignment(origin, cover, across, cut, label, tuple(ids), tuple(names), tuple(new_ids))
+
+
+def _merge_small(grouping: _Grouping, pairs: pd.DataFrame, ids: tuple[str, ...]) -> list[OutOfBand]:
+    """Merge each clearly small community with the neighbour that best fits (an in-band one
+    if need be); those without a neighbour are kept out of band."""
+    member_h = grouping.member_h
+    small_below = grouping.small_below
+    kept_out: list[OutOfBand] = []
+    for c in sorted(
+        (c for c in grouping.present if member_h[c] < small_below),
+        key=lambda c: (member_h[c], ids[c]),
+    ):
+        mine = grouping.root(c)
+        if grouping.total[mine] >= small_below:
+            continue  # a smaller neighbour already merged into it
+        near = pairs[pairs["a"] == c]
+        options = []
+        for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
+            other = grouping.root(int(b))
+            if other != mine:
+                ok, gap = _fits(grouping.total[mine] + grouping.total[other], grouping.params)
+                options.append((not ok, gap, -m, ids[b], other))
+        if not options:
+            reason = Note.of("rebalance.small_alone", community=ids[c],
+                             households=float(member_h[c]))
+            kept_out.append(OutOfBand(ids[c], round(member_h[c]), reason))
+            continue
+        grouping.merge(mine, min(options)[-1])
+    return kept_out
+
+
+def _join_out_of_band(grouping: _Grouping, pairs: pd.DataFrame, ids: tuple[str, ...]) -> None:
+    """What still misses the band (an oversized community that cannot be split, a merge or a
+    split that still misses it) joins an out-of-band neighbour when the whole then fits;
+    in-band neighbours stay untouched."""
+    params = grouping.params
+    for _ in range(len(grouping.present)):
+        joined = False
+        roots = sorted(
+            {grouping.root(c) for c in grouping.present if grouping.misses(grouping.root(c))},
+            key=lambda r: (-_fits(grouping.total[r], params)[1], ids[r]),
+        )
+        for r in roots:
+            if grouping.root(r) != r or not grouping.misses(r):
+                continue
+            near = pairs[pairs["a"].isin(grouping.members(r))]
+            options = []
+            for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
+                other = grouping.root(int(b))
+                if other != r and grouping.changing(other):
+                    ok, gap = _fits(grouping.total[r] + grouping.total[other], params)
+                    if ok:
+                        options.append((gap, -m, ids[b], other))
+            if options:
+                grouping.merge(r, min(options)[-1])
+                joined = True
+        if not joined:
+            break
+
+
+def _kept_out_alone(grouping: _Grouping, ids: tuple[str, ...]) -> list[OutOfBand]:
+    """The communities left as they are outside the band, with the reason (clearly small
+    ones without a neighbour are reported by :func:`_merge_small`)."""
+    lower, upper = grouping.lower, grouping.upper
+    small_below = grouping.small_below
+    kept_out: list[OutOfBand] = []
+    for c in grouping.present:
+        h = grouping.member_h[c]
+        alone = len(grouping.members(grouping.root(c))) == 1
+        if not alone or c in grouping.split_alone or grouping.in_band(h):
+            continue
+        if h > upper:
+            reason = Note.of("rebalance.big_kept", community=ids[c], households=h,
+                             lower=lower, upper=upper, half=h / 2)
+        elif h >= small_below:
+            reason = Note.of("rebalance.not_clearly_small", community=ids[c], households=h,
+                             lower=lower, upper=upper, small_below=small_below)
+        else:
+            continue
+        kept_out.append(OutOfBand(ids[c], round(h), reason))
+    return kept_out
+
+
+class _Redraw:
+    """The redrawing of the changed groups: the labels, ids and names it makes, the status
+    and source ids of every community it draws, and what it did."""
+
+    def __init__(self, district: District, assignment: _Assignment, params: ProposeParams):
+        self.district = district
+        self.params = params
+        self.label = assignment.label
+        self.final = assignment.label.copy()
+        self.ids = list(assignment.ids)
+        self.names = list(assignment.names)
+        self.taken = set(assignment.ids)
+        self.status: dict[str, str] = {}
+        self.sources: dict[str, list[str]] = {}
+        self.done: dict[str, list[Regrouping]] = {"split": [], "merged": [], "redrawn": []}
+        self.kept_out: list[OutOfBand] = []
+        self.sites = np.zeros(len(self.label), dtype=bool)
+
+    def _parts(self, nodes: np.ndarray, k: int) -> np.ndarray:
+        if k == 1:
+            return np.zeros(len(nodes), dtype=np.int64)
+        lower, upper = self.params.community_band
+        return self.district.partition_sites(
+            nodes, k=k, lower=lower, upper=upper, seed=self.params.seed
+        )
+
+    def _part_label(self, p: int, given: dict[int, int], best: pd.Series) -> int:
+        """The label part ``p`` takes: the community it was given, else a fresh part of the
+        community it shares most households with."""
+        if p in given:
+            return given[p]
+        parent = int(best[p])
+        ((new_id, new_name),) = fresh_part_ids(
+            self.ids[parent], self.names[parent], 1, taken=self.taken
+        )
+        self.ids.append(new_id)
+        self.names.append(new_name)
+        self.taken.add(new_id)
+        return len(self.ids) - 1
+
+    def group(self, group: list[int]) -> None:
+        """Draw the communities ``group`` again as round(households / target) parts."""
+        ids, weights = self.ids, self.district.sites.households
+        nodes = np.flatnonzero(np.isin(self.label, group))
+        self.sites[nodes] = True
+        total = float(weights[nodes].sum())
+        k = choose_region_count(total, target=self.params.community_size)
+        parts = self._parts(nodes, k)
+        table = pd.DataFrame({"p": parts, "c": self.label[nodes], "h": weights[nodes]})
+        table = table.groupby(["p", "c"], as_index=False)["h"].sum()
+        table = table.sort_values(["h", "c", "p"], ascending=[False, True, True])
+        given: dict[int, int] = {}
+        for p, c in zip(table["p"].tolist(), table["c"].tolist(), strict=True):
+            if p not in given and c not in given.values():
+                given[p] = c
+        best = table.drop_duplicates("p").set_index("p")["c"]
+        word = "split" if len(group) == 1 else "merged" if k == 1 else "redrawn"
+        lower, upper = self.params.community_band
+        if not lower <= total / k <= upper:
+            joined = "+".join(ids[c] for c in group)
+            reason = Note.of("rebalance.group_band", group=joined, households=total,
+                             lower=lower, upper=upper, count=k, mean=total / k)
+            self.kept_out.append(OutOfBand(joined, round(total), reason))
+        for p in range(int(parts.max()) + 1):
+            target = self._part_label(p, given, best)
+            self.final[nodes[parts == p]] = target
+            holds = table[table["p"] == p]["c"].tolist()
+            self.sources[ids[target]] = sorted({ids[c] for c in holds})
+            self.status[ids[target]] = word
+        results = sorted({ids[int(t)] for t in np.unique(self.final[nodes])})
+        self.done[word].append(Regrouping(tuple(ids[c] for c in group), tuple(results)))
+
+
+def _redraw(
+    district: District, assignment: _Assignment, grouping: _Grouping, params: ProposeParams
+) -> _Redraw:
+    """Draw every changed group again; each redrawn community one piece within its group."""
+    redraw = _Redraw(district, assignment, params)
+    for group in grouping.groups().values():
+        if len(group) == 1 and group[0] not in grouping.split_alone:
+            continue
+        redraw.group(group)
+    root = np.array([grouping.root(c) for c in range(len(grouping.member_h))])
+    redraw.final, _ = mend_pieces(
+        district, redraw.final, group=root[assignment.label], scope=redraw.sites
+    )
+    return redraw
+
+
+def _name_the_rest(redraw: _Redraw, assignment: _Assignment, input_ids: list[str]) -> list[tuple[int, str]]:
+    """Status and sources of the communities not redrawn (kept, adjusted or new); returns
+    them as (label, id)."""
+    origin_id = np.asarray([*input_ids, None], dtype=object)[assignment.origin]  # -1 → None
+    ids, final = redraw.ids, redraw.final
+    unchanged = []
+    for c in np.unique(final).tolist():
+        if ids[c] in redraw.status:
+            continue
+        inside = final == c
+        same = (
+            bool((origin_id[inside] == ids[c]).all())
+            and not ((origin_id == ids[c]) & ~inside).any()
+        )
+        if ids[c] in assignment.new_ids:
+            redraw.status[ids[c]] = "new"
+        else:
+            redraw.status[ids[c]] = "kept" if same else "adjusted"
+        redraw.sources[ids[c]] = [] if ids[c] in assignment.new_ids else [ids[c]]
+        unchanged.append((c, ids[c]))
+    return unchanged
+
+
+def _draw_grids(
+    district: District,
+    redraw: _Redraw,
+    unchanged: list[tuple[int, str]],
+    grids: gpd.GeoDataFrame | None,
+    params: ProposeParams,
+) -> tuple[np.ndarray, dict[int, str], list[Infeasible]]:
+    """Grids: the given ones of unchanged communities where valid, the rest drawn. Returns
+    (grid label per site, grid id per label, infeasible units)."""
+    final = redraw.final
+    grid, grid_ids, kept_grids = _keep_grids(district, final, unchanged, grids, params)
+    to_draw = [c for c in np.unique(final).tolist() if c not in kept_grids]
+    if not to_draw:
+        return grid, grid_ids, []
+    previous = np.where(grid >= 0, grid, len(grid_ids))  # placeholder for undrawn sites
+    drawn, infeasible = plan_grids(
+        district, final, params, only=np.asarray(to_draw), previous=previous
+    )
+    numbered = number_grids(district, final, drawn, redraw.ids, to_draw)
+    # plan_grids relabels every grid: map the kept ones back to their given ids
+    kept_sites = np.flatnonzero(np.isin(final, list(kept_grids)))
+    first = pd.Series(kept_sites).groupby(drawn[kept_sites]).first()
+    for g, site in first.items():
+        numbered[int(g)] = grid_ids[int(grid[site])]
+    return drawn, numbered, infeasible
+
+
+def _report(
+    plan: Plan,
+    district: District,
+    assignment: _Assignment,
+    redraw: _Redraw,
+    *,
+    input_ids: list[str],
+    kept_out: list[OutOfBand],
+    small_below: float,
+) -> RebalanceReport:
+    weights = district.sites.households
+    origin = assignment.origin
+    origin_id = np.asarray([*input_ids, None], dtype=object)[origin]  # -1 → None
+    total_h = float(weights.sum())
+    site_final_id = np.asarray(plan.community_ids, dtype=object)[plan.site_community]
+    keeps = origin_id == site_final_id
+    outside = origin < 0
+    had = ~outside
+    per_input = np.bincount(
+        origin[origin >= 0], weights=weights[origin >= 0], minlength=len(input_ids)
+    )
+    status = redraw.status
+    return RebalanceReport(
+        stability=round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
+        stability_of_assigned=round(
+            float(weights[keeps & had].sum() / max(weights[had].sum(), 1e-9)), 4
+        ),
+        households=round(total_h),
+        households_keep_community=round(weights[keeps].sum()),
+        households_outside_existing=round(weights[outside].sum()),
+        buildings_outside_existing=int(
+            np.isin(district.sites.of_building, np.flatnonzero(outside)).sum()
+        ),
+        households_in_overlaps=round(weights[assignment.cover > 1].sum()),
+        households_across_street=round(weights[assignment.across].sum()),
+        households_cut_off=round(weights[assignment.cut].sum()),
+        existing_communities=len(input_ids),
+        existing_empty=tuple(i for i, h in zip(input_ids, per_input, strict=True) if h == 0),
+        communities=int(plan.n_communities),
+        kept=tuple(sorted(c for c, s in status.items() if s == "kept")),
+        adjusted=tuple(sorted(c for c, s in status.items() if s == "adjusted")),
+        split=tuple(redraw.done["split"]),
+        merged=tuple(redraw.done["merged"]),
+        redrawn_together=tuple(redraw.done["redrawn"]),
+        new=assignment.new_ids,
+        kept_out_of_band=tuple(kept_out),
+        small_below=small_below,
+    )
+
+
 def rebalance(
     communities: gpd.GeoDataFrame,
     households: Households,
@@ -295,315 +781,51 @@ def rebalance(
         When no building lies in or next to any community.
     """
     params = params or ProposeParams()
-    clock = time.perf_counter()
-    timings: dict[str, float] = {}
-    if "community_id" not in communities.columns or not len(communities):
-        raise InputFormatError(
-            "communities: expected polygons with a community_id column (as read_communities "
-            f"returns them); found {len(communities)} rows and columns "
-            f"{', '.join(map(str, communities.columns))}; fix: read the layer with "
-            "geo.layers.read_communities."
-        )
+    _require_communities(communities)
     existing = communities.reset_index(drop=True)
     input_ids = existing["community_id"].astype(str).tolist()
-    names = existing["name"].astype(str).tolist() if "name" in existing.columns else list(input_ids)
     cut_lines = _with_existing_lines(barriers, existing) if follow_existing else barriers
     district = prepare_district(
         households.buildings, metric_crs=households.metric_crs, subdistricts=subdistricts, barriers=cut_lines
     )
-    timings.update(district.timings)
+    timings: dict[str, float] = dict(district.timings)
     clock = time.perf_counter()
-    sites = district.sites
-    weights = sites.households
-    origin, cover = _locate(district, existing)
-    label, across, cut = _clean(district, origin)
-    outside = origin < 0
-    label = _fill(district, label)
-    ids = list(input_ids)
-    out_names = list(names)
-    # households no existing community borders: new communities
-    lower, upper = params.community_band
-    new_made: list[str] = []
-    orphans = np.flatnonzero(label < 0)
-    if len(orphans) == len(label):
-        raise InfeasibleError(
-            "rebalance: no building lies in or next to any existing community; expected the "
-            "communities and households of one area in the same declared CRS; fix: check "
-            "--crs and the layers."
-        )
-    seq = 1
-    for part in district.components(orphans):
-        k = choose_region_count(float(weights[part].sum()), target=params.community_size)
-        parts = district.partition_sites(part, k=k, lower=lower, upper=upper, seed=params.seed)
-        for p in range(int(parts.max()) + 1):
-            while f"NEW{seq:03d}" in set(ids):
-                seq += 1
-            label[part[parts == p]] = len(ids)
-            ids.append(f"NEW{seq:03d}")
-            out_names.append(f"新社区{seq}")
-            new_made.append(ids[-1])
-    n = len(ids)
-    member_h = np.bincount(label, weights=weights, minlength=n)
+    assignment = _assign(district, existing, params)
+    weights = district.sites.households
+    member_h = np.bincount(assignment.label, weights=weights, minlength=len(assignment.ids))
 
     # ---- decide: keep, split, merge
-    groups = _Groups(member_h)
-    kept_out: list[dict] = []
-    small_below = lower - small_margin * params.community_size
-    present = [c for c in range(n) if member_h[c] > 0]
-    target = params.community_size
-    split_alone = {
-        c
-        for c in present
-        if member_h[c] > upper and choose_region_count(member_h[c], target=target) >= 2
-    }
-    pairs = _neighbours(district, label)
+    small_below = params.community_band[0] - small_margin * params.community_size
+    grouping = _Grouping(member_h, params=params, small_below=small_below)
+    pairs = _neighbours(district, assignment.label)
+    kept_out = _merge_small(grouping, pairs, assignment.ids)
+    _join_out_of_band(grouping, pairs, assignment.ids)
+    kept_out += _kept_out_alone(grouping, assignment.ids)
 
-    def members(root: int) -> list[int]:
-        return [o for o in present if groups.find(o) == root]
-
-    def changing(root: int) -> bool:
-        group = members(root)
-        return len(group) > 1 or group[0] in split_alone or not lower <= member_h[group[0]] <= upper
-
-    # clearly small: merge with the neighbour that best fits (an in-band one if need be)
-    for c in sorted(
-        (c for c in present if member_h[c] < small_below), key=lambda c: (member_h[c], ids[c])
-    ):
-        mine = groups.find(c)
-        if groups.total[mine] >= small_below:
-            continue  # a smaller neighbour already merged into it
-        near = pairs[pairs["a"] == c]
-        options = []
-        for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
-            other = groups.find(int(b))
-            if other != mine:
-                ok, gap = _fits(groups.total[mine] + groups.total[other], params)
-                options.append((not ok, gap, -m, ids[b], other))
-        if not options:
-            kept_out.append(
-                {
-                    "community_id": ids[c],
-                    "households": round(member_h[c]),
-                    "reason": Note.of("rebalance.small_alone", community=ids[c],
-                                      households=float(member_h[c])),
-                }
-            )
-            continue
-        groups.union(mine, min(options)[-1])
-
-    # what is still out of band (an oversized community that cannot be split, a merge or a
-    # split that still misses the band) is redrawn together with an out-of-band neighbour
-    # when that brings the whole into the band; in-band neighbours stay untouched
-    def misses(root: int) -> bool:
-        return not _fits(groups.total[root], params)[0] or (
-            len(members(root)) == 1
-            and root not in split_alone
-            and not lower <= groups.total[root] <= upper
-        )
-
-    for _ in range(len(present)):
-        joined = False
-        roots = sorted(
-            {groups.find(c) for c in present if misses(groups.find(c))},
-            key=lambda r: (-_fits(groups.total[r], params)[1], ids[r]),
-        )
-        for r in roots:
-            if groups.find(r) != r or not misses(r):
-                continue
-            mine = members(r)
-            near = pairs[pairs["a"].isin(mine)]
-            options = []
-            for b, m in zip(near["b"].tolist(), near["m"].tolist(), strict=True):
-                other = groups.find(int(b))
-                if other != r and changing(other):
-                    ok, gap = _fits(groups.total[r] + groups.total[other], params)
-                    if ok:
-                        options.append((gap, -m, ids[b], other))
-            if options:
-                groups.union(r, min(options)[-1])
-                joined = True
-        if not joined:
-            break
-    for c in present:
-        h = member_h[c]
-        if len(members(groups.find(c))) > 1 or c in split_alone or lower <= h <= upper:
-            continue
-        if h > upper:
-            reason = Note.of("rebalance.big_kept", community=ids[c], households=h,
-                             lower=lower, upper=upper, half=h / 2)
-        elif h >= small_below:
-            reason = Note.of("rebalance.not_clearly_small", community=ids[c], households=h,
-                             lower=lower, upper=upper, small_below=small_below)
-        else:
-            continue  # clearly small without a neighbour: reported above
-        kept_out.append({"community_id": ids[c], "households": round(h), "reason": reason})
-
-    # ---- redraw the changed groups
-    root = np.array([groups.find(c) for c in range(n)])
-    members_of: dict[int, list[int]] = {}
-    for c in present:
-        members_of.setdefault(int(root[c]), []).append(c)
-    final = label.copy()
-    status: dict[str, str] = {}
-    sources: dict[str, list[str]] = {}
-    taken = set(ids)
-    split_done, merged_done = [], []
-    redrawn_done = []
-    redrawn_sites = np.zeros(len(label), dtype=bool)
-    for _r, group in sorted(members_of.items()):
-        if len(group) == 1 and group[0] not in split_alone:
-            continue
-        nodes = np.flatnonzero(np.isin(label, group))
-        redrawn_sites[nodes] = True
-        total = float(weights[nodes].sum())
-        k = choose_region_count(total, target=params.community_size)
-        parts = (
-            np.zeros(len(nodes), dtype=np.int64)
-            if k == 1
-            else district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=params.seed)
-        )
-        table = pd.DataFrame({"p": parts, "c": label[nodes], "h": weights[nodes]})
-        table = table.groupby(["p", "c"], as_index=False)["h"].sum()
-        table = table.sort_values(["h", "c", "p"], ascending=[False, True, True])
-        given: dict[int, int] = {}
-        for p, c in zip(table["p"].tolist(), table["c"].tolist(), strict=True):
-            if p not in given and c not in given.values():
-                given[p] = c
-        best = table.drop_duplicates("p").set_index("p")["c"]
-        word = "split" if len(group) == 1 else "merged" if k == 1 else "redrawn"
-        if not lower <= total / k <= upper:
-            kept_out.append(
-                {
-                    "community_id": "+".join(ids[c] for c in group),
-                    "households": round(total),
-                    "reason": Note.of("rebalance.group_band",
-                                      group="+".join(ids[c] for c in group), households=total,
-                                      lower=lower, upper=upper, count=k, mean=total / k),
-                }
-            )
-        for p in range(int(parts.max()) + 1):
-            if p in given:
-                target = given[p]
-            else:
-                parent = int(best[p])
-                j = 2
-                while f"{ids[parent]}-{j}" in taken:
-                    j += 1
-                ids.append(f"{ids[parent]}-{j}")
-                out_names.append(f"{out_names[parent]}-{j}")
-                taken.add(ids[-1])
-                target = len(ids) - 1
-            final[nodes[parts == p]] = target
-            holds = table[table["p"] == p]["c"].tolist()
-            sources[ids[target]] = sorted({ids[c] for c in holds})
-            status[ids[target]] = word
-        entry = {
-            "from": [ids[c] for c in group],
-            "to": sorted({ids[int(t)] for t in np.unique(final[nodes])}),
-        }
-        {"split": split_done, "merged": merged_done, "redrawn": redrawn_done}[word].append(entry)
-
-    # a safety net: each redrawn community one piece, within its group
-    final, _ = mend_pieces(district, final, group=root[label], scope=redrawn_sites)
-
-    # ---- grids
-    origin_id = np.asarray([*input_ids, None], dtype=object)[origin]  # -1 → None
-    labels_now = np.unique(final).tolist()
-    unchanged = []
-    for c in labels_now:
-        if ids[c] in status:
-            continue
-        inside = final == c
-        same = (
-            bool((origin_id[inside] == ids[c]).all())
-            and not ((origin_id == ids[c]) & ~inside).any()
-        )
-        if ids[c] in new_made:
-            status[ids[c]] = "new"
-        else:
-            status[ids[c]] = "kept" if same else "adjusted"
-        sources[ids[c]] = [] if ids[c] in new_made else [ids[c]]
-        unchanged.append((c, ids[c]))
-    grid, grid_ids, kept_grids = _keep_grids(district, final, unchanged, grids, params)
-    to_draw = [c for c in labels_now if c not in kept_grids]
-    grid_infeasible: list[dict] = []
-    if to_draw:
-        previous = np.where(grid >= 0, grid, len(grid_ids))  # placeholder for undrawn sites
-        drawn, grid_infeasible = plan_grids(
-            district, final, params, only=np.asarray(to_draw), previous=previous
-        )
-        numbered = number_grids(district, final, drawn, ids, to_draw)
-        # plan_grids relabels every grid: map the kept ones back to their given ids
-        kept_sites = np.flatnonzero(np.isin(final, list(kept_grids)))
-        first = pd.Series(kept_sites).groupby(drawn[kept_sites]).first()
-        for g, site in first.items():
-            numbered[int(g)] = grid_ids[int(grid[site])]
-        grid, grid_ids = drawn, numbered
+    # ---- redraw the changed groups, then the grids
+    redraw = _redraw(district, assignment, grouping, params)
+    kept_out += redraw.kept_out
+    unchanged = _name_the_rest(redraw, assignment, input_ids)
+    grid, grid_ids, grid_infeasible = _draw_grids(district, redraw, unchanged, grids, params)
     timings["rebalance"] = time.perf_counter() - clock
+
+    infeasible = [
+        Infeasible("community", k.households, k.reason, unit=k.community_id) for k in kept_out
+    ]
+    infeasible += [item.named(redraw.ids) for item in grid_infeasible if item.level != "community"]
+
     clock = time.perf_counter()
     plan = plan_from_labels(
         district,
-        final,
+        redraw.final,
         grid,
-        community_ids=ids,
-        community_names=out_names,
+        community_ids=redraw.ids,
+        community_names=redraw.names,
         grid_ids=[grid_ids.get(g, f"G{g}") for g in range(int(grid.max()) + 1)],
         smooth_m=params.smooth_m,
     )
-    buildings = building_frame(plan)
-    comm = community_frame(plan)
-    comm["status"] = [status.get(c, "kept") for c in comm["community_id"]]
-    comm["source_ids"] = [";".join(sources.get(c, [])) for c in comm["community_id"]]
-    comm = comm.drop(columns=["locked"])
-    grids_out = grid_frame(plan)
+    buildings, comm, grids_out = _frames(plan, redraw)
     timings["boundaries"] = time.perf_counter() - clock
-
-    # ---- report
-    total_h = float(weights.sum())
-    site_final_id = np.asarray(plan.community_ids, dtype=object)[plan.site_community]
-    keeps = origin_id == site_final_id
-    had = ~outside
-    infeasible = [
-        Infeasible("community", k["households"], k["reason"], unit=k["community_id"])
-        for k in kept_out
-    ]
-    infeasible += [item.named(ids) for item in grid_infeasible if item.level != "community"]
-    report = {
-        "stability": round(float(weights[keeps].sum() / total_h), 4) if total_h else 1.0,
-        "stability_of_assigned": round(
-            float(weights[keeps & had].sum() / max(weights[had].sum(), 1e-9)), 4
-        ),
-        "households": round(total_h),
-        "households_keep_community": round(weights[keeps].sum()),
-        "households_outside_existing": round(weights[outside].sum()),
-        "buildings_outside_existing": int(
-            np.isin(sites.of_building, np.flatnonzero(outside)).sum()
-        ),
-        "households_in_overlaps": round(weights[cover > 1].sum()),
-        "households_across_street": round(weights[across].sum()),
-        "households_cut_off": round(weights[cut].sum()),
-        "existing_communities": len(input_ids),
-        "existing_empty": [
-            i
-            for i, h in zip(
-                input_ids,
-                np.bincount(
-                    origin[origin >= 0], weights=weights[origin >= 0], minlength=len(input_ids)
-                ),
-                strict=True,
-            )
-            if h == 0
-        ],
-        "communities": int(plan.n_communities),
-        "kept": sorted(c for c, s in status.items() if s == "kept"),
-        "adjusted": sorted(c for c, s in status.items() if s == "adjusted"),
-        "split": split_done,
-        "merged": merged_done,
-        "redrawn_together": redrawn_done,
-        "new": new_made,
-        "kept_out_of_band": [dict(k, reason=k["reason"].text("en")) for k in kept_out],
-        "small_below": small_below,
-    }
     proposal = Proposal(
         buildings=buildings,
         communities=comm,
@@ -617,7 +839,21 @@ def rebalance(
         site_grid=np.asarray(plan.site_grid),
         timings=timings,
     )
+    report = _report(plan, district, assignment, redraw, input_ids=input_ids,
+                     kept_out=kept_out, small_below=small_below)
     return Rebalance(plan, proposal, report)
+
+
+def _frames(
+    plan: Plan, redraw: _Redraw
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(buildings, communities, grids) of the plan as ``propose`` returns them, communities
+    with ``status`` and ``source_ids``."""
+    buildings = building_frame(plan)
+    comm = community_frame(plan)
+    comm["status"] = [redraw.status.get(c, "kept") for c in comm["community_id"]]
+    comm["source_ids"] = [";".join(redraw.sources.get(c, [])) for c in comm["community_id"]]
+    return buildings, comm.drop(columns=["locked"]), grid_frame(plan)
 
 
 # ---------------------------------------------------------------------- command line
@@ -685,9 +921,9 @@ def run_rebalance(
             "small_margin": small_margin,
         },
         "data": households.summary(),
-        "rebalance": result.report,
-        "stability": result.report["stability"],
-        "households_outside_existing": result.report["households_outside_existing"],
+        "rebalance": result.report.as_dict(),
+        "stability": result.report.stability,
+        "households_outside_existing": result.report.households_outside_existing,
         **metrics,
         "runtime_s": {"read": round(read_s, 3), **{k: round(v, 3) for k, v in p.timings.items()}},
     }

@@ -95,7 +95,7 @@ def test_in_band_communities_stay_identical(result):
     comm = result.proposal.communities.set_index("community_id")
     assert comm.loc[IDS["P1"], "status"] == "kept"
     assert comm.loc[IDS["P1"], "source_ids"] == IDS["P1"]
-    assert result.report["kept"] == [IDS["P1"]]
+    assert result.report.as_dict()["kept"] == [IDS["P1"]]
     # its polygon follows the existing boundary (the tessellation is cut along it)
     polygon = comm.loc[IDS["P1"], "geometry"]
     given = existing_communities().to_crs(plan.district.metric_crs).geometry.iloc[0]
@@ -106,7 +106,7 @@ def test_clearly_small_merges_with_the_neighbour_that_fits(result):
     plan = result.plan
     assert IDS["P2"] not in plan.community_ids
     assert members(plan, IDS["P3"]) == cells(3, 4, 5)
-    assert result.report["merged"] == [{"from": [IDS["P2"], IDS["P3"]], "to": [IDS["P3"]]}]
+    assert result.report.as_dict()["merged"] == [{"from": [IDS["P2"], IDS["P3"]], "to": [IDS["P3"]]}]
     comm = result.proposal.communities.set_index("community_id")
     assert comm.loc[IDS["P3"], "status"] == "merged"
     assert comm.loc[IDS["P3"], "households"] == 600
@@ -115,12 +115,12 @@ def test_clearly_small_merges_with_the_neighbour_that_fits(result):
 def test_oversized_is_split_and_the_gap_is_assigned_and_counted(result):
     plan = result.plan
     parts = [IDS["Q1"], IDS["Q1"] + "-2"]
-    assert result.report["split"] == [{"from": [IDS["Q1"]], "to": parts}]
+    assert result.report.as_dict()["split"] == [{"from": [IDS["Q1"]], "to": parts}]
     assert members(plan, parts[0]) | members(plan, parts[1]) == cells(*range(6, 12))
     sizes = [plan.community_households[plan.label_of(p)] for p in parts]
     assert sorted(sizes) == [600, 600]
-    assert result.report["households_outside_existing"] == 50
-    assert result.report["buildings_outside_existing"] == 1
+    assert result.report.as_dict()["households_outside_existing"] == 50
+    assert result.report.as_dict()["buildings_outside_existing"] == 1
     assert check_plan(plan, PARAMS).ok
     assert result.proposal.infeasible == []
 
@@ -133,8 +133,8 @@ def test_stability_is_the_share_of_households_keeping_their_community(result):
     buildings = lattice_buildings()
     q1_part = members(plan, IDS["Q1"]) - {"B113"}
     kept = 600 + 400 + 50 * len(q1_part)
-    assert result.report["stability"] == pytest.approx(kept / 2400, abs=1e-4)
-    assert result.report["stability_of_assigned"] == pytest.approx(kept / 2350, abs=1e-4)
+    assert result.report.as_dict()["stability"] == pytest.approx(kept / 2400, abs=1e-4)
+    assert result.report.as_dict()["stability_of_assigned"] == pytest.approx(kept / 2350, abs=1e-4)
     assert len(ids) == len(buildings)
 
 
@@ -147,12 +147,12 @@ def test_oversized_without_a_possible_split_is_kept_and_explained():
     )
     params = ProposeParams(community_size=1000, grid_households=100, max_grids=12)
     out = rebalance(whole, _Households(), params=params, subdistricts=subdistricts)
-    assert out.report["kept"] == ["E", "W"]
-    reasons = [k["reason"] for k in out.report["kept_out_of_band"]]
+    assert out.report.as_dict()["kept"] == ["E", "W"]
+    reasons = [k["reason"] for k in out.report.as_dict()["kept_out_of_band"]]
     assert any(
         "1,200 households, above the band 900–1,100" in r and "一社多站" in r for r in reasons
     )
-    assert out.report["stability"] == 1.0
+    assert out.report.as_dict()["stability"] == 1.0
     assert {i.unit for i in out.proposal.infeasible} == {"W", "E"}
 
 
@@ -167,7 +167,7 @@ def test_an_oversized_community_is_redrawn_with_an_out_of_band_neighbour():
         crs="EPSG:4326",
     )
     out = rebalance(frame, _Households(), params=PARAMS, subdistricts=lattice_subdistricts())
-    assert out.report["redrawn_together"] == [{"from": ["A", "B"], "to": ["A", "B"]}]
+    assert out.report.as_dict()["redrawn_together"] == [{"from": ["A", "B"], "to": ["A", "B"]}]
     sizes = out.proposal.communities.set_index("community_id")["households"]
     assert sizes["A"] == 600 and sizes["B"] == 600
 
@@ -257,11 +257,11 @@ def test_a_community_across_a_street_keeps_its_main_part():
         crs="EPSG:4326",
     )
     out = rebalance(frame, _Households(), params=PARAMS, subdistricts=lattice_subdistricts())
-    assert out.report["households_across_street"] == 200
+    assert out.report.as_dict()["households_across_street"] == 200
     status = out.proposal.communities.set_index("community_id")["status"]
     assert status["A"] == "kept" and status["B"] == "adjusted"
     assert members(out.plan, "B") == cells(3, 4, 5)
-    assert out.report["split"] == [{"from": ["E"], "to": ["E", "E-2"]}]
+    assert out.report.as_dict()["split"] == [{"from": ["E"], "to": ["E", "E-2"]}]
     assert check_plan(out.plan, PARAMS).ok
 
 

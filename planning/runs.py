@@ -1,9 +1,14 @@
-"""End-to-end runs shared by the command line and the app: read → propose → measure → write."""
+"""End-to-end runs shared by the command line and the app: read the files, call the library
+(propose, check, rebalance), measure, write the files.
+
+:mod:`planning.plans` and :mod:`planning.standards` never read or write a command's files; this
+module is the layer above them.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,13 +17,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.columns import resolve_columns
+from geo.crs import geometry_to_wgs84, parse_crs
+from geo.errors import InputFormatError
 from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
-from geo.layers import read_barriers, read_subdistricts
+from geo.layers import read_barriers, read_communities, read_facilities, read_subdistricts
+from geo.tables import read_table
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, propose
 from planning.params import ProposeParams
 from planning.plans.folder import write_context, write_plan, write_summary
+from planning.plans.rebalance import Rebalance, rebalance
+from planning.standards.compliance import ComplianceResult, check_compliance
+from planning.standards.report import write_compliance
+from planning.standards.rules import Standard, load_standard
 
 __all__ = [
     "Layers",
@@ -27,7 +40,9 @@ __all__ = [
     "measure_proposal",
     "proposal_metrics",
     "read_layers",
+    "run_check",
     "run_propose",
+    "run_rebalance",
     "summarise",
     "write_compliance_for",
 ]
@@ -192,9 +207,7 @@ def read_layers(
     barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
         list(barriers_path or [])
     if barrier_paths:
-        frames = [read_barriers(p, crs=layer_crs.get("barriers", crs)).frame
-                  for p in barrier_paths]
-        barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+        barriers = _read_barriers(barrier_paths, crs=layer_crs.get("barriers", crs))
     buildings = households.buildings
     compound_polygons = footprints = None
     if compounds_path:
@@ -275,11 +288,6 @@ def write_compliance_for(
     out_dir: str | Path,
 ):
     """The standards check of a proposal: compliance.csv, compliance.geojson, report.html."""
-    from geo.layers import read_facilities
-    from planning.standards.compliance import check_compliance
-    from planning.standards.report import write_compliance
-    from planning.standards.rules import load_standard
-
     preset = load_standard(standard)
     facilities = read_facilities(facilities_path, crs=crs, require_area=True).frame
     communities = run.proposal.communities.to_crs("EPSG:4326")
@@ -290,3 +298,170 @@ def write_compliance_for(
     )
     write_compliance(result, out_dir, standard=preset)
     return result
+
+
+def run_check(
+    communities_path: str | Path,
+    households_path: str | Path,
+    *,
+    crs: str | int,
+    facilities_path: str | Path | None,
+    standard: str | Path | Standard,
+    out_dir: str | Path,
+    id_column: str | None = None,
+    grids_per_community: Mapping[object, int] | None = None,
+    year: int | None = None,
+    facility_types: Collection[str] | None = None,
+) -> ComplianceResult:
+    """Check an existing plan against a standard and write the three report files.
+
+    Parameters
+    ----------
+    communities_path, households_path, facilities_path
+        The layers, in any format the intake readers accept; ``facilities_path`` None checks
+        against no facilities at all (every community falls short).
+    crs
+        The declared CRS of every input layer ("wgs84", "gcj02", "bd09", "cgcs2000", an EPSG
+        code), as in ``propose``.
+    standard
+        A preset name (``planning.standards.rules.list_presets()``), a TOML path, or a Standard.
+    out_dir
+        Where ``compliance.csv``, ``compliance.geojson`` and ``report.html`` go.
+    id_column
+        The communities' id column when the aliases do not find it; the report keeps these ids.
+    grids_per_community
+        Grids per community id, for per-grid area extras (estimated when None).
+    year
+        The year funds are computed for (yearly growth); None: the rule's base amount.
+    facility_types
+        Only facilities of these types count (None: all), as in ``check_compliance``.
+
+    Raises
+    ------
+    StandardsError, ValidationError, CRSError, InputFormatError
+        From loading the standard or reading the layers (every problem of a file at once).
+    """
+    rules = load_standard(standard)
+    columns = {"community_id": id_column} if id_column else None
+    communities = read_communities(communities_path, crs=crs, columns=columns).frame
+    households = read_households(households_path, crs=crs)
+    facilities = (
+        None
+        if facilities_path is None
+        else read_facilities(facilities_path, crs=crs, require_area=True).frame
+    )
+    result = check_compliance(
+        communities,
+        households.buildings,
+        facilities,
+        standard=rules,
+        metric_crs=households.metric_crs,
+        id_column="community_id",
+        grids_per_community=grids_per_community,
+        year=year,
+        facility_types=facility_types,
+    )
+    write_compliance(result, out_dir, standard=rules)
+    return result
+
+
+def run_rebalance(
+    communities_path: str | Path,
+    households_path: str | Path,
+    *,
+    crs: str,
+    out_dir: str | Path,
+    subdistricts_path: str | Path | None = None,
+    barriers_paths: list[str | Path] | None = None,
+    grids_path: str | Path | None = None,
+    id_column: str | None = None,
+    params: ProposeParams | None = None,
+    small_margin: float = 0.2,
+) -> tuple[Rebalance, dict, dict[str, Path]]:
+    """Read the layers (all in ``crs``), rebalance, write the four files of ``propose``.
+
+    Returns (result, summary, paths)."""
+    params = params or ProposeParams()
+    start = time.perf_counter()
+    households = read_households(households_path, crs=crs)
+    columns = {"community_id": id_column} if id_column else None
+    existing = read_communities(communities_path, crs=crs, columns=columns).frame
+    subdistricts = read_subdistricts(subdistricts_path, crs=crs).frame if subdistricts_path else None
+    barriers = _read_barriers(barriers_paths, crs=crs) if barriers_paths else None
+    grids = _read_grids(grids_path, crs=crs) if grids_path else None
+    read_s = time.perf_counter() - start
+    result = rebalance(
+        existing,
+        households,
+        params=params,
+        subdistricts=subdistricts,
+        barriers=barriers,
+        grids=grids,
+        small_margin=small_margin,
+    )
+    p = result.proposal
+    metrics = proposal_metrics(p, params=params, subdistricts=subdistricts)
+    summary = {
+        "inputs": {
+            "communities": str(communities_path),
+            "households": str(households_path),
+            "crs": crs,
+            "streets": subdistricts_path and str(subdistricts_path),
+            "barriers": [str(b) for b in barriers_paths or []],
+            "grids": grids_path and str(grids_path),
+        },
+        "parameters": {
+            **params.to_dict(),
+            "small_margin": small_margin,
+        },
+        "data": households.summary(),
+        "rebalance": result.report.as_dict(),
+        "stability": result.report.stability,
+        "households_outside_existing": result.report.households_outside_existing,
+        **metrics,
+        "runtime_s": {"read": round(read_s, 3), **{k: round(v, 3) for k, v in p.timings.items()}},
+    }
+    paths = write_plan(
+        out_dir,
+        households=households,
+        buildings=p.buildings,
+        communities=p.communities,
+        grids=p.grids,
+        band=params.community_band,
+    )
+    paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
+    return result, summary, paths
+
+
+def _read_barriers(paths: Sequence[str | Path], *, crs: str) -> gpd.GeoDataFrame:
+    """Every barrier file as one frame in WGS84."""
+    frames = [read_barriers(p, crs=crs).frame for p in paths]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+def _read_grids(path: str | Path, *, crs: str) -> gpd.GeoDataFrame:
+    """An existing grids layer in WGS84 with ``grid_id`` (and ``community_id`` if given)."""
+    raw, _ = read_table(path)
+    label = str(path)
+    if not isinstance(raw, gpd.GeoDataFrame):
+        raise InputFormatError(
+            f"{label}: expected a polygon layer of grids; found a table "
+            "without geometry; fix: export the grids as GeoJSON or GPKG."
+        )
+    aliases = {
+        "grid_id": ("grid_id", "网格编号", "网格代码", "id", "code"),
+        "community_id": ("community_id", "社区代码", "社区编码"),
+    }
+    roles, _problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases, label=label)
+    if "grid_id" not in roles:
+        raise InputFormatError(
+            f"{label}: expected a grid id column (grid_id / 网格编号); "
+            f"found {', '.join(map(str, raw.columns))}; fix: name it grid_id."
+        )
+    data = {"grid_id": raw[roles["grid_id"]].astype(str).to_numpy()}
+    if "community_id" in roles:
+        data["community_id"] = raw[roles["community_id"]].astype(str).to_numpy()
+    series = gpd.GeoSeries(raw.geometry.array, crs=parse_crs(crs).crs)
+    return gpd.GeoDataFrame(
+        data, geometry=geometry_to_wgs84(series, parse_crs(crs)).array, crs="EPSG:4326"
+    )

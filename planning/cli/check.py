@@ -11,7 +11,7 @@ __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    from planning.check_run import run_check
+    from planning.runs import run_check
 
     types = [t.strip() for t in args.facility_types.split(",")] if args.facility_types else None
     result = run_check(

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from planning.cli.options import add_line_layers, add_size_arguments, propose_params
-from planning.plans.rebalance import Regrouping, run_rebalance
+from planning.plans.rebalance import Regrouping
+from planning.runs import run_rebalance
 
 __all__ = ["register"]
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -65,7 +64,6 @@ __all__ = [
     "RebalanceReport",
     "Regrouping",
     "rebalance",
-    "run_rebalance",
 ]
 
 #: How the existing boundaries enter the tessellation: as minor-road cut lines (cells follow
@@ -854,119 +852,3 @@ def _frames(
     comm["status"] = [redraw.status.get(c, "kept") for c in comm["community_id"]]
     comm["source_ids"] = [";".join(redraw.sources.get(c, [])) for c in comm["community_id"]]
     return buildings, comm.drop(columns=["locked"]), grid_frame(plan)
-
-
-# ---------------------------------------------------------------------- command line
-
-
-def run_rebalance(
-    communities_path: str | Path,
-    households_path: str | Path,
-    *,
-    crs: str,
-    out_dir: str | Path,
-    subdistricts_path: str | Path | None = None,
-    barriers_paths: list[str | Path] | None = None,
-    grids_path: str | Path | None = None,
-    id_column: str | None = None,
-    params: ProposeParams | None = None,
-    small_margin: float = 0.2,
-) -> tuple[Rebalance, dict, dict[str, Path]]:
-    """Read the layers (all in ``crs``), rebalance, write the four files of ``propose``.
-
-    Returns (result, summary, paths)."""
-    from geo.intake import read_households
-    from geo.layers import read_barriers, read_communities, read_subdistricts
-    from geo.tables import read_table
-    from planning.plans.folder import write_plan, write_summary
-    from planning.runs import proposal_metrics
-
-    params = params or ProposeParams()
-    start = time.perf_counter()
-    households = read_households(households_path, crs=crs)
-    columns = {"community_id": id_column} if id_column else None
-    existing = read_communities(communities_path, crs=crs, columns=columns).frame
-    subdistricts = read_subdistricts(subdistricts_path, crs=crs).frame if subdistricts_path else None
-    barriers = None
-    if barriers_paths:
-        frames = [read_barriers(p, crs=crs).frame for p in barriers_paths]
-        barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    grids = None
-    if grids_path:
-        raw, _ = read_table(grids_path)
-        grids = _grids_layer(raw, crs=crs, label=str(grids_path))
-    read_s = time.perf_counter() - start
-    result = rebalance(
-        existing,
-        households,
-        params=params,
-        subdistricts=subdistricts,
-        barriers=barriers,
-        grids=grids,
-        small_margin=small_margin,
-    )
-    p = result.proposal
-    metrics = proposal_metrics(p, params=params, subdistricts=subdistricts)
-    summary = {
-        "inputs": {
-            "communities": str(communities_path),
-            "households": str(households_path),
-            "crs": crs,
-            "streets": subdistricts_path and str(subdistricts_path),
-            "barriers": [str(b) for b in barriers_paths or []],
-            "grids": grids_path and str(grids_path),
-        },
-        "parameters": {
-            **params.to_dict(),
-            "small_margin": small_margin,
-        },
-        "data": households.summary(),
-        "rebalance": result.report.as_dict(),
-        "stability": result.report.stability,
-        "households_outside_existing": result.report.households_outside_existing,
-        **metrics,
-        "runtime_s": {"read": round(read_s, 3), **{k: round(v, 3) for k, v in p.timings.items()}},
-    }
-    paths = write_plan(
-        out_dir,
-        households=households,
-        buildings=p.buildings,
-        communities=p.communities,
-        grids=p.grids,
-        band=params.community_band,
-    )
-    paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
-    return result, summary, paths
-
-
-def _grids_layer(raw, *, crs: str, label: str) -> gpd.GeoDataFrame:
-    """An existing grids layer in WGS84 with ``grid_id`` (and ``community_id`` if given)."""
-    from geo.columns import resolve_columns
-    from geo.crs import geometry_to_wgs84, parse_crs
-
-    if not isinstance(raw, gpd.GeoDataFrame):
-        raise InputFormatError(
-            f"{label}: expected a polygon layer of grids; found a table "
-            "without geometry; fix: export the grids as GeoJSON or GPKG."
-        )
-    aliases = {
-        "grid_id": ("grid_id", "网格编号", "网格代码", "id", "code"),
-        "community_id": ("community_id", "社区代码", "社区编码"),
-    }
-    roles, _problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases, label=label)
-    if "grid_id" not in roles:
-        raise InputFormatError(
-            f"{label}: expected a grid id column (grid_id / 网格编号); "
-            f"found {', '.join(map(str, raw.columns))}; fix: name it grid_id."
-        )
-    data = {"grid_id": raw[roles["grid_id"]].astype(str).to_numpy()}
-    if "community_id" in roles:
-        data["community_id"] = raw[roles["community_id"]].astype(str).to_numpy()
-    series = gpd.GeoSeries(raw.geometry.array, crs=parse_crs(crs).crs)
-    return gpd.GeoDataFrame(
-        data, geometry=geometry_to_wgs84(series, parse_crs(crs)).array, crs="EPSG:4326"
-    )
-
-
-
-

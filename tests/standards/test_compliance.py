@@ -539,7 +539,7 @@ def _escaped(text: str) -> str:
 def test_run_check_on_the_haidian_sample(haidian, tmp_path):
     """The real sample: its compounds stand in for communities; three facilities with areas
     (one shared by two compounds, one outside every compound)."""
-    from planning.check_run import run_check
+    from planning.runs import run_check
 
     compounds = gpd.read_file(haidian / "compounds.geojson")
     inside = compounds.geometry.iloc[0].representative_point()

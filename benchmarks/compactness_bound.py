@@ -167,6 +167,7 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
     """The engine's communities, annealed for compactness per connected part of a 街道, on the
     same units the engine partitions (compounds that fit the band are one unit)."""
     from planning.engine.partition import effective_band
+    from planning.engine.units import Units
     from planning.engine.units import atoms as _atoms
     from planning.engine.units import contract as _contract
     from planning.params import ProposeParams
@@ -184,10 +185,12 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
             sub = district.graph.subgraph(part)
             weights = district.sites.households[part]
             atom = _atoms(part, sub, district.sites.compound, weights, upper,
-                          district.sites.xy[part])
-            graph, _, unit_weights, unit_area, unit_perimeter = _contract(
-                sub, atom, district.sites.xy[part], weights, district.cell_area[part],
-                district.cell_perimeter[part])
+                          xy=district.sites.xy[part])
+            units = _contract(Units(sub, district.sites.xy[part], weights,
+                                    district.cell_area[part], district.cell_perimeter[part]),
+                              atom)
+            graph, unit_weights = units.graph, units.weights
+            unit_area, unit_perimeter = units.area, units.perimeter
             unit_labels = np.zeros(graph.n, dtype=np.int64)
             unit_labels[atom] = local.ravel()
             lo, hi = effective_band(float(unit_weights.sum()), len(regions), lower, upper)

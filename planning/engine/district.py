@@ -22,7 +22,7 @@ from planning.engine.graph import Graph
 from planning.engine.partition import effective_band, partition_units
 from planning.engine.regions import penalty
 from planning.engine.shape import NECK_WIDTH_M
-from planning.engine.units import atoms, contract
+from planning.engine.units import Units, atoms, contract
 
 __all__ = [
     "LANE_ROAD_CLASSES",
@@ -253,16 +253,14 @@ class District:
 
         def run(released: frozenset[int] | None) -> np.ndarray:
             """Partition with the blocks not ``released`` whole (None: compounds only)."""
-            atom = atoms(nodes, sub, self.sites.compound, weights, upper, self.sites.xy[nodes],
-                         block=None if released is None else block,
+            atom = atoms(nodes, sub, self.sites.compound, weights, upper,
+                         xy=self.sites.xy[nodes], block=None if released is None else block,
                          parcel=parcel, released=released or frozenset())
-            atom_graph, axy, aw, a_area, a_perimeter = contract(
-                sub, atom, self.sites.xy[nodes], weights, self.cell_area[nodes],
-                self.cell_perimeter[nodes],
-            )
+            sites = Units(sub, self.sites.xy[nodes], weights, self.cell_area[nodes],
+                          self.cell_perimeter[nodes])
             labels = partition_units(
-                atom_graph, axy, aw, k=k, lower=lower, upper=upper, seed=seed, area=a_area,
-                perimeter=a_perimeter, barrier_weight=barrier_weight, restarts=restarts,
+                contract(sites, atom), k=k, lower=lower, upper=upper, seed=seed,
+                barrier_weight=barrier_weight, restarts=restarts,
                 recombine_shapes=recombine_shapes,
             )
             return labels[atom]

@@ -38,6 +38,7 @@ from planning.engine.graph import Graph, region_is_connected, sides
 from planning.engine.recombine import recombine
 from planning.engine.refine import refine
 from planning.engine.regions import penalty, region_pp
+from planning.engine.units import Units, relabel
 
 __all__ = ["choose_region_count", "effective_band", "partition_units", "weighted_kmeans"]
 
@@ -84,7 +85,7 @@ def _nearest_center(xy: np.ndarray, centers: np.ndarray, block: int = 8192) -> n
 
 
 def _power_labels(
-    xy: np.ndarray, centers: np.ndarray, offsets: np.ndarray, side: np.ndarray,
+    xy: np.ndarray, centers: np.ndarray, offsets: np.ndarray, *, side: np.ndarray,
     center_side: np.ndarray, barrier_m2: float, block: int = 8192,
 ) -> np.ndarray:
     """argmin over regions of |x − c|² − offset + (barrier penalty if on another side)."""
@@ -100,7 +101,6 @@ def _power_labels(
 
 
 def _grow_balanced(
-    graph: Graph,
     xy: np.ndarray,
     weights: np.ndarray,
     k: int,
@@ -120,13 +120,15 @@ def _grow_balanced(
     extent = np.ptp(xy, axis=0)
     scale2 = max(float(extent[0] * extent[1]), 1.0) / k  # a region's area, m²
     offsets = np.zeros(k)
-    best, best_score, best_it = None, np.inf, 0
+    best: np.ndarray | None = None
+    best_score, best_it = np.inf, 0
     one_side = bool(side.max() == 0)
     center_side = np.zeros(k, dtype=side.dtype)
     for it in range(iterations):
         if not one_side:
             center_side = side[_nearest_center(centers, xy)]
-        labels = _power_labels(xy, centers, offsets, side, center_side, barrier_m**2)
+        labels = _power_labels(xy, centers, offsets, side=side, center_side=center_side,
+                               barrier_m2=barrier_m**2)
         sizes = np.bincount(labels, weights=weights, minlength=k)
         deviation = (sizes - target) / target
         score = float(np.abs(deviation).max())
@@ -147,6 +149,7 @@ def _grow_balanced(
             moved = mass > 0
             centers = centers.copy()
             centers[moved] = sums[moved] / mass[moved, None]
+    assert best is not None, "no deviation is finite: the units hold no households"
     return best
 
 
@@ -231,6 +234,12 @@ POOR_SHAPE = 0.3
 RECOMBINE_BARRIER_SHARE = 0.3
 
 
+#: Growth: how many offset updates and Lloyd steps at most.
+GROWTH_ITERATIONS = 120
+#: Growth: how far (metres) a unit behind a major barrier seems from a region's centre.
+GROWTH_BARRIER_M = 300.0
+
+
 #: Where no region can be in band, they aim for the mean within this share of the band.
 EVEN_SPREAD = 0.05
 
@@ -248,19 +257,13 @@ def effective_band(total: float, k: int, lower: float, upper: float) -> tuple[fl
 
 
 def partition_units(
-    graph: Graph,
-    xy: np.ndarray,
-    weights: np.ndarray,
+    units: Units,
     *,
     k: int,
     lower: float,
     upper: float,
     seed: int = 0,
-    area: np.ndarray | None = None,
-    perimeter: np.ndarray | None = None,
     barrier_weight: float = 1.0,
-    barrier_m: float = 300.0,
-    iterations: int = 120,
     restarts: int = 8,
     recombine_shapes: bool = True,
 ) -> np.ndarray:
@@ -268,12 +271,11 @@ def partition_units(
 
     Parameters
     ----------
-    graph
-        Adjacency of the units; must be connected (partition each component separately).
-    xy
-        Unit positions in metres (household-weighted centres).
-    weights
-        Households per unit.
+    units
+        The units: their graph (must be connected; partition each component separately),
+        household-weighted centres (m), households, and cell areas (m²) and perimeters (m).
+        With cells (and ``graph.shared``) the refinement raises the regions' Polsby-Popper
+        score; without them (zeros) it prefers moves onto longer shared borders.
     k
         Number of regions.
     lower, upper
@@ -281,18 +283,9 @@ def partition_units(
         ``weights.sum() / k``.
     seed
         Seed of the k-means start.
-    area, perimeter
-        Area (m²) and perimeter (m) of each unit's cell. With them (and ``graph.shared``) the
-        refinement raises the regions' Polsby-Popper score; without them it prefers moves
-        onto longer shared borders.
     barrier_weight
         How much bringing a major barrier inside a region costs in the refinement, in
         Polsby-Popper points per region diameter of barrier.
-    barrier_m
-        How far (metres) a unit behind a major barrier seems from a region's centre, in the
-        growth phase.
-    iterations
-        Growth iterations (offset updates and Lloyd steps).
     restarts
         With few large units (compounds kept whole) the band is a packing problem: when a run
         leaves regions out of band, another starts from other k-means seeds, and the best run
@@ -308,38 +301,59 @@ def partition_units(
     numpy.ndarray
         Region label 0..k-1 per unit; every region connected and non-empty.
     """
+    graph = units.graph
     n = graph.n
-    weights = np.asarray(weights, dtype=float)
+    units = Units(graph, units.xy, np.asarray(units.weights, dtype=float),
+                  np.asarray(units.area, dtype=float), np.asarray(units.perimeter, dtype=float))
     if k <= 1 or n <= 1:
         return np.zeros(n, dtype=np.int64)
     k = min(k, n)
-    unit_area = np.zeros(n) if area is None else np.asarray(area, dtype=float)
-    unit_perimeter = np.zeros(n) if perimeter is None else np.asarray(perimeter, dtype=float)
-    best, best_key = None, None
+    lower, upper = effective_band(float(units.weights.sum()), k, lower, upper)
+    side = sides(graph)
+    best = _best_start(units, k, lower=lower, upper=upper, seed=seed, restarts=restarts,
+                       barrier_weight=barrier_weight, side=side)
+
+    def redraw(labels: np.ndarray, shapes: bool) -> np.ndarray:
+        return recombine(
+            units, labels, k, lower=lower, upper=upper,
+            barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE, shapes=shapes, side=side,
+        )
+
+    labels = redraw(best, recombine_shapes)
+    if (not recombine_shapes and units.perimeter.any()
+            and region_pp(graph, labels, units.area, units.perimeter, k).min() < POOR_SHAPE):
+        labels = redraw(labels, True)  # a sliver: redraw the pairs for shape too
+    return relabel(labels)  # numbered in order of first unit
+
+
+def _best_start(units: Units, k: int, *, lower: float, upper: float, seed: int,
+                restarts: int, barrier_weight: float, side: np.ndarray) -> np.ndarray:
+    """Grow, repair and refine from other k-means seeds until a run leaves no region out of
+    band or :data:`STALE_ATTEMPTS` runs in a row bring no fewer out; the best run (fewest
+    out, then least penalty, then most compact)."""
+    graph, weights = units.graph, units.weights
+    n = graph.n
     mean = float(weights.sum()) / k
-    lower, upper = effective_band(float(weights.sum()), k, lower, upper)
     # small problems (few large units) are cheap to retry and need it most, and a mean near
     # an edge of the band leaves little slack for packing them: try those twice as often
     attempts = max(1, restarts * (3 if n < 300 else 1))
     if min(upper - mean, mean - lower) < TIGHT_SLACK * (upper - lower):
         attempts *= 2
-    side = sides(graph)
+    best, best_key = None, None
     last_fewer = 0
     for attempt in range(attempts):
         labels = _grow_balanced(
-            graph, xy, weights, k, lower=lower, upper=upper, seed=seed * 7919 + attempt,
-            iterations=iterations, barrier_m=barrier_m, side=side,
+            units.xy, weights, k, lower=lower, upper=upper, seed=seed * 7919 + attempt,
+            iterations=GROWTH_ITERATIONS, barrier_m=GROWTH_BARRIER_M, side=side,
         )
         labels = _repair_contiguity(graph, labels, weights)
         labels = _fill_empty(graph, labels, weights, k)
-        labels = refine(
-            graph, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
-            unit_perimeter=unit_perimeter, barrier_weight=barrier_weight,
-        )
+        labels = refine(units, labels, k, lower=lower, upper=upper,
+                        barrier_weight=barrier_weight)
         sizes = np.bincount(labels, weights=weights, minlength=k)
         out = int(((sizes < lower) | (sizes > upper)).sum())
         key = (out, float(penalty(sizes, lower, upper).sum()), -float(region_pp(
-            graph, labels, unit_area, unit_perimeter, k).mean()))
+            graph, labels, units.area, units.perimeter, k).mean()))
         if best_key is None or key < best_key:
             if best_key is None or out < best_key[0]:
                 last_fewer = attempt
@@ -348,21 +362,5 @@ def partition_units(
             break
         if attempt - last_fewer >= STALE_ATTEMPTS:
             break  # the same regions stay out however it starts: the units allow no better
-
-    def redraw(labels: np.ndarray, shapes: bool) -> np.ndarray:
-        return recombine(
-            graph, xy, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
-            unit_perimeter=unit_perimeter,
-            barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE, shapes=shapes, side=side,
-        )
-
-    labels = redraw(best, recombine_shapes)
-    if (not recombine_shapes and unit_perimeter.any()
-            and region_pp(graph, labels, unit_area, unit_perimeter, k).min() < POOR_SHAPE):
-        labels = redraw(labels, True)  # a sliver: redraw the pairs for shape too
-    # relabel so the numbering is compact and stable (in order of first unit)
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first)
-    remap = np.empty(labels.max() + 1, dtype=np.int64)
-    remap[np.unique(labels)[order]] = np.arange(len(order))
-    return remap[labels]
+    assert best is not None  # at least one attempt
+    return best

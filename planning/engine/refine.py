@@ -11,6 +11,7 @@ import numpy as np
 from planning.engine.graph import Graph, region_is_connected
 from planning.engine.regions import penalty, region_shapes
 from planning.engine.shape import pp
+from planning.engine.units import Units
 
 __all__ = ["BALANCE_PASSES", "COMPACT_PASSES", "MIN_SHAPE_GAIN", "refine"]
 
@@ -25,15 +26,12 @@ CHAIN_CANDIDATES = 12
 
 
 def refine(
-    graph: Graph,
-    weights: np.ndarray,
+    units: Units,
     labels: np.ndarray,
     k: int,
     *,
     lower: float,
     upper: float,
-    unit_area: np.ndarray,
-    unit_perimeter: np.ndarray,
     barrier_weight: float,
 ) -> np.ndarray:
     """Border moves: first to bring regions into the band, then to raise Polsby-Popper.
@@ -48,10 +46,8 @@ def refine(
     numpy.ndarray
         New region labels (``labels`` is not changed).
     """
-    moves = _BorderMoves(
-        graph, weights, labels, k, lower=lower, upper=upper, unit_area=unit_area,
-        unit_perimeter=unit_perimeter, barrier_weight=barrier_weight,
-    )
+    moves = _BorderMoves(units, labels, k, lower=lower, upper=upper,
+                         barrier_weight=barrier_weight)
     for _ in range(BALANCE_PASSES):
         if moves.greedy_pass(balancing=True):
             continue
@@ -68,20 +64,11 @@ class _BorderMoves:
     rule by which a move is scored (:meth:`_band_gain` and :meth:`_shape_gain`, on one move
     or on every border move at once)."""
 
-    def __init__(
-        self,
-        graph: Graph,
-        weights: np.ndarray,
-        labels: np.ndarray,
-        k: int,
-        *,
-        lower: float,
-        upper: float,
-        unit_area: np.ndarray,
-        unit_perimeter: np.ndarray,
-        barrier_weight: float,
-    ) -> None:
-        self.graph = graph
+    def __init__(self, units: Units, labels: np.ndarray, k: int, *, lower: float,
+                 upper: float, barrier_weight: float) -> None:
+        graph, weights = units.graph, units.weights
+        unit_area, unit_perimeter = units.area, units.perimeter
+        self.graph: Graph = graph
         self.weights = weights
         self.k = k
         self.lower, self.upper = lower, upper

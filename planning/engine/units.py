@@ -3,6 +3,8 @@ atoms contracted into a graph of their own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import scipy.sparse
@@ -11,7 +13,33 @@ from scipy.sparse.csgraph import dijkstra
 
 from planning.engine.graph import Graph
 
-__all__ = ["atoms", "connected", "contract", "relabel"]
+__all__ = ["Units", "atoms", "connected", "contract", "relabel"]
+
+
+@dataclass(frozen=True)
+class Units:
+    """Units to be grouped into regions: their adjacency and, per unit, its position,
+    households and cell.
+
+    Attributes
+    ----------
+    graph
+        Adjacency of the units (``graph.shared``: border lengths, m).
+    xy
+        Household-weighted centre of each unit (m), shape (n, 2).
+    weights
+        Households per unit.
+    area
+        Area of each unit's cell (m²); zeros when the units have no cells.
+    perimeter
+        Perimeter of each unit's cell (m); zeros when the units have no cells.
+    """
+
+    graph: Graph
+    xy: np.ndarray
+    weights: np.ndarray
+    area: np.ndarray
+    perimeter: np.ndarray
 
 
 def atoms(
@@ -20,8 +48,8 @@ def atoms(
     compound: np.ndarray,
     weights: np.ndarray,
     upper: float,
-    xy: np.ndarray,
     *,
+    xy: np.ndarray,
     block: np.ndarray | None = None,
     parcel: np.ndarray | None = None,
     released: frozenset[int] = frozenset(),
@@ -40,16 +68,17 @@ def atoms(
     - Every other node is its own atom. An atom in several pieces (a block whose buildings
       are not joined inside it) is one atom per piece.
     """
-    group = _compound_groups(nodes, graph, compound, weights, upper, xy)
+    group = _compound_groups(nodes, graph, compound, weights, upper=upper, xy=xy)
     src, dst = graph.sources(), graph.indices
     same = (group[src] >= 0) & (group[src] == group[dst])
     if block is not None:
-        unit = _block_units(group, weights, upper, block, parcel, released)
+        unit = _block_units(group, weights, upper=upper, block=block, parcel=parcel,
+                            released=released)
         same |= (unit[src] >= 0) & (unit[src] == unit[dst])
     return graph.pieces(same)
 
 
-def _compound_groups(nodes, graph, compound, weights, upper, xy) -> np.ndarray:
+def _compound_groups(nodes, graph, compound, weights, *, upper, xy) -> np.ndarray:
     """Per node: the index of the fitting compound it belongs to (with the unnamed units
     joining its parts), or -1."""
     n = graph.n
@@ -80,7 +109,7 @@ def _compound_groups(nodes, graph, compound, weights, upper, xy) -> np.ndarray:
     return group
 
 
-def _block_units(group: np.ndarray, weights: np.ndarray, upper: float, block: np.ndarray,
+def _block_units(group: np.ndarray, weights: np.ndarray, *, upper: float, block: np.ndarray,
                  parcel: np.ndarray | None, released: frozenset[int]) -> np.ndarray:
     """Per node: the id of the block or parcel it is kept whole with, or -1.
 
@@ -162,9 +191,15 @@ def relabel(labels: np.ndarray) -> np.ndarray:
     return rank[inverse.ravel()]
 
 
-def contract(graph: Graph, atom: np.ndarray, xy: np.ndarray, weights: np.ndarray,
-              area: np.ndarray, perimeter: np.ndarray):
-    """Atom graph: positions (weighted centres), weights, areas, perimeters and links."""
+def contract(units: Units, atom: np.ndarray) -> Units:
+    """The atoms as units of their own: ``atom`` is the atom of each of ``units``.
+
+    An atom's position is its household-weighted centre, its households and area the sums
+    of its units', its perimeter theirs less the borders inside it; two atoms are linked
+    where their units are, at the distance between their centres plus whatever barrier
+    surcharge the link between the units carried."""
+    graph, xy, weights = units.graph, units.xy, units.weights
+    area, perimeter = units.area, units.perimeter
     m = int(atom.max()) + 1
     w = np.bincount(atom, weights=weights, minlength=m)
     sums = np.zeros((m, 2))
@@ -184,4 +219,4 @@ def contract(graph: Graph, atom: np.ndarray, xy: np.ndarray, weights: np.ndarray
     surcharge = np.clip(graph.cost[keep] - edge_m, 0.0, None)  # what the barrier adds
     cost = np.hypot(*(axy[a] - axy[b]).T) + surcharge
     atom_graph = Graph.from_pairs(m, a, b, cost, graph.barrier[keep], graph.shared[keep])
-    return atom_graph, axy, w, a_area, a_perimeter
+    return Units(atom_graph, axy, w, a_area, a_perimeter)

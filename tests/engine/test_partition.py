@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from planning.engine.graph import Graph, region_is_connected
 from planning.engine.partition import choose_region_count, partition_units, weighted_kmeans
 from planning.engine.recombine import recombine
+from planning.engine.units import Units
 
 
 def lattice(width: int, height: int, *, river_at: float | None = None, spacing: float = 50.0):
@@ -31,11 +32,17 @@ def lattice(width: int, height: int, *, river_at: float | None = None, spacing: 
     return Graph.from_pairs(width * height, i, j, cost, barrier), xy
 
 
+def without_cells(graph: Graph, xy: np.ndarray, weights: np.ndarray) -> Units:
+    """Units with no cells (zero areas and perimeters)."""
+    return Units(graph, xy, weights, np.zeros(graph.n), np.zeros(graph.n))
+
+
 def test_balanced_connected_regions_on_a_lattice():
     graph, xy = lattice(40, 40)
     weights = np.random.default_rng(3).integers(20, 200, graph.n).astype(float)
     k = choose_region_count(weights.sum(), target=2500)
-    labels = partition_units(graph, xy, weights, k=k, lower=2250, upper=2750, seed=0)
+    labels = partition_units(without_cells(graph, xy, weights), k=k, lower=2250, upper=2750,
+                             seed=0)
     sizes = np.bincount(labels, weights=weights)
     assert len(sizes) == k
     assert ((sizes >= 2250) & (sizes <= 2750)).mean() >= 0.95
@@ -46,8 +53,9 @@ def test_deterministic_for_a_seed():
     graph, xy = lattice(25, 25)
     weights = np.random.default_rng(5).integers(20, 200, graph.n).astype(float)
     k = choose_region_count(weights.sum(), target=2500)
-    a = partition_units(graph, xy, weights, k=k, lower=2250, upper=2750, seed=7)
-    b = partition_units(graph, xy, weights, k=k, lower=2250, upper=2750, seed=7)
+    units = without_cells(graph, xy, weights)
+    a = partition_units(units, k=k, lower=2250, upper=2750, seed=7)
+    b = partition_units(units, k=k, lower=2250, upper=2750, seed=7)
     np.testing.assert_array_equal(a, b)
 
 
@@ -56,16 +64,19 @@ def test_regions_stop_at_a_river_when_the_sides_can_stand_alone():
     communities each side; no community should straddle the river."""
     graph, xy = lattice(20, 20, river_at=475.0)
     weights = np.full(graph.n, 100.0)
-    labels = partition_units(graph, xy, weights, k=16, lower=2250, upper=2750, seed=0)
+    labels = partition_units(without_cells(graph, xy, weights), k=16, lower=2250, upper=2750,
+                             seed=0)
     straddling = [r for r in range(16) if len(set(xy[labels == r, 0] < 475.0)) > 1]
     assert straddling == []
 
 
 def test_single_region_and_single_unit():
     graph, xy = lattice(3, 1)
-    assert partition_units(graph, xy, np.ones(3), k=1, lower=0, upper=10).tolist() == [0, 0, 0]
+    units = without_cells(graph, xy, np.ones(3))
+    assert partition_units(units, k=1, lower=0, upper=10).tolist() == [0, 0, 0]
     graph, xy = lattice(1, 1)
-    assert partition_units(graph, xy, np.ones(1), k=3, lower=0, upper=10).tolist() == [0]
+    units = without_cells(graph, xy, np.ones(1))
+    assert partition_units(units, k=3, lower=0, upper=10).tolist() == [0]
 
 
 def test_region_count_rounds_and_is_at_least_one():
@@ -100,8 +111,8 @@ def test_every_region_connected_and_nonempty(width, height, seed, target):
     graph, xy = lattice(width, height)
     weights = np.random.default_rng(seed).integers(1, 150, graph.n).astype(float)
     k = choose_region_count(weights.sum(), target=target)
-    labels = partition_units(graph, xy, weights, k=k, lower=0.9 * target, upper=1.1 * target,
-                             seed=seed)
+    labels = partition_units(without_cells(graph, xy, weights), k=k, lower=0.9 * target,
+                             upper=1.1 * target, seed=seed)
     assert labels.min() == 0
     regions = labels.max() + 1
     assert regions == min(k, graph.n)
@@ -138,8 +149,8 @@ def test_recombination_redraws_an_l_shaped_pair_as_two_halves():
     col, row = xy[:, 0] // 50, xy[:, 1] // 50
     labels = np.where((row <= 1) | (col <= 1), 0, 1)
     before = polsby_popper(graph, labels, area, perimeter)
-    after_labels = recombine(graph, xy, weights, labels, 2, lower=1100, upper=1400,
-                              unit_area=area, unit_perimeter=perimeter, barrier_weight=0.0)
+    after_labels = recombine(Units(graph, xy, weights, area, perimeter), labels, 2,
+                             lower=1100, upper=1400, barrier_weight=0.0)
     after = polsby_popper(graph, after_labels, area, perimeter)
     sizes = np.bincount(after_labels, weights=weights)
     assert ((sizes >= 1100) & (sizes <= 1400)).all()
@@ -158,8 +169,8 @@ def test_recombination_never_joins_two_sides_of_a_river_that_stand_alone():
                              graph.barrier[keep], np.full(int(keep.sum()), 50.0))
     weights = np.full(graph.n, 50.0)
     area, perimeter = np.full(graph.n, 2500.0), np.full(graph.n, 200.0)
-    labels = partition_units(graph, xy, weights, k=2, lower=900, upper=1100, seed=0,
-                             area=area, perimeter=perimeter)
+    labels = partition_units(Units(graph, xy, weights, area, perimeter), k=2, lower=900,
+                             upper=1100, seed=0)
     west = xy[:, 0] < 225
     assert len(np.unique(labels[west])) == 1 and len(np.unique(labels[~west])) == 1
 
@@ -172,7 +183,8 @@ def test_an_excess_that_cannot_be_avoided_is_put_in_one_region():
     n = len(weights)
     graph = Graph.from_pairs(n, np.arange(n - 1), np.arange(1, n), np.full(n - 1, 50.0))
     xy = np.column_stack([np.arange(n) * 50.0, np.zeros(n)])
-    labels = partition_units(graph, xy, weights, k=3, lower=200, upper=300, seed=0)
+    labels = partition_units(without_cells(graph, xy, weights), k=3, lower=200, upper=300,
+                             seed=0)
     assert sorted(np.bincount(labels, weights=weights).tolist()) == [220, 270, 410]
     assert all(region_is_connected(graph, labels, r) for r in range(3))
 
@@ -182,8 +194,8 @@ def test_an_infeasible_mean_gives_even_regions_and_compact_shapes():
     a quarter band of each other's mean, and compact."""
     graph, xy, area, perimeter = squares(10, 10)
     weights = np.full(graph.n, 58.0)
-    labels = partition_units(graph, xy, weights, k=2, lower=2250, upper=2750, seed=0,
-                             area=area, perimeter=perimeter)
+    labels = partition_units(Units(graph, xy, weights, area, perimeter), k=2, lower=2250,
+                             upper=2750, seed=0)
     sizes = np.bincount(labels, weights=weights)
     assert (np.abs(sizes - 2900) <= 125).all()
     assert all(region_is_connected(graph, labels, r) for r in range(2))

@@ -174,7 +174,7 @@ def test_a_compound_in_two_parts_is_joined_through_the_lightest_unnamed_path():
     weights = np.array([60.0, 60.0, 10.0, 100.0, 40.0])
     compound = np.array(["甲", "甲", None, None, "乙"], dtype=object)
     graph = Graph.from_pairs(5, [0, 2, 0, 3, 3], [2, 1, 3, 1, 4], np.full(5, 50.0))
-    atom = atoms(np.arange(5), graph, compound, weights, 300, xy)
+    atom = atoms(np.arange(5), graph, compound, weights, 300, xy=xy)
     assert atom[0] == atom[1] == atom[2]
     assert len({atom[0], atom[3], atom[4]}) == 3
 

@@ -31,6 +31,7 @@ import shapely
 from geo.errors import InputFormatError
 from planning.engine.metrics import polsby_popper, size_metrics
 from planning.params import ProposeParams
+from planning.plans.matching import match_by_households
 from planning.plans.plan import Plan, building_frame, community_frame, grid_frame
 
 __all__ = [
@@ -266,18 +267,13 @@ def _delta(a: dict, b: dict) -> dict:
 
 
 def _match(a_ids: np.ndarray, b_ids: np.ndarray, households: np.ndarray) -> pd.DataFrame:
-    """One-to-one matching of A's communities to B's, greedily by shared households."""
-    table = pd.DataFrame({"a": a_ids, "b": b_ids, "h": households})
-    table = table.groupby(["a", "b"], as_index=False)["h"].sum()
-    table = table.sort_values(["h", "a", "b"], ascending=[False, True, True])
-    rows, used_a, used_b = [], set(), set()
-    for a, b, h in zip(table["a"], table["b"], table["h"], strict=True):
-        if a not in used_a and b not in used_b:
-            rows.append({"a": a, "b": b, "households_shared": round(float(h))})
-            used_a.add(a)
-            used_b.add(b)
-    for a in sorted(set(table["a"]) - used_a):
-        rows.append({"a": a, "b": None, "households_shared": 0})
+    """One-to-one matching of A's communities to B's by shared households, as a table: A's
+    id, B's matched id (None: no match), households they share."""
+    matching = match_by_households(b_ids, a_ids, households)
+    rows = [
+        {"a": a, "b": b, "households_shared": round(float(h))} for b, a, h in matching.pairs
+    ]
+    rows += [{"a": a, "b": None, "households_shared": 0} for a in matching.unmatched_old]
     return pd.DataFrame(rows, columns=["a", "b", "households_shared"])
 
 

@@ -38,6 +38,7 @@ from planning.engine.district import District
 from planning.engine.graph import Graph
 from planning.engine.propose import Proposal
 from planning.params import ProposeParams
+from planning.plans.matching import match_by_households
 
 __all__ = [
     "AuditEntry",
@@ -505,17 +506,12 @@ def _keep_grid_ids(
         stay = members[old_cid[members] == ids[c]]
         taken: set[str] = set()
         if len(stay):
-            table = pd.DataFrame(
-                {"new": grid[stay], "old": old_gid[stay], "h": sites.households[stay], "n": 1}
+            matching = match_by_households(
+                grid[stay], old_gid[stay], sites.households[stay], sites_break_ties=True
             )
-            table = table.groupby(["new", "old"], as_index=False)[["h", "n"]].sum()
-            table = table.sort_values(
-                ["h", "n", "old", "new"], ascending=[False, False, True, True]
-            )
-            for new, old in zip(table["new"].tolist(), table["old"].tolist(), strict=True):
-                if new not in out and old not in taken:
-                    out[int(new)] = str(old)
-                    taken.add(str(old))
+            for new, old, _ in matching.pairs:
+                out[int(new)] = str(old)
+                taken.add(str(old))
         # every id the community ever had stays reserved, so a number is never reused
         prefix = f"{ids[c]}-"
         reserved = {g for g in plan.grid_ids if g.startswith(prefix)} | taken

@@ -45,6 +45,7 @@ from planning.engine.district import District, prepare_district
 from planning.engine.partition import choose_region_count
 from planning.engine.propose import Proposal, plan_grids
 from planning.params import ProposeParams
+from planning.plans.matching import match_by_households
 from planning.plans.numbering import fresh_new_ids, fresh_part_ids
 from planning.plans.plan import (
     Plan,
@@ -575,7 +576,7 @@ class _Redraw:
             nodes, k=k, lower=lower, upper=upper, seed=self.params.seed
         )
 
-    def _part_label(self, p: int, given: dict[int, int], best: pd.Series) -> int:
+    def _part_label(self, p: int, given: dict, best: dict) -> int:
         """The label part ``p`` takes: the community it was given, else a fresh part of the
         community it shares most households with."""
         if p in given:
@@ -597,14 +598,8 @@ class _Redraw:
         total = float(weights[nodes].sum())
         k = choose_region_count(total, target=self.params.community_size)
         parts = self._parts(nodes, k)
-        table = pd.DataFrame({"p": parts, "c": self.label[nodes], "h": weights[nodes]})
-        table = table.groupby(["p", "c"], as_index=False)["h"].sum()
-        table = table.sort_values(["h", "c", "p"], ascending=[False, True, True])
-        given: dict[int, int] = {}
-        for p, c in zip(table["p"].tolist(), table["c"].tolist(), strict=True):
-            if p not in given and c not in given.values():
-                given[p] = c
-        best = table.drop_duplicates("p").set_index("p")["c"]
+        matching = match_by_households(parts, self.label[nodes], weights[nodes])
+        given, best = matching.old_of, matching.largest_old
         word = "split" if len(group) == 1 else "merged" if k == 1 else "redrawn"
         lower, upper = self.params.community_band
         if not lower <= total / k <= upper:
@@ -615,8 +610,7 @@ class _Redraw:
         for p in range(int(parts.max()) + 1):
             target = self._part_label(p, given, best)
             self.final[nodes[parts == p]] = target
-            holds = table[table["p"] == p]["c"].tolist()
-            self.sources[ids[target]] = sorted({ids[c] for c in holds})
+            self.sources[ids[target]] = sorted({ids[c] for c in matching.olds_of(p)})
             self.status[ids[target]] = word
         results = sorted({ids[int(t)] for t in np.unique(self.final[nodes])})
         self.done[word].append(Regrouping(tuple(ids[c] for c in group), tuple(results)))

@@ -49,6 +49,8 @@ from planning.engine.graph import region_is_connected
 from planning.engine.partition import choose_region_count
 from planning.engine.propose import plan_grids
 from planning.params import ProposeParams
+from planning.plans.matching import match_by_households
+from planning.plans.numbering import fresh_part_ids
 from planning.plans.plan import (
     AuditEntry,
     CommunityStatus,
@@ -183,19 +185,6 @@ def _require_unlocked(plan: Plan, labels: Iterable[int], action: str) -> None:
         )
 
 
-def _fresh_ids(base_id: str, base_name: str, count: int, taken: set[str]) -> list[tuple[str, str]]:
-    """``count`` new (id, name) pairs derived from a parent: ``<id>-2``, ``<id>-3`` …"""
-    out = []
-    j = 2
-    while len(out) < count:
-        candidate = f"{base_id}-{j}"
-        if candidate not in taken:
-            out.append((candidate, f"{base_name}-{j}"))
-            taken.add(candidate)
-        j += 1
-    return out
-
-
 def _tables(plan: Plan) -> tuple[list[str], list[str], list[bool]]:
     return list(plan.community_ids), list(plan.community_names), list(plan.locked)
 
@@ -296,7 +285,7 @@ class SplitCommunity(Edit):
         weights = np.bincount(labels, weights=plan.district.sites.households[nodes])
         order = np.argsort(-weights, kind="stable")  # the largest part keeps the id
         ids, names, locked = _tables(plan)
-        fresh = _fresh_ids(ids[c], names[c], self.k - 1, set(ids))
+        fresh = fresh_part_ids(ids[c], names[c], self.k - 1, taken=set(ids))
         community = plan.site_community.copy()
         new_labels = [c]
         for (new_id, new_name), part in zip(fresh, order[1:], strict=True):
@@ -682,23 +671,11 @@ class Reoptimise(Edit):
         ids, names, locked = _tables(plan)
         # match new communities to old ones by shared households, largest overlap first
         free = ~locked_site
-        overlap = pd.DataFrame(
-            {
-                "new": community[free],
-                "old": plan.site_community[free],
-                "h": d.sites.households[free],
-                "n": 1,
-            }
+        matching = match_by_households(
+            community[free], plan.site_community[free], d.sites.households[free],
+            sites_break_ties=True,
         )
-        table = overlap.groupby(["new", "old"], as_index=False)[["h", "n"]].sum()
-        table = table.sort_values(["h", "n", "old", "new"], ascending=[False, False, True, True])
-        given: dict[int, int] = {}
-        used: set[int] = set()
-        for new_label, old_label in zip(table["new"], table["old"], strict=True):
-            if new_label not in given and old_label not in used:
-                given[int(new_label)] = int(old_label)
-                used.add(int(old_label))
-        best_old = table.drop_duplicates("new").set_index("new")["old"]
+        given, best_old = matching.old_of, matching.largest_old
         taken = set(ids)  # fresh ids never reuse an old one, retired or not
         remap = np.arange(next_label)
         ids_out, names_out, locked_out = list(ids), list(names), list(locked)
@@ -707,7 +684,8 @@ class Reoptimise(Edit):
                 remap[label] = given[label]
                 continue
             parent = int(best_old[label])
-            ((new_id, new_name),) = _fresh_ids(ids[parent], names[parent], 1, taken)
+            ((new_id, new_name),) = fresh_part_ids(ids[parent], names[parent], 1, taken=taken)
+            taken.add(new_id)
             remap[label] = len(ids_out)
             ids_out.append(new_id)
             names_out.append(new_name)

@@ -129,10 +129,8 @@ def measure_proposal(proposal: Proposal, *, params: ProposeParams,
     grids: see :func:`planning.engine.metrics.shape_metrics`)."""
     metrics = plan_metrics(
         communities=proposal.communities, grids=proposal.grids,
-        buildings=proposal.buildings, study_area=proposal.study_area,
-        community_band=params.community_band, grid_band=params.grid_band,
-        community_target=params.community_size, grid_target=params.grid_households,
-        max_grids=params.max_grids, subdistricts=subdistricts, barriers=proposal.barriers,
+        buildings=proposal.buildings, study_area=proposal.study_area, params=params,
+        subdistricts=subdistricts, barriers=proposal.barriers,
         infeasible=proposal.infeasible,
     )
     columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}

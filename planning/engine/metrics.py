@@ -6,14 +6,26 @@ gaps. Areas are m² in the plan's metric CRS.
 
 from __future__ import annotations
 
+from typing import Required, TypedDict
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from planning.params import ProposeParams
 from planning.records import Infeasible
 
-__all__ = ["plan_metrics", "polsby_popper", "size_metrics", "unforced_barrier_crossings"]
+__all__ = [
+    "CommunityMetrics",
+    "GridMetrics",
+    "PlanMetrics",
+    "SizeMetrics",
+    "plan_metrics",
+    "polsby_popper",
+    "size_metrics",
+    "unforced_barrier_crossings",
+]
 
 #: A barrier runs "through a community's interior" when more than this length of it lies
 #: farther than INTERIOR_MARGIN_M inside the community's boundary.
@@ -36,7 +48,54 @@ def polsby_popper(geometries: np.ndarray) -> np.ndarray:
         return np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, 0.0)
 
 
-def size_metrics(households: np.ndarray, *, lower: float, upper: float, target: float) -> dict:
+class SizeMetrics(TypedDict, total=False):
+    """Sizes of a level's units (households); only ``count`` when there are none."""
+
+    count: Required[int]
+    households_min: int
+    households_median: float
+    households_max: int
+    share_in_band: float
+    share_within_20pct: float
+    band: list[float]
+
+
+class CommunityMetrics(SizeMetrics):
+    """The communities' block of :class:`PlanMetrics` (areas m², shares 0–1)."""
+
+    grids_per_community_max: int
+    communities_over_max_grids: int
+    multipart: int
+    overlap_area_m2: float
+    gap_area_m2: float
+    outside_study_area_m2: float
+    buildings_split: int
+    buildings_outside_own_polygon: int
+    compounds_fit_but_split: list[str]
+    barrier_crossings: list[dict]
+    barrier_crossings_count: int
+    crossing_streets: list[str]
+    polsby_popper_mean: float | None
+    polsby_popper_min: float | None
+    compounds_fit_but_split_count: int
+
+
+class GridMetrics(SizeMetrics):
+    """The grids' block of :class:`PlanMetrics` (areas m², shares 0–1)."""
+
+    multipart: int
+    overlap_area_m2: float
+    gap_area_m2: float
+    outside_community_m2: float
+    buildings_outside_own_polygon: int
+    compounds_fit_but_split: list[str]
+    polsby_popper_mean: float | None
+    polsby_popper_min: float | None
+    compounds_fit_but_split_count: int
+
+
+def size_metrics(households: np.ndarray, *, lower: float, upper: float,
+                 target: float) -> SizeMetrics:
     """Counts, min/median/max, share in band and within ±20% of the target."""
     h = np.asarray(households, dtype=float)
     if len(h) == 0:
@@ -136,119 +195,143 @@ def unforced_barrier_crossings(district, site_community: np.ndarray, community_i
     return out
 
 
+class PlanMetrics(TypedDict):
+    """The ``metrics`` of ``summary.json``: one block for communities, one for grids, and
+    every unit the engine could not bring within the rules."""
+
+    communities: CommunityMetrics
+    grids: GridMetrics
+    infeasible: list[dict]
+
+
 def plan_metrics(
     *,
     communities: gpd.GeoDataFrame,
     grids: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
     study_area: shapely.Geometry,
-    community_band: tuple[float, float],
-    grid_band: tuple[float, float],
-    community_target: float,
-    grid_target: float,
-    max_grids: int,
+    params: ProposeParams,
     subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     infeasible: list[Infeasible] | None = None,
-) -> dict:
+) -> PlanMetrics:
     """Every metric the summary reports, for communities and grids.
 
     All frames must share one metric CRS; ``buildings`` carries ``community_id``,
-    ``grid_id``, ``households`` and ``compound``.
+    ``grid_id``, ``households`` and ``compound``. The bands, targets and the most grids a
+    community may hold come from ``params``.
     """
-    crs = communities.crs
     c_geoms = np.array(communities.geometry.array, dtype=object)
     g_geoms = np.array(grids.geometry.array, dtype=object)
-    c_union = shapely.union_all(c_geoms)
-    gap = float(shapely.area(shapely.difference(study_area, c_union)))
-    outside = float(shapely.area(shapely.difference(c_union, study_area)))
+    b = buildings.to_crs(communities.crs)
+    return {
+        "communities": _community_metrics(communities, c_geoms, b, study_area=study_area,
+                                          params=params, subdistricts=subdistricts,
+                                          barriers=barriers),
+        "grids": _grid_metrics(grids, g_geoms, communities, c_geoms, b, params=params),
+        "infeasible": [item.as_dict() for item in infeasible or []],
+    }
 
-    pp_c = polsby_popper(c_geoms)
-    pp_g = polsby_popper(g_geoms)
-    b = buildings.to_crs(crs)
-    pts = np.array(b.geometry.array, dtype=object)
 
-    # each building inside its own community and grid polygon
-    c_lookup = dict(zip(communities["community_id"], c_geoms, strict=True))
-    g_lookup = dict(zip(grids["grid_id"], g_geoms, strict=True))
-    own_c = np.array([c_lookup.get(v) for v in b["community_id"]], dtype=object)
-    own_g = np.array([g_lookup.get(v) for v in b["grid_id"]], dtype=object)
+def _outside_own_polygon(frame: gpd.GeoDataFrame, key: str, geoms: np.ndarray,
+                         buildings: gpd.GeoDataFrame) -> int:
+    """How many buildings lie outside the polygon of their own ``key`` (community or grid)."""
+    pts = np.array(buildings.geometry.array, dtype=object)
+    lookup = dict(zip(frame[key], geoms, strict=True))
+    own = np.array([lookup.get(v) for v in buildings[key]], dtype=object)
     # within a millimetre: a building on its polygon's edge can land 1e-10 m outside after the
     # round trip of its coordinates through WGS84
-    outside_community = int((~shapely.dwithin(own_c, pts, ROUND_TRIP_M)).sum())
-    outside_grid = int((~shapely.dwithin(own_g, pts, ROUND_TRIP_M)).sum())
+    return int((~shapely.dwithin(own, pts, ROUND_TRIP_M)).sum())
+
+
+def _crossing_subdistricts(communities: gpd.GeoDataFrame, geoms: np.ndarray,
+                           subdistricts: gpd.GeoDataFrame | None) -> list[str]:
+    """The communities lying in more than one 街道."""
+    if subdistricts is None or not len(subdistricts):
+        return []
+    s = subdistricts.to_crs(communities.crs)
+    # shrink each 街道 by a precision margin: a community that only grazes a neighbour by
+    # centimetres of coordinate rounding along its border does not cross it
+    s_geoms = shapely.buffer(np.array(s.geometry.array, dtype=object), -PRECISION_MARGIN_M)
+    tree = shapely.STRtree(s_geoms)
+    ci, si = tree.query(geoms, predicate="intersects")
+    shared = shapely.area(shapely.intersection(geoms[ci], s_geoms[si]))
+    per = pd.DataFrame({"c": ci, "a": shared})
+    per = per[per["a"] > AREA_EPS_M2]
+    many = per.groupby("c").size()
+    return [str(communities["community_id"].iloc[c]) for c in many[many > 1].index]
+
+
+def _community_metrics(communities: gpd.GeoDataFrame, geoms: np.ndarray,
+                       b: gpd.GeoDataFrame, *, study_area: shapely.Geometry,
+                       params: ProposeParams, subdistricts: gpd.GeoDataFrame | None,
+                       barriers: gpd.GeoDataFrame | None) -> CommunityMetrics:
+    """The communities' block: sizes, topology (multipart, overlaps, gaps, the study area),
+    buildings kept whole and in place, barriers and 街道 crossed, compactness."""
+    union = shapely.union_all(geoms)
+    gap = float(shapely.area(shapely.difference(study_area, union)))
+    outside = float(shapely.area(shapely.difference(union, study_area)))
+    pp_c = polsby_popper(geoms)
     # a building is split when its rows went to different units: buildings are the rows here,
     # so check the building id maps to one community and one grid
     split = b.groupby("building_id").agg(c=("community_id", "nunique"), g=("grid_id", "nunique"))
     buildings_split = int(((split["c"] > 1) | (split["g"] > 1)).sum())
+    lower, upper = params.community_band
+    crossings = _barrier_crossings(communities, barriers)
+    compounds_split = _split_compounds(b["compound"], b["community_id"], b["households"], upper)
+    return {
+        **size_metrics(communities["households"], lower=lower, upper=upper,
+                       target=params.community_size),
+        "grids_per_community_max": int(communities["grid_count"].max()) if len(communities) else 0,
+        "communities_over_max_grids": int((communities["grid_count"] > params.max_grids).sum()),
+        "multipart": _multipart(geoms),
+        "overlap_area_m2": round(_overlap_area(geoms), 2),
+        "gap_area_m2": round(gap, 2),
+        "outside_study_area_m2": round(outside, 2),
+        "buildings_split": buildings_split,
+        "buildings_outside_own_polygon": _outside_own_polygon(communities, "community_id",
+                                                              geoms, b),
+        "compounds_fit_but_split": compounds_split,
+        "barrier_crossings": crossings,
+        "barrier_crossings_count": len(crossings),
+        "crossing_streets": _crossing_subdistricts(communities, geoms, subdistricts),
+        "polsby_popper_mean": round(float(pp_c.mean()), 4) if len(pp_c) else None,
+        "polsby_popper_min": round(float(pp_c.min()), 4) if len(pp_c) else None,
+        "compounds_fit_but_split_count": len(compounds_split),
+    }
 
+
+def _grid_metrics(grids: gpd.GeoDataFrame, geoms: np.ndarray,
+                  communities: gpd.GeoDataFrame, community_geoms: np.ndarray,
+                  b: gpd.GeoDataFrame, *, params: ProposeParams) -> GridMetrics:
+    """The grids' block: sizes, topology (multipart, overlaps, tiling their community),
+    buildings in place, compounds kept whole, compactness."""
     # grids inside their community and tiling it
-    g_comm = grids["community_id"].to_numpy(dtype=object)
+    community_of_grid = grids["community_id"].to_numpy(dtype=object)
     grid_outside = 0.0
     grid_gap = 0.0
-    for cid, cgeom in c_lookup.items():
-        parts = g_geoms[g_comm == cid]
-        union = shapely.union_all(parts)
+    for cid, cgeom in dict(zip(communities["community_id"], community_geoms,
+                               strict=True)).items():
+        union = shapely.union_all(geoms[community_of_grid == cid])
         grid_outside += float(shapely.area(shapely.difference(
             union, shapely.buffer(cgeom, PRECISION_MARGIN_M))))
         grid_gap += float(shapely.area(shapely.difference(
             shapely.buffer(cgeom, -PRECISION_MARGIN_M), union)))
-
-    crossing_subdistricts = []
-    if subdistricts is not None and len(subdistricts):
-        s = subdistricts.to_crs(crs)
-        # shrink each 街道 by a precision margin: a community that only grazes a neighbour by
-        # centimetres of coordinate rounding along its border does not cross it
-        s_geoms = shapely.buffer(np.array(s.geometry.array, dtype=object), -PRECISION_MARGIN_M)
-        tree = shapely.STRtree(s_geoms)
-        ci, si = tree.query(c_geoms, predicate="intersects")
-        shared = shapely.area(shapely.intersection(c_geoms[ci], s_geoms[si]))
-        per = pd.DataFrame({"c": ci, "a": shared})
-        per = per[per["a"] > AREA_EPS_M2]
-        many = per.groupby("c").size()
-        crossing_subdistricts = [str(communities["community_id"].iloc[c]) for c in many[many > 1].index]
-
-    c_lower, c_upper = community_band
-    g_lower, g_upper = grid_band
-    crossings = _barrier_crossings(communities, barriers)
-    comm_metrics = size_metrics(communities["households"], lower=c_lower, upper=c_upper,
-                                target=community_target)
-    comm_metrics.update({
-        "grids_per_community_max": int(communities["grid_count"].max()) if len(communities) else 0,
-        "communities_over_max_grids": int((communities["grid_count"] > max_grids).sum()),
-        "multipart": _multipart(c_geoms),
-        "overlap_area_m2": round(_overlap_area(c_geoms), 2),
-        "gap_area_m2": round(gap, 2),
-        "outside_study_area_m2": round(outside, 2),
-        "buildings_split": buildings_split,
-        "buildings_outside_own_polygon": outside_community,
-        "compounds_fit_but_split": _split_compounds(b["compound"], b["community_id"],
-                                                    b["households"], c_upper),
-        "barrier_crossings": crossings,
-        "barrier_crossings_count": len(crossings),
-        "crossing_streets": crossing_subdistricts,
-        "polsby_popper_mean": round(float(pp_c.mean()), 4) if len(pp_c) else None,
-        "polsby_popper_min": round(float(pp_c.min()), 4) if len(pp_c) else None,
-    })
-    grid_metrics = size_metrics(grids["households"], lower=g_lower, upper=g_upper,
-                                target=grid_target)
-    grid_metrics.update({
-        "multipart": _multipart(g_geoms),
-        "overlap_area_m2": round(_overlap_area(g_geoms), 2),
+    pp_g = polsby_popper(geoms)
+    lower, upper = params.grid_band
+    compounds_split = _split_compounds(b["compound"], b["grid_id"], b["households"], upper)
+    return {
+        **size_metrics(grids["households"], lower=lower, upper=upper,
+                       target=params.grid_households),
+        "multipart": _multipart(geoms),
+        "overlap_area_m2": round(_overlap_area(geoms), 2),
         "gap_area_m2": round(grid_gap, 2),
         "outside_community_m2": round(grid_outside, 2),
-        "buildings_outside_own_polygon": outside_grid,
-        "compounds_fit_but_split": _split_compounds(b["compound"], b["grid_id"],
-                                                    b["households"], g_upper),
+        "buildings_outside_own_polygon": _outside_own_polygon(grids, "grid_id", geoms, b),
+        "compounds_fit_but_split": compounds_split,
         "polsby_popper_mean": round(float(pp_g.mean()), 4) if len(pp_g) else None,
         "polsby_popper_min": round(float(pp_g.min()), 4) if len(pp_g) else None,
-    })
-    for block in (comm_metrics, grid_metrics):
-        block["compounds_fit_but_split_count"] = len(block["compounds_fit_but_split"])
-    return {
-        "communities": comm_metrics,
-        "grids": grid_metrics,
-        "infeasible": [item.as_dict() for item in infeasible or []],
+        "compounds_fit_but_split_count": len(compounds_split),
     }
 
 

@@ -80,9 +80,7 @@ def assert_hard_rules(proposal, params, subdistricts) -> dict:
     assert proposal.grids.groupby("community_id").size().max() <= params.max_grids
     metrics = plan_metrics(
         communities=proposal.communities, grids=proposal.grids, buildings=b,
-        study_area=proposal.study_area, community_band=params.community_band,
-        grid_band=params.grid_band, community_target=params.community_size,
-        grid_target=params.grid_households, max_grids=params.max_grids, subdistricts=subdistricts,
+        study_area=proposal.study_area, params=params, subdistricts=subdistricts,
     )
     c, g = metrics["communities"], metrics["grids"]
     assert c["multipart"] == 0 and g["multipart"] == 0

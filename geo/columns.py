@@ -71,12 +71,22 @@ def resolve_columns(
         name a missing column or an unknown role, and columns that match a role twice.
     """
     names = [str(c) for c in columns]
-    by_normal: dict[str, str] = {}
-    for name in names:
-        by_normal.setdefault(normalise_name(name), name)
+    found, problems = _explicit_roles(names, aliases, explicit or {}, label)
+    by_alias, alias_problems = _alias_roles(names, aliases, found, label)
+    return {**found, **by_alias}, problems + alias_problems
+
+
+def _explicit_roles(
+    names: list[str],
+    aliases: Mapping[str, Iterable[str]],
+    explicit: Mapping[str, str],
+    label: str,
+) -> tuple[dict[str, str], list[Problem]]:
+    """The roles an explicit mapping names, and the problems of its entries (unknown role,
+    missing column)."""
     found: dict[str, str] = {}
     problems: list[Problem] = []
-    for role, column in (explicit or {}).items():
+    for role, column in explicit.items():
         if role not in aliases:
             problems.append(
                 Problem(
@@ -102,9 +112,25 @@ def resolve_columns(
             )
         else:
             found[role] = column
-    taken = set(found.values())
+    return found, problems
+
+
+def _alias_roles(
+    names: list[str],
+    aliases: Mapping[str, Iterable[str]],
+    mapped: dict[str, str],
+    label: str,
+) -> tuple[dict[str, str], list[Problem]]:
+    """The roles not in ``mapped`` whose aliases name a column ``mapped`` does not hold (the
+    first such column), and the warnings for roles several columns could hold."""
+    by_normal: dict[str, str] = {}
+    for name in names:
+        by_normal.setdefault(normalise_name(name), name)
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    taken = set(mapped.values())
     for role, names_for_role in aliases.items():
-        if role in found:
+        if role in mapped:
             continue
         matches = []
         for alias in names_for_role:

@@ -150,27 +150,41 @@ def _json_value(value: Any) -> Any:
     """One property value as something ``json`` writes faithfully (NaN-like → None)."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating, Decimal)):
+        return _json_number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (np.ndarray, list, tuple, dict)):
+        return _json_container(value)
+    return _json_text(value)
+
+
+def _json_number(value: bool | np.bool_ | int | np.integer | float | np.floating | Decimal) -> Any:
+    """A boolean as ``true``/``false``, an integer as itself, a non-finite number as None."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
-    if isinstance(value, (float, np.floating, Decimal)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, str):
-        return value
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _json_container(value: np.ndarray | list | tuple | dict) -> list | dict:
+    """An array, list or tuple as a list, a mapping as an object with text keys."""
+    if isinstance(value, dict):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    items = value.tolist() if isinstance(value, np.ndarray) else value
+    return [_json_value(item) for item in items]
+
+
+def _json_text(value: Any) -> str | None:
+    """Times as ISO 8601 (NaT → None), geometries as WKT, anything else as ``str``."""
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else pd.Timestamp(value).isoformat()
     if isinstance(value, (datetime, date, time, pd.Timedelta)):
         return value.isoformat()
     if isinstance(value, BaseGeometry):
         return value.wkt
-    if isinstance(value, np.ndarray):
-        return [_json_value(item) for item in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _json_value(item) for key, item in value.items()}
     return str(value)
 
 

@@ -238,6 +238,7 @@ def _check_lonlat(
     x: np.ndarray,
     y: np.ndarray,
     valid: np.ndarray,
+    *,
     roles: dict[str, str],
     source_crs: SourceCRS,
     rows: np.ndarray,
@@ -314,6 +315,7 @@ def _check_counts(
     zero_is_warning: bool,
     required: bool,
 ) -> np.ndarray:
+    """The counts of a column (NaN where unreadable); their problems go to ``problems``."""
     values, missing, bad = _numeric(frame[column])
     if required and missing.any():
         problems.append(
@@ -341,6 +343,25 @@ def _check_counts(
                 rows=_rows_where(bad, rows),
             )
         )
+    problems += _implausible_counts(
+        values, frame[column], label,
+        what=what, zero_is_warning=zero_is_warning, column=column, rows=rows,
+    )
+    return values
+
+
+def _implausible_counts(
+    values: np.ndarray,
+    raw: pd.Series,
+    label: str,
+    *,
+    what: str,
+    zero_is_warning: bool,
+    column: str,
+    rows: np.ndarray,
+) -> list[Problem]:
+    """The problems of counts that are numbers but not counts: negative, fractional, zero."""
+    problems = []
     finite = np.isfinite(values)
     negative = finite & (values < 0)
     if negative.any():
@@ -350,7 +371,7 @@ def _check_counts(
                 label,
                 f"{what} is negative",
                 expected="0 or more",
-                found=_first_values(frame[column], negative),
+                found=_first_values(raw, negative),
                 fix="correct the counts",
                 column=column,
                 rows=_rows_where(negative, rows),
@@ -364,7 +385,7 @@ def _check_counts(
                 label,
                 f"{what} is fractional",
                 expected="a whole number",
-                found=_first_values(frame[column], fractional),
+                found=_first_values(raw, fractional),
                 fix="round to whole numbers; a count cannot be split",
                 column=column,
                 rows=_rows_where(fractional, rows),
@@ -384,7 +405,7 @@ def _check_counts(
                 rows=_rows_where(zero, rows),
             )
         )
-    return values
+    return problems
 
 
 def _text(raw: pd.Series) -> np.ndarray:
@@ -491,15 +512,25 @@ def buildings_from_rows(
 
 
 def _check_building_spread(
-    keys: np.ndarray,
     building_ids: np.ndarray,
-    mx: np.ndarray,
-    my: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    usable: np.ndarray,
+    *,
+    metric_crs: pyproj.CRS,
     rows: np.ndarray,
     column: str | None,
     label: str,
     problems: list[Problem],
 ) -> None:
+    """An error for the building ids whose usable rows lie farther apart than
+    :data:`BUILDING_SPREAD_LIMIT_M`."""
+    if not usable.any():
+        return
+    to_metric = pyproj.Transformer.from_crs(4326, metric_crs, always_xy=True)
+    mx, my = (np.asarray(v) for v in to_metric.transform(lon[usable], lat[usable]))
+    building_ids, rows = building_ids[usable], rows[usable]
+    keys = np.array([f"id:{b}" if b is not None else "@" for b in building_ids], dtype=object)
     has_id = np.array([b is not None for b in building_ids], dtype=bool)
     if not has_id.any():
         return
@@ -567,30 +598,99 @@ def read_households(
         attribute_columns, HOUSEHOLD_ALIASES, explicit=columns, label=label
     )
     rows = np.asarray(source.row_numbers(len(frame)), dtype=np.int64)
-    if spatial:
-        roles.pop("lon", None)
-        roles.pop("lat", None)
-    elif "lon" not in roles or "lat" not in roles:
-        missing = [r for r in ("lon", "lat") if r not in roles]
-        problems.append(
-            Problem(
-                "error",
-                label,
-                f"no column for {' and '.join(missing)}",
-                expected="columns named 经度 / 纬度 (or lon, lng, x / lat, y)",
-                found=f"columns {', '.join(map(str, attribute_columns))}",
-                fix="rename the columns, or map them explicitly (e.g. --columns lon=东经,lat=北纬)",
-            )
-        )
-        raise ValidationError(problems)
+    roles = _coordinate_roles(roles, spatial, attribute_columns, label, problems)
 
     if spatial:
         x, y, valid = _coordinates_from_geometry(frame, rows, label, problems)
     else:
         x, y, valid = _coordinates_from_columns(frame, roles, rows, label, problems)
     if source_crs.is_geographic:
-        valid = _check_lonlat(x, y, valid, roles, source_crs, rows, label, problems)
+        valid = _check_lonlat(
+            x, y, valid, roles=roles, source_crs=source_crs, rows=rows, label=label,
+            problems=problems,
+        )
+    households, population = _row_counts(
+        frame, roles, rows, label, problems, attribute_columns=attribute_columns
+    )
+    building_ids = _text_of_role(frame, roles, "building")
+    compounds = _text_of_role(frame, roles, "compound")
+    _check_duplicates(frame, households, rows, label, problems)
 
+    lon, lat, metric_crs = _wgs84_and_metric_crs(x, y, valid, source_crs)
+    usable = valid & np.isfinite(households) & (households >= 0)
+    _check_building_spread(
+        building_ids, lon, lat, usable, metric_crs=metric_crs, rows=rows,
+        column=roles.get("building"), label=label, problems=problems,
+    )
+    report = ValidationReport(tuple(problems))
+    if not report.ok:
+        raise ValidationError(report.problems)
+
+    keys, buildings = buildings_from_rows(
+        lon=lon, lat=lat, building_ids=building_ids, households=households,
+        population=population, compounds=compounds, source_x=x, source_y=y,
+    )
+    mixed = _compounds_per_building(keys, compounds)
+    if mixed:
+        problems.append(_mixed_compounds_problem(mixed, roles.get("compound"), label))
+        report = ValidationReport(tuple(problems))
+    rows_read = _row_frame(frame, lon=lon, lat=lat, rows=rows, households=households, keys=keys)
+    return Households(
+        rows=rows_read, buildings=buildings, source=source, source_crs=source_crs,
+        metric_crs=metric_crs, columns=roles, report=report,
+    )
+
+
+def _wgs84_and_metric_crs(
+    x: np.ndarray, y: np.ndarray, valid: np.ndarray, source_crs: SourceCRS
+) -> tuple[np.ndarray, np.ndarray, pyproj.CRS]:
+    """WGS84 lon/lat of the valid rows (NaN elsewhere) and the metric CRS they choose
+    (EPSG:3857 when no row is valid)."""
+    lon = np.full(len(x), np.nan)
+    lat = np.full(len(x), np.nan)
+    if not valid.any():
+        return lon, lat, pyproj.CRS.from_epsg(3857)
+    lon[valid], lat[valid] = to_wgs84_xy(x[valid], y[valid], source_crs)
+    return lon, lat, metric_crs_for(lon[valid], lat[valid])
+
+
+def _coordinate_roles(
+    roles: dict[str, str],
+    spatial: bool,
+    attribute_columns: list,
+    label: str,
+    problems: list[Problem],
+) -> dict[str, str]:
+    """The roles without lon/lat for a spatial file (its geometry holds the points); for a
+    table, the roles as they are, or a ValidationError when lon or lat has no column."""
+    if spatial:
+        return {role: column for role, column in roles.items() if role not in ("lon", "lat")}
+    if "lon" in roles and "lat" in roles:
+        return roles
+    missing = [r for r in ("lon", "lat") if r not in roles]
+    problems.append(
+        Problem(
+            "error",
+            label,
+            f"no column for {' and '.join(missing)}",
+            expected="columns named 经度 / 纬度 (or lon, lng, x / lat, y)",
+            found=f"columns {', '.join(map(str, attribute_columns))}",
+            fix="rename the columns, or map them explicitly (e.g. --columns lon=东经,lat=北纬)",
+        )
+    )
+    raise ValidationError(problems)
+
+
+def _row_counts(
+    frame: pd.DataFrame,
+    roles: dict[str, str],
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+    *,
+    attribute_columns: list,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Households (1 a row without the column) and population (NaN without it) per row."""
     if "households" in roles:
         households = _check_counts(
             frame, roles["households"], rows, label, problems,
@@ -615,64 +715,42 @@ def read_households(
         )
     else:
         population = np.full(len(frame), np.nan)
-    building_ids = (
-        _text(frame[roles["building"]]) if "building" in roles
-        else np.full(len(frame), None, dtype=object)
+    return households, population
+
+
+def _text_of_role(frame: pd.DataFrame, roles: dict[str, str], role: str) -> np.ndarray:
+    """The stripped text of a role's column per row; None everywhere without the column."""
+    if role in roles:
+        return _text(frame[roles[role]])
+    return np.full(len(frame), None, dtype=object)
+
+
+def _mixed_compounds_problem(mixed: list[str], column: str | None, label: str) -> Problem:
+    """The warning for buildings whose rows name different compounds."""
+    return Problem(
+        "warning",
+        label,
+        f"{len(mixed)} building(s) have rows naming different compounds; each building "
+        "was put in the compound most of its rows name",
+        expected="one compound per building",
+        found=", ".join(mixed[:3]) + (" …" if len(mixed) > 3 else ""),
+        fix="correct the compound names if the building belongs elsewhere",
+        column=column,
     )
-    compounds = (
-        _text(frame[roles["compound"]]) if "compound" in roles
-        else np.full(len(frame), None, dtype=object)
-    )
-    _check_duplicates(frame, households, rows, label, problems)
 
-    lon = np.full(len(frame), np.nan)
-    lat = np.full(len(frame), np.nan)
-    if valid.any():
-        lon[valid], lat[valid] = to_wgs84_xy(x[valid], y[valid], source_crs)
-        metric_crs = metric_crs_for(lon[valid], lat[valid])
-    else:
-        metric_crs = pyproj.CRS.from_epsg(3857)
-    counts_ok = np.isfinite(households) & (households >= 0)
-    usable = valid & counts_ok
-    if usable.any():
-        to_metric = pyproj.Transformer.from_crs(4326, metric_crs, always_xy=True)
-        mx, my = to_metric.transform(lon[usable], lat[usable])
-        keys_usable = np.array(
-            [
-                f"id:{b}" if b is not None else "@"
-                for b in building_ids[usable]
-            ],
-            dtype=object,
-        )
-        _check_building_spread(
-            keys_usable, building_ids[usable], np.asarray(mx), np.asarray(my),
-            rows[usable], roles.get("building"), label, problems,
-        )
 
-    report = ValidationReport(tuple(problems))
-    if not report.ok:
-        raise ValidationError(report.problems)
-
-    keys, buildings = buildings_from_rows(
-        lon=lon, lat=lat, building_ids=building_ids, households=households,
-        population=population, compounds=compounds, source_x=x, source_y=y,
-    )
-    mixed = _compounds_per_building(keys, compounds)
-    if mixed:
-        problems.append(
-            Problem(
-                "warning",
-                label,
-                f"{len(mixed)} building(s) have rows naming different compounds; each building "
-                "was put in the compound most of its rows name",
-                expected="one compound per building",
-                found=", ".join(mixed[:3]) + (" …" if len(mixed) > 3 else ""),
-                fix="correct the compound names if the building belongs elsewhere",
-                column=roles.get("compound"),
-            )
-        )
-        report = ValidationReport(tuple(problems))
-
+def _row_frame(
+    frame: pd.DataFrame,
+    *,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    rows: np.ndarray,
+    households: np.ndarray,
+    keys: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """The input rows as read, on WGS84 points, with ``_row``, ``_households``,
+    ``_building`` and ``_building_index``."""
+    spatial = isinstance(frame, gpd.GeoDataFrame)
     out = frame if spatial else pd.DataFrame(frame)
     out = gpd.GeoDataFrame(
         out.drop(columns=out.geometry.name) if spatial else out,
@@ -684,15 +762,7 @@ def read_households(
     out["_building"] = keys
     key_to_index = {k: i for i, k in enumerate(pd.unique(keys))}
     out["_building_index"] = np.array([key_to_index[k] for k in keys], dtype="int64")
-    return Households(
-        rows=out,
-        buildings=buildings,
-        source=source,
-        source_crs=source_crs,
-        metric_crs=metric_crs,
-        columns=roles,
-        report=report,
-    )
+    return out
 
 
 def _compounds_per_building(keys: np.ndarray, compounds: np.ndarray) -> list[str]:

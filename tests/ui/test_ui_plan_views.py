@@ -291,7 +291,7 @@ def test_every_infeasible_level_the_engine_reports_is_translated():
     import re
     from pathlib import Path
 
-    from ui.i18n import TEXT
+    from ui.i18n import LANGUAGES, text
 
     planning = Path(__file__).resolve().parents[2] / "planning"
     source = "".join((planning / name).read_text()
@@ -300,4 +300,5 @@ def test_every_infeasible_level_the_engine_reports_is_translated():
     assert {"street", "compound", "building", "community", "community-band"} <= levels
     for level in levels:
         for kind in ("level", "meaning"):
-            assert f"infeasible.{kind}.{level}" in TEXT, (kind, level)
+            for lang in LANGUAGES:
+                assert text(f"infeasible.{kind}.{level}", lang), (kind, level, lang)

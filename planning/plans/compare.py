@@ -342,13 +342,23 @@ def compare_plans(
         share_changed=round(float(households[changed].sum()) / total, 6) if total else 0.0,
         households_changed_id=round(float(households[a_ids != b_ids].sum())),
         matches=matches,
-        diff=_diff_layer(la, lb, a_ids, b_ids, changed, households),
+        diff=_diff_layer(
+            la, lb, a_ids=a_ids, b_ids=b_ids, changed=changed, households=households
+        ),
     )
 
 
 def _diff_layer(
-    la: PlanLayers, lb: PlanLayers, a_ids, b_ids, changed, households
+    la: PlanLayers,
+    lb: PlanLayers,
+    *,
+    a_ids: np.ndarray,
+    b_ids: np.ndarray,
+    changed: np.ndarray,
+    households: np.ndarray,
 ) -> gpd.GeoDataFrame:
+    """The areas whose households change hands from A's community to another than its match
+    in B, one polygon per (A id, B id)."""
     crs = la.metric_crs
     columns = ["from_community", "to_community", "households", "buildings", "area_km2"]
     if not changed.any():

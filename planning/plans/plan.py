@@ -358,6 +358,7 @@ def number_grids(
 def _canonical(
     community: np.ndarray,
     grid: np.ndarray,
+    *,
     ids: list[str],
     names: list[str],
     locked: list[bool],
@@ -427,7 +428,7 @@ def plan_from_labels(
         numbered = dict(enumerate(str(v) for v in grid_ids))
     _check_unique_ids([numbered[g] for g in np.unique(grid).tolist()], "grid ids")
     community, grid, ids, names, flags, gids = _canonical(
-        community, grid, ids, names, flags, numbered
+        community, grid, ids=ids, names=names, locked=flags, grid_ids=numbered
     )
     return Plan(
         district,
@@ -574,7 +575,7 @@ def plan_successor(
     touched = set(subdistricts[np.isin(new_id, list(changed))].tolist())
     touched |= set(subdistricts[np.isin(old_id, list(changed))].tolist())
     community, grid, ids, names, flags, gids = _canonical(
-        community, grid, ids, names, flags, numbered
+        community, grid, ids=ids, names=names, locked=flags, grid_ids=numbered
     )
     return Plan(
         plan.district,

@@ -632,7 +632,9 @@ def _redraw(
     return redraw
 
 
-def _name_the_rest(redraw: _Redraw, assignment: _Assignment, input_ids: list[str]) -> list[tuple[int, str]]:
+def _name_the_rest(
+    redraw: _Redraw, assignment: _Assignment, input_ids: list[str]
+) -> list[tuple[int, str]]:
     """Status and sources of the communities not redrawn (kept, adjusted or new); returns
     them as (label, id)."""
     origin_id = np.asarray([*input_ids, None], dtype=object)[assignment.origin]  # -1 → None

@@ -194,6 +194,7 @@ def _redraw_grids(
     community: np.ndarray,
     grid: np.ndarray,
     labels: list[int],
+    *,
     params: ProposeParams,
     ids: list[str],
 ) -> tuple[np.ndarray, list[str]]:
@@ -214,7 +215,9 @@ def _redraw_grids(
     return new_grid, notes
 
 
-def _successor(plan: Plan, community, ids, names, locked, grid) -> Plan:
+def _successor(
+    plan: Plan, community: np.ndarray, grid: np.ndarray, *, ids, names, locked
+) -> Plan:
     return plan_successor(
         plan,
         site_community=community,
@@ -298,9 +301,11 @@ class SplitCommunity(Edit):
         community, _ = mend_pieces(
             plan.district, community, group=plan.site_community, scope=plan.site_community == c
         )
-        grid, notes = _redraw_grids(plan, community, plan.site_grid.copy(), new_labels, params, ids)
+        grid, notes = _redraw_grids(
+            plan, community, plan.site_grid.copy(), new_labels, params=params, ids=ids
+        )
         new_ids = [ids[label] for label in new_labels]
-        new = _successor(plan, community, ids, names, locked, grid)
+        new = _successor(plan, community, grid, ids=ids, names=names, locked=locked)
         return _Change(
             new,
             what,
@@ -351,8 +356,10 @@ class MergeCommunities(Edit):
         ids, names, locked = _tables(plan)
         community = plan.site_community.copy()
         community[community == cb] = ca
-        grid, notes = _redraw_grids(plan, community, plan.site_grid.copy(), [ca], params, ids)
-        new = _successor(plan, community, ids, names, locked, grid)
+        grid, notes = _redraw_grids(
+            plan, community, plan.site_grid.copy(), [ca], params=params, ids=ids
+        )
+        new = _successor(plan, community, grid, ids=ids, names=names, locked=locked)
         notes += _band_notes(new, [new.label_of(self.a)], params)
         return _Change(
             new,
@@ -365,10 +372,12 @@ class MergeCommunities(Edit):
         )
 
 
-def _move_sites(
-    plan: Plan, params: ProposeParams, sites: np.ndarray, to: str, what: str, notes: list[str]
-) -> _Change:
-    """Move ``sites`` to community ``to`` keeping every rule, or refuse."""
+def _check_move(
+    plan: Plan, sites: np.ndarray, *, to: str, what: str
+) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """The sites that move to community ``to``, their donors, and every site's community
+    after the move; refuses a move that breaks a rule (locked, nothing to move, across a
+    街道, not adjacent, a donor left empty or in pieces)."""
     t = plan.label_of(to)
     _require_unlocked(plan, [t], what)
     sites = np.unique(np.asarray(sites, dtype=np.int64))
@@ -411,7 +420,14 @@ def _move_sites(
                 "(the donor would fall into pieces); fix: move the buildings on its edge, or "
                 "every building cut off as well."
             )
-    # each connected piece of moved buildings joins the grid of `to` it borders most
+    return moving, donors, community
+
+
+def _join_bordering_grids(plan: Plan, moving: np.ndarray, t: int) -> np.ndarray:
+    """Grid per site after ``moving`` joins community ``t``: each connected piece of moved
+    sites joins the grid of ``t`` it borders most."""
+    graph = plan.district.graph
+    community_now = plan.site_community
     grid = plan.site_grid.copy()
     indptr, indices, shared = graph.indptr, graph.indices, graph.shared
     is_moving = np.zeros(graph.n, dtype=bool)
@@ -426,22 +442,44 @@ def _move_sites(
                     lengths[g] = lengths.get(g, 0.0) + float(shared[e])
         best = min(lengths, key=lambda g: (-lengths[g], g))
         grid[piece] = best
-    ids, names, locked = _tables(plan)
-    bad = set(discontiguous_labels(graph, grid).tolist())
-    redraw = [d for d in donors if any(int(g) in bad for g in np.unique(grid[community == d]))]
-    if redraw:
-        grid, more = _redraw_grids(plan, community, grid, redraw, params, ids)
-        notes = [*notes, *more]
-    new = _successor(plan, community, ids, names, locked, grid)
-    touched = [to, *[plan.community_ids[d] for d in donors]]
+    return grid
+
+
+def _big_grid_notes(
+    new: Plan, community: np.ndarray, t: int, *, to: str, params: ProposeParams
+) -> list[str]:
+    """A note for each grid of community ``t`` above the grid band after a move."""
     g_upper = params.grid_band[1]
+    notes = []
     for g in np.unique(new.site_grid[community == t]).tolist():
         if new.grid_households[g] > g_upper:
             notes.append(
                 f"grid {new.grid_ids[g]} has {new.grid_households[g]:,.0f} households, "
                 f"above the grid band; regrid {to} to redraw its grids"
             )
-    notes += _band_notes(new, [new.label_of(i) for i in touched], params)
+    return notes
+
+
+def _move_sites(
+    plan: Plan, sites: np.ndarray, *, to: str, what: str, notes: list[str], params: ProposeParams
+) -> _Change:
+    """Move ``sites`` to community ``to`` keeping every rule, or refuse."""
+    t = plan.label_of(to)
+    moving, donors, community = _check_move(plan, sites, to=to, what=what)
+    grid = _join_bordering_grids(plan, moving, t)
+    ids, names, locked = _tables(plan)
+    bad = set(discontiguous_labels(plan.district.graph, grid).tolist())
+    redraw = [d for d in donors if any(int(g) in bad for g in np.unique(grid[community == d]))]
+    if redraw:
+        grid, more = _redraw_grids(plan, community, grid, redraw, params=params, ids=ids)
+        notes = [*notes, *more]
+    new = _successor(plan, community, grid, ids=ids, names=names, locked=locked)
+    touched = [to, *[plan.community_ids[d] for d in donors]]
+    notes = [
+        *notes,
+        *_big_grid_notes(new, community, t, to=to, params=params),
+        *_band_notes(new, [new.label_of(i) for i in touched], params),
+    ]
     before = ", ".join(_fmt(plan, plan.label_of(i)) for i in touched)
     after = ", ".join(_fmt(new, new.label_of(i)) for i in touched)
     return _Change(
@@ -500,7 +538,7 @@ class MoveBuildings(Edit):
                 "building column; fix: check the ids."
             )
         sites, notes = _building_sites(plan, rows, what)
-        return _move_sites(plan, params, sites, self.to, what, notes)
+        return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
 
 
 @dataclass(frozen=True)
@@ -524,7 +562,7 @@ class MoveCompound(Edit):
                 "name; fix: use the name as written in the households file."
             )
         sites, notes = _building_sites(plan, rows, what)
-        return _move_sites(plan, params, sites, self.to, what, notes)
+        return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
 
 
 @dataclass(frozen=True)
@@ -566,7 +604,7 @@ class MoveInPolygon(Edit):
             )
         sites, notes = _building_sites(plan, rows, what)
         what = f"move {len(rows)} building(s) inside a drawn polygon to {self.to}"
-        return _move_sites(plan, params, sites, self.to, what, notes)
+        return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
 
 
 def _ids_tuple(values) -> tuple[str, ...]:
@@ -614,7 +652,7 @@ def _set_lock(plan: Plan, community_ids: tuple[str, ...], value: bool) -> _Chang
     ids, names, locked = _tables(plan)
     for c in labels:
         locked[c] = value
-    new = _successor(plan, plan.site_community, ids, names, locked, plan.site_grid)
+    new = _successor(plan, plan.site_community, plan.site_grid, ids=ids, names=names, locked=locked)
     state = ("unlocked", "locked") if value else ("locked", "unlocked")
     return _Change(
         new,
@@ -636,10 +674,10 @@ class Reoptimise(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "subdistricts", _ids_tuple(self.subdistricts))
 
-    def _change(self, plan: Plan, params: ProposeParams) -> _Change:
+    def _locked_sites(self, plan: Plan, what: str) -> np.ndarray:
+        """Per site, whether it stays as it is: its community is locked, or it lies outside
+        the chosen 街道; refuses unknown 街道 and a plan with nothing to redraw."""
         d = plan.district
-        where = f" in {', '.join(self.subdistricts)}" if self.subdistricts else ""
-        what = f"re-optimise the communities not locked{where}"
         locked_site = np.asarray(plan.locked, dtype=bool)[plan.site_community]
         if self.subdistricts:
             labels = list(d.subdistrict_label)
@@ -655,65 +693,95 @@ class Reoptimise(Edit):
             raise ScenarioEditError(
                 f"{what}: refused, every community is locked; fix: unlock the ones to redraw."
             )
-        lower, upper = params.community_band
-        community = plan.site_community.copy()
-        fresh: list[int] = []  # provisional labels, offset past the plan's
-        next_label = plan.n_communities
-        for z in np.unique(d.sites.subdistrict[~locked_site]).tolist():
-            subdistrict_sites = np.flatnonzero(~locked_site & (d.sites.subdistrict == z))
-            for part in d.components(subdistrict_sites):
-                total = float(d.sites.households[part].sum())
-                k = choose_region_count(total, target=params.community_size)
-                labels = d.partition_sites(part, k=k, lower=lower, upper=upper, seed=params.seed)
-                community[part] = labels + next_label
-                fresh.extend(range(next_label, next_label + int(labels.max()) + 1))
-                next_label += int(labels.max()) + 1
-        ids, names, locked = _tables(plan)
-        # match new communities to old ones by shared households, largest overlap first
-        free = ~locked_site
-        matching = match_by_households(
-            community[free], plan.site_community[free], d.sites.households[free],
-            sites_break_ties=True,
-        )
-        given, best_old = matching.old_of, matching.largest_old
-        taken = set(ids)  # fresh ids never reuse an old one, retired or not
-        remap = np.arange(next_label)
-        ids_out, names_out, locked_out = list(ids), list(names), list(locked)
-        for label in fresh:
-            if label in given:
-                remap[label] = given[label]
-                continue
-            parent = int(best_old[label])
-            ((new_id, new_name),) = fresh_part_ids(ids[parent], names[parent], 1, taken=taken)
-            taken.add(new_id)
-            remap[label] = len(ids_out)
-            ids_out.append(new_id)
-            names_out.append(new_name)
-            locked_out.append(False)
-        community = remap[community]
+        return locked_site
+
+    def _change(self, plan: Plan, params: ProposeParams) -> _Change:
+        where = f" in {', '.join(self.subdistricts)}" if self.subdistricts else ""
+        what = f"re-optimise the communities not locked{where}"
+        free = ~self._locked_sites(plan, what)
+        community, fresh = _partition_free(plan, free, params)
+        community, ids, names, locked = _name_redrawn(plan, community, free, fresh)
         # a safety net: each new community one piece, within its 街道 and the unlocked sites
-        group = np.where(free, d.sites.subdistrict, -1 - plan.site_community)
-        community, _ = mend_pieces(d, community, group=group, scope=free)
-        # communities that came out identical keep their grids
-        old_sites = np.bincount(plan.site_community, minlength=plan.n_communities)
-        new_sites = np.bincount(community, minlength=len(ids_out))
-        same = np.bincount(community[community == plan.site_community], minlength=len(ids_out))
-        changed = [
-            c
-            for c in np.unique(community[free]).tolist()
-            if not (c < plan.n_communities and same[c] == new_sites[c] == old_sites[c])
-        ]
+        group = np.where(free, plan.district.sites.subdistrict, -1 - plan.site_community)
+        community, _ = mend_pieces(plan.district, community, group=group, scope=free)
+        changed = _changed_communities(plan, community, free, len(ids))
         grid, notes = (plan.site_grid.copy(), [])
         if changed:
-            grid, notes = _redraw_grids(plan, community, grid, changed, params, ids_out)
-        new = _successor(plan, community, ids_out, names_out, locked_out, grid)
-        changed_ids = tuple(ids_out[c] for c in changed)
+            grid, notes = _redraw_grids(plan, community, grid, changed, params=params, ids=ids)
+        new = _successor(plan, community, grid, ids=ids, names=names, locked=locked)
+        changed_ids = tuple(ids[c] for c in changed)
         redrawn_before = len(np.unique(plan.site_community[free]))
         before = f"{plan.n_communities} communities ({redrawn_before} to redraw)"
         after = f"{new.n_communities} communities; redrawn: {', '.join(changed_ids) or 'none'}"
         return _Change(
             new, what, before, after, changed_ids, grids_redrawn=changed_ids, notes=tuple(notes)
         )
+
+
+def _partition_free(
+    plan: Plan, free: np.ndarray, params: ProposeParams
+) -> tuple[np.ndarray, list[int]]:
+    """The ``free`` sites partitioned again per 街道 and connected part. Returns (community
+    per site, with provisional labels past the plan's for the free sites; those labels)."""
+    d = plan.district
+    lower, upper = params.community_band
+    community = plan.site_community.copy()
+    fresh: list[int] = []
+    next_label = plan.n_communities
+    for z in np.unique(d.sites.subdistrict[free]).tolist():
+        subdistrict_sites = np.flatnonzero(free & (d.sites.subdistrict == z))
+        for part in d.components(subdistrict_sites):
+            total = float(d.sites.households[part].sum())
+            k = choose_region_count(total, target=params.community_size)
+            labels = d.partition_sites(part, k=k, lower=lower, upper=upper, seed=params.seed)
+            community[part] = labels + next_label
+            fresh.extend(range(next_label, next_label + int(labels.max()) + 1))
+            next_label += int(labels.max()) + 1
+    return community, fresh
+
+
+def _name_redrawn(
+    plan: Plan, community: np.ndarray, free: np.ndarray, fresh: list[int]
+) -> tuple[np.ndarray, list[str], list[str], list[bool]]:
+    """Provisional labels ``fresh`` turned into communities: each takes the id of the old
+    community it is matched to by shared households, the others a fresh part of the one they
+    share most with. Returns (community per site, ids, names, locked flags)."""
+    ids, names, locked = _tables(plan)
+    matching = match_by_households(
+        community[free], plan.site_community[free], plan.district.sites.households[free],
+        sites_break_ties=True,
+    )
+    given, best_old = matching.old_of, matching.largest_old
+    taken = set(ids)  # fresh ids never reuse an old one, retired or not
+    remap = np.arange(plan.n_communities + len(fresh))
+    ids_out, names_out, locked_out = list(ids), list(names), list(locked)
+    for label in fresh:
+        if label in given:
+            remap[label] = given[label]
+            continue
+        parent = int(best_old[label])
+        ((new_id, new_name),) = fresh_part_ids(ids[parent], names[parent], 1, taken=taken)
+        taken.add(new_id)
+        remap[label] = len(ids_out)
+        ids_out.append(new_id)
+        names_out.append(new_name)
+        locked_out.append(False)
+    return remap[community], ids_out, names_out, locked_out
+
+
+def _changed_communities(
+    plan: Plan, community: np.ndarray, free: np.ndarray, n_ids: int
+) -> list[int]:
+    """The labels among the free sites whose community did not come out identical (those
+    that did keep their grids)."""
+    old_sites = np.bincount(plan.site_community, minlength=plan.n_communities)
+    new_sites = np.bincount(community, minlength=n_ids)
+    same = np.bincount(community[community == plan.site_community], minlength=n_ids)
+    return [
+        c
+        for c in np.unique(community[free]).tolist()
+        if not (c < plan.n_communities and same[c] == new_sites[c] == old_sites[c])
+    ]
 
 
 @dataclass(frozen=True)
@@ -766,7 +834,9 @@ class Rename(Edit):
             before.append(ids[c])
             after.append(new_id)
             ids[c] = new_id
-        new = _successor(plan, plan.site_community, ids, names, locked, plan.site_grid)
+        new = _successor(
+            plan, plan.site_community, plan.site_grid, ids=ids, names=names, locked=locked
+        )
         return _Change(
             new,
             what,
@@ -793,8 +863,10 @@ class Regrid(Edit):
         _require_unlocked(plan, [c], what)
         use = params if self.seed is None else dataclasses.replace(params, seed=int(self.seed))
         ids, names, locked = _tables(plan)
-        grid, notes = _redraw_grids(plan, plan.site_community, plan.site_grid.copy(), [c], use, ids)
-        new = _successor(plan, plan.site_community, ids, names, locked, grid)
+        grid, notes = _redraw_grids(
+            plan, plan.site_community, plan.site_grid.copy(), [c], params=use, ids=ids
+        )
+        new = _successor(plan, plan.site_community, grid, ids=ids, names=names, locked=locked)
         before = f"{plan.grid_count[c]} grids"
         after = f"{new.grid_count[new.label_of(self.community_id)]} grids"
         return _Change(

@@ -51,6 +51,7 @@ __all__ = [
     "study_outline",
     "tessellate",
     "to_csr",
+    "voronoi_faces",
 ]
 
 #: Relative tolerance of the area bookkeeping (faces must add up to the area they split).
@@ -218,7 +219,7 @@ def _geometry_array(values, name: str) -> np.ndarray:
             f"{name}: expected a 1-D array of shapely geometries; found an array of shape "
             f"{arr.shape}. Fix: pass GeoSeries.values or a list of geometries."
         )
-    bad = np.flatnonzero(~shapely.is_geometry(arr) & np.not_equal(arr, None))
+    bad = np.flatnonzero(~shapely.is_geometry(arr) & ~shapely.is_missing(arr))
     if bad.size:
         raise GeometryError(
             f"{name}: expected shapely geometries; found {type(arr[bad[0]]).__name__} at "
@@ -267,7 +268,7 @@ def _prepare_area(area, grid_size: float) -> shapely.Geometry:
 
 def _prepare_zones(zones, grid_size: float) -> np.ndarray:
     arr = _geometry_array(zones, "zones")
-    missing = np.equal(arr, None)
+    missing = shapely.is_missing(arr)
     types = shapely.get_type_id(arr)
     bad = np.flatnonzero(~missing & ~np.isin(types, _POLYGONAL_TYPES) & ~shapely.is_empty(arr))
     if bad.size:
@@ -287,7 +288,7 @@ def _prepare_zones(zones, grid_size: float) -> np.ndarray:
 def _prepare_barriers(barriers) -> np.ndarray:
     """Barrier geometries as lines: lines as they are, polygons by their boundary."""
     arr = _geometry_array(barriers, "barriers")
-    arr = arr[np.not_equal(arr, None)]
+    arr = arr[~shapely.is_missing(arr)]
     if not len(arr):
         return arr
     arr = arr[~shapely.is_empty(arr)]
@@ -490,14 +491,54 @@ def tessellate(
     grid_size = _check_grid_size(grid_size)
     xy = _as_points(points)
     n = len(xy)
-    if point_zone is not None:
-        point_zone = np.asarray(point_zone)
-        if point_zone.shape != (n,) or not np.issubdtype(point_zone.dtype, np.integer):
-            raise GeometryError(
-                f"point_zone: expected one integer zone index per point ({n}); found dtype "
-                f"{point_zone.dtype} and shape {point_zone.shape}. Fix: pass an int array "
-                "aligned with points."
-            )
+    point_zone = _point_zones(point_zone, n)
+    streets, blocks, block_of, sites, cores = _blocks_of_points(
+        xy, area, zones=zones, barriers=barriers, lanes=lanes, point_zone=point_zone,
+        grid_size=grid_size,
+    )
+    _check_spacing(sites, block_of, MIN_SPACING_GRID_STEPS * grid_size)
+    geoms, face_block, owner, cells = _cells(blocks, block_of, sites, shapes)
+    tiled = _as_tiled(blocks, geoms, face_block)
+    street_of_block = _street_of_blocks(cores, streets)
+    return Tessellation(
+        cells=cells,
+        block=block_of,
+        zone=blocks.zone[block_of],
+        blocks=tiled,
+        unassigned_blocks=np.unique(face_block[owner < 0]).astype(np.int64),
+        sites=sites,
+        street_block=street_of_block[block_of] if n else np.zeros(0, dtype=np.int64),
+        street_blocks=dissolve(tiled.geometry, street_of_block)[1],
+    )
+
+
+def _point_zones(point_zone: np.ndarray | None, n: int) -> np.ndarray | None:
+    """``point_zone`` as an array of one integer per point, or None."""
+    if point_zone is None:
+        return None
+    point_zone = np.asarray(point_zone)
+    if point_zone.shape != (n,) or not np.issubdtype(point_zone.dtype, np.integer):
+        raise GeometryError(
+            f"point_zone: expected one integer zone index per point ({n}); found dtype "
+            f"{point_zone.dtype} and shape {point_zone.shape}. Fix: pass an int array "
+            "aligned with points."
+        )
+    return point_zone
+
+
+def _blocks_of_points(
+    xy: np.ndarray,
+    area: shapely.Geometry,
+    *,
+    zones: np.ndarray | None,
+    barriers: np.ndarray | None,
+    lanes: np.ndarray | None,
+    point_zone: np.ndarray | None,
+    grid_size: float,
+) -> tuple[Blocks, Blocks, np.ndarray, np.ndarray, np.ndarray]:
+    """(street blocks, blocks, block of each point, site of each point, a point inside each
+    block's own part): the street blocks cut by the lanes and the empty strips, each occupied
+    block with the land around it."""
     streets = build_blocks(area, zones, barriers, grid_size=grid_size)
     cut = barriers
     if lanes is not None and len(lanes):
@@ -514,8 +555,18 @@ def tessellate(
         cut = np.concatenate([_as_line_array(cut), strips])
         blocks = build_blocks(area, zones, cut, grid_size=grid_size)
         block_of, sites = _locate(blocks, xy, pts, point_zone)
-    blocks, block_of, cores = _with_land(blocks, block_of, area, zones, cut, grid_size)
-    _check_spacing(sites, block_of, MIN_SPACING_GRID_STEPS * grid_size)
+    blocks, block_of, cores = _with_land(blocks, block_of, area=area, zones=zones, cut=cut)
+    return streets, blocks, block_of, sites, cores
+
+
+def _cells(
+    blocks: Blocks, block_of: np.ndarray, sites: np.ndarray, shapes: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(faces, block of each face, point owning each face or -1, cell of each point): each
+    block split among its sites (and the outline seeds of their shapes), the faces without a
+    site absorbed by a neighbouring cell."""
+    n = len(sites)
+    grid_size = blocks.grid_size
     # with shapes (footprints), points on their outlines seed cells of their point too
     seeds, seed_block, seed_owner = sites, block_of, np.arange(n)
     if shapes is not None:
@@ -524,12 +575,9 @@ def tessellate(
         seeds = np.concatenate([sites, extra])
         seed_block = np.concatenate([block_of, extra_block])
         seed_owner = np.concatenate([seed_owner, extra_owner])
-
-    block_lines = shapely.boundary(blocks.geometry)
     faces = None
     for robust in (False, True):
-        diagram = _voronoi(blocks, seeds, seed_block, blocks.node_grid, shortcut=not robust)
-        faces = _faces(block_lines, diagram, blocks, seeds, seed_block, robust=robust)
+        faces = voronoi_faces(blocks, seeds, seed_block, robust=robust)
         if faces is not None:
             break
     if faces is None:
@@ -552,18 +600,7 @@ def tessellate(
             owner[stray] = -1
             owner = _absorb(geoms, owner, blocks.zone[face_block], sites)
             cells = _union_by_owner(geoms, owner, face_of_seed[:n], n)
-    tiled = _as_tiled(blocks, geoms, face_block)
-    street_of_block = _street_of_blocks(cores, streets)
-    return Tessellation(
-        cells=cells,
-        block=block_of,
-        zone=blocks.zone[block_of],
-        blocks=tiled,
-        unassigned_blocks=np.unique(face_block[owner < 0]).astype(np.int64),
-        sites=sites,
-        street_block=street_of_block[block_of] if n else np.zeros(0, dtype=np.int64),
-        street_blocks=dissolve(tiled.geometry, street_of_block)[1],
-    )
+    return geoms, face_block, owner, cells
 
 
 #: Footprint outlines are seeded every this many metres (and at every vertex).
@@ -577,7 +614,7 @@ def _outline_seeds(shapes, block_of: np.ndarray, blocks: Blocks, sites: np.ndarr
     """Seeds along each point's shape outline: (xy, block, point) for the seeds that lie in
     the point's own block, clear of every other seed and site of that block."""
     shapes = np.asarray(shapes, dtype=object)
-    has = np.flatnonzero(np.not_equal(shapes, None))
+    has = np.flatnonzero(~shapely.is_missing(shapes))
     if not len(has):
         return np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64)
     inner = shapely.buffer(shapes[has].astype(object), -OUTLINE_INSET_M, quad_segs=1)
@@ -664,10 +701,10 @@ def _strip_lines(blocks: Blocks, block_of: np.ndarray, pts: np.ndarray) -> np.nd
 def _with_land(
     blocks: Blocks,
     block_of: np.ndarray,
+    *,
     area: shapely.Geometry,
     zones: np.ndarray | None,
     cut: np.ndarray | None,
-    grid_size: float,
 ) -> tuple[Blocks, np.ndarray, np.ndarray]:
     """The blocks with the land around them: every stretch of blocks without a point is
     divided down the middle among the blocks it borders (:mod:`geo.land_division`), each
@@ -791,6 +828,34 @@ def _check_spacing(sites: np.ndarray, block_of: np.ndarray, min_spacing_m: float
             f"{min_spacing_m:g} m ({shown}); expected distinct locations. Fix: merge points "
             "closer than that (e.g. round coordinates to 0.1 m and deduplicate)."
         )
+
+
+def voronoi_faces(
+    blocks: Blocks, sites: np.ndarray, block_of: np.ndarray, *, robust: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each block split among the sites inside it by their Voronoi diagram, as a coverage.
+
+    Parameters
+    ----------
+    blocks
+        The blocks (:func:`build_blocks`).
+    sites
+        (n, 2) x, y in metres, at least :data:`MIN_SPACING_GRID_STEPS` grid steps apart
+        within a block.
+    block_of
+        The block of each site (``-1``: none).
+    robust
+        False: only the block borders and the diagram edges reaching them are noded together
+        (fast); True: every edge is (the fall-back when the fast faces are not clean).
+
+    Returns
+    -------
+    (faces, face_block, face_of_site) or None
+        The faces (polygons tiling the blocks), the block of each face and the face of each
+        site; None when the faces do not form a clean coverage.
+    """
+    diagram = _voronoi(blocks, sites, block_of, blocks.node_grid, shortcut=not robust)
+    return _faces(diagram, blocks, sites, block_of, robust=robust)
 
 
 @dataclass(frozen=True, eq=False)
@@ -965,7 +1030,6 @@ def _direct_cells(
 
 
 def _faces(
-    block_lines: np.ndarray,
     diagram: _Diagram,
     blocks: Blocks,
     sites: np.ndarray,
@@ -981,6 +1045,7 @@ def _faces(
     every edge is noded together. Either way the result must pass
     :func:`shapely.coverage_is_valid` before it is used.
     """
+    block_lines = shapely.boundary(blocks.geometry)
     if robust:
         lines = np.concatenate([block_lines, diagram.crossing, diagram.inner])
         noded = np.array([shapely.union_all(lines, grid_size=blocks.node_grid)], dtype=object)
@@ -1230,7 +1295,7 @@ def adjacency(
         ``same_zone`` (``zone[i] == zone[j]``).
     """
     geoms = _geometry_array(cells, "cells")
-    geoms = np.where(np.equal(geoms, None), shapely.Polygon(), geoms)
+    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
     n = len(geoms)
     block = _per_item(block, n, "block")
     zone = _per_item(zone, n, "zone")
@@ -1360,8 +1425,7 @@ def dissolve(
         )
     unique, inverse = np.unique(labels, return_inverse=True)
     inverse = inverse.ravel()
-    present = np.not_equal(geoms, None)
-    present[present] = ~shapely.is_empty(geoms[present].astype(object))
+    present = _present(geoms)
     order = np.argsort(inverse, kind="stable")
     starts = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
     out = np.empty(len(unique), dtype=object)
@@ -1370,6 +1434,13 @@ def dissolve(
         group = geoms[members[present[members]]]
         out[k] = _union_group(group, grid_size)
     return unique, out
+
+
+def _present(geoms: np.ndarray) -> np.ndarray:
+    """Whether each entry is a geometry that is not empty."""
+    present = ~shapely.is_missing(geoms)
+    present[present] = ~shapely.is_empty(geoms[present].astype(object))
+    return present
 
 
 def _union_group(group: np.ndarray, grid_size: float) -> shapely.Geometry:
@@ -1433,37 +1504,12 @@ def smooth_coverage(
             f"tolerance_m: expected a non-negative number of metres; found {tolerance_m!r}. "
             "Fix: pass e.g. tolerance_m=5."
         )
-    check_pts = None
-    if keep_inside is not None or owner is not None:
-        if keep_inside is None or owner is None:
-            raise GeometryError(
-                "smooth_coverage: keep_inside and owner go together; found only one of them. "
-                "Fix: pass both (points and the index of each point's polygon) or neither."
-            )
-        xy = _as_points(keep_inside)
-        owner = np.asarray(owner)
-        if owner.shape != (len(xy),) or not np.issubdtype(owner.dtype, np.integer):
-            raise GeometryError(
-                f"owner: expected one integer polygon index per point ({len(xy)}); found dtype "
-                f"{owner.dtype}, shape {owner.shape}. Fix: pass an int array aligned with "
-                "keep_inside."
-            )
-        has = owner >= 0
-        check_pts, check_owner = shapely.points(xy[has]), owner[has]
-        if len(check_owner) and check_owner.max() >= len(geoms):
-            raise GeometryError(
-                f"owner: index {int(check_owner.max())} is out of range for {len(geoms)} "
-                "polygons. Fix: pass owner as indices into polygons."
-            )
-    present = np.not_equal(geoms, None)
-    present[present] = ~shapely.is_empty(geoms[present].astype(object))
+    held = _held_points(keep_inside, owner, len(geoms))
+    present = _present(geoms)
     if tolerance_m == 0 or not present.any():
         return geoms.copy()
-    if check_pts is not None and len(check_owner):
-        before = geoms[check_owner]
-        held = np.not_equal(before, None)
-        held[held] = shapely.covers(before[held].astype(object), check_pts[held])
-        check_pts, check_owner = check_pts[held], check_owner[held]
+    if held is not None and len(held[1]):
+        held = _inside_before(geoms, *held)
     tolerance = float(tolerance_m)
     for _ in range(SMOOTH_HALVINGS + 1):
         out = geoms.copy()
@@ -1471,14 +1517,58 @@ def smooth_coverage(
             geoms[present], tolerance, simplify_boundary=simplify_boundary
         )
         ok = shapely.is_valid(out[present]).all()
-        if ok and check_pts is not None and len(check_owner):
-            target = out[check_owner]
-            missing = np.equal(target, None)
-            ok = not missing.any() and bool(shapely.covers(target, check_pts).all())
+        if ok and held is not None and len(held[1]):
+            ok = _still_inside(out, *held)
         if ok:
             return out
         tolerance /= 2.0
     return geoms.copy()
+
+
+def _held_points(
+    keep_inside: np.ndarray | None, owner: np.ndarray | None, n: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The points that must keep their polygon (as shapely points) and the index of that
+    polygon, for the points with an owner; None when neither is given."""
+    if keep_inside is None and owner is None:
+        return None
+    if keep_inside is None or owner is None:
+        raise GeometryError(
+            "smooth_coverage: keep_inside and owner go together; found only one of them. "
+            "Fix: pass both (points and the index of each point's polygon) or neither."
+        )
+    xy = _as_points(keep_inside)
+    owner = np.asarray(owner)
+    if owner.shape != (len(xy),) or not np.issubdtype(owner.dtype, np.integer):
+        raise GeometryError(
+            f"owner: expected one integer polygon index per point ({len(xy)}); found dtype "
+            f"{owner.dtype}, shape {owner.shape}. Fix: pass an int array aligned with "
+            "keep_inside."
+        )
+    has = owner >= 0
+    points, point_owner = shapely.points(xy[has]), owner[has]
+    if len(point_owner) and point_owner.max() >= n:
+        raise GeometryError(
+            f"owner: index {int(point_owner.max())} is out of range for {n} "
+            "polygons. Fix: pass owner as indices into polygons."
+        )
+    return points, point_owner
+
+
+def _inside_before(
+    geoms: np.ndarray, points: np.ndarray, point_owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points (and their owners) that their polygon covers before smoothing."""
+    before = geoms[point_owner]
+    held = ~shapely.is_missing(before)
+    held[held] = shapely.covers(before[held].astype(object), points[held])
+    return points[held], point_owner[held]
+
+
+def _still_inside(out: np.ndarray, points: np.ndarray, point_owner: np.ndarray) -> bool:
+    """Whether every point's polygon exists and covers it after smoothing."""
+    target = out[point_owner]
+    return not shapely.is_missing(target).any() and bool(shapely.covers(target, points).all())
 
 
 # --------------------------------------------------------------------------------------------

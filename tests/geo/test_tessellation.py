@@ -253,12 +253,12 @@ def test_the_robust_path_gives_the_same_tiling(monkeypatch):
     area = box(0, 0, 400, 400)
     roads = np.array([LineString([(0, 130), (400, 170)]), LineString([(220, 0), (180, 400)])])
     fast = tessellate(pts, area, barriers=roads)
-    original = tessellation._faces
+    original = tessellation.voronoi_faces
 
     def robust_only(*args, robust, **kwargs):
         return original(*args, robust=True, **kwargs)
 
-    monkeypatch.setattr(tessellation, "_faces", robust_only)
+    monkeypatch.setattr(tessellation, "voronoi_faces", robust_only)
     slow = tessellate(pts, area, barriers=roads)
     assert_tiles(slow, area)
     diff = shapely.area(shapely.symmetric_difference(fast.cells, slow.cells))

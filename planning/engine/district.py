@@ -3,7 +3,9 @@ blocks along 街道 lines and barriers, one cell per site, and the barrier-aware
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -17,7 +19,7 @@ from scipy.spatial import KDTree
 
 from geo.errors import Problem, ValidationError
 from geo.footprints import FootprintMatch
-from geo.tessellation import adjacency, build_blocks, study_outline, tessellate
+from geo.tessellation import Tessellation, adjacency, build_blocks, study_outline, tessellate
 from planning.engine.graph import Graph
 from planning.engine.partition import effective_band, partition_units
 from planning.engine.regions import penalty
@@ -134,6 +136,7 @@ def _edge_costs(
     xy: np.ndarray,
     i: np.ndarray,
     j: np.ndarray,
+    *,
     crosses: np.ndarray,
     lane: np.ndarray,
     major_lines: np.ndarray,
@@ -246,63 +249,15 @@ class District:
         district's, see :meth:`sturdy_subgraph`); ``releases`` caps how many of those
         further attempts are made (0: blocks that fit always stay whole)."""
         nodes = np.asarray(nodes, dtype=np.int64)
-        sub = self.graph.subgraph(nodes) if graph is None else graph
-        weights = self.sites.households[nodes]
-        block = None if self.site_block is None else self.site_block[nodes]
-        parcel = None if self.site_parcel is None else self.site_parcel[nodes]
-
-        def run(released: frozenset[int] | None) -> np.ndarray:
-            """Partition with the blocks not ``released`` whole (None: compounds only)."""
-            atom = atoms(nodes, sub, self.sites.compound, weights, upper,
-                         xy=self.sites.xy[nodes], block=None if released is None else block,
-                         parcel=parcel, released=released or frozenset())
-            sites = Units(sub, self.sites.xy[nodes], weights, self.cell_area[nodes],
-                          self.cell_perimeter[nodes])
-            labels = partition_units(
-                contract(sites, atom), k=k, lower=lower, upper=upper, seed=seed,
-                barrier_weight=barrier_weight, restarts=restarts,
-                recombine_shapes=recombine_shapes,
-            )
-            return labels[atom]
-
-        lo, hi = effective_band(float(weights.sum()), k, lower, upper)
-
-        giant = weights > hi  # a building bigger than a region: its region is out anyway
-
-        def score(labels: np.ndarray) -> tuple[int, float]:
-            sizes = np.bincount(labels, weights=weights)
-            out = ((sizes < lo) | (sizes > hi)) & ~(np.bincount(labels, weights=giant) > 0)
-            return int(out.sum()), float(penalty(sizes[~(np.bincount(labels, weights=giant)
-                                                         > 0)], lo, hi).sum())
-
-        released: frozenset[int] = frozenset()
-        best = run(released)
-        best_score, best_released = score(best), released
-        if block is None or best_score[0] == 0:
-            return SitePartition(best, released)
-        sizes = np.bincount(best, weights=weights)
-        out = np.flatnonzero(((sizes < lo) | (sizes > hi))
-                             & ~(np.bincount(best, weights=giant) > 0))
-        near = np.union1d(out, _neighbouring_labels(sub, best, out))
-        # only blocks that fit can be released: the rest are split anyway
-        block_total = np.bincount(block, weights=weights)
-        fitting = block_total[block] <= upper
-        tried: set[frozenset[int]] = {released}
-        for scope in (np.isin(best, out), np.isin(best, near), None)[:releases]:
-            if scope is None:  # at last nothing but compounds kept whole, blocks nor parcels
-                released = frozenset(np.unique(block[fitting]).tolist())
-                labels = run(None)
-            else:
-                released = frozenset(np.unique(block[scope & fitting]).tolist())
-                if released in tried:
-                    continue
-                tried.add(released)
-                labels = run(released)
-            if score(labels) < best_score:
-                best, best_score, best_released = labels, score(labels), released
-            if best_score[0] == 0:
-                break
-        return SitePartition(best, best_released)
+        partition = functools.partial(
+            partition_units, k=k, lower=lower, upper=upper, seed=seed,
+            barrier_weight=barrier_weight, restarts=restarts, recombine_shapes=recombine_shapes,
+        )
+        total = float(self.sites.households[nodes].sum())
+        attempts = _BlockReleases(self, nodes, self.graph.subgraph(nodes) if graph is None
+                                  else graph, partition, upper=upper,
+                                  band=effective_band(total, k, lower, upper))
+        return attempts.best(releases)
 
     def sturdy_subgraph(self, nodes: np.ndarray) -> Graph:
         """The adjacency of ``nodes`` without corner contacts: two cells meeting along less
@@ -336,6 +291,82 @@ class District:
         return sorted(parts, key=lambda p: (-len(p), int(p.min())))
 
 
+class _BlockReleases:
+    """A partition of some sites drawn with every fitting street block whole, then again
+    with more of them released until the regions are in band (:meth:`District.partition_blocks`)."""
+
+    def __init__(self, district: District, nodes: np.ndarray, graph: Graph,
+                 partition: Callable[[Units], np.ndarray], *, upper: float,
+                 band: tuple[float, float]) -> None:
+        self.district = district
+        self.nodes = nodes
+        self.graph = graph
+        self.partition = partition
+        self.upper = upper
+        self.lower_band, self.upper_band = band
+        self.weights = district.sites.households[nodes]
+        self.block = None if district.site_block is None else district.site_block[nodes]
+        self.parcel = None if district.site_parcel is None else district.site_parcel[nodes]
+        self.giant = self.weights > self.upper_band  # a building bigger than a region: its
+        # region is out anyway
+
+    def run(self, released: frozenset[int] | None) -> np.ndarray:
+        """Partition with the blocks not ``released`` whole (None: compounds only)."""
+        district, nodes = self.district, self.nodes
+        atom = atoms(nodes, self.graph, district.sites.compound, self.weights, self.upper,
+                     xy=district.sites.xy[nodes],
+                     block=None if released is None else self.block,
+                     parcel=self.parcel, released=released or frozenset())
+        sites = Units(self.graph, district.sites.xy[nodes], self.weights,
+                      district.cell_area[nodes], district.cell_perimeter[nodes])
+        return self.partition(contract(sites, atom))[atom]
+
+    def _sizes(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(households, out of band, holds a giant building) per region."""
+        sizes = np.bincount(labels, weights=self.weights)
+        giant = np.bincount(labels, weights=self.giant) > 0
+        out = ((sizes < self.lower_band) | (sizes > self.upper_band)) & ~giant
+        return sizes, out, giant
+
+    def score(self, labels: np.ndarray) -> tuple[int, float]:
+        """(regions out of band, their penalty), leaving out regions holding a giant."""
+        sizes, out, giant = self._sizes(labels)
+        return int(out.sum()), float(penalty(sizes[~giant], self.lower_band,
+                                             self.upper_band).sum())
+
+    def best(self, releases: int) -> SitePartition:
+        """The best of the partition with every fitting block whole and up to ``releases``
+        drawn again: with the fitting blocks of the regions out of band released, then those
+        of their neighbours too, then every block."""
+        released: frozenset[int] = frozenset()
+        best = self.run(released)
+        best_score, best_released = self.score(best), released
+        block = self.block
+        if block is None or best_score[0] == 0:
+            return SitePartition(best, released)
+        out = np.flatnonzero(self._sizes(best)[1])
+        near = np.union1d(out, _neighbouring_labels(self.graph, best, out))
+        # only blocks that fit can be released: the rest are split anyway
+        block_total = np.bincount(block, weights=self.weights)
+        fitting = block_total[block] <= self.upper
+        tried: set[frozenset[int]] = {released}
+        for scope in (np.isin(best, out), np.isin(best, near), None)[:releases]:
+            if scope is None:  # at last nothing but compounds kept whole, blocks nor parcels
+                released = frozenset(np.unique(block[fitting]).tolist())
+                labels = self.run(None)
+            else:
+                released = frozenset(np.unique(block[scope & fitting]).tolist())
+                if released in tried:
+                    continue
+                tried.add(released)
+                labels = self.run(released)
+            if self.score(labels) < best_score:
+                best, best_score, best_released = labels, self.score(labels), released
+            if best_score[0] == 0:
+                break
+        return SitePartition(best, best_released)
+
+
 def prepare_district(
     buildings: gpd.GeoDataFrame,
     *,
@@ -354,97 +385,135 @@ def prepare_district(
     households = metric["households"].to_numpy(dtype=float)
     compounds = metric["compound"].to_numpy(dtype=object)
     sites = _sites(bxy, households, compounds)
-
     has_subdistricts = subdistricts is not None and len(subdistricts) > 0
-    if has_subdistricts:
-        subdistricts_frame = subdistricts.to_crs(metric_crs).reset_index(drop=True)
-        subdistrict_geoms = shapely.make_valid(np.array(subdistricts_frame.geometry.array, dtype=object))
-        subdistrict_names = subdistricts_frame["name"].astype(str).tolist()
-        area = shapely.union_all(subdistrict_geoms, grid_size=0.01)
-        tree = shapely.STRtree(subdistrict_geoms)
-        p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
-        site_subdistrict = np.full(len(sites.xy), -1, dtype=np.int64)
-        order = np.lexsort((z_idx, p_idx))  # the lowest zone index wins on a shared border
-        p_idx, z_idx = p_idx[order], z_idx[order]
-        first = np.ones(len(p_idx), dtype=bool)
-        first[1:] = p_idx[1:] != p_idx[:-1]
-        site_subdistrict[p_idx[first]] = z_idx[first]
-        outside = site_subdistrict < 0
-        if outside.any():
-            bad = np.isin(sites.of_building, np.flatnonzero(outside))
-            ids = metric["building_id"].astype(str).to_numpy()[bad]
-            raise ValidationError([
-                Problem(
-                    "error", "streets", f"{int(bad.sum())} building(s) lie outside every 街道 "
-                    "polygon",
-                    expected="every household inside one of the sub-district polygons",
-                    found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
-                    fix="extend the 街道 boundaries to cover them, or check that both layers "
-                    "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
-                )
-            ])
+    if subdistricts is not None and has_subdistricts:
+        zones = _given_zones(sites, subdistricts.to_crs(metric_crs).reset_index(drop=True),
+                             metric)
     else:
-        # one outline unless clusters of households lie kilometres apart
-        area = study_outline(sites.xy, cluster_gap_m=2000.0)
-        subdistrict_geoms = np.array(shapely.get_parts(area), dtype=object)
-        subdistrict_names = [""] if len(subdistrict_geoms) == 1 else \
-            [f"区域{i + 1}" for i in range(len(subdistrict_geoms))]
-        tree = shapely.STRtree(subdistrict_geoms)
-        p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
-        site_subdistrict = np.zeros(len(sites.xy), dtype=np.int64)
-        site_subdistrict[p_idx] = z_idx
-    sites = Sites(sites.xy, sites.households, sites.compound, site_subdistrict, sites.of_building)
+        zones = _outline_zones(sites)
+    sites = Sites(sites.xy, sites.households, sites.compound, zones.of_site, sites.of_building)
     cut_lines, cut_major, major_frame, lanes = _barrier_lines(barriers, metric_crs)
     timings["units"] = time.perf_counter() - clock
     clock = time.perf_counter()
 
-    site_shape = None
-    if footprints is not None:
-        subdistricts_only = build_blocks(area, subdistrict_geoms, cut_lines if len(cut_lines) else None)
-        tree = shapely.STRtree(subdistricts_only.geometry)
-
-        def block_of_point(xy: np.ndarray) -> np.ndarray:
-            p_idx, b_idx = tree.query(shapely.points(xy), predicate="intersects")
-            out = np.full(len(xy), -1, dtype=np.int64)
-            out[p_idx[::-1]] = b_idx[::-1]
-            return out
-
-        site_shape = _site_footprints(footprints, sites, block_of_point(sites.xy),
-                                      block_of_point)
+    site_shape = None if footprints is None else _site_shapes(footprints, sites, zones,
+                                                              cut_lines)
     tess = tessellate(
-        sites.xy, area, zones=subdistrict_geoms, barriers=cut_lines if len(cut_lines) else None,
-        lanes=lanes if len(lanes) else None, point_zone=site_subdistrict, shapes=site_shape,
+        sites.xy, zones.area, zones=zones.geoms,
+        barriers=cut_lines if len(cut_lines) else None, lanes=lanes if len(lanes) else None,
+        point_zone=zones.of_site, shapes=site_shape,
     )
     timings["tessellation"] = time.perf_counter() - clock
     clock = time.perf_counter()
 
-    adj = adjacency(tess.cells, block=tess.street_block, zone=tess.zone)
-    keep = adj.same_zone
-    ei, ej, crosses, shared = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep], \
-        adj.shared_m[keep]
-    weak = _weak_contacts(tess.street_block, ei, ej, shared, len(sites.xy))
-    ei, ej, crosses, shared = ei[~weak], ej[~weak], crosses[~weak], shared[~weak]
-    lane = ~crosses & (tess.block[ei] != tess.block[ej])
+    site_block = np.asarray(tess.street_block, dtype=np.int64)
     major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
-    cost, major = _edge_costs(sites.xy, ei, ej, crosses, lane, major_lines)
-    graph = Graph.from_pairs(len(sites.xy), ei, ej, cost, major, shared)
+    graph = _site_graph(tess, site_block, sites.xy, major_lines)
     cells = np.asarray(tess.cells, dtype=object)
     timings["graph"] = time.perf_counter() - clock
     return District(
         buildings=buildings, metric_crs=metric_crs, sites=sites, cells=cells,
         cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
-        subdistrict_geoms=subdistrict_geoms, subdistrict_names=subdistrict_names, has_subdistricts=has_subdistricts,
-        study_area=area, major_barriers=major_frame,
-        site_block=np.asarray(tess.street_block, dtype=np.int64),
+        subdistrict_geoms=zones.geoms, subdistrict_names=zones.names,
+        has_subdistricts=has_subdistricts, study_area=zones.area, major_barriers=major_frame,
+        site_block=site_block,
         block_geoms=np.asarray(tess.street_blocks, dtype=object),
         site_parcel=np.asarray(tess.block, dtype=np.int64),
         parcel_geoms=np.asarray(tess.blocks.geometry, dtype=object),
-        given_lines=_given_lines(barriers, metric_crs, subdistrict_geoms if has_subdistricts else None),
+        given_lines=_given_lines(barriers, metric_crs,
+                                 zones.geoms if has_subdistricts else None),
         footprints=None if footprints is None else np.asarray(footprints.geometry, dtype=object),
         footprint_site=None if footprints is None else _footprint_sites(footprints, sites),
         site_shape=site_shape,
         timings=timings,
     )
+
+
+@dataclass(frozen=True)
+class _Zones:
+    """The 街道 (or, without them, the outlines of the clusters of households) a district is
+    planned in: polygons and names (metres), their union, and the zone of each site."""
+
+    geoms: np.ndarray
+    names: list[str]
+    area: shapely.Geometry
+    of_site: np.ndarray
+
+
+def _given_zones(sites: Sites, frame: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> _Zones:
+    """The given 街道 polygons (``frame``, metres); every site must lie in one (the lowest
+    index wins on a shared border), else the ``buildings`` outside are named."""
+    geoms = shapely.make_valid(np.array(frame.geometry.array, dtype=object))
+    names = frame["name"].astype(str).tolist()
+    area = shapely.union_all(geoms, grid_size=0.01)
+    tree = shapely.STRtree(geoms)
+    p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
+    site_subdistrict = np.full(len(sites.xy), -1, dtype=np.int64)
+    order = np.lexsort((z_idx, p_idx))  # the lowest zone index wins on a shared border
+    p_idx, z_idx = p_idx[order], z_idx[order]
+    first = np.ones(len(p_idx), dtype=bool)
+    first[1:] = p_idx[1:] != p_idx[:-1]
+    site_subdistrict[p_idx[first]] = z_idx[first]
+    outside = site_subdistrict < 0
+    if outside.any():
+        bad = np.isin(sites.of_building, np.flatnonzero(outside))
+        ids = buildings["building_id"].astype(str).to_numpy()[bad]
+        raise ValidationError([
+            Problem(
+                "error", "streets", f"{int(bad.sum())} building(s) lie outside every 街道 "
+                "polygon",
+                expected="every household inside one of the sub-district polygons",
+                found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
+                fix="extend the 街道 boundaries to cover them, or check that both layers "
+                "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
+            )
+        ])
+    return _Zones(geoms, names, area, site_subdistrict)
+
+
+def _outline_zones(sites: Sites) -> _Zones:
+    """Without 街道: one outline around the sites, unless clusters of households lie
+    kilometres apart (one zone each)."""
+    area = study_outline(sites.xy, cluster_gap_m=2000.0)
+    geoms = np.array(shapely.get_parts(area), dtype=object)
+    names = [""] if len(geoms) == 1 else [f"区域{i + 1}" for i in range(len(geoms))]
+    tree = shapely.STRtree(geoms)
+    p_idx, z_idx = tree.query(shapely.points(sites.xy), predicate="intersects")
+    site_subdistrict = np.zeros(len(sites.xy), dtype=np.int64)
+    site_subdistrict[p_idx] = z_idx
+    return _Zones(geoms, names, area, site_subdistrict)
+
+
+def _site_shapes(footprints: FootprintMatch, sites: Sites, zones: _Zones,
+                 cut_lines: np.ndarray) -> np.ndarray:
+    """The footprints each site's cell must hold whole (:func:`_site_footprints`), placed
+    by the blocks the 街道 lines and barriers alone cut."""
+    subdistricts_only = build_blocks(zones.area, zones.geoms,
+                                     cut_lines if len(cut_lines) else None)
+    tree = shapely.STRtree(subdistricts_only.geometry)
+
+    def block_of_point(xy: np.ndarray) -> np.ndarray:
+        p_idx, b_idx = tree.query(shapely.points(xy), predicate="intersects")
+        out = np.full(len(xy), -1, dtype=np.int64)
+        out[p_idx[::-1]] = b_idx[::-1]
+        return out
+
+    return _site_footprints(footprints, sites, block_of_point(sites.xy), block_of_point)
+
+
+def _site_graph(tess: Tessellation, site_block: np.ndarray, xy: np.ndarray,
+                major_lines: np.ndarray) -> Graph:
+    """Adjacency of the cells within a zone, less the weak contacts between street blocks,
+    with costs inflated across lanes, roads and major barriers."""
+    adj = adjacency(tess.cells, block=tess.street_block, zone=tess.zone)
+    keep = adj.same_zone
+    ei, ej, crosses, shared = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep], \
+        adj.shared_m[keep]
+    weak = _weak_contacts(site_block, ei, ej, shared, len(xy))
+    ei, ej, crosses, shared = ei[~weak], ej[~weak], crosses[~weak], shared[~weak]
+    lane = ~crosses & (tess.block[ei] != tess.block[ej])
+    cost, major = _edge_costs(xy, ei, ej, crosses=crosses, lane=lane, major_lines=major_lines)
+    return Graph.from_pairs(len(xy), ei, ej, cost, major, shared)
 
 
 def _footprint_sites(footprints: FootprintMatch, sites: Sites) -> np.ndarray:

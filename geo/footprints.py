@@ -337,7 +337,6 @@ def match_footprints(
     metric_crs = pyproj.CRS.from_user_input(metric_crs)
     points = np.asarray(buildings.geometry.to_crs(metric_crs).array, dtype=object)
     geometry = np.asarray(footprints.geometry.to_crs(metric_crs).array, dtype=object)
-    area_m2 = shapely.area(geometry)
     building_ids = np.array(cell_text(buildings["building_id"]), dtype=object)
     footprint_ids = np.array(cell_text(footprints["footprint_id"]), dtype=object)
     from_file = (
@@ -345,13 +344,53 @@ def match_footprints(
         else np.ones(len(footprints), dtype=bool)
     )
 
+    file_ids = footprint_ids.copy()
+    file_ids[~from_file] = None
+    chosen, matched_by, distance_m, overlapping, near = _match_points(
+        points, geometry, building_ids=building_ids, footprint_ids=file_ids,
+        max_distance_m=max_distance_m,
+    )
+    has_households = np.zeros(len(geometry), dtype=bool)
+    has_households[chosen[chosen >= 0]] = True
+    report = ValidationReport(
+        tuple(
+            _match_problems(
+                chosen=chosen, matched_by=matched_by, distance_m=distance_m,
+                building_ids=building_ids, has_households=has_households,
+                overlapping=overlapping, near=near, has_file_ids=bool(from_file.any()),
+                max_distance_m=max_distance_m, label=label,
+            )
+        )
+    )
+    for array in (chosen, matched_by, distance_m, footprint_ids, geometry, has_households):
+        array.flags.writeable = False
+    return FootprintMatch(
+        footprint_of_building=chosen, matched_by=matched_by, distance_m=distance_m,
+        footprint_id=footprint_ids, geometry=geometry, has_households=has_households,
+        metric_crs=metric_crs, report=report,
+    )
+
+
+def _match_points(
+    points: np.ndarray,
+    geometry: np.ndarray,
+    *,
+    building_ids: np.ndarray,
+    footprint_ids: np.ndarray,
+    max_distance_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """(footprint of each point or -1, how it was matched, its distance, how many points
+    several footprints cover, how many took the nearest): by id, else by containment, else
+    the nearest within ``max_distance_m``. ``footprint_ids`` is None where a footprint has no
+    id of its own."""
+    area_m2 = shapely.area(geometry)
     n = len(points)
     chosen = np.full(n, -1, dtype=np.int64)
     distance_m = np.full(n, np.nan)
     matched_by = np.full(n, "", dtype=object)
 
     by_id, by_id_footprint = _match_by_id(
-        building_ids, np.where(from_file, footprint_ids, None), points, geometry, area_m2
+        building_ids, footprint_ids, points, geometry, area_m2
     )
     chosen[by_id] = by_id_footprint
     distance_m[by_id] = shapely.distance(points[by_id], geometry[by_id_footprint])
@@ -373,26 +412,7 @@ def match_footprints(
     chosen[near] = near_footprint
     distance_m[near] = near_distance_m
     matched_by[near] = "containment"
-
-    has_households = np.zeros(len(geometry), dtype=bool)
-    has_households[chosen[chosen >= 0]] = True
-    report = ValidationReport(
-        tuple(
-            _match_problems(
-                chosen=chosen, matched_by=matched_by, distance_m=distance_m,
-                building_ids=building_ids, has_households=has_households,
-                overlapping=overlapping, near=len(near), has_file_ids=bool(from_file.any()),
-                max_distance_m=max_distance_m, label=label,
-            )
-        )
-    )
-    for array in (chosen, matched_by, distance_m, footprint_ids, geometry, has_households):
-        array.flags.writeable = False
-    return FootprintMatch(
-        footprint_of_building=chosen, matched_by=matched_by, distance_m=distance_m,
-        footprint_id=footprint_ids, geometry=geometry, has_households=has_households,
-        metric_crs=metric_crs, report=report,
-    )
+    return chosen, matched_by, distance_m, overlapping, len(near)
 
 
 def _check_inputs(buildings: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, label: str) -> None:
@@ -497,6 +517,28 @@ def _match_problems(
     label: str,
 ) -> list[Problem]:
     """The warnings of a match: everything left out or decided by a rule is counted."""
+    return _building_problems(
+        chosen=chosen, matched_by=matched_by, distance_m=distance_m,
+        building_ids=building_ids, has_file_ids=has_file_ids, max_distance_m=max_distance_m,
+        label=label,
+    ) + _position_problems(
+        has_households=has_households, overlapping=overlapping, near=near,
+        max_distance_m=max_distance_m, label=label,
+    )
+
+
+def _building_problems(
+    *,
+    chosen: np.ndarray,
+    matched_by: np.ndarray,
+    distance_m: np.ndarray,
+    building_ids: np.ndarray,
+    has_file_ids: bool,
+    max_distance_m: float,
+    label: str,
+) -> list[Problem]:
+    """The warnings about buildings: left without a footprint, ids that matched partly or not
+    at all, id matches far from their point."""
     n = len(chosen)
     problems: list[Problem] = []
     by_id = int((matched_by == "id").sum())
@@ -549,6 +591,15 @@ def _match_problems(
                 fix="check that the ids mean the same building in both files",
             )
         )
+    return problems
+
+
+def _position_problems(
+    *, has_households: np.ndarray, overlapping: int, near: int, max_distance_m: float, label: str
+) -> list[Problem]:
+    """The warnings about matches by position: points in overlapping footprints or beside
+    one, and footprints that hold no household."""
+    problems: list[Problem] = []
     if overlapping:
         problems.append(
             Problem(

@@ -102,17 +102,10 @@ class LoadedLayer:
 # Files
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _cached_digest(path: str, mtime_ns: int, size: int) -> str:
-    return _sha256(Path(path))
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def file_digest(path: str | Path) -> str:
@@ -248,6 +241,7 @@ def load_households(
     digest: str,
     crs: str,
     columns: tuple[tuple[str, str], ...] = (),
+    *,
     label: str | None = None,
     max_rows: int = MAX_ROWS,
 ) -> LoadedHouseholds:
@@ -274,6 +268,7 @@ def load_layer(
     path: str,
     digest: str,
     crs: str,
+    *,
     label: str | None = None,
     max_rows: int = MAX_ROWS,
 ) -> LoadedLayer:

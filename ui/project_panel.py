@@ -262,33 +262,16 @@ def _save_into(path: Path, ref: PlanRef, plan) -> bool:
 def _on_create() -> None:
     """A new project file from the current data, with the current scenario saved into it."""
     path = _target()
-    if path is None:
-        return
-    if path.suffix.lower() != ".gpkg":
-        _say(SAVE_MESSAGE_KEY, "error", t("project.need_gpkg", path=widgets.escape(path)))
-        return
-    if path.exists():
-        _say(SAVE_MESSAGE_KEY, "error", t("project.exists", path=widgets.escape(path)))
+    if path is None or _new_path_refused(path):
         return
     current = _current_plan()
     if current is None and state.get_plan() is not None:
         _say(SAVE_MESSAGE_KEY, "error", t("project.no_plan_to_save"))
         return
-    if current is not None:  # the plan's own data: its scenarios must match the households
-        ref, plan = current
-        buildings, metric_crs = plan.district.buildings, plan.district.metric_crs
-        layers = runs.layer_frames(ref.source)
-    else:
-        source = widgets.source()
-        file = source.households
-        loaded = loading.load_households(
-            file.path, file.digest, source.crs, source.columns, file.label
-        )
-        if not loaded.ok:
-            _say(SAVE_MESSAGE_KEY, "error", t("project.data_refused", file=file.label))
-            return
-        buildings, metric_crs = loaded.households.buildings, loaded.households.metric_crs
-        layers = runs.layer_frames(source)
+    contents = _new_project_contents(current)
+    if contents is None:
+        return
+    buildings, metric_crs, layers = contents
     message = projects.create(path, buildings=buildings, metric_crs=metric_crs, layers=layers)
     if message:
         headline = t("project.create_failed", file=widgets.escape(path.name))
@@ -303,6 +286,37 @@ def _on_create() -> None:
     if _save_into(path, ref, plan):
         kind, text = st.session_state[SAVE_MESSAGE_KEY]
         _say(SAVE_MESSAGE_KEY, kind, created + " " + text)
+
+
+def _new_path_refused(path: Path) -> bool:
+    """Whether a new project file cannot be made at ``path`` (and the message saying why)."""
+    if path.suffix.lower() != ".gpkg":
+        _say(SAVE_MESSAGE_KEY, "error", t("project.need_gpkg", path=widgets.escape(path)))
+        return True
+    if path.exists():
+        _say(SAVE_MESSAGE_KEY, "error", t("project.exists", path=widgets.escape(path)))
+        return True
+    return False
+
+
+def _new_project_contents(current):
+    """The buildings, metric CRS and layers a new project file starts from: the plan's own
+    data when there is a plan (its scenarios must match the households), else the data
+    source's; ``None`` (with the message) when the households are refused."""
+    if current is not None:
+        ref, plan = current
+        buildings, metric_crs = plan.district.buildings, plan.district.metric_crs
+        return buildings, metric_crs, runs.layer_frames(ref.source)
+    source = widgets.source()
+    file = source.households
+    loaded = loading.load_households(
+        file.path, file.digest, source.crs, source.columns, label=file.label
+    )
+    if not loaded.ok:
+        _say(SAVE_MESSAGE_KEY, "error", t("project.data_refused", file=file.label))
+        return None
+    buildings, metric_crs = loaded.households.buildings, loaded.households.metric_crs
+    return buildings, metric_crs, runs.layer_frames(source)
 
 
 def _on_save() -> None:

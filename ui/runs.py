@@ -194,7 +194,7 @@ def outcome(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
         return ProposeOutcome(message=got.message, stored=got)
     source = ref.source.households
     loaded = loading.load_households(
-        source.path, source.digest, ref.source.crs, ref.source.columns, source.label
+        source.path, source.digest, ref.source.crs, ref.source.columns, label=source.label
     )
     if not loaded.ok:
         return ProposeOutcome(problems=loaded.problems, message=loaded.message, stored=got)
@@ -255,7 +255,7 @@ def layer_frames(source: DataSource) -> dict[str, gpd.GeoDataFrame]:
     """The optional layers of ``source`` that could be read (WGS84), by kind."""
     frames = {}
     for kind, ref in source.layers:
-        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, ref.label)
+        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, label=ref.label)
         if loaded.ok:
             frames[kind] = loaded.frame
     return frames

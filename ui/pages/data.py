@@ -62,6 +62,7 @@ def _sample_source() -> DataSource:
 
 
 def _upload_form() -> None:
+    """The upload form; on submit, the files become the session's data source."""
     with st.form("data_upload", border=True):
         upload = st.file_uploader(
             t("data.upload.households"),
@@ -79,26 +80,8 @@ def _upload_form() -> None:
             help=t("data.upload.crs_help"),
             key=state.widget_key("upload_crs"),
         )
-        with st.expander(t("data.upload.columns")):
-            st.caption(t("data.upload.columns_help"))
-            cols = st.columns(3)
-            for i, role in enumerate(_ROLES):
-                cols[i % 3].text_input(t(f"role.{role}"), key=f"upload_col_{role}")
-        with st.expander(t("data.upload.layers")):
-            st.caption(t("data.upload.layers_help"))
-            cols = st.columns(2)
-            for i, kind in enumerate(loading.LAYER_KINDS):
-                cols[i % 2].file_uploader(
-                    t(f"layer.{kind}"), type=_LAYER_TYPES, key=f"upload_layer_{kind}"
-                )
-            layers_crs = st.selectbox(
-                t("data.upload.layers_crs"),
-                options=("", *_CRS_OPTIONS),
-                index=0,
-                format_func=_crs_labels(blank=t("data.upload.same_crs")),
-                accept_new_options=True,
-                key=state.widget_key("upload_layers_crs"),
-            )
+        _column_inputs()
+        layers_crs = _layer_uploaders()
         submitted = st.form_submit_button(
             t("data.upload.submit"), type="primary", key="upload_submit"
         )
@@ -110,6 +93,39 @@ def _upload_form() -> None:
     if not crs:
         st.error(t("data.upload.need_crs"))
         return
+    _accept_upload(upload, crs=crs, layers_crs=layers_crs)
+
+
+def _column_inputs() -> None:
+    """The optional column names, one text box per role (read back from the session)."""
+    with st.expander(t("data.upload.columns")):
+        st.caption(t("data.upload.columns_help"))
+        cols = st.columns(3)
+        for i, role in enumerate(_ROLES):
+            cols[i % 3].text_input(t(f"role.{role}"), key=f"upload_col_{role}")
+
+
+def _layer_uploaders():
+    """The optional layers (read back from the session) and their CRS, as chosen."""
+    with st.expander(t("data.upload.layers")):
+        st.caption(t("data.upload.layers_help"))
+        cols = st.columns(2)
+        for i, kind in enumerate(loading.LAYER_KINDS):
+            cols[i % 2].file_uploader(
+                t(f"layer.{kind}"), type=_LAYER_TYPES, key=f"upload_layer_{kind}"
+            )
+        return st.selectbox(
+            t("data.upload.layers_crs"),
+            options=("", *_CRS_OPTIONS),
+            index=0,
+            format_func=_crs_labels(blank=t("data.upload.same_crs")),
+            accept_new_options=True,
+            key=state.widget_key("upload_layers_crs"),
+        )
+
+
+def _accept_upload(upload, *, crs, layers_crs) -> None:
+    """Save the submitted files and make them the data source, unless one is too big."""
     files = {"households": upload}
     files.update(
         {kind: st.session_state.get(f"upload_layer_{kind}") for kind in loading.LAYER_KINDS}
@@ -218,7 +234,7 @@ def _show_layers(source: DataSource) -> dict:
         return frames
     st.subheader(t("data.layers"))
     for kind, ref in source.layers:
-        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, ref.label)
+        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, label=ref.label)
         name = t(f"layer.{kind}")
         if loaded.ok:
             frames[kind] = loaded.frame
@@ -279,7 +295,7 @@ def show_source(source: DataSource) -> None:
     ref = source.households
     with st.spinner(t("data.loading", file=ref.label)):
         loaded = loading.load_households(
-            ref.path, ref.digest, source.crs, source.columns, ref.label
+            ref.path, ref.digest, source.crs, source.columns, label=ref.label
         )
     if loaded.problems:
         show_problems(loaded.problems, file=ref.label)

@@ -19,7 +19,8 @@ _SCENARIO_KEY = "export_scenario"
 _CRS_KEY = "export_crs"
 
 
-def _button(label: str, data, file_name: str, mime: str, key: str, help_text: str = "") -> None:
+def _button(label: str, data, *, file_name: str, mime: str, key: str, help_text: str = "") -> None:
+    """One download button; ``data`` is bytes or a function making them on click."""
     st.download_button(
         label,
         data=data,
@@ -52,22 +53,17 @@ def _file_row(write, files, stem: str) -> None:
     """One button per file of ``write()`` (a dict of file name to bytes), made on click."""
     for col, (label, file, mime, help_key) in zip(st.columns(len(files)), files, strict=True):
         with col:
-            _button(t(label), lambda file=file: write()[file], f"{stem}-{file}", mime,
-                    "export_" + file.replace(".", "_"), t(help_key) if help_key else "")
+            _button(t(label), lambda file=file: write()[file], file_name=f"{stem}-{file}",
+                    mime=mime, key="export_" + file.replace(".", "_"),
+                    help_text=t(help_key) if help_key else "")
 
 
 def _stem(name: str) -> str:
     return "plan" if name == widgets.PROPOSAL else f"plan-{name}"
 
 
-def render() -> None:
-    """The page."""
-    st.title(t("export.title"))
-    st.caption(t("export.intro"))
-    got = widgets.require_plan()
-    if got is None:
-        return
-    ref, outcome = got
+def _choose_scenario_and_crs() -> tuple[str, str]:
+    """The scenario to export and the CRS of the bureau's files, as chosen."""
     options = widgets.scenario_options()
     active, _spec = state.active_scenario()
     if st.session_state.get(_SCENARIO_KEY) not in options:
@@ -87,14 +83,11 @@ def render() -> None:
             horizontal=True,
             help=t("export.crs.help"),
         )
-    spec = widgets.spec_of(name)
-    view = runs.plan_view(ref, spec)
-    plan, params, households = view.plan, ref.params, outcome.households
-    stem = _stem(name)
+    return name, crs
 
-    st.subheader(t("export.plan"))
-    _file_row(lambda: exports.plan_files(plan, households, params=params), _PLAN_FILES, stem)
 
+def _bureau_files(view, *, stem: str, crs: str) -> None:
+    """The GeoPackage and the two zipped Shapefiles in ``crs``."""
     st.subheader(t("export.bureau", crs=t(f"export.crs.{crs}")))
     cols = st.columns(3)
     with cols[0]:
@@ -103,9 +96,9 @@ def render() -> None:
             lambda: exports.geopackage_bytes(
                 {"communities": view.communities, "grids": view.grids}, crs=crs
             ),
-            f"{stem}-{crs}.gpkg",
-            "application/geopackage+sqlite3",
-            "export_gpkg",
+            file_name=f"{stem}-{crs}.gpkg",
+            mime="application/geopackage+sqlite3",
+            key="export_gpkg",
         )
     with cols[1]:
         _button(
@@ -113,21 +106,24 @@ def render() -> None:
             lambda: exports.shapefile_zip_bytes(
                 view.communities, name=f"{stem}-communities", crs=crs
             ),
-            f"{stem}-communities-{crs}.zip",
-            "application/zip",
-            "export_communities_shp",
-            t("export.shp.help"),
+            file_name=f"{stem}-communities-{crs}.zip",
+            mime="application/zip",
+            key="export_communities_shp",
+            help_text=t("export.shp.help"),
         )
     with cols[2]:
         _button(
             t("export.grids_shp"),
             lambda: exports.shapefile_zip_bytes(view.grids, name=f"{stem}-grids", crs=crs),
-            f"{stem}-grids-{crs}.zip",
-            "application/zip",
-            "export_grids_shp",
-            t("export.shp.help"),
+            file_name=f"{stem}-grids-{crs}.zip",
+            mime="application/zip",
+            key="export_grids_shp",
+            help_text=t("export.shp.help"),
         )
 
+
+def _compliance_files(ref, spec, *, stem: str) -> None:
+    """The compliance CSV, report and GeoJSON under the chosen standard, when it can be checked."""
     st.subheader(t("export.compliance", standard=state.standard_ref().label))
     checked = runs.compliance(ref, spec, state.standard_ref())
     if checked.result is None:
@@ -137,6 +133,9 @@ def render() -> None:
         result = checked.result
         _file_row(lambda: exports.compliance_files(result), _COMPLIANCE_FILES, stem)
 
+
+def _project_files(ref, plan, *, stem: str) -> None:
+    """The project file (every scenario) and the audit log of ``plan``."""
     st.subheader(t("export.project"))
     layers = runs.layer_frames(ref.source)
     every = {n: runs.plan_view(ref, s).plan for n, s in state.scenarios().items()}
@@ -145,22 +144,43 @@ def render() -> None:
         _button(
             t("export.project_file"),
             lambda: exports.project_bytes(
-                every, params=params, layers=layers, author=state.author()
+                every, params=ref.params, layers=layers, author=state.author()
             ),
-            "project.gpkg",
-            "application/geopackage+sqlite3",
-            "export_project",
-            t("export.project_file.help", n=len(every)),
+            file_name="project.gpkg",
+            mime="application/geopackage+sqlite3",
+            key="export_project",
+            help_text=t("export.project_file.help", n=len(every)),
         )
     with cols[1]:
         _button(
             t("export.audit"),
             lambda: exports.audit_csv(plan),
-            f"{stem}-audit-log.csv",
-            "text/csv",
-            "export_audit",
-            t("export.audit.help", n=len(plan.log)),
+            file_name=f"{stem}-audit-log.csv",
+            mime="text/csv",
+            key="export_audit",
+            help_text=t("export.audit.help", n=len(plan.log)),
         )
+
+
+def render() -> None:
+    """The page."""
+    st.title(t("export.title"))
+    st.caption(t("export.intro"))
+    got = widgets.require_plan()
+    if got is None:
+        return
+    ref, outcome = got
+    name, crs = _choose_scenario_and_crs()
+    spec = widgets.spec_of(name)
+    view = runs.plan_view(ref, spec)
+    plan, params, households = view.plan, ref.params, outcome.households
+    stem = _stem(name)
+
+    st.subheader(t("export.plan"))
+    _file_row(lambda: exports.plan_files(plan, households, params=params), _PLAN_FILES, stem)
+    _bureau_files(view, stem=stem, crs=crs)
+    _compliance_files(ref, spec, stem=stem)
+    _project_files(ref, plan, stem=stem)
 
 
 if __name__ == "__main__":

@@ -326,66 +326,119 @@ def _parse_serves(value: object) -> list[str]:
     return [part.strip() for part in _SERVES_SPLIT.split(str(value)) if part.strip()]
 
 
-def _validate(
-    communities: gpd.GeoDataFrame,
-    households: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame | None,
-    id_column: str,
-    grids_per_community: Mapping | None,
-) -> None:
-    problems: list[Problem] = []
+def _id_problems(
+    communities: gpd.GeoDataFrame, id_column: str
+) -> tuple[list[Problem], pd.Series | None]:
+    """Problems with the community ids, and the ids (None when the column is missing)."""
     label = "communities"
     if id_column not in communities.columns:
+        problem = Problem(
+            "error",
+            label,
+            f"no id column '{id_column}'",
+            expected=f"a column '{id_column}' with one id per community",
+            found="columns " + ", ".join(map(str, communities.columns)),
+            fix="pass id_column= the column that holds the community codes",
+            column=id_column,
+        )
+        return [problem], None
+    problems = []
+    ids = communities[id_column]
+    missing = ids.isna().to_numpy()
+    if missing.any():
         problems.append(
             Problem(
                 "error",
                 label,
-                f"no id column '{id_column}'",
-                expected=f"a column '{id_column}' with one id per community",
-                found="columns " + ", ".join(map(str, communities.columns)),
-                fix="pass id_column= the column that holds the community codes",
+                "community id missing",
+                expected="an id on every community",
+                found="empty cells",
+                fix="fill in the ids",
+                column=id_column,
+                rows=tuple(int(r) + 1 for r in np.flatnonzero(missing)),
+            )
+        )
+    repeated = ids[ids.duplicated() & ~ids.isna()].unique().tolist()
+    if repeated:
+        problems.append(
+            Problem(
+                "error",
+                label,
+                "community ids repeat",
+                expected="a unique id per community",
+                found=", ".join(map(str, repeated[:5])),
+                fix="merge the parts into one MultiPolygon or renumber",
                 column=id_column,
             )
         )
-        ids = None
-    else:
-        ids = communities[id_column]
-        missing = ids.isna().to_numpy()
-        if missing.any():
-            problems.append(
-                Problem(
-                    "error",
-                    label,
-                    "community id missing",
-                    expected="an id on every community",
-                    found="empty cells",
-                    fix="fill in the ids",
-                    column=id_column,
-                    rows=tuple(int(r) + 1 for r in np.flatnonzero(missing)),
-                )
-            )
-        repeated = ids[ids.duplicated() & ~ids.isna()].unique().tolist()
-        if repeated:
-            problems.append(
-                Problem(
-                    "error",
-                    label,
-                    "community ids repeat",
-                    expected="a unique id per community",
-                    found=", ".join(map(str, repeated[:5])),
-                    fix="merge the parts into one MultiPolygon or renumber",
-                    column=id_column,
-                )
-            )
-    problems += _geometry_problems(communities, ("Polygon", "MultiPolygon"), label)
+    return problems, ids
+
+
+def _serves_problems(facilities: gpd.GeoDataFrame, ids: pd.Series) -> list[Problem]:
+    """Community ids in the facilities' ``serves`` lists that the communities layer lacks."""
+    if "serves" not in facilities.columns:
+        return []
+    known = {str(v) for v in ids.dropna()}
+    unknown_rows, unknown_ids = [], []
+    for row, value in enumerate(facilities["serves"].tolist(), start=1):
+        unknown = [s for s in _parse_serves(value) if s not in known]
+        if unknown:
+            unknown_rows.append(row)
+            unknown_ids += unknown
+    if not unknown_rows:
+        return []
+    return [
+        Problem(
+            "error",
+            "facilities",
+            "'serves' names communities that do not exist",
+            expected="community ids separated by ';' or ','",
+            found=", ".join(sorted(set(unknown_ids))[:5]),
+            fix="correct the ids (they must match the communities layer)",
+            column="serves",
+            rows=tuple(unknown_rows),
+        )
+    ]
+
+
+def _grid_problems(grids_per_community: Mapping, ids: pd.Series) -> list[Problem]:
+    """Grid counts keyed by ids the communities layer lacks, or below zero."""
+    known = {str(v) for v in ids.dropna()}
+    stray = [str(k) for k in grids_per_community if str(k) not in known]
+    negative = [str(k) for k, v in grids_per_community.items() if v is None or v < 0]
+    if not (stray or negative):
+        return []
+    return [
+        Problem(
+            "error",
+            "grids_per_community",
+            "grid counts for unknown communities or below zero",
+            expected="a count ≥ 0 per community id of the communities layer",
+            found=", ".join((stray + negative)[:5]),
+            fix="key the mapping by the community ids",
+        )
+    ]
+
+
+def _validate(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | None,
+    *,
+    id_column: str,
+    grids_per_community: Mapping | None,
+) -> None:
+    """Collect every problem of the three layers and the grid counts, then raise once."""
+    problems, ids = _id_problems(communities, id_column)
+    problems += _geometry_problems(communities, ("Polygon", "MultiPolygon"), "communities")
     problems += _numeric_problems(
-        households,
+        buildings,
         "households",
         "buildings",
         "household count",
         "read the buildings with geo.intake.read_households",
     )
-    problems += _geometry_problems(households, ("Point",), "buildings")
+    problems += _geometry_problems(buildings, ("Point",), "buildings")
     if facilities is not None:
         problems += _numeric_problems(
             facilities,
@@ -397,42 +450,10 @@ def _validate(
         problems += _geometry_problems(
             facilities, ("Point", "Polygon", "MultiPolygon"), "facilities"
         )
-        if "serves" in facilities.columns and ids is not None:
-            known = {str(v) for v in ids.dropna()}
-            unknown_rows, unknown_ids = [], []
-            for row, value in enumerate(facilities["serves"].tolist(), start=1):
-                unknown = [s for s in _parse_serves(value) if s not in known]
-                if unknown:
-                    unknown_rows.append(row)
-                    unknown_ids += unknown
-            if unknown_rows:
-                problems.append(
-                    Problem(
-                        "error",
-                        "facilities",
-                        "'serves' names communities that do not exist",
-                        expected="community ids separated by ';' or ','",
-                        found=", ".join(sorted(set(unknown_ids))[:5]),
-                        fix="correct the ids (they must match the communities layer)",
-                        column="serves",
-                        rows=tuple(unknown_rows),
-                    )
-                )
+        if ids is not None:
+            problems += _serves_problems(facilities, ids)
     if grids_per_community is not None and ids is not None:
-        known = {str(v) for v in ids.dropna()}
-        stray = [str(k) for k in grids_per_community if str(k) not in known]
-        negative = [str(k) for k, v in grids_per_community.items() if v is None or v < 0]
-        if stray or negative:
-            problems.append(
-                Problem(
-                    "error",
-                    "grids_per_community",
-                    "grid counts for unknown communities or below zero",
-                    expected="a count ≥ 0 per community id of the communities layer",
-                    found=", ".join((stray + negative)[:5]),
-                    fix="key the mapping by the community ids",
-                )
-            )
+        problems += _grid_problems(grids_per_community, ids)
     if problems:
         raise ValidationError(problems)
 
@@ -442,7 +463,7 @@ def _validate(
 
 def check_compliance(
     communities: gpd.GeoDataFrame,
-    households: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame | None,
     *,
     standard: Standard | str,
@@ -459,8 +480,9 @@ def check_compliance(
     communities
         Community polygons (EPSG:4326) with ``id_column``, optional ``name`` and optional
         ``party_members`` (for per-party-member funds).
-    households
-        Building points (EPSG:4326) with ``households`` and optional ``population``.
+    buildings
+        Building points (EPSG:4326) with ``households`` and optional ``population`` and
+        ``building_id``.
     facilities
         Facility points or polygons (EPSG:4326) with ``floor_area_m2``, optional
         ``facility_id``, ``name``, ``type`` and ``serves`` (community ids sharing the
@@ -491,120 +513,243 @@ def check_compliance(
     standard = load_standard(standard)
     metric_crs = pyproj.CRS.from_user_input(metric_crs)
     _check_crs(
-        {"communities": communities, "buildings": households, "facilities": facilities},
+        {"communities": communities, "buildings": buildings, "facilities": facilities},
         metric_crs,
     )
-    _validate(communities, households, facilities, id_column, grids_per_community)
-
-    n_comm = len(communities)
-    ids = communities[id_column].reset_index(drop=True)
-    id_text = [str(v) for v in ids]
-    index_of = {cid: i for i, cid in enumerate(id_text)}
-    rank = _id_order(ids)
-    comm_metric = np.asarray(communities.geometry.to_crs(metric_crs).array, dtype=object)
-    tree = shapely.STRtree(comm_metric)
-
-    # Buildings → communities.
-    bld_metric = np.asarray(households.geometry.to_crs(metric_crs).array, dtype=object)
-    bld_hh = pd.to_numeric(households["households"]).to_numpy(dtype=float)
-    if "population" in households.columns:
-        bld_pop = pd.to_numeric(households["population"], errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan
-        )
-    else:
-        bld_pop = np.full(len(households), np.nan)
-    bld_comm, _ = _covering_lowest(bld_metric, tree, rank)
-    bld_x = shapely.get_x(bld_metric)
-    bld_y = shapely.get_y(bld_metric)
-    bld_wgs = np.asarray(households.geometry.array, dtype=object)
-    bld_ids = (
-        households["building_id"].astype(str).to_numpy()
-        if "building_id" in households.columns
-        else None
+    _validate(
+        communities,
+        buildings,
+        facilities,
+        id_column=id_column,
+        grids_per_community=grids_per_community,
     )
-    hh_per_comm = np.bincount(
-        bld_comm[bld_comm >= 0], weights=bld_hh[bld_comm >= 0], minlength=n_comm
+    district = _locate(
+        communities,
+        buildings,
+        facilities,
+        id_column=id_column,
+        metric_crs=metric_crs,
+        grids_per_community=grids_per_community,
+        facility_types=facility_types,
     )
-
-    # Facilities → communities.
-    fac = _assign_facilities(
-        facilities, comm_metric, tree, rank, metric_crs, index_of, facility_types
-    )
-    shares, notes = _share_facilities(fac, hh_per_comm, id_text)
-
-    pph = standard.persons_per_household
-    party = (
-        pd.to_numeric(communities["party_members"], errors="coerce").to_numpy(dtype=float)
-        if "party_members" in communities.columns
-        else np.full(n_comm, np.nan)
-    )
-    raw_names = communities["name"].tolist() if "name" in communities.columns else id_text
-    names = [id_text[i] if pd.isna(nm) else nm for i, nm in enumerate(raw_names)]
-    grids = {str(k): int(v) for k, v in (grids_per_community or {}).items()}
-
-    rows = []
-    for c in range(n_comm):
-        in_c = np.flatnonzero(bld_comm == c)
-        hh = float(bld_hh[in_c].sum())
-        pops = bld_pop[in_c]
-        population_known = len(in_c) > 0 and not np.isnan(pops).any()
-        population_arg = float(pops.sum()) if population_known else None
-        if population_known:
-            population = float(pops.sum())
-        elif pph is not None:
-            population = hh * pph.value
-            notes[c].append(f"人口按每户{format_number(pph.value)}人估算")
-        else:
-            population = math.nan
-        area, area_rule = required_area(hh, grids=grids.get(id_text[c]), standard=standard)
-        staff, staff_rule = staff_required(hh, population=population_arg, standard=standard)
-        party_c = None if np.isnan(party[c]) else float(party[c])
-        funds, funds_rule = annual_funds(
-            hh, population=population_arg, year=year, standard=standard, party_members=party_c
-        )
-        provided = round(sum(share for _, share in shares[c]), 2)
-        gap = round(area - provided, 2)
-        fac_idx = [f for f, _ in shares[c]]
-        mean_d, p90_d = _distances(bld_metric[in_c], bld_hh[in_c], fac["metric"][fac_idx])
-        site = (math.nan, math.nan, None)
-        if (not fac_idx or gap > 0) and len(in_c) > 0:
-            best = in_c[one_median(bld_x[in_c], bld_y[in_c], bld_hh[in_c])]
-            point = bld_wgs[best]
-            site = (point.x, point.y, None if bld_ids is None else bld_ids[best])
-        rows.append(
-            {
-                "community_id": ids[c],
-                "name": names[c],
-                "households": round(hh),
-                "population": population,
-                "required_area_m2": area,
-                "facility_area_m2": provided,
-                "gap_m2": gap,
-                "meets_standard": bool(gap <= 0),
-                "staff_required": staff,
-                "funds_yuan_per_year": math.nan if funds is None else funds,
-                "area_rule": area_rule,
-                "staff_rule": staff_rule,
-                "funds_rule": funds_rule,
-                "facilities": "、".join(fac["name"][f] for f in fac_idx),
-                "notes": "；".join(notes[c]),
-                "mean_distance_m": mean_d,
-                "p90_distance_m": p90_d,
-                "suggested_site_lon": site[0],
-                "suggested_site_lat": site[1],
-                "suggested_building_id": site[2],
-            }
-        )
+    rows = [
+        _community_row(district, c, standard=standard, year=year) for c in range(len(district.ids))
+    ]
     table = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     table["staff_required"] = table["staff_required"].astype("Int64")
     report = gpd.GeoDataFrame(
         table, geometry=np.asarray(communities.geometry.array, dtype=object), crs="EPSG:4326"
     )
-    facility_frame = _facility_frame(facilities, fac, ids.tolist(), id_text)
+    facility_frame = _facility_frame(
+        facilities, district.facilities, district.ids.tolist(), district.id_text
+    )
     outside = facility_frame[facility_frame["community_id"].isna()].copy()
-    unassigned = bld_comm < 0
-    totals = {
-        "communities": n_comm,
+    totals = _totals(report, facility_frame, outside, district.buildings, standard)
+    return ComplianceResult(report, facility_frame, outside, totals, standard, year)
+
+
+@dataclass(frozen=True)
+class _Buildings:
+    """The building points, projected, with what each holds and the community covering it."""
+
+    metric: np.ndarray  # shapely points in the metric CRS
+    wgs: np.ndarray  # the same points in EPSG:4326
+    x: np.ndarray
+    y: np.ndarray
+    households: np.ndarray
+    population: np.ndarray  # NaN where not given
+    community: np.ndarray  # index of the covering community with the lowest id; -1: none
+    ids: np.ndarray | None  # building_id as text; None without that column
+
+
+def _place_buildings(
+    buildings: gpd.GeoDataFrame,
+    *,
+    tree: shapely.STRtree,
+    rank: np.ndarray,
+    metric_crs: pyproj.CRS,
+) -> _Buildings:
+    """Project the buildings once and give each the community covering it."""
+    metric = np.asarray(buildings.geometry.to_crs(metric_crs).array, dtype=object)
+    if "population" in buildings.columns:
+        population = pd.to_numeric(buildings["population"], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+    else:
+        population = np.full(len(buildings), np.nan)
+    community, _ = _covering_lowest(metric, tree, rank)
+    return _Buildings(
+        metric=metric,
+        wgs=np.asarray(buildings.geometry.array, dtype=object),
+        x=shapely.get_x(metric),
+        y=shapely.get_y(metric),
+        households=pd.to_numeric(buildings["households"]).to_numpy(dtype=float),
+        population=population,
+        community=community,
+        ids=(
+            buildings["building_id"].astype(str).to_numpy()
+            if "building_id" in buildings.columns
+            else None
+        ),
+    )
+
+
+def _community_names(communities: gpd.GeoDataFrame, id_text: list[str]) -> list:
+    """Each community's name; its id where the name is missing."""
+    raw_names = communities["name"].tolist() if "name" in communities.columns else id_text
+    return [id_text[i] if pd.isna(nm) else nm for i, nm in enumerate(raw_names)]
+
+
+def _party_members(communities: gpd.GeoDataFrame) -> np.ndarray:
+    """Party members per community (NaN where not given)."""
+    if "party_members" not in communities.columns:
+        return np.full(len(communities), np.nan)
+    return pd.to_numeric(communities["party_members"], errors="coerce").to_numpy(dtype=float)
+
+
+@dataclass(frozen=True)
+class _District:
+    """Where every building and facility lies, per community (positions: community index)."""
+
+    ids: pd.Series
+    id_text: list[str]
+    names: list
+    party_members: np.ndarray
+    grids: dict[str, int]
+    buildings: _Buildings
+    facilities: dict
+    shares: list[list[tuple[int, float]]]  # (facility index, area counted) per community
+    notes: list[list[str]]  # how shared or boundary facilities were counted
+
+
+def _locate(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | None,
+    *,
+    id_column: str,
+    metric_crs: pyproj.CRS,
+    grids_per_community: Mapping[object, int] | None,
+    facility_types: Collection[str] | None,
+) -> _District:
+    """Project the layers once, give buildings and facilities their communities and share
+    the facilities' areas among the communities they count for."""
+    ids = communities[id_column].reset_index(drop=True)
+    id_text = [str(v) for v in ids]
+    rank = _id_order(ids)
+    comm_metric = np.asarray(communities.geometry.to_crs(metric_crs).array, dtype=object)
+    tree = shapely.STRtree(comm_metric)
+    placed = _place_buildings(buildings, tree=tree, rank=rank, metric_crs=metric_crs)
+    inside = placed.community >= 0
+    hh_per_comm = np.bincount(
+        placed.community[inside], weights=placed.households[inside], minlength=len(ids)
+    )
+    fac = _assign_facilities(
+        facilities,
+        comm_metric=comm_metric,
+        tree=tree,
+        rank=rank,
+        metric_crs=metric_crs,
+        index_of={cid: i for i, cid in enumerate(id_text)},
+        facility_types=facility_types,
+    )
+    shares, notes = _share_facilities(fac, hh_per_comm, id_text)
+    return _District(
+        ids=ids,
+        id_text=id_text,
+        names=_community_names(communities, id_text),
+        party_members=_party_members(communities),
+        grids={str(k): int(v) for k, v in (grids_per_community or {}).items()},
+        buildings=placed,
+        facilities=fac,
+        shares=shares,
+        notes=notes,
+    )
+
+
+def _community_row(district: _District, c: int, *, standard: Standard, year: int | None) -> dict:
+    """The report row of community ``c``: headcount, requirements, provision, suggested site."""
+    fac, shares = district.facilities, district.shares[c]
+    in_c = np.flatnonzero(district.buildings.community == c)
+    hh = float(district.buildings.households[in_c].sum())
+    population, population_given, population_note = _population(
+        hh, district.buildings.population[in_c], standard
+    )
+    notes = district.notes[c] + ([population_note] if population_note else [])
+    area, area_rule = required_area(
+        hh, grids=district.grids.get(district.id_text[c]), standard=standard
+    )
+    staff, staff_rule = staff_required(hh, population=population_given, standard=standard)
+    party = None if np.isnan(district.party_members[c]) else float(district.party_members[c])
+    funds, funds_rule = annual_funds(
+        hh, population=population_given, year=year, standard=standard, party_members=party
+    )
+    provided = round(sum(share for _, share in shares), 2)
+    gap = round(area - provided, 2)
+    fac_idx = [f for f, _ in shares]
+    mean_d, p90_d = _distances(
+        district.buildings.metric[in_c], district.buildings.households[in_c], fac["metric"][fac_idx]
+    )
+    site = (math.nan, math.nan, None)
+    if (not fac_idx or gap > 0) and len(in_c) > 0:
+        site = _suggested_site(district.buildings, in_c)
+    return {
+        "community_id": district.ids[c],
+        "name": district.names[c],
+        "households": round(hh),
+        "population": population,
+        "required_area_m2": area,
+        "facility_area_m2": provided,
+        "gap_m2": gap,
+        "meets_standard": bool(gap <= 0),
+        "staff_required": staff,
+        "funds_yuan_per_year": math.nan if funds is None else funds,
+        "area_rule": area_rule,
+        "staff_rule": staff_rule,
+        "funds_rule": funds_rule,
+        "facilities": "、".join(fac["name"][f] for f in fac_idx),
+        "notes": "；".join(notes),
+        "mean_distance_m": mean_d,
+        "p90_distance_m": p90_d,
+        "suggested_site_lon": site[0],
+        "suggested_site_lat": site[1],
+        "suggested_building_id": site[2],
+    }
+
+
+def _population(
+    households: float, populations: np.ndarray, standard: Standard
+) -> tuple[float, float | None, str | None]:
+    """A community's population, the population its buildings give (None unless every one
+    does), and a note when the population is estimated from persons per household."""
+    known = len(populations) > 0 and not np.isnan(populations).any()
+    if known:
+        return float(populations.sum()), float(populations.sum()), None
+    pph = standard.persons_per_household
+    if pph is None:
+        return math.nan, None, None
+    return households * pph.value, None, f"人口按每户{format_number(pph.value)}人估算"
+
+
+def _suggested_site(buildings: _Buildings, in_c: np.ndarray) -> tuple[float, float, str | None]:
+    """Longitude, latitude and building id of the 1-median building among ``in_c``."""
+    best = in_c[one_median(buildings.x[in_c], buildings.y[in_c], buildings.households[in_c])]
+    point = buildings.wgs[best]
+    return point.x, point.y, None if buildings.ids is None else buildings.ids[best]
+
+
+def _totals(
+    report: gpd.GeoDataFrame,
+    facility_frame: gpd.GeoDataFrame,
+    outside: gpd.GeoDataFrame,
+    buildings: _Buildings,
+    standard: Standard,
+) -> dict:
+    """The district figures of :attr:`ComplianceResult.totals`."""
+    unassigned = buildings.community < 0
+    households = buildings.households
+    return {
+        "communities": len(report),
         "failing": int((~report["meets_standard"]).sum()),
         "total_shortfall_m2": round(float(report["gap_m2"].clip(lower=0).sum()), 2),
         "total_required_m2": round(float(report["required_area_m2"].sum()), 2),
@@ -613,17 +758,17 @@ def check_compliance(
         "total_funds_yuan": (
             round(float(report["funds_yuan_per_year"].sum()), 2) if standard.funds else None
         ),
-        "households": round(float(bld_hh.sum())),
-        "unassigned_households": round(float(bld_hh[unassigned].sum())),
+        "households": round(float(households.sum())),
+        "unassigned_households": round(float(households[unassigned].sum())),
         "unassigned_buildings": int(unassigned.sum()),
         "facilities": len(facility_frame),
         "facilities_outside": len(outside),
     }
-    return ComplianceResult(report, facility_frame, outside, totals, standard, year)
 
 
 def _assign_facilities(
     facilities: gpd.GeoDataFrame | None,
+    *,
     comm_metric: np.ndarray,
     tree: shapely.STRtree,
     rank: np.ndarray,

@@ -20,7 +20,7 @@ import itertools
 import math
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from geo.errors import Problem, StandardsError
@@ -648,26 +648,30 @@ def _parse_funds(check: _Checker, value: object) -> FundsRule | None:
         )
         return None
     kind = kinds[0]
+    base = FundsRule(kind, source, citation, note, per_party_member_yuan=party)
     if kind == "per_100_households":
-        path = "funds.per_100_households"
-        sub = check.table(
-            table[kind], path, required=("yuan",), optional=("yearly_growth", "base_year")
-        )
-        if sub is None:
-            return None
-        base_year = check.number(sub, "base_year", path, integer=True)
-        return FundsRule(
-            kind,
-            source,
-            citation,
-            note,
-            yuan_per_100_households=check.number(sub, "yuan", path, positive=True),
-            yearly_growth=check.number(sub, "yearly_growth", path, below=1.0, default=0.0) or 0.0,
-            base_year=None if base_year is None else int(base_year),
-            per_party_member_yuan=party,
-        )
-    path = f"funds.{kind}"
-    items = table[kind]
+        return _parse_per_100_households(check, table[kind], base)
+    return _parse_funds_entries(check, table[kind], base)
+
+
+def _parse_per_100_households(check: _Checker, value: object, base: FundsRule) -> FundsRule | None:
+    """``[funds.per_100_households]``: yuan per 100 households, optional yearly growth."""
+    path = "funds.per_100_households"
+    sub = check.table(value, path, required=("yuan",), optional=("yearly_growth", "base_year"))
+    if sub is None:
+        return None
+    base_year = check.number(sub, "base_year", path, integer=True)
+    return replace(
+        base,
+        yuan_per_100_households=check.number(sub, "yuan", path, positive=True),
+        yearly_growth=check.number(sub, "yearly_growth", path, below=1.0, default=0.0) or 0.0,
+        base_year=None if base_year is None else int(base_year),
+    )
+
+
+def _parse_funds_entries(check: _Checker, items: object, base: FundsRule) -> FundsRule | None:
+    """``[[funds.tiers]]`` or ``[[funds.per_resident]]``: a non-empty list of tables."""
+    path = f"funds.{base.kind}"
     if not isinstance(items, list) or not items:
         check.add(
             path,
@@ -677,43 +681,49 @@ def _parse_funds(check: _Checker, value: object) -> FundsRule | None:
             fix=f"write each entry under its own [[{path}]] header",
         )
         return None
-    if kind == "tiers":
-        tiers = []
-        for i, raw in enumerate(items):
-            where = f"{path}[{i}]"
-            last = i == len(items) - 1
-            sub = check.table(
-                raw, where, required=("yuan",), optional=() if last else ("max_households",)
-            )
-            if sub is None:
-                continue
-            if not last and "max_households" not in sub:
-                check.add(
-                    f"{where}.max_households",
-                    "is missing",
-                    expected="an upper bound (inclusive) on every tier but the last",
-                    found="no bound",
-                    fix="add max_households, or move the unbounded tier to the end",
-                )
-            bound = check.number(sub, "max_households", where, positive=True, integer=True)
-            tiers.append(
-                FundsTier(
-                    check.number(sub, "yuan", where) or 0.0,
-                    None if bound is None else int(bound),
-                )
-            )
-        bounds = [t.max_households for t in tiers if t.max_households is not None]
-        if any(a >= b for a, b in itertools.pairwise(bounds)):
-            check.add(
-                path,
-                "tiers are not in ascending order",
-                expected="max_households strictly increasing from tier to tier",
-                found=", ".join(str(b) for b in bounds),
-                fix="order the tiers from the smallest community up",
-            )
-        return FundsRule(
-            kind, source, citation, note, tiers=tuple(tiers), per_party_member_yuan=party
+    if base.kind == "tiers":
+        return replace(base, tiers=_parse_tiers(check, items, path))
+    return replace(base, per_resident=_parse_resident_levels(check, items, path))
+
+
+def _parse_tiers(check: _Checker, items: list, path: str) -> tuple[FundsTier, ...]:
+    tiers = []
+    for i, raw in enumerate(items):
+        where = f"{path}[{i}]"
+        last = i == len(items) - 1
+        sub = check.table(
+            raw, where, required=("yuan",), optional=() if last else ("max_households",)
         )
+        if sub is None:
+            continue
+        if not last and "max_households" not in sub:
+            check.add(
+                f"{where}.max_households",
+                "is missing",
+                expected="an upper bound (inclusive) on every tier but the last",
+                found="no bound",
+                fix="add max_households, or move the unbounded tier to the end",
+            )
+        bound = check.number(sub, "max_households", where, positive=True, integer=True)
+        tiers.append(
+            FundsTier(
+                check.number(sub, "yuan", where) or 0.0,
+                None if bound is None else int(bound),
+            )
+        )
+    bounds = [t.max_households for t in tiers if t.max_households is not None]
+    if any(a >= b for a, b in itertools.pairwise(bounds)):
+        check.add(
+            path,
+            "tiers are not in ascending order",
+            expected="max_households strictly increasing from tier to tier",
+            found=", ".join(str(b) for b in bounds),
+            fix="order the tiers from the smallest community up",
+        )
+    return tuple(tiers)
+
+
+def _parse_resident_levels(check: _Checker, items: list, path: str) -> tuple[ResidentLevel, ...]:
     levels = []
     for i, raw in enumerate(items):
         where = f"{path}[{i}]"
@@ -725,9 +735,7 @@ def _parse_funds(check: _Checker, value: object) -> FundsRule | None:
                 check.text(sub, "level", where), check.number(sub, "yuan", where, positive=True)
             )
         )
-    return FundsRule(
-        kind, source, citation, note, per_resident=tuple(levels), per_party_member_yuan=party
-    )
+    return tuple(levels)
 
 
 def _parse_notes(check: _Checker, value: object) -> tuple[NoteRule, ...]:
@@ -893,37 +901,12 @@ def annual_funds(
     rule = standard.funds
     if rule is None:
         return None, "本标准未规定工作经费"
-    h = format_number(households)
     if rule.kind == "per_100_households":
-        per100 = rule.yuan_per_100_households or 0.0
-        amount = float(households / 100 * per100)
-        text = f"{h}/100×{format_number(per100)}"
-        growth = format_number(rule.yearly_growth * 100)
-        if rule.yearly_growth > 0:
-            if rule.base_year is None:
-                text += f"={format_number(amount)}(每年递增{growth}%，起算年份未注明，未计递增)"
-            elif year is None:
-                text += f"={format_number(amount)}({rule.base_year}年基数，未给核算年份，未计递增)"
-            else:
-                years = max(0, year - rule.base_year)
-                amount *= (1 + rule.yearly_growth) ** years
-                factor = format_number(1 + rule.yearly_growth, decimals=4)
-                text += f"×{factor}^({year}−{rule.base_year})={format_number(amount)}"
-        else:
-            text += f"={format_number(amount)}"
+        amount, text = _per_100_household_funds(households, rule, year)
     elif rule.kind == "tiers":
         amount, text = _tier_funds(households, rule)
     else:
-        residents, how = _residents(households, population, standard)
-        if residents is None:  # validation requires persons_per_household for this rule
-            raise StandardsError(
-                f"{standard.path}: funds count residents but the standard has no "
-                "persons_per_household; add [persons_per_household]"
-            )
-        per_person = sum(level.yuan for level in rule.per_resident)
-        amount = residents * per_person
-        levels = "+".join(f"{format_number(lv.yuan)}{lv.level}" for lv in rule.per_resident)
-        text = f"人口{how}×({levels})={format_number(amount)}"
+        amount, text = _resident_funds(households, population, rule, standard)
     if rule.per_party_member_yuan:
         per_member = format_number(rule.per_party_member_yuan)
         if party_members is None or math.isnan(party_members):
@@ -936,6 +919,44 @@ def annual_funds(
                 f"，合计{format_number(amount)}"
             )
     return round(amount, 2), text
+
+
+def _per_100_household_funds(
+    households: float, rule: FundsRule, year: int | None
+) -> tuple[float, str]:
+    """Funds per 100 households, grown yearly from the base year when ``year`` is given."""
+    per100 = rule.yuan_per_100_households or 0.0
+    amount = float(households / 100 * per100)
+    text = f"{format_number(households)}/100×{format_number(per100)}"
+    if not rule.yearly_growth > 0:
+        return amount, f"{text}={format_number(amount)}"
+    if rule.base_year is None or year is None:
+        why = (
+            f"每年递增{format_number(rule.yearly_growth * 100)}%，起算年份未注明"
+            if rule.base_year is None
+            else f"{rule.base_year}年基数，未给核算年份"
+        )
+        return amount, f"{text}={format_number(amount)}({why}，未计递增)"
+    years = max(0, year - rule.base_year)
+    amount *= (1 + rule.yearly_growth) ** years
+    factor = format_number(1 + rule.yearly_growth, decimals=4)
+    return amount, f"{text}×{factor}^({year}−{rule.base_year})={format_number(amount)}"
+
+
+def _resident_funds(
+    households: float, population: float | None, rule: FundsRule, standard: Standard
+) -> tuple[float, str]:
+    """Funds per resident, summed over the levels of government that pay them."""
+    residents, how = _residents(households, population, standard)
+    if residents is None:  # validation requires persons_per_household for this rule
+        raise StandardsError(
+            f"{standard.path}: funds count residents but the standard has no "
+            "persons_per_household; add [persons_per_household]"
+        )
+    per_person = sum(level.yuan for level in rule.per_resident)
+    amount = residents * per_person
+    levels = "+".join(f"{format_number(lv.yuan)}{lv.level}" for lv in rule.per_resident)
+    return amount, f"人口{how}×({levels})={format_number(amount)}"
 
 
 def _tier_bands(rule: FundsRule) -> list[str]:

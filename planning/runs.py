@@ -7,6 +7,7 @@ module is the layer above them.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import shapely
 from geo.columns import resolve_columns
 from geo.crs import geometry_to_wgs84, parse_crs
 from geo.errors import InputFormatError
+from geo.export import write_geojson
 from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
 from geo.layers import read_barriers, read_communities, read_facilities, read_subdistricts
@@ -27,6 +29,7 @@ from geo.tables import read_table
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, propose
 from planning.params import ProposeParams
+from planning.plans.compare import Comparison, PlanLayers, compare_plans
 from planning.plans.folder import write_context, write_plan, write_summary
 from planning.plans.rebalance import Rebalance, rebalance
 from planning.standards.compliance import ComplianceResult, check_compliance
@@ -34,16 +37,20 @@ from planning.standards.report import write_compliance
 from planning.standards.rules import Standard, load_standard
 
 __all__ = [
+    "CompareRun",
     "Layers",
     "ProposeRun",
     "attach_compounds",
     "measure_proposal",
     "proposal_metrics",
     "read_layers",
+    "read_plan_folder",
     "run_check",
+    "run_compare",
     "run_propose",
     "run_rebalance",
     "summarise",
+    "write_comparison",
     "write_compliance_for",
 ]
 
@@ -463,3 +470,143 @@ def _read_grids(path: str | Path, *, crs: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         data, geometry=geometry_to_wgs84(series, parse_crs(crs)).array, crs="EPSG:4326"
     )
+
+
+# ---------------------------------------------------------------------- compare
+
+
+@dataclass(frozen=True, eq=False)
+class CompareRun:
+    """Two plan folders read, compared, and the comparison written (``paths``)."""
+
+    a: PlanLayers
+    b: PlanLayers
+    comparison: Comparison
+    paths: dict[str, Path]
+
+
+def run_compare(
+    a_path: str | Path,
+    b_path: str | Path,
+    *,
+    out_dir: str | Path,
+    crs: str | None = None,
+    facilities_path: str | Path | None = None,
+    facilities_crs: str | None = None,
+    standard: str | Path | None = None,
+    year: int | None = None,
+) -> CompareRun:
+    """Read two plan folders, compare them, write ``compare.json`` and ``diff.geojson``.
+
+    Parameters
+    ----------
+    a_path, b_path
+        Folders written by ``propose`` or ``rebalance`` (A is the reference).
+    out_dir
+        Where the comparison goes.
+    crs
+        The households files' declared CRS; by default the one each ``summary.json`` records.
+    facilities_path, facilities_crs
+        Facilities for compliance deltas, in ``facilities_crs`` (default: ``crs``, else A's).
+    standard, year
+        As for :func:`planning.plans.compare.compare_plans`.
+    """
+    a = read_plan_folder(a_path, crs=crs)
+    b = read_plan_folder(b_path, crs=crs)
+    facilities = None
+    if facilities_path:
+        layer_crs = facilities_crs or crs or _summary_crs(a_path)
+        facilities = read_facilities(facilities_path, crs=layer_crs, require_area=True).frame
+    comparison = compare_plans(a, b, standard=standard, facilities=facilities, year=year)
+    return CompareRun(a, b, comparison, write_comparison(comparison, out_dir))
+
+
+def _summary_crs(folder: str | Path) -> str | None:
+    """The households' CRS a plan folder's ``summary.json`` records (None: none)."""
+    path = Path(folder) / "summary.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8")).get("inputs", {}).get("crs")
+    return None
+
+
+def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
+    """A plan folder written by ``propose`` or ``rebalance``.
+
+    ``crs`` is the households file's declared CRS; by default the one ``summary.json``
+    records.
+    """
+    folder = Path(path)
+    needed = [folder / "communities.geojson", folder / "households.csv"]
+    missing = [p.name for p in needed if not p.exists()]
+    if missing:
+        raise InputFormatError(
+            f"{folder}: expected a plan folder written by propose or rebalance "
+            f"(communities.geojson, households.csv, summary.json); missing {', '.join(missing)}; "
+            "fix: point at the --out folder of a run."
+        )
+    summary = {}
+    if (folder / "summary.json").exists():
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    crs = crs or summary.get("inputs", {}).get("crs")
+    if not crs:
+        raise InputFormatError(
+            f"{folder}: the households' CRS is unknown (no summary.json with inputs.crs); "
+            "expected a declared CRS; fix: pass --crs (wgs84, gcj02, bd09, cgcs2000, EPSG code)."
+        )
+    parameters = summary.get("parameters", {})
+    params = ProposeParams.from_dict(parameters)
+    households = read_households(folder / "households.csv", crs=crs)
+    rows = households.rows
+    for column in ("community_id", "grid_id"):
+        if column not in rows.columns:
+            raise InputFormatError(
+                f"{folder / 'households.csv'}: expected a {column} column (written by propose); "
+                "found none; fix: compare plan folders, not raw household files."
+            )
+    per_building = (
+        pd.DataFrame(
+            {
+                "b": rows["_building_index"].to_numpy(),
+                "community_id": rows["community_id"]
+                .astype("string")
+                .fillna("")
+                .to_numpy(dtype=object),
+                "grid_id": rows["grid_id"].astype("string").fillna("").to_numpy(dtype=object),
+            }
+        )
+        .groupby("b")
+        .first()
+    )
+    buildings = households.buildings.copy()
+    buildings["community_id"] = per_building["community_id"].reindex(buildings.index).to_numpy()
+    buildings["grid_id"] = per_building["grid_id"].reindex(buildings.index).to_numpy()
+    communities = _read_layer(folder / "communities.geojson", "community_id")
+    grids = (
+        _read_layer(folder / "grids.geojson", "grid_id")
+        if (folder / "grids.geojson").exists()
+        else None
+    )
+    return PlanLayers(folder.name, buildings, communities, grids, households.metric_crs, params)
+
+
+def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
+    frame = gpd.read_file(path)
+    if id_column not in frame.columns:
+        raise InputFormatError(
+            f"{path}: expected a {id_column} column; found "
+            f"{', '.join(map(str, frame.columns))}; fix: use propose output."
+        )
+    frame[id_column] = frame[id_column].astype(str)
+    if "community_id" in frame.columns:
+        frame["community_id"] = frame["community_id"].astype(str)
+    return frame.set_crs("EPSG:4326", allow_override=True)
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
+    """compare.json and diff.geojson (RFC 7946) into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return {
+        "compare": write_summary(out / "compare.json", comparison.as_dict()),
+        "diff": write_geojson(comparison.diff, out / "diff.geojson"),
+    }

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from planning.plans.compare import compare_plans, read_plan_folder, write_comparison
+from planning.runs import run_compare
 
 __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    a = read_plan_folder(args.a, crs=args.crs)
-    b = read_plan_folder(args.b, crs=args.crs)
-    facilities = None
-    if args.facilities:
-        from geo.layers import read_facilities
-
-        crs = args.facilities_crs or args.crs or _summary_crs(args.a)
-        facilities = read_facilities(args.facilities, crs=crs, require_area=True).frame
-    standard = args.standard or ("national-2021" if args.facilities else None)
-    result = compare_plans(a, b, standard=standard, facilities=facilities, year=args.year)
-    paths = write_comparison(result, args.out)
+    run = run_compare(
+        args.a,
+        args.b,
+        out_dir=args.out,
+        crs=args.crs,
+        facilities_path=args.facilities,
+        facilities_crs=args.facilities_crs,
+        standard=args.standard or ("national-2021" if args.facilities else None),
+        year=args.year,
+    )
+    a, b, result = run.a, run.b, run.comparison
     ca, cb = result.a["communities"], result.b["communities"]
     print(f"{'':26}{a.name:>14}{b.name:>14}")
     rows = [
@@ -40,15 +39,8 @@ def _run(args: argparse.Namespace) -> int:
         f"  households changing community: {result.households_changed:,} "
         f"({result.share_changed:.1%}); {len(result.diff)} areas changed hands"
     )
-    print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
+    print(f"wrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
     return 0
-
-
-def _summary_crs(folder: Path) -> str | None:
-    path = Path(folder) / "summary.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8")).get("inputs", {}).get("crs")
-    return None
 
 
 def register(subparsers) -> None:

@@ -3,8 +3,8 @@
 A plan to compare is a :class:`PlanLayers`: building points with their community and grid,
 community polygons (and grids), all in WGS84. Build one from an edited :class:`Plan`
 (:func:`plan_layers`) or from a folder ``propose`` / ``rebalance`` wrote
-(:func:`read_plan_folder`: ``communities.geojson``, ``grids.geojson``, ``households.csv``,
-``summary.json``). Both plans must cover the same buildings (the same households file).
+(:func:`planning.runs.read_plan_folder`: ``communities.geojson``, ``grids.geojson``,
+``households.csv``, ``summary.json``). Both plans must cover the same buildings (the same households file).
 
 Communities of the two plans are matched one to one, greedily by the households they share
 (ids are not trusted: two engine runs both number C001…). A household *changes community*
@@ -18,9 +18,7 @@ what matters when both plans share ids (a rebalance keeps its input's ids).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -39,8 +37,6 @@ __all__ = [
     "PlanLayers",
     "compare_plans",
     "plan_layers",
-    "read_plan_folder",
-    "write_comparison",
 ]
 
 
@@ -71,81 +67,6 @@ def plan_layers(
         metric_crs=plan.district.metric_crs,
         params=params or ProposeParams(),
     )
-
-
-def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
-    """A plan folder written by ``propose`` or ``rebalance``.
-
-    ``crs`` is the households file's declared CRS; by default the one ``summary.json``
-    records.
-    """
-    from geo.intake import read_households
-
-    folder = Path(path)
-    needed = [folder / "communities.geojson", folder / "households.csv"]
-    missing = [p.name for p in needed if not p.exists()]
-    if missing:
-        raise InputFormatError(
-            f"{folder}: expected a plan folder written by propose or rebalance "
-            f"(communities.geojson, households.csv, summary.json); missing {', '.join(missing)}; "
-            "fix: point at the --out folder of a run."
-        )
-    summary = {}
-    if (folder / "summary.json").exists():
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    crs = crs or summary.get("inputs", {}).get("crs")
-    if not crs:
-        raise InputFormatError(
-            f"{folder}: the households' CRS is unknown (no summary.json with inputs.crs); "
-            "expected a declared CRS; fix: pass --crs (wgs84, gcj02, bd09, cgcs2000, EPSG code)."
-        )
-    parameters = summary.get("parameters", {})
-    params = ProposeParams.from_dict(parameters)
-    households = read_households(folder / "households.csv", crs=crs)
-    rows = households.rows
-    for column in ("community_id", "grid_id"):
-        if column not in rows.columns:
-            raise InputFormatError(
-                f"{folder / 'households.csv'}: expected a {column} column (written by propose); "
-                "found none; fix: compare plan folders, not raw household files."
-            )
-    per_building = (
-        pd.DataFrame(
-            {
-                "b": rows["_building_index"].to_numpy(),
-                "community_id": rows["community_id"]
-                .astype("string")
-                .fillna("")
-                .to_numpy(dtype=object),
-                "grid_id": rows["grid_id"].astype("string").fillna("").to_numpy(dtype=object),
-            }
-        )
-        .groupby("b")
-        .first()
-    )
-    buildings = households.buildings.copy()
-    buildings["community_id"] = per_building["community_id"].reindex(buildings.index).to_numpy()
-    buildings["grid_id"] = per_building["grid_id"].reindex(buildings.index).to_numpy()
-    communities = _read_layer(folder / "communities.geojson", "community_id")
-    grids = (
-        _read_layer(folder / "grids.geojson", "grid_id")
-        if (folder / "grids.geojson").exists()
-        else None
-    )
-    return PlanLayers(folder.name, buildings, communities, grids, households.metric_crs, params)
-
-
-def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
-    frame = gpd.read_file(path)
-    if id_column not in frame.columns:
-        raise InputFormatError(
-            f"{path}: expected a {id_column} column; found "
-            f"{', '.join(map(str, frame.columns))}; fix: use propose output."
-        )
-    frame[id_column] = frame[id_column].astype(str)
-    if "community_id" in frame.columns:
-        frame["community_id"] = frame["community_id"].astype(str)
-    return frame.set_crs("EPSG:4326", allow_override=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -411,22 +332,3 @@ def _diff_layer(
         geoms.append(geom)
     out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geoms, crs=crs)
     return out.to_crs("EPSG:4326")
-
-
-def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
-    """compare.json and diff.geojson (RFC 7946) into ``out_dir``."""
-    from geo.export import write_geojson
-    from planning.plans.folder import write_summary
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return {
-        "compare": write_summary(out / "compare.json", comparison.as_dict()),
-        "diff": write_geojson(comparison.diff, out / "diff.geojson"),
-    }
-
-
-
-
-
-

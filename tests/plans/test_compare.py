@@ -27,16 +27,10 @@ from test_plan import (
 from geo.errors import InputFormatError
 from geo.export import write_geojson
 from planning.cli import build_parser
-from planning.plans.compare import (
-    PlanLayers,
-    compare_plans,
-    plan_layers,
-    read_plan_folder,
-    write_comparison,
-)
+from planning.plans.compare import PlanLayers, compare_plans, plan_layers
 from planning.plans.plan import plan_from_labels
 from planning.plans.scenario import MergeCommunities, MoveBuildings
-from planning.runs import run_propose
+from planning.runs import read_plan_folder, run_propose, write_comparison
 
 
 def plan_with(columns: dict[str, tuple[int, ...]]):

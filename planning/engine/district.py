@@ -513,7 +513,7 @@ def _site_graph(tess: Tessellation, site_block: np.ndarray, xy: np.ndarray,
     ei, ej, crosses, shared = ei[~weak], ej[~weak], crosses[~weak], shared[~weak]
     lane = ~crosses & (tess.block[ei] != tess.block[ej])
     cost, major = _edge_costs(xy, ei, ej, crosses=crosses, lane=lane, major_lines=major_lines)
-    return Graph.from_pairs(len(xy), ei, ej, cost, major, shared)
+    return Graph.from_pairs(len(xy), ei, ej, cost, barrier=major, shared=shared)
 
 
 def _footprint_sites(footprints: FootprintMatch, sites: Sites) -> np.ndarray:

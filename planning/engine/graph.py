@@ -39,6 +39,7 @@ class Graph:
         i: np.ndarray,
         j: np.ndarray,
         cost: np.ndarray,
+        *,
         barrier: np.ndarray | None = None,
         shared: np.ndarray | None = None,
     ) -> Graph:

@@ -86,8 +86,8 @@ def mend_necks(
                     group = _whole_blocks(group, members, block, weights, upper)
                     if len(group) == len(members):
                         continue
-                target = _receiver(graph, src, dst, labels, group, r, sizes, weights,
-                                   lower, upper)
+                target = _receiver(graph, labels, group, r, src=src, dst=dst, sizes=sizes,
+                                   weights=weights, lower=lower, upper=upper)
                 if target is None or target in touched:
                     continue
                 trial = labels.copy()
@@ -116,7 +116,9 @@ def _whole_blocks(group: np.ndarray, members: np.ndarray, block: np.ndarray,
     return np.union1d(group, extra)
 
 
-def _receiver(graph, src, dst, labels, group, region, sizes, weights, lower, upper):
+def _receiver(graph: Graph, labels: np.ndarray, group: np.ndarray, region: int, *,
+              src: np.ndarray, dst: np.ndarray, sizes: np.ndarray, weights: np.ndarray,
+              lower: float, upper: float) -> int | None:
     """The neighbouring region that shares most border with ``group`` and may take it."""
     inside = np.zeros(len(labels), dtype=bool)
     inside[group] = True

@@ -61,8 +61,6 @@ def straighten_labels(
     """
     labels = labels.copy()
     src, dst = graph.sources(), graph.indices
-    angles = np.linspace(0.0, np.pi, DIRECTIONS, endpoint=False)
-    axes = np.column_stack([np.cos(angles), np.sin(angles)])
     for _ in range(ROUNDS):
         moved = False
         sizes = np.bincount(labels, weights=weights)
@@ -76,8 +74,9 @@ def straighten_labels(
             edges = np.flatnonzero(at == p)
             mid = (xy[src[inner][edges]] + xy[dst[inner][edges]]) / 2.0
             for stretch in _stretches(mid):
-                changed = _cut_front(graph, xy, weights, labels, sizes, block, a, b, blk,
-                                     mid[stretch], axes, lower, upper)
+                changed = _cut_front(graph, xy, weights, labels, sizes=sizes, block=block,
+                                     regions=(a, b), blk=blk, mid=mid[stretch],
+                                     band=(lower, upper))
                 moved |= changed
         if not moved:
             break
@@ -98,8 +97,15 @@ def _stretches(mid: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(which == k) for k in range(count) if (which == k).any()]
 
 
-def _cut_front(graph, xy, weights, labels, sizes, block, a, b, blk, mid, axes, lower, upper):
-    """Cut one stretch's front straight; True when labels changed."""
+def _cut_front(graph: Graph, xy: np.ndarray, weights: np.ndarray, labels: np.ndarray, *,
+               sizes: np.ndarray, block: np.ndarray, regions: tuple[int, int], blk: int,
+               mid: np.ndarray, band: tuple[float, float]) -> bool:
+    """Cut one stretch's front (``mid``: the border's midpoints) between ``regions`` inside
+    street block ``blk`` straight; True when labels changed."""
+    a, b = regions
+    lower, upper = band
+    angles = np.linspace(0.0, np.pi, DIRECTIONS, endpoint=False)
+    axes = np.column_stack([np.cos(angles), np.sin(angles)])
     lo, hi = mid.min(axis=0) - FRONT_M, mid.max(axis=0) + FRONT_M
     near = np.flatnonzero(((labels == a) | (labels == b)) & (block == blk)
                           & (xy[:, 0] >= lo[0]) & (xy[:, 0] <= hi[0])

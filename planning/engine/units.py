@@ -218,5 +218,6 @@ def contract(units: Units, atom: np.ndarray) -> Units:
     edge_m = np.hypot(*(xy[src[keep]] - xy[graph.indices[keep]]).T)
     surcharge = np.clip(graph.cost[keep] - edge_m, 0.0, None)  # what the barrier adds
     cost = np.hypot(*(axy[a] - axy[b]).T) + surcharge
-    atom_graph = Graph.from_pairs(m, a, b, cost, graph.barrier[keep], graph.shared[keep])
+    atom_graph = Graph.from_pairs(m, a, b, cost, barrier=graph.barrier[keep],
+                                  shared=graph.shared[keep])
     return Units(atom_graph, axy, w, a_area, a_perimeter)

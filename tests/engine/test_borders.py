@@ -200,7 +200,7 @@ def test_a_split_block_is_made_whole_where_the_band_allows():
     from planning.engine.blocks import mend_blocks
     from planning.engine.graph import Graph
 
-    graph = Graph.from_pairs(6, np.arange(5), np.arange(1, 6), np.ones(5), None, np.ones(5))
+    graph = Graph.from_pairs(6, np.arange(5), np.arange(1, 6), np.ones(5), shared=np.ones(5))
     weights = np.full(6, 100.0)
     labels = np.array([0, 0, 0, 0, 1, 1])
     block = np.array([0, 0, 0, 1, 1, 1])

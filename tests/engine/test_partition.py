@@ -29,7 +29,7 @@ def lattice(width: int, height: int, *, river_at: float | None = None, spacing: 
     if river_at is not None:
         barrier = (xy[i, 0] < river_at) != (xy[j, 0] < river_at)
     cost = np.hypot(*(xy[i] - xy[j]).T) * (1 + 4 * barrier) + 800 * barrier
-    return Graph.from_pairs(width * height, i, j, cost, barrier), xy
+    return Graph.from_pairs(width * height, i, j, cost, barrier=barrier), xy
 
 
 def without_cells(graph: Graph, xy: np.ndarray, weights: np.ndarray) -> Units:
@@ -126,7 +126,8 @@ def squares(width: int, height: int, side: float = 50.0):
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     keep = src < graph.indices
     with_borders = Graph.from_pairs(graph.n, src[keep], graph.indices[keep], graph.cost[keep],
-                                    graph.barrier[keep], np.full(int(keep.sum()), side))
+                                    barrier=graph.barrier[keep],
+                                    shared=np.full(int(keep.sum()), side))
     return with_borders, xy, np.full(graph.n, side * side), np.full(graph.n, 4 * side)
 
 
@@ -166,7 +167,7 @@ def test_recombination_never_joins_two_sides_of_a_river_that_stand_alone():
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     keep = src < graph.indices
     graph = Graph.from_pairs(graph.n, src[keep], graph.indices[keep], graph.cost[keep],
-                             graph.barrier[keep], np.full(int(keep.sum()), 50.0))
+                             barrier=graph.barrier[keep], shared=np.full(int(keep.sum()), 50.0))
     weights = np.full(graph.n, 50.0)
     area, perimeter = np.full(graph.n, 2500.0), np.full(graph.n, 200.0)
     labels = partition_units(Units(graph, xy, weights, area, perimeter), k=2, lower=900,

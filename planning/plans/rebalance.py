@@ -756,7 +756,7 @@ def rebalance(
         The households (:func:`geo.intake.read_households`).
     params
         Bands, ``max_grids`` and seed (defaults: 2,500 ± 10%, grids 250 ± 20%, 10).
-    streets, barriers
+    subdistricts, barriers
         As for :func:`planning.engine.propose.propose` (WGS84).
     grids
         Existing grids (``grid_id``, optionally ``community_id``), kept for communities whose

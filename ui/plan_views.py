@@ -1,9 +1,10 @@
 """Tables and lists the plan pages show, built from the library's results (no streamlit here).
 
 Each function takes the language and returns a :class:`pandas.DataFrame` with translated
-headers, or plain records, so the pages only render and the logic is unit-tested. The
-library's own sentences (the reasons of infeasible units, refused edits) are kept as they are,
-next to a translated explanation.
+headers, or plain records, so the pages only render and the logic is unit-tested. The reasons
+of infeasible units are rendered in the language chosen when they come as records
+(:class:`planning.records.Infeasible`); a reason stored as text (``summary.json``, refused
+edits) is kept as it is, next to a translated explanation.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shapely.geometry
 
 from planning.plans.compare import Comparison
 from planning.plans.plan import PlanCheck
+from planning.records import Infeasible
 from planning.standards.compliance import ComplianceResult
 from ui.i18n import text
 from ui.maps import from_display
@@ -129,8 +131,16 @@ def metrics_table(summary: dict, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def infeasible_table(infeasible: Sequence[dict], lang: str) -> pd.DataFrame:
-    """Units where a band cannot be met: level, unit, households, what it means, the reason."""
+def _infeasible_dict(item: Infeasible | dict, lang: str) -> dict:
+    """An infeasible unit as ``summary.json`` holds it: a record with its reason in ``lang``,
+    a stored dict as it is (its reason in English)."""
+    return item.as_dict(lang) if isinstance(item, Infeasible) else item
+
+
+def infeasible_table(infeasible: Sequence[Infeasible | dict], lang: str) -> pd.DataFrame:
+    """Units where a band cannot be met: level, unit, households, what it means, the reason
+    (in ``lang`` for a record, as stored for a dict)."""
+    infeasible = [_infeasible_dict(item, lang) for item in infeasible]
     return pd.DataFrame(
         {
             text("infeasible.level", lang): [
@@ -148,8 +158,10 @@ def infeasible_table(infeasible: Sequence[dict], lang: str) -> pd.DataFrame:
     )
 
 
-def infeasible_line(item: dict, lang: str) -> str:
-    """One infeasible unit as a markdown line: what and where in words, then the reason."""
+def infeasible_line(item: Infeasible | dict, lang: str) -> str:
+    """One infeasible unit as a markdown line: what and where in words, then the reason (in
+    ``lang`` for a record, as stored for a dict)."""
+    item = _infeasible_dict(item, lang)
     level = item.get("level")
     count = text("infeasible.count", lang).format(n=f"{int(item.get('households', 0)):,}")
     head = f"{text(f'infeasible.level.{level}', lang)} {item.get('unit', '')}"

@@ -117,6 +117,19 @@ def test_infeasible_units_are_explained(sample):
     assert line.startswith("- **") and "系统说明" in line
 
 
+def test_infeasible_reasons_come_in_the_chosen_language_from_the_records(sample):
+    """The proposal's records render their reasons in Chinese or English; in English they
+    are the summary's stored text."""
+    _files, run = sample
+    records, stored = run.proposal.infeasible, run.summary["infeasible"]
+    english = infeasible_table(records, "en")
+    assert english["Reason (as the engine reports it)"].tolist() == [i["reason"] for i in stored]
+    chinese = infeasible_table(records, "zh")["原因（系统说明）"].tolist()
+    assert chinese == [record.reason.text("zh") for record in records]
+    assert chinese != [i["reason"] for i in stored]
+    assert records[0].reason.text("zh") in infeasible_line(records[0], "zh").replace("\\", "")
+
+
 def test_community_table_and_validity(split):
     view = view_of(split.evaluate())
     table = community_table(view.communities, view.check, "zh")

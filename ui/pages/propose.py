@@ -117,7 +117,9 @@ def _show_plan(ref, outcome) -> None:
         st.subheader(t("propose.metrics"))
         st.dataframe(metrics_table(summary, lang), hide_index=True, width="stretch", height=420)
         _compliance_note(ref)
-    infeasible = summary.get("infeasible", [])
+    # The proposal's records render their reasons in the language chosen; without records,
+    # the summary's stored (English) text is shown.
+    infeasible = list(run.proposal.infeasible) or summary.get("infeasible", [])
     st.subheader(t("propose.infeasible", n=len(infeasible)))
     if infeasible:
         st.warning(t("propose.infeasible.intro"))

@@ -19,6 +19,8 @@ sharing their borders exactly and the union is unchanged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import shapely
 from scipy import sparse
@@ -168,6 +170,38 @@ def straighten_coverage(
     polys = np.asarray(polygons, dtype=object)
     if len(polys) < 2:
         return polys.copy()
+    chains, chain_key, span = _coverage_chains(polys, fixed)
+    movable = _movable(chains, chain_key, span, frozen)
+    lines = np.array([shapely.LineString(c) for c in chains], dtype=object)
+    if not movable.any():
+        return polys.copy()
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)
+    owner = np.asarray(point_owner, dtype=np.int64)
+    straightener = _Straightener.of(
+        lines, xy=xy, owner=owner, obstacles=obstacles, reach=max(tolerances)
+    )
+    longest_first = np.flatnonzero(movable)[np.argsort(-shapely.length(lines[movable]),
+                                                       kind="stable")]
+    for c in longest_first.tolist():
+        straightener.straighten(c, chains[c], _pair_of(chain_key[c], span), tolerances)
+    current = straightener.current
+    rebuilt = _rebuild(current, polys, xy, owner)
+    if rebuilt is None:
+        return polys.copy()
+    if neck_width_m > 0:
+        rebuilt = _without_new_necks(
+            rebuilt, polys, current=current, lines=lines, chain_key=chain_key, span=span,
+            xy=xy, owner=owner, width_m=neck_width_m,
+        )
+    return polys.copy() if rebuilt is None else rebuilt
+
+
+def _coverage_chains(
+    polys: np.ndarray, fixed: np.ndarray | None
+) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """The chains of a coverage (their vertex arrays), the key of each and the span that
+    encodes the key: ``((min polygon + 1) * span + (max polygon + 1)) * 2 + on a fixed line``,
+    polygon -1 on the outer boundary (which counts as fixed)."""
     seg, left, right = _distinct_segments(polys)
     is_fixed = right < 0
     if fixed is not None and len(fixed):
@@ -180,6 +214,14 @@ def straighten_coverage(
     span = len(polys) + 1
     key = (np.minimum(left, right) + 1) * span * 2 + (np.maximum(left, right) + 1) * 2 + is_fixed
     chains, chain_key = _chains(seg, key)
+    return chains, chain_key, span
+
+
+def _movable(
+    chains: list[np.ndarray], chain_key: np.ndarray, span: int, frozen: np.ndarray | None
+) -> np.ndarray:
+    """Which chains may move: not fixed, not closed, with a vertex between their ends, not a
+    border of a frozen polygon."""
     movable = np.array([
         not (k % 2) and len(c) > 2 and not np.array_equal(c[0], c[-1])
         for c, k in zip(chains, chain_key, strict=True)
@@ -187,58 +229,163 @@ def straighten_coverage(
     if frozen is not None and len(frozen) and len(chains):
         pairs = np.array([_pair_of(int(k), span) for k in chain_key]).reshape(-1, 2)
         movable &= ~(np.isin(pairs[:, 0], frozen) | np.isin(pairs[:, 1], frozen))
-    lines = np.array([shapely.LineString(c) for c in chains], dtype=object)
-    if not movable.any():
-        return polys.copy()
-    xy = np.asarray(points, dtype=float).reshape(-1, 2)
-    owner = np.asarray(point_owner, dtype=np.int64)
-    point_tree = shapely.STRtree(shapely.points(xy))
-    obstacle_arr = None if obstacles is None or not len(obstacles) else \
-        shapely.buffer(np.asarray(obstacles, dtype=object), -0.05)
-    obstacle_tree = shapely.STRtree(obstacle_arr) if obstacle_arr is not None else None
-    reach = max(tolerances)
-    line_tree = shapely.STRtree(shapely.buffer(shapely.envelope(lines), reach, quad_segs=1))
-    current = lines.copy()
-    longest_first = np.flatnonzero(movable)[np.argsort(-shapely.length(lines[movable]),
-                                                       kind="stable")]
-    for c in longest_first.tolist():
-        old = chains[c]
-        a, b = _pair_of(chain_key[c], span)
+    return movable
+
+
+@dataclass(frozen=True, eq=False)
+class _Straightener:
+    """The chains of a coverage as they are now, straightened one at a time, and what a new
+    chain is checked against: the points of the two polygons it separates, the other
+    chains, the obstacles.
+
+    Attributes
+    ----------
+    current : numpy.ndarray of shapely.LineString
+        Every chain as it is now; :meth:`straighten` replaces one entry.
+    xy, owner : numpy.ndarray
+        The points and the index of each point's polygon.
+    point_tree, line_tree, obstacle_tree : shapely.STRtree
+        The points, the chains' envelopes grown by the largest tolerance, and the obstacles
+        (None without obstacles).
+    """
+
+    current: np.ndarray
+    xy: np.ndarray
+    owner: np.ndarray
+    point_tree: shapely.STRtree
+    line_tree: shapely.STRtree
+    obstacle_tree: shapely.STRtree | None
+
+    @classmethod
+    def of(
+        cls,
+        lines: np.ndarray,
+        *,
+        xy: np.ndarray,
+        owner: np.ndarray,
+        obstacles: np.ndarray | None,
+        reach: float,
+    ) -> _Straightener:
+        """A straightener of ``lines`` (copied); obstacles shrunk by 5 cm, so a chain may
+        run along one."""
+        obstacle_tree = None
+        if obstacles is not None and len(obstacles):
+            obstacle_arr = shapely.buffer(np.asarray(obstacles, dtype=object), -0.05)
+            obstacle_tree = shapely.STRtree(obstacle_arr)
+        return cls(
+            current=lines.copy(),
+            xy=xy,
+            owner=owner,
+            point_tree=shapely.STRtree(shapely.points(xy)),
+            line_tree=shapely.STRtree(
+                shapely.buffer(shapely.envelope(lines), reach, quad_segs=1)
+            ),
+            obstacle_tree=obstacle_tree,
+        )
+
+    def straighten(
+        self, c: int, old: np.ndarray, pair: tuple[int, int], tolerances: tuple[float, ...]
+    ) -> None:
+        """Replace chain ``c`` (vertices ``old``, between polygons ``pair``) by the
+        straightest line acceptable: the straight line between its ends, else the chain
+        pulled taut against the points and then simplified at the largest tolerance that
+        passes."""
         # the straight line between its ends first; only where buildings stand in its way
         # is the chain pulled taut against them (it stays inside its own convex hull, so
         # only the points there matter)
         straight = np.array([old[0], old[-1]])
         straight_line = shapely.LineString(straight)
-        if _acceptable(c, old, straight, straight_line, a, b, xy, owner, point_tree, current,
-                       line_tree, obstacle_arr, obstacle_tree):
-            current[c] = straight_line
-            continue
-        near = _near_points(old, a, b, xy, owner, point_tree, TIGHTEN_CLEARANCE_M)
-        taut = _tighten(old, xy[near])
+        if self.acceptable(c, old, straight, straight_line, pair):
+            self.current[c] = straight_line
+            return
+        near = self.near_points(old, pair, TIGHTEN_CLEARANCE_M)
+        taut = _tighten(old, self.xy[near])
         if len(taut) < len(old):
             taut_line = shapely.LineString(taut)
-            if _acceptable(c, old, taut, taut_line, a, b, xy, owner, point_tree, current,
-                           line_tree, obstacle_arr, obstacle_tree):
-                current[c] = taut_line
+            if self.acceptable(c, old, taut, taut_line, pair):
+                self.current[c] = taut_line
         for tolerance in tolerances:
-            new_line = shapely.simplify(current[c], tolerance, preserve_topology=False)
+            new_line = shapely.simplify(self.current[c], tolerance, preserve_topology=False)
             new = shapely.get_coordinates(new_line)
-            if len(new) >= len(shapely.get_coordinates(current[c])):
+            if len(new) >= len(shapely.get_coordinates(self.current[c])):
                 break  # nothing left to simplify at this or a smaller tolerance
-            if _acceptable(c, old, new, new_line, a, b, xy, owner, point_tree, current,
-                           line_tree, obstacle_arr, obstacle_tree):
-                current[c] = new_line
+            if self.acceptable(c, old, new, new_line, pair):
+                self.current[c] = new_line
                 break
-    rebuilt = _rebuild(current, polys, xy, owner)
-    if rebuilt is None:
-        return polys.copy()
-    if neck_width_m > 0:
-        rebuilt = _without_new_necks(rebuilt, polys, current, lines, chain_key, span, xy, owner,
-                                     neck_width_m)
-    return polys.copy() if rebuilt is None else rebuilt
+
+    def near_points(self, chain: np.ndarray, pair: tuple[int, int], reach: float) -> np.ndarray:
+        """The points of the polygons of ``pair`` near a chain."""
+        a, b = pair
+        lo, hi = chain.min(axis=0) - reach, chain.max(axis=0) + reach
+        near = self.point_tree.query(shapely.box(*lo, *hi))
+        return near[(self.owner[near] == a) | (self.owner[near] == b)]
+
+    def acceptable(
+        self,
+        c: int,
+        old: np.ndarray,
+        new: np.ndarray,
+        new_line: shapely.LineString,
+        pair: tuple[int, int],
+    ) -> bool:
+        """Whether chain ``c`` may become ``new``: simple, moving no point of its two
+        polygons across it nor nearer than it was (or the clearance), touching no other chain
+        but at its ends, crossing no obstacle the old chain did not."""
+        if not shapely.is_simple(new_line):
+            return False
+        ring = np.concatenate([old, new[::-1][1:]])
+        if not self._clear_of_points(ring, old, new, pair):
+            return False
+        # touches no other chain except at its own ends
+        others = self.line_tree.query(new_line)
+        others = others[others != c]
+        if len(others):
+            hits = shapely.intersection(self.current[others], new_line)
+            ends = shapely.multipoints(np.array([new[0], new[-1]]))
+            stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))
+            if stray.any():
+                return False
+        if self.obstacle_tree is not None:
+            crossed = self.obstacle_tree.query(new_line, predicate="intersects")
+            if len(crossed):
+                before = self.obstacle_tree.query(shapely.linestrings(old), predicate="intersects")
+                if len(np.setdiff1d(crossed, before)):
+                    return False
+        return True
+
+    def _clear_of_points(
+        self, ring: np.ndarray, old: np.ndarray, new: np.ndarray, pair: tuple[int, int]
+    ) -> bool:
+        """No point of the two polygons lies in the region swept (``ring``), nor nearer the
+        new chain than it was to the old one, or than the clearance."""
+        a, b = pair
+        lo, hi = ring.min(axis=0) - TIGHTEN_CLEARANCE_M, ring.max(axis=0) + TIGHTEN_CLEARANCE_M
+        near = self.point_tree.query(shapely.box(*lo, *hi))
+        if len(near):
+            near = near[(self.owner[near] == a) | (self.owner[near] == b)]
+            if len(near) and _crossings(self.xy[near], ring).any():
+                return False
+            # nor runs closer to a building than the border did, or than the clearance
+            if len(near):
+                gap_new = _polyline_distance(new, self.xy[near])
+                gap_old = _polyline_distance(old, self.xy[near])
+                if (gap_new < np.minimum(gap_old, TIGHTEN_CLEARANCE_M) - 1e-9).any():
+                    return False
+        return True
 
 
-def _without_new_necks(rebuilt, polys, current, lines, chain_key, span, xy, owner, width_m):
+def _without_new_necks(
+    rebuilt: np.ndarray,
+    polys: np.ndarray,
+    *,
+    current: np.ndarray,
+    lines: np.ndarray,
+    chain_key: np.ndarray,
+    span: int,
+    xy: np.ndarray,
+    owner: np.ndarray,
+    width_m: float,
+) -> np.ndarray | None:
     """Undo, chain by chain, what gave a polygon a neck it did not have (two groups of its
     points joined only through a strip narrower than ``width_m``): for each such polygon its
     straightened chains go back, the one moved most first, until the neck is gone."""
@@ -271,14 +418,6 @@ def _face_of(chains: np.ndarray):
     if not len(faces):
         return None
     return faces[int(np.argmax(shapely.area(faces)))]
-
-
-def _near_points(chain: np.ndarray, a: int, b: int, xy: np.ndarray, owner: np.ndarray,
-                 point_tree, reach: float) -> np.ndarray:
-    """The points of polygons ``a`` and ``b`` near a chain."""
-    lo, hi = chain.min(axis=0) - reach, chain.max(axis=0) + reach
-    near = point_tree.query(shapely.box(*lo, *hi))
-    return near[(owner[near] == a) | (owner[near] == b)]
 
 
 #: Rounds of pulling a chain taut.
@@ -349,41 +488,6 @@ def _in_triangles(p0, p1, p2, px, py) -> np.ndarray:
 def _pair_of(key: int, span: int) -> tuple[int, int]:
     pair = key // 2
     return pair // span - 1, pair % span - 1
-
-
-def _acceptable(c, old, new, new_line, a, b, xy, owner, point_tree, current, line_tree,
-                obstacle_arr, obstacle_tree) -> bool:
-    if not shapely.is_simple(new_line):
-        return False
-    ring = np.concatenate([old, new[::-1][1:]])
-    lo, hi = ring.min(axis=0) - TIGHTEN_CLEARANCE_M, ring.max(axis=0) + TIGHTEN_CLEARANCE_M
-    near = point_tree.query(shapely.box(*lo, *hi))
-    if len(near):
-        near = near[(owner[near] == a) | (owner[near] == b)]
-        if len(near) and _crossings(xy[near], ring).any():
-            return False
-        # nor runs closer to a building than the border did, or than the clearance
-        if len(near):
-            gap_new = _polyline_distance(new, xy[near])
-            gap_old = _polyline_distance(old, xy[near])
-            if (gap_new < np.minimum(gap_old, TIGHTEN_CLEARANCE_M) - 1e-9).any():
-                return False
-    # touches no other chain except at its own ends
-    others = line_tree.query(new_line)
-    others = others[others != c]
-    if len(others):
-        hits = shapely.intersection(current[others], new_line)
-        ends = shapely.multipoints(np.array([new[0], new[-1]]))
-        stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))
-        if stray.any():
-            return False
-    if obstacle_tree is not None:
-        crossed = obstacle_tree.query(new_line, predicate="intersects")
-        if len(crossed):
-            before = obstacle_tree.query(shapely.linestrings(old), predicate="intersects")
-            if len(np.setdiff1d(crossed, before)):
-                return False
-    return True
 
 
 def _rebuild(lines: np.ndarray, polys: np.ndarray, xy: np.ndarray,

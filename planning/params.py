@@ -97,7 +97,7 @@ class ProposeParams:
         """Parameters from file keys or field names, each as its field's type; missing, empty
         or unreadable ones take their default, keys that are not parameters are ignored (a
         summary holds more than its parameters)."""
-        kinds = {f.name: type(f.default) for f in fields(cls)}
+        kinds: dict[str, type] = {f.name: type(f.default) for f in fields(cls)}
         by_key = {key: name for name, key in FILE_KEYS.items()}
         chosen = {}
         for key, value in values.items():

@@ -110,7 +110,7 @@ def _subdistrict_footprints(district: District, in_subdistrict: np.ndarray,
                      site_polygon: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     """The footprints of one 街道's buildings (and those of no building) and the index of
     the polygon each belongs to (-1: none, the one holding most of it)."""
-    if district.footprints is None:
+    if district.footprints is None or district.footprint_site is None:
         return None, np.zeros(0, dtype=np.int64)
     local = np.full(len(in_subdistrict), -1, dtype=np.int64)
     local[in_subdistrict] = np.arange(int(in_subdistrict.sum()))
@@ -123,7 +123,7 @@ def _subdistrict_footprints(district: District, in_subdistrict: np.ndarray,
 def _block_lines(district: District, sites: np.ndarray) -> np.ndarray:
     """The borders of the parcels holding ``sites`` (a mask): roads, rivers, railways, lanes,
     街道 lines and the middles of land between them."""
-    if district.parcel_geoms is None:
+    if district.parcel_geoms is None or district.site_parcel is None:
         return np.zeros(0, dtype=object)
     parcels = np.unique(district.site_parcel[sites])
     return shapely.get_parts(shapely.boundary(district.parcel_geoms[parcels]))

@@ -380,7 +380,7 @@ def number_plan(
     area = max(float(shapely.area(district.study_area)), 1.0)
     comm_subdistrict = np.full(n_comm, -1, dtype=np.int64)
     comm_subdistrict[community] = sites.subdistrict
-    keys = []
+    keys: list[tuple[int, int, int]] = []  # (街道, reading rank, community label)
     for z in np.unique(comm_subdistrict):
         mask = np.isin(community, np.flatnonzero(comm_subdistrict == z))
         ranks = _reading_order(sites.xy[mask], community[mask], sites.households[mask],

@@ -177,7 +177,7 @@ class _BorderMoves:
 
     # -- moving ----------------------------------------------------------------------------
 
-    def _borders(self, unit: int, region: int) -> bool:
+    def _touches(self, unit: int, region: int) -> bool:
         """Whether ``unit`` has a neighbour in ``region``."""
         lo, hi = self.graph.indptr[unit], self.graph.indptr[unit + 1]
         return bool((self.labels[self.graph.indices[lo:hi]] == region).any())
@@ -208,7 +208,7 @@ class _BorderMoves:
         moved = 0
         for unit, to in self._ranked_moves(balancing, out_of_band):
             frm = int(self.labels[unit])
-            if frm == to or self.counts[frm] <= 1 or not self._borders(unit, to):
+            if frm == to or self.counts[frm] <= 1 or not self._touches(unit, to):
                 continue
             if not self._still_gains(unit, frm, to, balancing):
                 continue
@@ -285,7 +285,7 @@ class _BorderMoves:
         members = np.flatnonzero(self.labels == giver)
         if len(members) <= 1:
             return None
-        border = [int(u) for u in members if self._borders(int(u), taker)]
+        border = [int(u) for u in members if self._touches(int(u), taker)]
         border.sort(key=lambda u: (abs(self.weights[u] - want), u))
         for u in border[:CHAIN_CANDIDATES]:
             if region_is_connected(self.graph, self.labels, giver, without=u):

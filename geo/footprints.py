@@ -21,7 +21,7 @@ import shapely
 
 from geo.columns import cell_text, resolve_columns
 from geo.errors import CRSError, GeometryError, Problem, ValidationReport
-from geo.layers import Layer, _finish, _read_spatial_layer, _rows
+from geo.layers import Layer, feature_rows, read_spatial_frame, wgs84_layer
 
 __all__ = [
     "FOOTPRINT_ALIASES",
@@ -83,7 +83,7 @@ def read_footprints(
     InputFormatError, CRSError
         When the file cannot be read as a spatial layer, or states a CRS other than ``crs``.
     """
-    frame, source_crs, label = _read_spatial_layer(path, crs, "building footprints", label)
+    frame, source_crs, label = read_spatial_frame(path, crs, "building footprints", label)
     explicit = None if id_column is None else {"footprint_id": id_column}
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), FOOTPRINT_ALIASES, explicit=explicit,
@@ -103,7 +103,7 @@ def read_footprints(
             )
         )
     data = {"footprint_id": ids[keep].tolist(), "id_from_file": from_file[keep]}
-    layer = _finish(data, geometry[keep], source_crs, problems)
+    layer = wgs84_layer(data, geometry[keep], source_crs, problems)
     return Layer(layer.frame.reset_index(drop=True), layer.report, layer.source_crs)
 
 
@@ -123,7 +123,7 @@ def _footprint_geometry(
             Problem(
                 "warning", label, f"{int(empty.sum())} footprint(s) without a geometry dropped",
                 expected="a polygon for every feature", found="null or empty geometries",
-                fix="delete these features or draw them", rows=_rows(numbers[empty]),
+                fix="delete these features or draw them", rows=feature_rows(numbers[empty]),
             )
         )
     kinds = np.array(
@@ -137,7 +137,7 @@ def _footprint_geometry(
                 expected="Polygon or MultiPolygon",
                 found=", ".join(sorted(set(kinds[wrong]))),
                 fix="export only the building polygons (not their centre points or outlines)",
-                rows=_rows(numbers[wrong]),
+                rows=feature_rows(numbers[wrong]),
             )
         )
     polygons = ~empty & ~wrong
@@ -154,7 +154,7 @@ def _footprint_geometry(
                 "warning", label, f"{int(invalid.sum())} invalid footprint(s) repaired",
                 expected="valid polygons", found="; ".join(sorted(set(reasons))[:3]),
                 fix="check the repaired shapes in QGIS if precision matters",
-                rows=_rows(numbers[invalid]),
+                rows=feature_rows(numbers[invalid]),
             )
         )
     if collapsed.any():
@@ -163,7 +163,7 @@ def _footprint_geometry(
                 "warning", label,
                 f"{int(collapsed.sum())} footprint(s) without area dropped",
                 expected="polygons with an area", found="rings that collapse to lines or points",
-                fix="redraw these buildings", rows=_rows(numbers[collapsed]),
+                fix="redraw these buildings", rows=feature_rows(numbers[collapsed]),
             )
         )
     return geometry, polygons & ~collapsed, problems
@@ -188,7 +188,7 @@ def _footprint_ids(
                 expected="a building id on every footprint",
                 found="empty cells; these footprints are numbered and matched by position only",
                 fix="fill in the ids if these buildings have households", column=column,
-                rows=_rows(numbers[missing]),
+                rows=feature_rows(numbers[missing]),
             )
         )
     named = pd.Series(text[keep & from_file])

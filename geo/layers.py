@@ -28,10 +28,13 @@ __all__ = [
     "FACILITY_ALIASES",
     "SUBDISTRICT_ALIASES",
     "Layer",
+    "feature_rows",
     "read_barriers",
     "read_communities",
     "read_facilities",
+    "read_spatial_frame",
     "read_subdistricts",
+    "wgs84_layer",
 ]
 
 SUBDISTRICT_ALIASES = {"name": ("name", "名称", "街道", "街道名称", "street", "乡镇街道", "jd")}
@@ -71,9 +74,34 @@ class Layer:
     source_crs: SourceCRS
 
 
-def _read_spatial_layer(
+def read_spatial_frame(
     path: str | Path, crs: str | int, what: str, label: str | None
 ) -> tuple[gpd.GeoDataFrame, SourceCRS, str]:
+    """Read a spatial file as it is, after checking it states no CRS other than the declared.
+
+    Parameters
+    ----------
+    path : str | Path
+        Any spatial file :func:`geo.tables.read_table` reads.
+    crs : str | int
+        The declared CRS (anything :func:`geo.crs.parse_crs` accepts).
+    what : str
+        What the layer holds, for messages ("barriers").
+    label : str | None
+        How messages name the file (default: its name).
+
+    Returns
+    -------
+    (frame, source_crs, label)
+        The features in the file's coordinates, the declared CRS, the file's label.
+
+    Raises
+    ------
+    InputFormatError
+        When the file is a table without geometries.
+    CRSError
+        When the file states a CRS other than the declared one.
+    """
     source_crs = parse_crs(crs)
     frame, source = read_table(path, label=label)
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -108,7 +136,7 @@ def _geometry_problems(
             Problem(
                 "error", label, f"{what} without a geometry",
                 expected="a geometry for every feature", found="null or empty geometries",
-                fix="delete these features or draw them", rows=_rows(rows[empty]),
+                fix="delete these features or draw them", rows=feature_rows(rows[empty]),
             )
         )
     present = ~empty
@@ -121,7 +149,7 @@ def _geometry_problems(
                 "warning", label, f"invalid {what} geometries were repaired",
                 expected="valid geometries", found="; ".join(sorted(set(reasons))[:3]),
                 fix="check the repaired shapes in QGIS if precision matters",
-                rows=_rows(rows[invalid]),
+                rows=feature_rows(rows[invalid]),
             )
         )
     kinds = np.where(present, shapely.get_type_id(geometry), -1)
@@ -144,20 +172,28 @@ def _geometry_problems(
             Problem(
                 "error", label, f"{what} of the wrong geometry type",
                 expected=" or ".join(allowed), found=", ".join(sorted(set(kind_names[wrong]))),
-                fix=f"export only the {what} layer", rows=_rows(rows[wrong]),
+                fix=f"export only the {what} layer", rows=feature_rows(rows[wrong]),
             )
         )
     return geometry, problems
 
 
-def _rows(numbers: np.ndarray) -> tuple[int, ...]:
+def feature_rows(numbers: np.ndarray) -> tuple[int, ...]:
     """Feature numbers as plain ints (a Problem's rows go to JSON as they are)."""
     return tuple(int(r) for r in numbers)
 
 
-def _finish(
+def wgs84_layer(
     data: dict, geometry: np.ndarray, source_crs: SourceCRS, problems: list[Problem]
 ) -> Layer:
+    """The layer of the attribute columns ``data`` and ``geometry`` (in ``source_crs``),
+    converted to WGS84, with ``problems`` as its report.
+
+    Raises
+    ------
+    ValidationError
+        When ``problems`` holds an error.
+    """
     report = ValidationReport(tuple(problems))
     report.raise_if_errors()
     series = gpd.GeoSeries(geometry, crs=source_crs.crs)
@@ -175,7 +211,7 @@ def read_subdistricts(
     label: str | None = None,
 ) -> Layer:
     """Sub-district (街道) polygons with names; overlaps between them are refused."""
-    frame, source_crs, label = _read_spatial_layer(path, crs, "sub-districts (街道)", label)
+    frame, source_crs, label = read_spatial_frame(path, crs, "sub-districts (街道)", label)
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), SUBDISTRICT_ALIASES,
                                       explicit=columns, label=label)
     geometry, geom_problems = _geometry_problems(
@@ -218,7 +254,7 @@ def read_subdistricts(
                     column=roles.get("name"),
                 )
             )
-    return _finish({"name": names}, geometry, source_crs, problems)
+    return wgs84_layer({"name": names}, geometry, source_crs, problems)
 
 
 def _overlapping_pairs(geometry: np.ndarray, names: list[str]) -> list[str]:
@@ -259,7 +295,7 @@ def read_barriers(
     Water or river polygons are accepted and turned into their outlines; OpenStreetMap
     exports work as they are (``highway``, ``waterway``, ``railway`` tags).
     """
-    frame, source_crs, label = _read_spatial_layer(path, crs, "barriers", label)
+    frame, source_crs, label = read_spatial_frame(path, crs, "barriers", label)
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), BARRIER_ALIASES,
                                       explicit=columns, label=label)
     geometry, geom_problems = _geometry_problems(
@@ -279,7 +315,7 @@ def read_barriers(
     ]
     road_class = [c if r == "road" else None for c, r in zip(classes, resolved, strict=True)]
     names = _text_column(frame, roles.get("name"), [None] * n)
-    return _finish(
+    return wgs84_layer(
         {"kind": resolved, "road_class": road_class, "name": names}, geometry, source_crs,
         problems,
     )
@@ -294,7 +330,7 @@ def read_facilities(
     With ``require_area`` (the standards check) a missing, non-numeric or negative floor area
     is an error; without it (distances only) missing areas become NaN with a warning.
     """
-    frame, source_crs, label = _read_spatial_layer(path, crs, "facilities", label)
+    frame, source_crs, label = read_spatial_frame(path, crs, "facilities", label)
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), FACILITY_ALIASES,
                                       explicit=columns, label=label)
     geometry, geom_problems = _geometry_problems(
@@ -325,7 +361,7 @@ def read_facilities(
                     severity, label, "floor area missing or not a number",
                     expected="floor area in m² (a number)",
                     found=", ".join(repr(v) for v in raw[missing].head(3).tolist()),
-                    fix="fill in the floor area", column=column, rows=_rows(rows[missing]),
+                    fix="fill in the floor area", column=column, rows=feature_rows(rows[missing]),
                 )
             )
         negative = ~missing & (area < 0)
@@ -334,7 +370,7 @@ def read_facilities(
                 Problem(
                     "error", label, "floor area is negative", expected="0 or more m²",
                     found=", ".join(f"{v:g}" for v in area[negative][:3]),
-                    fix="correct the floor areas", column=column, rows=_rows(rows[negative]),
+                    fix="correct the floor areas", column=column, rows=feature_rows(rows[negative]),
                 )
             )
     ids = _text_column(frame, roles.get("facility_id"), [f"F{i + 1:04d}" for i in range(n)])
@@ -344,7 +380,7 @@ def read_facilities(
     data = {"facility_id": ids, "name": names, "type": types, "floor_area_m2": area}
     if "serves" in roles:
         data["serves"] = _text_column(frame, roles["serves"], [None] * n)
-    return _finish(data, geometry, source_crs, problems)
+    return wgs84_layer(data, geometry, source_crs, problems)
 
 
 def read_communities(
@@ -352,7 +388,7 @@ def read_communities(
     label: str | None = None,
 ) -> Layer:
     """Existing community polygons with ids (kept as text, e.g. 12-digit codes) and names."""
-    frame, source_crs, label = _read_spatial_layer(path, crs, "communities", label)
+    frame, source_crs, label = read_spatial_frame(path, crs, "communities", label)
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), COMMUNITY_ALIASES,
                                       explicit=columns, label=label)
     geometry, geom_problems = _geometry_problems(
@@ -393,4 +429,4 @@ def read_communities(
     data = {"community_id": ids, "name": names}
     if "street" in roles:
         data["street"] = _text_column(frame, roles["street"], [None] * n)
-    return _finish(data, geometry, source_crs, problems)
+    return wgs84_layer(data, geometry, source_crs, problems)

@@ -11,14 +11,21 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import branca.colormap
+import geopandas as gpd
+import jinja2
 import numpy as np
 import pandas as pd
+import shapely
+from markupsafe import Markup
 
 from geo.export import write_geojson
 from planning.standards.compliance import ComplianceResult
@@ -32,6 +39,9 @@ __all__ = [
 ]
 
 REPORT_TITLE = "社区设施面积达标核查报告"
+
+#: The page and map templates (and the page's CSS and JavaScript), shipped beside this module.
+_TEMPLATES = Path(__file__).parent / "templates"
 
 #: Table columns of the HTML report: (column, Chinese header, kind).
 _TABLE = (
@@ -50,62 +60,6 @@ _TABLE = (
     ("p90_distance_m", "90%距离(m)", "int"),
     ("suggested_site", "建议选址(经度, 纬度)", "text"),
 )
-
-_CSS = """
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "SimSun", sans-serif;
-       margin: 24px; color: #222; font-size: 14px; }
-h1 { font-size: 24px; margin-bottom: 4px; }
-h2 { font-size: 18px; border-bottom: 2px solid #444; padding-bottom: 2px; margin-top: 28px; }
-.meta { color: #555; margin: 2px 0; }
-.totals { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }
-.total { border: 1px solid #bbb; border-radius: 4px; padding: 8px 14px; min-width: 130px; }
-.total .value { font-size: 20px; font-weight: bold; }
-.total.bad .value { color: #b2182b; }
-table { border-collapse: collapse; width: 100%; font-size: 12px; }
-th, td { border: 1px solid #999; padding: 3px 6px; vertical-align: top; }
-th { background: #eee; cursor: pointer; }
-th::after { content: " \\21C5"; color: #999; font-size: 10px; }
-td.num, td.int { text-align: right; white-space: nowrap; }
-tr.fail td.gap { color: #b2182b; font-weight: bold; }
-td.rule { font-size: 11px; color: #444; }
-td.wide { min-width: 11em; }
-td.nowrap { white-space: nowrap; }
-.scroll { overflow-x: auto; }
-blockquote { margin: 4px 0 4px 12px; padding: 2px 10px; border-left: 3px solid #999;
-             color: #333; background: #f7f7f7; }
-.rule-item { margin-bottom: 10px; page-break-inside: avoid; }
-.source, .note { color: #555; font-size: 12px; }
-svg.gapmap { max-width: 900px; border: 1px solid #999; background: #fafafa; }
-@media print {
-  @page { size: A4 landscape; margin: 12mm; }
-  body { margin: 0; font-size: 11px; }
-  th { background: #ddd !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  th::after { content: ""; }
-  thead { display: table-header-group; }
-  tr, .total, .rule-item { page-break-inside: avoid; }
-  svg.gapmap { max-height: 170mm; page-break-inside: avoid; }
-  .no-print { display: none; }
-  .scroll { overflow: visible; }
-  h2 { page-break-after: avoid; }
-}
-"""
-
-_SORT_JS = """
-document.querySelectorAll("table.sortable th").forEach(function (th, col) {
-  th.addEventListener("click", function () {
-    var table = th.closest("table"), body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    var asc = th.dataset.dir !== "asc"; th.dataset.dir = asc ? "asc" : "desc";
-    rows.sort(function (a, b) {
-      var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
-      var nx = parseFloat(x), ny = parseFloat(y);
-      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : String(x).localeCompare(String(y), "zh");
-      return asc ? c : -c;
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-  });
-});
-"""
 
 
 def write_compliance(
@@ -140,6 +94,31 @@ def write_compliance(
     return {"csv": csv_path, "geojson": geojson_path, "html": html_path}
 
 
+# --------------------------------------------------------------------------- templates
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """The report's templates (``templates/`` beside this module), autoescaped.
+
+    Values are escaped as :func:`html.escape` does (``'`` → ``&#x27;``, ``"`` → ``&quot;``),
+    the escaping the report has always had; markup passed in as :class:`markupsafe.Markup`
+    is kept as it is.
+    """
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        finalize=_escape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _escape(value: object) -> Markup:
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
+
+
 # --------------------------------------------------------------------------- map
 
 
@@ -154,6 +133,64 @@ def _gap_colormap(result: ComplianceResult) -> branca.colormap.LinearColormap:
     return colormap
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Lon/lat → SVG pixels: equirectangular, x scaled by cos(mid latitude), ``pad`` margin."""
+
+    minx: float
+    maxy: float
+    kx: float
+    scale: float
+    pad: float
+
+    @classmethod
+    def around(cls, bounds: np.ndarray, *, width: int, height: int) -> _Frame:
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        kx = math.cos(math.radians((miny + maxy) / 2))
+        span_x = max((maxx - minx) * kx, 1e-9)
+        span_y = max(maxy - miny, 1e-9)
+        pad = 10.0
+        scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+        return cls(minx, maxy, kx, scale, pad)
+
+    def xy(self, lon: float, lat: float) -> tuple[str, str]:
+        """Pixel x and y, written with one decimal."""
+        x = self.pad + (lon - self.minx) * self.kx * self.scale
+        y = self.pad + (self.maxy - lat) * self.scale
+        return f"{x:.1f}", f"{y:.1f}"
+
+    def path(self, polygon: shapely.Polygon) -> str:
+        """SVG path data of a polygon with its holes."""
+        rings = [polygon.exterior.coords, *(i.coords for i in polygon.interiors)]
+        return "".join(
+            "M" + "L".join(",".join(self.xy(x, y)) for x, y, *_ in r) + "Z" for r in rings
+        )
+
+
+class _Shape(NamedTuple):
+    d: str
+    fill: str
+    title: str
+
+
+class _Label(NamedTuple):
+    x: str
+    y: str
+    name: str
+    gap: str
+
+
+class _Mark(NamedTuple):
+    x: str
+    y: str
+    name: str
+
+
+class _Cross(NamedTuple):
+    d: str
+    name: str
+
+
 def svg_gap_map(result: ComplianceResult, *, width: int = 900, height: int = 560) -> str:
     """A static SVG choropleth of the area gap: prints anywhere and needs no network.
 
@@ -161,86 +198,92 @@ def svg_gap_map(result: ComplianceResult, *, width: int = 900, height: int = 560
     shapes at district scale), labelled with name and gap; facilities are blue dots and
     suggested sites red crosses.
     """
-    esc = html.escape
     communities = result.communities
     if len(communities) == 0:
         return ""
     colormap = _gap_colormap(result)
-    minx, miny, maxx, maxy = (float(v) for v in communities.total_bounds)
-    kx = math.cos(math.radians((miny + maxy) / 2))
-    span_x = max((maxx - minx) * kx, 1e-9)
-    span_y = max(maxy - miny, 1e-9)
-    pad = 10.0
-    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+    frame = _Frame.around(communities.total_bounds, width=width, height=height)
+    shapes, labels = _community_shapes(communities, frame, colormap)
+    reach = colormap.vmax - colormap.vmin
+    stops = [
+        {"offset": f"{i / 4:.2f}", "color": colormap(colormap.vmin + i / 4 * reach)[:7]}
+        for i in range(5)
+    ]
+    return (
+        _templates()
+        .get_template("gap_map.svg")
+        .render(
+            width=width,
+            height=height,
+            pad=frame.pad,
+            shapes=shapes,
+            labels=labels,
+            facilities=[
+                _Mark(*frame.xy(*_lon_lat(row.geometry)), str(row.name))
+                for row in result.facilities.itertuples(index=False)
+            ],
+            sites=_site_crosses(communities, frame),
+            stops=stops,
+            caption=colormap.caption,
+            low=format_number(colormap.vmin),
+            high=format_number(colormap.vmax),
+        )
+    )
 
-    def xy(lon: float, lat: float) -> str:
-        return f"{pad + (lon - minx) * kx * scale:.1f},{pad + (maxy - lat) * scale:.1f}"
 
-    def ring(coords) -> str:
-        return "M" + "L".join(xy(x, y) for x, y, *_ in coords) + "Z"
+def _lon_lat(geometry: shapely.Geometry) -> tuple[float, float]:
+    point = geometry.representative_point()
+    return point.x, point.y
 
+
+def _community_shapes(
+    communities: gpd.GeoDataFrame, frame: _Frame, colormap: branca.colormap.LinearColormap
+) -> tuple[list[_Shape], list[_Label]]:
+    """Each community's filled shape, and a label on those large enough to read one."""
     shapes, labels = [], []
     for row in communities.itertuples(index=False):
         geom = row.geometry
-        polygons = getattr(geom, "geoms", [geom])
-        d = "".join(
-            ring(p.exterior.coords) + "".join(ring(i.coords) for i in p.interiors) for p in polygons
-        )
+        d = "".join(frame.path(p) for p in getattr(geom, "geoms", [geom]))
         gap = float(row.gap_m2)
         fill = "#cccccc" if math.isnan(gap) else colormap(gap)[:7]
         title = f"{row.community_id} {row.name}：缺口 {format_number(gap)} m²"
-        shapes.append(
-            f'<path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#333" '
-            f'stroke-width="0.8"><title>{esc(title)}</title></path>'
-        )
+        shapes.append(_Shape(d, fill, title))
         gx0, gy0, gx1, gy1 = geom.bounds
-        if (gx1 - gx0) * kx * scale < 56 or (gy1 - gy0) * scale < 28:
+        if (gx1 - gx0) * frame.kx * frame.scale < 56 or (gy1 - gy0) * frame.scale < 28:
             continue  # too small to label legibly; the hover title still names it
-        point = geom.representative_point()
-        x, y = xy(point.x, point.y).split(",")
-        labels.append(
-            f'<text x="{x}" y="{y}" text-anchor="middle" font-size="11">'
-            f"<tspan>{esc(str(row.name))}</tspan>"
-            f'<tspan x="{x}" dy="13">{esc(format_number(gap))} m²</tspan></text>'
-        )
-    marks = []
-    for row in result.facilities.itertuples(index=False):
-        point = row.geometry.representative_point()
-        x, y = xy(point.x, point.y).split(",")
-        marks.append(
-            f'<circle cx="{x}" cy="{y}" r="3.5" fill="#2166ac" stroke="#fff" stroke-width="0.8">'
-            f"<title>{esc(str(row.name))}</title></circle>"
-        )
+        labels.append(_Label(*frame.xy(*_lon_lat(geom)), str(row.name), format_number(gap)))
+    return shapes, labels
+
+
+def _site_crosses(communities: gpd.GeoDataFrame, frame: _Frame) -> list[_Cross]:
+    """A cross of ±5 px on each suggested site."""
+    crosses = []
     sites = communities.dropna(subset=["suggested_site_lon", "suggested_site_lat"])
     for row in sites.itertuples(index=False):
-        x, y = (float(v) for v in xy(row.suggested_site_lon, row.suggested_site_lat).split(","))
-        marks.append(
-            f'<path d="M{x - 5:.1f},{y:.1f}H{x + 5:.1f}M{x:.1f},{y - 5:.1f}V{y + 5:.1f}" '
-            f'stroke="#b2182b" stroke-width="2.5"><title>建议选址：{esc(str(row.name))}</title></path>'
-        )
-    stops = "".join(
-        f'<stop offset="{i / 4:.2f}" stop-color="{colormap(colormap.vmin + i / 4 * (colormap.vmax - colormap.vmin))[:7]}"/>'
-        for i in range(5)
-    )
-    legend = (
-        f'<defs><linearGradient id="gap-legend">{stops}</linearGradient></defs>'
-        f'<rect x="{width - 230}" y="{height - 38}" width="200" height="10" fill="url(#gap-legend)" stroke="#333" stroke-width="0.5"/>'
-        f'<text x="{width - 230}" y="{height - 42}" font-size="10">{esc(colormap.caption)}</text>'
-        f'<text x="{width - 230}" y="{height - 16}" font-size="10">{format_number(colormap.vmin)}</text>'
-        f'<text x="{width - 30}" y="{height - 16}" font-size="10" text-anchor="end">+{format_number(colormap.vmax)}</text>'
-        f'<circle cx="{pad + 6}" cy="{height - 30}" r="3.5" fill="#2166ac"/>'
-        f'<text x="{pad + 14}" y="{height - 26}" font-size="10">设施</text>'
-        f'<path d="M{pad + 50},{height - 30}h10M{pad + 55},{height - 35}v10" stroke="#b2182b" stroke-width="2.5"/>'
-        f'<text x="{pad + 64}" y="{height - 26}" font-size="10">建议选址</text>'
-    )
-    return (
-        f'<svg class="gapmap" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="面积缺口分布图">'
-        f"{''.join(shapes)}{''.join(labels)}{''.join(marks)}{legend}</svg>"
-    )
+        x, y = (float(v) for v in frame.xy(row.suggested_site_lon, row.suggested_site_lat))
+        d = f"M{x - 5:.1f},{y:.1f}H{x + 5:.1f}M{x:.1f},{y - 5:.1f}V{y + 5:.1f}"
+        crosses.append(_Cross(d, str(row.name)))
+    return crosses
 
 
 # --------------------------------------------------------------------------- html
+
+
+class _Total(NamedTuple):
+    label: str
+    value: str
+    bad: bool = False
+
+
+class _Cell(NamedTuple):
+    klass: str
+    key: str
+    text: str
+
+
+class _Row(NamedTuple):
+    fails: bool
+    cells: list[_Cell]
 
 
 def _cell(value: object, kind: str) -> tuple[str, str]:
@@ -260,14 +303,6 @@ def _cell(value: object, kind: str) -> tuple[str, str]:
     return str(value), str(value)
 
 
-def _total(label: str, value: str, *, bad: bool = False) -> str:
-    klass = "total bad" if bad else "total"
-    return (
-        f'<div class="{klass}"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value">{html.escape(value)}</div></div>'
-    )
-
-
 def _amount(value: float | None, unit: str) -> str:
     if value is None:
         return "本标准未规定"
@@ -276,62 +311,54 @@ def _amount(value: float | None, unit: str) -> str:
 
 
 def render_report_html(result: ComplianceResult, *, standard: Standard) -> str:
-    """The printable report as one HTML page (every user string escaped)."""
-    esc = html.escape
-    totals = result.totals
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{esc(REPORT_TITLE)} — {esc(standard.title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{esc(REPORT_TITLE)}</h1>",
-        f'<p class="meta">核查标准：{esc(standard.title)}（{esc(standard.name)}）</p>',
-        f'<p class="meta">生成日期：{date.today().isoformat()}'
-        + (f"；经费核算年份：{result.year}" if result.year is not None else "")
-        + "</p>",
-        f"<p>{esc(standard.description)}</p>",
-        "<h2>汇总</h2>",
-        '<div class="totals">',
-        _total("社区数", f"{totals['communities']:,}"),
-        _total("未达标社区", f"{totals['failing']:,}", bad=totals["failing"] > 0),
-        _total(
+    """The printable report as one HTML page (``templates/report.html``, autoescaped)."""
+    return (
+        _templates()
+        .get_template("report.html")
+        .render(
+            report_title=REPORT_TITLE,
+            standard=standard,
+            today=date.today().isoformat(),
+            year=result.year,
+            totals=_totals(result.totals),
+            gap_map=Markup(svg_gap_map(result)),
+            community_headings=[title for _, title, _ in _TABLE],
+            community_rows=_community_rows(result),
+            rule_rows=_rule_rows(result),
+            outside_rows=_outside_rows(result),
+            rules=standard.rules(),
+        )
+    )
+
+
+def _totals(totals: dict) -> list[_Total]:
+    """The figures in the boxes at the top: the district's totals, shortfalls marked bad."""
+    boxes = [
+        _Total("社区数", f"{totals['communities']:,}"),
+        _Total("未达标社区", f"{totals['failing']:,}", totals["failing"] > 0),
+        _Total(
             "面积缺口合计",
             _amount(totals["total_shortfall_m2"], " m²"),
-            bad=totals["total_shortfall_m2"] > 0,
+            totals["total_shortfall_m2"] > 0,
         ),
-        _total("应配面积合计", _amount(totals["total_required_m2"], " m²")),
-        _total("现有面积合计", _amount(totals["total_facility_area_m2"], " m²")),
-        _total("应配专职工作者", _amount(totals["total_staff"], " 人")),
-        _total("工作经费合计", _amount(totals["total_funds_yuan"], " 元/年")),
-        _total("户数合计", f"{totals['households']:,}"),
+        _Total("应配面积合计", _amount(totals["total_required_m2"], " m²")),
+        _Total("现有面积合计", _amount(totals["total_facility_area_m2"], " m²")),
+        _Total("应配专职工作者", _amount(totals["total_staff"], " 人")),
+        _Total("工作经费合计", _amount(totals["total_funds_yuan"], " 元/年")),
+        _Total("户数合计", f"{totals['households']:,}"),
     ]
     if totals["unassigned_households"]:
-        parts.append(
-            _total("不在任何社区内的户数", f"{totals['unassigned_households']:,}", bad=True)
+        boxes.append(
+            _Total("不在任何社区内的户数", f"{totals['unassigned_households']:,}", bad=True)
         )
     if totals["facilities_outside"]:
-        parts.append(_total("社区范围外的设施", f"{totals['facilities_outside']:,}", bad=True))
-    parts.append("</div>")
-
-    parts += [
-        "<h2>面积缺口分布图</h2>",
-        svg_gap_map(result),
-        "<h2>各社区核查结果</h2>",
-        '<p class="no-print meta">点击表头可排序。</p>',
-        _community_table(result),
-        "<h2>计算过程</h2>",
-        _rules_table(result),
-    ]
-    if len(result.outside):
-        parts += ["<h2>社区范围外的设施（已列出，未丢弃）</h2>", _outside_table(result)]
-    parts += ["<h2>核查标准及依据</h2>", _standard_section(standard), _method_section()]
-    parts += [f"<script>{_SORT_JS}</script>", "</body></html>"]
-    return "\n".join(parts)
+        boxes.append(_Total("社区范围外的设施", f"{totals['facilities_outside']:,}", bad=True))
+    return boxes
 
 
-def _community_table(result: ComplianceResult) -> str:
-    esc = html.escape
-    head = "".join(f"<th>{esc(title)}</th>" for _, title, _ in _TABLE)
+def _community_rows(result: ComplianceResult) -> list[_Row]:
+    """The cells of the results table (:data:`_TABLE`), one row per community."""
+    classes = {"gap_m2": "gap", "facilities": "wide", "name": "nowrap"}
     rows = []
     for record in result.table().to_dict("records"):
         lon, lat = record["suggested_site_lon"], record["suggested_site_lat"]
@@ -343,84 +370,31 @@ def _community_table(result: ComplianceResult) -> str:
         cells = []
         for column, _, kind in _TABLE:
             text, key = _cell(record[column], kind)
-            klass = {
-                "gap_m2": f"{kind} gap",
-                "facilities": f"{kind} wide",
-                "name": f"{kind} nowrap",
-            }.get(column, kind)
-            cells.append(f'<td class="{klass}" data-v="{esc(key, quote=True)}">{esc(text)}</td>')
-        klass = "" if record["meets_standard"] else ' class="fail"'
-        rows.append(f"<tr{klass}>{''.join(cells)}</tr>")
-    return (
-        f'<div class="scroll"><table class="sortable"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
+            klass = f"{kind} {classes[column]}" if column in classes else kind
+            cells.append(_Cell(klass, key, text))
+        rows.append(_Row(not record["meets_standard"], cells))
+    return rows
 
 
-def _rules_table(result: ComplianceResult) -> str:
-    esc = html.escape
-    heads = ("社区代码", "社区名称", "应配面积", "专职工作者", "工作经费", "说明")
-    rows = []
-    for r in result.table().to_dict("records"):
-        cells = (r["community_id"], r["name"], r["area_rule"], r["staff_rule"], r["funds_rule"])
-        cells += (r["notes"],)
-        rows.append(
-            "<tr>" + "".join(f'<td class="rule">{esc(str(c))}</td>' for c in cells) + "</tr>"
-        )
-    head = "".join(f"<th>{h}</th>" for h in heads)
-    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+def _rule_rows(result: ComplianceResult) -> list[tuple]:
+    """Per community: id, name, and the arithmetic of area, staff and funds, with the notes."""
+    columns = ("community_id", "name", "area_rule", "staff_rule", "funds_rule", "notes")
+    return [tuple(r[c] for c in columns) for r in result.table().to_dict("records")]
 
 
-def _outside_table(result: ComplianceResult) -> str:
-    esc = html.escape
+def _outside_rows(result: ComplianceResult) -> list[tuple]:
+    """The facilities outside every community: id, name, type, area, place, counted for."""
     rows = []
     for r in result.outside.itertuples(index=False):
-        point = r.geometry.representative_point()
-        counted = r.counted_for or "未计入任何社区"
+        lon, lat = _lon_lat(r.geometry)
         rows.append(
-            "<tr>"
-            + "".join(
-                f"<td>{esc(str(v))}</td>"
-                for v in (
-                    r.facility_id,
-                    r.name,
-                    r.type if isinstance(r.type, str) else "—",
-                    format_number(r.floor_area_m2),
-                    f"{point.x:.6f}, {point.y:.6f}",
-                    counted,
-                )
+            (
+                r.facility_id,
+                r.name,
+                r.type if isinstance(r.type, str) else "—",
+                format_number(r.floor_area_m2),
+                f"{lon:.6f}, {lat:.6f}",
+                r.counted_for or "未计入任何社区",
             )
-            + "</tr>"
         )
-    heads = ("设施编号", "名称", "类型", "面积(m²)", "位置(经度, 纬度)", "计入社区")
-    head = "".join(f"<th>{h}</th>" for h in heads)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _standard_section(standard: Standard) -> str:
-    esc = html.escape
-    items = []
-    for rule in standard.rules():
-        note = f'<div class="note">说明：{esc(rule.note)}</div>' if rule.note else ""
-        items.append(
-            '<div class="rule-item">'
-            f"<div><strong>{esc(rule.topic)}</strong>：{esc(rule.summary)}</div>"
-            f"<blockquote>{esc(rule.citation)}</blockquote>"
-            f'<div class="source">来源：{esc(rule.source)}</div>{note}</div>'
-        )
-    where = f'<p class="source">标准文件：{esc(standard.path)}</p>' if standard.path else ""
-    return "".join(items) + where
-
-
-def _method_section() -> str:
-    lines = (
-        "应配面积 = max(户数 ÷ 100 × 每百户面积, 每社区最低面积) + 附加面积；缺口 = 应配 − 现有，"
-        "缺口大于0为未达标。",
-        "专职工作者按“每N户1名”向上取整（N+1户需2名），再取各条规则的最大值及最低人数。",
-        "设施计入其所在社区；面状设施计入重叠面积最大的社区；恰在边界上的点计入编号最小的社区。"
-        "设施注明 serves（多社一站）时，按各社区户数比例分摊面积。",
-        "距离为各楼栋到本社区最近计入设施的直线距离，按户数加权；90%距离指90%的住户在此距离以内。",
-        "建议选址：在未配设施或面积不足的社区中，选取到全社区住户按户数加权距离之和最小的楼栋。",
-    )
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return f"<h2>计算方法</h2><ul>{items}</ul>"
+    return rows

@@ -527,6 +527,33 @@ def test_report_html_escapes_user_strings():
     assert "乙&amp;丙" in page
 
 
+def test_report_templates_escape_a_hostile_name_wherever_a_name_appears():
+    """A community and a facility named with markup: every place the page writes a name (the
+    results table and its sort key, the arithmetic table, the map's shape title, label and
+    suggested-site cross, the facility dot and the table of facilities outside) escapes it."""
+    hostile = """<img src=x onerror="alert('x')">&"""
+    facilities = _facilities(
+        [{"name": hostile, "type": None, "floor_area_m2": 80, "geometry": Point(3000, 500)}]
+    )
+    result = _check(facilities, communities=_communities(names=(hostile, "乙")))
+    page = render_report_html(result, standard=result.standard)
+    name = _escaped(hostile)
+    assert name == "&lt;img src=x onerror=&quot;alert(&#x27;x&#x27;)&quot;&gt;&amp;"
+    assert "<img" not in page and "alert('x')" not in page
+    places = {
+        "results table": f'<td class="text nowrap" data-v="{name}">{name}</td>',
+        "arithmetic table": f'<td class="rule">{LEFT}</td><td class="rule">{name}</td>',
+        "map shape title": f"<title>{LEFT} {name}：缺口",
+        "map label": f"<tspan>{name}</tspan>",
+        "suggested site": f"<title>建议选址：{name}</title>",
+        "facility dot": f"<title>{name}</title></circle>",
+        "facilities outside": f"<td>F0001</td><td>{name}</td>",
+    }
+    missing = [where for where, text in places.items() if text not in page]
+    assert not missing
+    assert page.count(name) == len(places) + 1  # the results table writes it twice
+
+
 def _escaped(text: str) -> str:
     import html
 

@@ -532,14 +532,7 @@ def check_compliance(
         grids_per_community=grids_per_community,
         facility_types=facility_types,
     )
-    rows = [
-        _community_row(district, c, standard=standard, year=year) for c in range(len(district.ids))
-    ]
-    table = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
-    table["staff_required"] = table["staff_required"].astype("Int64")
-    report = gpd.GeoDataFrame(
-        table, geometry=np.asarray(communities.geometry.array, dtype=object), crs="EPSG:4326"
-    )
+    report = _report_frame(communities, district, standard=standard, year=year)
     facility_frame = _facility_frame(
         facilities, district.facilities, district.ids.tolist(), district.id_text
     )
@@ -664,6 +657,20 @@ def _locate(
         facilities=fac,
         shares=shares,
         notes=notes,
+    )
+
+
+def _report_frame(
+    communities: gpd.GeoDataFrame, district: _District, *, standard: Standard, year: int | None
+) -> gpd.GeoDataFrame:
+    """The per-community report: :data:`REPORT_COLUMNS` and the community polygons."""
+    rows = [
+        _community_row(district, c, standard=standard, year=year) for c in range(len(district.ids))
+    ]
+    table = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+    table["staff_required"] = table["staff_required"].astype("Int64")
+    return gpd.GeoDataFrame(
+        table, geometry=np.asarray(communities.geometry.array, dtype=object), crs="EPSG:4326"
     )
 
 

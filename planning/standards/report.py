@@ -7,6 +7,9 @@
 - ``report.html``: 社区设施面积达标核查报告 — the standard with every rule's citation and
   source, the totals, a table and a map of the area gap drawn as SVG in the page: one file
   that prints and opens offline (no web map, no network).
+
+The page and its map are Jinja2 templates in ``templates/`` beside this module (rendered with
+autoescape); this module computes what they show: totals, table cells, the map's shapes.
 """
 
 from __future__ import annotations

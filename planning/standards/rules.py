@@ -494,18 +494,31 @@ def _parse_area(check: _Checker, value: object) -> AreaRule | None:
     rate = check.number(table, rate_key, "area", positive=True)
     minimum = check.number(table, "minimum_m2", "area", default=0.0)
     source, citation, note = check.cited(table, "area")
-    extras_raw = table.get("extras", [])
-    extras: list[AreaExtra] = []
-    if not isinstance(extras_raw, list):
+    extras = _parse_area_extras(check, table.get("extras", []))
+    return AreaRule(
+        rate_m2=rate or 0.0,
+        rate_households=100 if rate_key == "rate_m2_per_100_households" else 1,
+        minimum_m2=minimum or 0.0,
+        source=source,
+        citation=citation,
+        note=note,
+        extras=extras,
+    )
+
+
+def _parse_area_extras(check: _Checker, value: object) -> tuple[AreaExtra, ...]:
+    """``[[area.extras]]``: fixed areas added per community or per grid."""
+    if not isinstance(value, list):
         check.add(
             "area.extras",
             "is not a list of tables",
             expected="[[area.extras]] entries",
-            found=_describe(extras_raw),
+            found=_describe(value),
             fix="write each extra under its own [[area.extras]] header",
         )
-        extras_raw = []
-    for i, raw in enumerate(extras_raw):
+        return ()
+    extras = []
+    for i, raw in enumerate(value):
         path = f"area.extras[{i}]"
         item = check.table(
             raw,
@@ -536,15 +549,7 @@ def _parse_area(check: _Checker, value: object) -> AreaRule | None:
                 note=extra_note,
             )
         )
-    return AreaRule(
-        rate_m2=rate or 0.0,
-        rate_households=100 if rate_key == "rate_m2_per_100_households" else 1,
-        minimum_m2=minimum or 0.0,
-        source=source,
-        citation=citation,
-        note=note,
-        extras=tuple(extras),
-    )
+    return tuple(extras)
 
 
 def _parse_grids(check: _Checker, value: object) -> GridRule | None:

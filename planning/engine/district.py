@@ -307,8 +307,8 @@ class _BlockReleases:
         self.weights = district.sites.households[nodes]
         self.block = None if district.site_block is None else district.site_block[nodes]
         self.parcel = None if district.site_parcel is None else district.site_parcel[nodes]
-        self.giant = self.weights > self.upper_band  # a building bigger than a region: its
-        # region is out anyway
+        # a building bigger than a region: its region is out anyway
+        self.giant = self.weights > self.upper_band
 
     def run(self, released: frozenset[int] | None) -> np.ndarray:
         """Partition with the blocks not ``released`` whole (None: compounds only)."""

@@ -430,40 +430,62 @@ def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDat
         columns[level]["service_radius_m"] = np.round(radius, 1)
         if district.footprints is not None:
             out["footprints_crossed"] = len(footprints_crossed(geoms, district.footprints))
-        borders = shape.shared_borders(geoms)
-        length = borders.length_m
-        total = float(length.sum())
-        if level == "communities":
-            jag = shape.jagged(borders.lines)
-            lines = district.given_lines if district.given_lines is not None else \
-                np.array([], dtype=object)
-            on = shape.on_lines(borders.lines, lines)
-            own = np.maximum(borders.per_region(length, len(geoms)), 1e-9)
-            columns[level]["jagged_border_share"] = np.round(
-                borders.per_region(jag, len(geoms)) / own, 4)
-            columns[level]["border_on_lines_share"] = np.round(
-                borders.per_region(on, len(geoms)) / own, 4)
-            out["internal_border_km"] = round(total / 1000, 3)
-            out["jagged_border_share"] = round(float(jag.sum()) / total, 4) if total else 0.0
-            out["border_on_lines_share"] = round(float(on.sum()) / total, 4) if total else None
-        else:
-            jag = shape.jagged(borders.lines)
-            out["jagged_border_share"] = round(float(jag.sum()) / total, 4) if total else 0.0
+        border_summary, border_columns = _border_metrics(district, geoms, level=level)
+        out.update(border_summary)
+        columns[level].update(border_columns)
         if district.site_block is not None:
-            site_label = np.full(len(sites.xy), -1, dtype=np.int64)
-            site_label[of_building] = owner
-            scope = None
-            if level == "grids":
-                scope = np.full(len(sites.xy), -1, dtype=np.int64)
-                scope[of_building] = pd.Index(communities["community_id"].astype(str)) \
-                    .get_indexer(buildings["community_id"].astype(str))
-            fitting, split = _split_blocks(district, site_label, scope, upper=upper,
-                                           level=level)
-            out["blocks_fitting"] = fitting
-            out["blocks_fitting_split"] = sum(item["fits"] for item in split)
-            out["blocks_split"] = split
+            out.update(_block_metrics(district, buildings, communities, owner, level=level,
+                                      upper=upper))
         summary[level] = out
     return summary, columns
+
+
+def _border_metrics(district, geoms: np.ndarray, *,
+                    level: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """(summary entries, per-feature columns) of the borders between ``geoms``: how much is
+    jagged, and for communities how long they are and how much follows a given line."""
+    from planning.engine import shape
+
+    borders = shape.shared_borders(geoms)
+    length = borders.length_m
+    total = float(length.sum())
+    jag = shape.jagged(borders.lines)
+    if level != "communities":
+        return {"jagged_border_share": round(float(jag.sum()) / total, 4) if total else 0.0}, {}
+    lines = district.given_lines if district.given_lines is not None else \
+        np.array([], dtype=object)
+    on = shape.on_lines(borders.lines, lines)
+    own = np.maximum(borders.per_region(length, len(geoms)), 1e-9)
+    columns = {
+        "jagged_border_share": np.round(borders.per_region(jag, len(geoms)) / own, 4),
+        "border_on_lines_share": np.round(borders.per_region(on, len(geoms)) / own, 4),
+    }
+    return {
+        "internal_border_km": round(total / 1000, 3),
+        "jagged_border_share": round(float(jag.sum()) / total, 4) if total else 0.0,
+        "border_on_lines_share": round(float(on.sum()) / total, 4) if total else None,
+    }, columns
+
+
+def _block_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                   owner: np.ndarray, *, level: str, upper: float) -> dict:
+    """The street blocks that fit one unit of ``level`` and those split (``owner``: the
+    unit of each building; a grid's block is judged inside its community)."""
+    sites = district.sites
+    of_building = sites.of_building
+    site_label = np.full(len(sites.xy), -1, dtype=np.int64)
+    site_label[of_building] = owner
+    scope = None
+    if level == "grids":
+        scope = np.full(len(sites.xy), -1, dtype=np.int64)
+        scope[of_building] = pd.Index(communities["community_id"].astype(str)) \
+            .get_indexer(buildings["community_id"].astype(str))
+    fitting, split = _split_blocks(district, site_label, scope, upper=upper, level=level)
+    return {
+        "blocks_fitting": fitting,
+        "blocks_fitting_split": sum(item["fits"] for item in split),
+        "blocks_split": split,
+    }
 
 
 def _rounded(value):

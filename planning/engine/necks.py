@@ -59,51 +59,63 @@ def mend_necks(
         fits ``upper`` it stands in (a block kept whole stays whole).
     """
     labels = labels.copy()
-    src, dst = graph.sources(), graph.indices
     for _ in range(ROUNDS):
-        ids, polys = dissolve(cells, labels)
-        opened = opening(polys, width_m)
-        suspects = ids[shapely.get_num_geometries(opened) > 1]
-        if not len(suspects):
-            return labels
-        sizes = np.bincount(labels, weights=weights)
-        moved = False
-        touched: set[int] = set()  # drawn before this round's moves: redrawn next round
-        for r in suspects.tolist():
-            if r in touched:
-                continue
-            members = np.flatnonzero(labels == r)
-            piece = opening_piece(opened[np.searchsorted(ids, r)], xy[members])
-            if len(np.unique(piece)) < 2:
-                continue
-            mass = np.bincount(piece, weights=np.maximum(weights[members], 1e-9))
-            main = int(np.argmax(mass))
-            for p in np.unique(piece).tolist():
-                if p == main:
-                    continue
-                group = members[piece == p]
-                if block is not None:
-                    group = _whole_blocks(group, members, block, weights, upper)
-                    if len(group) == len(members):
-                        continue
-                target = _receiver(graph, labels, group, r, src=src, dst=dst, sizes=sizes,
-                                   weights=weights, lower=lower, upper=upper)
-                if target is None or target in touched:
-                    continue
-                trial = labels.copy()
-                trial[group] = target
-                if not (region_is_connected(graph, trial, r)
-                        and region_is_connected(graph, trial, target)):
-                    continue  # the piece holds the region's link, or is in pieces itself
-                touched.update((r, target))
-                labels[group] = target
-                moved_hh = float(weights[group].sum())
-                sizes[r] -= moved_hh
-                sizes[target] += moved_hh
-                moved = True
-        if not moved:
-            return labels
+        if not _mend_round(graph, cells, xy, weights, labels, lower=lower, upper=upper,
+                           block=block, width_m=width_m):
+            break
     return labels
+
+
+def _mend_round(graph: Graph, cells: np.ndarray, xy: np.ndarray, weights: np.ndarray,
+                labels: np.ndarray, *, lower: float, upper: float, block: np.ndarray | None,
+                width_m: float) -> bool:
+    """One round: every necked region not drawn yet this round hands its stray pieces to
+    the neighbours that may take them (``labels`` changed in place); whether any moved."""
+    src, dst = graph.sources(), graph.indices
+    ids, polys = dissolve(cells, labels)
+    opened = opening(polys, width_m)
+    suspects = ids[shapely.get_num_geometries(opened) > 1]
+    sizes = np.bincount(labels, weights=weights)
+    moved = False
+    touched: set[int] = set()  # drawn before this round's moves: redrawn next round
+    for r in suspects.tolist():
+        if r in touched:
+            continue
+        members = np.flatnonzero(labels == r)
+        for stray in _stray_pieces(opened[np.searchsorted(ids, r)], members, xy, weights):
+            group = stray
+            if block is not None:
+                group = _whole_blocks(group, members, block, weights, upper)
+                if len(group) == len(members):
+                    continue
+            target = _receiver(graph, labels, group, r, src=src, dst=dst, sizes=sizes,
+                               weights=weights, lower=lower, upper=upper)
+            if target is None or target in touched:
+                continue
+            trial = labels.copy()
+            trial[group] = target
+            if not (region_is_connected(graph, trial, r)
+                    and region_is_connected(graph, trial, target)):
+                continue  # the piece holds the region's link, or is in pieces itself
+            touched.update((r, target))
+            labels[group] = target
+            moved_hh = float(weights[group].sum())
+            sizes[r] -= moved_hh
+            sizes[target] += moved_hh
+            moved = True
+    return moved
+
+
+def _stray_pieces(opened: shapely.Geometry, members: np.ndarray, xy: np.ndarray,
+                  weights: np.ndarray) -> list[np.ndarray]:
+    """The ``members`` of a region in each piece of its opening (``opened``) but the one
+    holding most households."""
+    piece = opening_piece(opened, xy[members])
+    if len(np.unique(piece)) < 2:
+        return []
+    mass = np.bincount(piece, weights=np.maximum(weights[members], 1e-9))
+    main = int(np.argmax(mass))
+    return [members[piece == p] for p in np.unique(piece).tolist() if p != main]
 
 
 def _whole_blocks(group: np.ndarray, members: np.ndarray, block: np.ndarray,

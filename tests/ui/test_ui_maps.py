@@ -1,4 +1,4 @@
-"""Map builders in ui/maps.py: bounded payload, the Amap shift, legend, layers, basemaps.
+"""Map builders in ui/maps/: bounded payload, the Amap shift, legend, layers, basemaps.
 
 Fixtures are drawn around Ningbo (121.54°E, 29.87°N)::
 

@@ -1,4 +1,4 @@
-"""Plan map builders in ui/maps.py: colours apart, labels, grids, buildings, selection, gap map.
+"""Plan map builders in ui/maps/: colours apart, labels, grids, buildings, selection, gap map.
 
 Fixtures are drawn around Ningbo (121.54°E, 29.87°N), squares of 0.01° (~1 km)::
 
@@ -26,6 +26,7 @@ import shapely
 from map_support import geojson_layers, rendered, shows
 from shapely.geometry import Point, box
 
+from geo.errors import PlanningInputError
 from ui.maps import (
     COMMUNITY_PALETTE,
     aggregate_buildings,
@@ -149,7 +150,8 @@ def test_colours_are_deterministic_and_work_in_metres(communities):
 
 
 def test_plan_map_labels_each_community_with_id_and_households(communities, grids):
-    fmap = plan_map(communities, grids=grids, band=(2250, 2750), basemap="none")
+    layers = {"communities": communities, "grids": grids}
+    fmap = plan_map(layers, band=(2250, 2750), basemap="none")
     html = rendered(fmap)
     for cid, households in zip(communities["community_id"], communities["households"], strict=True):
         assert f"<b>{cid}<\\/b>" in html
@@ -161,7 +163,7 @@ def test_plan_map_labels_each_community_with_id_and_households(communities, grid
 
 
 def test_communities_out_of_band_are_outlined_and_locked_ones_dashed(communities):
-    fmap = plan_map(communities, band=(2250, 2750), basemap="none")
+    fmap = plan_map({"communities": communities}, band=(2250, 2750), basemap="none")
     props = {f["properties"]["community_id"]: f["properties"] for f in layer_with(fmap, "edge")}
     assert props["C1"]["edge"] == "#d7191c"  # 2,100 households, below
     assert props["C5"]["edge"] != "#d7191c"  # 2,500 in band
@@ -172,7 +174,7 @@ def test_communities_out_of_band_are_outlined_and_locked_ones_dashed(communities
 
 
 def test_grids_are_thin_clickable_outlines_with_tooltips(communities, grids):
-    fmap = plan_map(communities, grids=grids, basemap="none")
+    fmap = plan_map({"communities": communities, "grids": grids}, basemap="none")
     (layer,) = [
         g
         for g in geojson_layers(fmap)
@@ -187,7 +189,7 @@ def test_grids_are_thin_clickable_outlines_with_tooltips(communities, grids):
 
 def test_buildings_are_sized_by_households(communities):
     buildings = make_buildings(communities, 300)
-    fmap = plan_map(communities, buildings=buildings, basemap="none")
+    fmap = plan_map({"communities": communities, "buildings": buildings}, basemap="none")
     points = layer_with(fmap, "building_id")
     assert len(points) == 300
     pairs = sorted(
@@ -200,7 +202,9 @@ def test_buildings_are_sized_by_households(communities):
 
 def test_many_buildings_are_aggregated_per_hexagon_and_community(communities):
     buildings = make_buildings(communities, 20_000, seed=1)
-    fmap = plan_map(communities, buildings=buildings, basemap="none", buildings_above=5_000)
+    fmap = plan_map(
+        {"communities": communities, "buildings": buildings}, basemap="none", buildings_above=5_000
+    )
     points = [f for f in layer_with(fmap, "buildings") if f["geometry"]["type"] == "Point"]
     assert 0 < len(points) < 5_000
     assert sum(f["properties"]["households"] for f in points) == buildings["households"].sum()
@@ -224,7 +228,9 @@ def test_aggregation_keeps_households_per_community(communities):
 
 
 def test_legend_layer_control_draw_tool_and_no_network(communities, grids):
-    fmap = plan_map(communities, grids=grids, basemap="none", draw=True, lang="zh")
+    fmap = plan_map(
+        {"communities": communities, "grids": grids}, basemap="none", draw=True, lang="zh"
+    )
     html = rendered(fmap)
     assert "planner-legend" in html and "<details open>" in html
     assert "L.control.layers" in html
@@ -237,13 +243,14 @@ def test_legend_layer_control_draw_tool_and_no_network(communities, grids):
 
 
 def test_english_plan_map(communities):
-    html = rendered(plan_map(communities, band=(2250, 2750), basemap="none", lang="en"))
+    fmap = plan_map({"communities": communities}, band=(2250, 2750), basemap="none", lang="en")
+    html = rendered(fmap)
     assert "Legend" in html and "Grid boundary" not in html  # no grids given
     assert shows(html, "2,100 hh")
 
 
 def test_amap_draws_the_plan_shifted_to_gcj02(communities, grids):
-    fmap = plan_map(communities, grids=grids, basemap="amap")
+    fmap = plan_map({"communities": communities, "grids": grids}, basemap="amap")
     corner = layer_with(fmap, "fill")[0]["geometry"]["coordinates"][0][0]
     lon, lat = communities.geometry.iloc[0].exterior.coords[0]
     _, _, moved = GEOD.inv(lon, lat, *corner)
@@ -261,7 +268,8 @@ def test_plan_geometry_is_simplified_as_a_coverage_and_rounded(communities):
     frame = gpd.GeoDataFrame(
         {"community_id": ["R"], "households": [2500]}, geometry=[circle], crs="EPSG:4326"
     )
-    drawn = layer_with(plan_map(frame, basemap="none"), "fill")[0]["geometry"]["coordinates"][0]
+    fmap = plan_map({"communities": frame}, basemap="none")
+    drawn = layer_with(fmap, "fill")[0]["geometry"]["coordinates"][0]
     assert len(drawn) < 1_000
     assert all(round(x, 5) == x and round(y, 5) == y for x, y in drawn)
 
@@ -269,8 +277,13 @@ def test_plan_geometry_is_simplified_as_a_coverage_and_rounded(communities):
 def test_text_from_files_is_escaped(communities):
     frame = communities.copy()
     frame.loc[0, "name"] = "<script>alert(1)</script>"
-    html = rendered(plan_map(frame, basemap="none"))
+    html = rendered(plan_map({"communities": frame}, basemap="none"))
     assert "<script>alert(1)" not in html
+
+
+def test_a_layer_key_not_in_the_table_is_refused(communities):
+    with pytest.raises(PlanningInputError, match="subdistricts not known"):
+        plan_map({"communities": communities, "subdistricts": communities}, basemap="none")
 
 
 def test_diff_layer(communities):
@@ -279,7 +292,7 @@ def test_diff_layer(communities):
         geometry=[box(LON0 + 0.008, LAT0 - 0.005, LON0 + 0.01, LAT0)],
         crs="EPSG:4326",
     )
-    fmap = plan_map(communities, diff=diff, basemap="none")
+    fmap = plan_map({"communities": communities, "diff": diff}, basemap="none")
     (feature,) = layer_with(fmap, "from_community")
     assert feature["properties"]["to_community"] == "C2"
     assert "变动区域（住户换了社区）" in rendered(fmap)
@@ -390,12 +403,14 @@ def test_the_plan_map_of_the_80k_sample_stays_small(tmp_path):
     )
     plan = plan_from_proposal(run.proposal)
     fmap = plan_map(
-        community_frame(plan).to_crs(4326),
-        grids=grid_frame(plan).to_crs(4326),
-        buildings=building_frame(plan),
-        subdistricts=read_subdistricts(files["streets"], crs="gcj02").frame,
-        barriers=read_barriers(files["barriers"], crs="gcj02").frame,
-        facilities=read_facilities(files["facilities"], crs="gcj02").frame,
+        {
+            "communities": community_frame(plan).to_crs(4326),
+            "grids": grid_frame(plan).to_crs(4326),
+            "buildings": building_frame(plan),
+            "streets": read_subdistricts(files["streets"], crs="gcj02").frame,
+            "barriers": read_barriers(files["barriers"], crs="gcj02").frame,
+            "facilities": read_facilities(files["facilities"], crs="gcj02").frame,
+        },
         band=(2250, 2750),
         basemap="amap",
         draw=True,

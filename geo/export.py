@@ -30,15 +30,20 @@ from geo.crs import CGCS2000_EPSG, WGS84_EPSG, cgcs2000_zone_crs, parse_crs
 from geo.errors import CRSError, GeometryError, PlanningInputError
 
 __all__ = [
+    "FORMULA_STARTS",
     "GEOJSON_DECIMALS",
     "SHAPEFILE_FIELD_BYTES",
     "ShapefileZip",
+    "rounded_valid",
     "shapefile_field_names",
+    "spreadsheet_safe",
     "write_geojson",
     "write_geopackage",
     "write_shapefile_zip",
 ]
 
+#: What a spreadsheet takes for the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Decimals kept in GeoJSON coordinates (1e-7 degrees is about 1 cm).
 GEOJSON_DECIMALS = 7
 #: The longest field name a dBASE table holds, in bytes of its encoding (UTF-8 here).
@@ -112,9 +117,7 @@ def write_geojson(gdf: geopandas.GeoDataFrame, path: str | Path) -> Path:
     _require_unique_columns(gdf, "write_geojson")
     path = Path(path)
     geoms = _to_crs(gdf.geometry, pyproj.CRS.from_epsg(WGS84_EPSG))
-    geoms = shapely.transform(
-        np.asarray(geoms.values), lambda xy: np.round(xy, GEOJSON_DECIMALS), include_z=None
-    )
+    geoms = rounded_valid(np.asarray(geoms.values), GEOJSON_DECIMALS, caller="write_geojson")
     geoms = shapely.orient_polygons(geoms, exterior_cw=False)
     attributes = gdf.drop(columns=gdf.geometry.name)
     names = [str(name) for name in attributes.columns]
@@ -136,6 +139,86 @@ def write_geojson(gdf: geopandas.GeoDataFrame, path: str | Path) -> Path:
         out.write(",\n".join(lines))
         out.write("\n]}\n")
     return path
+
+
+def rounded_valid(geoms: np.ndarray, decimals: int | None, *, caller: str) -> np.ndarray:
+    """Geometries rounded to ``decimals`` (None: as they are) with every polygon valid.
+
+    Rounding can make a valid polygon invalid (a ring that touches itself, two parts that
+    overlap). Each polygon invalid after rounding is snapped to the grid of ``decimals``
+    (:func:`shapely.set_precision`, which keeps the result valid; a polygon invalid before
+    rounding is repaired with :func:`shapely.make_valid` first, keeping its polygonal parts)
+    and rounded again; what is still invalid is repaired with :func:`shapely.make_valid`.
+    Valid polygons, lines and points are only rounded.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Shapely geometries (or None); not changed.
+    decimals : int | None
+        Decimals of the coordinates written; None when the writer keeps full precision.
+    caller : str
+        The writer, for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The geometries as they are written.
+
+    Raises
+    ------
+    GeometryError
+        When a polygon is still invalid after the repair (it is never written invalid).
+    """
+    source = np.asarray(geoms, dtype=object)
+    out = _rounded(source, decimals)
+    bad = _invalid_polygons(out)
+    if bad.any() and decimals is not None:
+        snapped = shapely.set_precision(_made_valid(source[bad]), 10.0**-decimals)
+        out[bad] = _rounded(snapped, decimals)
+        bad = _invalid_polygons(out)
+    if bad.any():
+        out[bad] = _rounded(_made_valid(out[bad]), decimals)
+        bad = _invalid_polygons(out)
+    if bad.any():
+        reasons = sorted(set(shapely.is_valid_reason(out[bad])))
+        raise GeometryError(
+            f"{caller}: {int(bad.sum())} polygon(s) (features "
+            f"{', '.join(str(int(i) + 1) for i in np.flatnonzero(bad)[:5])}) stay invalid "
+            f"after rounding and repair ({'; '.join(reasons[:3])}); expected valid polygons. "
+            "Fix: check these features in QGIS (Vector › Geometry tools › Check validity)."
+        )
+    return out
+
+
+def _rounded(geoms: np.ndarray, decimals: int | None) -> np.ndarray:
+    if decimals is None:
+        return np.array(geoms, dtype=object)
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals), include_z=None)
+
+
+def _invalid_polygons(geoms: np.ndarray) -> np.ndarray:
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    return polygonal & ~shapely.is_valid(geoms)
+
+
+def _made_valid(geoms: np.ndarray) -> np.ndarray:
+    """The geometries, the invalid ones repaired to their polygonal part."""
+    out = np.array(geoms, dtype=object)
+    invalid = ~shapely.is_valid(out) & ~shapely.is_missing(out)
+    repaired = shapely.make_valid(out[invalid], method="structure", keep_collapsed=False)
+    out[invalid] = _polygonal_part(repaired)
+    return out
+
+
+def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
+    """Each geometry's polygons only (make_valid may add the lines or points it collapsed)."""
+    out = np.array(geoms, dtype=object)
+    for i, geom in enumerate(out):
+        if geom is not None and geom.geom_type == "GeometryCollection":
+            parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+            out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
 
 
 def _geojson_geometry(geom: BaseGeometry | None) -> dict | None:
@@ -238,6 +321,10 @@ def write_geopackage(
     path = Path(path)
     target = _export_crs(gdf, crs)
     out = _plain_attributes(gdf.to_crs(target))
+    out[out.geometry.name] = geopandas.GeoSeries(
+        rounded_valid(np.asarray(out.geometry.values), None, caller="write_geopackage"),
+        index=out.index, crs=target,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     return path
@@ -299,9 +386,10 @@ def write_shapefile_zip(
             attributes[name] = pd.Series(
                 [_json_value(v) for v in column.tolist()], index=column.index, dtype=object
             )
-    out = geopandas.GeoDataFrame(
-        attributes, geometry=_to_crs(gdf.geometry, target).values, crs=target
+    geoms = rounded_valid(
+        np.asarray(_to_crs(gdf.geometry, target).values), None, caller="write_shapefile_zip"
     )
+    out = geopandas.GeoDataFrame(attributes, geometry=geoms, crs=target)
     stem = path.name[: -len(".zip")] if path.suffix.lower() == ".zip" else path.name
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="shapefile-") as tmp:
@@ -362,6 +450,43 @@ def shapefile_field_names(columns: Iterable[object]) -> dict[str, str]:
     return {name: written[name] for name in names}
 
 
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells a spreadsheet shows as text, never runs.
+
+    A text cell starting with one of :data:`FORMULA_STARTS` (``=HYPERLINK(…)``, ``@SUM(…)``,
+    ``+cmd|…``) gets an apostrophe in front, as OWASP advises against CSV injection; a cell
+    that is a plain number (``-12.5``) is left as it is, so are numeric columns. Column names
+    are guarded the same way.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table about to be written as CSV; not changed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The guarded copy.
+    """
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            out.isetitem(i, column.map(_safe_cell, na_action="ignore"))
+    out.columns = [_safe_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def _safe_cell(value: Any) -> Any:
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
 def _cut_utf8(text: str, limit: int) -> str:
     """The longest prefix of ``text`` whose UTF-8 encoding has at most ``limit`` bytes."""
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
@@ -371,7 +496,7 @@ def _fields_csv(field_names: dict[str, str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["original", "written"])
-    writer.writerows(field_names.items())
+    writer.writerows([_safe_cell(k), _safe_cell(v)] for k, v in field_names.items())
     return "\ufeff" + buffer.getvalue()
 
 

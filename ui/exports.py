@@ -15,7 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo.export import write_geojson, write_geopackage, write_shapefile_zip
+from geo.export import spreadsheet_safe, write_geojson, write_geopackage, write_shapefile_zip
 from geo.intake import Households
 from planning.params import ProposeParams
 from planning.plans.folder import write_plan
@@ -96,7 +96,7 @@ def compliance_files(result: ComplianceResult) -> dict[str, bytes]:
 
 def audit_csv(plan: Plan) -> bytes:
     """The plan's audit log (time, author, what, from, to, households affected) as CSV."""
-    return audit_table(plan).to_csv(index=False).encode("utf-8-sig")
+    return spreadsheet_safe(audit_table(plan)).to_csv(index=False).encode("utf-8-sig")
 
 
 def project_bytes(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.export import write_geojson
+from geo.export import spreadsheet_safe, write_geojson
 from geo.intake import Households
 from planning.engine.metrics import polsby_popper
 
@@ -60,7 +60,7 @@ def write_plan(
     }
     table = assignment_rows(households, buildings)
     paths["households"] = out / "households.csv"
-    table.to_csv(paths["households"], index=False, encoding="utf-8-sig")
+    spreadsheet_safe(table).to_csv(paths["households"], index=False, encoding="utf-8-sig")
     return paths
 
 

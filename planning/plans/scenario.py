@@ -45,6 +45,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import ScenarioEditError
+from geo.export import spreadsheet_safe
 from planning.engine.graph import region_is_connected
 from planning.engine.partition import choose_region_count
 from planning.engine.propose import plan_grids
@@ -1084,5 +1085,5 @@ def write_audit_csv(plan: Plan, path: str | Path) -> Path:
     """The plan's audit log as CSV (UTF-8 with BOM, so Excel shows the Chinese)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    audit_table(plan).to_csv(path, index=False, encoding="utf-8-sig")
+    spreadsheet_safe(audit_table(plan)).to_csv(path, index=False, encoding="utf-8-sig")
     return path

@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from markupsafe import Markup
 
-from geo.export import write_geojson
+from geo.export import spreadsheet_safe, write_geojson
 from planning.standards.compliance import ComplianceResult
 from planning.standards.rules import Standard, format_number
 
@@ -90,7 +90,7 @@ def write_compliance(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "compliance.csv"
-    result.table().to_csv(csv_path, index=False, encoding="utf-8-sig")
+    spreadsheet_safe(result.table()).to_csv(csv_path, index=False, encoding="utf-8-sig")
     geojson_path = write_geojson(result.communities, out / "compliance.geojson")
     html_path = out / "report.html"
     html_path.write_text(render_report_html(result, standard=standard), encoding="utf-8")

@@ -2,16 +2,26 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/scale.py                 # 10k, 100k, 1M
-    .venv/bin/python benchmarks/scale.py 10000 5000000   # chosen sizes
+    .venv/bin/python benchmarks/scale.py                          # 10k, 100k, 1M, with 街道
+    .venv/bin/python benchmarks/scale.py 100000 800000 --no-streets
+    .venv/bin/python benchmarks/scale.py 1000000 --streets 3      # few large 街道
+    .venv/bin/python benchmarks/scale.py 400000 --no-streets --workers 1 2
 
-Each size runs in its own process so peak memory is that run's own. The sample district has
-one row per household in its urban villages and one per building elsewhere. Targets on a
-2-core machine: 100k ≤ 5 s, 1M ≤ 30 s and ≤ 4 GB, close to linear growth.
+The sample district of each size is generated once (in its own process, cached under the
+system temp folder by size and 街道 count); each run then proposes in a process of its own so
+peak memory is that run's own (``peak`` is the proposing process, ``workers`` the largest of
+its worker processes). ``--no-streets`` plans without a 街道 layer (one study area, as a
+planner without 街道 polygons has); ``--streets N`` has the generator make N 街道 and plans
+in them. ``--workers`` runs each size once per worker count and prints the speed-up of the
+partition stages (communities and grids).
+
+Targets on a 2-core machine (issue 17): in band ≥ 95% and PP within 0.02 of the 100k figure at
+any size without 街道; 1M households in three 街道 ≤ 30 s; ≥ 1.6× from 1 to 2 workers.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -24,33 +34,50 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+#: The partition stages the worker speed-up is measured on.
+PARTITION_STAGES = ("communities", "grids")
 
 
-def one(households: int) -> dict:
+def sample_folder(households: int, streets: int | None) -> Path:
+    """The generated sample of this size and 街道 count (made on first use)."""
+    folder = Path(tempfile.gettempdir()) / "scale_samples" / f"{households}_{streets or 'default'}"
+    if not (folder / "done").exists():
+        from samples.district import write_sample
+
+        write_sample(folder, households=households, seed=0, subdistricts=streets)
+        (folder / "done").write_text("ok", encoding="utf-8")
+    return folder
+
+
+def one(households: int, *, streets: int | None, use_streets: bool,
+        workers: int | None) -> dict:
+    """Propose on the sample of ``households`` and measure the run."""
     from planning.runs import run_propose
-    from samples.district import write_sample
 
+    folder = sample_folder(households, streets)
+    rows = sum(1 for _ in (folder / "households.csv").open(encoding="utf-8-sig")) - 1
+    extra = {} if workers is None else {"workers": workers}
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        paths = write_sample(Path(tmp) / "in", households=households, seed=0)
-        generate_s = time.perf_counter() - start
-        rows = sum(1 for _ in paths["households"].open(encoding="utf-8-sig")) - 1
-        start = time.perf_counter()
         run = run_propose(
-            paths["households"], crs="gcj02", out_dir=Path(tmp) / "out",
-            subdistricts_path=paths["streets"], barriers_path=paths["barriers"],
+            folder / "households.csv", crs="gcj02", out_dir=Path(tmp) / "out",
+            subdistricts_path=folder / "streets.geojson" if use_streets else None,
+            barriers_path=folder / "barriers.geojson", **extra,
         )
         total_s = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     c, g = run.summary["communities"], run.summary["grids"]
     return {
         "households": int(run.summary["data"]["households"]),
         "rows": rows,
         "buildings": int(run.summary["data"]["buildings"]),
-        "generate_s": round(generate_s, 2),
+        "streets": len(run.subdistricts) if run.subdistricts is not None else 0,
+        "workers": workers,
         "end_to_end_s": round(total_s, 2),
         "stages_s": run.summary["runtime_s"],
         "peak_mb": round(peak_mb),
+        "workers_peak_mb": round(workers_mb),
         "communities": c["count"],
         "communities_in_band": c["share_in_band"],
         "grids": g["count"],
@@ -62,33 +89,71 @@ def one(households: int) -> dict:
     }
 
 
+def _line(result: dict) -> str:
+    stages = ", ".join(f"{k} {v:.2f}" for k, v in result["stages_s"].items())
+    who = "" if result["workers"] is None else f", {result['workers']} worker(s)"
+    return (
+        f"{result['households']:>10,} households in {result['streets'] or 'no'} 街道{who} "
+        f"({result['rows']:,} rows, {result['buildings']:,} buildings): "
+        f"{result['end_to_end_s']:.1f} s end to end, peak {result['peak_mb']:,} MB "
+        f"(workers {result['workers_peak_mb']:,} MB); communities {result['communities']} "
+        f"({result['communities_in_band']:.1%} in band), grids {result['grids']} "
+        f"({result['grids_in_band']:.1%} in band), PP {result['pp_mean']}, "
+        f"multipart {result['multipart']}, gap {result['gap_m2']} m², overlap "
+        f"{result['overlap_m2']} m²\n    stages (s): {stages}"
+    )
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=list(DEFAULT_SIZES))
+    parser.add_argument("--streets", type=int, default=None,
+                        help="街道 the generator makes (default: one per ~25,000 households)")
+    parser.add_argument("--no-streets", action="store_true",
+                        help="plan without a 街道 layer (one study area)")
+    parser.add_argument("--workers", type=int, nargs="*", default=None,
+                        help="worker counts to run each size with (default: the engine's)")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def _run_one(n: int, args: argparse.Namespace, workers: int | None) -> dict | None:
+    command = [sys.executable, __file__, "--one", str(n)]
+    if args.streets is not None:
+        command += ["--streets", str(args.streets)]
+    if args.no_streets:
+        command.append("--no-streets")
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    sample_folder(n, args.streets)  # generated outside the measured process
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
+    if proc.returncode != 0:
+        print(f"{n:>10,}: failed\n{proc.stderr[-2000:]}", flush=True)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str]) -> int:
-    if argv and argv[0] == "--one":
-        print(json.dumps(one(int(argv[1]))))
+    args = _arguments(argv)
+    if args.one:
+        workers = args.workers[0] if args.workers else None
+        print(json.dumps(one(args.sizes[0], streets=args.streets,
+                             use_streets=not args.no_streets, workers=workers)))
         return 0
-    sizes = [int(a) for a in argv] or list(DEFAULT_SIZES)
     results = []
-    for n in sizes:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--one", str(n)], capture_output=True, text=True,
-            check=False, cwd=REPO,
-        )
-        if proc.returncode != 0:
-            print(f"{n:>10,}: failed\n{proc.stderr[-2000:]}")
-            continue
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        results.append(result)
-        stages = ", ".join(f"{k} {v:.2f}" for k, v in result["stages_s"].items())
-        print(
-            f"{result['households']:>10,} households ({result['rows']:,} rows, "
-            f"{result['buildings']:,} buildings): {result['end_to_end_s']:.1f} s end to end, "
-            f"peak {result['peak_mb']:,} MB; communities {result['communities']} "
-            f"({result['communities_in_band']:.0%} in band), grids {result['grids']} "
-            f"({result['grids_in_band']:.0%} in band), PP {result['pp_mean']}, "
-            f"multipart {result['multipart']}, gap {result['gap_m2']} m², overlap "
-            f"{result['overlap_m2']} m²\n    stages (s): {stages}",
-            flush=True,
-        )
+    for n in args.sizes:
+        runs = [r for w in (args.workers or [None]) if (r := _run_one(n, args, w))]
+        for result in runs:
+            print(_line(result), flush=True)
+        if len(runs) >= 2:
+            base = sum(runs[0]["stages_s"][s] for s in PARTITION_STAGES)
+            for result in runs[1:]:
+                stage = sum(result["stages_s"][s] for s in PARTITION_STAGES)
+                whole = runs[0]["end_to_end_s"] / result["end_to_end_s"]
+                print(f"    speed-up {runs[0]['workers']} → {result['workers']} workers: "
+                      f"×{base / stage:.2f} on {' + '.join(PARTITION_STAGES)} "
+                      f"({base:.1f} s → {stage:.1f} s), ×{whole:.2f} end to end", flush=True)
+        results.extend(runs[:1])
     if len(results) >= 2:
         a, b = results[0], results[-1]
         ratio = (b["end_to_end_s"] / a["end_to_end_s"]) / (b["households"] / a["households"])

@@ -217,7 +217,8 @@ class SampleDistrict:
 # Public API
 
 
-def build_sample(*, households: int = 80_000, seed: int = 0) -> SampleDistrict:
+def build_sample(*, households: int = 80_000, seed: int = 0,
+                 subdistricts: int | None = None) -> SampleDistrict:
     """Build the synthetic district (pure: nothing is written).
 
     Parameters
@@ -227,6 +228,10 @@ def build_sample(*, households: int = 80_000, seed: int = 0) -> SampleDistrict:
         and :data:`MAX_HOUSEHOLDS`.
     seed : int, keyword-only
         Seed of the only random generator used; the same seed gives the same district.
+    subdistricts : int | None, keyword-only
+        How many 街道 to aim for (at least 2: the river divides the district; fewer may be
+        made where the arterials allow no more). None: one per ~25,000 households, at least 4
+        (the default district). Few large 街道 are what scale benchmarks need.
 
     Returns
     -------
@@ -240,9 +245,11 @@ def build_sample(*, households: int = 80_000, seed: int = 0) -> SampleDistrict:
     """
     households = _checked_int("households", households, MIN_HOUSEHOLDS, MAX_HOUSEHOLDS)
     seed = _checked_int("seed", seed, 0, 2**63 - 1)
+    if subdistricts is not None:
+        subdistricts = _checked_int("subdistricts", subdistricts, 2, 999)
     metric_crs = metric_crs_for(*CENTRE_LONLAT)
     net = _network(households, seed)
-    blocks = _blocks(net)
+    blocks = _blocks(net, subdistricts=subdistricts)
     plan = _land_use(net, blocks, households, seed)
     buildings = _buildings(net, blocks, plan, households, seed)
     block_households = np.bincount(
@@ -265,7 +272,8 @@ def build_sample(*, households: int = 80_000, seed: int = 0) -> SampleDistrict:
     )
 
 
-def write_sample(outdir: str | Path, *, households: int = 80_000, seed: int = 0) -> dict[str, Path]:
+def write_sample(outdir: str | Path, *, households: int = 80_000, seed: int = 0,
+                 subdistricts: int | None = None) -> dict[str, Path]:
     """Build the district and write it in GCJ-02 lon/lat (declare ``crs="gcj02"`` to read).
 
     Writes ``households.csv`` (UTF-8 with BOM; columns :data:`HOUSEHOLD_COLUMNS`; lon/lat with
@@ -279,13 +287,15 @@ def write_sample(outdir: str | Path, *, households: int = 80_000, seed: int = 0)
         Folder to write into (created if missing; files of the same names are replaced).
     households, seed : int, keyword-only
         As for :func:`build_sample`.
+    subdistricts : int | None, keyword-only
+        As for :func:`build_sample`.
 
     Returns
     -------
     dict[str, pathlib.Path]
         Keys ``households``, ``streets``, ``barriers``, ``facilities``, ``communities``.
     """
-    sample = build_sample(households=households, seed=seed)
+    sample = build_sample(households=households, seed=seed, subdistricts=subdistricts)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = {"households": _write_households_csv(sample.households, outdir / "households.csv")}
@@ -578,7 +588,7 @@ class _Blocks:
     on_edge: np.ndarray  # shares an edge with the district boundary
 
 
-def _blocks(net: _Net) -> _Blocks:
+def _blocks(net: _Net, *, subdistricts: int | None = None) -> _Blocks:
     ring = shapely.get_exterior_ring(net.district)
     noded = shapely.union_all(np.r_[net.lines, [ring]])
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
@@ -600,7 +610,7 @@ def _blocks(net: _Net) -> _Blocks:
     near_river[river_tree.query(shapely.points(rep), "dwithin", 700.0)[0]] = True
     on_edge = shapely.length(shapely.intersection(shapely.boundary(faces), ring)) > 0.5
 
-    subdistrict, names = _subdistricts_of(net, rep)
+    subdistrict, names = _subdistricts_of(net, rep, count=subdistricts)
     return _Blocks(
         geoms=faces,
         rep=rep,
@@ -624,8 +634,10 @@ def _river_near(river_line: shapely.LineString, geoms: np.ndarray, margin_m: flo
     return shapely.intersection(river_line, boxes)
 
 
-def _subdistricts_of(net: _Net, rep: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Street of each block: river side × groups of arterial columns and rows.
+def _subdistricts_of(net: _Net, rep: np.ndarray, *,
+                     count: int | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Street of each block: river side × groups of arterial columns and rows (``count`` of
+    them, else one per ~25,000 households and at least 4).
 
     Cuts run along arterials only; row cuts only where the arterial stays clear of the river,
     so every street is one piece bounded by arterials, the river and the district edge.
@@ -639,7 +651,7 @@ def _subdistricts_of(net: _Net, rep: np.ndarray) -> tuple[np.ndarray, tuple[str,
         row += _at(line, x, axis=0) < y
     north = y > _at(net.river, x, axis=0)
 
-    n_subdistricts = max(4, _subdistrict_count(net))
+    n_subdistricts = max(4, _subdistrict_count(net)) if count is None else count
     r_lo, r_hi = net.river[:, 1].min(), net.river[:, 1].max()
     area_north = float(np.trapezoid(net.height_m - net.river[:, 1], net.river[:, 0]))
     share_north = area_north / (net.width_m * net.height_m)

@@ -19,18 +19,22 @@ import shapely
 
 from geo.columns import cell_text, resolve_columns
 from geo.crs import SourceCRS, geometry_to_wgs84, parse_crs
-from geo.errors import CRSError, InputFormatError, Problem, ValidationReport
-from geo.tables import read_table
+from geo.errors import CRSError, InputFormatError, Problem, ValidationError, ValidationReport
+from geo.intake import HOUSEHOLD_ALIASES
+from geo.tables import TableSource, read_table
 
 __all__ = [
     "BARRIER_ALIASES",
     "COMMUNITY_ALIASES",
+    "COMPOUND_ALIASES",
+    "COORDINATE_ALIASES",
     "FACILITY_ALIASES",
     "SUBDISTRICT_ALIASES",
     "Layer",
     "feature_rows",
     "read_barriers",
     "read_communities",
+    "read_compounds",
     "read_facilities",
     "read_spatial_frame",
     "read_subdistricts",
@@ -60,6 +64,8 @@ COMMUNITY_ALIASES = {
     "name": ("name", "社区名称", "名称", "社区"),
     "street": ("street", "街道", "所属街道"),
 }
+#: Where a compound (小区) polygon's name is read from, in order.
+COMPOUND_ALIASES = {"name": ("name", "名称", "小区名称", "小区")}
 
 _RIVER_WORDS = ("river", "stream", "canal", "water", "waterway", "河流", "河道", "江河", "水系", "渠")
 _RAIL_WORDS = ("rail", "railway", "铁路", "轨道", "地铁")
@@ -75,61 +81,130 @@ class Layer:
 
 
 def read_spatial_frame(
-    path: str | Path, crs: str | int, what: str, label: str | None
+    path: str | Path, crs: str | int, what: str, label: str | None, *,
+    points: bool = False, crs_option: str = "--crs",
 ) -> tuple[gpd.GeoDataFrame, SourceCRS, str]:
-    """Read a spatial file as it is, after checking it states no CRS other than the declared.
+    """Read a layer as it is, after checking it states no CRS other than the declared.
 
     Parameters
     ----------
     path : str | Path
-        Any spatial file :func:`geo.tables.read_table` reads.
+        Any file :func:`geo.tables.read_table` reads.
     crs : str | int
         The declared CRS (anything :func:`geo.crs.parse_crs` accepts).
     what : str
         What the layer holds, for messages ("barriers").
     label : str | None
         How messages name the file (default: its name).
+    points : bool, keyword-only
+        Whether the layer may be points given as a table (CSV, Excel) with longitude and
+        latitude columns (经度/纬度, lon/lat, x/y), read in the declared CRS.
+    crs_option : str, keyword-only
+        The command-line option that declares this layer's CRS, for advice.
 
     Returns
     -------
     (frame, source_crs, label)
-        The features in the file's coordinates, the declared CRS, the file's label.
+        The features in the file's coordinates, the declared CRS, the file's label. A CRS the
+        file states with a height (EPSG:4979, a compound CRS) counts as its 2-D part: the
+        heights are dropped with the Z coordinates (see the readers).
 
     Raises
     ------
     InputFormatError
-        When the file is a table without geometries.
+        When the file is a table without geometries (and ``points`` is False).
+    ValidationError
+        When a table's coordinates are missing or not numbers (every row named).
     CRSError
         When the file states a CRS other than the declared one.
     """
     source_crs = parse_crs(crs)
     frame, source = read_table(path, label=label)
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InputFormatError(
-            f"{source.label}: {what} must be a spatial file. expected: GeoJSON, GeoPackage, "
-            "Shapefile (zipped) or GeoParquet; found: a table without geometries. fix: export "
-            "the layer from your GIS in one of these formats."
-        )
+        if not points:
+            raise InputFormatError(
+                f"{source.label}: {what} must be a spatial file. expected: GeoJSON, "
+                "GeoPackage, Shapefile (zipped) or GeoParquet with the shapes; found: a table "
+                "without geometries. fix: export the layer from your GIS in one of these "
+                "formats (a table with 经度/纬度 holds points, and this layer needs shapes)."
+            )
+        return _points_from_table(frame, source), source_crs, source.label
     if frame.crs is not None:
-        epsg = frame.crs.to_epsg()
+        stated = frame.crs.to_2d() if frame.crs.is_geographic or frame.crs.is_compound \
+            else frame.crs
+        epsg = stated.to_epsg()
         declared = source_crs.crs.to_epsg()
         geographic_ok = source_crs.is_geographic and epsg in (4326, 4490)
         if not geographic_ok and epsg != declared:
             raise CRSError(
                 f"{source.label}: the file says its coordinates are in EPSG:{epsg} but they were "
                 f"declared as {source_crs.label}. expected: the declared CRS to match the "
-                "file's; fix: declare the file's CRS for this layer (e.g. --streets-crs)."
+                f"file's; fix: declare the file's CRS for this layer ({crs_option} {epsg})."
             )
     return frame, source_crs, source.label
 
 
+#: Column names a table's point coordinates are read from (as the households' are).
+COORDINATE_ALIASES = {"lon": HOUSEHOLD_ALIASES["lon"], "lat": HOUSEHOLD_ALIASES["lat"]}
+
+
+def _points_from_table(frame: pd.DataFrame, source: TableSource) -> gpd.GeoDataFrame:
+    """A table's rows as points from its longitude and latitude columns (no CRS set: the
+    caller declares it); the other columns are kept."""
+    roles, problems = resolve_columns(frame.columns, COORDINATE_ALIASES, label=source.label)
+    if "lon" not in roles or "lat" not in roles:
+        problems.append(
+            Problem(
+                "error", source.label, "no longitude and latitude columns",
+                expected="columns 经度 and 纬度 (or lon/lat, x/y) holding each row's point",
+                found=f"columns {', '.join(map(str, frame.columns))}",
+                fix="name the coordinate columns 经度 and 纬度, or export the layer from your "
+                "GIS as GeoJSON",
+            )
+        )
+        raise ValidationError(problems)
+    numbers = np.array(source.row_numbers(len(frame)))
+    xy = []
+    for role in ("lon", "lat"):
+        column = roles[role]
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float,
+                                                                        na_value=np.nan)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            problems.append(
+                Problem(
+                    "error", source.label, f"{role} missing or not a number",
+                    expected="a decimal number in every row", found=", ".join(
+                        repr(v) for v in frame[column][bad].head(3).tolist()
+                    ),
+                    fix="fill in the coordinates as decimal numbers", column=column,
+                    rows=feature_rows(numbers[bad]),
+                )
+            )
+        xy.append(values)
+    ValidationReport(tuple(problems)).raise_if_errors()
+    return gpd.GeoDataFrame(
+        frame.drop(columns=[roles["lon"], roles["lat"]]), geometry=gpd.points_from_xy(*xy)
+    )
+
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
 def _geometry_problems(
     frame: gpd.GeoDataFrame, allowed: tuple[str, ...], what: str, label: str
-) -> tuple[np.ndarray, list[Problem]]:
-    """Repair invalid geometries (warning) and refuse wrong types (error)."""
-    problems: list[Problem] = []
+) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """The features' 2-D geometries, which to keep, and every problem met.
+
+    Z coordinates are dropped (warning); empty features are refused; zero-length lines are
+    dropped (warning); a GeometryCollection keeps its parts of the allowed family (warning
+    when others go); invalid geometries are repaired (warning); other types are refused.
+    """
     rows = np.arange(len(frame)) + 1
     geometry = np.array(frame.geometry.array, dtype=object)
+    problems: list[Problem] = []
+    geometry = _without_z(geometry, rows, what, label, problems)
     empty = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     if empty.any():
         problems.append(
@@ -139,23 +214,15 @@ def _geometry_problems(
                 fix="delete these features or draw them", rows=feature_rows(rows[empty]),
             )
         )
-    present = ~empty
-    invalid = present & ~shapely.is_valid(geometry)
-    if invalid.any():
-        reasons = shapely.is_valid_reason(geometry[invalid])
-        geometry[invalid] = shapely.make_valid(geometry[invalid], method="structure")
-        problems.append(
-            Problem(
-                "warning", label, f"invalid {what} geometries were repaired",
-                expected="valid geometries", found="; ".join(sorted(set(reasons))[:3]),
-                fix="check the repaired shapes in QGIS if precision matters",
-                rows=feature_rows(rows[invalid]),
-            )
-        )
+    keep = np.ones(len(geometry), dtype=bool)
+    if "LineString" in allowed:
+        geometry, keep = _without_degenerate_lines(geometry, rows, what, label, problems)
+    present = ~empty & keep
+    geometry = _collections_kept(geometry, present, allowed, rows=rows, what=what, label=label,
+                                 problems=problems)
+    _repair_invalid(geometry, present, what=what, rows=rows, label=label, problems=problems)
     kinds = np.where(present, shapely.get_type_id(geometry), -1)
-    names = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-             5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
-    kind_names = np.array([names.get(int(k), "") for k in kinds], dtype=object)
+    kind_names = np.array([_TYPE_NAMES.get(int(k), "") for k in kinds], dtype=object)
     # make_valid may return collections; keep their parts of the allowed family
     collection = present & (kind_names == "GeometryCollection")
     if collection.any() and "Polygon" in allowed:
@@ -175,7 +242,142 @@ def _geometry_problems(
                 fix=f"export only the {what} layer", rows=feature_rows(rows[wrong]),
             )
         )
-    return geometry, problems
+    return geometry, keep, problems
+
+
+def _without_z(
+    geometry: np.ndarray, rows: np.ndarray, what: str, label: str, problems: list[Problem]
+) -> np.ndarray:
+    """The geometries in 2-D; a warning naming the features that had heights."""
+    has_z = np.asarray(shapely.has_z(geometry), dtype=bool)
+    if not has_z.any():
+        return geometry
+    problems.append(
+        Problem(
+            "warning", label, f"{what} with Z coordinates: the heights were dropped",
+            expected="2-D coordinates (x, y)", found="3-D coordinates (x, y, z)",
+            fix="nothing; the tool works on the map plane", rows=feature_rows(rows[has_z]),
+        )
+    )
+    return np.asarray(shapely.force_2d(geometry), dtype=object)
+
+
+def _without_degenerate_lines(
+    geometry: np.ndarray, rows: np.ndarray, what: str, label: str, problems: list[Problem]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The geometries without their zero-length lines, and which features keep a geometry
+    (a feature that was only such lines is dropped); a warning naming the features."""
+    out = geometry.copy()
+    keep = np.ones(len(out), dtype=bool)
+    lines = np.isin(shapely.get_type_id(out), (1, 2, 5))
+    touched = []
+    for i in np.flatnonzero(lines):
+        parts = shapely.get_parts(out[i])
+        kept = [p for p in parts if shapely.length(p) > 0 and shapely.get_num_points(p) > 1]
+        if len(kept) == len(parts):
+            continue
+        touched.append(i)
+        if not kept:
+            keep[i] = False
+        else:
+            out[i] = kept[0] if len(kept) == 1 else shapely.MultiLineString(kept)
+    if touched:
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{len(touched)} {what} feature(s) held zero-length lines: those lines were "
+                f"dropped ({int((~keep).sum())} feature(s) left with nothing were dropped whole)",
+                expected="lines with two distinct points or more",
+                found="lines whose points all coincide",
+                fix="delete or redraw these features", rows=feature_rows(rows[touched]),
+            )
+        )
+    return out, keep
+
+
+def _collections_kept(
+    geometry: np.ndarray, present: np.ndarray, allowed: tuple[str, ...], *, rows: np.ndarray,
+    what: str, label: str, problems: list[Problem],
+) -> np.ndarray:
+    """Each GeometryCollection as its parts of the family the layer holds (polygons for
+    areas; lines, and the outlines of polygons, for barriers; a polygon or one point for
+    facilities); a warning naming the features whose other parts were dropped."""
+    out = geometry.copy()
+    collection = present & (shapely.get_type_id(out) == 7)
+    dropped = []
+    for i in np.flatnonzero(collection):
+        kept, lost = _family_of(_flat_parts(out[i]), allowed)
+        if kept is not None:
+            out[i] = kept
+        if lost:
+            dropped.append(i)
+    if dropped:
+        problems.append(
+            Problem(
+                "warning", label,
+                f"{what}: geometry collections kept only their {_family_word(allowed)}",
+                expected=f"{' or '.join(allowed)} features",
+                found="geometry collections with other parts (points or lines)",
+                fix="check these features in QGIS if the dropped parts mattered",
+                rows=feature_rows(rows[dropped]),
+            )
+        )
+    return out
+
+
+def _family_word(allowed: tuple[str, ...]) -> str:
+    if "LineString" in allowed:
+        return "lines (and polygon outlines)"
+    return "polygons" if "Point" not in allowed else "polygons (else a single point)"
+
+
+def _flat_parts(geometry) -> list:
+    """The single points, lines and polygons of a geometry, collections opened all the way."""
+    parts = list(shapely.get_parts(geometry))
+    flat = []
+    while parts:
+        part = parts.pop(0)
+        if shapely.get_type_id(part) in (4, 5, 6, 7):
+            parts.extend(shapely.get_parts(part))
+        elif not part.is_empty:
+            flat.append(part)
+    return flat
+
+
+def _family_of(parts: list, allowed: tuple[str, ...]) -> tuple[object | None, bool]:
+    """(the geometry of ``parts`` the layer keeps or None, whether any part was dropped)."""
+    polygons = [p for p in parts if p.geom_type == "Polygon"]
+    lines = [p for p in parts if p.geom_type in ("LineString", "LinearRing")]
+    points = [p for p in parts if p.geom_type == "Point"]
+    if "LineString" in allowed:
+        lines += [line for p in polygons for line in _flat_parts(p.boundary)]
+        kept = lines[0] if len(lines) == 1 else shapely.MultiLineString(lines) if lines else None
+        return kept, bool(points)
+    if polygons and "Polygon" in allowed:
+        return shapely.union_all(polygons), bool(lines or points)
+    if len(points) == 1 and "Point" in allowed:
+        return points[0], bool(lines)
+    return None, False
+
+
+def _repair_invalid(
+    geometry: np.ndarray, present: np.ndarray, *, what: str, rows: np.ndarray, label: str,
+    problems: list[Problem],
+) -> None:
+    """Repair the invalid geometries of ``geometry`` in place (a warning naming them)."""
+    invalid = present & ~shapely.is_valid(geometry)
+    if not invalid.any():
+        return
+    reasons = shapely.is_valid_reason(geometry[invalid])
+    geometry[invalid] = shapely.make_valid(geometry[invalid], method="structure")
+    problems.append(
+        Problem(
+            "warning", label, f"invalid {what} geometries were repaired",
+            expected="valid geometries", found="; ".join(sorted(set(reasons))[:3]),
+            fix="check the repaired shapes in QGIS if precision matters",
+            rows=feature_rows(rows[invalid]),
+        )
+    )
 
 
 def feature_rows(numbers: np.ndarray) -> tuple[int, ...]:
@@ -211,10 +413,12 @@ def read_subdistricts(
     label: str | None = None,
 ) -> Layer:
     """Sub-district (街道) polygons with names; overlaps between them are refused."""
-    frame, source_crs, label = read_spatial_frame(path, crs, "sub-districts (街道)", label)
+    frame, source_crs, label = read_spatial_frame(
+        path, crs, "sub-districts (街道)", label, crs_option="--streets-crs"
+    )
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), SUBDISTRICT_ALIASES,
                                       explicit=columns, label=label)
-    geometry, geom_problems = _geometry_problems(
+    geometry, _, geom_problems = _geometry_problems(
         frame, ("Polygon", "MultiPolygon"), "sub-district polygons", label
     )
     problems += geom_problems
@@ -295,13 +499,16 @@ def read_barriers(
     Water or river polygons are accepted and turned into their outlines; OpenStreetMap
     exports work as they are (``highway``, ``waterway``, ``railway`` tags).
     """
-    frame, source_crs, label = read_spatial_frame(path, crs, "barriers", label)
+    frame, source_crs, label = read_spatial_frame(
+        path, crs, "barriers", label, crs_option="--barriers-crs"
+    )
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), BARRIER_ALIASES,
                                       explicit=columns, label=label)
-    geometry, geom_problems = _geometry_problems(
+    geometry, keep, geom_problems = _geometry_problems(
         frame, ("LineString", "MultiLineString", "Polygon", "MultiPolygon"), "barrier", label
     )
     problems += geom_problems
+    frame, geometry = frame[keep], geometry[keep]
     areas = np.isin(shapely.get_type_id(geometry), [3, 6])
     if areas.any():
         geometry[areas] = shapely.boundary(geometry[areas])
@@ -330,10 +537,12 @@ def read_facilities(
     With ``require_area`` (the standards check) a missing, non-numeric or negative floor area
     is an error; without it (distances only) missing areas become NaN with a warning.
     """
-    frame, source_crs, label = read_spatial_frame(path, crs, "facilities", label)
+    frame, source_crs, label = read_spatial_frame(
+        path, crs, "facilities", label, points=True, crs_option="--facilities-crs"
+    )
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), FACILITY_ALIASES,
                                       explicit=columns, label=label)
-    geometry, geom_problems = _geometry_problems(
+    geometry, _, geom_problems = _geometry_problems(
         frame, ("Point", "Polygon", "MultiPolygon"), "facility", label
     )
     problems += geom_problems
@@ -391,7 +600,7 @@ def read_communities(
     frame, source_crs, label = read_spatial_frame(path, crs, "communities", label)
     roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), COMMUNITY_ALIASES,
                                       explicit=columns, label=label)
-    geometry, geom_problems = _geometry_problems(
+    geometry, _, geom_problems = _geometry_problems(
         frame, ("Polygon", "MultiPolygon"), "community polygons", label
     )
     problems += geom_problems
@@ -430,3 +639,50 @@ def read_communities(
     if "street" in roles:
         data["street"] = _text_column(frame, roles["street"], [None] * n)
     return wgs84_layer(data, geometry, source_crs, problems)
+
+
+def read_compounds(
+    path: str | Path, *, crs: str | int, columns: Mapping[str, str] | None = None,
+    label: str | None = None,
+) -> Layer:
+    """Compound (小区) polygons with their names, read in the declared CRS like every layer.
+
+    Parameters
+    ----------
+    path : str | Path
+        Any spatial file :func:`geo.tables.read_table` reads. A table (CSV, Excel) is refused:
+        it holds no polygons.
+    crs : str | int, keyword-only
+        The declared CRS of the file (anything :func:`geo.crs.parse_crs` accepts).
+    columns : Mapping[str, str] | None, keyword-only
+        ``{"name": column}`` where the name column is none of :data:`COMPOUND_ALIASES`.
+    label : str | None, keyword-only
+        How messages name the file (default: its name).
+
+    Returns
+    -------
+    Layer
+        ``frame`` (EPSG:4326): ``name`` (text, None where the polygon has none) and a Polygon
+        or MultiPolygon per feature, in file order.
+
+    Raises
+    ------
+    InputFormatError
+        When the file is a table.
+    CRSError
+        When the file states a CRS other than ``crs``.
+    ValidationError
+        With every problem found (features without a geometry, points or lines among the
+        polygons).
+    """
+    frame, source_crs, label = read_spatial_frame(
+        path, crs, "compounds (小区 polygons)", label, crs_option="--compounds-crs"
+    )
+    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), COMPOUND_ALIASES,
+                                      explicit=columns, label=label)
+    geometry, _, geom_problems = _geometry_problems(
+        frame, ("Polygon", "MultiPolygon"), "compound polygons", label
+    )
+    problems += geom_problems
+    names = _text_column(frame, roles.get("name"), [None] * len(frame))
+    return wgs84_layer({"name": names}, geometry, source_crs, problems)

@@ -118,6 +118,7 @@ def _run(args: argparse.Namespace) -> int:
             ("barriers", args.barriers_crs),
             ("facilities", args.facilities_crs),
             ("buildings", args.buildings_crs),
+            ("compounds", args.compounds_crs),
         )
         if v
     }
@@ -180,7 +181,7 @@ def register(sub) -> None:
         dest="subdistricts_crs",
         help="CRS of --subdistricts if it differs from --crs",
     )
-    for layer in ("barriers", "facilities", "buildings"):
+    for layer in ("barriers", "facilities", "buildings", "compounds"):
         p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
     add_size_arguments(p)

@@ -9,6 +9,7 @@ building is the indivisible unit of every plan.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from geo.tables import TableSource, read_table
 __all__ = [
     "HOUSEHOLD_ALIASES",
     "Households",
+    "building_keys",
     "buildings_from_rows",
     "read_households",
 ]
@@ -42,6 +44,26 @@ HOUSEHOLD_ALIASES: dict[str, tuple[str, ...]] = {
 
 #: Rows of one building id farther apart than this are an error: the id is ambiguous.
 BUILDING_SPREAD_LIMIT_M = 50.0
+
+#: More households than this in one building is refused unless ``allow_large_counts``: the
+#: tallest towers in China hold a few thousand.
+LARGE_BUILDING_HOUSEHOLDS = 5_000
+
+#: No count of anything reaches this: a larger number is a wrong cell (or a number that
+#: would overflow a 64-bit total).
+COUNT_CEILING = 10**9
+
+#: Points farther than this from the median point of a file are named in a warning.
+OUTLIER_DISTANCE_M = 50_000.0
+
+# 1,234 / 12,345,678.5 and 12 345 (spaces, no-break or thin spaces): digits in groups of three.
+_GROUPED_NUMBER = re.compile(
+    r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+-]?\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?:\.\d+)?"
+)
+# 70,0 / 2,5 / 116,3: a comma that is a decimal point (not followed by exactly three digits).
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+_GEOD = pyproj.Geod(ellps="WGS84")
 
 #: Geographic CRSs whose lon/lat a declared wgs84/gcj02/bd09/cgcs2000 may sit in.
 _LONLAT_EPSG = {4326, 4490, 4610, 4214}
@@ -97,18 +119,54 @@ def _rows_where(mask: np.ndarray, row_numbers: np.ndarray) -> tuple[int, ...]:
     return tuple(int(r) for r in row_numbers[np.asarray(mask, dtype=bool)])
 
 
-def _numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values, missing, non_numeric) for a column of text or numbers."""
+@dataclass(frozen=True)
+class _Numbers:
+    """A column read as numbers: the values (NaN where none) and why cells have none."""
+
+    values: np.ndarray
+    missing: np.ndarray
+    non_numeric: np.ndarray
+    #: Cells such as ``70,0``: a comma used as the decimal point, refused rather than guessed.
+    decimal_comma: np.ndarray
+
+
+def _numeric(raw: pd.Series) -> _Numbers:
+    """A column of text or numbers as numbers. Thousands separators (``1,234``, ``12 345``)
+    are dropped; a decimal comma (``70,0``) is set apart, never read as 700."""
     if raw.dtype.kind in "fiu":
         values = raw.to_numpy(dtype=float)
-        missing = np.isnan(values)
-        return values, missing, np.zeros(len(raw), dtype=bool)
+        none = np.zeros(len(raw), dtype=bool)
+        return _Numbers(values, np.isnan(values), none, none.copy())
     text = raw.astype("string").str.strip()
     missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
-    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    grouped = text.str.fullmatch(_GROUPED_NUMBER).fillna(False).to_numpy(dtype=bool)
+    comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool) & ~grouped
+    digits = text.where(~grouped, text.str.replace(r"[,\s\u00a0\u2009\u202f]", "", regex=True))
+    values = pd.to_numeric(digits.where(~comma), errors="coerce")
     values = values.to_numpy(dtype=float, na_value=np.nan)
-    non_numeric = np.isnan(values) & ~missing
-    return values, missing, non_numeric
+    non_numeric = np.isnan(values) & ~missing & ~comma
+    return _Numbers(values, missing, non_numeric, comma)
+
+
+def _decimal_comma_problem(
+    raw: pd.Series, numbers: _Numbers, *, what: str, example: str, column: str,
+    rows: np.ndarray, label: str,
+) -> list[Problem]:
+    """The error for cells written with a decimal comma (none when there are none)."""
+    if not numbers.decimal_comma.any():
+        return []
+    return [
+        Problem(
+            "error",
+            label,
+            f"{what} is written with a decimal comma",
+            expected=f"{example}; a comma only between groups of three digits (1,234)",
+            found=_first_values(raw, numbers.decimal_comma),
+            fix=f"write a decimal point instead of the comma ({example})",
+            column=column,
+            rows=_rows_where(numbers.decimal_comma, rows),
+        )
+    ]
 
 
 def _first_values(raw: pd.Series, mask: np.ndarray, limit: int = 3) -> str:
@@ -123,14 +181,17 @@ def _coordinates_from_columns(
     label: str,
     problems: list[Problem],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x, x_missing, x_bad = _numeric(frame[roles["lon"]])
-    y, y_missing, y_bad = _numeric(frame[roles["lat"]])
-    for role, missing, bad, raw in (
-        ("lon", x_missing, x_bad, frame[roles["lon"]]),
-        ("lat", y_missing, y_bad, frame[roles["lat"]]),
-    ):
+    x_numbers = _numeric(frame[roles["lon"]])
+    y_numbers = _numeric(frame[roles["lat"]])
+    for role, numbers in (("lon", x_numbers), ("lat", y_numbers)):
         column = roles[role]
+        raw = frame[column]
+        missing, bad = numbers.missing, numbers.non_numeric
         what = "longitude" if role == "lon" else "latitude"
+        problems += _decimal_comma_problem(
+            raw, numbers, what=what, example="a decimal number such as 121.5432",
+            column=column, rows=rows, label=label,
+        )
         if missing.any():
             problems.append(
                 Problem(
@@ -157,8 +218,8 @@ def _coordinates_from_columns(
                     rows=_rows_where(bad, rows),
                 )
             )
-    valid = ~(x_missing | x_bad | y_missing | y_bad)
-    return x, y, valid
+    unread = [n.missing | n.non_numeric | n.decimal_comma for n in (x_numbers, y_numbers)]
+    return x_numbers.values, y_numbers.values, ~(unread[0] | unread[1])
 
 
 def _coordinates_from_geometry(
@@ -277,7 +338,8 @@ def _check_lonlat(
                 expected="longitude −180…180 and latitude −90…90 in decimal degrees",
                 found=f"values such as ({x[out_of_range][0]:g}, {y[out_of_range][0]:g})",
                 fix="if these are projected metres, declare their EPSG code instead of "
-                f"{source_crs.key}",
+                f"{source_crs.key} (a CGCS2000 3-degree Gauss-Krüger zone is EPSG:4534–4554, "
+                "or 4513–4533 when the easting starts with the zone number)",
                 column=f"{lon_col}/{lat_col}",
                 rows=_rows_where(out_of_range, rows),
             )
@@ -316,7 +378,12 @@ def _check_counts(
     required: bool,
 ) -> np.ndarray:
     """The counts of a column (NaN where unreadable); their problems go to ``problems``."""
-    values, missing, bad = _numeric(frame[column])
+    numbers = _numeric(frame[column])
+    values, missing, bad = numbers.values, numbers.missing, numbers.non_numeric
+    problems += _decimal_comma_problem(
+        frame[column], numbers, what=what, example=f"a whole number of {what}, such as 70",
+        column=column, rows=rows, label=label,
+    )
     if required and missing.any():
         problems.append(
             Problem(
@@ -360,9 +427,10 @@ def _implausible_counts(
     column: str,
     rows: np.ndarray,
 ) -> list[Problem]:
-    """The problems of counts that are numbers but not counts: negative, fractional, zero."""
-    problems = []
-    finite = np.isfinite(values)
+    """The problems of counts that are numbers but not counts: infinite, too large to be a
+    count, negative, fractional, zero."""
+    problems = _unbounded_counts(values, raw, label, what=what, column=column, rows=rows)
+    finite = np.isfinite(values) & (np.abs(values) < COUNT_CEILING)
     negative = finite & (values < 0)
     if negative.any():
         problems.append(
@@ -403,6 +471,44 @@ def _implausible_counts(
                 fix="nothing to do if they are vacant; otherwise fill in the count",
                 column=column,
                 rows=_rows_where(zero, rows),
+            )
+        )
+    return problems
+
+
+def _unbounded_counts(
+    values: np.ndarray, raw: pd.Series, label: str, *, what: str, column: str, rows: np.ndarray
+) -> list[Problem]:
+    """Errors for counts that are infinite or beyond :data:`COUNT_CEILING` (they would
+    overflow a total)."""
+    problems = []
+    infinite = np.isinf(values)
+    if infinite.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                f"{what} is not a finite number",
+                expected="a whole number",
+                found=_first_values(raw, infinite),
+                fix="write the count as digits; an empty or unknown count is not infinite",
+                column=column,
+                rows=_rows_where(infinite, rows),
+            )
+        )
+    huge = np.isfinite(values) & (np.abs(values) >= COUNT_CEILING)
+    if huge.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                f"{what} is too large to be a count",
+                expected=f"fewer than {COUNT_CEILING:,}",
+                found=_first_values(raw, huge),
+                fix="correct the cells (a number pasted into the wrong column, or a scientific "
+                "notation such as 1E+20)",
+                column=column,
+                rows=_rows_where(huge, rows),
             )
         )
     return problems
@@ -462,13 +568,7 @@ def buildings_from_rows(
         ``keys`` is the building key of each row; ``buildings`` one row per building (WGS84),
         in order of first appearance.
     """
-    keys = np.array(
-        [
-            f"id:{b}" if b is not None else f"@{sx:.7f},{sy:.7f}"
-            for b, sx, sy in zip(building_ids, source_x, source_y, strict=True)
-        ],
-        dtype=object,
-    )
+    keys = building_keys(building_ids, source_x, source_y)
     frame = pd.DataFrame(
         {
             "key": keys,
@@ -566,6 +666,10 @@ def read_households(
     crs: str | int,
     columns: Mapping[str, str] | None = None,
     label: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+    header_row: int | None = None,
+    allow_large_counts: bool = False,
 ) -> Households:
     """Read, validate and aggregate a household file.
 
@@ -581,6 +685,15 @@ def read_households(
         population); overrides the aliases.
     label
         How messages name the file (default: its name).
+    sheet, layer
+        The sheet of a workbook, the layer of a GeoPackage (or Shapefile of a zip) to read;
+        needed when the file holds several with data.
+    header_row
+        Row number of the header in a table (default: the first row holding the column
+        names, with a warning when it is not row 1).
+    allow_large_counts
+        Accept buildings of more than :data:`LARGE_BUILDING_HOUSEHOLDS` households (with a
+        warning) instead of refusing them.
 
     Raises
     ------
@@ -588,7 +701,10 @@ def read_households(
         With every problem found, when any is an error.
     """
     source_crs = parse_crs(crs)
-    frame, source = read_table(path, label=label)
+    frame, source = read_table(
+        path, label=label, sheet=sheet, layer=layer, header_row=header_row,
+        header_names=_header_names(columns),
+    )
     label = source.label
     spatial = isinstance(frame, gpd.GeoDataFrame)
     if spatial:
@@ -597,18 +713,12 @@ def read_households(
     roles, problems = resolve_columns(
         attribute_columns, HOUSEHOLD_ALIASES, explicit=columns, label=label
     )
+    problems[:0] = source.warnings
     rows = np.asarray(source.row_numbers(len(frame)), dtype=np.int64)
     roles = _coordinate_roles(roles, spatial, attribute_columns, label, problems)
-
-    if spatial:
-        x, y, valid = _coordinates_from_geometry(frame, rows, label, problems)
-    else:
-        x, y, valid = _coordinates_from_columns(frame, roles, rows, label, problems)
-    if source_crs.is_geographic:
-        valid = _check_lonlat(
-            x, y, valid, roles=roles, source_crs=source_crs, rows=rows, label=label,
-            problems=problems,
-        )
+    x, y, valid = _source_coordinates(
+        frame, roles, source_crs, rows, label=label, problems=problems
+    )
     households, population = _row_counts(
         frame, roles, rows, label, problems, attribute_columns=attribute_columns
     )
@@ -617,7 +727,15 @@ def read_households(
     _check_duplicates(frame, households, rows, label, problems)
 
     lon, lat, metric_crs = _wgs84_and_metric_crs(x, y, valid, source_crs)
-    usable = valid & np.isfinite(households) & (households >= 0)
+    valid = _check_places(
+        lon, lat, valid, source_x=x, source_y=y, source_crs=source_crs,
+        column=_coordinate_column(roles), rows=rows, label=label, problems=problems,
+    )
+    usable = valid & np.isfinite(households) & (households >= 0) & (households < COUNT_CEILING)
+    _check_building_sizes(
+        building_keys(building_ids, x, y), households, usable, allow=allow_large_counts,
+        column=roles.get("households"), rows=rows, label=label, problems=problems,
+    )
     _check_building_spread(
         building_ids, lon, lat, usable, metric_crs=metric_crs, rows=rows,
         column=roles.get("building"), label=label, problems=problems,
@@ -638,6 +756,232 @@ def read_households(
     return Households(
         rows=rows_read, buildings=buildings, source=source, source_crs=source_crs,
         metric_crs=metric_crs, columns=roles, report=report,
+    )
+
+
+def _header_names(columns: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The names a household table's header holds: every alias, and the columns mapped."""
+    aliases = [name for names in HOUSEHOLD_ALIASES.values() for name in names]
+    return (*aliases, *(columns or {}).values())
+
+
+def _coordinate_column(roles: dict[str, str]) -> str:
+    """How messages name the coordinates: ``经度/纬度``, or ``geometry`` in a spatial file."""
+    return f"{roles.get('lon', 'geometry')}/{roles.get('lat', 'geometry')}"
+
+
+def _source_coordinates(
+    frame: pd.DataFrame,
+    roles: dict[str, str],
+    source_crs: SourceCRS,
+    rows: np.ndarray,
+    *,
+    label: str,
+    problems: list[Problem],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, y in the declared CRS and the rows whose coordinates can be used: read from the
+    geometry or the lon/lat columns, then checked as lon/lat or as metres."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        x, y, valid = _coordinates_from_geometry(frame, rows, label, problems)
+    else:
+        x, y, valid = _coordinates_from_columns(frame, roles, rows, label, problems)
+    if source_crs.is_geographic:
+        valid = _check_lonlat(
+            x, y, valid, roles=roles, source_crs=source_crs, rows=rows, label=label,
+            problems=problems,
+        )
+    else:
+        valid = _check_degrees_declared_as_metres(
+            x, y, valid, source_crs=source_crs, column=_coordinate_column(roles), rows=rows,
+            label=label, problems=problems,
+        )
+    return x, y, valid
+
+
+def _check_degrees_declared_as_metres(
+    x: np.ndarray,
+    y: np.ndarray,
+    valid: np.ndarray,
+    *,
+    source_crs: SourceCRS,
+    column: str,
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+) -> np.ndarray:
+    """An error when a projected CRS is declared for numbers that are all Chinese lon/lat
+    degrees (read as metres the whole file would collapse into a few metres); returns the
+    rows still usable (none then)."""
+    if not valid.any() or not np.all(in_china(x[valid], y[valid])):
+        return valid
+    extent_m = max(float(np.ptp(x[valid])), float(np.ptp(y[valid])))
+    problems.append(
+        Problem(
+            "error",
+            label,
+            f"the coordinates look like longitude/latitude degrees, but {source_crs.label} "
+            "(metres) is declared",
+            expected=f"eastings and northings in metres of {source_crs.label}",
+            found=f"x {np.min(x[valid]):g}…{np.max(x[valid]):g}, y {np.min(y[valid]):g}…"
+            f"{np.max(y[valid]):g}: read as metres, every point would lie within "
+            f"{extent_m:.2f} m",
+            fix="declare the lon/lat system the points are in: wgs84 (GPS, OpenStreetMap, "
+            "天地图), gcj02 (Amap, Tencent) or bd09 (Baidu)",
+            column=column,
+            rows=_rows_where(valid, rows),
+        )
+    )
+    return np.zeros_like(valid)
+
+
+def _check_places(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    valid: np.ndarray,
+    *,
+    source_x: np.ndarray,
+    source_y: np.ndarray,
+    source_crs: SourceCRS,
+    column: str,
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+) -> np.ndarray:
+    """Points no district holds: errors for (0, 0) and for points outside China when the
+    rest is in China, a warning for points far from the rest; returns the rows still
+    usable."""
+    zero = valid & (source_x == 0) & (source_y == 0)
+    if zero.any():
+        problems.append(
+            Problem(
+                "error",
+                label,
+                "points at (0, 0), where software puts an address it could not locate",
+                expected="the place of each building",
+                found=f"{int(zero.sum())} point(s) at (0, 0)",
+                fix="geocode these addresses again, or delete the rows",
+                column=column,
+                rows=_rows_where(zero, rows),
+            )
+        )
+        valid = valid & ~zero
+    if not valid.any():
+        return valid
+    if not source_crs.is_offset and in_china(np.median(lon[valid]), np.median(lat[valid])):
+        stray = valid & ~in_china(lon, lat)
+        if stray.any():
+            problems.append(_stray_problem(lon, lat, stray, column=column, rows=rows, label=label))
+            valid = valid & ~stray
+    _warn_far_points(lon, lat, valid, column=column, rows=rows, label=label, problems=problems)
+    return valid
+
+
+def _stray_problem(
+    lon: np.ndarray, lat: np.ndarray, stray: np.ndarray, *, column: str, rows: np.ndarray,
+    label: str,
+) -> Problem:
+    """The error for points outside China in a file whose points are in China."""
+    return Problem(
+        "error",
+        label,
+        "points outside China, far from the rest of the file",
+        expected="points in China, like the rest",
+        found=f"{int(stray.sum())} point(s) such as ({lon[stray][0]:.5f}, {lat[stray][0]:.5f}) "
+        "in WGS84",
+        fix="correct the coordinates (geocode the addresses again), or delete the rows",
+        column=column,
+        rows=_rows_where(stray, rows),
+    )
+
+
+def _warn_far_points(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    valid: np.ndarray,
+    *,
+    column: str,
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+) -> None:
+    """A warning naming the points farther than :data:`OUTLIER_DISTANCE_M` from the median
+    point of the file."""
+    if not valid.any():
+        return
+    mid_lon, mid_lat = float(np.median(lon[valid])), float(np.median(lat[valid]))
+    count = int(valid.sum())
+    _, _, distance = _GEOD.inv(
+        np.full(count, mid_lon), np.full(count, mid_lat), lon[valid], lat[valid]
+    )
+    far = np.zeros(len(lon), dtype=bool)
+    far[valid] = np.asarray(distance) > OUTLIER_DISTANCE_M
+    if not far.any():
+        return
+    problems.append(
+        Problem(
+            "warning",
+            label,
+            f"points more than {OUTLIER_DISTANCE_M / 1000:.0f} km from the middle of the rest; "
+            "each will be planned where it is",
+            expected="the buildings of one district, close together",
+            found=f"{int(far.sum())} point(s), up to {np.max(distance) / 1000:,.0f} km from "
+            f"({mid_lon:.5f}, {mid_lat:.5f})",
+            fix="check these rows: a wrong geocode puts an address in another city; correct or "
+            "delete them",
+            column=column,
+            rows=_rows_where(far, rows),
+        )
+    )
+
+
+def building_keys(
+    building_ids: np.ndarray, source_x: np.ndarray, source_y: np.ndarray
+) -> np.ndarray:
+    """The building key of each row: ``id:<building id>``, else ``@x,y`` (its source
+    coordinates to 7 decimals)."""
+    return np.array(
+        [
+            f"id:{b}" if b is not None else f"@{sx:.7f},{sy:.7f}"
+            for b, sx, sy in zip(building_ids, source_x, source_y, strict=True)
+        ],
+        dtype=object,
+    )
+
+
+def _check_building_sizes(
+    keys: np.ndarray,
+    households: np.ndarray,
+    usable: np.ndarray,
+    *,
+    allow: bool,
+    column: str | None,
+    rows: np.ndarray,
+    label: str,
+    problems: list[Problem],
+) -> None:
+    """An error (a warning when ``allow``) for buildings of more than
+    :data:`LARGE_BUILDING_HOUSEHOLDS` households, naming their rows."""
+    totals = pd.Series(households[usable]).groupby(keys[usable], sort=False).sum()
+    large = totals[totals > LARGE_BUILDING_HOUSEHOLDS]
+    if large.empty:
+        return
+    examples = ", ".join(
+        f"{k.removeprefix('id:').replace('@', 'at ')}: {v:,.0f}" for k, v in large.head(3).items()
+    )
+    what = f"{len(large)} building(s) with more than {LARGE_BUILDING_HOUSEHOLDS:,} households"
+    problems.append(
+        Problem(
+            "warning" if allow else "error",
+            label,
+            what + ("; accepted as asked (allow_large_counts)" if allow else ""),
+            expected=f"at most {LARGE_BUILDING_HOUSEHOLDS:,} households in one building",
+            found=examples + (" …" if len(large) > 3 else ""),
+            fix="nothing to do if these buildings are real" if allow else
+            "correct the counts (a compound's or a district's total in one row?); for real "
+            "giants pass allow_large_counts=True (on the command line --allow-large-counts)",
+            column=column,
+            rows=_rows_where(usable & np.isin(keys, large.index.to_numpy()), rows),
+        )
     )
 
 
@@ -675,7 +1019,9 @@ def _coordinate_roles(
             f"no column for {' and '.join(missing)}",
             expected="columns named 经度 / 纬度 (or lon, lng, x / lat, y)",
             found=f"columns {', '.join(map(str, attribute_columns))}",
-            fix="rename the columns, or map them explicitly (e.g. --columns lon=东经,lat=北纬)",
+            fix="rename the columns, or map them explicitly (e.g. --columns lon=东经,lat=北纬); "
+            "if the column names are not on row 1, name their row (header_row=…, "
+            "--header-row N)",
         )
     )
     raise ValidationError(problems)

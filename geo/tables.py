@@ -4,27 +4,39 @@ Tables (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX) come back as a ``Data
 text cells, so codes such as ``330203001001`` or ``007`` keep their digits. Spatial files
 (GeoJSON, GeoPackage, Shapefile — also zipped — and GeoParquet) come back as a
 ``GeoDataFrame`` with the CRS the file declares. Nothing is converted or dropped here.
+
+A source is read whole or refused: a workbook with several sheets holding data, a GeoPackage
+with several layers or a zip with several Shapefiles needs ``sheet=`` / ``layer=`` to name the
+one meant. Given the names a header holds, a title above the header (or a cover sheet) is
+found and skipped with a warning; ``header_row=`` says where the header is. A Shapefile
+without a ``.cpg`` is read as UTF-8, else as GB18030 with a warning.
 """
 
 from __future__ import annotations
 
 import csv
+import glob
 import io
+import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pyogrio.errors
 
-from geo.errors import InputFormatError
+from geo.columns import normalise_name
+from geo.errors import InputFormatError, Problem
 
 __all__ = [
     "SPATIAL_SUFFIXES",
     "TABLE_SUFFIXES",
     "TableSource",
     "decode_text",
+    "header_index",
     "read_table",
 ]
 
@@ -34,6 +46,12 @@ SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".parquet", ".
 #: Encodings tried in order. ``utf-8-sig`` also reads plain UTF-8; GB18030 is a superset of
 #: GBK and GB2312, which is what Excel on a Chinese Windows writes.
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+#: How many rows from the top are searched for the header row.
+HEADER_SEARCH_ROWS = 30
+
+#: How many of the expected column names a row must hold to be taken for the header.
+HEADER_MIN_NAMES = 2
 
 
 @dataclass(frozen=True)
@@ -46,12 +64,18 @@ class TableSource:
     #: Row number a person sees on each data row, when it is not simply consecutive (a CSV
     #: with blank lines: pandas skips them, Excel still counts them).
     shown_rows: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
+    #: Row number of the header in a table (1 unless a title stands above it).
+    header_row: int = 1
+    #: The sheet or layer read, when the file holds several.
+    part: str | None = None
+    #: What the reader noticed and the user should hear (a skipped title, a guessed encoding).
+    warnings: tuple[Problem, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def first_row_number(self) -> int:
-        """Number a person sees on the first data row: 2 in a spreadsheet (row 1 is the
-        header), 1 for the first feature of a spatial file."""
-        return 2 if self.kind == "table" else 1
+        """Number a person sees on the first data row: the row under the header in a
+        spreadsheet (2 when the header is row 1), 1 for the first feature of a spatial file."""
+        return self.header_row + 1 if self.kind == "table" else 1
 
     def row_numbers(self, count: int) -> list[int]:
         """Row number a person sees on each of the ``count`` data rows read."""
@@ -95,7 +119,65 @@ def _record_numbers(text: str, delimiter: str) -> tuple[int, ...] | None:
     return tuple(numbers[1:])
 
 
-def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, str, tuple[int, ...] | None]:
+def header_index(rows: list[list[object]], header_names: Collection[str]) -> int | None:
+    """Index of the first of ``rows`` (within :data:`HEADER_SEARCH_ROWS`) whose cells hold
+    :data:`HEADER_MIN_NAMES` of ``header_names`` (compared after
+    :func:`geo.columns.normalise_name`); None when no row does."""
+    wanted = {normalise_name(name) for name in header_names}
+    need = min(HEADER_MIN_NAMES, len(wanted))
+    if not need:
+        return None
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = {normalise_name(c) for c in cells if isinstance(c, str) and c.strip()}
+        if len(names & wanted) >= need:
+            return index
+    return None
+
+
+def _header_choice(
+    rows: list[list[object]],
+    *,
+    header_row: int | None,
+    header_names: Collection[str],
+    label: str,
+) -> tuple[int, list[Problem]]:
+    """The 0-based index of the header row among ``rows``: ``header_row`` when given, else the
+    first row holding the expected names (a warning when it is not the first), else 0."""
+    if header_row is not None:
+        if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+            raise InputFormatError(
+                f"{label}: header_row={header_row!r} is not a row number. expected: the row "
+                "number of the header as the spreadsheet shows it (1 for the first row); fix: "
+                "pass a whole number of 1 or more."
+            )
+        return header_row - 1, []
+    found = header_index(rows, header_names)
+    if not found:
+        return 0, []
+    cells = [str(c).strip() for c in rows[found] if isinstance(c, str) and c.strip()]
+    warning = Problem(
+        "warning",
+        label,
+        f"the header is on row {found + 1}; the {found} row(s) above it (a title) were skipped",
+        expected="the column names on row 1",
+        found=f"row {found + 1}: {', '.join(cells[:8])}",
+        fix=f"nothing to do if row {found + 1} holds the column names; otherwise name the "
+        "header row (header_row=…, on the command line --header-row N)",
+    )
+    return found, [warning]
+
+
+def _csv_lines(text: str) -> list[list[object]]:
+    """The cells of the first lines of a CSV, split on any separator (for finding the
+    header)."""
+    lines = text[:1_000_000].split("\n")[:HEADER_SEARCH_ROWS]
+    return [[cell.strip().strip('"').strip() for cell in re.split(r"[,;\t|]", line)]
+            for line in lines]
+
+
+def _read_csv(
+    path: Path, label: str, *, header_row: int | None, header_names: Collection[str]
+) -> tuple[pd.DataFrame, TableSource]:
     raw = path.read_bytes()
     if not raw.strip():
         raise InputFormatError(
@@ -103,6 +185,23 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, str, tuple[int, ...
             "found: no text. fix: export the data again."
         )
     text, encoding = decode_text(raw, label=label)
+    header, warnings = _header_choice(
+        _csv_lines(text), header_row=header_row, header_names=header_names, label=label
+    )
+    if header:
+        skipped = text.split("\n", header)
+        text = skipped[-1] if len(skipped) > header else ""
+    frame, shown_rows = _parse_csv(text, label)
+    if shown_rows is not None:
+        shown_rows = tuple(number + header for number in shown_rows)
+    source = TableSource(
+        label, "table", encoding, shown_rows, header_row=header + 1, warnings=tuple(warnings)
+    )
+    return frame, source
+
+
+def _parse_csv(text: str, label: str) -> tuple[pd.DataFrame, tuple[int, ...] | None]:
+    """The CSV text (header first) as text cells, and the row number of each record."""
     sample = text[:20_000]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -127,27 +226,138 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, str, tuple[int, ...
         raise InputFormatError(
             f"{label}: the file has no columns. expected: a header row; fix: export again."
         ) from exc
-    return frame, encoding, _record_numbers(text, delimiter)
+    return frame, _record_numbers(text, delimiter)
 
 
-def _read_excel(path: Path, label: str) -> pd.DataFrame:
+def _read_excel(
+    path: Path,
+    label: str,
+    *,
+    sheet: str | None,
+    header_row: int | None,
+    header_names: Collection[str],
+) -> tuple[pd.DataFrame, TableSource]:
+    """The one sheet of a workbook that holds data (or ``sheet``), from its header row."""
     try:
-        frame = pd.read_excel(path, dtype=str, engine="openpyxl")
+        with pd.ExcelFile(path, engine="openpyxl") as workbook:
+            tops = {
+                name: pd.read_excel(workbook, sheet_name=name, header=None, dtype=str, nrows=HEADER_SEARCH_ROWS)
+                for name in workbook.sheet_names
+            }
+            name, warnings = _choose_sheet(workbook, tops, sheet, header_names, label)
+            header, header_warnings = _header_choice(
+                tops[name].to_numpy(dtype=object).tolist(),
+                header_row=header_row,
+                header_names=header_names,
+                label=label,
+            )
+            frame = pd.read_excel(workbook, sheet_name=name, header=header, dtype=str)
+    except InputFormatError:
+        raise
     except (zipfile.BadZipFile, ValueError, KeyError) as exc:
         raise InputFormatError(
             f"{label}: not a readable .xlsx workbook ({exc}). fix: save it from Excel as "
             "'Excel Workbook (.xlsx)' or as 'CSV UTF-8'."
         ) from exc
-    return frame
+    part = name if len(tops) > 1 else None
+    source = TableSource(
+        label, "table", header_row=header + 1, part=part,
+        warnings=tuple(warnings + header_warnings),
+    )
+    return frame, source
 
 
-def _read_spatial(path: Path, label: str) -> gpd.GeoDataFrame:
+def _has_cells(frame: pd.DataFrame) -> bool:
+    return bool(frame.notna().to_numpy().any())
+
+
+def _choose_sheet(
+    workbook: pd.ExcelFile,
+    tops: dict[str, pd.DataFrame],
+    sheet: str | None,
+    header_names: Collection[str],
+    label: str,
+) -> tuple[str, list[Problem]]:
+    """The sheet to read: ``sheet``; else the only sheet with cells; else the only one with a
+    header of the expected names (a warning names the sheets skipped). Several sheets with
+    data are refused, listing them with their rows."""
+    names = list(tops)
+    if sheet is not None:
+        if sheet in names:
+            return sheet, []
+        raise InputFormatError(
+            f"{label}: the workbook has no sheet '{sheet}'. expected one of: "
+            f"{', '.join(repr(n) for n in names)}; fix: name one of these sheets."
+        )
+    full = {}
+    for name in names:
+        if not _has_cells(tops[name]):
+            full[name] = pd.read_excel(workbook, sheet_name=name, header=None, dtype=str)
+    filled = [n for n in names if _has_cells(full.get(n, tops[n]))]
+    if len(filled) <= 1:
+        return (filled or names)[0], []
+    headed = [
+        n for n in filled
+        if header_index(tops[n].to_numpy(dtype=object).tolist(), header_names) is not None
+    ]
+    if len(headed) == 1:
+        skipped = [n for n in filled if n != headed[0]]
+        return headed[0], [
+            Problem(
+                "warning",
+                label,
+                f"read sheet '{headed[0]}', the only one with the expected columns; "
+                f"skipped {', '.join(repr(n) for n in skipped)}",
+                expected="one sheet of data",
+                found=f"{len(filled)} sheets with cells",
+                fix=f"nothing to do if the data is all on '{headed[0]}'; otherwise name the "
+                "sheet to read (sheet=…, on the command line --sheet NAME)",
+            )
+        ]
+    listing = ", ".join(
+        f"'{n}' ({_data_rows(pd.read_excel(workbook, sheet_name=n, header=None, dtype=str))} rows)" for n in filled
+    )
+    raise InputFormatError(
+        f"{label}: the workbook has {len(filled)} sheets with data and only one can be read. "
+        f"expected: one sheet, or the sheet named; found: sheets {listing}. fix: name the sheet "
+        "to read (sheet=…, on the command line --sheet NAME), or put all rows on one sheet."
+    )
+
+
+def _data_rows(frame: pd.DataFrame) -> int:
+    """Rows with a cell under the first row with one (the header)."""
+    return max(int(frame.notna().any(axis=1).sum()) - 1, 0)
+
+
+def _read_spatial(
+    path: Path, label: str, *, layer: str | None
+) -> tuple[gpd.GeoDataFrame, TableSource]:
     suffix = path.suffix.lower()
-    target = _shapefile_in_zip(path, label) if suffix == ".zip" else path
     try:
         if suffix in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(path)
-        return gpd.read_file(target)
+            _refuse_layer(layer, suffix, label)
+            return gpd.read_parquet(path), TableSource(label, "spatial")
+        options: dict[str, str] = {}
+        part = member = None
+        target = str(path)
+        if suffix == ".zip":
+            member = _shapefile_in_zip(path, label, layer)
+            target = f"zip://{path.resolve()}!{member}"
+            part = member if layer is not None else None
+        elif suffix == ".gpkg":
+            part = _gpkg_layer(path, label, layer)
+            if part is not None:
+                options["layer"] = part
+        else:
+            _refuse_layer(layer, suffix, label)
+        warnings: list[Problem] = []
+        if suffix in (".shp", ".zip"):
+            encoding, warnings = _dbf_encoding(path, member, label)
+            if encoding:
+                options["encoding"] = encoding
+        frame = gpd.read_file(target, **options)
+    except InputFormatError:
+        raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputFormatError(
             f"{label}: cannot be read as {suffix} ({exc}). fix: check that the file is complete "
@@ -158,10 +368,50 @@ def _read_spatial(path: Path, label: str) -> gpd.GeoDataFrame:
             f"{label}: cannot be read as {suffix} ({exc}). fix: export the layer again from "
             "your GIS and check that it opens in QGIS."
         ) from exc
+    return frame, TableSource(label, "spatial", part=part, warnings=tuple(warnings))
 
 
-def _shapefile_in_zip(path: Path, label: str) -> str:
-    """The GDAL path of the Shapefile inside a zip archive."""
+def _refuse_layer(layer: str | None, suffix: str, label: str) -> None:
+    if layer is not None:
+        raise InputFormatError(
+            f"{label}: layer='{layer}' was given, but a {suffix} file holds one layer. "
+            "expected: a layer name only for a GeoPackage or a zip of Shapefiles; fix: leave "
+            "the layer out."
+        )
+
+
+def _several(label: str, what: str, counts: dict[str, int], option: str) -> InputFormatError:
+    """The refusal of a file holding several layers (or Shapefiles) with data."""
+    listing = ", ".join(f"'{name}' ({count} features)" for name, count in counts.items())
+    return InputFormatError(
+        f"{label}: the file holds {len(counts)} {what} with data and only one can be read. "
+        f"expected: one, or the one named; found: {listing}. fix: name the one to read "
+        f"({option}=…, on the command line --{option} NAME), or save it in a file of its own."
+    )
+
+
+def _gpkg_layer(path: Path, label: str, layer: str | None) -> str | None:
+    """The layer of a GeoPackage to read: ``layer``, else the only one (with features)."""
+    names = [str(row[0]) for row in pyogrio.list_layers(path)]
+    if layer is not None:
+        if layer in names:
+            return layer
+        raise InputFormatError(
+            f"{label}: the GeoPackage has no layer '{layer}'. expected one of: "
+            f"{', '.join(repr(n) for n in names)}; fix: name one of these layers."
+        )
+    if len(names) <= 1:
+        return None
+    counts = {name: int(pyogrio.read_info(path, layer=name)["features"]) for name in names}
+    filled = [name for name, count in counts.items() if count != 0]
+    if len(filled) == 1:
+        return filled[0]
+    raise _several(label, "layers", {n: counts[n] for n in filled or names}, "layer")
+
+
+def _shapefile_in_zip(path: Path, label: str, layer: str | None = None) -> str:
+    """The member of a zip archive that is the Shapefile to read: the only one, or the one
+    ``layer`` names (by its name or its stem)."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = [n for n in archive.namelist() if n.lower().endswith(".shp")]
@@ -175,11 +425,93 @@ def _shapefile_in_zip(path: Path, label: str) -> str:
             f"{label}: the zip holds no .shp file. expected: a zipped Shapefile "
             "(.shp, .shx, .dbf, .prj, .cpg); fix: zip all parts of the Shapefile."
         )
-    return f"zip://{path.resolve()}!{names[0]}"
+    if layer is not None:
+        chosen = [n for n in names if layer in (n, Path(n).name, Path(n).stem)]
+        if chosen:
+            return chosen[0]
+        raise InputFormatError(
+            f"{label}: the zip holds no Shapefile '{layer}'. expected one of: "
+            f"{', '.join(repr(Path(n).stem) for n in names)}; fix: name one of these."
+        )
+    if len(names) == 1:
+        return names[0]
+    counts = {
+        Path(n).stem: int(pyogrio.read_info(f"zip://{path.resolve()}!{n}")["features"])
+        for n in names
+    }
+    raise _several(label, "Shapefiles", counts, "layer")
 
 
-def read_table(path: str | Path, *, label: str | None = None) -> tuple[pd.DataFrame, TableSource]:
-    """Read a table or spatial file.
+def _dbf_parts(path: Path, member: str | None) -> tuple[bytes | None, bool]:
+    """The bytes of a Shapefile's .dbf (None without one) and whether a .cpg stands beside
+    it; ``member`` is the .shp inside the zip ``path``, None for a plain .shp."""
+    if member is None:
+        siblings = {p.suffix.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
+        dbf = siblings.get(".dbf")
+        return (dbf.read_bytes() if dbf else None), ".cpg" in siblings
+    stem = member[:-4]
+    with zipfile.ZipFile(path) as archive:
+        parts = {n[len(stem):].lower(): n for n in archive.namelist() if n[: len(stem)] == stem}
+        dbf = parts.get(".dbf")
+        return (archive.read(dbf) if dbf else None), ".cpg" in parts
+
+
+def _dbf_text(raw: bytes) -> bytes:
+    """The field names and records of a .dbf: the bytes its text encoding applies to."""
+    header_length = int.from_bytes(raw[8:10], "little")
+    names = []
+    for start in range(32, max(header_length - 1, 32), 32):
+        if raw[start] == 0x0D:
+            break
+        names.append(raw[start : start + 11].split(b"\0")[0])
+    return b"".join(names) + raw[header_length:].rstrip(b"\x1a")
+
+
+def _dbf_encoding(path: Path, member: str | None, label: str) -> tuple[str | None, list[Problem]]:
+    """The encoding to read a Shapefile's text in when it does not say (no .cpg, no code page
+    in the .dbf): UTF-8 when its text is UTF-8, else GB18030 with a warning; None to let the
+    reader decide (a .cpg, a code page, or plain ASCII)."""
+    raw, has_cpg = _dbf_parts(path, member)
+    if has_cpg or raw is None or len(raw) < 32 or raw[29] != 0:
+        return None, []
+    text = _dbf_text(raw)
+    if text.isascii():
+        return None, []
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8", []
+    try:
+        sample = text.decode("gb18030")
+    except UnicodeDecodeError:
+        return None, []
+    found = ", ".join(sorted(set(re.findall(r"[^\x00-\x7f]+", sample)))[:3])
+    return "gb18030", [
+        Problem(
+            "warning",
+            label,
+            "the Shapefile does not say its text encoding (no .cpg); its text is not UTF-8 "
+            "and was read as GB18030 (GBK)",
+            expected="a .cpg file beside the .dbf naming the encoding",
+            found=f"text such as {found}",
+            fix="check the names read; add a .cpg file holding the encoding (e.g. GBK or UTF-8) "
+            "to say it",
+        )
+    ]
+
+
+def read_table(
+    path: str | Path,
+    *,
+    label: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+    header_row: int | None = None,
+    header_names: Collection[str] = (),
+) -> tuple[pd.DataFrame, TableSource]:
+    """Read a table or spatial file, whole or not at all.
 
     Parameters
     ----------
@@ -187,11 +519,23 @@ def read_table(path: str | Path, *, label: str | None = None) -> tuple[pd.DataFr
         The file. Its suffix chooses the reader.
     label
         How messages name the file (default: its name).
+    sheet
+        The sheet of a workbook to read; needed when several sheets hold data.
+    layer
+        The layer of a GeoPackage (or the Shapefile of a zip) to read; needed when there are
+        several.
+    header_row
+        Row number of a table's header as a spreadsheet shows it (default: the first row
+        holding ``header_names``, else row 1).
+    header_names
+        Column names a table's header holds; a title above it is found and skipped with a
+        warning (none given: the header is row 1).
 
     Returns
     -------
     (frame, source)
-        ``frame`` is a DataFrame of text cells for tables, a GeoDataFrame for spatial files.
+        ``frame`` is a DataFrame of text cells for tables, a GeoDataFrame for spatial files;
+        ``source`` says what was read and carries the reader's warnings.
     """
     path = Path(path)
     label = label or path.name
@@ -202,15 +546,17 @@ def read_table(path: str | Path, *, label: str | None = None) -> tuple[pd.DataFr
         raise InputFormatError(
             f"{label}: the file is empty (0 bytes). expected: data; fix: export the data again."
         )
+    _refuse_misplaced_options(suffix, label, sheet=sheet, header_row=header_row)
     if suffix in (".csv", ".txt"):
-        frame, encoding, shown_rows = _read_csv(path, label)
-        source = TableSource(label, "table", encoding, shown_rows)
+        _refuse_layer(layer, suffix, label)
+        frame, source = _read_csv(path, label, header_row=header_row, header_names=header_names)
     elif suffix in (".xlsx", ".xlsm"):
-        frame = _read_excel(path, label)
-        source = TableSource(label, "table")
+        _refuse_layer(layer, suffix, label)
+        frame, source = _read_excel(
+            path, label, sheet=sheet, header_row=header_row, header_names=header_names
+        )
     elif suffix in SPATIAL_SUFFIXES:
-        frame = _read_spatial(path, label)
-        source = TableSource(label, "spatial")
+        frame, source = _read_spatial(path, label, layer=layer)
     else:
         raise InputFormatError(
             f"{label}: unknown file type '{suffix or '(none)'}'. expected one of "
@@ -223,3 +569,19 @@ def read_table(path: str | Path, *, label: str | None = None) -> tuple[pd.DataFr
             "fix: export the data again."
         )
     return frame, source
+
+
+def _refuse_misplaced_options(
+    suffix: str, label: str, *, sheet: str | None, header_row: int | None
+) -> None:
+    """A sheet only for a workbook, a header row only for a table."""
+    if sheet is not None and suffix not in (".xlsx", ".xlsm"):
+        raise InputFormatError(
+            f"{label}: sheet='{sheet}' was given, but a {suffix} file has no sheets. expected: "
+            "a sheet name only for an .xlsx workbook; fix: leave the sheet out."
+        )
+    if header_row is not None and suffix not in TABLE_SUFFIXES:
+        raise InputFormatError(
+            f"{label}: header_row={header_row} was given, but a {suffix} file has no header "
+            "row. expected: a header row only for CSV or .xlsx; fix: leave it out."
+        )

@@ -15,14 +15,45 @@ __all__ = [
     "EXIT_INPUT_ERROR",
     "add_crs",
     "add_line_layers",
+    "add_reading_options",
     "add_size_arguments",
     "parse_columns",
     "print_table",
     "propose_params",
+    "reading_options",
 ]
 
 
 EXIT_INPUT_ERROR = 2
+
+
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """How to read the household file: which sheet or layer, where the header is, and
+    whether buildings of more than 5,000 households are accepted
+    (:func:`geo.intake.read_households`)."""
+    parser.add_argument("--sheet", help="the sheet of a workbook to read (when several hold data)")
+    parser.add_argument(
+        "--layer", help="the layer of a GeoPackage, or the Shapefile of a zip, to read"
+    )
+    parser.add_argument(
+        "--header-row", type=int, help="row number of the header (default: found, else 1)"
+    )
+    parser.add_argument(
+        "--allow-large-counts",
+        action="store_true",
+        help="accept buildings of more than 5,000 households (refused by default)",
+    )
+
+
+def reading_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`geo.intake.read_households` that
+    :func:`add_reading_options` sets."""
+    return {
+        "sheet": args.sheet,
+        "layer": args.layer,
+        "header_row": args.header_row,
+        "allow_large_counts": args.allow_large_counts,
+    }
 
 
 def parse_columns(text: str | None) -> dict[str, str] | None:

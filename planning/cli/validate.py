@@ -6,7 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from planning.cli.options import add_crs, parse_columns, print_table
+from planning.cli.options import (
+    add_crs,
+    add_reading_options,
+    parse_columns,
+    print_table,
+    reading_options,
+)
 
 __all__ = ["register"]
 
@@ -14,7 +20,9 @@ __all__ = ["register"]
 def _run(args: argparse.Namespace) -> int:
     from geo.intake import read_households
 
-    data = read_households(args.file, crs=args.crs, columns=parse_columns(args.columns))
+    data = read_households(
+        args.file, crs=args.crs, columns=parse_columns(args.columns), **reading_options(args)
+    )
     summary = data.summary()
     if args.json:
         print(
@@ -53,5 +61,6 @@ def register(sub) -> None:
     p.add_argument("file", type=Path)
     add_crs(p)
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
+    add_reading_options(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=_run)

@@ -705,6 +705,60 @@ def read_households(
         path, label=label, sheet=sheet, layer=layer, header_row=header_row,
         header_names=_header_names(columns),
     )
+    read = _read_rows(frame, source, source_crs, columns)
+    _check_buildings(read, allow_large_counts=allow_large_counts, label=source.label)
+    report = ValidationReport(tuple(read.problems))
+    if not report.ok:
+        raise ValidationError(report.problems)
+
+    keys, buildings = buildings_from_rows(
+        lon=read.lon, lat=read.lat, building_ids=read.building_ids, households=read.households,
+        population=read.population, compounds=read.compounds, source_x=read.x, source_y=read.y,
+    )
+    mixed = _compounds_per_building(keys, read.compounds)
+    if mixed:
+        mixed_problem = _mixed_compounds_problem(mixed, read.roles.get("compound"), source.label)
+        report = report.merged([mixed_problem])
+    rows_read = _row_frame(
+        frame, lon=read.lon, lat=read.lat, rows=read.rows, households=read.households, keys=keys
+    )
+    return Households(
+        rows=rows_read, buildings=buildings, source=source, source_crs=source_crs,
+        metric_crs=read.metric_crs, columns=read.roles, report=report,
+    )
+
+
+@dataclass(frozen=True)
+class _RowValues:
+    """What each row of a household file says, once read and checked row by row.
+
+    ``valid`` marks rows whose place can be used; ``lon``/``lat`` are WGS84 (NaN where not
+    valid), ``x``/``y`` the coordinates as given; ``problems`` collects every problem so far.
+    """
+
+    roles: dict[str, str]
+    rows: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    valid: np.ndarray
+    households: np.ndarray
+    population: np.ndarray
+    building_ids: np.ndarray
+    compounds: np.ndarray
+    metric_crs: pyproj.CRS
+    problems: list[Problem]
+
+
+def _read_rows(
+    frame: pd.DataFrame,
+    source: TableSource,
+    source_crs: SourceCRS,
+    columns: Mapping[str, str] | None,
+) -> _RowValues:
+    """Every row's place, counts, building id and compound, with the problems of each row
+    (the reader's warnings first)."""
     label = source.label
     spatial = isinstance(frame, gpd.GeoDataFrame)
     if spatial:
@@ -722,40 +776,36 @@ def read_households(
     households, population = _row_counts(
         frame, roles, rows, label, problems, attribute_columns=attribute_columns
     )
-    building_ids = _text_of_role(frame, roles, "building")
-    compounds = _text_of_role(frame, roles, "compound")
     _check_duplicates(frame, households, rows, label, problems)
-
     lon, lat, metric_crs = _wgs84_and_metric_crs(x, y, valid, source_crs)
     valid = _check_places(
         lon, lat, valid, source_x=x, source_y=y, source_crs=source_crs,
         column=_coordinate_column(roles), rows=rows, label=label, problems=problems,
     )
-    usable = valid & np.isfinite(households) & (households >= 0) & (households < COUNT_CEILING)
+    return _RowValues(
+        roles=roles, rows=rows, x=x, y=y, lon=lon, lat=lat, valid=valid,
+        households=households, population=population,
+        building_ids=_text_of_role(frame, roles, "building"),
+        compounds=_text_of_role(frame, roles, "compound"),
+        metric_crs=metric_crs, problems=problems,
+    )
+
+
+def _check_buildings(read: _RowValues, *, allow_large_counts: bool, label: str) -> None:
+    """The problems of buildings (rows taken together) go to ``read.problems``: too many
+    households in one, one id at places far apart."""
+    households = read.households
+    usable = (
+        read.valid & np.isfinite(households) & (households >= 0) & (households < COUNT_CEILING)
+    )
     _check_building_sizes(
-        building_keys(building_ids, x, y), households, usable, allow=allow_large_counts,
-        column=roles.get("households"), rows=rows, label=label, problems=problems,
+        building_keys(read.building_ids, read.x, read.y), households, usable,
+        allow=allow_large_counts, column=read.roles.get("households"), rows=read.rows,
+        label=label, problems=read.problems,
     )
     _check_building_spread(
-        building_ids, lon, lat, usable, metric_crs=metric_crs, rows=rows,
-        column=roles.get("building"), label=label, problems=problems,
-    )
-    report = ValidationReport(tuple(problems))
-    if not report.ok:
-        raise ValidationError(report.problems)
-
-    keys, buildings = buildings_from_rows(
-        lon=lon, lat=lat, building_ids=building_ids, households=households,
-        population=population, compounds=compounds, source_x=x, source_y=y,
-    )
-    mixed = _compounds_per_building(keys, compounds)
-    if mixed:
-        problems.append(_mixed_compounds_problem(mixed, roles.get("compound"), label))
-        report = ValidationReport(tuple(problems))
-    rows_read = _row_frame(frame, lon=lon, lat=lat, rows=rows, households=households, keys=keys)
-    return Households(
-        rows=rows_read, buildings=buildings, source=source, source_crs=source_crs,
-        metric_crs=metric_crs, columns=roles, report=report,
+        read.building_ids, read.lon, read.lat, usable, metric_crs=read.metric_crs,
+        rows=read.rows, column=read.roles.get("building"), label=label, problems=read.problems,
     )
 
 

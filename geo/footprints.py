@@ -21,7 +21,14 @@ import shapely
 
 from geo.columns import cell_text, resolve_columns
 from geo.errors import CRSError, GeometryError, Problem, ValidationReport
-from geo.layers import Layer, feature_rows, read_spatial_frame, wgs84_layer
+from geo.layers import (
+    Layer,
+    collection_parts,
+    feature_rows,
+    read_spatial_frame,
+    wgs84_layer,
+    without_heights,
+)
 
 __all__ = [
     "FOOTPRINT_ALIASES",
@@ -83,7 +90,9 @@ def read_footprints(
     InputFormatError, CRSError
         When the file cannot be read as a spatial layer, or states a CRS other than ``crs``.
     """
-    frame, source_crs, label = read_spatial_frame(path, crs, "building footprints", label)
+    frame, source_crs, label = read_spatial_frame(
+        path, crs, "building footprints", label, crs_option="--buildings-crs"
+    )
     explicit = None if id_column is None else {"footprint_id": id_column}
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), FOOTPRINT_ALIASES, explicit=explicit,
@@ -112,12 +121,18 @@ def _footprint_geometry(
 ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     """2-D polygons, invalid ones repaired; which to keep; the problems met.
 
-    Empty features and polygons that collapse to nothing on repair are dropped with a warning;
-    any other geometry type is an error naming every feature.
+    Heights are dropped with a warning; a geometry collection keeps its polygons (a warning
+    names it where other parts go); empty features and polygons that collapse to nothing on
+    repair are dropped with a warning; any other geometry type is an error naming every
+    feature.
     """
     problems: list[Problem] = []
-    geometry = shapely.force_2d(np.array(frame.geometry.array, dtype=object))
+    what = "building footprints"
+    geometry = without_heights(np.array(frame.geometry.array, dtype=object), numbers,
+                               what=what, label=label, problems=problems)
     empty = shapely.is_missing(geometry) | shapely.is_empty(geometry)
+    geometry = collection_parts(geometry, ~empty, _POLYGONAL, rows=numbers, what=what,
+                                label=label, problems=problems)
     if empty.any():
         problems.append(
             Problem(

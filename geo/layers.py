@@ -31,6 +31,7 @@ __all__ = [
     "FACILITY_ALIASES",
     "SUBDISTRICT_ALIASES",
     "Layer",
+    "collection_parts",
     "feature_rows",
     "read_barriers",
     "read_communities",
@@ -39,6 +40,7 @@ __all__ = [
     "read_spatial_frame",
     "read_subdistricts",
     "wgs84_layer",
+    "without_heights",
 ]
 
 SUBDISTRICT_ALIASES = {"name": ("name", "名称", "街道", "街道名称", "street", "乡镇街道", "jd")}
@@ -204,7 +206,7 @@ def _geometry_problems(
     rows = np.arange(len(frame)) + 1
     geometry = np.array(frame.geometry.array, dtype=object)
     problems: list[Problem] = []
-    geometry = _without_z(geometry, rows, what, label, problems)
+    geometry = without_heights(geometry, rows, what=what, label=label, problems=problems)
     empty = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     if empty.any():
         problems.append(
@@ -218,7 +220,7 @@ def _geometry_problems(
     if "LineString" in allowed:
         geometry, keep = _without_degenerate_lines(geometry, rows, what, label, problems)
     present = ~empty & keep
-    geometry = _collections_kept(geometry, present, allowed, rows=rows, what=what, label=label,
+    geometry = collection_parts(geometry, present, allowed, rows=rows, what=what, label=label,
                                  problems=problems)
     _repair_invalid(geometry, present, what=what, rows=rows, label=label, problems=problems)
     kinds = np.where(present, shapely.get_type_id(geometry), -1)
@@ -245,10 +247,11 @@ def _geometry_problems(
     return geometry, keep, problems
 
 
-def _without_z(
-    geometry: np.ndarray, rows: np.ndarray, what: str, label: str, problems: list[Problem]
+def without_heights(
+    geometry: np.ndarray, rows: np.ndarray, *, what: str, label: str, problems: list[Problem]
 ) -> np.ndarray:
-    """The geometries in 2-D; a warning naming the features that had heights."""
+    """The geometries in 2-D, and a warning (appended to ``problems``) naming by ``rows`` the
+    features that had heights; ``geometry`` is not changed."""
     has_z = np.asarray(shapely.has_z(geometry), dtype=bool)
     if not has_z.any():
         return geometry
@@ -295,13 +298,15 @@ def _without_degenerate_lines(
     return out, keep
 
 
-def _collections_kept(
+def collection_parts(
     geometry: np.ndarray, present: np.ndarray, allowed: tuple[str, ...], *, rows: np.ndarray,
     what: str, label: str, problems: list[Problem],
 ) -> np.ndarray:
-    """Each GeometryCollection as its parts of the family the layer holds (polygons for
-    areas; lines, and the outlines of polygons, for barriers; a polygon or one point for
-    facilities); a warning naming the features whose other parts were dropped."""
+    """Each GeometryCollection (where ``present``) as its parts of the family ``allowed``
+    names (polygons for areas; lines, and the outlines of polygons, for barriers; a polygon or
+    one point for facilities), and a warning (appended to ``problems``) naming by ``rows`` the
+    features whose other parts were dropped; ``geometry`` is not changed. A collection with
+    no part of the family is left as it is (the caller refuses its type)."""
     out = geometry.copy()
     collection = present & (shapely.get_type_id(out) == 7)
     dropped = []

@@ -22,6 +22,7 @@ from shapely.geometry import GeometryCollection, LineString, Point, box, mapping
 
 from geo.crs import wgs84_to_gcj02
 from geo.errors import CRSError, InputFormatError, ValidationError
+from geo.footprints import read_footprints
 from geo.layers import read_barriers, read_communities, read_compounds, read_facilities
 
 SQUARE = box(121.50, 29.90, 121.51, 29.91)
@@ -235,3 +236,20 @@ def test_every_problem_of_a_file_is_named_at_once(tmp_path: Path) -> None:
     report = info.value.report
     assert sorted(p.rows for p in report.errors) == [(4,), (5,)]
     assert sorted(p.rows for p in report.warnings) == [(1,), (2,), (3,)]
+
+
+def test_footprints_drop_heights_and_open_collections_with_warnings(tmp_path: Path) -> None:
+    """A footprint with heights (pyogrio: EPSG:4979) and one as a collection of its polygon and
+    an outline: both are kept as 2-D polygons, each warning naming its feature."""
+    square_z = shapely.Polygon([(x, y, 8.0) for x, y in SQUARE.exterior.coords])
+    other = box(121.52, 29.90, 121.53, 29.91)
+    path = _geojson(
+        tmp_path / "fp.geojson",
+        [({"building_id": "B1"}, square_z),
+         ({"building_id": "B2"}, GeometryCollection([other, LineString(other.exterior.coords)]))],
+    )
+    layer = read_footprints(path, crs="wgs84")
+    assert layer.frame["footprint_id"].tolist() == ["B1", "B2"]
+    assert layer.frame.geometry.iloc[0].equals(SQUARE)
+    assert layer.frame.geometry.iloc[1].equals(other)
+    assert [p.rows for p in layer.report.warnings] == [(1,), (2,)]

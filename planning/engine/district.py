@@ -283,6 +283,31 @@ class District:
         return Graph(np.cumsum(indptr), dst[keep], sub.cost[keep], sub.barrier[keep],
                      sub.shared[keep])
 
+    def restricted(self, nodes: np.ndarray) -> District:
+        """The district of the sites ``nodes`` alone (renumbered 0… in the given order), with
+        what drawing regions on them needs: sites, cells, their graph, blocks and parcels
+        (numbered as here). Sent to a worker process in place of the whole district; a
+        partition of ``arange(len(nodes))`` on it is the partition of ``nodes`` on this one.
+        The buildings, the 街道 and block shapes and the lines stay behind."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        sites = self.sites
+        empty = np.array([], dtype=object)
+
+        def part(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[nodes]
+
+        return District(
+            buildings=None, metric_crs=self.metric_crs,  # type: ignore[arg-type]
+            sites=Sites(sites.xy[nodes], sites.households[nodes], sites.compound[nodes],
+                        sites.subdistrict[nodes], np.array([], dtype=np.int64)),
+            cells=self.cells[nodes], cell_area=self.cell_area[nodes],
+            cell_perimeter=self.cell_perimeter[nodes], graph=self.graph.subgraph(nodes),
+            subdistrict_geoms=empty, subdistrict_names=self.subdistrict_names,
+            has_subdistricts=self.has_subdistricts, study_area=None, major_barriers=None,
+            site_block=part(self.site_block), site_parcel=part(self.site_parcel),
+            site_shape=part(self.site_shape),
+        )
+
     def components(self, nodes: np.ndarray) -> list[np.ndarray]:
         """The connected parts of ``nodes`` in the site graph, largest first."""
         nodes = np.asarray(nodes, dtype=np.int64)

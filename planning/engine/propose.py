@@ -44,11 +44,13 @@ from planning.engine.district import (
 )
 from planning.engine.necks import mend_necks
 from planning.engine.partition import choose_region_count
+from planning.engine.pieces import cut_pieces, piece_seed, repair_seams
 from planning.engine.regions import merge_small
 from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.sides import standing_groups
 from planning.engine.smooth import straighten_labels
 from planning.engine.units import connected, relabel
+from planning.parallel import Runner, running
 from planning.params import ProposeParams
 from planning.records import Infeasible, Note
 
@@ -98,13 +100,22 @@ def _reading_order(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray,
     return rank[inverse.ravel()]
 
 
-def plan_communities(district: District,
-                     params: ProposeParams) -> tuple[np.ndarray, list[Infeasible]]:
-    """Community label per site (0..m-1, numbered per 街道) and the infeasible units."""
+def plan_communities(district: District, params: ProposeParams, *,
+                     runner: Runner | None = None) -> tuple[np.ndarray, list[Infeasible]]:
+    """Community label per site (0..m-1, numbered per 街道) and the infeasible units.
+
+    Every part of a 街道 (:func:`_standing_parts`) is partitioned on its own, a part of more
+    than :data:`planning.engine.pieces.PIECE_COMMUNITIES` communities in pieces
+    (:func:`planning.engine.pieces.cut_pieces`) whose seams are then repaired; the parts and
+    pieces are drawn by ``runner`` (default: one after the other in this process)."""
     sites = district.sites
     lower, upper = params.community_band
     community = np.full(len(sites.xy), -1, dtype=np.int64)
     infeasible: list[Infeasible] = []
+    parts_of = [_subdistrict_parts(district, z, lower, upper)
+                for z in range(len(district.subdistrict_label))]
+    drawn = iter(_draw_parts([part for parts in parts_of for part in parts], district, params,
+                             runner=runner or Runner()))
     next_label = 0
     for z, subdistrict_label in enumerate(district.subdistrict_label):
         subdistrict_sites = np.flatnonzero(sites.subdistrict == z)
@@ -114,18 +125,10 @@ def plan_communities(district: District,
                 unit=subdistrict_label,
             ))
             continue
-        parts = [group for component in district.components(subdistrict_sites)
-                 for group in _standing_parts(district, component, lower, upper)]
+        parts = parts_of[z]
         for part in parts:
+            labels = next(drawn)
             total = float(sites.households[part].sum())
-            k = choose_region_count(total, target=params.community_size)
-            labels = district.partition_sites(part, k=k, lower=lower, upper=upper,
-                                              seed=params.seed)
-            labels = _whole_blocks(district, part, labels, lower, upper)
-            labels = _straight_labels(district, part, labels, lower, upper)
-            labels = mend_necks(district.graph.subgraph(part), district.cells[part],
-                                sites.xy[part], sites.households[part], labels,
-                                lower=lower, upper=upper, block=_blocks_of(district, part))
             community[part] = labels + next_label
             count = int(labels.max()) + 1
             next_label += count
@@ -162,6 +165,80 @@ def plan_communities(district: District,
     return community, infeasible
 
 
+def _subdistrict_parts(district: District, z: int, lower: float,
+                       upper: float) -> list[np.ndarray]:
+    """The parts of 街道 ``z`` communities are drawn in: its connected parts, each split
+    along the major barriers where the sides can stand alone."""
+    subdistrict_sites = np.flatnonzero(district.sites.subdistrict == z)
+    if len(subdistrict_sites) == 0:
+        return []
+    return [group for component in district.components(subdistrict_sites)
+            for group in _standing_parts(district, component, lower, upper)]
+
+
+@dataclass(frozen=True)
+class _PieceTask:
+    """One piece to partition into ``k`` communities: the district restricted to its sites
+    (:meth:`District.restricted`), so a worker process gets only what it draws on."""
+
+    district: District
+    k: int
+    lower: float
+    upper: float
+    seed: int
+
+
+def _draw_piece(task: _PieceTask) -> np.ndarray:
+    """Community labels (0…) of a piece's sites: partitioned, fitting blocks made whole,
+    borders straightened, necks mended."""
+    district, lower, upper = task.district, task.lower, task.upper
+    part = np.arange(len(district.sites.xy))
+    labels = district.partition_sites(part, k=task.k, lower=lower, upper=upper, seed=task.seed)
+    labels = _whole_blocks(district, part, labels, lower, upper)
+    labels = _straight_labels(district, part, labels, lower, upper)
+    return mend_necks(district.graph.subgraph(part), district.cells[part], district.sites.xy[part],
+                      district.sites.households[part], labels, lower=lower, upper=upper,
+                      block=_blocks_of(district, part))
+
+
+def _draw_parts(parts: list[np.ndarray], district: District, params: ProposeParams, *,
+                runner: Runner) -> list[np.ndarray]:
+    """Community labels (0… per part) of each of ``parts``: every piece of every part drawn
+    by ``runner``, each part's pieces joined and their seams repaired. A part of at most
+    :data:`PIECE_COMMUNITIES` communities is one piece, drawn with the plan's seed; the pieces
+    of a larger part with seeds of their own (:func:`piece_seed`)."""
+    lower, upper = params.community_band
+    pieces_of = []
+    tasks = []
+    for part in parts:
+        k = choose_region_count(float(district.sites.households[part].sum()),
+                                target=params.community_size)
+        pieces = cut_pieces(district, part, k=k, upper=upper)
+        pieces_of.append(pieces)
+        for piece in pieces:
+            seed = params.seed if len(pieces) == 1 else piece_seed(params.seed, len(tasks))
+            nodes = part if len(pieces) == 1 else piece.nodes
+            tasks.append(_PieceTask(district.restricted(nodes), piece.k, lower, upper, seed))
+    drawn = iter(runner.map(_draw_piece, tasks))
+    out = []
+    for part, pieces in zip(parts, pieces_of, strict=True):
+        if len(pieces) == 1:
+            out.append(next(drawn))
+            continue
+        labels = np.empty(len(part), dtype=np.int64)
+        piece_of = np.empty(len(part), dtype=np.int64)
+        offset = 0
+        for index, piece in enumerate(pieces):
+            at = np.searchsorted(part, piece.nodes)
+            piece_labels = next(drawn)
+            labels[at] = piece_labels + offset
+            piece_of[at] = index
+            offset += int(piece_labels.max()) + 1
+        labels = repair_seams(district, part, labels, piece_of, lower=lower, upper=upper)
+        out.append(relabel(labels))
+    return out
+
+
 def _standing_parts(district: District, nodes: np.ndarray, lower: float,
                     upper: float) -> list[np.ndarray]:
     """``nodes`` split along the major roads, rivers and railways where each side can be
@@ -195,11 +272,13 @@ def _scattered_compounds(district: District, nodes: np.ndarray, totals: pd.Serie
 def plan_grids(
     district: District, community: np.ndarray, params: ProposeParams,
     *, only: np.ndarray | None = None, previous: np.ndarray | None = None,
+    runner: Runner | None = None,
 ) -> tuple[np.ndarray, list[Infeasible]]:
     """Grid label per site (unique across communities) and the infeasible units.
 
     ``only`` limits the work to these community labels; the other sites keep their label in
-    ``previous``.
+    ``previous``. The communities' grids are drawn by ``runner`` (default: one after the
+    other in this process), in batches of :data:`GRID_BATCH` communities.
     """
     sites = district.sites
     g_upper = params.grid_band[1]
@@ -207,10 +286,10 @@ def plan_grids(
     infeasible: list[Infeasible] = []
     targets = np.unique(community[community >= 0]) if only is None else np.asarray(only)
     next_grid = int(grid.max()) + 1 if previous is not None else 0
-    for c in targets:
-        nodes = np.flatnonzero(community == c)
+    members = _members(community, targets)
+    drawn = _draw_grids(district, members, params, runner=runner or Runner())
+    for c, nodes, labels in zip(targets, members, drawn, strict=True):
         total = float(sites.households[nodes].sum())
-        labels = _grid_labels(district, nodes, params)
         grid[nodes] = labels + next_grid
         made = int(labels.max()) + 1
         next_grid += made
@@ -235,6 +314,44 @@ def plan_grids(
             unit=",".join(ids[:3]),
         ))
     return _relabel_grids(grid), infeasible
+
+
+def _members(community: np.ndarray, targets: np.ndarray) -> list[np.ndarray]:
+    """The sites (ascending) of each of the community labels ``targets``."""
+    order = np.argsort(community, kind="stable")
+    starts = np.searchsorted(community[order], targets, side="left")
+    ends = np.searchsorted(community[order], targets, side="right")
+    return [order[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+#: Communities whose grids one task draws (a worker gets their sites alone).
+GRID_BATCH = 16
+
+
+@dataclass(frozen=True)
+class _GridTask:
+    """Communities whose grids to draw: the district restricted to their sites, and the
+    sites of each community (indices into it)."""
+
+    district: District
+    members: list[np.ndarray]
+    params: ProposeParams
+
+
+def _draw_grid_batch(task: _GridTask) -> list[np.ndarray]:
+    return [_grid_labels(task.district, nodes, task.params) for nodes in task.members]
+
+
+def _draw_grids(district: District, members: list[np.ndarray], params: ProposeParams, *,
+                runner: Runner) -> list[np.ndarray]:
+    """Grid labels (0… per community) of the communities whose sites are ``members``."""
+    tasks = []
+    for start in range(0, len(members), GRID_BATCH):
+        batch = members[start:start + GRID_BATCH]
+        nodes = np.sort(np.concatenate(batch))
+        tasks.append(_GridTask(district.restricted(nodes),
+                               [np.searchsorted(nodes, m) for m in batch], params))
+    return [labels for batch in runner.map(_draw_grid_batch, tasks) for labels in batch]
 
 
 def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -> np.ndarray:
@@ -469,6 +586,8 @@ def propose(
     footprints: FootprintMatch | None = None,
     params: ProposeParams | None = None,
     progress: Callable[[str, float], None] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Proposal:
     """Propose communities and grids for buildings.
 
@@ -489,6 +608,11 @@ def propose(
         Sizes, tolerances, seed.
     progress
         Called with (stage, fraction done) for progress bars.
+    workers
+        Worker processes drawing the parts and pieces of the study area and the grids of
+        the communities (1: all in this process). The plan is the same whatever the number.
+    scheduler
+        Address of a Dask distributed scheduler to send that work to instead.
     """
     params = params or ProposeParams()
     report = progress or (lambda stage, done: None)
@@ -497,13 +621,14 @@ def propose(
                                 barriers=barriers, footprints=footprints)
     timings = dict(district.timings)
     report("communities", 0.4)
-    clock = time.perf_counter()
-    community, infeasible = plan_communities(district, params)
-    timings["communities"] = time.perf_counter() - clock
-    report("grids", 0.7)
-    clock = time.perf_counter()
-    grid, grid_infeasible = plan_grids(district, community, params)
-    timings["grids"] = time.perf_counter() - clock
+    with running(workers=workers, scheduler=scheduler) as runner:
+        clock = time.perf_counter()
+        community, infeasible = plan_communities(district, params, runner=runner)
+        timings["communities"] = time.perf_counter() - clock
+        report("grids", 0.7)
+        clock = time.perf_counter()
+        grid, grid_infeasible = plan_grids(district, community, params, runner=runner)
+        timings["grids"] = time.perf_counter() - clock
     report("boundaries", 0.9)
     clock = time.perf_counter()
     community_id, community_name, grid_id = number_plan(district, community, grid)

@@ -24,7 +24,13 @@ from geo.errors import InputFormatError
 from geo.export import write_geojson
 from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
-from geo.layers import read_barriers, read_communities, read_facilities, read_subdistricts
+from geo.layers import (
+    read_barriers,
+    read_communities,
+    read_compounds,
+    read_facilities,
+    read_subdistricts,
+)
 from geo.tables import read_table
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, propose
@@ -216,7 +222,7 @@ def read_layers(
     buildings = households.buildings
     compound_polygons = footprints = None
     if compounds_path:
-        compounds = gpd.read_file(compounds_path)
+        compounds = read_compounds(compounds_path, crs=layer_crs.get("compounds", crs)).frame
         buildings, compound_polygons = attach_compounds(buildings, compounds,
                                                         metric_crs=households.metric_crs)
     if buildings_path:

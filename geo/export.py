@@ -455,8 +455,8 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
     A text cell starting with one of :data:`FORMULA_STARTS` (``=HYPERLINK(…)``, ``@SUM(…)``,
     ``+cmd|…``) gets an apostrophe in front, as OWASP advises against CSV injection; a cell
-    that is a plain number (``-12.5``) is left as it is, so are numeric columns. Column names
-    are guarded the same way.
+    that is a plain number (``-12.5``) or only dashes (``-``, a placeholder) is left as it is,
+    so are numeric columns. Column names are guarded the same way.
 
     Parameters
     ----------
@@ -478,7 +478,11 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _safe_cell(value: Any) -> Any:
+    """The cell, with an apostrophe in front where a spreadsheet would take it for a formula
+    (not a plain number such as ``-12.5``, nor a placeholder dash ``-`` or ``--``)."""
     if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if not value.strip("-"):
         return value
     try:
         float(value)

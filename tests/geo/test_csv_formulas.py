@@ -30,17 +30,17 @@ def test_a_formula_cell_gets_an_apostrophe(cell: str) -> None:
 def test_numbers_and_plain_text_stay_as_they_are() -> None:
     frame = pd.DataFrame(
         {
-            "text": ["-12.5", "+3", "幸福小区", None, "a=b"],
-            "number": [-1.0, 2.0, 3.0, 4.0, 5.0],
-            "string": pd.array(["=1", "x", None, "-0", "@"], dtype="string"),
+            "text": ["-12.5", "+3", "幸福小区", None, "a=b", "-", "--"],
+            "number": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            "string": pd.array(["=1", "x", None, "-0", "@", "--1", "-A1"], dtype="string"),
         }
     )
     out = spreadsheet_safe(frame)
     assert out["text"].tolist()[:3] == ["-12.5", "+3", "幸福小区"]
-    assert out["text"].tolist()[4] == "a=b"
-    assert out["number"].tolist() == [-1.0, 2.0, 3.0, 4.0, 5.0]
+    assert out["text"].tolist()[4:] == ["a=b", "-", "--"]
+    assert out["number"].tolist() == [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
     assert out["string"].tolist()[:2] == ["'=1", "x"]
-    assert out["string"].tolist()[3:] == ["-0", "'@"]
+    assert out["string"].tolist()[3:] == ["-0", "'@", "'--1", "'-A1"]
 
 
 def test_the_shapefile_field_list_is_guarded(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "read_communities",
     "read_compounds",
     "read_facilities",
+    "read_point_frame",
     "read_spatial_frame",
     "read_subdistricts",
     "wgs84_layer",
@@ -83,8 +84,7 @@ class Layer:
 
 
 def read_spatial_frame(
-    path: str | Path, crs: str | int, what: str, label: str | None, *,
-    points: bool = False, crs_option: str = "--crs",
+    path: str | Path, crs: str | int, what: str, label: str | None, *, crs_option: str = "--crs",
 ) -> tuple[gpd.GeoDataFrame, SourceCRS, str]:
     """Read a layer as it is, after checking it states no CRS other than the declared.
 
@@ -98,9 +98,6 @@ def read_spatial_frame(
         What the layer holds, for messages ("barriers").
     label : str | None
         How messages name the file (default: its name).
-    points : bool, keyword-only
-        Whether the layer may be points given as a table (CSV, Excel) with longitude and
-        latitude columns (经度/纬度, lon/lat, x/y), read in the declared CRS.
     crs_option : str, keyword-only
         The command-line option that declares this layer's CRS, for advice.
 
@@ -114,23 +111,49 @@ def read_spatial_frame(
     Raises
     ------
     InputFormatError
-        When the file is a table without geometries (and ``points`` is False).
-    ValidationError
-        When a table's coordinates are missing or not numbers (every row named).
+        When the file is a table without geometries.
     CRSError
         When the file states a CRS other than the declared one.
+    """
+    frame, source_crs, label, _ = read_point_frame(
+        path, crs, what, label, crs_option=crs_option, tables=False
+    )
+    return frame, source_crs, label
+
+
+def read_point_frame(
+    path: str | Path, crs: str | int, what: str, label: str | None, *, crs_option: str = "--crs",
+    tables: bool = True,
+) -> tuple[gpd.GeoDataFrame, SourceCRS, str, list[Problem]]:
+    """:func:`read_spatial_frame` for a layer that may also be points given as a table (CSV,
+    Excel) with longitude and latitude columns (经度/纬度, lon/lat, x/y), read in the declared
+    CRS; the other columns are kept.
+
+    Returns
+    -------
+    (frame, source_crs, label, problems)
+        As :func:`read_spatial_frame`, with the warnings met reading a table's coordinates.
+
+    Raises
+    ------
+    ValidationError
+        When a table has no coordinate columns, or coordinates that are missing, not numbers
+        or (declared as lon/lat) out of range: every row named.
+    InputFormatError, CRSError
+        As :func:`read_spatial_frame` (a table only when ``tables`` is False).
     """
     source_crs = parse_crs(crs)
     frame, source = read_table(path, label=label)
     if not isinstance(frame, gpd.GeoDataFrame):
-        if not points:
+        if not tables:
             raise InputFormatError(
                 f"{source.label}: {what} must be a spatial file. expected: GeoJSON, "
                 "GeoPackage, Shapefile (zipped) or GeoParquet with the shapes; found: a table "
                 "without geometries. fix: export the layer from your GIS in one of these "
                 "formats (a table with 经度/纬度 holds points, and this layer needs shapes)."
             )
-        return _points_from_table(frame, source), source_crs, source.label
+        points, problems = _points_from_table(frame, source, source_crs)
+        return points, source_crs, source.label, problems
     if frame.crs is not None:
         stated = frame.crs.to_2d() if frame.crs.is_geographic or frame.crs.is_compound \
             else frame.crs
@@ -143,16 +166,18 @@ def read_spatial_frame(
                 f"declared as {source_crs.label}. expected: the declared CRS to match the "
                 f"file's; fix: declare the file's CRS for this layer ({crs_option} {epsg})."
             )
-    return frame, source_crs, source.label
+    return frame, source_crs, source.label, []
 
 
 #: Column names a table's point coordinates are read from (as the households' are).
 COORDINATE_ALIASES = {"lon": HOUSEHOLD_ALIASES["lon"], "lat": HOUSEHOLD_ALIASES["lat"]}
 
 
-def _points_from_table(frame: pd.DataFrame, source: TableSource) -> gpd.GeoDataFrame:
+def _points_from_table(
+    frame: pd.DataFrame, source: TableSource, source_crs: SourceCRS
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """A table's rows as points from its longitude and latitude columns (no CRS set: the
-    caller declares it); the other columns are kept."""
+    caller declares it), the other columns kept; and the warnings met."""
     roles, problems = resolve_columns(frame.columns, COORDINATE_ALIASES, label=source.label)
     if "lon" not in roles or "lat" not in roles:
         problems.append(
@@ -183,11 +208,25 @@ def _points_from_table(frame: pd.DataFrame, source: TableSource) -> gpd.GeoDataF
                     rows=feature_rows(numbers[bad]),
                 )
             )
+        limit = 180 if role == "lon" else 90
+        outside = ~bad & (np.abs(values) > limit) & source_crs.is_geographic
+        if outside.any():
+            problems.append(
+                Problem(
+                    "error", source.label, f"{role} out of range for {source_crs.label}",
+                    expected=f"degrees from -{limit} to {limit}",
+                    found=", ".join(f"{v:g}" for v in values[outside][:3]),
+                    fix="declare the CRS the coordinates are in (e.g. an EPSG code of metres), "
+                    "or check that 经度 and 纬度 are not swapped", column=column,
+                    rows=feature_rows(numbers[outside]),
+                )
+            )
         xy.append(values)
     ValidationReport(tuple(problems)).raise_if_errors()
-    return gpd.GeoDataFrame(
+    points = gpd.GeoDataFrame(
         frame.drop(columns=[roles["lon"], roles["lat"]]), geometry=gpd.points_from_xy(*xy)
     )
+    return points, problems
 
 
 _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
@@ -539,14 +578,18 @@ def read_facilities(
 ) -> Layer:
     """Facilities as points or polygons with floor area (m²) and a type.
 
+    Besides the spatial formats, a table (CSV, Excel) with longitude and latitude columns
+    (经度/纬度, lon/lat, x/y), as planners keep facility lists, is read as points in ``crs``.
+
     With ``require_area`` (the standards check) a missing, non-numeric or negative floor area
     is an error; without it (distances only) missing areas become NaN with a warning.
     """
-    frame, source_crs, label = read_spatial_frame(
-        path, crs, "facilities", label, points=True, crs_option="--facilities-crs"
+    frame, source_crs, label, problems = read_point_frame(
+        path, crs, "facilities", label, crs_option="--facilities-crs"
     )
-    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), FACILITY_ALIASES,
-                                      explicit=columns, label=label)
+    roles, role_problems = resolve_columns(frame.columns.drop(frame.geometry.name),
+                                           FACILITY_ALIASES, explicit=columns, label=label)
+    problems += role_problems
     geometry, _, geom_problems = _geometry_problems(
         frame, ("Point", "Polygon", "MultiPolygon"), "facility", label
     )

@@ -142,6 +142,25 @@ def test_a_facility_table_with_bad_coordinates_names_every_row(tmp_path: Path) -
     assert [(p.column, p.rows) for p in problems] == [("经度", (3,)), ("纬度", (4,))]
 
 
+def test_a_facility_table_with_swapped_coordinates_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("名称,经度,纬度,面积\n甲,29.9,121.5,100\n乙,121.5,29.9,100\n",
+                    encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"lat out of range for WGS84") as info:
+        read_facilities(path, crs="wgs84")
+    (error,) = info.value.report.errors
+    assert (error.column, error.rows) == ("纬度", (2,))
+
+
+def test_a_facility_table_keeps_its_reading_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("名称,经度,lon,纬度,面积\n甲,121.5,121.6,29.9,100\n", encoding="utf-8")
+    layer = read_facilities(path, crs="wgs84")
+    assert layer.frame.geometry.iloc[0].x == pytest.approx(121.5)
+    assert [w.message for w in layer.report.warnings] == ["several columns could hold lon; "
+                                                          "used '经度'"]
+
+
 def test_a_facility_table_without_coordinates_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("名称,地址,面积\n甲,学院路1号,100\n", encoding="utf-8")

@@ -10,10 +10,14 @@ grid), so every plan folder and project written before still reads.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-__all__ = ["FILE_KEYS", "RANGES", "ProposeParams", "Range"]
+from geo.errors import Problem, ValidationError
+
+__all__ = ["FILE_KEYS", "RANGES", "SMALL_MARGIN_RANGE", "ProposeParams", "Range",
+           "range_problem"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class Range:
 
     def __contains__(self, value: float) -> bool:
         return self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return f"{self.low:g} to {self.high:g}"
 
 
 #: Field -> the key it is written under in summary.json and the project file.
@@ -46,6 +53,44 @@ RANGES: dict[str, Range] = {
     "max_grids": Range(1, 100),
     "seed": Range(0, 1_000_000),
 }
+
+#: ``rebalance``'s small margin: merge communities below the band's lower edge by more than
+#: this share of the target (0: every community below the band; 1: none).
+SMALL_MARGIN_RANGE = Range(0.0, 1.0)
+
+#: Where a parameter problem is said to come from (a Problem's ``file``).
+PARAMETERS = "parameters"
+
+
+def range_problem(label: str, value: object, allowed: Range) -> Problem | None:
+    """The problem of one parameter value outside ``allowed`` (None: it is inside).
+
+    Parameters
+    ----------
+    label : str
+        How the user names the parameter (``--community-size`` on the command line).
+    value : object
+        The value given.
+    allowed : Range
+        The values that make sense.
+    """
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        return Problem(
+            "error", PARAMETERS, f"{label} is not a finite number",
+            expected=f"a number from {allowed}", found=str(value),
+            fix=f"give {label} a value from {allowed}", column=label,
+        )
+    if number in allowed:
+        return None
+    return Problem(
+        "error", PARAMETERS, f"{label} is out of range",
+        expected=f"{allowed}", found=f"{value}",
+        fix=f"give {label} a value from {allowed}", column=label,
+    )
 
 
 @dataclass(frozen=True)
@@ -87,6 +132,58 @@ class ProposeParams:
     def grid_band(self) -> tuple[float, float]:
         return (self.grid_households * (1 - self.grid_tolerance),
                 self.grid_households * (1 + self.grid_tolerance))
+
+    def problems(self, *, labels: Mapping[str, str] | None = None) -> list[Problem]:
+        """Every problem of these parameters at once: each value against :data:`RANGES`
+        (non-finite values included), then the bands against each other.
+
+        Parameters
+        ----------
+        labels : Mapping[str, str] | None
+            Field -> how the user names it (the command line passes ``--community-size`` …);
+            a field not in it is named by its field name.
+
+        Returns
+        -------
+        list[Problem]
+            Errors naming the parameter, the value, the valid range and the fix; empty when
+            the parameters can be planned with.
+        """
+        names = {name: name for name in RANGES} | dict(labels or {})
+        problems = [
+            problem for name, allowed in RANGES.items()
+            if (problem := range_problem(names[name], getattr(self, name), allowed)) is not None
+        ]
+        if not math.isfinite(self.smooth_m) or self.smooth_m < 0:
+            problems.append(Problem(
+                "error", PARAMETERS, "the border smoothing is not a distance",
+                expected="0 m or more", found=str(self.smooth_m),
+                fix="give smooth_m a distance in metres (10 by default)", column="smooth_m",
+            ))
+        if problems:  # the bands below are only meaningful for values in range
+            return problems
+        grid_high, community_low = self.grid_band[1], self.community_band[0]
+        if grid_high > community_low:
+            grid, size = names["grid_households"], names["community_size"]
+            problems.append(Problem(
+                "error", PARAMETERS, "the grid band reaches above the community band",
+                expected=f"grids smaller than communities: the grid band's upper edge "
+                f"({grid_high:,.0f}) at most the community band's lower edge "
+                f"({community_low:,.0f})",
+                found=f"{grid} {self.grid_households:,} with {names['grid_tolerance']} "
+                f"{self.grid_tolerance:g}; {size} {self.community_size:,} with "
+                f"{names['tolerance']} {self.tolerance:g}",
+                fix=f"lower {grid} (or its tolerance) or raise {size}", column=grid,
+            ))
+        return problems
+
+    def validate(self, *, labels: Mapping[str, str] | None = None) -> ProposeParams:
+        """These parameters, or a :class:`~geo.errors.ValidationError` with every problem
+        of :meth:`problems`."""
+        problems = self.problems(labels=labels)
+        if problems:
+            raise ValidationError(problems)
+        return self
 
     def to_dict(self) -> dict[str, float]:
         """The parameters under their file keys, in the order files have always had them."""

@@ -8,10 +8,12 @@ module is the layer above them.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +22,14 @@ import shapely
 
 from geo.columns import resolve_columns
 from geo.crs import geometry_to_wgs84, parse_crs
-from geo.errors import InputFormatError
+from geo.errors import (
+    CRSError,
+    InputFormatError,
+    PlanningInputError,
+    Problem,
+    ValidationError,
+    ValidationReport,
+)
 from geo.export import write_geojson
 from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
@@ -34,7 +43,7 @@ from geo.layers import (
 from geo.tables import read_table
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, propose
-from planning.params import ProposeParams
+from planning.params import SMALL_MARGIN_RANGE, ProposeParams, range_problem
 from planning.plans.compare import Comparison, PlanLayers, compare_plans
 from planning.plans.folder import write_context, write_plan, write_summary
 from planning.plans.rebalance import Rebalance, rebalance
@@ -46,7 +55,9 @@ __all__ = [
     "CompareRun",
     "Layers",
     "ProposeRun",
+    "RebalanceRun",
     "attach_compounds",
+    "geojson_crs",
     "measure_proposal",
     "proposal_metrics",
     "read_layers",
@@ -63,12 +74,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ProposeRun:
+    """A proposal with what it was made from: the layers read (``facilities`` when given, for
+    :func:`write_compliance_for`), the files written and every warning met reading."""
+
     households: Households
     proposal: Proposal
     summary: dict
     subdistricts: gpd.GeoDataFrame | None = None
     barriers: gpd.GeoDataFrame | None = None
     paths: dict[str, Path] = field(default_factory=dict)
+    facilities: gpd.GeoDataFrame | None = None
+    warnings: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +201,8 @@ def summarise(proposal: Proposal, *, params: ProposeParams, households: Househol
 @dataclass(frozen=True)
 class Layers:
     """The inputs of a proposal, read: households, their buildings (with compound names from
-    ``compounds_path`` where given), and the 街道 and barrier frames in WGS84."""
+    ``compounds_path`` where given), the 街道, barrier and facility frames in WGS84, and every
+    warning met reading them."""
 
     households: Households
     buildings: gpd.GeoDataFrame
@@ -194,6 +211,108 @@ class Layers:
     barrier_paths: list[str | Path]
     compound_polygons: CompoundPolygons | None = None
     footprints: FootprintMatch | None = None
+    facilities: gpd.GeoDataFrame | None = None
+    warnings: tuple[Problem, ...] = ()
+
+
+class _Reads:
+    """Every input read before anything is computed: each reader's problems are collected
+    (a refused file does not stop the others being read), then :meth:`done` raises once with
+    the problems of every file, or hands back the warnings."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def read(self, label: str | Path, reader: Callable[[], _T]) -> _T | None:
+        """``reader()``, or None with its problems kept."""
+        try:
+            result = reader()
+        except ValidationError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        except PlanningInputError as exc:
+            self.problems.append(_problem_of(exc, str(label)))
+            return None
+        report = getattr(result, "report", None)
+        if isinstance(report, ValidationReport):
+            self.problems.extend(report.warnings)
+        return result
+
+    def warn(self, problems: Sequence[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def done(self) -> tuple[Problem, ...]:
+        """The warnings met; raises ValidationError with every problem when one is an error."""
+        if any(p.is_error for p in self.problems):
+            raise ValidationError(self.problems)
+        return tuple(self.problems)
+
+
+_T = TypeVar("_T")
+
+_PROSE = re.compile(r"^(?P<message>.*?)[.;:]?\s*expected:?\s*(?P<expected>.*?)[.;]\s*"
+                    r"found:?\s*(?P<found>.*?)[.;]\s*fix:?\s*(?P<fix>.*)$",
+                    re.IGNORECASE | re.DOTALL)
+
+
+def _problem_of(exc: PlanningInputError, label: str) -> Problem:
+    """A reader's refusal in prose (``file: what; expected …; found …; fix: …``) as a
+    Problem, so it is listed with the problems of the other files."""
+    text, name = str(exc), Path(label).name
+    for prefix in (f"{label}: ", f"{name}: "):
+        text = text.removeprefix(prefix)
+    label = name
+    match = _PROSE.match(text)
+    if match is None:
+        return Problem("error", label, text, expected="a file this layer can be read from",
+                       found="the refusal above", fix="as the refusal says")
+    return Problem("error", label, match["message"] or "refused", expected=match["expected"],
+                   found=match["found"], fix=match["fix"].rstrip("."))
+
+
+def geojson_crs(path: str | Path, *, crs: str | int, declared: str | int | None = None,
+                option: str) -> tuple[str | int, tuple[Problem, ...]]:
+    """The CRS a layer is read in: ``declared`` when given; for a GeoJSON file (``.geojson``,
+    ``.json``) that states no coordinate system (no ``crs`` member, no note such as the
+    sample district's ``coordinate_system``) WGS84, as RFC 7946 defines GeoJSON and as every
+    GeoJSON this tool writes is; else ``crs``.
+
+    Returns
+    -------
+    (crs, warnings)
+        A warning when the file is read as WGS84 although ``crs`` says otherwise, naming
+        ``option`` to say so if the file is not RFC 7946 after all.
+    """
+    if declared:
+        return declared, ()
+    if not _states_no_crs(Path(path)):
+        return crs, ()
+    try:
+        source = parse_crs(crs)
+    except CRSError:
+        return crs, ()  # the households' reader refuses it
+    if source.key == "wgs84" or (source.crs.to_epsg() == 4326 and not source.is_offset):
+        return "wgs84", ()
+    return "wgs84", (Problem(
+        "warning", str(path.name), "read as WGS84: a GeoJSON file is WGS84 (RFC 7946), "
+        f"whatever --crs says ({source.label})",
+        expected="GeoJSON in WGS84 lon/lat, as propose and rebalance write it",
+        found="a GeoJSON file stating no other coordinate system",
+        fix=f"nothing for a file this tool wrote; for a file in {source.label} all the same, "
+        f"pass {option} {crs}",
+    ),)
+
+
+def _states_no_crs(path: Path) -> bool:
+    """True for a readable GeoJSON file with neither a ``crs`` member nor a
+    ``coordinate_system`` note at its top."""
+    if path.suffix.lower() not in (".geojson", ".json") or not path.is_file():
+        return False
+    try:
+        members = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False  # the reader says what is wrong with the file
+    return isinstance(members, dict) and not {"crs", "coordinate_system"} & set(members)
 
 
 def read_layers(
@@ -204,32 +323,58 @@ def read_layers(
     barriers_path: str | Path | Sequence[str | Path] | None = None,
     compounds_path: str | Path | None = None,
     buildings_path: str | Path | None = None,
+    facilities_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
 ) -> Layers:
-    """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it;
-    several barrier files become one frame; building footprints (``buildings_path``) are
-    matched to the households' buildings."""
+    """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it
+    (keys ``streets``, ``barriers``, ``compounds``, ``buildings``, ``facilities``); several
+    barrier files become one frame; building footprints (``buildings_path``) are matched to
+    the households' buildings; facilities need a floor area.
+
+    Raises
+    ------
+    ValidationError
+        With the problems of every file at once, when any file is refused: all files are read
+        before this is raised.
+    """
     layer_crs = dict(layer_crs or {})
-    households = read_households(households_path, crs=crs, columns=columns)
-    subdistricts = barriers = None
+    reads = _Reads()
+    households = reads.read(households_path,
+                            lambda: read_households(households_path, crs=crs, columns=columns))
+    subdistricts = barriers = facilities = None
     if subdistricts_path:
-        subdistricts = read_subdistricts(subdistricts_path, crs=layer_crs.get("streets", crs)).frame
+        layer = reads.read(subdistricts_path, lambda: read_subdistricts(
+            subdistricts_path, crs=layer_crs.get("streets", crs)))
+        subdistricts = layer and layer.frame
     barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
         list(barriers_path or [])
     if barrier_paths:
-        barriers = _read_barriers(barrier_paths, crs=layer_crs.get("barriers", crs))
+        barriers = _read_barriers(barrier_paths, crs=layer_crs.get("barriers", crs), reads=reads)
+    compounds = footprint_layer = None
+    if compounds_path:
+        compounds = reads.read(compounds_path, lambda: read_compounds(
+            compounds_path, crs=layer_crs.get("compounds", crs)))
+    if buildings_path:
+        footprint_layer = reads.read(buildings_path, lambda: read_footprints(
+            buildings_path, crs=layer_crs.get("buildings", crs)))
+    if facilities_path:
+        layer = reads.read(facilities_path, lambda: read_facilities(
+            facilities_path, crs=layer_crs.get("facilities", crs), require_area=True))
+        facilities = layer and layer.frame
+    reads.done()
+    assert households is not None  # done() raised when it was refused
     buildings = households.buildings
     compound_polygons = footprints = None
-    if compounds_path:
-        compounds = read_compounds(compounds_path, crs=layer_crs.get("compounds", crs)).frame
-        buildings, compound_polygons = attach_compounds(buildings, compounds,
+    if compounds is not None:
+        buildings, compound_polygons = attach_compounds(buildings, compounds.frame,
                                                         metric_crs=households.metric_crs)
-    if buildings_path:
-        frame = read_footprints(buildings_path, crs=layer_crs.get("buildings", crs)).frame
-        footprints = match_footprints(buildings, frame, metric_crs=households.metric_crs)
+    if footprint_layer is not None:
+        footprints = match_footprints(buildings, footprint_layer.frame,
+                                      metric_crs=households.metric_crs)
+        reads.warn(footprints.report.warnings)
     return Layers(households, buildings, subdistricts, barriers, barrier_paths, compound_polygons,
-                  footprints)
+                  footprints, facilities, reads.done())
 
 
 def run_propose(
@@ -241,24 +386,33 @@ def run_propose(
     barriers_path: str | Path | Sequence[str | Path] | None = None,
     compounds_path: str | Path | None = None,
     buildings_path: str | Path | None = None,
+    facilities_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
     params: ProposeParams | None = None,
     progress: Callable[[str, float], None] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> ProposeRun:
-    """Read every layer (each in ``crs`` unless ``layer_crs`` overrides it), propose, measure,
-    and write the plan files when ``out_dir`` is given."""
-    params = params or ProposeParams()
+    """Check the parameters, read every layer (each in ``crs`` unless ``layer_crs`` overrides
+    it) before anything is computed, propose, measure, and write the plan files when
+    ``out_dir`` is given. ``facilities_path`` is only read here (refused with the other files,
+    before the plan is computed); :func:`write_compliance_for` checks the plan against it.
+
+    summary.json holds every warning met (``warnings``: the problems as dicts) beside the
+    households' count (``data.warnings``)."""
+    params = (params or ProposeParams()).validate()
     timings: dict[str, float] = {}
     start = time.perf_counter()
     layers = read_layers(households_path, crs=crs, subdistricts_path=subdistricts_path,
                          barriers_path=barriers_path, compounds_path=compounds_path,
-                         buildings_path=buildings_path, layer_crs=layer_crs, columns=columns)
+                         buildings_path=buildings_path, facilities_path=facilities_path,
+                         layer_crs=layer_crs, columns=columns)
     households, subdistricts, barriers = layers.households, layers.subdistricts, layers.barriers
     timings["read"] = time.perf_counter() - start
     proposal = propose(layers.buildings, metric_crs=households.metric_crs, subdistricts=subdistricts,
                        barriers=barriers, footprints=layers.footprints, params=params,
-                       progress=progress)
+                       progress=progress, workers=workers, scheduler=scheduler)
     timings.update(proposal.timings)
     start = time.perf_counter()
     inputs = {"households": str(households_path), "crs": crs, "streets": subdistricts_path and
@@ -272,6 +426,7 @@ def run_propose(
         summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
     if layers.footprints is not None:
         summary["data"]["footprints"] = footprint_summary(layers.footprints)
+    summary["warnings"] = [problem.as_dict() for problem in layers.warnings]
     timings["metrics"] = time.perf_counter() - start
     summary["runtime_s"]["metrics"] = round(timings["metrics"], 3)
     paths: dict[str, Path] = {}
@@ -286,21 +441,33 @@ def run_propose(
         summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
         summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
         paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
-    return ProposeRun(households, proposal, summary, subdistricts, barriers, paths)
-
+    return ProposeRun(households, proposal, summary, subdistricts, barriers, paths,
+                      layers.facilities, layers.warnings)
 
 
 def write_compliance_for(
     run: ProposeRun,
     *,
-    facilities_path: str | Path,
-    crs: str,
     standard: str | Path,
     out_dir: str | Path,
+    facilities_path: str | Path | None = None,
+    crs: str | None = None,
 ):
-    """The standards check of a proposal: compliance.csv, compliance.geojson, report.html."""
+    """The standards check of a proposal: compliance.csv, compliance.geojson, report.html.
+
+    The facilities are those ``run`` read (``run_propose(facilities_path=…)``, refused before
+    the plan was computed) unless ``facilities_path`` (in ``crs``) is given."""
     preset = load_standard(standard)
-    facilities = read_facilities(facilities_path, crs=crs, require_area=True).frame
+    if facilities_path is not None:
+        facilities = read_facilities(facilities_path, crs=crs or run.summary["inputs"]["crs"],
+                                     require_area=True).frame
+    elif run.facilities is not None:
+        facilities = run.facilities
+    else:
+        raise InputFormatError(
+            "the standards check: expected facilities; found none read with the plan; fix: "
+            "give the facilities to run_propose (facilities_path) or here."
+        )
     communities = run.proposal.communities.to_crs("EPSG:4326")
     grids = dict(zip(communities["community_id"], communities["grid_count"], strict=True))
     result = check_compliance(
@@ -323,8 +490,13 @@ def run_check(
     grids_per_community: Mapping[object, int] | None = None,
     year: int | None = None,
     facility_types: Collection[str] | None = None,
+    communities_crs: str | int | None = None,
+    on_warnings: Callable[[tuple[Problem, ...]], object] | None = None,
 ) -> ComplianceResult:
     """Check an existing plan against a standard and write the three report files.
+
+    Every layer and the standard are read before anything is checked; the problems of all of
+    them are raised at once.
 
     Parameters
     ----------
@@ -346,21 +518,23 @@ def run_check(
         The year funds are computed for (yearly growth); None: the rule's base amount.
     facility_types
         Only facilities of these types count (None: all), as in ``check_compliance``.
+    communities_crs
+        The communities' CRS when it is not ``crs``; by default a GeoJSON file is WGS84
+        (RFC 7946: :func:`geojson_crs`), so ``propose``'s communities.geojson reads back
+        right whatever ``crs`` the households have.
+    on_warnings
+        Called once, before the check, with every warning met reading the layers.
 
     Raises
     ------
-    StandardsError, ValidationError, CRSError, InputFormatError
-        From loading the standard or reading the layers (every problem of a file at once).
+    ValidationError
+        With every problem of every layer and the standard, when one is refused.
     """
-    rules = load_standard(standard)
-    columns = {"community_id": id_column} if id_column else None
-    communities = read_communities(communities_path, crs=crs, columns=columns).frame
-    households = read_households(households_path, crs=crs)
-    facilities = (
-        None
-        if facilities_path is None
-        else read_facilities(facilities_path, crs=crs, require_area=True).frame
-    )
+    rules, communities, households, facilities, warnings = _read_check_layers(
+        communities_path, households_path, crs=crs, facilities_path=facilities_path,
+        standard=standard, id_column=id_column, communities_crs=communities_crs)
+    if on_warnings is not None:
+        on_warnings(warnings)
     result = check_compliance(
         communities,
         households.buildings,
@@ -376,6 +550,43 @@ def run_check(
     return result
 
 
+def _read_check_layers(
+    communities_path: str | Path, households_path: str | Path, *, crs: str | int,
+    facilities_path: str | Path | None, standard: str | Path | Standard,
+    id_column: str | None, communities_crs: str | int | None,
+) -> tuple[Standard, gpd.GeoDataFrame, Households, gpd.GeoDataFrame | None,
+           tuple[Problem, ...]]:
+    """(standard, communities, households, facilities, warnings) of :func:`run_check`, all
+    read before one raise with the problems of every file."""
+    reads = _Reads()
+    rules = reads.read(f"standard {standard}", lambda: load_standard(standard))
+    layer_crs, notes = geojson_crs(communities_path, crs=crs, declared=communities_crs,
+                                   option="--communities-crs")
+    reads.warn(notes)
+    columns = {"community_id": id_column} if id_column else None
+    communities = reads.read(communities_path, lambda: read_communities(
+        communities_path, crs=layer_crs, columns=columns))
+    households = reads.read(households_path, lambda: read_households(households_path, crs=crs))
+    facilities = None
+    if facilities_path is not None:
+        facilities = reads.read(facilities_path, lambda: read_facilities(
+            facilities_path, crs=crs, require_area=True))
+    warnings = reads.done()
+    assert rules is not None and communities is not None and households is not None
+    return (rules, communities.frame, households, facilities and facilities.frame, warnings)
+
+
+@dataclass(frozen=True, eq=False)
+class RebalanceRun:
+    """A rebalance with its summary (as summary.json holds it), the files written and every
+    warning met reading the layers."""
+
+    result: Rebalance
+    summary: dict
+    paths: dict[str, Path]
+    warnings: tuple[Problem, ...] = ()
+
+
 def run_rebalance(
     communities_path: str | Path,
     households_path: str | Path,
@@ -388,18 +599,24 @@ def run_rebalance(
     id_column: str | None = None,
     params: ProposeParams | None = None,
     small_margin: float = 0.2,
-) -> tuple[Rebalance, dict, dict[str, Path]]:
-    """Read the layers (all in ``crs``), rebalance, write the four files of ``propose``.
+    layer_crs: Mapping[str, str | int] | None = None,
+) -> RebalanceRun:
+    """Check the parameters, read every layer before anything is computed (the problems of
+    all files raised at once), rebalance, write the four files of ``propose``.
 
-    Returns (result, summary, paths)."""
-    params = params or ProposeParams()
+    Every layer is in ``crs`` unless ``layer_crs`` says otherwise (keys ``communities``,
+    ``grids``, ``streets``, ``barriers``); communities and grids in a GeoJSON file stating no
+    other CRS are WGS84 (RFC 7946: :func:`geojson_crs`), so ``propose``'s own files read back
+    right. summary.json holds every warning (``warnings``)."""
+    params = (params or ProposeParams()).validate()
+    margin = range_problem("small_margin", small_margin, SMALL_MARGIN_RANGE)
+    if margin is not None:
+        raise ValidationError([margin])
     start = time.perf_counter()
-    households = read_households(households_path, crs=crs)
-    columns = {"community_id": id_column} if id_column else None
-    existing = read_communities(communities_path, crs=crs, columns=columns).frame
-    subdistricts = read_subdistricts(subdistricts_path, crs=crs).frame if subdistricts_path else None
-    barriers = _read_barriers(barriers_paths, crs=crs) if barriers_paths else None
-    grids = _read_grids(grids_path, crs=crs) if grids_path else None
+    households, existing, subdistricts, barriers, grids, warnings = _read_rebalance_layers(
+        communities_path, households_path, crs=crs, subdistricts_path=subdistricts_path,
+        barriers_paths=barriers_paths, grids_path=grids_path, id_column=id_column,
+        layer_crs=dict(layer_crs or {}))
     read_s = time.perf_counter() - start
     result = rebalance(
         existing,
@@ -431,6 +648,7 @@ def run_rebalance(
         "households_outside_existing": result.report.households_outside_existing,
         **metrics,
         "runtime_s": {"read": round(read_s, 3), **{k: round(v, 3) for k, v in p.timings.items()}},
+        "warnings": [problem.as_dict() for problem in warnings],
     }
     paths = write_plan(
         out_dir,
@@ -441,16 +659,55 @@ def run_rebalance(
         band=params.community_band,
     )
     paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
-    return result, summary, paths
+    return RebalanceRun(result, summary, paths, warnings)
 
 
-def _read_barriers(paths: Sequence[str | Path], *, crs: str) -> gpd.GeoDataFrame:
-    """Every barrier file as one frame in WGS84."""
-    frames = [read_barriers(p, crs=crs).frame for p in paths]
+def _read_rebalance_layers(
+    communities_path: str | Path, households_path: str | Path, *, crs: str,
+    subdistricts_path: str | Path | None, barriers_paths: Sequence[str | Path] | None,
+    grids_path: str | Path | None, id_column: str | None, layer_crs: Mapping[str, str | int],
+) -> tuple[Households, gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None,
+           gpd.GeoDataFrame | None, tuple[Problem, ...]]:
+    """(households, communities, 街道, barriers, grids, warnings) of :func:`run_rebalance`,
+    all read before one raise with the problems of every file."""
+    reads = _Reads()
+    households = reads.read(households_path, lambda: read_households(households_path, crs=crs))
+    existing_crs, notes = geojson_crs(communities_path, crs=crs,
+                                      declared=layer_crs.get("communities"),
+                                      option="--communities-crs")
+    reads.warn(notes)
+    columns = {"community_id": id_column} if id_column else None
+    existing = reads.read(communities_path, lambda: read_communities(
+        communities_path, crs=existing_crs, columns=columns))
+    subdistricts = barriers = grids = None
+    if subdistricts_path:
+        layer = reads.read(subdistricts_path, lambda: read_subdistricts(
+            subdistricts_path, crs=layer_crs.get("streets", crs)))
+        subdistricts = layer and layer.frame
+    if barriers_paths:
+        barriers = _read_barriers(barriers_paths, crs=layer_crs.get("barriers", crs), reads=reads)
+    if grids_path:
+        grids_crs, notes = geojson_crs(grids_path, crs=crs, declared=layer_crs.get("grids"),
+                                       option="--grids-crs")
+        reads.warn(notes)
+        grids = reads.read(grids_path, lambda: _read_grids(grids_path, crs=grids_crs))
+    warnings = reads.done()
+    assert households is not None and existing is not None
+    return households, existing.frame, subdistricts, barriers, grids, warnings
+
+
+def _read_barriers(paths: Sequence[str | Path], *, crs: str | int,
+                   reads: _Reads) -> gpd.GeoDataFrame | None:
+    """Every barrier file as one frame in WGS84 (None when one was refused: ``reads`` holds
+    why)."""
+    layers = [reads.read(p, lambda p=p: read_barriers(p, crs=crs)) for p in paths]
+    if any(layer is None for layer in layers):
+        return None
+    frames = [layer.frame for layer in layers if layer is not None]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
 
 
-def _read_grids(path: str | Path, *, crs: str) -> gpd.GeoDataFrame:
+def _read_grids(path: str | Path, *, crs: str | int) -> gpd.GeoDataFrame:
     """An existing grids layer in WGS84 with ``grid_id`` (and ``community_id`` if given)."""
     raw, _ = read_table(path)
     label = str(path)
@@ -489,6 +746,7 @@ class CompareRun:
     b: PlanLayers
     comparison: Comparison
     paths: dict[str, Path]
+    warnings: tuple[Problem, ...] = ()
 
 
 def run_compare(
@@ -517,14 +775,28 @@ def run_compare(
     standard, year
         As for :func:`planning.plans.compare.compare_plans`.
     """
-    a = read_plan_folder(a_path, crs=crs)
-    b = read_plan_folder(b_path, crs=crs)
+    reads = _Reads()
+    a = reads.read(a_path, lambda: _plan_folder(a_path, crs=crs))
+    b = reads.read(b_path, lambda: _plan_folder(b_path, crs=crs))
     facilities = None
     if facilities_path:
         layer_crs = facilities_crs or crs or _summary_crs(a_path)
-        facilities = read_facilities(facilities_path, crs=layer_crs, require_area=True).frame
-    comparison = compare_plans(a, b, standard=standard, facilities=facilities, year=year)
-    return CompareRun(a, b, comparison, write_comparison(comparison, out_dir))
+        if layer_crs:
+            layer = reads.read(facilities_path, lambda: read_facilities(
+                facilities_path, crs=layer_crs, require_area=True))
+            facilities = layer and layer.frame
+        else:
+            reads.warn([Problem(
+                "error", str(facilities_path), "the facilities' CRS is unknown",
+                expected="a declared CRS", found=f"no --facilities-crs, no --crs, no CRS in "
+                f"{Path(a_path) / 'summary.json'}", fix="pass --facilities-crs",
+                column="--facilities-crs")])
+    warnings = reads.done()
+    assert a is not None and b is not None
+    comparison = compare_plans(a.layers, b.layers, standard=standard, facilities=facilities,
+                               year=year)
+    paths = write_comparison(comparison, out_dir, warnings=warnings)
+    return CompareRun(a.layers, b.layers, comparison, paths, warnings)
 
 
 def _summary_crs(folder: str | Path) -> str | None:
@@ -535,11 +807,26 @@ def _summary_crs(folder: str | Path) -> str | None:
     return None
 
 
-def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
-    """A plan folder written by ``propose`` or ``rebalance``.
+@dataclass(frozen=True, eq=False)
+class _PlanFolder:
+    """A plan folder read, with the households' report (its warnings)."""
 
-    ``crs`` is the households file's declared CRS; by default the one ``summary.json``
-    records.
+    layers: PlanLayers
+    report: ValidationReport
+
+
+def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
+    """A plan folder written by ``propose`` or ``rebalance`` (see :func:`_plan_folder`)."""
+    return _plan_folder(path, crs=crs).layers
+
+
+def _plan_folder(path: str | Path, *, crs: str | None = None) -> _PlanFolder:
+    """A plan folder written by ``propose`` or ``rebalance``, from any households file.
+
+    households.csv is read with the column mapping ``summary.json`` records; its
+    ``lon_wgs84``/``lat_wgs84`` columns (written for households given as a spatial file) are
+    WGS84 whatever ``crs`` says. Otherwise ``crs`` is the households file's declared CRS; by
+    default the one ``summary.json`` records.
     """
     folder = Path(path)
     needed = [folder / "communities.geojson", folder / "households.csv"]
@@ -554,14 +841,16 @@ def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
     if (folder / "summary.json").exists():
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     crs = crs or summary.get("inputs", {}).get("crs")
-    if not crs:
+    if not crs and not _has_wgs84_columns(folder / "households.csv"):
         raise InputFormatError(
             f"{folder}: the households' CRS is unknown (no summary.json with inputs.crs); "
             "expected a declared CRS; fix: pass --crs (wgs84, gcj02, bd09, cgcs2000, EPSG code)."
         )
     parameters = summary.get("parameters", {})
     params = ProposeParams.from_dict(parameters)
-    households = read_households(folder / "households.csv", crs=crs)
+    crs, columns = _plan_households_columns(folder / "households.csv", crs=crs,
+                                            recorded=summary.get("data", {}).get("columns"))
+    households = read_households(folder / "households.csv", crs=crs, columns=columns)
     rows = households.rows
     for column in ("community_id", "grid_id"):
         if column not in rows.columns:
@@ -592,7 +881,38 @@ def read_plan_folder(path: str | Path, *, crs: str | None = None) -> PlanLayers:
         if (folder / "grids.geojson").exists()
         else None
     )
-    return PlanLayers(folder.name, buildings, communities, grids, households.metric_crs, params)
+    return _PlanFolder(
+        PlanLayers(folder.name, buildings, communities, grids, households.metric_crs, params),
+        households.report,
+    )
+
+
+#: The position columns households.csv gets when the households came as a spatial file
+#: (:func:`planning.plans.folder.assignment_rows`).
+WGS84_COLUMNS = {"lon": "lon_wgs84", "lat": "lat_wgs84"}
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV written by :func:`planning.plans.folder.write_plan`."""
+    return list(pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.astype(str))
+
+
+def _has_wgs84_columns(path: Path) -> bool:
+    return path.exists() and set(WGS84_COLUMNS.values()) <= set(_header(path))
+
+
+def _plan_households_columns(
+    path: Path, *, crs: str | None, recorded: Mapping[str, str] | None
+) -> tuple[str, dict[str, str] | None]:
+    """(CRS, column mapping) to read a plan folder's households.csv: the mapping the run
+    recorded, for the columns the file has; the ``lon_wgs84``/``lat_wgs84`` columns in WGS84
+    when the households came as a spatial file."""
+    header = set(_header(path))
+    columns = {role: column for role, column in dict(recorded or {}).items()
+               if column in header}
+    if set(WGS84_COLUMNS.values()) <= header and not {"lon", "lat"} & set(columns):
+        return "wgs84", {**columns, **WGS84_COLUMNS}
+    return str(crs), columns or None
 
 
 def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
@@ -608,11 +928,14 @@ def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
     return frame.set_crs("EPSG:4326", allow_override=True)
 
 
-def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
-    """compare.json and diff.geojson (RFC 7946) into ``out_dir``."""
+def write_comparison(comparison: Comparison, out_dir: str | Path, *,
+                     warnings: Sequence[Problem] = ()) -> dict[str, Path]:
+    """compare.json (with ``warnings``: every warning met reading, as dicts) and diff.geojson
+    (RFC 7946) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return {
-        "compare": write_summary(out / "compare.json", comparison.as_dict()),
+        "compare": write_summary(out / "compare.json", {
+            **comparison.as_dict(), "warnings": [p.as_dict() for p in warnings]}),
         "diff": write_geojson(comparison.diff, out / "diff.geojson"),
     }

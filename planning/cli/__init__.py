@@ -3,19 +3,26 @@
 Subcommands, one module each: ``sample`` (write the synthetic district), ``validate`` (check a
 household file), ``propose``, ``check``, ``rebalance``, ``compare``, ``render``. Every input
 error is printed with all its problems and the exit status is 2; nothing prints a traceback
-for a user's mistake.
+for a user's mistake. An unexpected failure (a bug) prints one line and the path of a log
+file holding the traceback (under ``--out`` when that folder exists, else the system's temp
+folder), and the exit status is 3.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from geo.errors import PlanningInputError, ValidationError
 from planning.cli import check, compare, propose, rebalance, render, sample, validate
 from planning.cli.options import (
     EXIT_INPUT_ERROR,
+    EXIT_UNEXPECTED,
     add_size_arguments,
     parse_columns,
     propose_params,
@@ -23,6 +30,7 @@ from planning.cli.options import (
 
 __all__ = [
     "EXIT_INPUT_ERROR",
+    "EXIT_UNEXPECTED",
     "add_size_arguments",
     "build_parser",
     "main",
@@ -51,15 +59,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except ValidationError as exc:
-        errors = [p for p in exc.problems if p.is_error]
-        print(
-            f"{len(errors)} error(s), {len(exc.problems) - len(errors)} warning(s); "
-            "the file was refused:",
-            file=sys.stderr,
-        )
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_refusal(exc)
         return EXIT_INPUT_ERROR
     except PlanningInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except Exception as exc:  # a bug: one line and a log, never a traceback
+        log = _write_traceback(args)
+        print(
+            f"error: {args.command} failed unexpectedly ({type(exc).__name__}: {exc}); this is "
+            f"a fault of the tool, not of your input. The details are in {log}; please send "
+            "that file with the command you ran.",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
+
+
+def _print_refusal(exc: ValidationError) -> None:
+    """Every problem of a refusal, errors and warnings, on stderr."""
+    errors = [p for p in exc.problems if p.is_error]
+    files = {p.file for p in exc.problems}
+    what = "the file was refused" if len(files) == 1 else "the inputs were refused"
+    if files == {"parameters"}:
+        what = "the parameters were refused; nothing was read or computed"
+    print(
+        f"{len(errors)} error(s), {len(exc.problems) - len(errors)} warning(s); {what}:",
+        file=sys.stderr,
+    )
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+
+
+def _write_traceback(args: argparse.Namespace) -> Path:
+    """The traceback being handled, written to a log under ``--out`` when that folder exists
+    (beside it when ``--out`` is a file), else in the system's temp folder."""
+    out = getattr(args, "out", None)
+    folder = Path(tempfile.gettempdir())
+    if isinstance(out, Path):
+        candidate = out if out.is_dir() else out.parent
+        if out.exists() and candidate.is_dir():
+            folder = candidate
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"planning-{args.command}-error-{stamp}.log"
+    try:
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+    except OSError:
+        path = Path(tempfile.mkstemp(prefix=f"planning-{args.command}-error-", suffix=".log")[1])
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+    return path

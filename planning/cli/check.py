@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.cli.options import add_crs, print_table
+from planning.cli.options import (
+    add_communities_crs,
+    add_crs,
+    print_table,
+    print_warnings,
+    refuse_before_work,
+)
 
 __all__ = ["register"]
 
@@ -13,6 +19,8 @@ __all__ = ["register"]
 def _run(args: argparse.Namespace) -> int:
     from planning.runs import run_check
 
+    refuse_before_work(out=args.out)
+    warnings: list = []
     types = [t.strip() for t in args.facility_types.split(",")] if args.facility_types else None
     result = run_check(
         args.communities,
@@ -24,6 +32,8 @@ def _run(args: argparse.Namespace) -> int:
         id_column=args.id_column,
         year=args.year,
         facility_types=types,
+        communities_crs=args.communities_crs,
+        on_warnings=warnings.extend,
     )
     totals = result.totals
     print(f"standard: {result.standard.name} ({result.standard.title})")
@@ -32,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"{len(result.outside)} facilities lie outside every community (listed in the report)"
         )
+    print_warnings(warnings)
     print(f"wrote compliance.csv, compliance.geojson, report.html to {args.out}")
     return 0
 
@@ -41,6 +52,7 @@ def register(sub) -> None:
     p.add_argument("--communities", type=Path, required=True)
     p.add_argument("--households", type=Path, required=True)
     add_crs(p)
+    add_communities_crs(p)
     p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
     p.add_argument("--standard", default="national-2021", help="preset name or TOML file")
     p.add_argument("--out", type=Path, required=True)

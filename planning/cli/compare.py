@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from planning.cli.options import print_warnings, refuse_before_work
 from planning.runs import run_compare
 
 __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
+    refuse_before_work(out=args.out)
     run = run_compare(
         args.a,
         args.b,
@@ -39,6 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         f"  households changing community: {result.households_changed:,} "
         f"({result.share_changed:.1%}); {len(result.diff)} areas changed hands"
     )
+    print_warnings(run.warnings)
     print(f"wrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
     return 0
 
@@ -48,7 +51,11 @@ def register(subparsers) -> None:
     p.add_argument("a", type=Path, help="plan folder A (the reference)")
     p.add_argument("b", type=Path, help="plan folder B")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--crs", help="CRS of the households files (default: from summary.json)")
+    p.add_argument(
+        "--crs",
+        help="CRS of the households files (default: from summary.json; the lon_wgs84/lat_wgs84 "
+        "columns written for households given as GeoJSON or another spatial file are WGS84)",
+    )
     p.add_argument(
         "--standard",
         help="standard preset for compliance deltas "

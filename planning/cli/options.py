@@ -5,26 +5,112 @@ and a two-column table."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from geo.errors import PlanningInputError
+from geo.errors import PlanningInputError, Problem, ValidationError
 from planning.params import FILE_KEYS, ProposeParams
 
 __all__ = [
     "EXIT_INPUT_ERROR",
+    "EXIT_UNEXPECTED",
+    "SIZE_OPTIONS",
+    "add_communities_crs",
     "add_crs",
     "add_line_layers",
     "add_reading_options",
     "add_size_arguments",
+    "out_problems",
     "parse_columns",
     "print_table",
+    "print_warnings",
     "propose_params",
     "reading_options",
+    "refuse_before_work",
 ]
 
 
+#: Exit status of a refused input (a file, a parameter, ``--out``).
 EXIT_INPUT_ERROR = 2
+#: Exit status of an unexpected failure (a bug): one line and a log file with the traceback.
+EXIT_UNEXPECTED = 3
+
+#: ProposeParams field -> the option that sets it, as problems name it.
+SIZE_OPTIONS = {
+    "community_size": "--community-size",
+    "tolerance": "--tolerance",
+    "grid_households": "--grid-households",
+    "grid_tolerance": "--grid-tolerance",
+    "max_grids": "--max-grids",
+    "seed": "--seed",
+}
+
+
+def out_problems(out: Path, *, folder: bool = True) -> list[Problem]:
+    """Why ``--out`` cannot be written, found before any work (empty: it can).
+
+    Parameters
+    ----------
+    out : Path
+        The output folder (``folder``) or file.
+    folder : bool
+        True when ``out`` is a folder the command creates or fills.
+    """
+    what = "a folder" if folder else "a file"
+    if folder and out.exists() and not out.is_dir():
+        return [Problem(
+            "error", str(out), "--out is an existing file, not a folder",
+            expected="a folder (new or existing) to write the results into",
+            found="a file", fix="give --out a folder name, or move the file away", column="--out",
+        )]
+    if not folder and out.is_dir():
+        return [Problem(
+            "error", str(out), "--out is a folder, not a file", expected="a file name",
+            found="a folder", fix="give --out a file name such as map.png", column="--out",
+        )]
+    parent = out if out.exists() and folder else out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        return [Problem(
+            "error", str(out), f"--out cannot be written: {parent} is not a writable folder",
+            expected=f"{what} in a folder you may write to", found=f"{parent} not writable",
+            fix="choose an --out in a writable folder", column="--out",
+        )]
+    return []
+
+
+def refuse_before_work(
+    *,
+    params: ProposeParams | None = None,
+    out: Path | None = None,
+    out_is_folder: bool = True,
+    problems: Iterable[Problem] = (),
+) -> None:
+    """Refuse the parameters and ``--out`` at once, with every problem, before anything is
+    read or computed.
+
+    Raises
+    ------
+    ValidationError
+        With every problem of ``params`` (named by their options), ``out`` and ``problems``.
+    """
+    found = list(problems)
+    if params is not None:
+        found += params.problems(labels=SIZE_OPTIONS)
+    if out is not None:
+        found += out_problems(out, folder=out_is_folder)
+    if any(p.is_error for p in found):
+        raise ValidationError(found)
+
+
+def print_warnings(warnings: Sequence[Problem]) -> None:
+    """Every warning met on the way, as ``validate`` prints them."""
+    if warnings:
+        print(f"\n{len(warnings)} warning(s):")
+        for problem in warnings:
+            print(problem)
 
 
 def add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -85,6 +171,21 @@ def add_crs(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
         help="CRS of the input coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), "
         "cgcs2000, or an EPSG code such as 4547. Never guessed.",
     )
+
+
+def add_communities_crs(parser: argparse.ArgumentParser, *, grids: bool = False) -> None:
+    """``--communities-crs`` (and ``--grids-crs``): the CRS of a plan's polygons when it is not
+    --crs. By default a GeoJSON file is WGS84, as RFC 7946 defines GeoJSON and as propose and
+    rebalance write it, unless the file states another (a ``crs`` member)."""
+    layers = ("communities", "grids") if grids else ("communities",)
+    for layer in layers:
+        parser.add_argument(
+            f"--{layer}-crs",
+            help=f"CRS of --{layer} if it differs from --crs. Default: --crs, except that a "
+            "GeoJSON file stating no CRS is WGS84 (RFC 7946: GeoJSON is WGS84 by definition, "
+            "and propose writes its communities.geojson and grids.geojson so), whatever "
+            "--crs says",
+        )
 
 
 def add_line_layers(parser: argparse.ArgumentParser) -> None:

@@ -12,10 +12,17 @@ from planning.cli.options import (
     add_line_layers,
     add_size_arguments,
     parse_columns,
+    print_warnings,
     propose_params,
+    refuse_before_work,
 )
+from planning.parallel import default_workers
+from planning.params import Range, range_problem
 
 __all__ = ["register"]
+
+#: Worker processes a proposal may be drawn by.
+WORKERS_RANGE = Range(1, 1024)
 
 
 def _progress_bar():
@@ -110,7 +117,10 @@ def _of(block: dict, part: str, whole: str) -> str:
 def _run(args: argparse.Namespace) -> int:
     from planning.runs import run_propose
 
-    progress, close = _progress_bar()
+    params = propose_params(args)
+    workers = range_problem("--workers", args.workers, WORKERS_RANGE)
+    refuse_before_work(params=params, out=args.out, problems=[workers] if workers else [])
+    columns = parse_columns(args.columns)
     layer_crs = {
         k: v
         for k, v in (
@@ -122,6 +132,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         if v
     }
+    progress, close = _progress_bar()
     try:
         run = run_propose(
             args.households,
@@ -131,10 +142,13 @@ def _run(args: argparse.Namespace) -> int:
             barriers_path=args.barriers,
             compounds_path=args.compounds,
             buildings_path=args.buildings,
+            facilities_path=args.facilities,
             layer_crs=layer_crs,
-            columns=parse_columns(args.columns),
-            params=propose_params(args),
+            columns=columns,
+            params=params,
             progress=progress,
+            workers=args.workers,
+            scheduler=args.scheduler,
         )
     finally:
         close()
@@ -142,17 +156,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.facilities:
         from planning.runs import write_compliance_for
 
-        result = write_compliance_for(
-            run,
-            facilities_path=args.facilities,
-            crs=layer_crs.get("facilities", args.crs),
-            standard=args.standard,
-            out_dir=args.out,
-        )
+        result = write_compliance_for(run, standard=args.standard, out_dir=args.out)
         print(
             f"\nstandard {args.standard}: {result.totals['failing']} of "
             f"{result.totals['communities']} communities short of floor area"
         )
+    print_warnings(run.warnings)
     print(f"\nwrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
     return 0
 
@@ -184,6 +193,11 @@ def register(sub) -> None:
     for layer in ("barriers", "facilities", "buildings", "compounds"):
         p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
+    p.add_argument("--workers", type=int, default=default_workers(),
+                   help="worker processes drawing the study area's pieces and the grids "
+                   "(default: the cores present); the plan is the same whatever the number")
+    p.add_argument("--scheduler", help="address of a running Dask distributed scheduler "
+                   "(e.g. tcp://10.0.0.5:8786) to send that work to instead")
     add_size_arguments(p)
     p.add_argument(
         "--standard",

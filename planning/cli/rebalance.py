@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.cli.options import add_line_layers, add_size_arguments, propose_params
+from planning.cli.options import (
+    add_communities_crs,
+    add_line_layers,
+    add_size_arguments,
+    print_warnings,
+    propose_params,
+    refuse_before_work,
+)
+from planning.params import SMALL_MARGIN_RANGE, range_problem
 from planning.plans.rebalance import Regrouping
 from planning.runs import run_rebalance
 
@@ -21,7 +29,11 @@ def _regroupings(regroupings: tuple[Regrouping, ...]) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     params = propose_params(args)
-    result, summary, paths = run_rebalance(
+    margin = range_problem("--small-margin", args.small_margin, SMALL_MARGIN_RANGE)
+    refuse_before_work(params=params, out=args.out, problems=[margin] if margin else [])
+    layer_crs = {layer: getattr(args, f"{layer}_crs") for layer in ("communities", "grids")
+                 if getattr(args, f"{layer}_crs")}
+    run = run_rebalance(
         args.communities,
         args.households,
         crs=args.crs,
@@ -32,9 +44,10 @@ def _run(args: argparse.Namespace) -> int:
         id_column=args.id_column,
         params=params,
         small_margin=args.small_margin,
+        layer_crs=layer_crs,
     )
-    r = result.report
-    c = summary["communities"]
+    r = run.result.report
+    c = run.summary["communities"]
     lo, hi = c["band"]
     print(f"rebalanced {r.existing_communities} existing communities into {r.communities}:")
     rows = [
@@ -57,7 +70,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {key.ljust(width)}  {value}")
     for item in r.kept_out_of_band:
         print(f"  - {item.reason.text('en')}")
-    print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
+    print_warnings(run.warnings)
+    print(f"wrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
     return 0
 
 
@@ -73,6 +87,7 @@ def register(subparsers) -> None:
         required=True,
         help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code",
     )
+    add_communities_crs(p, grids=True)
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_line_layers(p)
     p.add_argument("--grids", type=Path, help="existing grids, kept where membership holds")

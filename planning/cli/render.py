@@ -6,12 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from planning.cli.options import refuse_before_work
+from planning.params import Range, range_problem
+
 __all__ = ["register"]
+
+#: Resolutions a print map may be drawn at.
+DPI_RANGE = Range(20, 1200)
 
 
 def _run(args: argparse.Namespace) -> int:
     from planning.render import render_plan
 
+    dpi = range_problem("--dpi", args.dpi, DPI_RANGE)
+    refuse_before_work(out=args.out, out_is_folder=False, problems=[dpi] if dpi else [])
     outputs = [args.out]
     if args.pdf and args.out.suffix.lower() != ".pdf":
         outputs.append(args.out.with_suffix(".pdf"))

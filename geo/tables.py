@@ -142,7 +142,8 @@ def _header_choice(
     label: str,
 ) -> tuple[int, list[Problem]]:
     """The 0-based index of the header row among ``rows``: ``header_row`` when given, else the
-    first row holding the expected names (a warning when it is not the first), else 0."""
+    first row holding the expected names (a warning when rows with cells stand above it),
+    else 0."""
     if header_row is not None:
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
             raise InputFormatError(
@@ -154,6 +155,8 @@ def _header_choice(
     found = header_index(rows, header_names)
     if not found:
         return 0, []
+    if not any(isinstance(c, str) and c.strip() for row in rows[:found] for c in row):
+        return found, []  # only blank rows above the header: nothing was skipped
     cells = [str(c).strip() for c in rows[found] if isinstance(c, str) and c.strip()]
     warning = Problem(
         "warning",

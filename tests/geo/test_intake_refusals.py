@@ -258,6 +258,13 @@ def test_a_title_above_the_header_of_a_csv_is_skipped_and_rows_keep_their_number
     assert warning.found == "row 2: 经度, 纬度, 户数, 楼栋编号"
 
 
+def test_blank_lines_above_the_header_skip_nothing_and_say_nothing(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "h.csv", "", ",,,", HEADER, ROW_A)
+    data = read_households(path, crs="wgs84")
+    assert data.rows["_row"].tolist() == [4]
+    assert data.report.problems == ()
+
+
 def test_the_header_row_may_be_named(tmp_path: Path) -> None:
     """Row 1 holds words a header could hold; the user says the header is row 2."""
     path = _csv(tmp_path / "h.csv", "经度,纬度,说明", HEADER, ROW_A)

@@ -11,7 +11,12 @@ Scenarios are evaluated on one :class:`planning.plans.scenario.Scenario` per pro
 derived from it shares its memo of evaluated prefixes, so an edit evaluates one step, and undo
 and redo evaluate nothing. A plan opened from a project file (a :class:`~ui.state.PlanRef` with
 ``stored``) is a base like a proposal: :func:`outcome` and :func:`base_scenario` load it with
-:func:`ui.projects.stored_plan` instead of running the engine.
+:func:`ui.projects.stored_plan` instead of running the engine. So is the data's existing
+communities rebalanced (a :class:`~ui.state.PlanRef` with ``rebalance``): :func:`propose`
+rebalances them (:func:`planning.plans.rebalance.rebalance`) instead of drawing new ones.
+
+A comparison's side is a scenario (its spec; None: the base as drawn) or :data:`EXISTING`, the
+data's existing communities on the plan's buildings (:func:`existing_plan`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import streamlit as st
 from geo.errors import PlanningInputError, Problem, ValidationError
 from geo.intake import Households
 from planning.params import ProposeParams
-from planning.plans.compare import Comparison, compare_plans
+from planning.plans.compare import Comparison, PlanLayers, compare_plans
 from planning.plans.plan import (
     Plan,
     PlanCheck,
@@ -36,23 +41,27 @@ from planning.plans.plan import (
     grid_frame,
     plan_from_proposal,
 )
+from planning.plans.rebalance import Rebalance, rebalance
 from planning.plans.scenario import Edit, EditResult, Scenario
-from planning.runs import ProposeRun, run_propose
+from planning.runs import ProposeRun, run_propose, summarise
 from planning.standards.compliance import ComplianceResult, check_compliance
 from planning.standards.rules import Standard, list_presets, load_standard
-from ui import loading, projects
+from ui import existing, loading, projects
 from ui.maps import community_colours
 from ui.state import DataSource, PlanRef, ScenarioSpec, StandardRef
 
 __all__ = [
+    "EXISTING",
     "CompareOutcome",
     "ComplianceOutcome",
+    "ExistingPlan",
     "PlanView",
     "ProposeOutcome",
     "StandardOutcome",
     "base_scenario",
     "compare",
     "compliance",
+    "existing_plan",
     "layer_frames",
     "outcome",
     "plan_view",
@@ -71,6 +80,8 @@ class ProposeOutcome:
     For a plan opened from a project file, ``stored`` holds it (``run`` is None; when not ok,
     ``stored.moved`` says the scenario was saved again since it was chosen) and
     ``stored_households`` its data. :attr:`households` and :attr:`infeasible` read either kind.
+    The existing communities rebalanced have ``run`` (its proposal and summary) and
+    ``rebalance`` (the plan and the :class:`~planning.plans.rebalance.RebalanceReport`).
     """
 
     run: ProposeRun | None = None
@@ -78,6 +89,7 @@ class ProposeOutcome:
     message: str | None = None
     stored: projects.StoredOutcome | None = None
     stored_households: Households | None = None
+    rebalance: Rebalance | None = None
 
     @property
     def ok(self) -> bool:
@@ -141,6 +153,15 @@ class CompareOutcome:
     message: str | None = None
 
 
+@dataclass(frozen=True)
+class ExistingPlan:
+    """The data's existing communities (its ``communities`` layer) as a side of a comparison."""
+
+
+#: The existing communities, as a side of :func:`compare`.
+EXISTING = ExistingPlan()
+
+
 # ---------------------------------------------------------------------------------------------
 # Proposals
 
@@ -151,11 +172,15 @@ def _layer_paths(source: DataSource) -> dict[str, str]:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOutcome:
-    """Run the engine on ``ref``'s data and parameters, with a progress bar the first time.
+    """Run the engine on ``ref``'s data and parameters, with a progress bar the first time;
+    with ``ref.rebalance``, rebalance the data's existing communities instead
+    (:func:`rebalanced`).
 
     ``_stages`` maps the engine's stage names (``start``, ``tessellation``, ``communities``,
     ``grids``, ``boundaries``, ``done``) to the labels shown; it is not part of the key.
     """
+    if ref.rebalance is not None:
+        return rebalanced(ref)
     stages = dict(_stages or {})
     source = ref.source
     layers = _layer_paths(source)
@@ -184,6 +209,64 @@ def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
     return ProposeOutcome(run=run)
 
 
+def _read_layer(source: DataSource, kind: str) -> loading.LoadedLayer | None:
+    """Layer ``kind`` of ``source`` read (None: the source has none)."""
+    file = source.layer(kind)
+    if file is None:
+        return None
+    return loading.load_layer(kind, file.path, file.digest, source.layer_crs, label=file.label)
+
+
+def rebalanced(ref: PlanRef) -> ProposeOutcome:
+    """The existing communities of ``ref``'s data rebalanced with its parameters (the 街道 and
+    barriers layers when given), with the summary a proposal has; not ok — with the problems
+    or the message — when a file is refused or the communities cannot be rebalanced."""
+    source = ref.source
+    file = source.households
+    loaded = loading.load_households(
+        file.path, file.digest, source.crs, source.columns, label=file.label
+    )
+    if not loaded.ok:
+        return ProposeOutcome(problems=loaded.problems, message=loaded.message)
+    layers = {kind: _read_layer(source, kind) for kind in ("communities", "streets", "barriers")}
+    for read in layers.values():
+        if read is not None and not read.ok:
+            return ProposeOutcome(problems=read.problems, message=read.message)
+    if layers["communities"] is None:
+        return ProposeOutcome(message=f"{file.label}: no existing communities layer to rebalance")
+    frames = {kind: read.frame if read is not None else None for kind, read in layers.items()}
+    try:
+        result = rebalance(
+            frames["communities"],
+            loaded.households,
+            params=ref.params,
+            subdistricts=frames["streets"],
+            barriers=frames["barriers"],
+            small_margin=ref.rebalance.small_margin,
+        )
+    except PlanningInputError as exc:
+        return ProposeOutcome(message=str(exc))
+    proposal = result.proposal
+    inputs = {kind: f.label for kind, f in (("households", file), *source.layers)}
+    summary = summarise(
+        proposal,
+        params=ref.params,
+        households=loaded.households,
+        subdistricts=frames["streets"],
+        inputs={**inputs, "crs": source.crs},
+        runtime=dict(proposal.timings),
+    )
+    summary["rebalance"] = result.report.as_dict()
+    run = ProposeRun(
+        households=loaded.households,
+        proposal=proposal,
+        summary=summary,
+        subdistricts=frames["streets"],
+        barriers=frames["barriers"],
+    )
+    return ProposeOutcome(run=run, rebalance=result)
+
+
 def outcome(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOutcome:
     """The base of ``ref``'s scenarios: the proposal (:func:`propose`), or the plan stored in a
     project file with its data (not ok, with the message, when either cannot be read)."""
@@ -210,6 +293,8 @@ def base_scenario(ref: PlanRef) -> Scenario | None:
     outcome = propose(ref)
     if not outcome.ok:
         return None
+    if outcome.rebalance is not None:
+        return Scenario(outcome.rebalance.plan, params=ref.params)
     base = plan_from_proposal(outcome.run.proposal, smooth_m=ref.params.smooth_m)
     return Scenario(base, params=ref.params)
 
@@ -314,12 +399,50 @@ def compliance(
     return ComplianceOutcome(result=result)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def existing_plan(ref: PlanRef) -> existing.ExistingOutcome | None:
+    """The existing communities of ``ref``'s data measured on the buildings of ``ref``'s plan
+    (so that they compare with its scenarios); None when the data has none."""
+    read = _read_layer(ref.source, "communities")
+    if read is None:
+        return None
+    if not read.ok:
+        return existing.ExistingOutcome(problems=read.problems, message=read.message)
+    buildings = plan_view(ref, None).buildings
+    measured = existing.measure_existing(buildings, read.frame, band=ref.params.community_band)
+    return existing.ExistingOutcome(measured)
+
+
+def _side(ref: PlanRef, side: ScenarioSpec | ExistingPlan | None, name: str) -> Plan | PlanLayers:
+    """A side of a comparison: the scenario's plan, or the existing communities' layers.
+
+    Raises
+    ------
+    PlanningInputError
+        When the existing communities cannot be read.
+    """
+    if not isinstance(side, ExistingPlan):
+        return plan_view(ref, side).plan
+    got = existing_plan(ref)
+    if got is None:
+        raise PlanningInputError("existing communities: the data has no communities layer")
+    if not got.ok:
+        details = got.message or "; ".join(p.message for p in got.problems)
+        raise PlanningInputError(f"existing communities: {details}")
+    metric_crs = plan_view(ref, None).plan.district.metric_crs
+    return existing.existing_plan_layers(
+        got.existing, metric_crs=metric_crs, params=ref.params, name=name
+    )
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
-def compare(ref: PlanRef, a: ScenarioSpec | None, b: ScenarioSpec | None) -> CompareOutcome:
-    """Plan A against plan B (None: the proposal as drawn)."""
-    view_a, view_b = plan_view(ref, a), plan_view(ref, b)
+def compare(
+    ref: PlanRef, a: ScenarioSpec | ExistingPlan | None, b: ScenarioSpec | ExistingPlan | None
+) -> CompareOutcome:
+    """Plan A against plan B (a scenario's spec; None: the base as drawn; :data:`EXISTING`: the
+    data's existing communities)."""
     try:
-        result = compare_plans(view_a.plan, view_b.plan, params=ref.params)
+        result = compare_plans(_side(ref, a, "A"), _side(ref, b, "B"), params=ref.params)
     except PlanningInputError as exc:
         return CompareOutcome(message=str(exc))
     return CompareOutcome(comparison=result)

@@ -41,6 +41,7 @@ __all__ = [
     "DataSource",
     "FileRef",
     "PlanRef",
+    "RebalanceRef",
     "ScenarioSpec",
     "StandardRef",
     "StoredPlanRef",
@@ -149,14 +150,25 @@ class StoredPlanRef:
 
 
 @dataclass(frozen=True)
+class RebalanceRef:
+    """Rebalance the data's existing communities (its ``communities`` layer) instead of
+    drawing new ones: keep those in the band, split the oversized, merge those below the band
+    by more than ``small_margin`` × the target size (see :func:`planning.plans.rebalance.rebalance`)."""
+
+    small_margin: float = 0.2
+
+
+@dataclass(frozen=True)
 class PlanRef:
     """The plan scenarios start from: a proposal (the data it was drawn from and the engine's
-    parameters), or — with ``stored`` — a scenario opened from a project file, its data
+    parameters); with ``rebalance``, the data's existing communities rebalanced with those
+    parameters; or — with ``stored`` — a scenario opened from a project file, its data
     (``source``, the project's layers) and the parameters it was saved with."""
 
     source: DataSource
     params: ProposeParams
     stored: StoredPlanRef | None = None
+    rebalance: RebalanceRef | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ __all__ = [
 #: Page files by name (the router in app.py and the links between pages use them).
 PAGES = {
     "data": "ui/pages/data.py",
+    "existing": "ui/pages/existing.py",
     "propose": "ui/pages/propose.py",
     "edit": "ui/pages/edit.py",
     "standards": "ui/pages/standards.py",
@@ -50,6 +51,7 @@ PAGES = {
 }
 ICONS = {
     "data": ":material/database:",
+    "existing": ":material/holiday_village:",
     "propose": ":material/auto_awesome:",
     "edit": ":material/edit:",
     "standards": ":material/rule:",
@@ -188,6 +190,8 @@ def scenario_label(name: str) -> str:
         ref = state.get_plan()
         if ref is not None and ref.stored is not None:
             return t("scenario.stored", name=ref.stored.scenario, revision=ref.stored.revision)
+        if ref is not None and ref.rebalance is not None:
+            return t("scenario.rebalanced")
         return t("scenario.proposal")
     return t("scenario.label", name=name)
 

@@ -130,9 +130,10 @@ class _Numbers:
     decimal_comma: np.ndarray
 
 
-def _numeric(raw: pd.Series) -> _Numbers:
+def _numeric(raw: pd.Series, *, thousands: bool = True) -> _Numbers:
     """A column of text or numbers as numbers. Thousands separators (``1,234``, ``12 345``)
-    are dropped; a decimal comma (``70,0``) is set apart, never read as 700."""
+    are dropped; a decimal comma (``70,0``) is set apart, never read as 700. Without
+    ``thousands`` (degrees, which never reach a thousand) every comma is a decimal comma."""
     if raw.dtype.kind in "fiu":
         values = raw.to_numpy(dtype=float)
         none = np.zeros(len(raw), dtype=bool)
@@ -140,6 +141,7 @@ def _numeric(raw: pd.Series) -> _Numbers:
     text = raw.astype("string").str.strip()
     missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
     grouped = text.str.fullmatch(_GROUPED_NUMBER).fillna(False).to_numpy(dtype=bool)
+    grouped &= thousands
     comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool) & ~grouped
     digits = text.where(~grouped, text.str.replace(r"[,\s\u00a0\u2009\u202f]", "", regex=True))
     values = pd.to_numeric(digits.where(~comma), errors="coerce")
@@ -180,9 +182,13 @@ def _coordinates_from_columns(
     rows: np.ndarray,
     label: str,
     problems: list[Problem],
+    *,
+    degrees: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x_numbers = _numeric(frame[roles["lon"]])
-    y_numbers = _numeric(frame[roles["lat"]])
+    """Coordinates from the lon/lat (x/y) columns, with the problems of cells that hold no
+    number; ``degrees`` when they are lon/lat (a comma in them is a decimal comma)."""
+    x_numbers = _numeric(frame[roles["lon"]], thousands=not degrees)
+    y_numbers = _numeric(frame[roles["lat"]], thousands=not degrees)
     for role, numbers in (("lon", x_numbers), ("lat", y_numbers)):
         column = roles[role]
         raw = frame[column]
@@ -834,7 +840,9 @@ def _source_coordinates(
     if isinstance(frame, gpd.GeoDataFrame):
         x, y, valid = _coordinates_from_geometry(frame, rows, label, problems)
     else:
-        x, y, valid = _coordinates_from_columns(frame, roles, rows, label, problems)
+        x, y, valid = _coordinates_from_columns(
+            frame, roles, rows, label, problems, degrees=source_crs.is_geographic
+        )
     if source_crs.is_geographic:
         valid = _check_lonlat(
             x, y, valid, roles=roles, source_crs=source_crs, rows=rows, label=label,

@@ -170,6 +170,17 @@ def _header_choice(
     return found, [warning]
 
 
+def _refuse_header_below_the_end(header: int, top_rows: int, label: str) -> None:
+    """Refuse a header row past the last row (``top_rows`` rows read from the top, at most
+    :data:`HEADER_SEARCH_ROWS`: a longer file is left to the reader)."""
+    if top_rows < HEADER_SEARCH_ROWS and header >= top_rows:
+        raise InputFormatError(
+            f"{label}: header_row={header + 1}, but the table has only {top_rows} row(s). "
+            "expected: the row number of the column names; fix: give the row the column "
+            "names are on, or leave header_row out to find it."
+        )
+
+
 def _csv_lines(text: str) -> list[list[object]]:
     """The cells of the first lines of a CSV, split on any separator (for finding the
     header)."""
@@ -191,6 +202,7 @@ def _read_csv(
     header, warnings = _header_choice(
         _csv_lines(text), header_row=header_row, header_names=header_names, label=label
     )
+    _refuse_header_below_the_end(header, len(_csv_lines(text.rstrip())), label)
     if header:
         skipped = text.split("\n", header)
         text = skipped[-1] if len(skipped) > header else ""
@@ -254,6 +266,7 @@ def _read_excel(
                 header_names=header_names,
                 label=label,
             )
+            _refuse_header_below_the_end(header, len(tops[name]), label)
             frame = pd.read_excel(workbook, sheet_name=name, header=header, dtype=str)
     except InputFormatError:
         raise

@@ -104,6 +104,19 @@ def test_a_decimal_comma_in_a_coordinate_is_refused(tmp_path: Path) -> None:
     }
 
 
+def test_a_comma_in_degrees_is_a_decimal_comma_even_before_three_digits(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "h.csv", "经度;纬度;户数", "116,300;39,900;3")
+    with pytest.raises(ValidationError, match=r"longitude is written with a decimal comma"):
+        read_households(path, crs="gcj02")
+
+
+def test_thousands_separators_in_projected_metres_are_read(tmp_path: Path) -> None:
+    x, y = pyproj.Transformer.from_crs(4326, 4547, always_xy=True).transform(116.3, 39.9)
+    path = _csv(tmp_path / "h.csv", "x,y,户数", f'"{x:,.2f}","{y:,.2f}",3')
+    data = read_households(path, crs=4547)
+    assert data.buildings.geometry.x.tolist() == pytest.approx([116.3], abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("cells", "households"),
     [
@@ -286,6 +299,18 @@ def test_a_header_row_that_is_no_row_is_refused(tmp_path: Path, header_row) -> N
     path = _csv(tmp_path / "h.csv", HEADER, ROW_A)
     with pytest.raises(InputFormatError, match=r"is not a row number"):
         read_households(path, crs="wgs84", header_row=header_row)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_header_row_past_the_end_is_refused(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"h{suffix}"
+    if suffix == ".csv":
+        _csv(path, HEADER, ROW_A)
+    else:
+        _workbook(path, {"Sheet1": TABLE_ROWS})
+    rows = 2 if suffix == ".csv" else 3
+    with pytest.raises(InputFormatError, match=rf"header_row=9, but the table has only {rows} row"):
+        read_households(path, crs="wgs84", header_row=9)
 
 
 # --- partial reads: layers and Shapefiles ------------------------------------------------------

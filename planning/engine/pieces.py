@@ -27,7 +27,8 @@ from planning.engine.graph import Graph
 from planning.engine.refine import refine
 from planning.engine.units import Units, atoms, contract
 
-__all__ = ["PIECE_COMMUNITIES", "Piece", "cut_pieces", "piece_seed", "repair_seams"]
+__all__ = ["PIECE_COMMUNITIES", "Piece", "cut_pieces", "piece_seed", "repair_seams",
+           "seam_zones"]
 
 #: Most communities one partition draws at once; a larger area is cut into pieces.
 PIECE_COMMUNITIES = 20
@@ -227,6 +228,9 @@ def repair_seams(district, nodes: np.ndarray, labels: np.ndarray, piece: np.ndar
     zone_nodes = nodes[zone]
     weights = sites.households[zone_nodes]
     atom = atoms(zone_nodes, sub, sites.compound, weights, upper, xy=sites.xy[zone_nodes])
+    # an atom never spans two communities: the moves start from the labels as they are
+    atom = np.unique(atom * (int(labels.max()) + 1) + labels[zone], return_inverse=True)[1]
+    atom = atom.ravel()
     units = contract(Units(sub, sites.xy[zone_nodes], weights, district.cell_area[zone_nodes],
                            district.cell_perimeter[zone_nodes]), atom)
     first = np.unique(atom, return_index=True)[1]
@@ -235,3 +239,18 @@ def repair_seams(district, nodes: np.ndarray, labels: np.ndarray, piece: np.ndar
     out = labels.copy()
     out[zone] = along[moved[atom]]
     return out
+
+
+def seam_zones(district, nodes: np.ndarray, labels: np.ndarray,
+               piece: np.ndarray) -> list[np.ndarray]:
+    """Per pair of neighbouring pieces (in order), the labels of the communities along the
+    seam between them, on both sides."""
+    graph = district.graph.subgraph(np.asarray(nodes, dtype=np.int64))
+    src, dst = graph.sources(), graph.indices
+    seam = piece[src] < piece[dst]
+    pairs = np.unique(np.column_stack([piece[src[seam]], piece[dst[seam]]]), axis=0)
+    zones = []
+    for a, b in pairs.tolist():
+        here = seam & (piece[src] == a) & (piece[dst] == b)
+        zones.append(np.union1d(labels[src[here]], labels[dst[here]]))
+    return zones

@@ -44,8 +44,14 @@ from planning.engine.district import (
 )
 from planning.engine.necks import mend_necks
 from planning.engine.partition import choose_region_count
-from planning.engine.pieces import cut_pieces, piece_seed, repair_seams
-from planning.engine.regions import merge_small
+from planning.engine.pieces import (
+    PIECE_COMMUNITIES,
+    cut_pieces,
+    piece_seed,
+    repair_seams,
+    seam_zones,
+)
+from planning.engine.regions import merge_small, region_pp
 from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.sides import standing_groups
 from planning.engine.smooth import straighten_labels
@@ -234,9 +240,58 @@ def _draw_parts(parts: list[np.ndarray], district: District, params: ProposePara
             labels[at] = piece_labels + offset
             piece_of[at] = index
             offset += int(piece_labels.max()) + 1
+        labels = _redraw_seams(district, part, labels, piece_of, params, runner=runner)
         labels = repair_seams(district, part, labels, piece_of, lower=lower, upper=upper)
         out.append(relabel(labels))
     return out
+
+
+def _redraw_seams(district: District, part: np.ndarray, labels: np.ndarray,
+                  piece_of: np.ndarray, params: ProposeParams, *,
+                  runner: Runner) -> np.ndarray:
+    """Labels of ``part`` with the communities along each seam between two pieces drawn
+    again together (:func:`_draw_piece`), where that leaves no more of them out of band and
+    makes them more compact (mean Polsby-Popper of their cells). Zones that share no
+    community are drawn at once (by ``runner``), in the order of the seams."""
+    lower, upper = params.community_band
+    zones = [zone for zone in seam_zones(district, part, labels, piece_of)
+             if len(zone) <= 2 * PIECE_COMMUNITIES]
+    labels = labels.copy()
+    seeds = {i: piece_seed(params.seed, SEAM_SEEDS + i) for i in range(len(zones))}
+    waiting = list(range(len(zones)))
+    while waiting:
+        taken: set[int] = set()
+        round_ = []
+        for i in waiting:
+            if taken.isdisjoint(zones[i].tolist()):
+                taken.update(zones[i].tolist())
+                round_.append(i)
+        waiting = [i for i in waiting if i not in round_]
+        members = [np.flatnonzero(np.isin(labels, zones[i])) for i in round_]
+        tasks = [_PieceTask(district.restricted(part[m]), len(zones[i]), lower, upper, seeds[i])
+                 for i, m in zip(round_, members, strict=True)]
+        for i, m, drawn in zip(round_, members, runner.map(_draw_piece, tasks), strict=True):
+            before = np.searchsorted(zones[i], labels[m])
+            if _zone_score(district, part[m], drawn, params) < \
+                    _zone_score(district, part[m], before, params):
+                labels[m] = zones[i][drawn]
+    return labels
+
+
+#: Seam redraws are seeded from the plan's seed and this plus their number.
+SEAM_SEEDS = 1_000_000
+
+
+def _zone_score(district: District, nodes: np.ndarray, labels: np.ndarray,
+                params: ProposeParams) -> tuple[int, float]:
+    """(communities out of band, less their mean Polsby-Popper on cells) of ``nodes``
+    labelled ``labels`` (0…k-1): lower is better."""
+    lower, upper = params.community_band
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, weights=district.sites.households[nodes], minlength=k)
+    shape = region_pp(district.graph.subgraph(nodes), labels, district.cell_area[nodes],
+                      district.cell_perimeter[nodes], k)
+    return int(((sizes < lower) | (sizes > upper)).sum()), -float(shape.mean())
 
 
 def _standing_parts(district: District, nodes: np.ndarray, lower: float,

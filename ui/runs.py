@@ -445,4 +445,19 @@ def compare(
         result = compare_plans(_side(ref, a, "A"), _side(ref, b, "B"), params=ref.params)
     except PlanningInputError as exc:
         return CompareOutcome(message=str(exc))
+    if EXISTING in (a, b):
+        result = _without_grids(
+            result, isinstance(a, ExistingPlan), isinstance(b, ExistingPlan)
+        )
     return CompareOutcome(comparison=result)
+
+
+def _without_grids(comparison: Comparison, in_a: bool, in_b: bool) -> Comparison:
+    """The comparison with no grid metrics on the existing communities' side (they have no
+    grids to measure) and so no grid deltas."""
+    return dataclasses.replace(
+        comparison,
+        a={**comparison.a, "grids": {}} if in_a else comparison.a,
+        b={**comparison.b, "grids": {}} if in_b else comparison.b,
+        delta={k: v for k, v in comparison.delta.items() if k != "grids"},
+    )

@@ -37,6 +37,13 @@ def _rebalanced():
     return at
 
 
+def test_the_data_page_links_to_the_existing_communities():
+    at = new_app().run()
+    assert not at.exception, at.exception
+    links = [str(link.proto.page) for link in at.get("page_link")]
+    assert "existing" in links
+
+
 def test_existing_page_shows_each_community_against_the_band():
     at = new_app().run()
     open_page(at, "existing")
@@ -125,6 +132,8 @@ def test_compare_offers_the_existing_communities():
     table = _table(at, 0)
     assert list(table.columns)[1:3] == ["现状社区", "方案 A"]
     assert table.iloc[0, 1:3].tolist() == ["5", "4"]  # communities before and after
+    grids = table[table["指标"] == "网格 · 数量"].iloc[0]
+    assert grids["现状社区"] == "—" and grids["差值（B − A）"] == "—"  # no grids today
     assert not at.error
 
 

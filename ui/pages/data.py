@@ -310,6 +310,8 @@ def show_source(source: DataSource) -> None:
     with info_column:
         _show_facts(summary, households.report.warnings)
         layers = _show_layers(source)
+        if "communities" in layers:
+            widgets.page_link("existing")
     with map_column:
         _show_map(households.buildings, layers)
 

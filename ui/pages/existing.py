@@ -153,6 +153,7 @@ def _band_map(source: DataSource, measured: existing.ExistingCommunities) -> Non
             basemap=basemap,
             tianditu_key=state.tianditu_key(),
             lang=lang,
+            legend_open=False,
             layers_collapsed=True,
         ),
         key="existing_map",
@@ -179,11 +180,14 @@ def _show_existing(source: DataSource, band: tuple[float, float]) -> bool:
     _band_metrics(measured)
     if measured.households_in_overlaps:
         st.warning(t("existing.overlaps", households=f"{measured.households_in_overlaps:,}"))
-    map_column, table_column = st.columns([5, 4], gap="medium")
+    map_column, table_column = st.columns(2, gap="medium")
     with map_column:
         _band_map(source, measured)
     with table_column:
-        st.dataframe(_band_table(measured), hide_index=True, width="stretch", height=560)
+        rows = len(measured.communities)
+        st.dataframe(
+            _band_table(measured), hide_index=True, width="stretch", height=min(560, 35 * rows + 38)
+        )
     return True
 
 
@@ -323,13 +327,12 @@ def _show_result(ref: PlanRef, measured_names: dict[str, str]) -> None:
 
 
 def _current_rebalance(current: DataSource) -> PlanRef | None:
-    """The session's plan when it is today's communities of ``current`` rebalanced."""
+    """The session's plan when it is today's communities of ``current`` (the same files)
+    rebalanced."""
     ref = state.get_plan()
     if ref is None or ref.rebalance is None:
         return None
-    if ref.source.households.digest != current.households.digest:
-        return None
-    return ref
+    return ref if ref.source == dataclasses.replace(current, title="") else None
 
 
 def render() -> None:

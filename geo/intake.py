@@ -823,7 +823,9 @@ def _header_names(columns: Mapping[str, str] | None) -> tuple[str, ...]:
 
 def _coordinate_column(roles: dict[str, str]) -> str:
     """How messages name the coordinates: ``经度/纬度``, or ``geometry`` in a spatial file."""
-    return f"{roles.get('lon', 'geometry')}/{roles.get('lat', 'geometry')}"
+    if "lon" not in roles:
+        return "geometry"
+    return f"{roles['lon']}/{roles['lat']}"
 
 
 def _source_coordinates(

@@ -414,6 +414,17 @@ def test_points_at_zero_zero_are_refused(tmp_path: Path) -> None:
     }
 
 
+def test_a_feature_at_zero_zero_names_the_geometry(tmp_path: Path) -> None:
+    path = tmp_path / "h.geojson"
+    frame = _points([3, 4])
+    frame.loc[1, "geometry"] = Point(0, 0)
+    frame.to_file(path)
+    with pytest.raises(ValidationError, match=r"points at \(0, 0\)") as info:
+        read_households(path, crs="wgs84")
+    (error,) = info.value.report.errors
+    assert (error.column, error.rows) == ("geometry", (2,))
+
+
 def test_a_point_outside_china_among_chinese_points_is_refused(tmp_path: Path) -> None:
     path = _csv(tmp_path / "h.csv", HEADER, ROW_A, ROW_B, "2.3500,48.8500,3,P")
     with pytest.raises(ValidationError) as info:

@@ -86,7 +86,10 @@ def test_rebalance_reports_in_chinese_and_becomes_the_plan():
     assert shown["社区数（调整前 → 后）"] == "5 → 4"
     assert shown["合并"] == "1" and shown["拆分"] == "0" and shown["新建"] == "0"
     body = "\n".join(texts(at.markdown))
-    assert "合并：海漕社区（330203002001）、庆塘社区（330203002002） → 庆塘社区（330203002002）" in body
+    assert (
+        "合并：海漕社区（330203002001）、庆塘社区（330203002002） → 庆塘社区（330203002002）"
+        in body
+    )
     assert "原样保留 3 个" in body
     assert "仍不在区间内" in body and "一社多站" in body  # the library's reasons, in Chinese
     assert "调整后的方案已成为当前方案" in " ".join(texts(at.success))
@@ -166,9 +169,7 @@ def test_uploading_existing_communities_to_data_without_them(tmp_path, sample_fi
     data = json.loads(Path(sample_files["communities"]).read_text(encoding="utf-8"))
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     ref = loading.file_ref(path)
-    at.session_state[state.SOURCE_KEY] = dataclasses.replace(
-        source, layers=(("communities", ref),)
-    )
+    at.session_state[state.SOURCE_KEY] = dataclasses.replace(source, layers=(("communities", ref),))
     at.run()
     assert not at.exception, at.exception
     assert metrics(at)["现状社区数"] == "5"

@@ -326,11 +326,14 @@ def read_layers(
     facilities_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
+    reading: Mapping[str, object] | None = None,
 ) -> Layers:
     """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it
     (keys ``streets``, ``barriers``, ``compounds``, ``buildings``, ``facilities``); several
     barrier files become one frame; building footprints (``buildings_path``) are matched to
-    the households' buildings; facilities need a floor area.
+    the households' buildings; facilities need a floor area. ``reading`` holds the keyword
+    arguments of :func:`geo.intake.read_households` that say how to read the households
+    (``sheet``, ``layer``, ``header_row``, ``allow_large_counts``).
 
     Raises
     ------
@@ -341,7 +344,8 @@ def read_layers(
     layer_crs = dict(layer_crs or {})
     reads = _Reads()
     households = reads.read(households_path,
-                            lambda: read_households(households_path, crs=crs, columns=columns))
+                            lambda: read_households(households_path, crs=crs, columns=columns,
+                                                    **dict(reading or {})))
     subdistricts = barriers = facilities = None
     if subdistricts_path:
         layer = reads.read(subdistricts_path, lambda: read_subdistricts(
@@ -389,6 +393,7 @@ def run_propose(
     facilities_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
+    reading: Mapping[str, object] | None = None,
     params: ProposeParams | None = None,
     progress: Callable[[str, float], None] | None = None,
     workers: int = 1,
@@ -407,7 +412,7 @@ def run_propose(
     layers = read_layers(households_path, crs=crs, subdistricts_path=subdistricts_path,
                          barriers_path=barriers_path, compounds_path=compounds_path,
                          buildings_path=buildings_path, facilities_path=facilities_path,
-                         layer_crs=layer_crs, columns=columns)
+                         layer_crs=layer_crs, columns=columns, reading=reading)
     households, subdistricts, barriers = layers.households, layers.subdistricts, layers.barriers
     timings["read"] = time.perf_counter() - start
     proposal = propose(layers.buildings, metric_crs=households.metric_crs, subdistricts=subdistricts,
@@ -492,6 +497,7 @@ def run_check(
     facility_types: Collection[str] | None = None,
     communities_crs: str | int | None = None,
     on_warnings: Callable[[tuple[Problem, ...]], object] | None = None,
+    reading: Mapping[str, object] | None = None,
 ) -> ComplianceResult:
     """Check an existing plan against a standard and write the three report files.
 
@@ -524,6 +530,8 @@ def run_check(
         right whatever ``crs`` the households have.
     on_warnings
         Called once, before the check, with every warning met reading the layers.
+    reading
+        How to read the households (:func:`read_layers`).
 
     Raises
     ------
@@ -532,7 +540,7 @@ def run_check(
     """
     rules, communities, households, facilities, warnings = _read_check_layers(
         communities_path, households_path, crs=crs, facilities_path=facilities_path,
-        standard=standard, id_column=id_column, communities_crs=communities_crs)
+        standard=standard, id_column=id_column, communities_crs=communities_crs, reading=reading)
     if on_warnings is not None:
         on_warnings(warnings)
     result = check_compliance(
@@ -554,6 +562,7 @@ def _read_check_layers(
     communities_path: str | Path, households_path: str | Path, *, crs: str | int,
     facilities_path: str | Path | None, standard: str | Path | Standard,
     id_column: str | None, communities_crs: str | int | None,
+    reading: Mapping[str, object] | None,
 ) -> tuple[Standard, gpd.GeoDataFrame, Households, gpd.GeoDataFrame | None,
            tuple[Problem, ...]]:
     """(standard, communities, households, facilities, warnings) of :func:`run_check`, all
@@ -566,7 +575,8 @@ def _read_check_layers(
     columns = {"community_id": id_column} if id_column else None
     communities = reads.read(communities_path, lambda: read_communities(
         communities_path, crs=layer_crs, columns=columns))
-    households = reads.read(households_path, lambda: read_households(households_path, crs=crs))
+    households = reads.read(households_path, lambda: read_households(
+        households_path, crs=crs, **dict(reading or {})))
     facilities = None
     if facilities_path is not None:
         facilities = reads.read(facilities_path, lambda: read_facilities(
@@ -600,6 +610,7 @@ def run_rebalance(
     params: ProposeParams | None = None,
     small_margin: float = 0.2,
     layer_crs: Mapping[str, str | int] | None = None,
+    reading: Mapping[str, object] | None = None,
 ) -> RebalanceRun:
     """Check the parameters, read every layer before anything is computed (the problems of
     all files raised at once), rebalance, write the four files of ``propose``.
@@ -607,7 +618,8 @@ def run_rebalance(
     Every layer is in ``crs`` unless ``layer_crs`` says otherwise (keys ``communities``,
     ``grids``, ``streets``, ``barriers``); communities and grids in a GeoJSON file stating no
     other CRS are WGS84 (RFC 7946: :func:`geojson_crs`), so ``propose``'s own files read back
-    right. summary.json holds every warning (``warnings``)."""
+    right. ``reading`` says how to read the households (:func:`read_layers`). summary.json
+    holds every warning (``warnings``)."""
     params = (params or ProposeParams()).validate()
     margin = range_problem("small_margin", small_margin, SMALL_MARGIN_RANGE)
     if margin is not None:
@@ -616,7 +628,7 @@ def run_rebalance(
     households, existing, subdistricts, barriers, grids, warnings = _read_rebalance_layers(
         communities_path, households_path, crs=crs, subdistricts_path=subdistricts_path,
         barriers_paths=barriers_paths, grids_path=grids_path, id_column=id_column,
-        layer_crs=dict(layer_crs or {}))
+        layer_crs=dict(layer_crs or {}), reading=reading)
     read_s = time.perf_counter() - start
     result = rebalance(
         existing,
@@ -666,12 +678,14 @@ def _read_rebalance_layers(
     communities_path: str | Path, households_path: str | Path, *, crs: str,
     subdistricts_path: str | Path | None, barriers_paths: Sequence[str | Path] | None,
     grids_path: str | Path | None, id_column: str | None, layer_crs: Mapping[str, str | int],
+    reading: Mapping[str, object] | None,
 ) -> tuple[Households, gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None,
            gpd.GeoDataFrame | None, tuple[Problem, ...]]:
     """(households, communities, 街道, barriers, grids, warnings) of :func:`run_rebalance`,
     all read before one raise with the problems of every file."""
     reads = _Reads()
-    households = reads.read(households_path, lambda: read_households(households_path, crs=crs))
+    households = reads.read(households_path, lambda: read_households(
+        households_path, crs=crs, **dict(reading or {})))
     existing_crs, notes = geojson_crs(communities_path, crs=crs,
                                       declared=layer_crs.get("communities"),
                                       option="--communities-crs")
@@ -850,7 +864,10 @@ def _plan_folder(path: str | Path, *, crs: str | None = None) -> _PlanFolder:
     params = ProposeParams.from_dict(parameters)
     crs, columns = _plan_households_columns(folder / "households.csv", crs=crs,
                                             recorded=summary.get("data", {}).get("columns"))
-    households = read_households(folder / "households.csv", crs=crs, columns=columns)
+    # the tool wrote this file from households it accepted: a building it was allowed to hold
+    # more than 5,000 households (--allow-large-counts) is read back as it was
+    households = read_households(folder / "households.csv", crs=crs, columns=columns,
+                                 allow_large_counts=True)
     rows = households.rows
     for column in ("community_id", "grid_id"):
         if column not in rows.columns:

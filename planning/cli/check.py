@@ -8,8 +8,10 @@ from pathlib import Path
 from planning.cli.options import (
     add_communities_crs,
     add_crs,
+    add_reading_options,
     print_table,
     print_warnings,
+    reading_options,
     refuse_before_work,
 )
 
@@ -34,6 +36,7 @@ def _run(args: argparse.Namespace) -> int:
         facility_types=types,
         communities_crs=args.communities_crs,
         on_warnings=warnings.extend,
+        reading=reading_options(args),
     )
     totals = result.totals
     print(f"standard: {result.standard.name} ({result.standard.title})")
@@ -51,6 +54,7 @@ def register(sub) -> None:
     p = sub.add_parser("check", help="check communities against a facility-area standard")
     p.add_argument("--communities", type=Path, required=True)
     p.add_argument("--households", type=Path, required=True)
+    add_reading_options(p)
     add_crs(p)
     add_communities_crs(p)
     p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")

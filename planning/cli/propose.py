@@ -10,10 +10,12 @@ from pathlib import Path
 from planning.cli.options import (
     add_crs,
     add_line_layers,
+    add_reading_options,
     add_size_arguments,
     parse_columns,
     print_warnings,
     propose_params,
+    reading_options,
     refuse_before_work,
 )
 from planning.parallel import default_workers
@@ -145,6 +147,7 @@ def _run(args: argparse.Namespace) -> int:
             facilities_path=args.facilities,
             layer_crs=layer_crs,
             columns=columns,
+            reading=reading_options(args),
             params=params,
             progress=progress,
             workers=args.workers,
@@ -193,6 +196,7 @@ def register(sub) -> None:
     for layer in ("barriers", "facilities", "buildings", "compounds"):
         p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
+    add_reading_options(p)
     p.add_argument("--workers", type=int, default=default_workers(),
                    help="worker processes drawing the study area's pieces and the grids "
                    "(default: the cores present); the plan is the same whatever the number")

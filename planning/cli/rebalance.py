@@ -8,9 +8,11 @@ from pathlib import Path
 from planning.cli.options import (
     add_communities_crs,
     add_line_layers,
+    add_reading_options,
     add_size_arguments,
     print_warnings,
     propose_params,
+    reading_options,
     refuse_before_work,
 )
 from planning.params import SMALL_MARGIN_RANGE, range_problem
@@ -45,6 +47,7 @@ def _run(args: argparse.Namespace) -> int:
         params=params,
         small_margin=args.small_margin,
         layer_crs=layer_crs,
+        reading=reading_options(args),
     )
     r = run.result.report
     c = run.summary["communities"]
@@ -82,6 +85,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--communities", type=Path, required=True, help="existing community polygons")
     p.add_argument("--households", type=Path, required=True)
+    add_reading_options(p)
     p.add_argument(
         "--crs",
         required=True,

@@ -26,7 +26,7 @@ import pytest
 from geo.errors import ValidationError
 from planning.cli import EXIT_INPUT_ERROR, EXIT_UNEXPECTED, main
 from planning.params import ProposeParams
-from planning.runs import run_check, run_rebalance
+from planning.runs import read_layers, run_check, run_rebalance
 
 SMALL = "lon,lat,households,building\n116.3062,39.9014,15,B1\n116.3162,39.9114,7,B2\n"
 
@@ -285,3 +285,28 @@ def test_compare_reads_a_plan_made_from_geojson_households(haidian: Path, tmp_pa
     households = json.loads((plan / "summary.json").read_text(encoding="utf-8"))
     assert compared["warnings"] == []
     assert compared["a"]["communities"]["count"] == households["communities"]["count"]
+
+
+def test_propose_reads_the_sheet_it_is_told(tmp_path: Path, capsys) -> None:
+    """A workbook with two sheets of data is refused without --sheet (not half read), by
+    propose and check alike; a sheet named reaches the households' reader."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "东区"
+    book.active.append(["经度", "纬度", "户数"])
+    book.active.append([116.30, 39.90, 10])
+    west = book.create_sheet("西区")
+    west.append(["经度", "纬度", "户数"])
+    west.append([116.32, 39.92, 8])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    out = tmp_path / "p"
+    assert main(["propose", str(path), "--crs", "wgs84", "--out", str(out)]) == 2
+    assert "西区" in capsys.readouterr().err
+    assert not out.exists()
+    with pytest.raises(ValidationError, match="西区"):
+        run_check(path, path, crs="wgs84", facilities_path=None, standard="national-2021",
+                  out_dir=tmp_path / "c")
+    west_only = read_layers(path, crs="wgs84", reading={"sheet": "西区"})
+    assert west_only.households.summary()["households"] == 8

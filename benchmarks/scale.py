@@ -12,7 +12,8 @@ system temp folder by size and 街道 count); each run then proposes in a proces
 peak memory is that run's own (``peak`` is the proposing process, ``workers`` the largest of
 its worker processes). ``--no-streets`` plans without a 街道 layer (one study area, as a
 planner without 街道 polygons has); ``--streets N`` has the generator make N 街道 and plans
-in them. ``--workers`` runs each size once per worker count and prints the speed-up of the
+in them; ``--no-barriers`` leaves the barrier layer out, so no major road cuts the study
+area into parts (the engine then cuts it into pieces of its own). ``--workers`` runs each size once per worker count and prints the speed-up of the
 partition stages (communities and grids).
 
 Targets on a 2-core machine (issue 17): in band ≥ 95% and PP within 0.02 of the 100k figure at
@@ -49,7 +50,7 @@ def sample_folder(households: int, streets: int | None) -> Path:
     return folder
 
 
-def one(households: int, *, streets: int | None, use_streets: bool,
+def one(households: int, *, streets: int | None, use_streets: bool, use_barriers: bool,
         workers: int | None) -> dict:
     """Propose on the sample of ``households`` and measure the run."""
     from planning.runs import run_propose
@@ -62,7 +63,7 @@ def one(households: int, *, streets: int | None, use_streets: bool,
         run = run_propose(
             folder / "households.csv", crs="gcj02", out_dir=Path(tmp) / "out",
             subdistricts_path=folder / "streets.geojson" if use_streets else None,
-            barriers_path=folder / "barriers.geojson", **extra,
+            barriers_path=folder / "barriers.geojson" if use_barriers else None, **extra,
         )
         total_s = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -73,6 +74,7 @@ def one(households: int, *, streets: int | None, use_streets: bool,
         "rows": rows,
         "buildings": int(run.summary["data"]["buildings"]),
         "streets": len(run.subdistricts) if run.subdistricts is not None else 0,
+        "barriers": use_barriers,
         "workers": workers,
         "end_to_end_s": round(total_s, 2),
         "stages_s": run.summary["runtime_s"],
@@ -92,6 +94,7 @@ def one(households: int, *, streets: int | None, use_streets: bool,
 def _line(result: dict) -> str:
     stages = ", ".join(f"{k} {v:.2f}" for k, v in result["stages_s"].items())
     who = "" if result["workers"] is None else f", {result['workers']} worker(s)"
+    who += "" if result["barriers"] else ", no barriers"
     return (
         f"{result['households']:>10,} households in {result['streets'] or 'no'} 街道{who} "
         f"({result['rows']:,} rows, {result['buildings']:,} buildings): "
@@ -111,6 +114,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
                         help="街道 the generator makes (default: one per ~25,000 households)")
     parser.add_argument("--no-streets", action="store_true",
                         help="plan without a 街道 layer (one study area)")
+    parser.add_argument("--no-barriers", action="store_true",
+                        help="plan without the barrier layer (no major roads cut the area)")
     parser.add_argument("--workers", type=int, nargs="*", default=None,
                         help="worker counts to run each size with (default: the engine's)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
@@ -123,6 +128,8 @@ def _run_one(n: int, args: argparse.Namespace, workers: int | None) -> dict | No
         command += ["--streets", str(args.streets)]
     if args.no_streets:
         command.append("--no-streets")
+    if args.no_barriers:
+        command.append("--no-barriers")
     if workers is not None:
         command += ["--workers", str(workers)]
     sample_folder(n, args.streets)  # generated outside the measured process
@@ -138,7 +145,8 @@ def main(argv: list[str]) -> int:
     if args.one:
         workers = args.workers[0] if args.workers else None
         print(json.dumps(one(args.sizes[0], streets=args.streets,
-                             use_streets=not args.no_streets, workers=workers)))
+                             use_streets=not args.no_streets,
+                             use_barriers=not args.no_barriers, workers=workers)))
         return 0
     results = []
     for n in args.sizes:

@@ -63,7 +63,8 @@ _GROUPED_NUMBER = re.compile(
 # 70,0 / 2,5 / 116,3: a comma that is a decimal point (not followed by exactly three digits).
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 
-_GEOD = pyproj.Geod(ellps="WGS84")
+#: Mean Earth radius (IUGG), for distances that only need to tell 50 km from 500 km.
+_EARTH_RADIUS_M = 6_371_008.8
 
 #: Geographic CRSs whose lon/lat a declared wgs84/gcj02/bd09/cgcs2000 may sit in.
 _LONLAT_EPSG = {4326, 4490, 4610, 4214}
@@ -140,12 +141,19 @@ def _numeric(raw: pd.Series, *, thousands: bool = True) -> _Numbers:
         return _Numbers(values, np.isnan(values), none, none.copy())
     text = raw.astype("string").str.strip()
     missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
-    grouped = text.str.fullmatch(_GROUPED_NUMBER).fillna(False).to_numpy(dtype=bool)
-    grouped &= thousands
-    comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool) & ~grouped
-    digits = text.where(~grouped, text.str.replace(r"[,\s\u00a0\u2009\u202f]", "", regex=True))
-    values = pd.to_numeric(digits.where(~comma), errors="coerce")
-    values = values.to_numpy(dtype=float, na_value=np.nan)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    comma = np.zeros(len(raw), dtype=bool)
+    unread = np.flatnonzero(np.isnan(values) & ~missing)
+    if unread.size:  # only cells plain numbers are not: separators, commas, text
+        rest = text.iloc[unread]
+        grouped = rest.str.fullmatch(_GROUPED_NUMBER).fillna(False).to_numpy(dtype=bool)
+        grouped &= thousands
+        digits = rest[grouped].str.replace(r"[,\s\u00a0\u2009\u202f]", "", regex=True)
+        values[unread[grouped]] = pd.to_numeric(digits, errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        decimal = rest.str.fullmatch(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool)
+        comma[unread[decimal & ~grouped]] = True
     non_numeric = np.isnan(values) & ~missing & ~comma
     return _Numbers(values, missing, non_numeric, comma)
 
@@ -969,10 +977,7 @@ def _warn_far_points(
     if not valid.any():
         return
     mid_lon, mid_lat = float(np.median(lon[valid])), float(np.median(lat[valid]))
-    count = int(valid.sum())
-    _, _, distance = _GEOD.inv(
-        np.full(count, mid_lon), np.full(count, mid_lat), lon[valid], lat[valid]
-    )
+    distance = _haversine_m(mid_lon, mid_lat, lon[valid], lat[valid])
     far = np.zeros(len(lon), dtype=bool)
     far[valid] = np.asarray(distance) > OUTLIER_DISTANCE_M
     if not far.any():
@@ -992,6 +997,16 @@ def _warn_far_points(
             rows=_rows_where(far, rows),
         )
     )
+
+
+def _haversine_m(lon0: float, lat0: float, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Great-circle distances in metres from (lon0, lat0) to each point (a sphere: within
+    0.5 % of the ellipsoid, enough for a plausibility threshold)."""
+    phi0, phi = np.radians(lat0), np.radians(lat)
+    half = np.sin((phi - phi0) / 2) ** 2 + np.cos(phi0) * np.cos(phi) * np.sin(
+        np.radians(lon - lon0) / 2
+    ) ** 2
+    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
 
 
 def building_keys(

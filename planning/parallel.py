@@ -12,7 +12,7 @@ running Dask distributed cluster (``dask scheduler`` / ``dask worker``), and nee
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,15 +41,27 @@ class Runner:
     _pool: Any = None
     _client: Any = None
 
-    def map(self, function: Callable[[Any], Any], tasks: Iterable[Any]) -> list[Any]:
-        """``[function(task) for task in tasks]``, computed where this runner runs things."""
+    def map(self, function: Callable[[Any], Any], tasks: Iterable[Any], *,
+            sizes: Sequence[float] | None = None) -> list[Any]:
+        """``[function(task) for task in tasks]``, computed where this runner runs things.
+
+        ``sizes`` (one per task: the work it is expected to take) sends the largest first,
+        so no worker is left with a large task at the end; the results keep the tasks' order.
+        """
         tasks = list(tasks)
-        if self._client is not None and len(tasks) > 1:
-            futures = self._client.map(function, tasks, pure=False)
-            return list(self._client.gather(futures))
-        if self.workers <= 1 or len(tasks) <= 1:
+        if len(tasks) <= 1 or (self.workers <= 1 and self._client is None):
             return [function(task) for task in tasks]
-        return list(self._processes().map(function, tasks))
+        order = list(range(len(tasks))) if sizes is None else \
+            sorted(range(len(tasks)), key=lambda i: (-sizes[i], i))
+        ordered = [tasks[i] for i in order]
+        if self._client is not None:
+            done = self._client.gather(self._client.map(function, ordered, pure=False))
+        else:
+            done = list(self._processes().map(function, ordered))
+        results: list[Any] = [None] * len(tasks)
+        for i, result in zip(order, done, strict=True):
+            results[i] = result
+        return results
 
     def _processes(self) -> ProcessPoolExecutor:
         if self._pool is None:

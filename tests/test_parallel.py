@@ -61,6 +61,8 @@ def test_tasks_come_back_in_their_order(workers):
     with running(workers=workers) as runner:
         assert runner.map(_negate, range(7)) == [0, -1, -2, -3, -4, -5, -6]
         assert runner.map(_negate, []) == []
+        # the largest sent first, the results still in the tasks' order
+        assert runner.map(_negate, range(4), sizes=[1, 9, 3, 9]) == [0, -1, -2, -3]
 
 
 @pytest.mark.slow

@@ -225,7 +225,7 @@ def _draw_parts(parts: list[np.ndarray], district: District, params: ProposePara
             seed = params.seed if len(pieces) == 1 else piece_seed(params.seed, len(tasks))
             nodes = part if len(pieces) == 1 else piece.nodes
             tasks.append(_PieceTask(district.restricted(nodes), piece.k, lower, upper, seed))
-    drawn = iter(runner.map(_draw_piece, tasks))
+    drawn = iter(runner.map(_draw_piece, tasks, sizes=[len(t.district.cells) for t in tasks]))
     out = []
     for part, pieces in zip(parts, pieces_of, strict=True):
         if len(pieces) == 1:
@@ -406,7 +406,8 @@ def _draw_grids(district: District, members: list[np.ndarray], params: ProposePa
         nodes = np.sort(np.concatenate(batch))
         tasks.append(_GridTask(district.restricted(nodes),
                                [np.searchsorted(nodes, m) for m in batch], params))
-    return [labels for batch in runner.map(_draw_grid_batch, tasks) for labels in batch]
+    done = runner.map(_draw_grid_batch, tasks, sizes=[len(t.district.cells) for t in tasks])
+    return [labels for batch in done for labels in batch]
 
 
 def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -> np.ndarray:

@@ -180,14 +180,11 @@ def _show_existing(source: DataSource, band: tuple[float, float]) -> bool:
     _band_metrics(measured)
     if measured.households_in_overlaps:
         st.warning(t("existing.overlaps", households=f"{measured.households_in_overlaps:,}"))
-    map_column, table_column = st.columns(2, gap="medium")
-    with map_column:
-        _band_map(source, measured)
-    with table_column:
-        rows = len(measured.communities)
-        st.dataframe(
-            _band_table(measured), hide_index=True, width="stretch", height=min(560, 35 * rows + 38)
-        )
+    rows = len(measured.communities)
+    st.dataframe(
+        _band_table(measured), hide_index=True, width="stretch", height=min(420, 35 * rows + 38)
+    )
+    _band_map(source, measured)
     return True
 
 

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 from app_support import metrics, new_app, open_page, texts
 
-from ui import loading, runs, state
+from planning.plans.project import load_plan
+from ui import loading, project_panel, runs, state
 from ui.pages import compare as compare_page
 
 BAND_COLUMNS = ["社区代码", "名称", "街道", "户数", "楼栋数", "规模", "超出区间（户）"]
@@ -121,6 +122,21 @@ def test_the_rebalanced_plan_is_the_plan_of_edit_and_export():
     view = runs.plan_view(ref, None)
     assert "330203001001" in set(view.communities["community_id"])  # kept ids survive
     assert "330203002001" not in set(view.communities["community_id"])  # merged away
+
+
+def test_the_rebalanced_plan_saves_into_a_project(tmp_path):
+    path = tmp_path / "现状调整.gpkg"
+    at = _rebalanced()
+    open_page(at, "data")
+    at.text_input(key=project_panel.SAVE_PATH_KEY).input(str(path))
+    at.text_input(key=project_panel.SAVE_NAME_KEY).input("现状调整")
+    at.button(key=project_panel.CREATE_KEY).click().run()
+    assert not at.exception, at.exception
+    assert not at.error, texts(at.error)
+    stored = load_plan(path, "现状调整")
+    assert sorted(stored.community_ids) == sorted(
+        ["330203001001", "330203002002", "330203003001", "330203004001"]
+    )
 
 
 def test_compare_offers_the_existing_communities():

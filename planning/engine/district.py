@@ -297,7 +297,7 @@ class District:
             return None if values is None else values[nodes]
 
         return District(
-            buildings=None, metric_crs=self.metric_crs,  # type: ignore[arg-type]
+            buildings=None, metric_crs=self.metric_crs,
             sites=Sites(sites.xy[nodes], sites.households[nodes], sites.compound[nodes],
                         sites.subdistrict[nodes], np.array([], dtype=np.int64)),
             cells=self.cells[nodes], cell_area=self.cell_area[nodes],

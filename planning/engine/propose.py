@@ -46,6 +46,7 @@ from planning.engine.necks import mend_necks
 from planning.engine.partition import choose_region_count
 from planning.engine.pieces import (
     PIECE_COMMUNITIES,
+    Piece,
     cut_pieces,
     piece_seed,
     repair_seams,
@@ -214,8 +215,8 @@ def _draw_parts(parts: list[np.ndarray], district: District, params: ProposePara
     :data:`PIECE_COMMUNITIES` communities is one piece, drawn with the plan's seed; the pieces
     of a larger part with seeds of their own (:func:`piece_seed`)."""
     lower, upper = params.community_band
-    pieces_of = []
-    tasks = []
+    pieces_of: list[list[Piece]] = []
+    tasks: list[_PieceTask] = []
     for part in parts:
         k = choose_region_count(float(district.sites.households[part].sum()),
                                 target=params.community_size)

@@ -165,7 +165,7 @@ def _header_choice(
         expected="the column names on row 1",
         found=f"row {found + 1}: {', '.join(cells[:8])}",
         fix=f"nothing to do if row {found + 1} holds the column names; otherwise name the "
-        "header row (header_row=…, on the command line --header-row N)",
+        "header row (header_row=…; for the households, --header-row N on the command line)",
     )
     return found, [warning]
 
@@ -256,7 +256,9 @@ def _read_excel(
     try:
         with pd.ExcelFile(path, engine="openpyxl") as workbook:
             tops = {
-                name: pd.read_excel(workbook, sheet_name=name, header=None, dtype=str, nrows=HEADER_SEARCH_ROWS)
+                name: pd.read_excel(
+                    workbook, sheet_name=name, header=None, dtype=str, nrows=HEADER_SEARCH_ROWS
+                )
                 for name in workbook.sheet_names
             }
             name, warnings = _choose_sheet(workbook, tops, sheet, header_names, label)
@@ -327,16 +329,16 @@ def _choose_sheet(
                 expected="one sheet of data",
                 found=f"{len(filled)} sheets with cells",
                 fix=f"nothing to do if the data is all on '{headed[0]}'; otherwise name the "
-                "sheet to read (sheet=…, on the command line --sheet NAME)",
+                "sheet to read (sheet=…; for the households, --sheet NAME on the command line)",
             )
         ]
-    listing = ", ".join(
-        f"'{n}' ({_data_rows(pd.read_excel(workbook, sheet_name=n, header=None, dtype=str))} rows)" for n in filled
-    )
+    whole = {n: pd.read_excel(workbook, sheet_name=n, header=None, dtype=str) for n in filled}
+    listing = ", ".join(f"'{n}' ({_data_rows(frame)} rows)" for n, frame in whole.items())
     raise InputFormatError(
         f"{label}: the workbook has {len(filled)} sheets with data and only one can be read. "
         f"expected: one sheet, or the sheet named; found: sheets {listing}. fix: name the sheet "
-        "to read (sheet=…, on the command line --sheet NAME), or put all rows on one sheet."
+        "to read (sheet=…; for the households, --sheet NAME on the command line), or put all "
+        "rows on one sheet."
     )
 
 
@@ -402,7 +404,8 @@ def _several(label: str, what: str, counts: dict[str, int], option: str) -> Inpu
     return InputFormatError(
         f"{label}: the file holds {len(counts)} {what} with data and only one can be read. "
         f"expected: one, or the one named; found: {listing}. fix: name the one to read "
-        f"({option}=…, on the command line --{option} NAME), or save it in a file of its own."
+        f"({option}=…; for the households, --{option} NAME on the command line), or save "
+        "it in a file of its own."
     )
 
 

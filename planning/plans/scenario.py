@@ -26,6 +26,11 @@ The edits:
 - :class:`Rename` — a new name and/or id (e.g. the official 12-digit code).
 - :class:`Regrid` — one community's grids drawn again.
 
+Refusals, notes and what an edit did are records (:class:`planning.records.Note`, templates
+``edit.*`` in ``planning/locales``): :class:`EditRefused` carries the refusal's record, and an
+:class:`EditResult` its ``what`` / ``before`` / ``after`` and notes, so a page renders them in
+Chinese or English; the strings (``str(error)``, ``result.what``, the audit log) are English.
+
 A :class:`Scenario` keeps the edits and a cursor; ``push`` / ``undo`` / ``redo`` return new
 scenarios. Evaluation is memoised per prefix (shared by every scenario derived from one
 another), so undo and redo are instant and return the very same plan objects. Each edit's
@@ -63,9 +68,11 @@ from planning.plans.plan import (
     mend_pieces,
     plan_successor,
 )
+from planning.records import Note
 
 __all__ = [
     "Edit",
+    "EditRefused",
     "EditResult",
     "Lock",
     "MergeCommunities",
@@ -80,9 +87,31 @@ __all__ = [
     "Stamp",
     "Unlock",
     "apply_edit",
+    "bordering_communities",
+    "compound_rows",
     "now_utc",
     "write_audit_csv",
 ]
+
+
+class EditRefused(ScenarioEditError):
+    """A refused edit; ``record`` says why (and what would work instead) in either language.
+
+    ``str(error)`` is the English text."""
+
+    def __init__(self, record: Note) -> None:
+        super().__init__(record.text("en"))
+        self.record = record
+
+
+def _refused(what: Note, reason: str, **values) -> EditRefused:
+    """The refusal ``edit.refused.<reason>`` of the edit described by ``what``."""
+    return EditRefused(Note.of(f"edit.refused.{reason}", what=what, **values))
+
+
+def _plain(text: str) -> Note:
+    """Text that reads the same in every language (ids and counts)."""
+    return Note.of("edit.plain", text=text)
 
 
 def now_utc() -> str:
@@ -103,12 +132,12 @@ class _Change:
     """What an edit made, before the hard rules are re-checked."""
 
     plan: Plan
-    what: str
-    before: str
-    after: str
+    what: Note
+    before: Note
+    after: Note
     touched: tuple[str, ...]  # community ids after the edit whose band status is reported
     grids_redrawn: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     affected: int | None = None  # households affected when not a change of assignment
 
 
@@ -121,7 +150,7 @@ class EditResult:
     edit, plan
         The edit and the plan it made.
     what, before, after
-        What was done, and the state before → after (as the audit log shows it).
+        What was done, and the state before → after (as the audit log shows it, in English).
     households_affected
         Households whose community or grid changed (for a lock or a rename: households of the
         communities concerned).
@@ -131,8 +160,11 @@ class EditResult:
         Communities whose grids were drawn again.
     notes
         Remarks: sizes outside the band, buildings that moved along with the ones named …
+        (in English).
     check
         The hard rules and sizes of the whole new plan.
+    records
+        ``what``, ``before``, ``after`` and the notes as records, to render in a language.
     """
 
     edit: Edit
@@ -145,18 +177,64 @@ class EditResult:
     grids_redrawn: tuple[str, ...]
     notes: tuple[str, ...]
     check: PlanCheck
+    records: EditRecords | None = None
 
-    def summary(self) -> str:
+    def headline(self, lang: str = "en") -> str:
+        """What changed, before → after, and the households affected, in ``lang``."""
+        records = self.records or EditRecords(
+            _plain(self.what), _plain(self.before), _plain(self.after)
+        )
+        return Note.of(
+            "edit.summary.head",
+            what=records.what,
+            before=records.before,
+            after=records.after,
+            households=self.households_affected,
+        ).text(lang)
+
+    def note_texts(self, lang: str = "en") -> tuple[str, ...]:
+        """The notes in ``lang``."""
+        if self.records is None:
+            return self.notes
+        return tuple(note.text(lang) for note in self.records.notes)
+
+    def summary(self, lang: str = "en") -> str:
         """A few lines for the user: what changed and the band status of what it touched."""
-        lines = [
-            f"{self.what}: {self.before} → {self.after} "
-            f"({self.households_affected:,} households affected)"
-        ]
-        lines += [f"  {status}" for status in self.communities]
+        lines = [self.headline(lang)]
+        lines += [f"  {_status_text(status, lang)}" for status in self.communities]
         if self.grids_redrawn:
-            lines.append(f"  grids redrawn: {', '.join(self.grids_redrawn)}")
-        lines += [f"  note: {note}" for note in self.notes]
+            redrawn = Note.of("edit.summary.grids_redrawn", ids=self.grids_redrawn)
+            lines.append(f"  {redrawn.text(lang)}")
+        lines += [
+            f"  {Note.of('edit.summary.note', note=text).text(lang)}"
+            for text in self.note_texts(lang)
+        ]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class EditRecords:
+    """What an edit did as records: ``what``, ``before`` → ``after`` and its notes."""
+
+    what: Note
+    before: Note
+    after: Note
+    notes: tuple[Note, ...] = ()
+
+
+def _status_text(status: CommunityStatus, lang: str) -> str:
+    """A community's size and band status after an edit (English: as the plan says it)."""
+    if lang == "en":
+        return str(status)
+    return Note.of(
+        "edit.summary.status",
+        community=status.community_id,
+        name=status.name,
+        households=status.households,
+        grids=status.grids,
+        status=Note.of(f"edit.band.{status.status.replace(' ', '_')}"),
+        locked=Note.of("edit.summary.locked") if status.locked else "",
+    ).text(lang)
 
 
 class Edit:
@@ -165,6 +243,10 @@ class Edit:
     def apply(self, plan: Plan, params: ProposeParams) -> Plan:
         """The plan this edit makes of ``plan``; :class:`ScenarioEditError` when refused."""
         return apply_edit(plan, self, params=params).plan
+
+    def what(self) -> Note:
+        """What this edit does, as a record (e.g. "split C001 into 2")."""
+        raise NotImplementedError
 
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
         raise NotImplementedError
@@ -177,13 +259,10 @@ def _fmt(plan: Plan, label: int) -> str:
     return f"{plan.community_ids[label]} ({plan.community_households[label]:,.0f})"
 
 
-def _require_unlocked(plan: Plan, labels: Iterable[int], action: str) -> None:
-    locked = [plan.community_ids[c] for c in labels if plan.locked[c]]
+def _require_unlocked(plan: Plan, labels: Iterable[int], what: Note) -> None:
+    locked = tuple(plan.community_ids[c] for c in labels if plan.locked[c])
     if locked:
-        raise ScenarioEditError(
-            f"{action}: refused, {', '.join(locked)} {'is' if len(locked) == 1 else 'are'} "
-            "locked (agreed boundaries); fix: unlock it first, or leave it out of the edit."
-        )
+        raise _refused(what, "locked_one" if len(locked) == 1 else "locked_many", ids=locked)
 
 
 def _tables(plan: Plan) -> tuple[list[str], list[str], list[bool]]:
@@ -198,13 +277,13 @@ def _redraw_grids(
     *,
     params: ProposeParams,
     ids: list[str],
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[Note]]:
     """Grids of the communities ``labels`` drawn again by the engine; the rest kept."""
     new_grid, infeasible = plan_grids(
         plan.district, community, params, only=np.asarray(labels, dtype=np.int64), previous=grid
     )
     notes = [
-        str(item.named(ids).reason)
+        item.named(ids).reason
         for item in infeasible
         if item.level in ("community", "grid-band")
     ]
@@ -212,7 +291,7 @@ def _redraw_grids(
         plan.district, new_grid, group=community, scope=np.isin(community, labels)
     )
     if mended:
-        notes.append(f"{mended} cut-off piece(s) of grids joined a neighbouring grid")
+        notes.append(Note.of("edit.note.mended", n=mended))
     return new_grid, notes
 
 
@@ -233,7 +312,7 @@ def _subdistrict_label(plan: Plan, label: int) -> str:
     return plan.district.subdistrict_label[int(plan.community_subdistrict[label])]
 
 
-def _band_notes(plan: Plan, labels: Iterable[int], params: ProposeParams) -> list[str]:
+def _band_notes(plan: Plan, labels: Iterable[int], params: ProposeParams) -> list[Note]:
     lower, upper = params.community_band
     notes = []
     for c in labels:
@@ -241,8 +320,13 @@ def _band_notes(plan: Plan, labels: Iterable[int], params: ProposeParams) -> lis
         if not lower <= h <= upper:
             side = "above" if h > upper else "below"
             notes.append(
-                f"{plan.community_ids[c]} has {h:,.0f} households, {side} the band "
-                f"{lower:,.0f}–{upper:,.0f}"
+                Note.of(
+                    f"edit.note.{side}_band",
+                    community=plan.community_ids[c],
+                    households=float(h),
+                    lower=lower,
+                    upper=upper,
+                )
             )
     return notes
 
@@ -260,15 +344,15 @@ class SplitCommunity(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "community_id", str(self.community_id))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.split", community=self.community_id, k=str(self.k))
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        what = f"split {self.community_id} into {self.k}"
+        what = self.what()
         c = plan.label_of(self.community_id)
         _require_unlocked(plan, [c], what)
         if not isinstance(self.k, int | np.integer) or self.k < 2:
-            raise ScenarioEditError(
-                f"{what}: refused, k must be a whole number of at least 2; found {self.k!r}; "
-                "fix: ask for 2 or more communities."
-            )
+            raise _refused(what, "split_k", found=repr(self.k))
         nodes = np.flatnonzero(plan.site_community == c)
         total = float(plan.district.sites.households[nodes].sum())
         mean = total / self.k
@@ -281,10 +365,9 @@ class SplitCommunity(Edit):
         )
         made = len(np.unique(labels))
         if made < self.k:
-            raise ScenarioEditError(
-                f"{what}: refused, {self.community_id} can only be split into {made}: its "
-                f"{len(nodes)} building locations and the compounds that must stay whole do "
-                f"not make {self.k} parts; fix: ask for k ≤ {made}."
+            raise _refused(
+                what, "split_parts", community=self.community_id, made=made,
+                locations=len(nodes), k=int(self.k),
             )
         weights = np.bincount(labels, weights=plan.district.sites.households[nodes])
         order = np.argsort(-weights, kind="stable")  # the largest part keeps the id
@@ -310,8 +393,8 @@ class SplitCommunity(Edit):
         return _Change(
             new,
             what,
-            _fmt(plan, c),
-            ", ".join(_fmt(new, new.label_of(i)) for i in new_ids),
+            _plain(_fmt(plan, c)),
+            _plain(", ".join(_fmt(new, new.label_of(i)) for i in new_ids)),
             tuple(new_ids),
             grids_redrawn=tuple(new_ids),
             notes=tuple(notes),
@@ -329,31 +412,26 @@ class MergeCommunities(Edit):
         object.__setattr__(self, "a", str(self.a))
         object.__setattr__(self, "b", str(self.b))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.merge", a=self.a, b=self.b)
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        what = f"merge {self.b} into {self.a}"
+        what = self.what()
         ca, cb = plan.label_of(self.a), plan.label_of(self.b)
         if ca == cb:
-            raise ScenarioEditError(
-                f"{what}: refused, a community cannot merge with itself; fix: name two "
-                "different communities."
-            )
+            raise _refused(what, "merge_itself")
         _require_unlocked(plan, [ca, cb], what)
         za, zb = plan.community_subdistrict[ca], plan.community_subdistrict[cb]
         if za != zb:
-            raise ScenarioEditError(
-                f"{what}: refused, across a 街道: {self.a} lies in {_subdistrict_label(plan, ca)} and "
-                f"{self.b} in {_subdistrict_label(plan, cb)}; communities never cross a 街道 "
-                "boundary; fix: merge communities of the same 街道."
+            raise _refused(
+                what, "merge_across", a=self.a, b=self.b,
+                zone_a=_subdistrict_label(plan, ca), zone_b=_subdistrict_label(plan, cb),
             )
         graph = plan.district.graph
         src = graph.sources()
         labels = plan.site_community
         if not ((labels[src] == ca) & (labels[graph.indices] == cb)).any():
-            raise ScenarioEditError(
-                f"{what}: refused, not adjacent: {self.a} and {self.b} share no border; a "
-                "merged community must be one piece; fix: merge neighbours, or move buildings "
-                "first."
-            )
+            raise _refused(what, "merge_not_adjacent", a=self.a, b=self.b)
         ids, names, locked = _tables(plan)
         community = plan.site_community.copy()
         community[community == cb] = ca
@@ -365,16 +443,33 @@ class MergeCommunities(Edit):
         return _Change(
             new,
             what,
-            f"{_fmt(plan, ca)} + {_fmt(plan, cb)}",
-            _fmt(new, new.label_of(self.a)),
+            _plain(f"{_fmt(plan, ca)} + {_fmt(plan, cb)}"),
+            _plain(_fmt(new, new.label_of(self.a))),
             (self.a,),
             grids_redrawn=(self.a,),
             notes=tuple(notes),
         )
 
 
+def bordering_communities(plan: Plan, sites: np.ndarray) -> list[str]:
+    """Ids of the communities that building locations ``sites`` border, other than their own:
+    where they can move (site adjacency)."""
+    sites = np.unique(np.asarray(sites, dtype=np.int64))
+    if not len(sites):
+        return []
+    graph = plan.district.graph
+    chosen = np.zeros(graph.n, dtype=bool)
+    chosen[sites] = True
+    src = graph.sources()
+    edges = chosen[src] & ~chosen[graph.indices]
+    labels = plan.site_community
+    own = set(np.unique(labels[sites]).tolist())
+    near = set(np.unique(labels[graph.indices[edges]]).tolist()) - own
+    return sorted(plan.community_ids[c] for c in near if c >= 0)
+
+
 def _check_move(
-    plan: Plan, sites: np.ndarray, *, to: str, what: str
+    plan: Plan, sites: np.ndarray, *, to: str, what: Note
 ) -> tuple[np.ndarray, list[int], np.ndarray]:
     """The sites that move to community ``to``, their donors, and every site's community
     after the move; refuses a move that breaks a rule (locked, nothing to move, across a
@@ -385,42 +480,30 @@ def _check_move(
     community_now = plan.site_community
     moving = sites[community_now[sites] != t]
     if not len(moving):
-        raise ScenarioEditError(
-            f"{what}: refused, nothing to move: every building named is already in {to}; fix: "
-            "pick buildings of another community."
-        )
+        raise _refused(what, "nothing_to_move", to=to)
     donors = np.unique(community_now[moving]).tolist()
     _require_unlocked(plan, donors, what)
     subdistrict = plan.district.sites.subdistrict
     other = moving[subdistrict[moving] != plan.community_subdistrict[t]]
     if len(other):
         subdistricts = sorted({plan.district.subdistrict_label[z] for z in subdistrict[other].tolist()})
-        raise ScenarioEditError(
-            f"{what}: refused, across a 街道: {len(other)} building location(s) lie in "
-            f"{', '.join(subdistricts)} but {to} lies in {_subdistrict_label(plan, t)}; communities never "
-            "cross a 街道 boundary; fix: move only buildings of the same 街道."
+        raise _refused(
+            what, "move_across", n=len(other), zones=tuple(subdistricts), to=to,
+            zone=_subdistrict_label(plan, t),
         )
     graph = plan.district.graph
     community = community_now.copy()
     community[moving] = t
     if not region_is_connected(graph, community, t):
-        raise ScenarioEditError(
-            f"{what}: refused, not adjacent: some of the buildings do not touch {to}, so it "
-            f"would not be one piece; fix: move buildings that border {to}, or move the "
-            "buildings in between as well."
-        )
+        borders = tuple(c for c in bordering_communities(plan, moving) if c != to)
+        if borders:
+            raise _refused(what, "move_not_adjacent_borders", to=to, borders=borders)
+        raise _refused(what, "move_not_adjacent", to=to)
     for d in donors:
         if not (community == d).any():
-            raise ScenarioEditError(
-                f"{what}: refused, it would leave {plan.community_ids[d]} empty; fix: merge "
-                f"{plan.community_ids[d]} into {to} instead."
-            )
+            raise _refused(what, "move_empties", donor=plan.community_ids[d], to=to)
         if not region_is_connected(graph, community, d):
-            raise ScenarioEditError(
-                f"{what}: refused, it would break the contiguity of {plan.community_ids[d]} "
-                "(the donor would fall into pieces); fix: move the buildings on its edge, or "
-                "every building cut off as well."
-            )
+            raise _refused(what, "move_cuts", donor=plan.community_ids[d])
     return moving, donors, community
 
 
@@ -448,21 +531,25 @@ def _join_bordering_grids(plan: Plan, moving: np.ndarray, t: int) -> np.ndarray:
 
 def _big_grid_notes(
     new: Plan, community: np.ndarray, t: int, *, to: str, params: ProposeParams
-) -> list[str]:
+) -> list[Note]:
     """A note for each grid of community ``t`` above the grid band after a move."""
     g_upper = params.grid_band[1]
     notes = []
     for g in np.unique(new.site_grid[community == t]).tolist():
         if new.grid_households[g] > g_upper:
             notes.append(
-                f"grid {new.grid_ids[g]} has {new.grid_households[g]:,.0f} households, "
-                f"above the grid band; regrid {to} to redraw its grids"
+                Note.of(
+                    "edit.note.big_grid",
+                    grid=new.grid_ids[g],
+                    households=float(new.grid_households[g]),
+                    to=to,
+                )
             )
     return notes
 
 
 def _move_sites(
-    plan: Plan, sites: np.ndarray, *, to: str, what: str, notes: list[str], params: ProposeParams
+    plan: Plan, sites: np.ndarray, *, to: str, what: Note, notes: list[Note], params: ProposeParams
 ) -> _Change:
     """Move ``sites`` to community ``to`` keeping every rule, or refuse."""
     t = plan.label_of(to)
@@ -486,15 +573,15 @@ def _move_sites(
     return _Change(
         new,
         what,
-        before,
-        after,
+        _plain(before),
+        _plain(after),
         tuple(touched),
         grids_redrawn=tuple(plan.community_ids[d] for d in redraw),
         notes=tuple(notes),
     )
 
 
-def _building_sites(plan: Plan, rows: np.ndarray, what: str) -> tuple[np.ndarray, list[str]]:
+def _building_sites(plan: Plan, rows: np.ndarray) -> tuple[np.ndarray, list[Note]]:
     """Sites of the buildings at positions ``rows``, and a note naming any building at the
     same spot that moves along."""
     site_of = plan.district.sites.of_building
@@ -504,8 +591,12 @@ def _building_sites(plan: Plan, rows: np.ndarray, what: str) -> tuple[np.ndarray
     if len(along):
         ids = plan.district.buildings["building_id"].astype(str).to_numpy()[along]
         notes.append(
-            f"{len(along)} building(s) at the same spot move along (a building "
-            f"location is never split): {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}"
+            Note.of(
+                "edit.note.along",
+                n=len(along),
+                ids=", ".join(ids[:5]),
+                more=" …" if len(ids) > 5 else "",
+            )
         )
     return sites, notes
 
@@ -522,23 +613,25 @@ class MoveBuildings(Edit):
         object.__setattr__(self, "building_ids", tuple(str(b) for b in ids))
         object.__setattr__(self, "to", str(self.to))
 
-    def _change(self, plan: Plan, params: ProposeParams) -> _Change:
+    def what(self) -> Note:
         shown = ", ".join(self.building_ids[:3]) + (" …" if len(self.building_ids) > 3 else "")
-        what = f"move {len(self.building_ids)} building(s) ({shown}) to {self.to}"
+        return Note.of(
+            "edit.what.move_buildings", n=len(self.building_ids), shown=shown, to=self.to
+        )
+
+    def _change(self, plan: Plan, params: ProposeParams) -> _Change:
+        what = self.what()
         if not self.building_ids:
-            raise ScenarioEditError(
-                f"{what}: refused, no building ids given; fix: name at least one building."
-            )
+            raise _refused(what, "no_buildings")
         index = pd.Index(plan.district.buildings["building_id"].astype(str))
         rows = index.get_indexer(list(self.building_ids))
         unknown = [b for b, r in zip(self.building_ids, rows, strict=True) if r < 0]
         if unknown:
-            raise ScenarioEditError(
-                f"{what}: refused, unknown building id(s) {', '.join(unknown[:5])}"
-                f"{' …' if len(unknown) > 5 else ''}; expected ids of the households file's "
-                "building column; fix: check the ids."
+            raise _refused(
+                what, "unknown_buildings", ids=", ".join(unknown[:5]),
+                more=" …" if len(unknown) > 5 else "",
             )
-        sites, notes = _building_sites(plan, rows, what)
+        sites, notes = _building_sites(plan, rows)
         return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
 
 
@@ -553,16 +646,15 @@ class MoveCompound(Edit):
         object.__setattr__(self, "name", str(self.name))
         object.__setattr__(self, "to", str(self.to))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.move_compound", name=self.name, to=self.to)
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        what = f"move compound {self.name} to {self.to}"
-        compound = plan.district.buildings["compound"].astype("string")
-        rows = np.flatnonzero((compound == self.name).fillna(False).to_numpy(dtype=bool))
+        what = self.what()
+        rows = compound_rows(plan, self.name)
         if not len(rows):
-            raise ScenarioEditError(
-                f"{what}: refused, unknown compound {self.name!r}: no building has this 小区 "
-                "name; fix: use the name as written in the households file."
-            )
-        sites, notes = _building_sites(plan, rows, what)
+            raise _refused(what, "unknown_compound", name=self.name)
+        sites, notes = _building_sites(plan, rows)
         return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
 
 
@@ -576,36 +668,36 @@ class MoveInPolygon(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "to", str(self.to))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.move_polygon", to=self.to)
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        what = f"move the buildings inside a drawn polygon to {self.to}"
+        what = self.what()
         try:
             polygon = shapely.from_wkt(self.polygon_wkt_wgs84)
         except shapely.errors.ShapelyError as exc:
-            raise ScenarioEditError(
-                f"{what}: refused, the polygon is not valid WKT ({exc}); expected e.g. "
-                "'POLYGON ((121.50 29.89, …))' in WGS84 lon/lat; fix: draw it again."
-            ) from exc
+            raise _refused(what, "bad_wkt", error=str(exc)) from exc
         if (
             polygon is None
             or polygon.geom_type not in ("Polygon", "MultiPolygon")
             or polygon.is_empty
         ):
             kind = "nothing" if polygon is None else polygon.geom_type
-            raise ScenarioEditError(
-                f"{what}: refused, expected a Polygon or MultiPolygon; found {kind}; fix: draw "
-                "an area."
-            )
+            raise _refused(what, "not_polygon", found=kind)
         polygon = shapely.make_valid(polygon)
         points = plan.district.buildings.geometry
         rows = np.flatnonzero(shapely.covers(polygon, np.asarray(points.array, dtype=object)))
         if not len(rows):
-            raise ScenarioEditError(
-                f"{what}: refused, no building lies inside the polygon; expected WGS84 lon/lat "
-                "around some buildings; fix: draw around the buildings to move."
-            )
-        sites, notes = _building_sites(plan, rows, what)
-        what = f"move {len(rows)} building(s) inside a drawn polygon to {self.to}"
+            raise _refused(what, "empty_polygon")
+        sites, notes = _building_sites(plan, rows)
+        what = Note.of("edit.what.move_polygon_n", n=len(rows), to=self.to)
         return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
+
+
+def compound_rows(plan: Plan, name: str) -> np.ndarray:
+    """Positions (in the plan's buildings) of the buildings of compound (小区) ``name``."""
+    compound = plan.district.buildings["compound"].astype("string")
+    return np.flatnonzero((compound == str(name)).fillna(False).to_numpy(dtype=bool))
 
 
 def _ids_tuple(values) -> tuple[str, ...]:
@@ -621,8 +713,11 @@ class Lock(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", _ids_tuple(self.ids))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.lock", ids=self.ids)
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        return _set_lock(plan, self.ids, True)
+        return _set_lock(plan, self.ids, True, self.what())
 
 
 @dataclass(frozen=True)
@@ -634,22 +729,22 @@ class Unlock(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", _ids_tuple(self.ids))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.unlock", ids=self.ids)
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        return _set_lock(plan, self.ids, False)
+        return _set_lock(plan, self.ids, False, self.what())
 
 
-def _set_lock(plan: Plan, community_ids: tuple[str, ...], value: bool) -> _Change:
-    word = "lock" if value else "unlock"
-    what = f"{word} {', '.join(community_ids)}"
+def _set_lock(plan: Plan, community_ids: tuple[str, ...], value: bool, what: Note) -> _Change:
     if not community_ids:
-        raise ScenarioEditError(f"{what}: refused, no community named; fix: name at least one.")
+        raise _refused(what, "no_community")
     labels = [plan.label_of(i) for i in community_ids]
-    already = [plan.community_ids[c] for c in labels if plan.locked[c] == value]
+    already = tuple(plan.community_ids[c] for c in labels if plan.locked[c] == value)
     if already:
-        raise ScenarioEditError(
-            f"{what}: refused, {', '.join(already)} {'is' if len(already) == 1 else 'are'} "
-            f"already {word}ed; fix: leave {'it' if len(already) == 1 else 'them'} out."
-        )
+        word = Note.of("edit.word.locked" if value else "edit.word.unlocked")
+        count = "one" if len(already) == 1 else "many"
+        raise _refused(what, f"already_{count}", ids=already, state=word)
     ids, names, locked = _tables(plan)
     for c in labels:
         locked[c] = value
@@ -658,8 +753,8 @@ def _set_lock(plan: Plan, community_ids: tuple[str, ...], value: bool) -> _Chang
     return _Change(
         new,
         what,
-        state[0],
-        state[1],
+        Note.of(f"edit.word.{state[0]}"),
+        Note.of(f"edit.word.{state[1]}"),
         tuple(community_ids),
         affected=round(float(plan.community_households[labels].sum())),
     )
@@ -675,7 +770,12 @@ class Reoptimise(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "subdistricts", _ids_tuple(self.subdistricts))
 
-    def _locked_sites(self, plan: Plan, what: str) -> np.ndarray:
+    def what(self) -> Note:
+        if self.subdistricts:
+            return Note.of("edit.what.reoptimise_in", zones=self.subdistricts)
+        return Note.of("edit.what.reoptimise")
+
+    def _locked_sites(self, plan: Plan, what: Note) -> np.ndarray:
         """Per site, whether it stays as it is: its community is locked, or it lies outside
         the chosen 街道; refuses unknown 街道 and a plan with nothing to redraw."""
         d = plan.district
@@ -684,21 +784,17 @@ class Reoptimise(Edit):
             labels = list(d.subdistrict_label)
             unknown = [s for s in self.subdistricts if s not in labels]
             if unknown:
-                raise ScenarioEditError(
-                    f"{what}: refused, unknown 街道 {', '.join(unknown)}; expected one of "
-                    f"{', '.join(labels)}; fix: use a name of the streets layer."
+                raise _refused(
+                    what, "unknown_zones", zones=", ".join(unknown), known=", ".join(labels)
                 )
             chosen = np.isin(d.sites.subdistrict, [labels.index(s) for s in self.subdistricts])
             locked_site = locked_site | ~chosen  # outside the chosen 街道: left as they are
         if locked_site.all():
-            raise ScenarioEditError(
-                f"{what}: refused, every community is locked; fix: unlock the ones to redraw."
-            )
+            raise _refused(what, "all_locked")
         return locked_site
 
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        where = f" in {', '.join(self.subdistricts)}" if self.subdistricts else ""
-        what = f"re-optimise the communities not locked{where}"
+        what = self.what()
         free = ~self._locked_sites(plan, what)
         community, fresh = _partition_free(plan, free, params)
         community, ids, names, locked = _name_redrawn(plan, community, free, fresh)
@@ -712,8 +808,14 @@ class Reoptimise(Edit):
         new = _successor(plan, community, grid, ids=ids, names=names, locked=locked)
         changed_ids = tuple(ids[c] for c in changed)
         redrawn_before = len(np.unique(plan.site_community[free]))
-        before = f"{plan.n_communities} communities ({redrawn_before} to redraw)"
-        after = f"{new.n_communities} communities; redrawn: {', '.join(changed_ids) or 'none'}"
+        before = Note.of(
+            "edit.state.reoptimise_before", n=plan.n_communities, redraw=redrawn_before
+        )
+        after = (
+            Note.of("edit.state.reoptimise_after", n=new.n_communities, ids=changed_ids)
+            if changed_ids
+            else Note.of("edit.state.reoptimise_none", n=new.n_communities)
+        )
         return _Change(
             new, what, before, after, changed_ids, grids_redrawn=changed_ids, notes=tuple(notes)
         )
@@ -796,42 +898,32 @@ class Rename(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "community_id", str(self.community_id))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.rename", community=self.community_id)
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        what = f"rename {self.community_id}"
+        what = self.what()
         c = plan.label_of(self.community_id)
         if self.name is None and self.new_id is None:
-            raise ScenarioEditError(
-                f"{what}: refused, nothing to rename; fix: give a new name or a new id."
-            )
+            raise _refused(what, "rename_nothing")
         ids, names, locked = _tables(plan)
         before, after = [], []
         if self.name is not None:
             name = str(self.name).strip()
             if not name:
-                raise ScenarioEditError(
-                    f"{what}: refused, the new name is empty; fix: type a name."
-                )
+                raise _refused(what, "rename_empty")
             owner = [ids[i] for i, n in enumerate(names) if n == name and i != c]
             if owner:
-                raise ScenarioEditError(
-                    f"{what}: refused, the name {name!r} is already used by {owner[0]}; fix: "
-                    "pick a name no other community has."
-                )
+                raise _refused(what, "rename_name_used", name=name, owner=owner[0])
             before.append(names[c])
             after.append(name)
             names[c] = name
         if self.new_id is not None:
             new_id = str(self.new_id).strip()
             if not new_id or any(ch.isspace() for ch in new_id):
-                raise ScenarioEditError(
-                    f"{what}: refused, the new id {self.new_id!r} is empty or has spaces; "
-                    "expected text such as a 12-digit code '330203001001'; fix: type the code."
-                )
+                raise _refused(what, "rename_bad_id", new_id=repr(self.new_id))
             if new_id in ids and new_id != ids[c]:
-                raise ScenarioEditError(
-                    f"{what}: refused, the id {new_id!r} is already used by another community; "
-                    "fix: pick an unused id."
-                )
+                raise _refused(what, "rename_id_used", new_id=new_id)
             before.append(ids[c])
             after.append(new_id)
             ids[c] = new_id
@@ -841,8 +933,8 @@ class Rename(Edit):
         return _Change(
             new,
             what,
-            " / ".join(before),
-            " / ".join(after),
+            _plain(" / ".join(before)),
+            _plain(" / ".join(after)),
             (ids[c],),
             affected=round(float(plan.community_households[c])),
         )
@@ -858,8 +950,11 @@ class Regrid(Edit):
     def __post_init__(self) -> None:
         object.__setattr__(self, "community_id", str(self.community_id))
 
+    def what(self) -> Note:
+        return Note.of("edit.what.regrid", community=self.community_id)
+
     def _change(self, plan: Plan, params: ProposeParams) -> _Change:
-        what = f"regrid {self.community_id}"
+        what = self.what()
         c = plan.label_of(self.community_id)
         _require_unlocked(plan, [c], what)
         use = params if self.seed is None else dataclasses.replace(params, seed=int(self.seed))
@@ -868,8 +963,8 @@ class Regrid(Edit):
             plan, plan.site_community, plan.site_grid.copy(), [c], params=use, ids=ids
         )
         new = _successor(plan, plan.site_community, grid, ids=ids, names=names, locked=locked)
-        before = f"{plan.grid_count[c]} grids"
-        after = f"{new.grid_count[new.label_of(self.community_id)]} grids"
+        before = Note.of("edit.state.grids", n=int(plan.grid_count[c]))
+        after = Note.of("edit.state.grids", n=int(new.grid_count[new.label_of(self.community_id)]))
         return _Change(
             new,
             what,
@@ -913,10 +1008,7 @@ def apply_edit(
     touched_before = {str(i) for i in change.touched}
     broken = check.problems(only=touched_before | set(_changed_ids(plan, new)))
     if broken:
-        raise ScenarioEditError(
-            f"{change.what}: refused, it would break the hard rules: {'; '.join(broken)}; fix: "
-            "choose other buildings or another edit."
-        )
+        raise _refused(change.what, "hard_rules", broken="; ".join(broken))
     if change.affected is None:
         site_old = np.asarray(plan.community_ids, dtype=object)[plan.site_community]
         site_new = np.asarray(new.community_ids, dtype=object)[new.site_community]
@@ -926,20 +1018,22 @@ def apply_edit(
         affected = round(float(plan.district.sites.households[differs].sum()))
     else:
         affected = int(change.affected)
-    entry = AuditEntry(stamp.time, stamp.author, change.what, change.before, change.after, affected)
+    what, before, after = (str(change.what), str(change.before), str(change.after))
+    entry = AuditEntry(stamp.time, stamp.author, what, before, after, affected)
     new = dataclasses.replace(new, log=(*plan.log, entry))
     statuses = tuple(check.status(i) for i in change.touched if i in set(new.community_ids))
     return EditResult(
         edit,
         new,
-        change.what,
-        change.before,
-        change.after,
+        what,
+        before,
+        after,
         affected,
         statuses,
         change.grids_redrawn,
-        change.notes,
+        tuple(str(note) for note in change.notes),
         check,
+        records=EditRecords(change.what, change.before, change.after, tuple(change.notes)),
     )
 
 

@@ -148,7 +148,8 @@ def rounded_valid(geoms: np.ndarray, decimals: int | None, *, caller: str) -> np
     overlap). Each polygon invalid after rounding is snapped to the grid of ``decimals``
     (:func:`shapely.set_precision`, which keeps the result valid; a polygon invalid before
     rounding is repaired with :func:`shapely.make_valid` first, keeping its polygonal parts)
-    and rounded again; what is still invalid is repaired with :func:`shapely.make_valid`.
+    and rounded again; what is still invalid is repaired with :func:`shapely.make_valid`. A
+    geometry collection is checked and repaired the same way, keeping its lines and points.
     Valid polygons, lines and points are only rounded.
 
     Parameters
@@ -198,16 +199,19 @@ def _rounded(geoms: np.ndarray, decimals: int | None) -> np.ndarray:
 
 
 def _invalid_polygons(geoms: np.ndarray) -> np.ndarray:
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    """Polygons, multipolygons and collections (of polygons, perhaps) that are invalid."""
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6, 7))
     return polygonal & ~shapely.is_valid(geoms)
 
 
 def _made_valid(geoms: np.ndarray) -> np.ndarray:
-    """The geometries, the invalid ones repaired to their polygonal part."""
+    """The geometries, the invalid ones repaired: a polygon to its polygonal part, a
+    collection to its valid parts."""
     out = np.array(geoms, dtype=object)
     invalid = ~shapely.is_valid(out) & ~shapely.is_missing(out)
+    collection = shapely.get_type_id(out) == 7
     repaired = shapely.make_valid(out[invalid], method="structure", keep_collapsed=False)
-    out[invalid] = _polygonal_part(repaired)
+    out[invalid] = np.where(collection[invalid], repaired, _polygonal_part(repaired))
     return out
 
 

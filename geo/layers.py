@@ -351,8 +351,9 @@ def collection_parts(
     dropped = []
     for i in np.flatnonzero(collection):
         kept, lost = _family_of(_flat_parts(out[i]), allowed)
-        if kept is not None:
-            out[i] = kept
+        if kept is None:
+            continue
+        out[i] = kept
         if lost:
             dropped.append(i)
     if dropped:

@@ -76,6 +76,17 @@ def test_geojson_repairs_an_invalid_polygon_and_keeps_valid_ones_as_rounded(tmp_
     assert polygons[1].bounds[0] == round(X0 + 3.123456789, 7)
 
 
+def test_geojson_repairs_a_collection_and_keeps_its_line(tmp_path: Path) -> None:
+    line = shapely.LineString([(X0, Y0), (X0 + 2, Y0 + 2)])
+    frame = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.GeometryCollection([BOWTIE, line])],
+                             crs=4326)
+    path = write_geojson(frame, tmp_path / "c.geojson")
+    (feature,) = json.loads(path.read_text(encoding="utf-8"))["features"]
+    written = shape(feature["geometry"])
+    assert written.is_valid
+    assert sorted(g.geom_type for g in written.geoms) == ["LineString", "MultiPolygon"]
+
+
 @pytest.mark.parametrize("crs", ["cgcs2000", "zone"])
 def test_geopackage_holds_no_invalid_polygon(tmp_path: Path, crs: str) -> None:
     frame = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[BOWTIE, U], crs=4326)

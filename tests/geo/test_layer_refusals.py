@@ -181,6 +181,14 @@ def test_a_collection_keeps_its_lines_among_barriers(tmp_path: Path) -> None:
     assert "kept only their lines" in warning.message
 
 
+def test_a_collection_of_points_only_is_refused_without_a_warning(tmp_path: Path) -> None:
+    path = _geojson(tmp_path / "b.geojson", [({}, ROAD), ({}, GeometryCollection([POINT]))])
+    with pytest.raises(ValidationError, match=r"1 error\(s\) and 0 warning\(s\)") as info:
+        read_barriers(path, crs="wgs84")
+    (error,) = info.value.report.errors
+    assert (error.rows, error.found) == ((2,), "GeometryCollection")
+
+
 def test_a_collection_of_a_polygon_and_a_line_is_a_barrier_outline_and_line(tmp_path: Path) -> None:
     path = _geojson(tmp_path / "b.geojson", [({}, GeometryCollection([SQUARE, ROAD]))])
     (line,) = read_barriers(path, crs="wgs84").frame.geometry

@@ -33,7 +33,7 @@ def test_compound_polygons_in_gcj02_name_the_buildings_they_hold(tmp_path: Path)
     )
     # keep compounds whose hull overlaps no other: each building then has one answer
     tree = shapely.STRtree(np.array(hulls.array))
-    left, right = tree.query(np.array(hulls.array), predicate="intersects")
+    left = tree.query(np.array(hulls.array), predicate="intersects")[0]
     alone = np.bincount(left, minlength=len(hulls)) == 1
     compounds = gpd.GeoDataFrame({"name": hulls.index[alone]}, geometry=hulls.array[alone],
                                  crs=4326)

@@ -4,7 +4,9 @@ Each function takes the language and returns a :class:`pandas.DataFrame` with tr
 headers, or plain records, so the pages only render and the logic is unit-tested. The reasons
 of infeasible units are rendered in the language chosen when they come as records
 (:class:`planning.records.Infeasible`); a reason stored as text (``summary.json``, refused
-edits) is kept as it is, next to a translated explanation.
+edits) is kept as it is, next to a translated explanation. An edit's refusal and result come
+as records (:class:`planning.plans.scenario.EditRefused`, :class:`EditResult`) and are rendered
+in the language chosen too.
 """
 
 from __future__ import annotations
@@ -22,8 +24,18 @@ import shapely
 import shapely.errors
 import shapely.geometry
 
+from geo.errors import ScenarioEditError
+from planning.engine import shape
+from planning.engine.metrics import unforced_barrier_crossings
+from planning.params import ProposeParams
 from planning.plans.compare import Comparison
-from planning.plans.plan import PlanCheck
+from planning.plans.plan import PlanCheck, community_frame, grid_frame
+from planning.plans.scenario import (
+    EditRefused,
+    EditResult,
+    bordering_communities,
+    compound_rows,
+)
 from planning.records import Infeasible
 from planning.standards.compliance import ComplianceResult
 from ui.i18n import text
@@ -31,17 +43,23 @@ from ui.maps import from_display
 
 __all__ = [
     "COMPLIANCE_COLUMNS",
+    "Findings",
     "MapEvent",
     "Problem",
     "community_table",
     "compare_table",
     "compliance_table",
     "edit_label",
+    "edit_outcome",
+    "history_table",
     "infeasible_line",
     "infeasible_table",
     "map_event",
     "metrics_table",
+    "move_targets",
     "neighbours",
+    "plan_findings",
+    "refusal_text",
     "site_table",
     "validity_items",
 ]
@@ -208,10 +226,58 @@ def community_table(communities: gpd.GeoDataFrame, check: PlanCheck, lang: str) 
 class Problem:
     """One entry of the validity list: what, where (a community to zoom to), how serious."""
 
-    kind: str  # "rule", "band", "locked", "infeasible"
+    kind: str  # "rule", "band", "grid", "compound", "barrier", "neck", "infeasible", "locked"
     community_id: str | None
     message: str
     bounds: tuple[float, float, float, float] | None = None  # WGS84 west, south, east, north
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a planner judges beyond the hard rules, measured on a plan (metres, in a few tens
+    of milliseconds on 80,000 households).
+
+    Attributes
+    ----------
+    barrier_crossings
+        Communities a major barrier runs through although each side could stand alone.
+    community_necks, grid_necks
+        Communities and grids whose buildings are joined only through a narrow strip.
+    """
+
+    barrier_crossings: tuple[str, ...] = ()
+    community_necks: tuple[str, ...] = ()
+    grid_necks: tuple[str, ...] = ()
+
+
+def _neck_ids(frame: gpd.GeoDataFrame, key: str, plan, owner_ids: np.ndarray) -> tuple[str, ...]:
+    sites = plan.district.sites
+    xy = sites.xy[sites.of_building]
+    ids = frame[key].astype(str)
+    owner = pd.Index(ids).get_indexer(owner_ids)
+    neck = shape.necks(np.asarray(frame.geometry.array, dtype=object), xy, owner)
+    return tuple(ids.to_numpy(dtype=object)[neck].tolist())
+
+
+def plan_findings(plan, params: ProposeParams) -> Findings:
+    """Unforced barrier crossings and necks of ``plan`` (a :class:`planning.plans.plan.Plan`)."""
+    lower, upper = params.community_band
+    crossings = unforced_barrier_crossings(
+        plan.district, plan.site_community, plan.community_ids, lower=lower, upper=upper
+    )
+    sites = plan.district.sites
+    community_of_building = np.asarray(plan.community_ids, dtype=object)[
+        plan.site_community[sites.of_building]
+    ].astype(str)
+    grid_of_building = np.asarray(plan.grid_ids, dtype=object)[
+        plan.site_grid[sites.of_building]
+    ].astype(str)
+    return Findings(
+        barrier_crossings=tuple(c["community_id"] for c in crossings),
+        community_necks=_neck_ids(community_frame(plan), "community_id", plan,
+                                  community_of_building),
+        grid_necks=_neck_ids(grid_frame(plan), "grid_id", plan, grid_of_building),
+    )
 
 
 def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
@@ -243,26 +309,10 @@ def _community_of(
     return str(main.index[0]), part
 
 
-def validity_items(
-    communities: gpd.GeoDataFrame,
-    buildings: gpd.GeoDataFrame,
-    check: PlanCheck,
-    infeasible: Sequence[dict],
-    lang: str,
-) -> list[Problem]:
-    """Everything a planner should look at, most serious first: broken hard rules, sizes
-    outside the band, units the engine could not fit, locked communities."""
-    frame = communities.assign(community_id=communities["community_id"].astype(str))
-    by_id = {cid: frame[frame["community_id"] == cid] for cid in frame["community_id"]}
-
-    def bounds_of(cid: str | None) -> tuple[float, float, float, float] | None:
-        return _bounds(by_id[cid]) if cid in by_id else None
-
-    items: list[Problem] = []
-    for cid, sentence in check.violations:
-        cid = cid or None
-        items.append(Problem("rule", cid, sentence, bounds_of(cid)))
+def _band_items(check: PlanCheck, lang: str, bounds_of) -> list[Problem]:
+    """Communities outside the band."""
     lower, upper = check.band
+    items = []
     for status in check.communities:
         if status.in_band:
             continue
@@ -275,8 +325,82 @@ def validity_items(
             upper=f"{upper:,.0f}",
         )
         items.append(Problem("band", status.community_id, message, bounds_of(status.community_id)))
-    known = set(by_id)
+    return items
+
+
+def _grid_items(grids: gpd.GeoDataFrame, band: tuple[float, float], lang: str) -> list[Problem]:
+    """Grids outside the grid band (those changed by edits too: measured on the plan now)."""
+    lower, upper = band
+    households = grids["households"].to_numpy(dtype=float)
+    out = np.flatnonzero((households < lower) | (households > upper))
+    items = []
+    for i in out.tolist():
+        row = grids.iloc[i : i + 1]
+        key = "validity.grid_below" if households[i] < lower else "validity.grid_above"
+        message = text(key, lang).format(
+            grid=str(row["grid_id"].iloc[0]),
+            households=f"{households[i]:,.0f}",
+            lower=f"{lower:,.0f}",
+            upper=f"{upper:,.0f}",
+        )
+        items.append(Problem("grid", str(row["community_id"].iloc[0]), message, _bounds(row)))
+    return items
+
+
+def _compound_items(
+    buildings: gpd.GeoDataFrame, upper: float, lang: str
+) -> list[Problem]:
+    """Compounds (小区) that fit in one community but lie in several."""
+    if "compound" not in buildings.columns:
+        return []
+    part = buildings[buildings["compound"].notna()]
+    if part.empty:
+        return []
+    grouped = part.groupby(part["compound"].astype(str))
+    households = grouped["households"].sum()
+    spread = grouped["community_id"].nunique()
+    split = spread[(spread > 1) & (households <= upper)].index
+    items = []
+    for name in split:
+        mine = part[part["compound"].astype(str) == name]
+        shares = mine.groupby("community_id")["households"].sum().sort_values(ascending=False)
+        message = text("validity.compound_split", lang).format(
+            compound=name,
+            households=f"{households[name]:,.0f}",
+            communities=text("edit.list_sep", lang).join(str(c) for c in shares.index),
+        )
+        items.append(Problem("compound", str(shares.index[0]), message, _bounds(mine)))
+    return items
+
+
+def _finding_items(
+    findings: Findings, grids: gpd.GeoDataFrame | None, lang: str, bounds_of
+) -> list[Problem]:
+    """Barriers crossed without need, and necks."""
+    items = [
+        Problem("barrier", cid, text("validity.barrier", lang).format(id=cid), bounds_of(cid))
+        for cid in findings.barrier_crossings
+    ]
+    items += [
+        Problem("neck", cid, text("validity.neck", lang).format(id=cid), bounds_of(cid))
+        for cid in findings.community_necks
+    ]
+    if grids is not None:
+        for gid in findings.grid_necks:
+            row = grids[grids["grid_id"].astype(str) == gid]
+            cid = str(row["community_id"].iloc[0]) if not row.empty else None
+            message = text("validity.grid_neck", lang).format(grid=gid)
+            items.append(Problem("neck", cid, message, _bounds(row)))
+    return items
+
+
+def _infeasible_items(
+    infeasible: Sequence[dict], buildings: gpd.GeoDataFrame, known: set[str], lang: str,
+    bounds_of,
+) -> list[Problem]:
+    items = []
     for item in infeasible:
+        item = _infeasible_dict(item, lang)
         cid, part = _community_of(item, buildings, known)
         bounds = _bounds(part) if part is not None else bounds_of(cid)
         level = item.get("level")
@@ -286,6 +410,41 @@ def validity_items(
             f"{text('punct.colon', lang)}{text(f'infeasible.meaning.{level}', lang)}"
         )
         items.append(Problem("infeasible", cid, message, bounds))
+    return items
+
+
+def validity_items(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    check: PlanCheck,
+    infeasible: Sequence[dict],
+    lang: str,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    findings: Findings | None = None,
+) -> list[Problem]:
+    """Everything a planner should look at, most serious first: broken hard rules, sizes
+    outside the band (communities, and grids when ``grids`` is given), compounds split that
+    would fit in one community, barriers crossed and necks (``findings``), units the engine
+    could not fit, locked communities. Every entry is measured on the plan as it is now."""
+    frame = communities.assign(community_id=communities["community_id"].astype(str))
+    by_id = {cid: frame[frame["community_id"] == cid] for cid in frame["community_id"]}
+
+    def bounds_of(cid: str | None) -> tuple[float, float, float, float] | None:
+        return _bounds(by_id[cid]) if cid in by_id else None
+
+    items: list[Problem] = []
+    for cid, sentence in check.violations:
+        cid = cid or None
+        items.append(Problem("rule", cid, sentence, bounds_of(cid)))
+    items += _band_items(check, lang, bounds_of)
+    if grids is not None:
+        items += _grid_items(grids, check.grid_band, lang)
+    if "community_id" in buildings.columns:
+        items += _compound_items(buildings, check.band[1], lang)
+    if findings is not None:
+        items += _finding_items(findings, grids, lang, bounds_of)
+    items += _infeasible_items(infeasible, buildings, set(by_id), lang, bounds_of)
     for status in check.communities:
         if status.locked:
             message = text("validity.locked", lang).format(id=status.community_id, name=status.name)
@@ -303,6 +462,57 @@ def neighbours(plan, community_id: str) -> list[str]:
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     touching = labels[graph.indices][(labels[src] == label) & (labels[graph.indices] != label)]
     return sorted({plan.community_ids[c] for c in np.unique(touching).tolist()})
+
+
+def move_targets(plan, community_id: str, compound: str) -> list[str]:
+    """Where compound ``compound``'s buildings in ``community_id`` can move: the communities
+    they border (not the neighbours of the whole community)."""
+    rows = compound_rows(plan, compound)
+    sites = plan.district.sites.of_building[rows]
+    label = plan.label_of(community_id)
+    mine = sites[plan.site_community[sites] == label]
+    return bordering_communities(plan, mine)
+
+
+def refusal_text(error: ScenarioEditError, lang: str) -> str:
+    """A refused edit's reason in ``lang`` (a refusal without a record: its own text)."""
+    if isinstance(error, EditRefused):
+        return error.record.text(lang)
+    return str(error)
+
+
+def edit_outcome(result: EditResult, lang: str) -> tuple[str, list[str], list[str]]:
+    """An edit's result for the page: (headline, the touched communities' status lines, the
+    notes), in ``lang``."""
+    lines = result.summary(lang).splitlines()[1 : 1 + len(result.communities)]
+    statuses = [line.strip() for line in lines]
+    if result.grids_redrawn:
+        statuses.append(text("edit.result.grids_redrawn", lang).format(
+            ids=text("edit.list_sep", lang).join(result.grids_redrawn)
+        ))
+    return result.headline(lang), statuses, list(result.note_texts(lang))
+
+
+def history_table(plan, results: Sequence[EditResult], lang: str) -> pd.DataFrame:
+    """The edits in effect as the audit log lists them, ``what`` in ``lang`` (time and author
+    from the plan's log, whose last entries are these edits)."""
+    log = list(plan.log)[len(plan.log) - len(results):] if results else []
+    return pd.DataFrame(
+        {
+            text("edit.history.time", lang): [e.time for e in log],
+            text("edit.history.author", lang): [e.author for e in log],
+            text("edit.history.what", lang): [
+                r.records.what.text(lang) if r.records else r.what for r in results
+            ],
+            text("edit.history.from", lang): [
+                r.records.before.text(lang) if r.records else r.before for r in results
+            ],
+            text("edit.history.to", lang): [
+                r.records.after.text(lang) if r.records else r.after for r in results
+            ],
+            text("edit.history.households", lang): [r.households_affected for r in results],
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -337,9 +547,15 @@ def map_event(value: dict | None, basemap: str) -> MapEvent:
 
 
 def edit_label(edit: object, lang: str) -> str:
-    """A short translated description of an edit (for the undo / redo buttons' help)."""
+    """A short translated description of an edit (for the undo / redo buttons' help); a list
+    of ids is written as a list (``锁定 C001、C002``)."""
     kind = type(edit).__name__
-    fields = {k: v for k, v in vars(edit).items() if not k.startswith("_")}
+    sep = text("edit.list_sep", lang)
+    fields = {
+        k: sep.join(str(i) for i in v) if isinstance(v, tuple | list) else v
+        for k, v in vars(edit).items()
+        if not k.startswith("_")
+    }
     template = text(f"edit.kind.{kind}", lang)
     try:
         return template.format(**fields)

@@ -48,15 +48,16 @@ div.leaflet-container { background: #ffffff; font-family: "Noto Sans CJK SC", "M
   color: #1a1a1a; }
 .planner-label.plan b { font-size: 12px; font-weight: 700; }
 .planner-label.plan .lock { margin-left: 3px; color: #7a0177; }
-.planner-legend { background: rgba(255, 255, 255, 0.92); padding: 8px 10px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); font-size: 12px; line-height: 18px; color: #222; }
-.planner-legend b { display: block; margin-bottom: 4px; }
-.planner-legend details { font-size: 11px; line-height: 15px; max-width: 440px; }
-.planner-legend details .rows { column-count: 2; column-gap: 16px; }
-.planner-legend summary { cursor: pointer; font-weight: 700; font-size: 12px; }
+.planner-legend { background: rgba(255, 255, 255, 0.88); padding: 4px 7px; border-radius: 4px;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.3); font-size: 11px; line-height: 15px; color: #222; }
+.planner-legend b { display: block; margin-bottom: 2px; }
+.planner-legend details { font-size: 10px; line-height: 13px; max-width: 300px; }
+.planner-legend details .rows { column-count: 1; max-height: 180px; overflow-y: auto; }
+.planner-legend summary { cursor: pointer; font-weight: 700; font-size: 11px; }
+.planner-label.plan .band { color: #d7191c; font-weight: 700; }
 .planner-far .planner-label.plan .hh, .planner-far .planner-label.plan .lock,
 .planner-very-far .planner-label.plan { display: none; }
-.planner-legend i { display: inline-block; width: 16px; height: 12px; margin-right: 6px;
+.planner-legend i { display: inline-block; width: 14px; height: 10px; margin-right: 5px;
   vertical-align: middle; }
 </style>
 """

@@ -103,8 +103,8 @@ def _draw_communities(
     rows = [f"{sample}{text('map.legend.plan_communities', lang)}"]
     if band is not None:
         rows.append(
-            swatch("", line=_OUT_OF_BAND_COLOUR)
-            + text("map.legend.out_of_band", lang).format(
+            swatch("", line=_OUT_OF_BAND_COLOUR, thick=True)
+            + text("map.legend.out_of_band_marked", lang).format(
                 lower=f"{band[0]:,.0f}", upper=f"{band[1]:,.0f}"
             )
         )
@@ -185,14 +185,24 @@ def _yes_no(value: object, lang: str) -> str:
     return text("map.tip.yes", lang) if bool(value) else text("map.tip.no", lang)
 
 
-def _community_label(cid: str, households: object, lang: str, *, locked: bool) -> str:
-    """A community's label: its id (and a lock when locked), then its households."""
+def _community_label(
+    cid: str, households: object, lang: str, *, locked: bool, status: str = "in_band"
+) -> str:
+    """A community's label: its id (and a lock when locked), then its households, marked
+    above / below when outside the band."""
     count = "—" if missing(households) else f"{int(households):,}"
     unit = text("map.label.households", lang).format(n=count)
     lock = (
         f'<span class="lock">{html.escape(text("map.label.locked", lang))}</span>' if locked else ""
     )
-    return f'<b>{html.escape(cid)}</b>{lock}<span class="hh"><br>{html.escape(unit)}</span>'
+    band = (
+        f' <span class="band">{html.escape(text(f"map.label.{status}", lang))}</span>'
+        if status in ("above", "below")
+        else ""
+    )
+    return (
+        f'<b>{html.escape(cid)}</b>{lock}<span class="hh"><br>{html.escape(unit)}{band}</span>'
+    )
 
 
 def _add_community_layer(
@@ -220,7 +230,7 @@ def _add_community_layer(
         "locked": [_yes_no(v, lang) for v in locked],
         "fill": [colours.get(i, COMMUNITY_PALETTE[0]) for i in ids],
         "edge": [_OUT_OF_BAND_COLOUR if s != "in_band" else _COMMUNITY_EDGE for s in status],
-        "weight": [3.0 if s != "in_band" else 2.0 for s in status],
+        "weight": [5.0 if s != "in_band" else 2.0 for s in status],
         "dash": ["6 4" if lock else "" for lock in locked],
     }
     collection = _plan_collection(communities, props)
@@ -250,8 +260,10 @@ def _add_community_layer(
     points = shapely.point_on_surface(np.asarray(communities.geometry.array, dtype=object))
     Labels(
         [
-            (point, _community_label(cid, count, lang, locked=lock))
-            for point, cid, count, lock in zip(points, ids, households, locked, strict=True)
+            (point, _community_label(cid, count, lang, locked=lock, status=band_status))
+            for point, cid, count, lock, band_status in zip(
+                points, ids, households, locked, status, strict=True
+            )
         ]
     ).add_to(layer)
     layer.add_to(fmap)

@@ -30,11 +30,19 @@ FACILITY_COLOUR = "#7b3294"
 SELECTED_GRID_COLOUR = "#1f78b4"
 
 
-def swatch(fill: str, *, line: str | None = None, dash: bool = False, round_: bool = False) -> str:
+def swatch(
+    fill: str,
+    *,
+    line: str | None = None,
+    dash: bool = False,
+    round_: bool = False,
+    thick: bool = False,
+) -> str:
     """A legend swatch: a filled box, a round dot (``round_``), or a line (``line``, dashed
-    when ``dash``)."""
+    when ``dash``, 5 px when ``thick``)."""
     if line is not None:
-        style = f"border-top: 3px {'dashed' if dash else 'solid'} {line}; height: 0;"
+        width = 5 if thick else 3
+        style = f"border-top: {width}px {'dashed' if dash else 'solid'} {line}; height: 0;"
     elif round_:
         style = f"background: {fill}; border-radius: 50%; width: 12px; border: 1px solid #fff;"
     else:

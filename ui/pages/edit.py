@@ -1,6 +1,9 @@
 """The Edit page: select a community on the map, split, merge, move, lock, re-optimise; undo and
-redo; a live panel of sizes, bands, contiguity and locks; a validity list that zooms to each
-problem.
+redo; a live panel of sizes, bands, contiguity and locks; a validity list, measured on the plan
+as it is after every edit, that zooms to each problem; re-gridding the communities an edit
+touched (on a click, or after every edit); the edit history.
+
+Results and refusals are the library's records, shown in the language chosen.
 
 Every edit is a frozen dataclass of :mod:`planning.plans.scenario` pushed onto the active scenario's
 spec (:class:`ui.state.ScenarioSpec`); the plan is evaluated by :mod:`ui.runs` on the
@@ -19,8 +22,10 @@ from streamlit_folium import st_folium
 
 from geo.errors import PlanningInputError, ScenarioEditError
 from planning.plans.scenario import (
+    EditResult,
     Lock,
     MergeCommunities,
+    MoveBuildings,
     MoveCompound,
     MoveInPolygon,
     Regrid,
@@ -32,15 +37,30 @@ from planning.plans.scenario import (
 from ui import runs, state, widgets
 from ui.i18n import t
 from ui.maps import display_bounds, selection_layer, view_for, view_map
-from ui.plan_views import community_table, edit_label, map_event, neighbours, validity_items
+from ui.plan_views import (
+    Findings,
+    community_table,
+    edit_label,
+    edit_outcome,
+    history_table,
+    map_event,
+    move_targets,
+    neighbours,
+    plan_findings,
+    refusal_text,
+    validity_items,
+)
 from ui.state import ScenarioSpec
 
 __all__ = [
+    "AUTO_REGRID_KEY",
     "COMMUNITY_KEY",
     "FOCUS_KEY",
     "MAP_KEY",
     "MESSAGE_KEY",
     "POLYGON_KEY",
+    "TAB_KEY",
+    "TOUCHED_KEY",
     "render",
 ]
 
@@ -54,6 +74,11 @@ SCENARIO_KEY = "edit_scenario"
 AUTHOR_KEY = "edit_author"
 VALIDITY_KEY = "edit_validity"
 _TARGETS_KEY = "edit_validity_targets"
+TAB_KEY = "edit_tab"
+TOUCHED_KEY = "edit_touched"
+AUTO_REGRID_KEY = "edit_auto_regrid"
+#: Edits after which the communities concerned keep their grids (so may want them re-drawn).
+_KEEP_GRIDS = (MoveBuildings, MoveCompound, MoveInPolygon)
 _MAP_HEIGHT = 640
 
 
@@ -61,25 +86,79 @@ _MAP_HEIGHT = 640
 # Callbacks (run before the page is drawn again)
 
 
+def _changes_nothing(edit, result: EditResult) -> bool:
+    """A re-optimisation that redrew nothing (it does not count as an edit)."""
+    return (
+        isinstance(edit, Reoptimise)
+        and not result.grids_redrawn
+        and result.households_affected == 0
+    )
+
+
+def _to_regrid(result: EditResult) -> tuple[str, ...]:
+    """The communities an edit touched whose grids it did not draw again (locked ones left)."""
+    redrawn = set(result.grids_redrawn)
+    return tuple(
+        s.community_id
+        for s in result.communities
+        if s.community_id not in redrawn and not s.locked
+    )
+
+
+def _regrid_each(ref, spec: ScenarioSpec, ids) -> tuple[ScenarioSpec, list[EditResult]]:
+    """Push a :class:`Regrid` of each community ``ids``; a refused one is left out."""
+    results = []
+    for cid in ids:
+        try:
+            spec, result = runs.push(ref, spec, Regrid(cid), author=state.author())
+        except ScenarioEditError:
+            continue
+        results.append(result)
+    return spec, results
+
+
 def _push(build) -> None:
-    """Build an edit from the widgets and push it; keep the outcome for the page to show."""
+    """Build an edit from the widgets and push it (and, when asked, re-grid what it touched);
+    keep the outcome for the page to show."""
     ref = state.get_plan()
     name, spec = state.active_scenario()
     try:
         edit = build()
         new_spec, result = runs.push(ref, spec, edit, author=state.author())
     except ScenarioEditError as exc:
-        st.session_state[MESSAGE_KEY] = ("error", str(exc))
+        st.session_state[MESSAGE_KEY] = ("error", exc)
         return
+    if _changes_nothing(edit, result):
+        st.session_state[MESSAGE_KEY] = ("info", t("edit.reoptimise.noop"))
+        return
+    results = [result]
+    touched = _to_regrid(result) if isinstance(edit, _KEEP_GRIDS) else ()
+    if touched and st.session_state.get(AUTO_REGRID_KEY):
+        new_spec, more = _regrid_each(ref, new_spec, touched)
+        results += more
+        touched = ()
     state.set_scenario(name, new_spec)
-    st.session_state[MESSAGE_KEY] = (
-        "success",
-        edit_label(edit, state.language()) + "\n" + result.summary(),
-    )
-    touched = [s.community_id for s in result.communities]
-    st.session_state[FOCUS_KEY] = {"ids": tuple(touched), "bounds": None}
+    st.session_state[MESSAGE_KEY] = ("success", tuple(results))
+    st.session_state[TOUCHED_KEY] = touched
+    shown = [s.community_id for s in result.communities]
+    st.session_state[FOCUS_KEY] = {"ids": tuple(shown), "bounds": None}
     if isinstance(edit, MoveInPolygon):
         st.session_state.pop(POLYGON_KEY, None)
+
+
+def _regrid_touched() -> None:
+    """Re-grid the communities the last edit touched, one :class:`Regrid` each."""
+    ref = state.get_plan()
+    name, spec = state.active_scenario()
+    ids = tuple(st.session_state.get(TOUCHED_KEY) or ())
+    new_spec, results = _regrid_each(ref, spec, ids)
+    st.session_state[TOUCHED_KEY] = ()
+    if not results:
+        st.session_state[MESSAGE_KEY] = ("info", t("edit.regrid_touched.none"))
+        return
+    state.set_scenario(name, new_spec)
+    st.session_state[MESSAGE_KEY] = ("success", tuple(results))
+    st.session_state[FOCUS_KEY] = {"ids": ids, "bounds": None}
 
 
 def _selected() -> str:
@@ -101,6 +180,7 @@ def _move_compound() -> None:
             str(st.session_state.get("edit_compound_to")),
         )
     )
+    st.session_state.pop("edit_compound_to", None)  # the compound's neighbours have changed
 
 
 def _move_polygon() -> None:
@@ -137,6 +217,7 @@ def _move_cursor(step: int) -> None:
     cursor = min(max(spec.cursor + step, 0), len(spec.edits))
     state.set_scenario(name, ScenarioSpec(spec.edits, spec.stamps, cursor))
     st.session_state[MESSAGE_KEY] = ("info", t("edit.undone" if step < 0 else "edit.redone"))
+    st.session_state[TOUCHED_KEY] = ()
 
 
 def _new_scenario() -> None:
@@ -152,6 +233,7 @@ def _new_scenario() -> None:
 def _switch_scenario() -> None:
     state.set_active_scenario(st.session_state.get(SCENARIO_KEY))
     st.session_state.pop(MESSAGE_KEY, None)
+    st.session_state[TOUCHED_KEY] = ()
 
 
 def _on_map() -> None:
@@ -235,13 +317,25 @@ def _scenario_bar(spec: ScenarioSpec) -> None:
 
 
 def _message() -> None:
+    """The outcome of the last action, in the language chosen now: a refusal with its reason,
+    each edit's result (notes such as sizes out of band as a warning), or a remark."""
     kind, body = st.session_state.get(MESSAGE_KEY) or (None, None)
+    lang = state.language()
     if kind == "error":
-        st.error(t("edit.refused") + "\n\n" + widgets.escape(body))
+        reason = refusal_text(body, lang) if isinstance(body, Exception) else str(body)
+        st.error(t("edit.refused") + "\n\n" + widgets.escape(reason))
     elif kind == "success":
-        headline, *lines = body.splitlines()
-        details = "  \n".join(widgets.escape(line) for line in lines)
-        st.success(f"**{t('edit.done')}{widgets.escape(headline)}**\n\n{details}")
+        notes = []
+        blocks = []
+        for result in body:
+            headline, statuses, more = edit_outcome(result, lang)
+            details = "  \n".join(widgets.escape(line) for line in statuses)
+            blocks.append(f"**{t('edit.done')}{widgets.escape(headline)}**\n\n{details}")
+            notes += more
+        st.success("\n\n".join(blocks))
+        if notes:
+            lines = "\n".join(f"- {widgets.escape(note)}" for note in notes)
+            st.warning(f"{t('edit.result.notes')}\n\n{lines}")
     elif kind == "info":
         st.info(body)
 
@@ -351,8 +445,11 @@ def _panel(ref, view) -> None:
     locked = view.check.status(cid).locked
     plan = view.plan
     near = neighbours(plan, cid)
+    # keyed and stateful: the panel stays on the tab used when the page is drawn again
     tabs = st.tabs(
-        [t("edit.tab.split"), t("edit.tab.merge"), t("edit.tab.move"), t("edit.tab.more")]
+        [t("edit.tab.split"), t("edit.tab.merge"), t("edit.tab.move"), t("edit.tab.more")],
+        key=TAB_KEY,
+        on_change="rerun",
     )
     with tabs[0]:
         st.number_input(t("edit.split_k"), min_value=2, max_value=10, value=2, key="edit_split_k")
@@ -382,7 +479,7 @@ def _panel(ref, view) -> None:
             help=t("edit.merge.help"),
         )
     with tabs[2]:
-        _move_tab(view, cid, near, locked)
+        _move_tab(view, cid, locked)
     with tabs[3]:
         st.button(
             t("edit.unlock") if locked else t("edit.lock"),
@@ -404,7 +501,7 @@ def _panel(ref, view) -> None:
         st.button(t("edit.rename"), key="edit_rename", on_click=_rename)
 
 
-def _move_tab(view, cid: str, near: list[str], locked: bool) -> None:
+def _move_tab(view, cid: str, locked: bool) -> None:
     buildings = view.buildings
     mine = buildings[(buildings["community_id"] == cid) & buildings["compound"].notna()]
     compounds = (
@@ -413,25 +510,39 @@ def _move_tab(view, cid: str, near: list[str], locked: bool) -> None:
         else None
     )
     st.markdown(t("edit.move_compound"))
-    if compounds is not None and near:
-        st.selectbox(
+    targets: list[str] = []
+    if compounds is not None:
+        names = compounds.index.tolist()
+        if st.session_state.get("edit_compound") not in names:
+            st.session_state["edit_compound"] = names[0]
+        compound = st.selectbox(
             t("edit.compound"),
-            compounds.index.tolist(),
+            names,
             format_func=lambda name: (
                 f"{name} · {t('edit.households', n=f'{int(compounds[name]):,}')}"
             ),
             key="edit_compound",
         )
-        st.selectbox(
-            t("edit.move_to"), near, format_func=_community_label(view), key="edit_compound_to"
-        )
+        # the communities this compound borders, not the neighbours of the community
+        targets = move_targets(view.plan, cid, compound)
+        if targets:
+            if st.session_state.get("edit_compound_to") not in targets:
+                st.session_state["edit_compound_to"] = targets[0]
+            st.selectbox(
+                t("edit.move_to"),
+                targets,
+                format_func=_community_label(view),
+                key="edit_compound_to",
+            )
+        else:
+            st.caption(t("edit.no_neighbours"))
     else:
         st.caption(t("edit.no_compounds"))
     st.button(
         t("edit.move_compound.button"),
         key="edit_move_compound",
         on_click=_move_compound,
-        disabled=locked or compounds is None or not near,
+        disabled=locked or not targets,
     )
     st.divider()
     st.markdown(t("edit.move_polygon"))
@@ -480,20 +591,46 @@ def _live(view) -> None:
     )
 
 
-def _validity(view, outcome) -> None:
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _findings(ref, spec: ScenarioSpec) -> Findings:
+    """Barriers crossed and necks of the scenario's plan (once per plan)."""
+    return plan_findings(runs.plan_view(ref, spec).plan, ref.params)
+
+
+def _regrid_bar() -> None:
+    """Re-grid the communities the last edit touched; or have it done after every edit."""
+    touched = tuple(st.session_state.get(TOUCHED_KEY) or ())
+    cols = st.columns([1.2, 1], vertical_alignment="center")
+    cols[0].button(
+        t("edit.regrid_touched"),
+        key="edit_regrid_touched",
+        on_click=_regrid_touched,
+        disabled=not touched,
+        help=t("edit.regrid_touched.help", ids=t("edit.list_sep").join(touched) or "—"),
+        icon=":material/grid_on:",
+    )
+    cols[1].checkbox(t("edit.auto_regrid"), key=AUTO_REGRID_KEY, help=t("edit.auto_regrid.help"))
+
+
+def _validity(ref, spec: ScenarioSpec, view, outcome) -> None:
     st.subheader(t("edit.validity"))
+    _regrid_bar()
     lang = state.language()
+    # the engine's units it could not fit describe the proposal; after an edit the plan is
+    # measured as it is (sizes, grids, compounds, barriers, necks)
     items = validity_items(
         view.communities,
         view.buildings,
         view.check,
-        outcome.infeasible,
+        outcome.infeasible if spec.cursor == 0 else (),
         lang,
+        grids=view.grids,
+        findings=_findings(ref, spec),
     )
     if not items:
         st.success(t("edit.validity.none"))
         return
-    st.caption(t("edit.validity.hint"))
+    st.caption(t("edit.validity.hint") + " " + t("edit.validity.count", n=len(items)))
     st.session_state[_TARGETS_KEY] = [(item.community_id, item.bounds) for item in items]
     table = pd.DataFrame(
         {
@@ -506,10 +643,27 @@ def _validity(view, outcome) -> None:
         table,
         hide_index=True,
         width="stretch",
+        height=min(360, 35 * (len(items) + 1) + 3),
         on_select=_on_validity,
         selection_mode="single-row",
         key=VALIDITY_KEY,
     )
+
+
+def _history(ref, spec: ScenarioSpec, view) -> None:
+    """The edits in effect, as the audit log has them, in the language chosen."""
+    current = runs.scenario(ref, spec)
+    results = current.results() if current is not None else ()
+    with st.expander(f"{t('edit.history')} ({len(results)})"):
+        if not results:
+            st.caption(t("edit.history.none"))
+            return
+        st.dataframe(
+            history_table(view.plan, results, state.language()),
+            hide_index=True,
+            width="stretch",
+            key="edit_history",
+        )
 
 
 def render() -> None:
@@ -543,7 +697,8 @@ def render() -> None:
     with map_column:
         _map(ref, view, layers)
     _live(view)
-    _validity(view, outcome)
+    _validity(ref, spec, view, outcome)
+    _history(ref, spec, view)
 
 
 if __name__ == "__main__":

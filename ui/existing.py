@@ -70,12 +70,13 @@ class ExistingCommunities:
 
 @dataclass(frozen=True, eq=False)
 class ExistingOutcome:
-    """The existing communities measured, or why they could not be read (the problems of the
-    layer, or one message)."""
+    """The existing communities measured (with the warnings met reading the layer), or why
+    they could not be read (the problems of the layer, or one message)."""
 
     existing: ExistingCommunities | None = None
     problems: tuple[Problem, ...] = ()
     message: str | None = None
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -148,8 +149,8 @@ def measure_existing(
 def load_existing(source: DataSource, band: tuple[float, float]) -> ExistingOutcome | None:
     """The existing communities of ``source`` measured on its households (None: the source
     has no communities layer). Not ok when the households or the layer are refused."""
-    layer = source.layer("communities")
-    if layer is None:
+    read = loading.read_layer(source, "communities")
+    if read is None:
         return None
     file = source.households
     loaded = loading.load_households(
@@ -157,12 +158,10 @@ def load_existing(source: DataSource, band: tuple[float, float]) -> ExistingOutc
     )
     if not loaded.ok:
         return ExistingOutcome(problems=loaded.problems, message=loaded.message)
-    read = loading.load_layer(
-        "communities", layer.path, layer.digest, source.layer_crs, label=layer.label
-    )
     if not read.ok:
         return ExistingOutcome(problems=read.problems, message=read.message)
-    return ExistingOutcome(measure_existing(loaded.households.buildings, read.frame, band=band))
+    measured = measure_existing(loaded.households.buildings, read.frame, band=band)
+    return ExistingOutcome(measured, warnings=read.warnings)
 
 
 def existing_plan_layers(

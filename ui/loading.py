@@ -39,6 +39,7 @@ __all__ = [
     "file_ref",
     "load_households",
     "load_layer",
+    "read_layer",
     "rows_over_limit",
     "sample_files",
     "sample_source",
@@ -271,16 +272,34 @@ def load_layer(
     *,
     label: str | None = None,
     max_rows: int = MAX_ROWS,
+    columns: tuple[tuple[str, str], ...] = (),
 ) -> LoadedLayer:
-    """Read one optional layer (``kind`` in :data:`LAYER_KINDS`) into WGS84."""
+    """Read one optional layer (``kind`` in :data:`LAYER_KINDS`) into WGS84, its columns
+    found by their names or given by ``columns`` (``(role, column)`` pairs)."""
     label = label or Path(path).name
     too_many = rows_over_limit(label, count_rows(path), limit=max_rows)
     if too_many:
         return LoadedLayer(kind, label, message=too_many)
     try:
-        layer = _LAYER_READERS[kind](path, crs=crs, label=label)
+        layer = _LAYER_READERS[kind](path, crs=crs, label=label, columns=dict(columns) or None)
     except ValidationError as exc:
         return LoadedLayer(kind, label, problems=exc.problems)
     except PlanningInputError as exc:
         return LoadedLayer(kind, label, message=str(exc))
     return LoadedLayer(kind, label, frame=layer.frame, warnings=layer.report.warnings)
+
+
+def read_layer(source: DataSource, kind: str) -> LoadedLayer | None:
+    """Layer ``kind`` of ``source`` read (cached by :func:`load_layer`) with the source's CRS
+    of the layers and the layer's column mapping; None when the source has no such layer."""
+    file = source.layer(kind)
+    if file is None:
+        return None
+    return load_layer(
+        kind,
+        file.path,
+        file.digest,
+        source.layer_crs,
+        label=file.label,
+        columns=source.columns_of(kind),
+    )

@@ -209,14 +209,6 @@ def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
     return ProposeOutcome(run=run)
 
 
-def _read_layer(source: DataSource, kind: str) -> loading.LoadedLayer | None:
-    """Layer ``kind`` of ``source`` read (None: the source has none)."""
-    file = source.layer(kind)
-    if file is None:
-        return None
-    return loading.load_layer(kind, file.path, file.digest, source.layer_crs, label=file.label)
-
-
 def rebalanced(ref: PlanRef) -> ProposeOutcome:
     """The existing communities of ``ref``'s data rebalanced with its parameters (the 街道 and
     barriers layers when given), with the summary a proposal has; not ok — with the problems
@@ -228,7 +220,8 @@ def rebalanced(ref: PlanRef) -> ProposeOutcome:
     )
     if not loaded.ok:
         return ProposeOutcome(problems=loaded.problems, message=loaded.message)
-    layers = {kind: _read_layer(source, kind) for kind in ("communities", "streets", "barriers")}
+    kinds = ("communities", "streets", "barriers")
+    layers = {kind: loading.read_layer(source, kind) for kind in kinds}
     for read in layers.values():
         if read is not None and not read.ok:
             return ProposeOutcome(problems=read.problems, message=read.message)
@@ -339,8 +332,8 @@ def plan_view(ref: PlanRef, spec: ScenarioSpec | None) -> PlanView | None:
 def layer_frames(source: DataSource) -> dict[str, gpd.GeoDataFrame]:
     """The optional layers of ``source`` that could be read (WGS84), by kind."""
     frames = {}
-    for kind, ref in source.layers:
-        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, label=ref.label)
+    for kind, _file in source.layers:
+        loaded = loading.read_layer(source, kind)
         if loaded.ok:
             frames[kind] = loaded.frame
     return frames
@@ -403,7 +396,7 @@ def compliance(
 def existing_plan(ref: PlanRef) -> existing.ExistingOutcome | None:
     """The existing communities of ``ref``'s data measured on the buildings of ``ref``'s plan
     (so that they compare with its scenarios); None when the data has none."""
-    read = _read_layer(ref.source, "communities")
+    read = loading.read_layer(ref.source, "communities")
     if read is None:
         return None
     if not read.ok:

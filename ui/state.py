@@ -117,7 +117,8 @@ class DataSource:
     ``kind`` is ``"sample"`` or ``"upload"``. ``columns`` is the explicit column mapping as
     sorted ``(role, column)`` pairs; ``layers`` holds ``(layer kind, FileRef)`` pairs, the kinds
     being ``streets``, ``barriers``, ``facilities`` and ``communities``. ``layers_crs`` is the
-    CRS of the layers when it differs from the households'.
+    CRS of the layers when it differs from the households'. ``layer_columns`` holds a layer's
+    explicit column mapping, as ``(layer kind, ((role, column), …))`` pairs.
     """
 
     kind: str
@@ -127,6 +128,7 @@ class DataSource:
     layers: tuple[tuple[str, FileRef], ...] = ()
     layers_crs: str | None = None
     title: str = ""
+    layer_columns: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def layer_crs(self) -> str:
@@ -135,6 +137,10 @@ class DataSource:
     def layer(self, kind: str) -> FileRef | None:
         """The file of layer ``kind``, or None."""
         return dict(self.layers).get(kind)
+
+    def columns_of(self, kind: str) -> tuple[tuple[str, str], ...]:
+        """The explicit column mapping of layer ``kind`` (empty: found by the columns' names)."""
+        return dict(self.layer_columns).get(kind, ())
 
 
 @dataclass(frozen=True)

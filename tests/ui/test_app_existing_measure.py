@@ -15,6 +15,9 @@ a holds 100 + 40 (the overlap counts in a, first in the layer) = 140 households,
 from __future__ import annotations
 
 import dataclasses
+import warnings
+import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import shapely
@@ -106,3 +109,40 @@ def test_communities_away_from_the_households_cannot_be_rebalanced(tmp_path):
     at.button(key="existing_rebalance").click().run()
     assert not at.exception, at.exception
     assert any(e.startswith("现状社区无法调整") for e in texts(at.error))
+
+
+def _shapefile(tmp_path) -> Path:
+    """The sample's communities as a zipped Shapefile: its DBF cuts ``community_id`` to
+    ``community_`` (ten characters), a name no reader knows."""
+    files = loading.sample_files(10_000, 0)
+    frame = gpd.read_file(files["communities"])
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the field name is truncated, as in real files
+        frame.to_file(folder / "现状社区.shp", encoding="utf-8")
+    path = tmp_path / "现状社区.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in sorted(folder.iterdir()):
+            archive.write(part, part.name)
+    return path
+
+
+def test_a_shapefile_with_a_cut_id_column_warns_and_can_be_named(tmp_path):
+    path = _shapefile(tmp_path)
+    source = _with_communities(path)
+    at = new_app(**{state.SOURCE_KEY: source}).run()
+    open_page(at, "existing")
+    assert not at.exception, at.exception
+    assert any("C001" in w for w in texts(at.warning))  # numbered, and said so
+    named = dataclasses.replace(
+        source, layer_columns=(("communities", (("community_id", "community_"),)),)
+    )
+    at.session_state[state.SOURCE_KEY] = named
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("C001" in w for w in texts(at.warning))
+    table = at.dataframe[0].value
+    table = table.data if hasattr(table, "data") else table
+    assert table["社区代码"].tolist()[0] == "330203001001"
+    assert table["名称"].tolist()[0] == "康桥社区"

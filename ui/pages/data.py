@@ -234,7 +234,7 @@ def _show_layers(source: DataSource) -> dict:
         return frames
     st.subheader(t("data.layers"))
     for kind, ref in source.layers:
-        loaded = loading.load_layer(kind, ref.path, ref.digest, source.layer_crs, label=ref.label)
+        loaded = loading.read_layer(source, kind)
         name = t(f"layer.{kind}")
         if loaded.ok:
             frames[kind] = loaded.frame

@@ -15,7 +15,7 @@ from ui import existing, loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import plan_map
 from ui.parameter_inputs import parameter_inputs, parameters
-from ui.problems import show_problems
+from ui.problems import problem_block, show_problems
 from ui.state import DataSource, PlanRef, RebalanceRef
 
 __all__ = ["render"]
@@ -27,6 +27,8 @@ _MARGIN_KEY = "existing_small_margin_pct"
 _BAND_FILLS = {"above": "#e34a33", "below": "#3182bd", "in band": "#a1d99b"}
 _ROW_HIGHLIGHT = {"above": "background-color: #fde0dd", "below": "background-color: #deebf7"}
 _STATUS_KEYS = {"above": "above", "below": "below", "in band": "in_band"}
+#: The columns of the boundaries file the user may name (read by geo.layers.read_communities).
+_ROLES = ("community_id", "name")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,6 +58,12 @@ def _upload_form(source: DataSource, *, expanded: bool) -> None:
             placeholder=t("data.upload.crs_placeholder"),
             key=state.widget_key("existing_crs"),
         )
+        for column, role in zip(st.columns(len(_ROLES)), _ROLES, strict=True):
+            column.text_input(
+                t(f"existing.upload.column.{role}"),
+                key=f"existing_column_{role}",
+                placeholder=t("existing.upload.column_placeholder"),
+            )
         submitted = st.form_submit_button(
             t("existing.upload.submit"), type="primary", key="existing_submit"
         )
@@ -81,8 +89,19 @@ def _accept(source: DataSource, upload, crs: str) -> None:
         return
     saved = loading.save_upload(upload.name, upload.getvalue())
     layers_crs = source.layers_crs if others else (None if crs == source.crs else crs)
+    columns = tuple(
+        (role, value.strip())
+        for role in _ROLES
+        if (value := st.session_state.get(f"existing_column_{role}") or "").strip()
+    )
+    kept = tuple((kind, c) for kind, c in source.layer_columns if kind != "communities")
     state.set_source(
-        dataclasses.replace(source, layers=(*others, ("communities", saved)), layers_crs=layers_crs)
+        dataclasses.replace(
+            source,
+            layers=(*others, ("communities", saved)),
+            layers_crs=layers_crs,
+            layer_columns=(*kept, ("communities", columns)) if columns else kept,
+        )
     )
 
 
@@ -175,6 +194,8 @@ def _show_existing(source: DataSource, band: tuple[float, float]) -> bool:
             st.error(widgets.escape(got.message))
         return False
     measured = got.existing
+    for problem in got.warnings:
+        st.warning(problem_block(problem))
     st.subheader(t("existing.band", file=widgets.escape(layer.label)))
     st.caption(t("existing.band_caption", lower=f"{band[0]:,.0f}", upper=f"{band[1]:,.0f}"))
     _band_metrics(measured)

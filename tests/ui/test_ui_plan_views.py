@@ -16,6 +16,7 @@ import pyogrio
 import pytest
 import shapely
 
+from geo.errors import ScenarioEditError
 from geo.layers import read_facilities
 from planning.params import ProposeParams
 from planning.plans.compare import compare_plans
@@ -24,22 +25,35 @@ from planning.plans.plan import (
     plan_from_proposal,
 )
 from planning.plans.project import list_scenarios, load_plan
-from planning.plans.scenario import Lock, Scenario, SplitCommunity
+from planning.plans.scenario import (
+    Lock,
+    MergeCommunities,
+    MoveInPolygon,
+    Scenario,
+    SplitCommunity,
+    apply_edit,
+)
 from planning.runs import run_propose
 from planning.standards.compliance import check_compliance
 from samples.district import write_sample
 from ui import exports
 from ui.maps import to_display
 from ui.plan_views import (
+    Findings,
     community_table,
     compare_table,
     compliance_table,
     edit_label,
+    edit_outcome,
+    history_table,
     infeasible_line,
     infeasible_table,
     map_event,
     metrics_table,
+    move_targets,
     neighbours,
+    plan_findings,
+    refusal_text,
     site_table,
     validity_items,
 )
@@ -169,6 +183,66 @@ def test_neighbours_share_a_border(scenario, split):
 def test_edit_labels_are_translated():
     assert edit_label(SplitCommunity("C005", 3), "zh") == "拆分 C005 为 3 个"
     assert edit_label(SplitCommunity("C005", 3), "en") == "Split C005 into 3"
+    assert edit_label(Lock(("C001", "C002")), "zh") == "锁定 C001、C002"  # not a tuple repr
+    assert edit_label(Lock(("C001",)), "en").endswith("C001")
+
+
+def test_validity_lists_grids_compounds_barriers_and_necks(split):
+    view = view_of(split.evaluate())
+    lower, upper = view.check.grid_band
+    households = view.grids["households"].to_numpy(dtype=float)
+    findings = Findings(barrier_crossings=("C001",), community_necks=("C001-2",),
+                        grid_necks=(str(view.grids["grid_id"].iloc[0]),))
+    items = validity_items(view.communities, view.buildings, view.check, [], "zh",
+                           grids=view.grids, findings=findings)
+    grids = [i for i in items if i.kind == "grid"]
+    assert len(grids) == int(((households < lower) | (households > upper)).sum())
+    assert all(i.message.startswith("网格 ") and i.bounds is not None for i in grids)
+    kinds = [i.kind for i in items]
+    assert kinds.count("barrier") == 1 and kinds.count("neck") == 2
+    assert next(i for i in items if i.kind == "barrier").message.startswith("C001：")
+    # a compound that fits in one community but is cut by the split is listed
+    buildings = view.buildings[view.buildings["compound"].notna()]
+    spread = buildings.groupby("compound")["community_id"].nunique()
+    sizes = buildings.groupby("compound")["households"].sum()
+    split_compounds = set(spread[(spread > 1) & (sizes <= view.check.band[1])].index)
+    listed = [i for i in items if i.kind == "compound"]
+    assert len(listed) == len(split_compounds)
+    assert all(any(name in i.message for name in split_compounds) for i in listed)
+
+
+def test_findings_are_measured_on_the_plan(split):
+    findings = plan_findings(split.evaluate(), PARAMS)
+    ids = set(split.evaluate().community_ids)
+    assert set(findings.barrier_crossings) <= ids and set(findings.community_necks) <= ids
+
+
+def test_results_refusals_and_history_in_both_languages(split):
+    plan = split.evaluate()
+    with pytest.raises(ScenarioEditError) as caught:
+        apply_edit(plan, MoveInPolygon("POLYGON ((0 0, 1 0, 1 1, 0 0))", "C001"), params=PARAMS)
+    assert refusal_text(caught.value, "zh").endswith("请把要移动的楼栋圈在里面。")
+    assert "no building lies inside" in refusal_text(caught.value, "en")
+    merged = split.push(MergeCommunities("C001", "C001-2"))
+    headline, statuses, _notes = edit_outcome(merged.last, "zh")
+    assert headline.startswith("把 C001-2 并入 C001：")
+    assert statuses and "户" in statuses[0]
+    table = history_table(merged.evaluate(), merged.results(), "zh")
+    assert table["操作"].tolist() == ["拆分 C001 为 2 个", "把 C001-2 并入 C001"]
+    assert table["编辑人"].tolist()[0] == "测试员"
+    english = history_table(merged.evaluate(), merged.results(), "en")
+    assert english["What"].tolist() == ["split C001 into 2", "merge C001-2 into C001"]
+
+
+def test_move_targets_are_the_compound_s_neighbours(split):
+    plan = split.evaluate()
+    view = view_of(plan)
+    mine = view.buildings[view.buildings["community_id"] == "C001"]
+    compounds = mine["compound"].dropna().astype(str).unique().tolist()
+    assert compounds
+    for name in compounds:
+        assert set(move_targets(plan, "C001", name)) <= set(neighbours(plan, "C001"))
+    assert any(move_targets(plan, "C001", name) for name in compounds)
 
 
 def test_compliance_and_site_tables(compliance):

@@ -9,7 +9,8 @@ a way a shifted copy does not:
   :data:`ON_LINE_M` of a road, river or railway line, where a shifted copy puts them on lines
   as often as chance does;
 - building points stand inside their footprints, compounds, communities and 街道: as
-  declared, most lie inside a polygon, where a shifted copy leaves many outside.
+  declared, most lie inside a polygon, where a shifted copy leaves many outside; and, like
+  roads, the edges of 街道 and communities (which follow roads) keep clear of buildings.
 
 :func:`measure_alignment` measures that fit for the points as declared and for every other
 declaration of either layer among WGS84, GCJ-02 and BD-09 (the transforms of
@@ -57,7 +58,7 @@ RING_DIRECTIONS = 16
 LINE_RATIO = 1 / 3
 LINE_RING_RATIO = 1 / 2
 #: Lines: as declared, at least this many sampled points must stand on a line.
-LINE_MIN_ON = 5
+LINE_MIN_ON = 3
 #: Polygons: a variant fits clearly better when this much larger a share lies inside than as
 #: declared and than the ring's median, and either three times the share inside, or a third of
 #: the share outside.
@@ -114,11 +115,16 @@ class LayerAlignment:
     layer_crs: SourceCRS
 
     def better(self) -> tuple[Reading, ...]:
-        """The readings that fit clearly better than the declaration, best first (the layer's
-        before the points' when they fit alike)."""
+        """The readings that fit clearly better than the declaration: the layer's first (the
+        points are the data a plan is made of, more often declared right than another layer),
+        the best fit first on each side.
+
+        Both sides can fit better: reading the layer in GCJ-02 moves it as reading the points
+        in WGS84 does; and with few points, a reading that doubles the offset may land clear
+        of the roads by chance."""
         clear = [r for r in self.readings if self._clearly_better(r)]
         sign = 1.0 if self.kind == "lines" else -1.0
-        return tuple(sorted(clear, key=lambda r: (round(sign * r.fit, 6), r.side != "layer")))
+        return tuple(sorted(clear, key=lambda r: (r.side != "layer", sign * r.fit)))
 
     def _clearly_better(self, reading: Reading) -> bool:
         if not _beats_declared(self.kind, reading.fit, self.declared, self.points):
@@ -301,12 +307,11 @@ def offset_problem(
     other_name, other_option, other_declared = names["points" if best.side == "layer"
                                                      else "layer"]
     fix = f"declare {option} {best.system}"
-    twin = next((r for r in better[1:] if r.side != best.side
-                 and abs(r.fit - best.fit) <= 0.01), None)
+    twin = next((r for r in better if r.side != best.side), None)
     if twin is not None:
-        fix += (f" (or, if {name} is declared right, {other_name} is "
+        fix += (f" (or, if {name} is declared right, {other_name} may be "
                 f"{_LABELS[twin.system]}: declare {other_option} {twin.system})")
-    measure = ("share of buildings within 5 m of a line (standing on a road)"
+    measure = ("share of buildings within 5 m of a line or polygon edge (on a road)"
                if alignment.kind == "lines" else "share of buildings inside a polygon")
     return Problem(
         "warning", name,
@@ -346,10 +351,31 @@ def offset_warnings(
     that sits off them by the GCJ-02 / BD-09 shift (or that they sit off)."""
     problems = []
     for layer in layers:
-        alignment = measure_alignment(points, layer.geometry, points_crs=points_crs,
-                                      layer_crs=layer.crs, metric_crs=metric_crs)
+        measure = {"points_crs": points_crs, "layer_crs": layer.crs, "metric_crs": metric_crs}
+        alignment = measure_alignment(points, layer.geometry, **measure)
+        if _covering(alignment):
+            edges = geopandas.GeoSeries(shapely.boundary(np.asarray(layer.geometry.values)),
+                                        crs=layer.geometry.crs)
+            edge_alignment = measure_alignment(points, edges, **measure)
+            if edge_alignment is not None and edge_alignment.better():
+                alignment = edge_alignment
         problem = offset_problem(alignment, layer_label=layer.label, points_label=points_label,
                                  layer_option=layer.option, points_option=points_option)
         if problem is not None:
             problems.append(problem)
     return tuple(problems)
+
+
+#: Polygons cover the area when, read otherwise, at least this share of points still falls
+#: inside one.
+COVERING_SHARE = 0.5
+
+
+def _covering(alignment: LayerAlignment | None) -> bool:
+    """Whether polygons cover the whole area (街道, communities), so that buildings fall inside
+    one however they are shifted and only the polygons' edges, which follow roads and keep
+    clear of buildings, tell an offset; footprints and compounds do not cover it (and
+    buildings stand close to their edges)."""
+    if alignment is None or alignment.kind != "polygons" or alignment.better():
+        return False
+    return float(np.median([r.fit for r in alignment.readings])) >= COVERING_SHARE

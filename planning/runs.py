@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.alignment import AlignedLayer, offset_warnings
 from geo.columns import resolve_columns
 from geo.crs import geometry_to_wgs84, parse_crs
 from geo.errors import (
@@ -377,8 +378,33 @@ def read_layers(
         footprints = match_footprints(buildings, footprint_layer.frame,
                                       metric_crs=households.metric_crs)
         reads.warn(footprints.report.warnings)
+    reads.warn(_offset_warnings(households, households_path, [
+        (subdistricts_path, subdistricts, layer_crs.get("streets", crs), "--streets-crs"),
+        (barrier_paths, barriers, layer_crs.get("barriers", crs), "--barriers-crs"),
+        (compounds_path, compounds and compounds.frame, layer_crs.get("compounds", crs),
+         "--compounds-crs"),
+        (buildings_path, footprint_layer and footprint_layer.frame,
+         layer_crs.get("buildings", crs), "--buildings-crs")]))
     return Layers(households, buildings, subdistricts, barriers, barrier_paths, compound_polygons,
                   footprints, facilities, reads.done())
+
+
+def _offset_warnings(households: Households, households_path: str | Path,
+                     layers: Sequence[tuple[object, gpd.GeoDataFrame | None, str | int, str]],
+                     ) -> tuple[Problem, ...]:
+    """A warning for every layer (path or paths, frame in WGS84, declared CRS, the option
+    declaring it) that sits off the households by the GCJ-02 / BD-09 shift
+    (:func:`geo.alignment.offset_warnings`)."""
+    aligned = []
+    for paths, frame, layer_crs, option in layers:
+        if frame is None:
+            continue
+        names = [Path(p).name for p in (paths if isinstance(paths, list) else [paths])]
+        aligned.append(AlignedLayer(", ".join(names), frame.geometry, layer_crs, option))
+    return offset_warnings(households.buildings.geometry, aligned,
+                           points_crs=households.source_crs,
+                           points_label=Path(households_path).name,
+                           metric_crs=households.metric_crs)
 
 
 def run_propose(
@@ -583,6 +609,8 @@ def _read_check_layers(
             facilities_path, crs=crs, require_area=True))
     warnings = reads.done()
     assert rules is not None and communities is not None and households is not None
+    warnings += _offset_warnings(households, households_path, [
+        (communities_path, communities.frame, layer_crs, "--communities-crs")])
     return (rules, communities.frame, households, facilities and facilities.frame, warnings)
 
 
@@ -707,6 +735,8 @@ def _read_rebalance_layers(
         grids = reads.read(grids_path, lambda: _read_grids(grids_path, crs=grids_crs))
     warnings = reads.done()
     assert households is not None and existing is not None
+    warnings += _offset_warnings(households, households_path, [
+        (communities_path, existing.frame, existing_crs, "--communities-crs")])
     return households, existing.frame, subdistricts, barriers, grids, warnings
 
 

@@ -147,3 +147,9 @@ def test_a_merge_out_of_band_warns_and_the_history_has_no_tuples():
     what = history["操作"].tolist()
     assert what == ["拆分 C001 为 3 个", f"把 {other} 并入 C001", "锁定 C001"]
     assert (history["涉及户数"].to_numpy() > 0).all()
+
+
+def test_choosing_a_community_in_the_list_pans_the_map_to_it():
+    at = edit_page_with_plan()
+    at.selectbox(key=edit_page.COMMUNITY_KEY).set_value("C002").run()
+    assert at.session_state[edit_page.FOCUS_KEY] == {"ids": ("C002",), "bounds": None}

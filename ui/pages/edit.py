@@ -236,6 +236,13 @@ def _switch_scenario() -> None:
     st.session_state[TOUCHED_KEY] = ()
 
 
+def _focus_selected() -> None:
+    """A community chosen in the list: the map pans and zooms to it."""
+    cid = _selected()
+    st.session_state[FOCUS_KEY] = {"ids": (cid,) if cid else (), "bounds": None}
+    st.session_state.pop(GRID_KEY, None)
+
+
 def _on_map() -> None:
     """A click on a community, grid or building selects it; a drawn polygon is kept."""
     event = map_event(st.session_state.get(MAP_KEY), state.basemap())
@@ -440,6 +447,7 @@ def _panel(ref, view) -> None:
         format_func=_community_label(view),
         key=COMMUNITY_KEY,
         help=t("edit.community.help"),
+        on_change=_focus_selected,
     )
     _status_line(view, cid)
     locked = view.check.status(cid).locked

@@ -10,6 +10,9 @@ The file opens in QGIS as it is. It holds:
 - ``scenarios`` (name, base, created, modified, author, revision, params) and ``project``
   (key, value: the metric CRS, the format version), non-spatial as well.
 
+Every polygon is stored valid: repaired and checked as the exports' are
+(:func:`geo.export.rounded_valid`).
+
 Saves are atomic: a save copies the file to a temporary file beside it, writes into the copy,
 flushes it to disk (fsync) and replaces the original with :func:`os.replace`; a process killed
 in the middle of a save leaves the previous file untouched (a stray ``.saving`` file is
@@ -42,6 +45,7 @@ import pyogrio
 import pyproj
 
 from geo.errors import InputFormatError, ScenarioEditError
+from geo.export import rounded_valid
 from planning.engine.district import District, prepare_district
 from planning.params import ProposeParams
 from planning.plans.plan import (
@@ -341,7 +345,15 @@ def _to_wgs84(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
 
 
 def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str) -> None:
+    """Write ``frame`` as ``layer`` of the GeoPackage ``path``, its polygons repaired and
+    checked as every export's are (:func:`geo.export.rounded_valid`, full precision kept):
+    no invalid polygon is stored."""
     out = frame.copy()
+    out[out.geometry.name] = gpd.GeoSeries(
+        rounded_valid(np.asarray(out.geometry.values), None, caller=f"project layer {layer}"),
+        index=out.index,
+        crs=out.crs,
+    )
     for column in out.columns:
         if column != out.geometry.name and out[column].dtype == object:
             out[column] = out[column].map(lambda v: None if v is None else str(v))

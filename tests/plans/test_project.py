@@ -95,6 +95,48 @@ def test_save_open_and_load_a_scenario(project):
     assert audit_table(loaded).equals(audit_table(plan))
 
 
+def test_invalid_polygons_are_stored_valid(project):
+    """A bow-tie community and a grid with a zero-width spike (as a drawing may leave)::
+
+        bow-tie  ┌─┐        spike  ┌────┐
+                  ╳                │    ├────── (out and back along one line)
+                 └─┘               └────┘
+
+    are repaired as the exports repair them (their area kept) before they are stored."""
+    bow_tie = shapely.Polygon([(121.50, 29.90), (121.51, 29.91), (121.51, 29.90), (121.50, 29.91)])
+    spike = shapely.Polygon(
+        [(121.50, 29.90), (121.51, 29.90), (121.51, 29.905), (121.52, 29.905), (121.51, 29.905),
+         (121.51, 29.91), (121.50, 29.91)]
+    )
+    assert not shapely.is_valid(bow_tie) and not shapely.is_valid(spike)
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["C1", "C2"], "name": ["甲", "乙"]},
+        geometry=[bow_tie, spike],
+        crs="EPSG:4326",
+    )
+    grids = gpd.GeoDataFrame(
+        {"grid_id": ["C1-001", "C2-001"], "community_id": ["C1", "C2"]},
+        geometry=[bow_tie, spike],
+        crs="EPSG:4326",
+    )
+    save_scenario_layers(
+        project,
+        "repaired",
+        communities=communities,
+        grids=grids,
+        assignment=pd.DataFrame(
+            {"building_id": ["B1", "B2"], "community_id": ["C1", "C2"], "grid_id": ["C1-001", "C2-001"]}
+        ),
+        log=pd.DataFrame(columns=["time", "author", "what", "from", "to", "households_affected"]),
+    )
+    stored = open_scenario(project, "repaired")
+    for frame in (stored.communities, stored.grids):
+        assert frame.is_valid.all()
+        assert frame.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+        square = 0.01 * 0.01  # deg²: the bow-tie keeps its two triangles, the spike goes
+        assert np.allclose(shapely.area(np.asarray(frame.geometry.array)), [square / 2, square])
+
+
 def test_load_plan_rebuilds_the_district_from_the_project(project):
     plan = edited_plan()
     save_scenario(project, "draft", plan, author="a")

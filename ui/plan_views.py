@@ -46,6 +46,7 @@ __all__ = [
     "Findings",
     "MapEvent",
     "Problem",
+    "building_targets",
     "community_table",
     "compare_table",
     "compliance_table",
@@ -464,6 +465,16 @@ def neighbours(plan, community_id: str) -> list[str]:
     return sorted({plan.community_ids[c] for c in np.unique(touching).tolist()})
 
 
+def building_targets(plan, building_id: str) -> list[str]:
+    """Where building ``building_id`` can move: the communities its location borders (empty
+    for an unknown id)."""
+    index = pd.Index(plan.district.buildings["building_id"].astype(str))
+    row = index.get_indexer([str(building_id)])[0]
+    if row < 0:
+        return []
+    return bordering_communities(plan, plan.district.sites.of_building[[row]])
+
+
 def move_targets(plan, community_id: str, compound: str) -> list[str]:
     """Where compound ``compound``'s buildings in ``community_id`` can move: the communities
     they border (not the neighbours of the whole community)."""
@@ -522,6 +533,7 @@ class MapEvent:
     community_id: str | None = None
     grid_id: str | None = None
     polygon_wkt: str | None = None  # WGS84
+    building_id: str | None = None  # a building clicked (its properties carry its id)
 
 
 def map_event(value: dict | None, basemap: str) -> MapEvent:
@@ -532,9 +544,11 @@ def map_event(value: dict | None, basemap: str) -> MapEvent:
     props = drawing.get("properties") or {}
     if props.get("community_id"):
         grid = props.get("grid_id")
+        building = props.get("building_id")
         return MapEvent(
             community_id=html.unescape(str(props["community_id"])),
             grid_id=html.unescape(str(grid)) if grid else None,
+            building_id=html.unescape(str(building)) if building else None,
         )
     geometry = drawing.get("geometry") or {}
     if geometry.get("type") in ("Polygon", "MultiPolygon"):

@@ -11,10 +11,10 @@ from app_support import new_app, open_page, texts
 from streamlit.testing.v1 import AppTest
 
 from geo.errors import ScenarioEditError
-from planning.plans.scenario import MoveCompound, apply_edit
+from planning.plans.scenario import MoveBuildings, MoveCompound, apply_edit
 from ui import runs, state
 from ui.pages import edit as edit_page
-from ui.plan_views import move_targets
+from ui.plan_views import building_targets, move_targets
 
 
 def edit_page_with_plan() -> AppTest:
@@ -153,3 +153,37 @@ def test_choosing_a_community_in_the_list_pans_the_map_to_it():
     at = edit_page_with_plan()
     at.selectbox(key=edit_page.COMMUNITY_KEY).set_value("C002").run()
     assert at.session_state[edit_page.FOCUS_KEY] == {"ids": ("C002",), "bounds": None}
+
+
+def test_a_building_clicked_on_the_map_moves_to_a_community_it_borders():
+    at = edit_page_with_plan()
+    split_first(at)
+    ref = at.session_state[state.PLAN_KEY]
+    view = current_view(at)
+    mine = view.buildings[view.buildings["community_id"] == "C001"]
+    for building in mine["building_id"].astype(str):
+        targets = building_targets(view.plan, building)
+        if not targets:
+            continue
+        try:
+            apply_edit(view.plan, MoveBuildings((building,), targets[0]), params=ref.params)
+        except ScenarioEditError:
+            continue
+        break
+    else:
+        pytest.skip("no building of C001 can move")
+    at.session_state[edit_page.MAP_KEY] = {
+        "last_active_drawing": {
+            "properties": {"community_id": "C001", "grid_id": None, "building_id": building}
+        }
+    }
+    at.session_state[edit_page.BUILDING_KEY] = building  # what _on_map keeps of the click
+    at.session_state[edit_page.TAB_KEY] = "移动"
+    at.run()
+    shown = at.selectbox(key="edit_building_to").options
+    assert [label.split(" · ")[0] for label in shown] == targets
+    at.button(key="edit_move_building").click().run()
+    assert not at.error
+    spec = at.session_state[state.SCENARIOS_KEY]["A"]
+    assert spec.edits[-1] == MoveBuildings((building,), targets[0])
+    assert any(f"把 1 栋楼（{building}）移到 {targets[0]}" in s for s in texts(at.success))

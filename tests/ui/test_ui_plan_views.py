@@ -389,3 +389,13 @@ def test_every_infeasible_level_the_engine_reports_is_translated():
         for kind in ("level", "meaning"):
             for lang in LANGUAGES:
                 assert text(f"infeasible.{kind}.{level}", lang), (kind, level, lang)
+
+
+def test_a_click_on_a_building_names_it():
+    value = {
+        "last_active_drawing": {
+            "properties": {"community_id": "C001", "grid_id": "C001-002", "building_id": "B&amp;7"}
+        }
+    }
+    event = map_event(value, "none")
+    assert (event.community_id, event.grid_id, event.building_id) == ("C001", "C001-002", "B&7")

@@ -39,6 +39,7 @@ from ui.i18n import t
 from ui.maps import display_bounds, selection_layer, view_for, view_map
 from ui.plan_views import (
     Findings,
+    building_targets,
     community_table,
     edit_label,
     edit_outcome,
@@ -54,6 +55,7 @@ from ui.state import ScenarioSpec
 
 __all__ = [
     "AUTO_REGRID_KEY",
+    "BUILDING_KEY",
     "COMMUNITY_KEY",
     "FOCUS_KEY",
     "MAP_KEY",
@@ -74,6 +76,7 @@ SCENARIO_KEY = "edit_scenario"
 AUTHOR_KEY = "edit_author"
 VALIDITY_KEY = "edit_validity"
 _TARGETS_KEY = "edit_validity_targets"
+BUILDING_KEY = "edit_building"
 TAB_KEY = "edit_tab"
 TOUCHED_KEY = "edit_touched"
 AUTO_REGRID_KEY = "edit_auto_regrid"
@@ -183,6 +186,17 @@ def _move_compound() -> None:
     st.session_state.pop("edit_compound_to", None)  # the compound's neighbours have changed
 
 
+def _move_building() -> None:
+    _push(
+        lambda: MoveBuildings(
+            (str(st.session_state.get(BUILDING_KEY) or ""),),
+            str(st.session_state.get("edit_building_to")),
+        )
+    )
+    if st.session_state.get(MESSAGE_KEY, ("",))[0] == "success":
+        st.session_state.pop("edit_building_to", None)
+
+
 def _move_polygon() -> None:
     _push(
         lambda: MoveInPolygon(
@@ -249,6 +263,9 @@ def _on_map() -> None:
     if event.community_id:
         st.session_state[COMMUNITY_KEY] = event.community_id
         st.session_state[GRID_KEY] = event.grid_id
+        st.session_state[BUILDING_KEY] = event.building_id
+        if event.building_id:
+            st.session_state[TAB_KEY] = t("edit.tab.move")  # a building clicked: move it
     elif event.polygon_wkt:
         st.session_state[POLYGON_KEY] = event.polygon_wkt
 
@@ -553,6 +570,8 @@ def _move_tab(view, cid: str, locked: bool) -> None:
         disabled=locked or not targets,
     )
     st.divider()
+    _move_building_part(view, locked)
+    st.divider()
     st.markdown(t("edit.move_polygon"))
     wkt = st.session_state.get(POLYGON_KEY)
     ids = view.communities["community_id"].astype(str).tolist()
@@ -578,6 +597,40 @@ def _move_tab(view, cid: str, locked: bool) -> None:
         key="edit_move_polygon",
         on_click=_move_polygon,
         disabled=not wkt,
+    )
+
+
+def _move_building_part(view, locked: bool) -> None:
+    """The building clicked on the map, moved to a community it borders."""
+    st.markdown(t("edit.move_building"))
+    building = st.session_state.get(BUILDING_KEY)
+    rows = view.buildings[view.buildings["building_id"].astype(str) == str(building or "")]
+    if rows.empty:
+        st.caption(t("edit.move_building.hint"))
+        return
+    row = rows.iloc[0]
+    st.caption(
+        t(
+            "edit.move_building.chosen",
+            building=widgets.escape(str(building)),
+            households=f"{int(row['households']):,}",
+            community=widgets.escape(str(row["community_id"])),
+        )
+    )
+    targets = building_targets(view.plan, str(building))
+    if not targets:
+        st.caption(t("edit.no_neighbours"))
+        return
+    if st.session_state.get("edit_building_to") not in targets:
+        st.session_state["edit_building_to"] = targets[0]
+    st.selectbox(
+        t("edit.move_to"), targets, format_func=_community_label(view), key="edit_building_to"
+    )
+    st.button(
+        t("edit.move_building.button"),
+        key="edit_move_building",
+        on_click=_move_building,
+        disabled=locked,
     )
 
 

@@ -29,7 +29,7 @@ from geo.alignment import (
 from geo.crs import wgs84_to_gcj02
 from geo.intake import read_households
 from geo.layers import read_barriers, read_communities, read_subdistricts
-from planning.runs import read_layers, run_propose
+from planning.runs import read_layers, run_check, run_propose
 from samples.district import write_sample
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -175,3 +175,17 @@ def test_nothing_to_measure_against_points_or_between_projected_layers() -> None
     assert measure_alignment(households.buildings.geometry, lines, points_crs="EPSG:4547",
                              layer_crs="EPSG:4547", metric_crs=households.metric_crs) is None
     assert offset_problem(None, layer_label="a", points_label="b", layer_option="--a") is None
+
+
+@pytest.mark.parametrize(("communities_crs", "warned"), [(None, False), ("wgs84", True)])
+def test_check_warns_of_communities_off_the_households(sample, tmp_path: Path, communities_crs,
+                                                      warned) -> None:
+    met: list = []
+    run_check(sample["communities"], sample["households"], crs="gcj02", facilities_path=None,
+              standard="national-2021", out_dir=tmp_path, communities_crs=communities_crs,
+              on_warnings=met.extend)
+    offsets = _offsets(met)
+    assert bool(offsets) == warned
+    if warned:
+        assert offsets[0].file == "communities.geojson"
+        assert offsets[0].fix.startswith("declare --communities-crs gcj02")

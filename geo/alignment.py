@@ -268,10 +268,10 @@ def _moved(lon: np.ndarray, lat: np.ndarray, *, side: str, system: str,
     relative to it, by the inverse: ``to_wgs84(declared, from_wgs84(system, p))``.
     """
     if side == "points":
-        raw = _FROM_WGS84[declared](lon, lat)
-        return to_wgs84_xy(*raw, system)
-    raw = _FROM_WGS84[system](lon, lat)
-    return to_wgs84_xy(*raw, declared)
+        raw_lon, raw_lat = _FROM_WGS84[declared](lon, lat)
+        return to_wgs84_xy(raw_lon, raw_lat, system)
+    raw_lon, raw_lat = _FROM_WGS84[system](lon, lat)
+    return to_wgs84_xy(raw_lon, raw_lat, declared)
 
 
 _LABELS = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}
@@ -297,8 +297,7 @@ def offset_problem(
     layer_option, points_option : str, keyword-only
         The options that declare each one's CRS (e.g. ``--barriers-crs`` and ``--crs``).
     """
-    better = alignment.better() if alignment is not None else ()
-    if not better:
+    if alignment is None or not (better := alignment.better()):
         return None
     best = better[0]
     names = {"layer": (layer_label, layer_option, alignment.layer_crs),
@@ -351,12 +350,13 @@ def offset_warnings(
     that sits off them by the GCJ-02 / BD-09 shift (or that they sit off)."""
     problems = []
     for layer in layers:
-        measure = {"points_crs": points_crs, "layer_crs": layer.crs, "metric_crs": metric_crs}
-        alignment = measure_alignment(points, layer.geometry, **measure)
+        alignment = measure_alignment(points, layer.geometry, points_crs=points_crs,
+                                      layer_crs=layer.crs, metric_crs=metric_crs)
         if _covering(alignment):
             edges = geopandas.GeoSeries(shapely.boundary(np.asarray(layer.geometry.values)),
                                         crs=layer.geometry.crs)
-            edge_alignment = measure_alignment(points, edges, **measure)
+            edge_alignment = measure_alignment(points, edges, points_crs=points_crs,
+                                               layer_crs=layer.crs, metric_crs=metric_crs)
             if edge_alignment is not None and edge_alignment.better():
                 alignment = edge_alignment
         problem = offset_problem(alignment, layer_label=layer.label, points_label=points_label,

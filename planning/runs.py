@@ -390,14 +390,15 @@ def read_layers(
 
 
 def _offset_warnings(households: Households, households_path: str | Path,
-                     layers: Sequence[tuple[object, gpd.GeoDataFrame | None, str | int, str]],
+                     layers: Sequence[tuple[str | Path | list[str | Path] | None,
+                                            gpd.GeoDataFrame | None, str | int, str]],
                      ) -> tuple[Problem, ...]:
     """A warning for every layer (path or paths, frame in WGS84, declared CRS, the option
     declaring it) that sits off the households by the GCJ-02 / BD-09 shift
     (:func:`geo.alignment.offset_warnings`)."""
     aligned = []
     for paths, frame, layer_crs, option in layers:
-        if frame is None:
+        if frame is None or paths is None:
             continue
         names = [Path(p).name for p in (paths if isinstance(paths, list) else [paths])]
         aligned.append(AlignedLayer(", ".join(names), frame.geometry, layer_crs, option))

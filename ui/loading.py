@@ -10,7 +10,10 @@ traceback.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
+import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,29 +31,49 @@ from ui.state import DataSource, FileRef
 
 __all__ = [
     "LAYER_KINDS",
+    "MAX_EXPANDED_MB",
+    "MAX_NAME_BYTES",
     "MAX_ROWS",
     "MAX_UPLOAD_MB",
     "SAMPLE_CRS",
+    "UPLOAD_MAX_AGE_S",
     "UPLOAD_ROOT",
+    "LimitBreach",
     "LoadedHouseholds",
     "LoadedLayer",
     "count_rows",
+    "discard_uploads",
+    "expanded_over_limit",
+    "expanded_size",
     "file_digest",
     "file_ref",
+    "limit_breach",
     "load_households",
     "load_layer",
     "read_layer",
+    "remove_old_uploads",
     "rows_over_limit",
+    "safe_upload_name",
     "sample_files",
     "sample_source",
     "save_upload",
+    "size_breach",
     "size_over_limit",
     "source_for_path",
+    "workbook_rows",
 ]
 
 #: Upload bounds. ``server.maxUploadSize`` in .streamlit/config.toml matches MAX_UPLOAD_MB.
 MAX_UPLOAD_MB = 200
 MAX_ROWS = 2_000_000
+#: What a compressed file (.xlsx, .xlsm, .zip) may hold once expanded, as its zip directory
+#: declares it: a 2 MB workbook can expand to gigabytes in the one process serving everyone.
+MAX_EXPANDED_MB = 1024
+#: The longest file name kept (bytes in UTF-8, the limit of most file systems).
+MAX_NAME_BYTES = 255
+#: Uploads older than this (seconds) are removed when another is saved.
+UPLOAD_MAX_AGE_S = 24 * 3600
+_ZIPPED_SUFFIXES = (".xlsx", ".xlsm", ".zip")
 #: Every layer of the built-in sample is in GCJ-02.
 SAMPLE_CRS = "gcj02"
 LAYER_KINDS = ("streets", "barriers", "facilities", "communities")
@@ -143,43 +166,243 @@ def rows_over_limit(label: str, rows: int | None, *, limit: int = MAX_ROWS) -> s
     )
 
 
-def count_rows(path: str | Path) -> int | None:
-    """Data rows in a file, counted without reading it into a frame; None when unknown."""
+def expanded_over_limit(
+    label: str, expanded_bytes: int | None, *, limit_mb: int = MAX_EXPANDED_MB
+) -> str | None:
+    """The message for a compressed file that expands beyond what the app accepts, else None."""
+    if expanded_bytes is None or expanded_bytes <= limit_mb * 1024 * 1024:
+        return None
+    return (
+        f"{label}: the file expands to {expanded_bytes / 1024 / 1024:,.0f} MB once unzipped. "
+        f"expected: at most {limit_mb:,} MB in the app; fix: split the file (e.g. by "
+        f"sub-district), or check it with the command line: python -m planning validate "
+        f"{label} --crs CRS"
+    )
+
+
+def expanded_size(path: str | Path) -> int | None:
+    """Bytes a zip-based file (.xlsx, .xlsm, .zip) holds once expanded, as its central
+    directory declares them (nothing is decompressed); None for other files or a broken zip."""
+    path = Path(path)
+    if path.suffix.lower() not in _ZIPPED_SUFFIXES:
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return None
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]*\d*:?[A-Z]*(\d+)\"")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _sheet_rows(archive: zipfile.ZipFile, member: str, stop_after: int) -> int:
+    """Rows of one worksheet: its declared dimension when that is already over
+    ``stop_after``, else its ``<row>`` elements counted while streaming (stopping past
+    ``stop_after``): a dimension can understate, a count cannot."""
+    with archive.open(member) as handle:
+        head = handle.read(1 << 16)
+        declared = _DIMENSION.search(head)
+        if declared and int(declared.group(1)) > stop_after:
+            return int(declared.group(1))
+        rows = len(_ROW_TAG.findall(head))
+        tail = head[-16:]
+        while rows <= stop_after and (block := handle.read(1 << 22)):
+            chunk = tail + block
+            rows += len(_ROW_TAG.findall(chunk)) - len(_ROW_TAG.findall(tail))
+            tail = chunk[-16:]
+    return rows
+
+
+def workbook_rows(path: str | Path, *, stop_after: int = MAX_ROWS) -> int | None:
+    """Rows in all sheets of an .xlsx/.xlsm workbook, read from its XML without loading it
+    (counting stops once past ``stop_after``); None when it is not a readable workbook."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheets = [
+                n for n in archive.namelist()
+                if n.startswith("xl/worksheets/") and n.endswith(".xml")
+            ]
+            total = 0
+            for member in sheets:
+                total += _sheet_rows(archive, member, stop_after - total)
+                if total > stop_after:
+                    break
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    return total
+
+
+def _text_lines(path: Path) -> int:
+    """Lines in a text file (a last line without a newline counts), read in blocks."""
+    newlines = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    return newlines + (last != b"\n")
+
+
+def count_rows(path: str | Path, *, stop_after: int = MAX_ROWS) -> int | None:
+    """Data rows in a file, counted without reading it into a frame; None when unknown.
+
+    A workbook's rows are counted in its XML (every sheet, stopping once past
+    ``stop_after``: the header rows are counted too)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        newlines = 0
-        last = b"\n"
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                newlines += block.count(b"\n")
-                last = block[-1:]
-        lines = newlines + (last != b"\n")
-        return max(lines - 1, 0)
+        return max(_text_lines(path) - 1, 0)
+    if suffix in (".xlsx", ".xlsm"):
+        return workbook_rows(path, stop_after=stop_after)
     if suffix in (".parquet", ".geoparquet"):
         try:
             return int(pq.read_metadata(path).num_rows)
         except (pyarrow.ArrowException, OSError):
             return None
     if suffix in (".geojson", ".json", ".gpkg", ".shp", ".zip"):
-        try:
-            count = pyogrio.read_info(path, force_feature_count=True)["features"]
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
-            return None
-        return int(count) if count is not None and count >= 0 else None
-    return None  # XLSX: openpyxl reports no reliable row count before reading
+        return _feature_count(path)
+    return None
 
 
-def save_upload(name: str, data: bytes) -> FileRef:
-    """Write an uploaded file to the server's temp dir under its digest; keep its name."""
+def _feature_count(path: Path) -> int | None:
+    """Features of a spatial file as GDAL counts them; None when it cannot."""
+    try:
+        count = pyogrio.read_info(path, force_feature_count=True)["features"]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
+        return None
+    return int(count) if count is not None and count >= 0 else None
+
+
+@dataclass(frozen=True)
+class LimitBreach:
+    """A file over one of the app's limits, found before reading it: ``what`` is ``"size"``
+    (MB on disk), ``"expanded"`` (MB once unzipped) or ``"rows"``; ``found`` and ``limit`` in
+    those units."""
+
+    label: str
+    what: str
+    found: int
+    limit: int
+
+    @property
+    def message(self) -> str:
+        """The refusal in English (as the command line words it)."""
+        if self.what == "size":
+            return size_over_limit(self.label, self.found * 1024 * 1024, limit_mb=self.limit)
+        if self.what == "expanded":
+            return expanded_over_limit(
+                self.label, self.found * 1024 * 1024, limit_mb=self.limit
+            )
+        return rows_over_limit(self.label, self.found, limit=self.limit)
+
+
+def size_breach(label: str, size_bytes: int, *, limit_mb: int = MAX_UPLOAD_MB) -> LimitBreach | None:
+    """The breach of a file of ``size_bytes`` larger than ``limit_mb`` (MB rounded up), else
+    None."""
+    if size_bytes <= limit_mb * 1024 * 1024:
+        return None
+    return LimitBreach(label, "size", -(-size_bytes // (1024 * 1024)), limit_mb)
+
+
+def limit_breach(
+    path: str | Path,
+    *,
+    label: str | None = None,
+    max_mb: int = MAX_UPLOAD_MB,
+    max_expanded_mb: int = MAX_EXPANDED_MB,
+    max_rows: int = MAX_ROWS,
+) -> LimitBreach | None:
+    """The first limit ``path`` is over — its size, its expanded size (from the zip
+    directory), its rows (counted without loading it) — or None when it is within all."""
+    path = Path(path)
+    label = label or path.name
+    mb = 1024 * 1024
+    too_big = size_breach(label, path.stat().st_size, limit_mb=max_mb)
+    if too_big:
+        return too_big
+    expanded = expanded_size(path)
+    if expanded is not None and expanded > max_expanded_mb * mb:
+        return LimitBreach(label, "expanded", -(-expanded // mb), max_expanded_mb)
+    rows = count_rows(path, stop_after=max_rows)
+    if rows is not None and rows > max_rows:
+        return LimitBreach(label, "rows", rows, max_rows)
+    return None
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
+
+
+def safe_upload_name(name: str) -> str:
+    """``name`` as it can be stored: its last path part, without NUL, control characters,
+    separators or leading dots, at most :data:`MAX_NAME_BYTES` bytes, its extension kept
+    (``upload`` + extension when nothing else is left)."""
+    last = re.split(r"[/\\]", str(name).replace("\x00", ""))[-1]
+    clean = _UNSAFE.sub("_", last).strip(" .")
+    if last.strip().startswith(".") and "." not in clean:
+        clean = f"upload.{clean}"  # a name that was only an extension, e.g. ".csv"
+    stem, dot, extension = clean.rpartition(".")
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,10}", extension):
+        stem, extension = clean, ""
+    stem = stem.strip(" .") or "upload"
+    suffix = f".{extension.lower()}" if extension else ""
+    room = MAX_NAME_BYTES - len(suffix.encode())
+    stem = stem.encode()[:room].decode("utf-8", errors="ignore").rstrip(" .") or "upload"
+    return stem + suffix
+
+
+def save_upload(name: str, data: bytes, *, owner: str = "shared") -> FileRef:
+    """Write an uploaded file to the server's upload folder under ``owner`` (a session) and
+    its digest, under its name made safe (:func:`safe_upload_name`); uploads older than
+    :data:`UPLOAD_MAX_AGE_S` are removed first. Raises ``OSError`` when it cannot be written."""
+    remove_old_uploads()
     digest = hashlib.sha256(data).hexdigest()
-    label = Path(name).name or "upload"
-    folder = _UPLOAD_ROOT / digest[:24]
+    label = safe_upload_name(name)
+    folder = _UPLOAD_ROOT / safe_upload_name(owner) / digest[:24]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / label
     if not path.exists() or path.stat().st_size != len(data):
         path.write_bytes(data)
+    else:
+        path.touch()  # in use again: not old
     return FileRef(str(path), digest, label)
+
+
+def remove_old_uploads(
+    *, root: Path | None = None, max_age_s: float = UPLOAD_MAX_AGE_S, now: float | None = None
+) -> int:
+    """Remove uploaded files last written more than ``max_age_s`` ago, and the folders left
+    empty; return how many files went."""
+    root = _UPLOAD_ROOT if root is None else Path(root)
+    if not root.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - max_age_s
+    removed = 0
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        except OSError:  # another process removed or is using it
+            continue
+    return removed
+
+
+def discard_uploads(refs, *, owner: str, keep=()) -> None:
+    """Remove the uploaded files of ``refs`` that belong to ``owner`` and are not in ``keep``
+    (a session replacing its upload), with their folders when left empty."""
+    folder = _UPLOAD_ROOT / safe_upload_name(owner)
+    kept = {str(ref.path) for ref in keep}
+    for ref in refs:
+        path = Path(ref.path)
+        if str(path) in kept or not path.is_relative_to(folder):
+            continue
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +459,16 @@ def source_for_path(
 # Reading
 
 
+def _breach(path: str, label: str, max_rows: int) -> str | None:
+    """The English refusal of a file over a limit (None when within, or when it is gone:
+    the reader then says so)."""
+    try:
+        breach = limit_breach(path, label=label, max_rows=max_rows)
+    except OSError:
+        return None
+    return breach.message if breach else None
+
+
 @st.cache_resource(show_spinner=False, max_entries=6)
 def load_households(
     path: str,
@@ -251,9 +484,9 @@ def load_households(
     Cached as a resource: the result is shared, never copied, and never mutated by the app.
     """
     label = label or Path(path).name
-    too_many = rows_over_limit(label, count_rows(path), limit=max_rows)
-    if too_many:
-        return LoadedHouseholds(message=too_many)
+    breach = _breach(path, label, max_rows)
+    if breach:
+        return LoadedHouseholds(message=breach)
     try:
         households = read_households(path, crs=crs, columns=dict(columns) or None, label=label)
     except ValidationError as exc:
@@ -277,9 +510,9 @@ def load_layer(
     """Read one optional layer (``kind`` in :data:`LAYER_KINDS`) into WGS84, its columns
     found by their names or given by ``columns`` (``(role, column)`` pairs)."""
     label = label or Path(path).name
-    too_many = rows_over_limit(label, count_rows(path), limit=max_rows)
-    if too_many:
-        return LoadedLayer(kind, label, message=too_many)
+    breach = _breach(path, label, max_rows)
+    if breach:
+        return LoadedLayer(kind, label, message=breach)
     try:
         layer = _LAYER_READERS[kind](path, crs=crs, label=label, columns=dict(columns) or None)
     except ValidationError as exc:

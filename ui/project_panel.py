@@ -1,6 +1,7 @@
-"""The Data page's project file section: open a project (upload, or a path on the server), see
-its scenarios, load one as the plan to work on; create a project from the current data and save
-the current scenario into it.
+"""The Data page's project file section: open a project (upload, or one in the server's projects
+folder — never a path typed by the user), see its scenarios, load one as the plan to work on;
+create a project (by name, in the projects folder) from the current data and save the current
+scenario into the project open.
 
 Actions run as widget callbacks (before the page is drawn again) and leave their outcome in the
 session — ``(kind, text)`` under :data:`OPEN_MESSAGE_KEY` or :data:`SAVE_MESSAGE_KEY` — for the
@@ -23,24 +24,24 @@ from ui.i18n import t
 from ui.state import PlanRef, StoredPlanRef
 
 __all__ = [
+    "CHOICE_KEY",
     "LOAD_KEY",
+    "NEW_NAME_KEY",
     "OPEN_KEY",
     "OPEN_MESSAGE_KEY",
-    "PATH_KEY",
     "SAVE_MESSAGE_KEY",
     "SAVE_NAME_KEY",
-    "SAVE_PATH_KEY",
     "SCENARIO_KEY",
     "UPLOAD_KEY",
     "render",
 ]
 
 UPLOAD_KEY = "project_upload"
-PATH_KEY = "project_path"
+CHOICE_KEY = "project_choice"
 OPEN_KEY = "project_open"
 SCENARIO_KEY = "project_scenario"
 LOAD_KEY = "project_load"
-SAVE_PATH_KEY = "project_save_path"
+NEW_NAME_KEY = "project_new_name"
 SAVE_NAME_KEY = "project_save_name"
 AUTHOR_KEY = "project_author"
 CREATE_KEY = "project_create"
@@ -100,7 +101,6 @@ def _open_file(path: Path, label: str) -> None:
         _say(OPEN_MESSAGE_KEY, "error", _failure(headline, listing.message))
         return
     state.set_project(ref)
-    st.session_state[SAVE_PATH_KEY] = ref.path
     names = listing.scenarios["name"].astype(str).tolist()
     if names:
         st.session_state[SCENARIO_KEY] = names[0]
@@ -119,20 +119,27 @@ def _on_upload() -> None:
     if too_big:
         _say(OPEN_MESSAGE_KEY, "error", too_big)
         return
-    saved = loading.save_upload(upload.name, upload.getvalue())
+    try:
+        saved = loading.save_upload(upload.name, upload.getvalue(), owner=state.upload_owner())
+    except OSError as exc:
+        name = widgets.escape(loading.safe_upload_name(upload.name))
+        reason = widgets.escape(exc.strerror or type(exc).__name__)
+        _say(OPEN_MESSAGE_KEY, "error", t("upload.cannot_store", file=name, reason=reason))
+        return
     _open_file(Path(saved.path), saved.label)
 
 
-def _on_open_path() -> None:
-    raw = (st.session_state.get(PATH_KEY) or "").strip()
-    if not raw:
-        _say(OPEN_MESSAGE_KEY, "error", t("project.need_path"))
+def _on_open_choice() -> None:
+    """Open the project chosen in the projects folder."""
+    name = str(st.session_state.get(CHOICE_KEY) or "")
+    if not name:
+        _say(OPEN_MESSAGE_KEY, "error", t("project.need_choice"))
         return
-    path = Path(raw).expanduser()
-    if not path.is_file():
-        _say(OPEN_MESSAGE_KEY, "error", t("project.no_file", path=widgets.escape(raw)))
+    path = projects.project_path(name)
+    if path is None:
+        _say(OPEN_MESSAGE_KEY, "error", t("project.not_in_folder", file=widgets.escape(name)))
         return
-    _open_file(path.resolve(), path.name)
+    _open_file(path, path.name)
 
 
 def _on_load() -> None:
@@ -192,12 +199,22 @@ def _on_load() -> None:
 # Creating and saving
 
 
-def _target() -> Path | None:
-    raw = (st.session_state.get(SAVE_PATH_KEY) or "").strip()
-    if not raw:
-        _say(SAVE_MESSAGE_KEY, "error", t("project.need_path"))
+def _new_target() -> Path | None:
+    """Where the project named in the form is made (in the projects folder), or None with
+    the message saying why not."""
+    path = projects.new_project_path(st.session_state.get(NEW_NAME_KEY) or "")
+    if path is None:
+        _say(SAVE_MESSAGE_KEY, "error", t("project.need_new_name"))
+    return path
+
+
+def _open_target() -> Path | None:
+    """The project open (what a save writes into), or None with the message."""
+    project = state.get_project()
+    if project is None:
+        _say(SAVE_MESSAGE_KEY, "error", t("project.need_project"))
         return None
-    return Path(raw).expanduser().resolve()
+    return Path(project.path)
 
 
 def _current_plan():
@@ -261,7 +278,7 @@ def _save_into(path: Path, ref: PlanRef, plan) -> bool:
 
 def _on_create() -> None:
     """A new project file from the current data, with the current scenario saved into it."""
-    path = _target()
+    path = _new_target()
     if path is None or _new_path_refused(path):
         return
     current = _current_plan()
@@ -290,11 +307,8 @@ def _on_create() -> None:
 
 def _new_path_refused(path: Path) -> bool:
     """Whether a new project file cannot be made at ``path`` (and the message saying why)."""
-    if path.suffix.lower() != ".gpkg":
-        _say(SAVE_MESSAGE_KEY, "error", t("project.need_gpkg", path=widgets.escape(path)))
-        return True
     if path.exists():
-        _say(SAVE_MESSAGE_KEY, "error", t("project.exists", path=widgets.escape(path)))
+        _say(SAVE_MESSAGE_KEY, "error", t("project.name_exists", file=widgets.escape(path.name)))
         return True
     return False
 
@@ -320,11 +334,11 @@ def _new_project_contents(current):
 
 
 def _on_save() -> None:
-    path = _target()
+    path = _open_target()
     if path is None:
         return
     if not path.is_file():
-        _say(SAVE_MESSAGE_KEY, "error", t("project.not_there", path=widgets.escape(path)))
+        _say(SAVE_MESSAGE_KEY, "error", t("project.not_there", path=widgets.escape(path.name)))
         return
     current = _current_plan()
     if current is None:
@@ -433,14 +447,17 @@ def _open_column() -> None:
         on_change=_on_upload,
         help=t("project.upload.help", mb=projects.MAX_PROJECT_MB),
     )
-    cols = st.columns([4, 1], vertical_alignment="bottom")
-    cols[0].text_input(
-        t("project.path"),
-        key=PATH_KEY,
-        placeholder=t("project.path.hint"),
-        help=t("project.path.help"),
-    )
-    cols[1].button(t("project.open_button"), key=OPEN_KEY, on_click=_on_open_path, width="stretch")
+    names = projects.list_projects()
+    if names:
+        cols = st.columns([4, 1], vertical_alignment="bottom")
+        cols[0].selectbox(
+            t("project.folder"), names, key=CHOICE_KEY, help=t("project.folder.help")
+        )
+        cols[1].button(
+            t("project.open_button"), key=OPEN_KEY, on_click=_on_open_choice, width="stretch"
+        )
+    else:
+        st.caption(t("project.folder.none"))
     _show(OPEN_MESSAGE_KEY)
     project = state.get_project()
     if project is not None:
@@ -451,16 +468,21 @@ def _save_column() -> None:
     st.markdown(f"**{t('project.save')}**")
     ref = state.get_plan()
     active, spec = state.active_scenario()
-    if SAVE_PATH_KEY not in st.session_state:
-        project = state.get_project()
-        st.session_state[SAVE_PATH_KEY] = project.path if project else projects.default_path()
     if SAVE_NAME_KEY not in st.session_state:
         st.session_state[SAVE_NAME_KEY] = active
-    st.text_input(t("project.save_path"), key=SAVE_PATH_KEY, help=t("project.save_path.help"))
+    st.text_input(
+        t("project.new_name"),
+        key=NEW_NAME_KEY,
+        placeholder=Path(projects.default_path()).stem,
+        help=t("project.new_name.help"),
+    )
     cols = st.columns(2)
     cols[0].text_input(t("project.save_name"), key=SAVE_NAME_KEY, help=t("project.save_name.help"))
     with cols[1]:
         state.author_input(t("edit.author"), key=AUTHOR_KEY, placeholder=t("edit.author.hint"))
+    project = state.get_project()
+    if project is not None:
+        st.caption(t("project.save_target", file=widgets.escape(project.label)))
     if ref is None:
         st.caption(t("project.no_plan"))
     else:

@@ -16,8 +16,10 @@ other data.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,24 +49,39 @@ from ui.state import DataSource, FileRef, StoredPlanRef
 
 __all__ = [
     "MAX_PROJECT_MB",
+    "PROJECTS_ENV",
     "PROJECT_ROOT",
+    "STALE_SAVE_AGE_S",
     "Listing",
     "Saved",
     "StoredOutcome",
+    "clean_stale_saves",
     "create",
     "current_ref",
     "default_path",
     "list_project",
+    "list_projects",
+    "new_project_path",
     "params_of",
+    "project_file_name",
+    "project_path",
     "project_source",
+    "projects_folder",
     "save",
     "stored_plan",
 ]
 
 #: A project is read into memory like an upload: the same bound.
 MAX_PROJECT_MB = loading.MAX_UPLOAD_MB
-#: Where new projects go by default, and where a project's layers are unpacked for reading.
+#: The projects folder unless :data:`PROJECTS_ENV` names another: the app opens and writes
+#: projects there only (and uploaded copies), never a server path a user types.
 PROJECT_ROOT = Path(tempfile.gettempdir()) / "community-planner-projects"
+#: Environment variable naming the projects folder.
+PROJECTS_ENV = "PLANNER_PROJECTS_DIR"
+#: A save's temporary files (``.NAME.HEX.saving.gpkg`` and its ``-journal``/``-wal``/``-shm``)
+#: older than this (seconds), with the project's lock free, were left by a crash.
+STALE_SAVE_AGE_S = 300
+_STALE_SAVE = re.compile(r"^\.(?P<project>.+)\.[0-9a-f]{32}\.saving\.gpkg(?:-journal|-wal|-shm)?$")
 _LAYERS_ROOT = Path(tempfile.gettempdir()) / "community-planner-project-layers"
 #: The project's layers that become the data source (``households`` is the household file).
 _SOURCE_LAYERS = ("households", "streets", "barriers", "facilities")
@@ -140,8 +157,94 @@ def _message(exc: BaseException, ref: FileRef) -> str:
 
 
 def default_path() -> str:
-    """Where a new project goes unless the user types another path."""
-    return str(PROJECT_ROOT / "project.gpkg")
+    """Where a new project goes when it is given no name."""
+    return str(projects_folder() / "project.gpkg")
+
+
+def projects_folder() -> Path:
+    """The projects folder (``$PLANNER_PROJECTS_DIR``, else :data:`PROJECT_ROOT`), made if
+    missing, as an absolute path."""
+    folder = Path(os.environ.get(PROJECTS_ENV, "").strip() or PROJECT_ROOT).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
+
+
+def _lock_free(project: Path) -> bool:
+    """Whether no process holds the lock of ``project`` (a save in progress holds it)."""
+    lock = project.with_name(project.name + ".lock")
+    if not lock.exists():
+        return True
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: age alone decides
+        return True
+    with open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return True
+
+
+def clean_stale_saves(
+    folder: str | Path, *, min_age_s: float = STALE_SAVE_AGE_S, now: float | None = None
+) -> list[Path]:
+    """Remove what saves killed mid-way left in ``folder`` (``.NAME.HEX.saving.gpkg`` and its
+    ``-journal``, ``-wal``, ``-shm``): only files older than ``min_age_s`` whose project's lock
+    is free. Return the files removed."""
+    cutoff = (time.time() if now is None else now) - min_age_s
+    removed = []
+    for path in Path(folder).iterdir():
+        match = _STALE_SAVE.match(path.name)
+        if match is None or not path.is_file():
+            continue
+        try:
+            if path.stat().st_mtime >= cutoff or not _lock_free(path.with_name(match["project"])):
+                continue
+            path.unlink()
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
+        removed.append(path)
+    return removed
+
+
+def list_projects(folder: str | Path | None = None) -> list[str]:
+    """The project files (``*.gpkg``) in the projects folder, by name, after removing what
+    crashed saves left there."""
+    folder = projects_folder() if folder is None else Path(folder)
+    clean_stale_saves(folder)
+    return sorted(
+        p.name for p in folder.glob("*.gpkg") if p.is_file() and not p.name.startswith(".")
+    )
+
+
+def project_file_name(name: str) -> str | None:
+    """The file name a new project called ``name`` gets (``NAME.gpkg``, made safe: no path, no
+    leading dots, no control characters); None when nothing usable is left."""
+    stem = str(name).strip()
+    if stem.lower().endswith(".gpkg"):
+        stem = stem[:-5]
+    if not re.sub(r"[\x00-\x1f\x7f/\\.:*?\"<>|\s]", "", stem):
+        return None
+    return loading.safe_upload_name(stem + ".gpkg")
+
+
+def project_path(name: str) -> Path | None:
+    """The project ``name`` in the projects folder (one listed by :func:`list_projects`), or
+    None when there is no such project there."""
+    folder = projects_folder()
+    path = folder / str(name)
+    if str(name) not in list_projects(folder) or path.parent != folder:
+        return None
+    return path
+
+
+def new_project_path(name: str) -> Path | None:
+    """Where a new project called ``name`` is made in the projects folder; None when the name
+    holds nothing usable."""
+    file_name = project_file_name(name)
+    return None if file_name is None else projects_folder() / file_name
 
 
 def current_ref(ref: FileRef) -> FileRef | None:

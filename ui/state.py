@@ -13,6 +13,7 @@ comes from the caches in :mod:`ui.loading` and :mod:`ui.runs`, keyed on those va
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ __all__ = [
     "STANDARD_FILE_KEY",
     "STANDARD_KEY",
     "TIANDITU_KEY",
+    "UPLOAD_OWNER_KEY",
     "DataSource",
     "FileRef",
     "PlanRef",
@@ -68,6 +70,7 @@ __all__ = [
     "set_source",
     "standard_ref",
     "tianditu_key",
+    "upload_owner",
     "widget_key",
     "widget_key_for",
 ]
@@ -85,6 +88,7 @@ STANDARD_FILE_KEY = "standard_file"
 AUTHOR_KEY = "author"
 PROJECT_KEY = "project"
 PROJECT_REVISIONS_KEY = "project_revisions"
+UPLOAD_OWNER_KEY = "upload_owner"
 
 DEFAULT_LANG = "zh"
 DEFAULT_SAMPLE_HOUSEHOLDS = 80_000
@@ -405,3 +409,11 @@ def set_choice(key: str, value: str) -> None:
     st.session_state[key] = value
     for lang in ("zh", "en"):
         st.session_state.pop(widget_key_for(key, lang), None)
+
+
+def upload_owner() -> str:
+    """This session's name for its uploads (a random id, made once): uploads are kept per
+    session, so replacing one removes only this session's file."""
+    if UPLOAD_OWNER_KEY not in st.session_state:
+        st.session_state[UPLOAD_OWNER_KEY] = uuid.uuid4().hex
+    return str(st.session_state[UPLOAD_OWNER_KEY])

@@ -19,7 +19,7 @@ import pytest
 from app_support import metrics, new_app, open_page, texts
 
 from planning.plans.project import load_plan
-from ui import loading, project_panel, runs, state
+from ui import loading, project_panel, projects, runs, state
 from ui.pages import compare as compare_page
 
 BAND_COLUMNS = ["社区代码", "名称", "街道", "户数", "楼栋数", "规模", "超出区间（户）"]
@@ -124,11 +124,12 @@ def test_the_rebalanced_plan_is_the_plan_of_edit_and_export():
     assert "330203002001" not in set(view.communities["community_id"])  # merged away
 
 
-def test_the_rebalanced_plan_saves_into_a_project(tmp_path):
+def test_the_rebalanced_plan_saves_into_a_project(tmp_path, monkeypatch):
     path = tmp_path / "现状调整.gpkg"
     at = _rebalanced()
     open_page(at, "data")
-    at.text_input(key=project_panel.SAVE_PATH_KEY).input(str(path))
+    monkeypatch.setenv(projects.PROJECTS_ENV, str(tmp_path))
+    at.text_input(key=project_panel.NEW_NAME_KEY).input(path.stem)
     at.text_input(key=project_panel.SAVE_NAME_KEY).input("现状调整")
     at.button(key=project_panel.CREATE_KEY).click().run()
     assert not at.exception, at.exception

@@ -10,6 +10,7 @@ never an exception.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from planning.plans.project import (
     save_scenario,
 )
 from planning.runs import run_propose
-from ui import loading, project_panel, state
+from ui import loading, project_panel, projects, state
 from ui.pages import edit as edit_page
 
 
@@ -37,10 +38,29 @@ def scenario_table(at: AppTest):
     return tables[0]
 
 
+@pytest.fixture(autouse=True)
+def projects_folder(tmp_path, monkeypatch) -> Path:
+    """Each test's own projects folder: its ``tmp_path``."""
+    monkeypatch.setenv(projects.PROJECTS_ENV, str(tmp_path))
+    return tmp_path
+
+
 def open_by_path(at: AppTest, path: Path) -> AppTest:
-    at.text_input(key=project_panel.PATH_KEY).input(str(path))
+    """Open ``path`` as the project panel does: chosen in the projects folder (copied there
+    first when it is elsewhere)."""
+    folder = projects.projects_folder()
+    if path.parent.resolve() != folder:
+        shutil.copyfile(path, folder / path.name)
+    at.run()  # the listing of the folder is drawn anew
+    at.selectbox(key=project_panel.CHOICE_KEY).set_value(path.name)
     at.button(key=project_panel.OPEN_KEY).click().run()
     return at
+
+
+def create_named(at: AppTest, path: Path) -> None:
+    """Type the name of a new project at ``path`` (in the projects folder)."""
+    assert path.parent.resolve() == projects.projects_folder()
+    at.text_input(key=project_panel.NEW_NAME_KEY).input(path.stem)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +110,7 @@ def test_create_a_project_save_open_it_by_path_and_edit_the_stored_plan(tmp_path
     assert not at.exception
     open_page(at, "data")
     assert not at.exception
-    at.text_input(key=project_panel.SAVE_PATH_KEY).input(str(path))
+    create_named(at, path)
     at.text_input(key=project_panel.SAVE_NAME_KEY).input("方案一")
     at.text_input(key="project_author").input("张三")
     at.button(key="project_create").click().run()
@@ -148,7 +168,7 @@ def test_a_loaded_plan_is_edited_and_saved_back_as_the_next_revision(project, tm
     assert int(metrics(at)["社区数"]) == before + 1
 
     open_page(at, "data")
-    assert at.text_input(key=project_panel.SAVE_PATH_KEY).value == str(path.resolve())
+    assert at.session_state[state.PROJECT_KEY].path == str(path.resolve())  # the save target
     assert at.text_input(key=project_panel.SAVE_NAME_KEY).value == "方案一"
     at.text_input(key="project_author").input("王五")
     at.button(key="project_save").click().run()
@@ -202,7 +222,8 @@ def test_a_save_under_a_name_that_exists_in_the_file_is_refused(project, tmp_pat
 
 def test_create_refuses_an_existing_file(project):
     at = new_app().run()
-    at.text_input(key=project_panel.SAVE_PATH_KEY).input(str(project))
+    shutil.copyfile(project, projects.projects_folder() / project.name)
+    at.text_input(key=project_panel.NEW_NAME_KEY).input(project.stem)
     at.button(key="project_create").click().run()
     assert not at.exception
     assert any("已存在" in e for e in texts(at.error))
@@ -211,7 +232,7 @@ def test_create_refuses_an_existing_file(project):
 def test_create_without_a_plan_makes_a_project_with_the_data_only(tmp_path):
     path = tmp_path / "只有数据.gpkg"
     at = new_app().run()
-    at.text_input(key=project_panel.SAVE_PATH_KEY).input(str(path))
+    create_named(at, path)
     at.button(key="project_create").click().run()
     assert not at.exception
     assert any("其中只有数据图层" in s for s in texts(at.success))
@@ -281,11 +302,15 @@ def test_a_damaged_scenario_shows_an_error_on_load(project, tmp_path):
     assert at.session_state[state.SOURCE_KEY].kind == "sample"
 
 
-def test_a_missing_path_shows_an_error(tmp_path):
+def test_a_project_gone_from_the_folder_shows_an_error(project, tmp_path):
+    path = tmp_path / "没有.gpkg"
+    shutil.copyfile(project, path)
     at = new_app().run()
-    open_by_path(at, tmp_path / "没有.gpkg")
+    at.selectbox(key=project_panel.CHOICE_KEY).set_value(path.name)
+    path.unlink()  # deleted by someone else after the listing was drawn
+    at.button(key=project_panel.OPEN_KEY).click().run()
     assert not at.exception
-    assert any("服务器上没有文件" in e for e in texts(at.error))
+    assert any("项目文件夹中已没有 没有.gpkg" in e for e in texts(at.error))
 
 
 def test_the_project_section_in_english(project):

@@ -20,7 +20,7 @@ from ui.maps import AGGREGATE_ABOVE, households_map
 from ui.problems import problem_block, show_problems
 from ui.state import DataSource
 
-__all__ = ["render", "show_source"]
+__all__ = ["limit_text", "render", "show_source"]
 
 _CRS_OPTIONS = ("gcj02", "wgs84", "bd09", "cgcs2000")
 _ROLES = ("lon", "lat", "households", "building", "compound", "population")
@@ -37,6 +37,8 @@ _UPLOAD_TYPES = [
     "geoparquet",
 ]
 _LAYER_TYPES = ["geojson", "json", "gpkg", "zip", "parquet", "geoparquet"]
+#: Facilities are also kept as tables with 经度/纬度 columns (CSV or Excel).
+_LAYER_TYPES_OF = {"facilities": [*_LAYER_TYPES, "csv", "txt", "xlsx", "xlsm"]}
 
 
 def _crs_labels(*, blank: str = "") -> Callable[[str], str]:
@@ -112,7 +114,9 @@ def _layer_uploaders():
         cols = st.columns(2)
         for i, kind in enumerate(loading.LAYER_KINDS):
             cols[i % 2].file_uploader(
-                t(f"layer.{kind}"), type=_LAYER_TYPES, key=f"upload_layer_{kind}"
+                t(f"layer.{kind}"),
+                type=_LAYER_TYPES_OF.get(kind, _LAYER_TYPES),
+                key=f"upload_layer_{kind}",
             )
         return st.selectbox(
             t("data.upload.layers_crs"),
@@ -124,44 +128,85 @@ def _layer_uploaders():
         )
 
 
+def limit_text(breach: loading.LimitBreach) -> str:
+    """The refusal of a file over one of the app's limits, in the current language."""
+    return t(
+        f"limits.{breach.what}",
+        file=widgets.escape(breach.label),
+        found=f"{breach.found:,}",
+        limit=f"{breach.limit:,}",
+    )
+
+
+def _store_uploads(files: dict) -> dict | None:
+    """Save the submitted files (kind → upload) and check each against the app's limits
+    before anything reads it; the saved refs by kind, or None (errors shown, files removed)
+    when one cannot be stored or is over a limit."""
+    owner = state.upload_owner()
+    problems = [
+        limit_text(breach)
+        for f in files.values()
+        if (breach := loading.size_breach(loading.safe_upload_name(f.name), f.size))
+    ]
+    saved: dict = {}
+    for kind, f in [] if problems else files.items():
+        try:
+            saved[kind] = loading.save_upload(f.name, f.getvalue(), owner=owner)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            name = loading.safe_upload_name(f.name)
+            problems.append(
+                t("upload.cannot_store", file=widgets.escape(name), reason=widgets.escape(reason))
+            )
+            continue
+        breach = loading.limit_breach(saved[kind].path, label=saved[kind].label)
+        if breach:
+            problems.append(limit_text(breach))
+    if not problems:
+        return saved
+    for problem in problems:
+        st.error(problem)
+    loading.discard_uploads(saved.values(), owner=owner)
+    return None
+
+
 def _accept_upload(upload, *, crs, layers_crs) -> None:
-    """Save the submitted files and make them the data source, unless one is too big."""
+    """Save the submitted files and make them the data source, unless one cannot be stored or
+    is over a limit; the session's previous upload is removed."""
     files = {"households": upload}
     files.update(
-        {kind: st.session_state.get(f"upload_layer_{kind}") for kind in loading.LAYER_KINDS}
+        {
+            kind: f
+            for kind in loading.LAYER_KINDS
+            if (f := st.session_state.get(f"upload_layer_{kind}")) is not None
+        }
     )
-    too_big = [
-        message
-        for f in files.values()
-        if f is not None
-        if (message := loading.size_over_limit(f.name, f.size))
-    ]
-    if too_big:
-        for message in too_big:
-            st.error(message)
+    saved = _store_uploads(files)
+    if saved is None:
         return
     columns = {
         role: value.strip()
         for role in _ROLES
         if (value := st.session_state.get(f"upload_col_{role}") or "").strip()
     }
-    households = loading.save_upload(upload.name, upload.getvalue())
-    layers = tuple(
-        (kind, loading.save_upload(f.name, f.getvalue()))
-        for kind, f in files.items()
-        if kind != "households" and f is not None
+    households = saved.pop("households")
+    previous = state.get_source()
+    source = DataSource(
+        kind="upload",
+        households=households,
+        crs=str(crs).strip(),
+        columns=tuple(sorted(columns.items())),
+        layers=tuple(saved.items()),
+        layers_crs=str(layers_crs or "").strip() or None,
+        title=households.label,
     )
-    state.set_source(
-        DataSource(
-            kind="upload",
-            households=households,
-            crs=str(crs).strip(),
-            columns=tuple(sorted(columns.items())),
-            layers=layers,
-            layers_crs=str(layers_crs or "").strip() or None,
-            title=households.label,
+    state.set_source(source)
+    if previous is not None and previous.kind == "upload":
+        loading.discard_uploads(
+            [previous.households, *(ref for _kind, ref in previous.layers)],
+            owner=state.upload_owner(),
+            keep=[households, *saved.values()],
         )
-    )
 
 
 def _source_picker(*, expanded: bool) -> None:

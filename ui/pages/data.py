@@ -20,7 +20,7 @@ from ui.maps import AGGREGATE_ABOVE, households_map
 from ui.problems import problem_block, show_problems
 from ui.state import DataSource
 
-__all__ = ["limit_text", "render", "show_source"]
+__all__ = ["limit_text", "render", "show_source", "store_uploads"]
 
 _CRS_OPTIONS = ("gcj02", "wgs84", "bd09", "cgcs2000")
 _ROLES = ("lon", "lat", "households", "building", "compound", "population")
@@ -138,7 +138,7 @@ def limit_text(breach: loading.LimitBreach) -> str:
     )
 
 
-def _store_uploads(files: dict) -> dict | None:
+def store_uploads(files: dict) -> dict | None:
     """Save the submitted files (kind → upload) and check each against the app's limits
     before anything reads it; the saved refs by kind, or None (errors shown, files removed)
     when one cannot be stored or is over a limit."""
@@ -181,7 +181,7 @@ def _accept_upload(upload, *, crs, layers_crs) -> None:
             if (f := st.session_state.get(f"upload_layer_{kind}")) is not None
         }
     )
-    saved = _store_uploads(files)
+    saved = store_uploads(files)
     if saved is None:
         return
     columns = {

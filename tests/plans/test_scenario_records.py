@@ -118,3 +118,20 @@ def test_every_refusal_code_has_both_languages():
     refusals = {code for code in en if code.startswith("edit.refused.")}
     assert len(refusals) > 25
     assert refusals <= set(zh)
+
+
+def test_every_refusal_the_edits_make_has_a_text():
+    """Each ``_refused(what, "<reason>")`` of scenario.py names a code in both catalogues."""
+    import re
+    from pathlib import Path
+
+    import planning.plans.scenario as scenario
+
+    source = Path(scenario.__file__).read_text(encoding="utf-8")
+    reasons = set(re.findall(r'_refused\(\s*[\w.]+,\s*f?"([\w{}]+)"', source))
+    reasons |= {f"already_{n}" for n in ("one", "many")} | {f"locked_{n}" for n in ("one", "many")}
+    reasons = {r for r in reasons if "{" not in r}
+    assert len(reasons) > 25
+    for lang in ("zh", "en"):
+        codes = catalogue(Note.folder, lang)
+        assert sorted(r for r in reasons if f"edit.refused.{r}" not in codes) == []

@@ -298,3 +298,21 @@ def test_the_page_stores_a_good_upload_and_a_facility_table_under_safe_names(tmp
         [loading.FileRef(str(p), "", p.name) for p in (loading.UPLOAD_ROOT / owner).rglob("*.*")],
         owner=owner,
     )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_facility_table_with_lon_lat_in_chinese_is_read_as_a_layer(tmp_path, suffix):
+    """What the facilities uploader now takes: a table with 经度/纬度, as planners keep it."""
+    rows = [["名称", "类型", "建筑面积", "经度", "纬度"], ["学校", "school", "1200", "121.55", "29.87"]]
+    path = tmp_path / f"设施{suffix}"
+    if suffix == ".csv":
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        book = openpyxl.Workbook()
+        for r in rows:
+            book.active.append(r)
+        book.save(path)
+    loaded = loading.load_layer("facilities", str(path), f"digest{suffix}", "gcj02")
+    assert loaded.ok, (loaded.message, loaded.problems)
+    assert loaded.frame["name"].tolist() == ["学校"]
+    assert loaded.frame["floor_area_m2"].tolist() == [1200.0]

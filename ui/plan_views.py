@@ -60,6 +60,7 @@ __all__ = [
     "move_targets",
     "neighbours",
     "plan_findings",
+    "polygon_targets",
     "refusal_text",
     "site_table",
     "validity_items",
@@ -473,6 +474,22 @@ def building_targets(plan, building_id: str) -> list[str]:
     if row < 0:
         return []
     return bordering_communities(plan, plan.district.sites.of_building[[row]])
+
+
+def polygon_targets(plan, polygon_wkt_wgs84: str) -> list[str]:
+    """Where the buildings inside a drawn polygon (WKT, WGS84) can go: the communities they
+    are in and those they border (empty when none is inside or the WKT is not readable)."""
+    try:
+        polygon = shapely.make_valid(shapely.from_wkt(polygon_wkt_wgs84))
+    except (shapely.errors.ShapelyError, TypeError):
+        return []
+    points = np.asarray(plan.district.buildings.geometry.array, dtype=object)
+    rows = np.flatnonzero(shapely.covers(polygon, points))
+    if not len(rows):
+        return []
+    sites = plan.district.sites.of_building[rows]
+    own = {plan.community_ids[c] for c in np.unique(plan.site_community[sites]).tolist()}
+    return sorted(own | set(bordering_communities(plan, sites)))
 
 
 def move_targets(plan, community_id: str, compound: str) -> list[str]:

@@ -53,6 +53,7 @@ from ui.plan_views import (
     move_targets,
     neighbours,
     plan_findings,
+    polygon_targets,
     refusal_text,
     site_table,
     validity_items,
@@ -399,3 +400,14 @@ def test_a_click_on_a_building_names_it():
     }
     event = map_event(value, "none")
     assert (event.community_id, event.grid_id, event.building_id) == ("C001", "C001-002", "B&7")
+
+
+def test_polygon_targets_are_where_the_drawn_buildings_are_or_border(split):
+    plan = split.evaluate()
+    view = view_of(plan)
+    mine = view.buildings[view.buildings["community_id"] == "C001"]
+    box = shapely.box(*mine.geometry.iloc[:3].total_bounds).buffer(1e-5)
+    targets = polygon_targets(plan, box.wkt)
+    assert "C001" in targets and set(targets) <= {"C001", *neighbours(plan, "C001")}
+    assert polygon_targets(plan, "POLYGON ((100 30, 100.01 30, 100.01 30.01, 100 30))") == []
+    assert polygon_targets(plan, "POLYGON ((1 2, 3") == []

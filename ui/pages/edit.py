@@ -48,6 +48,7 @@ from ui.plan_views import (
     move_targets,
     neighbours,
     plan_findings,
+    polygon_targets,
     refusal_text,
     validity_items,
 )
@@ -585,8 +586,10 @@ def _move_tab(view, cid: str, locked: bool) -> None:
                 households=f"{int(buildings['households'].to_numpy()[inside].sum()):,}",
             )
         )
+        # the communities the drawn buildings are in or border (every one when none is inside)
+        ids = polygon_targets(view.plan, wkt) or ids
         if st.session_state.get("edit_polygon_to") not in ids:
-            st.session_state["edit_polygon_to"] = cid
+            st.session_state["edit_polygon_to"] = cid if cid in ids else ids[0]
         st.selectbox(
             t("edit.move_to"), ids, format_func=_community_label(view), key="edit_polygon_to"
         )

@@ -269,3 +269,57 @@ def test_rebalance_without_streets():
     out = rebalance(existing_communities(), _Households(), params=PARAMS)
     assert members(out.plan, IDS["P1"]) == cells(0, 1, 2)
     assert check_plan(out.plan, PARAMS).ok
+
+
+def _valid_after_rounding(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each polygon stays valid with its WGS84 coordinates rounded as GeoJSON is
+    written (7 decimals), before any repair."""
+    wgs84 = np.asarray(frame.to_crs("EPSG:4326").geometry.array)
+    return shapely.is_valid(shapely.transform(wgs84, lambda xy: np.round(xy, 7)))
+
+
+def _sharpest_corner_deg(polygon: shapely.Geometry) -> float:
+    """The smallest angle between the two edges at a vertex of the polygon's rings (a spike:
+    the outline goes out and comes back along itself)."""
+    sharpest = 180.0
+    for part in shapely.get_parts(polygon):
+        for ring in [part.exterior, *part.interiors]:
+            xy = np.asarray(ring.coords)[:-1]
+            before, after = np.roll(xy, 1, axis=0) - xy, np.roll(xy, -1, axis=0) - xy
+            norms = np.hypot(*before.T) * np.hypot(*after.T)
+            cos = (before * after).sum(axis=1)[norms > 0] / norms[norms > 0]
+            sharpest = min(sharpest, float(np.degrees(np.arccos(np.clip(cos, -1, 1))).min()))
+    return sharpest
+
+
+def test_borders_a_hair_apart_leave_no_sliver_in_the_polygons():
+    """A road drawn beside the existing boundary of P1 and P2 it follows (column 3), 0 mm
+    from it at the north edge and 6 mm at the south edge, as two layers digitised apart::
+
+        boundary │╲ road
+                 │ ╲          the cells between the two lines are slivers; the polygons
+                 │  ╲ 6 mm    are drawn without them (borders on a 5 cm grid)
+
+    The memberships are those of the plan without the road's hair-wide strip."""
+    x0, y0 = _origin()
+    road = gpd.GeoDataFrame(
+        {"kind": ["road"], "road_class": ["residential"], "name": ["柳汀街"]},
+        geometry=to_wgs84(
+            [shapely.LineString([(x0 + 3 * SPACING_M, y0 + ROWS * SPACING_M),
+                                 (x0 + 3 * SPACING_M + 0.006, y0)])]
+        ).array,
+        crs="EPSG:4326",
+    )
+    out = rebalance(
+        existing_communities(), _Households(), params=PARAMS,
+        subdistricts=lattice_subdistricts(), barriers=road,
+    )
+    assert members(out.plan, IDS["P1"]) == cells(0, 1, 2)
+    assert members(out.plan, IDS["P3"]) == cells(3, 4, 5)
+    for frame in (out.proposal.communities, out.proposal.grids):
+        geoms = np.asarray(frame.geometry.array)
+        assert shapely.is_valid(geoms).all() and _valid_after_rounding(frame).all()
+        assert (shapely.get_num_geometries(geoms) == 1).all()
+        assert min(_sharpest_corner_deg(g) for g in geoms) > 1.0  # no spike
+    study_area = shapely.union_all(np.asarray(out.proposal.grids.geometry.array))
+    assert shapely.area(shapely.symmetric_difference(study_area, out.plan.district.study_area)) < 0.01

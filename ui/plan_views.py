@@ -358,13 +358,14 @@ def _compound_items(
     part = buildings[buildings["compound"].notna()]
     if part.empty:
         return []
-    grouped = part.groupby(part["compound"].astype(str))
+    names = part["compound"].astype(str)
+    grouped = part.groupby(names)
     households = grouped["households"].sum()
     spread = grouped["community_id"].nunique()
     split = spread[(spread > 1) & (households <= upper)].index
     items = []
-    for name in split:
-        mine = part[part["compound"].astype(str) == name]
+    chosen = part[names.isin(split)]
+    for name, mine in chosen.groupby(chosen["compound"].astype(str), sort=True):
         shares = mine.groupby("community_id")["households"].sum().sort_values(ascending=False)
         message = text("validity.compound_split", lang).format(
             compound=name,
@@ -429,11 +430,14 @@ def validity_items(
     outside the band (communities, and grids when ``grids`` is given), compounds split that
     would fit in one community, barriers crossed and necks (``findings``), units the engine
     could not fit, locked communities. Every entry is measured on the plan as it is now."""
-    frame = communities.assign(community_id=communities["community_id"].astype(str))
-    by_id = {cid: frame[frame["community_id"] == cid] for cid in frame["community_id"]}
+    boxes = communities.geometry.bounds.set_axis(communities["community_id"].astype(str))
+    by_id = {
+        cid: (float(w), float(s), float(e), float(n))
+        for cid, (w, s, e, n) in zip(boxes.index, boxes.to_numpy(), strict=True)
+    }
 
     def bounds_of(cid: str | None) -> tuple[float, float, float, float] | None:
-        return _bounds(by_id[cid]) if cid in by_id else None
+        return by_id.get(cid) if cid is not None else None
 
     items: list[Problem] = []
     for cid, sentence in check.violations:

@@ -232,6 +232,7 @@ class Problem:
     community_id: str | None
     message: str
     bounds: tuple[float, float, float, float] | None = None  # WGS84 west, south, east, north
+    grid_id: str | None = None  # the grid concerned (grids out of band, grid necks)
 
 
 @dataclass(frozen=True)
@@ -345,7 +346,15 @@ def _grid_items(grids: gpd.GeoDataFrame, band: tuple[float, float], lang: str) -
             lower=f"{lower:,.0f}",
             upper=f"{upper:,.0f}",
         )
-        items.append(Problem("grid", str(row["community_id"].iloc[0]), message, _bounds(row)))
+        items.append(
+            Problem(
+                "grid",
+                str(row["community_id"].iloc[0]),
+                message,
+                _bounds(row),
+                grid_id=str(row["grid_id"].iloc[0]),
+            )
+        )
     return items
 
 
@@ -393,7 +402,7 @@ def _finding_items(
             row = grids[grids["grid_id"].astype(str) == gid]
             cid = str(row["community_id"].iloc[0]) if not row.empty else None
             message = text("validity.grid_neck", lang).format(grid=gid)
-            items.append(Problem("neck", cid, message, _bounds(row)))
+            items.append(Problem("neck", cid, message, _bounds(row), grid_id=gid))
     return items
 
 

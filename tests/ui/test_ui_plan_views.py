@@ -199,6 +199,7 @@ def test_validity_lists_grids_compounds_barriers_and_necks(split):
     grids = [i for i in items if i.kind == "grid"]
     assert len(grids) == int(((households < lower) | (households > upper)).sum())
     assert all(i.message.startswith("网格 ") and i.bounds is not None for i in grids)
+    assert all(i.grid_id and i.message.startswith(f"网格 {i.grid_id}：") for i in grids)
     kinds = [i.kind for i in items]
     assert kinds.count("barrier") == 1 and kinds.count("neck") == 2
     assert next(i for i in items if i.kind == "barrier").message.startswith("C001：")

@@ -279,9 +279,10 @@ def _on_validity() -> None:
     targets = st.session_state.get(_TARGETS_KEY) or []
     if not rows or rows[0] >= len(targets):
         return
-    community_id, bounds = targets[rows[0]]
+    community_id, bounds, grid_id = targets[rows[0]]
     if community_id:
         st.session_state[COMMUNITY_KEY] = community_id
+    st.session_state[GRID_KEY] = grid_id  # a grid's entry outlines the grid too
     st.session_state[FOCUS_KEY] = {"ids": (community_id,) if community_id else (), "bounds": bounds}
 
 
@@ -695,7 +696,9 @@ def _validity(ref, spec: ScenarioSpec, view, outcome) -> None:
         st.success(t("edit.validity.none"))
         return
     st.caption(t("edit.validity.hint") + " " + t("edit.validity.count", n=len(items)))
-    st.session_state[_TARGETS_KEY] = [(item.community_id, item.bounds) for item in items]
+    st.session_state[_TARGETS_KEY] = [
+        (item.community_id, item.bounds, item.grid_id) for item in items
+    ]
     table = pd.DataFrame(
         {
             t("edit.validity.kind"): [t(f"edit.validity.kind.{i.kind}") for i in items],

@@ -22,6 +22,7 @@ from streamlit_folium import st_folium
 
 from geo.errors import PlanningInputError, ScenarioEditError
 from planning.plans.scenario import (
+    EditRefused,
     EditResult,
     Lock,
     MergeCommunities,
@@ -349,7 +350,10 @@ def _message() -> None:
     lang = state.language()
     if kind == "error":
         reason = refusal_text(body, lang) if isinstance(body, Exception) else str(body)
-        st.error(t("edit.refused") + "\n\n" + widgets.escape(reason))
+        if isinstance(body, EditRefused):  # the record says "… refused, …" itself
+            st.error(widgets.escape(reason), icon=":material/block:")
+        else:
+            st.error(t("edit.refused") + "\n\n" + widgets.escape(reason))
     elif kind == "success":
         notes = []
         blocks = []

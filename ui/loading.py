@@ -100,6 +100,9 @@ class LoadedHouseholds:
     households: Households | None = None
     problems: tuple[Problem, ...] = ()
     message: str | None = None
+    #: The app's limit the file is over, when that is why it was refused (``message`` says
+    #: it in English; the page says it in the user's language).
+    breach: LimitBreach | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,6 +119,9 @@ class LoadedLayer:
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
     message: str | None = None
+    #: The app's limit the file is over, when that is why it was refused (``message`` says
+    #: it in English; the page says it in the user's language).
+    breach: LimitBreach | None = None
 
     @property
     def ok(self) -> bool:
@@ -298,7 +304,9 @@ class LimitBreach:
         return rows_over_limit(self.label, self.found, limit=self.limit)
 
 
-def size_breach(label: str, size_bytes: int, *, limit_mb: int = MAX_UPLOAD_MB) -> LimitBreach | None:
+def size_breach(
+    label: str, size_bytes: int, *, limit_mb: int = MAX_UPLOAD_MB
+) -> LimitBreach | None:
     """The breach of a file of ``size_bytes`` larger than ``limit_mb`` (MB rounded up), else
     None."""
     if size_bytes <= limit_mb * 1024 * 1024:
@@ -459,14 +467,13 @@ def source_for_path(
 # Reading
 
 
-def _breach(path: str, label: str, max_rows: int) -> str | None:
-    """The English refusal of a file over a limit (None when within, or when it is gone:
-    the reader then says so)."""
+def _breach(path: str, label: str, max_rows: int) -> LimitBreach | None:
+    """The limit a file is over (None when within, or when it is gone: the reader then says
+    so)."""
     try:
-        breach = limit_breach(path, label=label, max_rows=max_rows)
+        return limit_breach(path, label=label, max_rows=max_rows)
     except OSError:
         return None
-    return breach.message if breach else None
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
@@ -486,7 +493,7 @@ def load_households(
     label = label or Path(path).name
     breach = _breach(path, label, max_rows)
     if breach:
-        return LoadedHouseholds(message=breach)
+        return LoadedHouseholds(message=breach.message, breach=breach)
     try:
         households = read_households(path, crs=crs, columns=dict(columns) or None, label=label)
     except ValidationError as exc:
@@ -512,7 +519,7 @@ def load_layer(
     label = label or Path(path).name
     breach = _breach(path, label, max_rows)
     if breach:
-        return LoadedLayer(kind, label, message=breach)
+        return LoadedLayer(kind, label, message=breach.message, breach=breach)
     try:
         layer = _LAYER_READERS[kind](path, crs=crs, label=label, columns=dict(columns) or None)
     except ValidationError as exc:

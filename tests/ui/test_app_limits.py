@@ -316,3 +316,17 @@ def test_a_facility_table_with_lon_lat_in_chinese_is_read_as_a_layer(tmp_path, s
     assert loaded.ok, (loaded.message, loaded.problems)
     assert loaded.frame["name"].tolist() == ["学校"]
     assert loaded.frame["floor_area_m2"].tolist() == [1200.0]
+
+
+def test_a_source_over_a_limit_is_refused_in_the_page_language(bomb):
+    """A source already set (not through the form) that is over a limit: the Data page says so
+    in Chinese, with the figures, and shows no traceback."""
+    from app_support import new_app
+
+    from ui import state
+
+    at = new_app(**{state.SOURCE_KEY: loading.source_for_path(bomb, crs="gcj02")})
+    at.run()
+    assert not at.exception, at.exception
+    errors = texts(at.error)
+    assert any("户数.xlsx：文件至少有 8,000,000 行，超过在线可接受的 2,000,000 行" in e for e in errors)

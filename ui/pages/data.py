@@ -298,7 +298,7 @@ def _show_layers(source: DataSource) -> dict:
             st.error(
                 t("data.layer_refused", layer=name, file=ref.label)
                 + "\n\n"
-                + widgets.escape(loaded.message)
+                + (limit_text(loaded.breach) if loaded.breach else widgets.escape(loaded.message))
             )
     return frames
 
@@ -346,7 +346,8 @@ def show_source(source: DataSource) -> None:
         show_problems(loaded.problems, file=ref.label)
         return
     if not loaded.ok:
-        st.error(f"{t('data.unreadable')}\n\n{widgets.escape(loaded.message)}")
+        reason = limit_text(loaded.breach) if loaded.breach else widgets.escape(loaded.message)
+        st.error(f"{t('data.unreadable')}\n\n{reason}")
         return
     households = loaded.households
     summary = households.summary()

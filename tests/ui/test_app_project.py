@@ -337,3 +337,17 @@ def test_propose_on_a_loaded_project_draws_a_new_plan_of_its_data(project):
     assert ref.stored is None and ref.params.community_size == 2000
     assert ref.source.kind == "project"
     assert int(metrics(at)["社区数"]) >= 4
+
+
+def test_no_server_path_is_asked_for_and_a_new_name_stays_in_the_folder(tmp_path):
+    at = new_app().run()
+    keys = {w.key for w in at.text_input}
+    assert project_panel.NEW_NAME_KEY in keys
+    assert not {"project_path", "project_save_path"} & keys  # no free server path
+    at.text_input(key=project_panel.NEW_NAME_KEY).input("../../etc/数据")
+    at.button(key="project_create").click().run()
+    assert not at.exception
+    assert not at.error, texts(at.error)
+    assert (tmp_path / "数据.gpkg").is_file()
+    assert not (tmp_path.parent.parent / "etc").exists()
+    assert at.selectbox(key=project_panel.CHOICE_KEY).options == ["数据.gpkg"]

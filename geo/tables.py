@@ -471,8 +471,8 @@ def _dbf_parts(path: Path, member: str | None) -> tuple[bytes | None, bool]:
     stem = member[:-4]
     with zipfile.ZipFile(path) as archive:
         parts = {n[len(stem):].lower(): n for n in archive.namelist() if n[: len(stem)] == stem}
-        dbf = parts.get(".dbf")
-        return (archive.read(dbf) if dbf else None), ".cpg" in parts
+        name = parts.get(".dbf")
+        return (archive.read(name) if name else None), ".cpg" in parts
 
 
 def _dbf_text(raw: bytes) -> bytes:

@@ -45,19 +45,28 @@ HAIDIAN = REPO.parent / "shared" / "data" / "beijing_haidian"
 PP_TARGET = 0.6
 
 
-def _district(households, *, crs: str, subdistricts=None, barriers=(), compounds=None,
-              rules: bool = True):
+def _district(
+    households, *, crs: str, subdistricts=None, barriers=(), compounds=None, rules: bool = True
+):
     """The prepared district, read as ``propose`` reads it; without ``rules``, with no
     compound names and no barrier layer."""
     from planning.engine.district import prepare_district
     from planning.runs import read_layers
 
-    layers = read_layers(households, crs=crs, subdistricts_path=subdistricts,
-                         barriers_path=list(barriers) if rules else None,
-                         compounds_path=compounds if rules else None)
+    layers = read_layers(
+        households,
+        crs=crs,
+        subdistricts_path=subdistricts,
+        barriers_path=list(barriers) if rules else None,
+        compounds_path=compounds if rules else None,
+    )
     buildings = layers.buildings if rules else layers.buildings.assign(compound=None)
-    return prepare_district(buildings, metric_crs=layers.households.metric_crs,
-                            subdistricts=layers.subdistricts, barriers=layers.barriers)
+    return prepare_district(
+        buildings,
+        metric_crs=layers.households.metric_crs,
+        subdistricts=layers.subdistricts,
+        barriers=layers.barriers,
+    )
 
 
 def _sample_district(*, rules: bool = True):
@@ -65,14 +74,23 @@ def _sample_district(*, rules: bool = True):
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sample(Path(tmp), seed=0)
-        return _district(paths["households"], crs="gcj02", subdistricts=paths["streets"],
-                         barriers=[paths["barriers"]], rules=rules)
+        return _district(
+            paths["households"],
+            crs="gcj02",
+            subdistricts=paths["streets"],
+            barriers=[paths["barriers"]],
+            rules=rules,
+        )
 
 
 def _haidian_district(*, rules: bool = True):
-    return _district(HAIDIAN / "households.geojson", crs="wgs84",
-                     barriers=[HAIDIAN / "roads.geojson", HAIDIAN / "water.geojson"],
-                     compounds=HAIDIAN / "compounds.geojson", rules=rules)
+    return _district(
+        HAIDIAN / "households.geojson",
+        crs="wgs84",
+        barriers=[HAIDIAN / "roads.geojson", HAIDIAN / "water.geojson"],
+        compounds=HAIDIAN / "compounds.geojson",
+        rules=rules,
+    )
 
 
 def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
@@ -81,8 +99,7 @@ def _drawn_pp(district, community: np.ndarray) -> np.ndarray:
     from planning.engine.metrics import polsby_popper
     from planning.params import ProposeParams
 
-    _, polygons, _ = boundaries(district, community, community,
-                                smooth_m=ProposeParams().smooth_m)
+    _, polygons, _ = boundaries(district, community, community, smooth_m=ProposeParams().smooth_m)
     return polsby_popper(polygons)
 
 
@@ -106,7 +123,9 @@ def _most_compact_per_subdistrict(district, plans: list[np.ndarray]) -> np.ndarr
             if mean > best_pp.get(z, -1.0):
                 best_pp[z] = mean
                 in_subdistrict = district.sites.subdistrict == z
-                best[in_subdistrict] = community[in_subdistrict] + number * 1_000_000  # apart from others
+                best[in_subdistrict] = (
+                    community[in_subdistrict] + number * 1_000_000
+                )  # apart from others
     return np.unique(best, return_inverse=True)[1].ravel()
 
 
@@ -144,11 +163,15 @@ def _anneal(graph, weights, area, perimeter, labels, *, lower, upper, steps, see
         around = labels[graph.indices[lo:hi]]
         shared = graph.shared[lo:hi]
         new_area = reg_area[[a, b]] + np.array([-area[u], area[u]])
-        new_perimeter = reg_perimeter[[a, b]] + np.array([
-            -perimeter[u] + 2 * shared[around == a].sum(),
-            perimeter[u] - 2 * shared[around == b].sum()])
-        delta = float(_pp(new_area, new_perimeter).sum()
-                      - _pp(reg_area[[a, b]], reg_perimeter[[a, b]]).sum())
+        new_perimeter = reg_perimeter[[a, b]] + np.array(
+            [
+                -perimeter[u] + 2 * shared[around == a].sum(),
+                perimeter[u] - 2 * shared[around == b].sum(),
+            ]
+        )
+        delta = float(
+            _pp(new_area, new_perimeter).sum() - _pp(reg_area[[a, b]], reg_perimeter[[a, b]]).sum()
+        )
         if delta < 0 and rng.random() > math.exp(delta / temperature):
             continue
         if not region_is_connected(graph, labels, a, without=u):
@@ -184,19 +207,35 @@ def _annealed(district, community: np.ndarray, steps: int, seed: int) -> np.ndar
                 continue
             sub = district.graph.subgraph(part)
             weights = district.sites.households[part]
-            atom = _atoms(part, sub, district.sites.compound, weights, upper,
-                          xy=district.sites.xy[part])
-            units = _contract(Units(sub, district.sites.xy[part], weights,
-                                    district.cell_area[part], district.cell_perimeter[part]),
-                              atom)
+            atom = _atoms(
+                part, sub, district.sites.compound, weights, upper, xy=district.sites.xy[part]
+            )
+            units = _contract(
+                Units(
+                    sub,
+                    district.sites.xy[part],
+                    weights,
+                    district.cell_area[part],
+                    district.cell_perimeter[part],
+                ),
+                atom,
+            )
             graph, unit_weights = units.graph, units.weights
             unit_area, unit_perimeter = units.area, units.perimeter
             unit_labels = np.zeros(graph.n, dtype=np.int64)
             unit_labels[atom] = local.ravel()
             lo, hi = effective_band(float(unit_weights.sum()), len(regions), lower, upper)
-            unit_labels = _anneal(graph, unit_weights, unit_area, unit_perimeter, unit_labels,
-                                  lower=lo, upper=hi, steps=steps,
-                                  seed=seed * 1000 + z)
+            unit_labels = _anneal(
+                graph,
+                unit_weights,
+                unit_area,
+                unit_perimeter,
+                unit_labels,
+                lower=lo,
+                upper=hi,
+                steps=steps,
+                seed=seed * 1000 + z,
+            )
             out[part] = regions[unit_labels[atom]]
     return out
 
@@ -211,13 +250,19 @@ def _in_band(district, community: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=300_000,
-                        help="annealing moves per 街道 part (default 300,000)")
+    parser.add_argument(
+        "--steps", type=int, default=300_000, help="annealing moves per 街道 part (default 300,000)"
+    )
     parser.add_argument("--seeds", type=int, default=6, help="seeds for 'best seed' (default 6)")
-    parser.add_argument("--runs", type=int, default=4,
-                        help="annealing runs; per 街道 the most compact is kept (default 4)")
-    parser.add_argument("datasets", nargs="*", default=["sample", "haidian"],
-                        help="sample, haidian (default both)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=4,
+        help="annealing runs; per 街道 the most compact is kept (default 4)",
+    )
+    parser.add_argument(
+        "datasets", nargs="*", default=["sample", "haidian"], help="sample, haidian (default both)"
+    )
     args = parser.parse_args(argv)
     datasets = [("sample (80k)", _sample_district)] if "sample" in args.datasets else []
     if "haidian" not in args.datasets:
@@ -227,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"(no {HAIDIAN}: Haidian skipped)")
     print(f"mean Polsby-Popper of communities as drawn; target {PP_TARGET}")
-    print(f"{'dataset':<14}{'engine':>8}{'best seed':>11}{'anneal':>8}{'no rules':>10}"
-          f"   (share in band: engine / anneal / no rules)   time")
+    print(
+        f"{'dataset':<14}{'engine':>8}{'best seed':>11}{'anneal':>8}{'no rules':>10}"
+        f"   (share in band: engine / anneal / no rules)   time"
+    )
     for name, load in datasets:
         clock = time.perf_counter()
         district = load()
@@ -236,20 +283,26 @@ def main(argv: list[str] | None = None) -> int:
         plans = {
             "engine": engine,
             "best seed": _most_compact_per_subdistrict(
-                district, [engine] + [_communities(district, seed)
-                                      for seed in range(1, args.seeds)]),
+                district, [engine] + [_communities(district, seed) for seed in range(1, args.seeds)]
+            ),
             "anneal": _most_compact_per_subdistrict(
-                district, [engine] + [_annealed(district, engine, args.steps, run)
-                                      for run in range(args.runs)]),
+                district,
+                [engine]
+                + [_annealed(district, engine, args.steps, run) for run in range(args.runs)],
+            ),
         }
         pp = {key: float(_drawn_pp(district, labels).mean()) for key, labels in plans.items()}
         free = load(rules=False)  # no compound names, no barrier layer
         plans["no rules"] = _communities(free, 0)
         pp["no rules"] = float(_drawn_pp(free, plans["no rules"]).mean())
-        bands = " / ".join(f"{_in_band(d, plans[key]):.0%}" for d, key in
-                           ((district, "engine"), (district, "anneal"), (free, "no rules")))
-        print(f"{name:<14}{pp['engine']:>8.3f}{pp['best seed']:>11.3f}{pp['anneal']:>8.3f}"
-              f"{pp['no rules']:>10.3f}   ({bands})   {time.perf_counter() - clock:.0f} s")
+        bands = " / ".join(
+            f"{_in_band(d, plans[key]):.0%}"
+            for d, key in ((district, "engine"), (district, "anneal"), (free, "no rules"))
+        )
+        print(
+            f"{name:<14}{pp['engine']:>8.3f}{pp['best seed']:>11.3f}{pp['anneal']:>8.3f}"
+            f"{pp['no rules']:>10.3f}   ({bands})   {time.perf_counter() - clock:.0f} s"
+        )
     return 0
 
 

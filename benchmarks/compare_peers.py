@@ -48,8 +48,12 @@ def _district(households: int, *, with_subdistricts: bool):
         data = read_households(paths["households"], crs="gcj02")
         subdistricts = read_subdistricts(paths["streets"], crs="gcj02").frame
         barriers = read_barriers(paths["barriers"], crs="gcj02").frame
-    district = prepare_district(data.buildings, metric_crs=data.metric_crs,
-                                subdistricts=subdistricts if with_subdistricts else None, barriers=barriers)
+    district = prepare_district(
+        data.buildings,
+        metric_crs=data.metric_crs,
+        subdistricts=subdistricts if with_subdistricts else None,
+        barriers=barriers,
+    )
     return district, subdistricts, barriers
 
 
@@ -57,8 +61,9 @@ def _subdistrict_of_sites(district, subdistricts) -> np.ndarray:
     import shapely
 
     subdistricts = np.array(subdistricts.to_crs(district.metric_crs).geometry.array, dtype=object)
-    site, subdistrict = shapely.STRtree(subdistricts).query(shapely.points(district.sites.xy),
-                                              predicate="intersects")
+    site, subdistrict = shapely.STRtree(subdistricts).query(
+        shapely.points(district.sites.xy), predicate="intersects"
+    )
     out = np.full(len(district.sites.xy), -1)
     out[site[::-1]] = subdistrict[::-1]
     return out
@@ -85,11 +90,13 @@ def _score(district, labels: np.ndarray, subdistrict_of_site: np.ndarray) -> dic
     pp = polsby_popper(polys)
     multipart = int((shapely.get_num_geometries(polys) > 1).sum())
     subdistricts_per = pd.Series(subdistrict_of_site).groupby(labels).nunique()
-    frame = gpd.GeoDataFrame({"community_id": [str(i) for i in ids]}, geometry=list(polys),
-                             crs=district.metric_crs)
+    frame = gpd.GeoDataFrame(
+        {"community_id": [str(i) for i in ids]}, geometry=list(polys), crs=district.metric_crs
+    )
     crossings = _barrier_crossings(frame, district.major_barriers)
-    comp = pd.DataFrame({"c": pd.Series(sites.compound, dtype="object"), "l": labels,
-                         "h": sites.households}).dropna()
+    comp = pd.DataFrame(
+        {"c": pd.Series(sites.compound, dtype="object"), "l": labels, "h": sites.households}
+    ).dropna()
     per = comp.groupby("c").agg(h=("h", "sum"), n=("l", "nunique"))
     return {
         "regions": int(real.sum()),
@@ -129,8 +136,12 @@ def _metis(district, k: int):
     # apart); then it runs without, which is what a user of it would have to do
     contiguous = graph.components()[0] == 1
     part = pymetis.part_graph(
-        k, xadj=graph.indptr.tolist(), adjncy=graph.indices.tolist(),
-        vweights=weights.tolist(), recursive=False, contiguous=contiguous,
+        k,
+        xadj=graph.indptr.tolist(),
+        adjncy=graph.indices.tolist(),
+        vweights=weights.tolist(),
+        recursive=False,
+        contiguous=contiguous,
     )
     return np.asarray(part[1])
 
@@ -140,7 +151,7 @@ def _weights(district):
 
     graph = district.graph
     neighbours = {
-        i: graph.indices[graph.indptr[i]:graph.indptr[i + 1]].tolist() for i in range(graph.n)
+        i: graph.indices[graph.indptr[i] : graph.indptr[i + 1]].tolist() for i in range(graph.n)
     }
     return W(neighbours, silence_warnings=True)
 
@@ -151,15 +162,17 @@ def _frame(district):
     sites = district.sites
     return gpd.GeoDataFrame(
         {"households": sites.households, "x": sites.xy[:, 0], "y": sites.xy[:, 1]},
-        geometry=list(district.cells), crs=district.metric_crs,
+        geometry=list(district.cells),
+        crs=district.metric_crs,
     )
 
 
 def _maxp(district, k: int):
     from spopt.region import MaxPHeuristic
 
-    model = MaxPHeuristic(_frame(district), _weights(district), ["x", "y"], "households",
-                          TARGET, top_n=2)
+    model = MaxPHeuristic(
+        _frame(district), _weights(district), ["x", "y"], "households", TARGET, top_n=2
+    )
     model.solve()
     return np.asarray(model.labels_) - np.min(model.labels_)
 
@@ -181,8 +194,13 @@ def _kmeans_constrained(district, k: int):
     points = np.repeat(sites.xy, counts, axis=0)
     owner = np.repeat(np.arange(len(counts)), counts)
     size = len(points) / k
-    model = KMeansConstrained(n_clusters=k, size_min=int(0.9 * size), size_max=int(1.1 * size) + 1,
-                              random_state=0, n_init=1)
+    model = KMeansConstrained(
+        n_clusters=k,
+        size_min=int(0.9 * size),
+        size_max=int(1.1 * size) + 1,
+        random_state=0,
+        n_init=1,
+    )
     per_point = model.fit_predict(points)
     # a building goes where most of its households went (a tool that splits buildings)
     labels = np.zeros(len(counts), dtype=np.int64)
@@ -208,7 +226,9 @@ METHODS = {
 def _run(name: str, households: int, queue) -> None:
     try:
         # only our engine knows 街道: every other method gets the same district without them
-        district, subdistricts, _ = _district(households, with_subdistricts=name.endswith("nested in 街道"))
+        district, subdistricts, _ = _district(
+            households, with_subdistricts=name.endswith("nested in 街道")
+        )
         k = max(1, round(district.sites.households.sum() / TARGET))
         start = time.perf_counter()
         labels = METHODS[name](district, k)
@@ -226,10 +246,15 @@ def main(argv: list[str]) -> int:
     sizes = [int(a) for a in argv] or [20_000, 80_000]
     context = mp.get_context("spawn")
     for households in sizes:
-        print(f"\n{households:,} households (k = round(households / 2,500)); limit "
-              f"{TIME_LIMIT_S} s per method", flush=True)
-        header = (f"{'method':<24}{'solve s':>9}{'±10%':>7}{'max':>7}{'contig':>8}{'PP':>7}"
-                  f"{'x-street':>10}{'x-barrier':>11}{'cmp-split':>11}")
+        print(
+            f"\n{households:,} households (k = round(households / 2,500)); limit "
+            f"{TIME_LIMIT_S} s per method",
+            flush=True,
+        )
+        header = (
+            f"{'method':<24}{'solve s':>9}{'±10%':>7}{'max':>7}{'contig':>8}{'PP':>7}"
+            f"{'x-street':>10}{'x-barrier':>11}{'cmp-split':>11}"
+        )
         print(header)
         for name in METHODS:
             if name == "k-means-constrained" and households > 100_000:
@@ -247,11 +272,17 @@ def main(argv: list[str]) -> int:
             if "error" in r:
                 print(f"{name:<24}  {r['error']}")
                 continue
-            print(f"{name:<24}{r['solve_s']:>9.2f}{r['in_band']:>7.0%}{r['max']:>7,}"
-                  f"{r['contiguous']:>8.0%}{r['pp_mean']:>7.2f}{r['crossing_streets']:>10}"
-                  f"{r['crossing_barriers']:>11}{r['compounds_split']:>11}"
-                  + ("  (over the limit: the join allows 120 s for loading)"
-                     if r["solve_s"] > TIME_LIMIT_S else ""), flush=True)
+            print(
+                f"{name:<24}{r['solve_s']:>9.2f}{r['in_band']:>7.0%}{r['max']:>7,}"
+                f"{r['contiguous']:>8.0%}{r['pp_mean']:>7.2f}{r['crossing_streets']:>10}"
+                f"{r['crossing_barriers']:>11}{r['compounds_split']:>11}"
+                + (
+                    "  (over the limit: the join allows 120 s for loading)"
+                    if r["solve_s"] > TIME_LIMIT_S
+                    else ""
+                ),
+                flush=True,
+            )
             print("    " + json.dumps(r, ensure_ascii=False))
     return 0
 

@@ -47,13 +47,20 @@ def _inputs(name: str, tmp: Path) -> dict:
         from samples.district import write_sample
 
         paths = write_sample(tmp / "sample", households=80_000, seed=0)
-        return {"households_path": paths["households"], "crs": "gcj02",
-                "streets_path": paths["streets"], "barriers_path": [paths["barriers"]]}
+        return {
+            "households_path": paths["households"],
+            "crs": "gcj02",
+            "streets_path": paths["streets"],
+            "barriers_path": [paths["barriers"]],
+        }
     if name == "haidian":
         base = SHARED / "beijing_haidian"
-        return {"households_path": base / "households.geojson", "crs": "wgs84",
-                "barriers_path": [base / "roads.geojson", base / "water.geojson"],
-                "compounds_path": base / "compounds.geojson"}
+        return {
+            "households_path": base / "households.geojson",
+            "crs": "wgs84",
+            "barriers_path": [base / "roads.geojson", base / "water.geojson"],
+            "compounds_path": base / "compounds.geojson",
+        }
     base = SHARED / "shenzhen_nanshan_north"
     households = base / "households.geojson"
     if name == "shenzhen-18m":
@@ -62,8 +69,11 @@ def _inputs(name: str, tmp: Path) -> dict:
         frame = gpd.read_file(households)
         households = tmp / "shenzhen_18m.geojson"
         frame[frame["height_class_m"] == 18].to_file(households, driver="GeoJSON")
-    return {"households_path": households, "crs": "wgs84",
-            "barriers_path": [base / "roads.geojson"]}
+    return {
+        "households_path": households,
+        "crs": "wgs84",
+        "barriers_path": [base / "roads.geojson"],
+    }
 
 
 def _row(metrics: dict, grids: dict | None, seconds: float | None) -> dict:
@@ -74,20 +84,23 @@ def _row(metrics: dict, grids: dict | None, seconds: float | None) -> dict:
         "PP mean/min": f"{c['polsby_popper_mean']:.2f}/{c['polsby_popper_min']:.2f}",
         "necks": c["necks"],
         "jagged": f"{c['jagged_border_share']:.1%}",
-        "on lines": "—" if c.get("border_on_lines_share") is None
+        "on lines": "—"
+        if c.get("border_on_lines_share") is None
         else f"{c['border_on_lines_share']:.0%}",
         "blocks split": f"{c['blocks_fitting_split']}/{c['blocks_fitting']}",
         "radius p95 m": f"{c['service_radius_p95_m_median']:.0f}/"
-                        f"{c['service_radius_p95_m_max']:.0f}",
+        f"{c['service_radius_p95_m_max']:.0f}",
         "multipart": c["multipart"],
     }
     if grids is not None:
-        row.update({
-            "grids in band": f"{grids['share_in_band_ex_big']:.0%}",
-            "grid necks": f"{grids['necks']}/{grids['count']}",
-            "grid jagged": f"{grids['jagged_border_share']:.1%}",
-            "unforced x": c.get("barrier_crossings_unforced_count", "—"),
-        })
+        row.update(
+            {
+                "grids in band": f"{grids['share_in_band_ex_big']:.0%}",
+                "grid necks": f"{grids['necks']}/{grids['count']}",
+                "grid jagged": f"{grids['jagged_border_share']:.1%}",
+                "unforced x": c.get("barrier_crossings_unforced_count", "—"),
+            }
+        )
     if seconds is not None:
         row["seconds"] = f"{seconds:.1f}"
     return row
@@ -118,8 +131,9 @@ def _peer(name: str, district, k: int) -> np.ndarray:
     # METIS refuses contiguity on a graph in several pieces; a user of it would drop it then
     options = pymetis.Options(contig=int(graph.components()[0] == 1))
     adjacency = pymetis.CSRAdjacency(graph.indptr.astype(np.int32), graph.indices.astype(np.int32))
-    _, part = pymetis.part_graph(k, adjacency, vweights=weights.tolist(), recursive=False,
-                                 options=options)
+    _, part = pymetis.part_graph(
+        k, adjacency, vweights=weights.tolist(), recursive=False, options=options
+    )
     return np.asarray(part)
 
 
@@ -134,21 +148,36 @@ def _measure_peer(district, labels: np.ndarray, params) -> dict:
     ids, polys = dissolve(district.cells, labels)
     polys = np.asarray(polys, dtype=object)
     hh = np.bincount(labels, weights=district.sites.households, minlength=int(ids.max()) + 1)
-    communities = gpd.GeoDataFrame({"community_id": [f"P{i}" for i in ids],
-                                    "households": hh[ids]}, geometry=list(polys),
-                                   crs=district.metric_crs)
-    buildings = pd.DataFrame({
-        "community_id": [f"P{i}" for i in labels[district.sites.of_building]],
-        "households": district.buildings["households"].to_numpy(),
-    })
-    shapes, _ = shape_metrics(district, buildings, communities, None,
-                              community_upper=params.community_band[1], grid_upper=0)
+    communities = gpd.GeoDataFrame(
+        {"community_id": [f"P{i}" for i in ids], "households": hh[ids]},
+        geometry=list(polys),
+        crs=district.metric_crs,
+    )
+    buildings = pd.DataFrame(
+        {
+            "community_id": [f"P{i}" for i in labels[district.sites.of_building]],
+            "households": district.buildings["households"].to_numpy(),
+        }
+    )
+    shapes, _ = shape_metrics(
+        district,
+        buildings,
+        communities,
+        None,
+        community_upper=params.community_band[1],
+        grid_upper=0,
+    )
     lower, upper = params.community_band
     out = size_metrics(hh[ids], lower=lower, upper=upper, target=params.community_size)
     pp = polsby_popper(polys)
     out.update(shapes["communities"])
-    out.update({"polsby_popper_mean": float(pp.mean()), "polsby_popper_min": float(pp.min()),
-                "multipart": int((shapely_parts(polys) > 1).sum())})
+    out.update(
+        {
+            "polsby_popper_mean": float(pp.mean()),
+            "polsby_popper_min": float(pp.min()),
+            "multipart": int((shapely_parts(polys) > 1).sum()),
+        }
+    )
     return out
 
 
@@ -172,8 +201,9 @@ def main(argv: list[str]) -> int:
     from planning.runs import run_propose
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("datasets", nargs="*",
-                        default=["sample", "haidian", "shenzhen", "shenzhen-18m"])
+    parser.add_argument(
+        "datasets", nargs="*", default=["sample", "haidian", "shenzhen", "shenzhen-18m"]
+    )
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args(argv)
@@ -189,8 +219,10 @@ def main(argv: list[str]) -> int:
         summary = run.summary
         summary["grids"]["share_in_band_ex_big"] = _grid_share_ex_big(summary, run)
         rows = {"this engine": _row(summary["communities"], summary["grids"], seconds)}
-        everything[name] = {"engine": {k: summary[k] for k in ("communities", "grids")},
-                            "seconds": seconds}
+        everything[name] = {
+            "engine": {k: summary[k] for k in ("communities", "grids")},
+            "seconds": seconds,
+        }
         if not args.no_peers:
             district = run.proposal.district
             k = int(summary["communities"]["count"])
@@ -203,18 +235,28 @@ def main(argv: list[str]) -> int:
                 measured = _measure_peer(district, labels, params)
                 rows[peer] = _row(measured, None, None)
                 everything[name][peer] = measured
-        _print(f"{name}: {summary['data']['households']:,} households, "
-               f"{summary['data']['buildings']:,} buildings", rows)
+        _print(
+            f"{name}: {summary['data']['households']:,} households, "
+            f"{summary['data']['buildings']:,} buildings",
+            rows,
+        )
         infeasible = summary.get("infeasible", [])
         for item in summary["communities"].get("blocks_split", []):
             if item["fits"]:
                 print(f"  {item['block']} ({item['households']:,} households): {item['reason']}")
-        print(f"  infeasible units: {len(infeasible)}; runtime "
-              + ", ".join(f"{k} {v:.2f}s" for k, v in summary["runtime_s"].items()))
+        print(
+            f"  infeasible units: {len(infeasible)}; runtime "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in summary["runtime_s"].items())
+        )
     if args.json:
-        args.json.write_text(json.dumps(everything, ensure_ascii=False, indent=1,
-                                        default=lambda v: v.tolist() if hasattr(v, "tolist")
-                                        else str(v)))
+        args.json.write_text(
+            json.dumps(
+                everything,
+                ensure_ascii=False,
+                indent=1,
+                default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v),
+            )
+        )
     return 0
 
 

@@ -50,8 +50,14 @@ def sample_folder(households: int, streets: int | None) -> Path:
     return folder
 
 
-def one(households: int, *, streets: int | None, use_streets: bool, use_barriers: bool,
-        workers: int | None) -> dict:
+def one(
+    households: int,
+    *,
+    streets: int | None,
+    use_streets: bool,
+    use_barriers: bool,
+    workers: int | None,
+) -> dict:
     """Propose on the sample of ``households`` and measure the run."""
     from planning.runs import run_propose
 
@@ -61,13 +67,18 @@ def one(households: int, *, streets: int | None, use_streets: bool, use_barriers
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         run = run_propose(
-            folder / "households.csv", crs="gcj02", out_dir=Path(tmp) / "out",
+            folder / "households.csv",
+            crs="gcj02",
+            out_dir=Path(tmp) / "out",
             subdistricts_path=folder / "streets.geojson" if use_streets else None,
-            barriers_path=folder / "barriers.geojson" if use_barriers else None, **extra,
+            barriers_path=folder / "barriers.geojson" if use_barriers else None,
+            **extra,
         )
         total_s = time.perf_counter() - start
-    own, children = (resource.getrusage(resource.RUSAGE_SELF),
-                     resource.getrusage(resource.RUSAGE_CHILDREN))
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     peak_mb, workers_mb = own.ru_maxrss / 1024, children.ru_maxrss / 1024
     cpu_s = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     c, g = run.summary["communities"], run.summary["grids"]
@@ -114,14 +125,27 @@ def _line(result: dict) -> str:
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=list(DEFAULT_SIZES))
-    parser.add_argument("--streets", type=int, default=None,
-                        help="街道 the generator makes (default: one per ~25,000 households)")
-    parser.add_argument("--no-streets", action="store_true",
-                        help="plan without a 街道 layer (one study area)")
-    parser.add_argument("--no-barriers", action="store_true",
-                        help="plan without the barrier layer (no major roads cut the area)")
-    parser.add_argument("--workers", type=int, nargs="*", default=None,
-                        help="worker counts to run each size with (default: the engine's)")
+    parser.add_argument(
+        "--streets",
+        type=int,
+        default=None,
+        help="街道 the generator makes (default: one per ~25,000 households)",
+    )
+    parser.add_argument(
+        "--no-streets", action="store_true", help="plan without a 街道 layer (one study area)"
+    )
+    parser.add_argument(
+        "--no-barriers",
+        action="store_true",
+        help="plan without the barrier layer (no major roads cut the area)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="*",
+        default=None,
+        help="worker counts to run each size with (default: the engine's)",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -148,9 +172,17 @@ def main(argv: list[str]) -> int:
     args = _arguments(argv)
     if args.one:
         workers = args.workers[0] if args.workers else None
-        print(json.dumps(one(args.sizes[0], streets=args.streets,
-                             use_streets=not args.no_streets,
-                             use_barriers=not args.no_barriers, workers=workers)))
+        print(
+            json.dumps(
+                one(
+                    args.sizes[0],
+                    streets=args.streets,
+                    use_streets=not args.no_streets,
+                    use_barriers=not args.no_barriers,
+                    workers=workers,
+                )
+            )
+        )
         return 0
     results = []
     for n in args.sizes:
@@ -162,9 +194,12 @@ def main(argv: list[str]) -> int:
             for result in runs[1:]:
                 stage = sum(result["stages_s"][s] for s in PARTITION_STAGES)
                 whole = runs[0]["end_to_end_s"] / result["end_to_end_s"]
-                print(f"    speed-up {runs[0]['workers']} → {result['workers']} workers: "
-                      f"×{base / stage:.2f} on {' + '.join(PARTITION_STAGES)} "
-                      f"({base:.1f} s → {stage:.1f} s), ×{whole:.2f} end to end", flush=True)
+                print(
+                    f"    speed-up {runs[0]['workers']} → {result['workers']} workers: "
+                    f"×{base / stage:.2f} on {' + '.join(PARTITION_STAGES)} "
+                    f"({base:.1f} s → {stage:.1f} s), ×{whole:.2f} end to end",
+                    flush=True,
+                )
         results.extend(runs[:1])
     if len(results) >= 2:
         a, b = results[0], results[-1]

@@ -139,7 +139,8 @@ def _beats_declared(kind: str, fit: float, declared: float, points: int) -> bool
     if kind == "lines":
         return declared * points >= LINE_MIN_ON and fit <= declared * LINE_RATIO
     return fit >= declared + POLYGON_GAIN and (
-        fit >= declared * POLYGON_RATIO or 1 - fit <= (1 - declared) / POLYGON_RATIO)
+        fit >= declared * POLYGON_RATIO or 1 - fit <= (1 - declared) / POLYGON_RATIO
+    )
 
 
 def _reading_systems(source: SourceCRS) -> tuple[str, ...]:
@@ -193,8 +194,9 @@ class _Fit:
 
     def ring(self, x: np.ndarray, y: np.ndarray, radius_m: float) -> float:
         angles = 2 * np.pi * np.arange(RING_DIRECTIONS) / RING_DIRECTIONS
-        return float(np.median([self(x + radius_m * np.cos(a), y + radius_m * np.sin(a))
-                                for a in angles]))
+        return float(
+            np.median([self(x + radius_m * np.cos(a), y + radius_m * np.sin(a)) for a in angles])
+        )
 
 
 def measure_alignment(
@@ -243,23 +245,28 @@ def measure_alignment(
     readings = []
     for side, source in (("layer", layer_crs), ("points", points_crs)):
         for system in _reading_systems(source):
-            moved_lon, moved_lat = _moved(lon, lat, side=side, system=system,
-                                          declared=_declared_system(source))
+            moved_lon, moved_lat = _moved(
+                lon, lat, side=side, system=system, declared=_declared_system(source)
+            )
             mx, my = (np.asarray(v) for v in to_metric(moved_lon, moved_lat))
             shift_m = float(np.median(np.hypot(mx - x, my - y)))
             moved_fit = fit(mx, my)
             # the ring is only measured for a reading that beats the declaration (cheap when
             # the layers align)
-            ring = (fit.ring(x, y, shift_m)
-                    if _beats_declared(kind, moved_fit, declared, len(lon)) else float("nan"))
+            ring = (
+                fit.ring(x, y, shift_m)
+                if _beats_declared(kind, moved_fit, declared, len(lon))
+                else float("nan")
+            )
             readings.append(Reading(side, system, moved_fit, shift_m, ring))
     if not readings:
         return None
     return LayerAlignment(kind, len(lon), declared, tuple(readings), points_crs, layer_crs)
 
 
-def _moved(lon: np.ndarray, lat: np.ndarray, *, side: str, system: str,
-           declared: str) -> tuple[np.ndarray, np.ndarray]:
+def _moved(
+    lon: np.ndarray, lat: np.ndarray, *, side: str, system: str, declared: str
+) -> tuple[np.ndarray, np.ndarray]:
     """The points where they fall against the layer when ``side`` is read in ``system``
     instead of ``declared``.
 
@@ -300,20 +307,27 @@ def offset_problem(
     if alignment is None or not (better := alignment.better()):
         return None
     best = better[0]
-    names = {"layer": (layer_label, layer_option, alignment.layer_crs),
-             "points": (points_label, points_option, alignment.points_crs)}
+    names = {
+        "layer": (layer_label, layer_option, alignment.layer_crs),
+        "points": (points_label, points_option, alignment.points_crs),
+    }
     name, option, declared = names[best.side]
-    other_name, other_option, other_declared = names["points" if best.side == "layer"
-                                                     else "layer"]
+    other_name, other_option, other_declared = names["points" if best.side == "layer" else "layer"]
     fix = f"declare {option} {best.system}"
     twin = next((r for r in better if r.side != best.side), None)
     if twin is not None:
-        fix += (f" (or, if {name} is declared right, {other_name} may be "
-                f"{_LABELS[twin.system]}: declare {other_option} {twin.system})")
-    measure = ("share of buildings within 5 m of a line or polygon edge (on a road)"
-               if alignment.kind == "lines" else "share of buildings inside a polygon")
+        fix += (
+            f" (or, if {name} is declared right, {other_name} may be "
+            f"{_LABELS[twin.system]}: declare {other_option} {twin.system})"
+        )
+    measure = (
+        "share of buildings within 5 m of a line or polygon edge (on a road)"
+        if alignment.kind == "lines"
+        else "share of buildings inside a polygon"
+    )
     return Problem(
-        "warning", name,
+        "warning",
+        name,
         f"{name} looks like {_LABELS[best.system]} although declared {declared.label}: "
         f"as declared it sits about {best.shift_m:.0f} m off {other_name} (declared "
         f"{other_declared.label})",
@@ -350,17 +364,29 @@ def offset_warnings(
     that sits off them by the GCJ-02 / BD-09 shift (or that they sit off)."""
     problems = []
     for layer in layers:
-        alignment = measure_alignment(points, layer.geometry, points_crs=points_crs,
-                                      layer_crs=layer.crs, metric_crs=metric_crs)
+        alignment = measure_alignment(
+            points,
+            layer.geometry,
+            points_crs=points_crs,
+            layer_crs=layer.crs,
+            metric_crs=metric_crs,
+        )
         if _covering(alignment):
-            edges = geopandas.GeoSeries(shapely.boundary(np.asarray(layer.geometry.values)),
-                                        crs=layer.geometry.crs)
-            edge_alignment = measure_alignment(points, edges, points_crs=points_crs,
-                                               layer_crs=layer.crs, metric_crs=metric_crs)
+            edges = geopandas.GeoSeries(
+                shapely.boundary(np.asarray(layer.geometry.values)), crs=layer.geometry.crs
+            )
+            edge_alignment = measure_alignment(
+                points, edges, points_crs=points_crs, layer_crs=layer.crs, metric_crs=metric_crs
+            )
             if edge_alignment is not None and edge_alignment.better():
                 alignment = edge_alignment
-        problem = offset_problem(alignment, layer_label=layer.label, points_label=points_label,
-                                 layer_option=layer.option, points_option=points_option)
+        problem = offset_problem(
+            alignment,
+            layer_label=layer.label,
+            points_label=points_label,
+            layer_option=layer.option,
+            points_option=points_option,
+        )
         if problem is not None:
             problems.append(problem)
     return tuple(problems)

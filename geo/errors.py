@@ -93,7 +93,9 @@ class Problem:
         if self.rows:
             where.append(self.rows_text())
         head = f"[{self.severity}] {': '.join(where)}: {self.message}"
-        return f"{head}\n    expected: {self.expected}\n    found: {self.found}\n    fix: {self.fix}"
+        return (
+            f"{head}\n    expected: {self.expected}\n    found: {self.found}\n    fix: {self.fix}"
+        )
 
     def as_dict(self) -> dict:
         return {

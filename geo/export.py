@@ -220,7 +220,9 @@ def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
     out = np.array(geoms, dtype=object)
     for i, geom in enumerate(out):
         if geom is not None and geom.geom_type == "GeometryCollection":
-            parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+            parts = [
+                p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")
+            ]
             out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
     return out
 
@@ -327,7 +329,8 @@ def write_geopackage(
     out = _plain_attributes(gdf.to_crs(target))
     out[out.geometry.name] = geopandas.GeoSeries(
         rounded_valid(np.asarray(out.geometry.values), None, caller="write_geopackage"),
-        index=out.index, crs=target,
+        index=out.index,
+        crs=target,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")

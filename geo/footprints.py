@@ -95,7 +95,9 @@ def read_footprints(
     )
     explicit = None if id_column is None else {"footprint_id": id_column}
     roles, problems = resolve_columns(
-        frame.columns.drop(frame.geometry.name), FOOTPRINT_ALIASES, explicit=explicit,
+        frame.columns.drop(frame.geometry.name),
+        FOOTPRINT_ALIASES,
+        explicit=explicit,
         label=label,
     )
     numbers = np.arange(len(frame)) + 1
@@ -106,8 +108,11 @@ def read_footprints(
     if not keep.any() and not any(p.is_error for p in problems):
         problems.append(
             Problem(
-                "error", label, "no building footprint left",
-                expected="at least one polygon", found=f"{len(frame)} feature(s), none usable",
+                "error",
+                label,
+                "no building footprint left",
+                expected="at least one polygon",
+                found=f"{len(frame)} feature(s), none usable",
                 fix="export the building layer again and check it in QGIS",
             )
         )
@@ -128,27 +133,37 @@ def _footprint_geometry(
     """
     problems: list[Problem] = []
     what = "building footprints"
-    geometry = without_heights(np.array(frame.geometry.array, dtype=object), numbers,
-                               what=what, label=label, problems=problems)
+    geometry = without_heights(
+        np.array(frame.geometry.array, dtype=object),
+        numbers,
+        what=what,
+        label=label,
+        problems=problems,
+    )
     empty = shapely.is_missing(geometry) | shapely.is_empty(geometry)
-    geometry = collection_parts(geometry, ~empty, _POLYGONAL, rows=numbers, what=what,
-                                label=label, problems=problems)
+    geometry = collection_parts(
+        geometry, ~empty, _POLYGONAL, rows=numbers, what=what, label=label, problems=problems
+    )
     if empty.any():
         problems.append(
             Problem(
-                "warning", label, f"{int(empty.sum())} footprint(s) without a geometry dropped",
-                expected="a polygon for every feature", found="null or empty geometries",
-                fix="delete these features or draw them", rows=feature_rows(numbers[empty]),
+                "warning",
+                label,
+                f"{int(empty.sum())} footprint(s) without a geometry dropped",
+                expected="a polygon for every feature",
+                found="null or empty geometries",
+                fix="delete these features or draw them",
+                rows=feature_rows(numbers[empty]),
             )
         )
-    kinds = np.array(
-        [g.geom_type if g is not None else "" for g in geometry], dtype=object
-    )
+    kinds = np.array([g.geom_type if g is not None else "" for g in geometry], dtype=object)
     wrong = ~empty & ~np.isin(kinds, _POLYGONAL)
     if wrong.any():
         problems.append(
             Problem(
-                "error", label, "building footprints must be polygons",
+                "error",
+                label,
+                "building footprints must be polygons",
                 expected="Polygon or MultiPolygon",
                 found=", ".join(sorted(set(kinds[wrong]))),
                 fix="export only the building polygons (not their centre points or outlines)",
@@ -166,8 +181,11 @@ def _footprint_geometry(
         collapsed[invalid] = shapely.is_empty(geometry[invalid])
         problems.append(
             Problem(
-                "warning", label, f"{int(invalid.sum())} invalid footprint(s) repaired",
-                expected="valid polygons", found="; ".join(sorted(set(reasons))[:3]),
+                "warning",
+                label,
+                f"{int(invalid.sum())} invalid footprint(s) repaired",
+                expected="valid polygons",
+                found="; ".join(sorted(set(reasons))[:3]),
                 fix="check the repaired shapes in QGIS if precision matters",
                 rows=feature_rows(numbers[invalid]),
             )
@@ -175,10 +193,13 @@ def _footprint_geometry(
     if collapsed.any():
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{int(collapsed.sum())} footprint(s) without area dropped",
-                expected="polygons with an area", found="rings that collapse to lines or points",
-                fix="redraw these buildings", rows=feature_rows(numbers[collapsed]),
+                expected="polygons with an area",
+                found="rings that collapse to lines or points",
+                fix="redraw these buildings",
+                rows=feature_rows(numbers[collapsed]),
             )
         )
     return geometry, polygons & ~collapsed, problems
@@ -199,10 +220,13 @@ def _footprint_ids(
     if missing.any():
         problems.append(
             Problem(
-                "warning", label, f"{int(missing.sum())} footprint(s) without an id",
+                "warning",
+                label,
+                f"{int(missing.sum())} footprint(s) without an id",
                 expected="a building id on every footprint",
                 found="empty cells; these footprints are numbered and matched by position only",
-                fix="fill in the ids if these buildings have households", column=column,
+                fix="fill in the ids if these buildings have households",
+                column=column,
                 rows=feature_rows(numbers[missing]),
             )
         )
@@ -212,7 +236,8 @@ def _footprint_ids(
         ids = repeated.unique().tolist()
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{len(ids)} id(s) name more than one footprint ({len(repeated)} footprints)",
                 expected="one footprint per building id",
                 found=_quoted(ids),
@@ -355,14 +380,18 @@ def match_footprints(
     building_ids = np.array(cell_text(buildings["building_id"]), dtype=object)
     footprint_ids = np.array(cell_text(footprints["footprint_id"]), dtype=object)
     from_file = (
-        footprints["id_from_file"].to_numpy(dtype=bool) if "id_from_file" in footprints
+        footprints["id_from_file"].to_numpy(dtype=bool)
+        if "id_from_file" in footprints
         else np.ones(len(footprints), dtype=bool)
     )
 
     file_ids = footprint_ids.copy()
     file_ids[~from_file] = None
     chosen, matched_by, distance_m, overlapping, near = _match_points(
-        points, geometry, building_ids=building_ids, footprint_ids=file_ids,
+        points,
+        geometry,
+        building_ids=building_ids,
+        footprint_ids=file_ids,
         max_distance_m=max_distance_m,
     )
     has_households = np.zeros(len(geometry), dtype=bool)
@@ -370,19 +399,30 @@ def match_footprints(
     report = ValidationReport(
         tuple(
             _match_problems(
-                chosen=chosen, matched_by=matched_by, distance_m=distance_m,
-                building_ids=building_ids, has_households=has_households,
-                overlapping=overlapping, near=near, has_file_ids=bool(from_file.any()),
-                max_distance_m=max_distance_m, label=label,
+                chosen=chosen,
+                matched_by=matched_by,
+                distance_m=distance_m,
+                building_ids=building_ids,
+                has_households=has_households,
+                overlapping=overlapping,
+                near=near,
+                has_file_ids=bool(from_file.any()),
+                max_distance_m=max_distance_m,
+                label=label,
             )
         )
     )
     for array in (chosen, matched_by, distance_m, footprint_ids, geometry, has_households):
         array.flags.writeable = False
     return FootprintMatch(
-        footprint_of_building=chosen, matched_by=matched_by, distance_m=distance_m,
-        footprint_id=footprint_ids, geometry=geometry, has_households=has_households,
-        metric_crs=metric_crs, report=report,
+        footprint_of_building=chosen,
+        matched_by=matched_by,
+        distance_m=distance_m,
+        footprint_id=footprint_ids,
+        geometry=geometry,
+        has_households=has_households,
+        metric_crs=metric_crs,
+        report=report,
     )
 
 
@@ -404,18 +444,14 @@ def _match_points(
     distance_m = np.full(n, np.nan)
     matched_by = np.full(n, "", dtype=object)
 
-    by_id, by_id_footprint = _match_by_id(
-        building_ids, footprint_ids, points, geometry, area_m2
-    )
+    by_id, by_id_footprint = _match_by_id(building_ids, footprint_ids, points, geometry, area_m2)
     chosen[by_id] = by_id_footprint
     distance_m[by_id] = shapely.distance(points[by_id], geometry[by_id_footprint])
     matched_by[by_id] = "id"
 
     rest = np.flatnonzero(chosen < 0)
     tree = shapely.STRtree(geometry)
-    inside, inside_footprint, overlapping = _match_by_containment(
-        rest, points, tree, area_m2
-    )
+    inside, inside_footprint, overlapping = _match_by_containment(rest, points, tree, area_m2)
     chosen[inside] = inside_footprint
     distance_m[inside] = 0.0
     matched_by[inside] = "containment"
@@ -432,7 +468,8 @@ def _match_points(
 
 def _check_inputs(buildings: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, label: str) -> None:
     for frame, what, column in (
-        (buildings, "buildings", "building_id"), (footprints, label, "footprint_id"),
+        (buildings, "buildings", "building_id"),
+        (footprints, label, "footprint_id"),
     ):
         columns = list(getattr(frame, "columns", []))
         if not isinstance(frame, gpd.GeoDataFrame) or column not in columns:
@@ -533,12 +570,19 @@ def _match_problems(
 ) -> list[Problem]:
     """The warnings of a match: everything left out or decided by a rule is counted."""
     return _building_problems(
-        chosen=chosen, matched_by=matched_by, distance_m=distance_m,
-        building_ids=building_ids, has_file_ids=has_file_ids, max_distance_m=max_distance_m,
+        chosen=chosen,
+        matched_by=matched_by,
+        distance_m=distance_m,
+        building_ids=building_ids,
+        has_file_ids=has_file_ids,
+        max_distance_m=max_distance_m,
         label=label,
     ) + _position_problems(
-        has_households=has_households, overlapping=overlapping, near=near,
-        max_distance_m=max_distance_m, label=label,
+        has_households=has_households,
+        overlapping=overlapping,
+        near=near,
+        max_distance_m=max_distance_m,
+        label=label,
     )
 
 
@@ -562,7 +606,8 @@ def _building_problems(
     if unmatched.any():
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{int(unmatched.sum()):,} of {n:,} household points lie in no footprint "
                 f"(nearest more than {max_distance_m:g} m away): they are drawn without one",
                 expected="every household building on a footprint",
@@ -574,7 +619,8 @@ def _building_problems(
     if has_file_ids and by_id and by_position:
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"ids matched only partly: {by_id:,} of {n:,} buildings matched by id, "
                 f"{by_position:,} by the footprint holding their point",
                 expected="the households' building ids in the footprint file",
@@ -585,11 +631,12 @@ def _building_problems(
     elif has_file_ids and not by_id and n:
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 "no building id matches a footprint id: buildings matched by the footprint "
                 "holding their point",
                 expected="the households' building ids in the footprint file (optional)",
-                found="ids such as " + _quoted(building_ids[: _IDS_SHOWN].tolist()),
+                found="ids such as " + _quoted(building_ids[:_IDS_SHOWN].tolist()),
                 fix="nothing, if position is enough; else give both files the same ids",
             )
         )
@@ -597,7 +644,8 @@ def _building_problems(
     if far.any():
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{int(far.sum()):,} building(s) matched by id lie more than "
                 f"{max_distance_m:g} m from their footprint (up to "
                 f"{float(distance_m[far].max()):,.0f} m)",
@@ -618,31 +666,37 @@ def _position_problems(
     if overlapping:
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{overlapping:,} household point(s) lie in overlapping footprints: each took "
                 "the smallest",
-                expected="footprints that do not overlap", found="overlapping polygons",
+                expected="footprints that do not overlap",
+                found="overlapping polygons",
                 fix="check the overlaps in QGIS (Vector › Geometry tools › Check validity)",
             )
         )
     if near:
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{near:,} household point(s) lie beside a footprint (within "
                 f"{max_distance_m:g} m) and took the nearest",
                 expected="household points inside their footprint",
-                found="points just outside", fix="nothing, unless the footprints are shifted",
+                found="points just outside",
+                fix="nothing, unless the footprints are shifted",
             )
         )
     empty = ~has_households
     if empty.any():
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{int(empty.sum()):,} of {len(empty):,} footprints hold no household: kept as "
                 "buildings a border must not cross",
-                expected="(information)", found="footprints without household points",
+                expected="(information)",
+                found="footprints without household points",
                 fix="nothing; remove non-buildings from the file if borders may cross them",
             )
         )
@@ -654,6 +708,8 @@ def _position_problems(
 
 #: Overlaps smaller than this (m²) are rounding, not a border through a building.
 OVERLAP_EPS_M2 = 0.05
+
+
 def _overlaps(polygons: np.ndarray, footprints: np.ndarray) -> tuple[np.ndarray, ...]:
     """(footprint, polygon, overlap area) for every pair that overlaps more than noise."""
     tree = shapely.STRtree(polygons)
@@ -682,5 +738,6 @@ def footprints_crossed(polygons: np.ndarray, footprints: np.ndarray) -> np.ndarr
     largest = np.zeros(len(footprints))
     np.maximum.at(largest, f_idx, area)
     beyond = total - largest
-    return np.flatnonzero((beyond >= CROSSED_MIN_M2)
-                          & (beyond >= CROSSED_MIN_SHARE * shapely.area(footprints)))
+    return np.flatnonzero(
+        (beyond >= CROSSED_MIN_M2) & (beyond >= CROSSED_MIN_SHARE * shapely.area(footprints))
+    )

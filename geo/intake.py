@@ -159,8 +159,14 @@ def _numeric(raw: pd.Series, *, thousands: bool = True) -> _Numbers:
 
 
 def _decimal_comma_problem(
-    raw: pd.Series, numbers: _Numbers, *, what: str, example: str, column: str,
-    rows: np.ndarray, label: str,
+    raw: pd.Series,
+    numbers: _Numbers,
+    *,
+    what: str,
+    example: str,
+    column: str,
+    rows: np.ndarray,
+    label: str,
 ) -> list[Problem]:
     """The error for cells written with a decimal comma (none when there are none)."""
     if not numbers.decimal_comma.any():
@@ -203,8 +209,13 @@ def _coordinates_from_columns(
         missing, bad = numbers.missing, numbers.non_numeric
         what = "longitude" if role == "lon" else "latitude"
         problems += _decimal_comma_problem(
-            raw, numbers, what=what, example="a decimal number such as 121.5432",
-            column=column, rows=rows, label=label,
+            raw,
+            numbers,
+            what=what,
+            example="a decimal number such as 121.5432",
+            column=column,
+            rows=rows,
+            label=label,
         )
         if missing.any():
             problems.append(
@@ -395,8 +406,13 @@ def _check_counts(
     numbers = _numeric(frame[column])
     values, missing, bad = numbers.values, numbers.missing, numbers.non_numeric
     problems += _decimal_comma_problem(
-        frame[column], numbers, what=what, example=f"a whole number of {what}, such as 70",
-        column=column, rows=rows, label=label,
+        frame[column],
+        numbers,
+        what=what,
+        example=f"a whole number of {what}, such as 70",
+        column=column,
+        rows=rows,
+        label=label,
     )
     if required and missing.any():
         problems.append(
@@ -425,8 +441,13 @@ def _check_counts(
             )
         )
     problems += _implausible_counts(
-        values, frame[column], label,
-        what=what, zero_is_warning=zero_is_warning, column=column, rows=rows,
+        values,
+        frame[column],
+        label,
+        what=what,
+        zero_is_warning=zero_is_warning,
+        column=column,
+        rows=rows,
     )
     return values
 
@@ -716,7 +737,11 @@ def read_households(
     """
     source_crs = parse_crs(crs)
     frame, source = read_table(
-        path, label=label, sheet=sheet, layer=layer, header_row=header_row,
+        path,
+        label=label,
+        sheet=sheet,
+        layer=layer,
+        header_row=header_row,
         header_names=_header_names(columns),
     )
     read = _read_rows(frame, source, source_crs, columns)
@@ -726,8 +751,14 @@ def read_households(
         raise ValidationError(report.problems)
 
     keys, buildings = buildings_from_rows(
-        lon=read.lon, lat=read.lat, building_ids=read.building_ids, households=read.households,
-        population=read.population, compounds=read.compounds, source_x=read.x, source_y=read.y,
+        lon=read.lon,
+        lat=read.lat,
+        building_ids=read.building_ids,
+        households=read.households,
+        population=read.population,
+        compounds=read.compounds,
+        source_x=read.x,
+        source_y=read.y,
     )
     mixed = _compounds_per_building(keys, read.compounds)
     if mixed:
@@ -737,8 +768,13 @@ def read_households(
         frame, lon=read.lon, lat=read.lat, rows=read.rows, households=read.households, keys=keys
     )
     return Households(
-        rows=rows_read, buildings=buildings, source=source, source_crs=source_crs,
-        metric_crs=read.metric_crs, columns=read.roles, report=report,
+        rows=rows_read,
+        buildings=buildings,
+        source=source,
+        source_crs=source_crs,
+        metric_crs=read.metric_crs,
+        columns=read.roles,
+        report=report,
     )
 
 
@@ -793,15 +829,31 @@ def _read_rows(
     _check_duplicates(frame, households, rows, label, problems)
     lon, lat, metric_crs = _wgs84_and_metric_crs(x, y, valid, source_crs)
     valid = _check_places(
-        lon, lat, valid, source_x=x, source_y=y, source_crs=source_crs,
-        column=_coordinate_column(roles), rows=rows, label=label, problems=problems,
+        lon,
+        lat,
+        valid,
+        source_x=x,
+        source_y=y,
+        source_crs=source_crs,
+        column=_coordinate_column(roles),
+        rows=rows,
+        label=label,
+        problems=problems,
     )
     return _RowValues(
-        roles=roles, rows=rows, x=x, y=y, lon=lon, lat=lat, valid=valid,
-        households=households, population=population,
+        roles=roles,
+        rows=rows,
+        x=x,
+        y=y,
+        lon=lon,
+        lat=lat,
+        valid=valid,
+        households=households,
+        population=population,
         building_ids=_text_of_role(frame, roles, "building"),
         compounds=_text_of_role(frame, roles, "compound"),
-        metric_crs=metric_crs, problems=problems,
+        metric_crs=metric_crs,
+        problems=problems,
     )
 
 
@@ -809,17 +861,27 @@ def _check_buildings(read: _RowValues, *, allow_large_counts: bool, label: str) 
     """The problems of buildings (rows taken together) go to ``read.problems``: too many
     households in one, one id at places far apart."""
     households = read.households
-    usable = (
-        read.valid & np.isfinite(households) & (households >= 0) & (households < COUNT_CEILING)
-    )
+    usable = read.valid & np.isfinite(households) & (households >= 0) & (households < COUNT_CEILING)
     _check_building_sizes(
-        building_keys(read.building_ids, read.x, read.y), households, usable,
-        allow=allow_large_counts, column=read.roles.get("households"), rows=read.rows,
-        label=label, problems=read.problems,
+        building_keys(read.building_ids, read.x, read.y),
+        households,
+        usable,
+        allow=allow_large_counts,
+        column=read.roles.get("households"),
+        rows=read.rows,
+        label=label,
+        problems=read.problems,
     )
     _check_building_spread(
-        read.building_ids, read.lon, read.lat, usable, metric_crs=read.metric_crs,
-        rows=read.rows, column=read.roles.get("building"), label=label, problems=read.problems,
+        read.building_ids,
+        read.lon,
+        read.lat,
+        usable,
+        metric_crs=read.metric_crs,
+        rows=read.rows,
+        column=read.roles.get("building"),
+        label=label,
+        problems=read.problems,
     )
 
 
@@ -855,13 +917,25 @@ def _source_coordinates(
         )
     if source_crs.is_geographic:
         valid = _check_lonlat(
-            x, y, valid, roles=roles, source_crs=source_crs, rows=rows, label=label,
+            x,
+            y,
+            valid,
+            roles=roles,
+            source_crs=source_crs,
+            rows=rows,
+            label=label,
             problems=problems,
         )
     else:
         valid = _check_degrees_declared_as_metres(
-            x, y, valid, source_crs=source_crs, column=_coordinate_column(roles), rows=rows,
-            label=label, problems=problems,
+            x,
+            y,
+            valid,
+            source_crs=source_crs,
+            column=_coordinate_column(roles),
+            rows=rows,
+            label=label,
+            problems=problems,
         )
     return x, y, valid
 
@@ -945,7 +1019,12 @@ def _check_places(
 
 
 def _stray_problem(
-    lon: np.ndarray, lat: np.ndarray, stray: np.ndarray, *, column: str, rows: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    stray: np.ndarray,
+    *,
+    column: str,
+    rows: np.ndarray,
     label: str,
 ) -> Problem:
     """The error for points outside China in a file whose points are in China."""
@@ -1003,9 +1082,10 @@ def _haversine_m(lon0: float, lat0: float, lon: np.ndarray, lat: np.ndarray) -> 
     """Great-circle distances in metres from (lon0, lat0) to each point (a sphere: within
     0.5 % of the ellipsoid, enough for a plausibility threshold)."""
     phi0, phi = np.radians(lat0), np.radians(lat)
-    half = np.sin((phi - phi0) / 2) ** 2 + np.cos(phi0) * np.cos(phi) * np.sin(
-        np.radians(lon - lon0) / 2
-    ) ** 2
+    half = (
+        np.sin((phi - phi0) / 2) ** 2
+        + np.cos(phi0) * np.cos(phi) * np.sin(np.radians(lon - lon0) / 2) ** 2
+    )
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
 
 
@@ -1051,8 +1131,9 @@ def _check_building_sizes(
             what + ("; accepted as asked (allow_large_counts)" if allow else ""),
             expected=f"at most {LARGE_BUILDING_HOUSEHOLDS:,} households in one building",
             found=examples + (" …" if len(large) > 3 else ""),
-            fix="nothing to do if these buildings are real" if allow else
-            "correct the counts (a compound's or a district's total in one row?); for real "
+            fix="nothing to do if these buildings are real"
+            if allow
+            else "correct the counts (a compound's or a district's total in one row?); for real "
             "giants pass allow_large_counts=True (on the command line --allow-large-counts)",
             column=column,
             rows=_rows_where(usable & np.isin(keys, large.index.to_numpy()), rows),
@@ -1114,8 +1195,14 @@ def _row_counts(
     """Households (1 a row without the column) and population (NaN without it) per row."""
     if "households" in roles:
         households = _check_counts(
-            frame, roles["households"], rows, label, problems,
-            what="households", zero_is_warning=True, required=True,
+            frame,
+            roles["households"],
+            rows,
+            label,
+            problems,
+            what="households",
+            zero_is_warning=True,
+            required=True,
         )
     else:
         households = np.ones(len(frame))
@@ -1131,8 +1218,14 @@ def _row_counts(
         )
     if "population" in roles:
         population = _check_counts(
-            frame, roles["population"], rows, label, problems,
-            what="population", zero_is_warning=False, required=False,
+            frame,
+            roles["population"],
+            rows,
+            label,
+            problems,
+            what="population",
+            zero_is_warning=False,
+            required=False,
         )
     else:
         population = np.full(len(frame), np.nan)

@@ -108,13 +108,15 @@ def division_lines(
     whole = np.full(len(faces), -1, dtype=np.int64)
     empty_xy, empty_face, lines = [], [], []
     if occupied.all() or not occupied.any():
-        return Division(np.array([], dtype=object),
-                        LandSamples(np.zeros((0, 2)), np.zeros(0, np.int64)), whole)
+        return Division(
+            np.array([], dtype=object), LandSamples(np.zeros((0, 2)), np.zeros(0, np.int64)), whole
+        )
     i, j, shared = _face_pairs(faces, zone)
     both_empty = ~occupied[i] & ~occupied[j]
     n = len(faces)
-    matrix = sparse.coo_array((np.ones(int(both_empty.sum())),
-                               (i[both_empty], j[both_empty])), shape=(n, n))
+    matrix = sparse.coo_array(
+        (np.ones(int(both_empty.sum())), (i[both_empty], j[both_empty])), shape=(n, n)
+    )
     _, region = connected_components(matrix, directed=False)
     region = np.where(occupied, -1, region)
     # borders between a region and an occupied face: (land face, occupied face, line)
@@ -133,7 +135,7 @@ def division_lines(
     border_region = region[land]
     order = np.argsort(border_region, kind="stable")
     starts = np.searchsorted(border_region[order], np.unique(border_region))
-    ends = np.r_[starts[1:], len(order)].astype(np.int64)[:len(starts)]
+    ends = np.r_[starts[1:], len(order)].astype(np.int64)[: len(starts)]
     for lo, hi in zip(starts, ends, strict=True):
         rows = order[lo:hi]
         r = int(border_region[rows[0]])
@@ -145,12 +147,12 @@ def division_lines(
         if len(np.unique(owner[rows])) < 2 or not len(divided):
             continue  # one neighbour, or all open space: nothing to divide
         lines.append(_ridges(shapely.union_all(faces[divided]), xy, face))
-    samples = LandSamples(np.concatenate(empty_xy) if empty_xy else np.zeros((0, 2)),
-                          np.concatenate(empty_face).astype(np.int64) if empty_face
-                          else np.zeros(0, np.int64))
+    samples = LandSamples(
+        np.concatenate(empty_xy) if empty_xy else np.zeros((0, 2)),
+        np.concatenate(empty_face).astype(np.int64) if empty_face else np.zeros(0, np.int64),
+    )
     lines = [part for part in lines if len(part)]
-    return Division(np.concatenate(lines) if lines else np.array([], dtype=object), samples,
-                    whole)
+    return Division(np.concatenate(lines) if lines else np.array([], dtype=object), samples, whole)
 
 
 def _samples(lines: np.ndarray, owner: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -167,8 +169,7 @@ def _samples(lines: np.ndarray, owner: np.ndarray, step_m: float) -> tuple[np.nd
     xy = shapely.get_coordinates(points)
     label = owner[which[idx]]
     # a point shared by two owners' borders (a corner) is nobody's: drop duplicates
-    _, first, counts_xy = np.unique(np.round(xy, 3), axis=0, return_index=True,
-                                    return_counts=True)
+    _, first, counts_xy = np.unique(np.round(xy, 3), axis=0, return_index=True, return_counts=True)
     unique = first[counts_xy == 1]
     unique.sort()
     return xy[unique], label[unique]
@@ -293,8 +294,9 @@ def land_owner(
             break
     # land that reaches no occupied face of its own zone stays nobody's
     same = (owner[i] == owner[j]) & (owner[i] >= 0)
-    matrix = sparse.coo_array((np.ones(int(same.sum())), (i[same], j[same])),
-                              shape=(len(faces), len(faces)))
+    matrix = sparse.coo_array(
+        (np.ones(int(same.sum())), (i[same], j[same])), shape=(len(faces), len(faces))
+    )
     _, piece = connected_components(matrix, directed=False)
     anchored = np.zeros(piece.max() + 1, dtype=bool)
     anchored[piece[is_core]] = True

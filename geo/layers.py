@@ -58,7 +58,13 @@ FACILITY_ALIASES = {
     "name": ("name", "名称", "设施名称"),
     "type": ("type", "类型", "设施类型", "amenity", "category"),
     "floor_area_m2": (
-        "floor_area_m2", "floor_area", "area_m2", "建筑面积", "用房面积", "面积", "面积m2",
+        "floor_area_m2",
+        "floor_area",
+        "area_m2",
+        "建筑面积",
+        "用房面积",
+        "面积",
+        "面积m2",
     ),
     "serves": ("serves", "服务社区", "共享社区"),
 }
@@ -70,7 +76,18 @@ COMMUNITY_ALIASES = {
 #: Where a compound (小区) polygon's name is read from, in order.
 COMPOUND_ALIASES = {"name": ("name", "名称", "小区名称", "小区")}
 
-_RIVER_WORDS = ("river", "stream", "canal", "water", "waterway", "河流", "河道", "江河", "水系", "渠")
+_RIVER_WORDS = (
+    "river",
+    "stream",
+    "canal",
+    "water",
+    "waterway",
+    "河流",
+    "河道",
+    "江河",
+    "水系",
+    "渠",
+)
 _RAIL_WORDS = ("rail", "railway", "铁路", "轨道", "地铁")
 
 
@@ -84,7 +101,12 @@ class Layer:
 
 
 def read_spatial_frame(
-    path: str | Path, crs: str | int, what: str, label: str | None, *, crs_option: str = "--crs",
+    path: str | Path,
+    crs: str | int,
+    what: str,
+    label: str | None,
+    *,
+    crs_option: str = "--crs",
 ) -> tuple[gpd.GeoDataFrame, SourceCRS, str]:
     """Read a layer as it is, after checking it states no CRS other than the declared.
 
@@ -122,7 +144,12 @@ def read_spatial_frame(
 
 
 def read_point_frame(
-    path: str | Path, crs: str | int, what: str, label: str | None, *, crs_option: str = "--crs",
+    path: str | Path,
+    crs: str | int,
+    what: str,
+    label: str | None,
+    *,
+    crs_option: str = "--crs",
     tables: bool = True,
 ) -> tuple[gpd.GeoDataFrame, SourceCRS, str, list[Problem]]:
     """:func:`read_spatial_frame` for a layer that may also be points given as a table (CSV,
@@ -155,8 +182,9 @@ def read_point_frame(
         points, problems = _points_from_table(frame, source, source_crs)
         return points, source_crs, source.label, problems
     if frame.crs is not None:
-        stated = frame.crs.to_2d() if frame.crs.is_geographic or frame.crs.is_compound \
-            else frame.crs
+        stated = (
+            frame.crs.to_2d() if frame.crs.is_geographic or frame.crs.is_compound else frame.crs
+        )
         epsg = stated.to_epsg()
         declared = source_crs.crs.to_epsg()
         geographic_ok = source_crs.is_geographic and epsg in (4326, 4490)
@@ -182,7 +210,9 @@ def _points_from_table(
     if "lon" not in roles or "lat" not in roles:
         problems.append(
             Problem(
-                "error", source.label, "no longitude and latitude columns",
+                "error",
+                source.label,
+                "no longitude and latitude columns",
                 expected="columns 经度 and 纬度 (or lon/lat, x/y) holding each row's point",
                 found=f"columns {', '.join(map(str, frame.columns))}",
                 fix="name the coordinate columns 经度 and 纬度, or export the layer from your "
@@ -194,17 +224,20 @@ def _points_from_table(
     xy = []
     for role in ("lon", "lat"):
         column = roles[role]
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float,
-                                                                        na_value=np.nan)
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
         bad = ~np.isfinite(values)
         if bad.any():
             problems.append(
                 Problem(
-                    "error", source.label, f"{role} missing or not a number",
-                    expected="a decimal number in every row", found=", ".join(
-                        repr(v) for v in frame[column][bad].head(3).tolist()
-                    ),
-                    fix="fill in the coordinates as decimal numbers", column=column,
+                    "error",
+                    source.label,
+                    f"{role} missing or not a number",
+                    expected="a decimal number in every row",
+                    found=", ".join(repr(v) for v in frame[column][bad].head(3).tolist()),
+                    fix="fill in the coordinates as decimal numbers",
+                    column=column,
                     rows=feature_rows(numbers[bad]),
                 )
             )
@@ -213,11 +246,14 @@ def _points_from_table(
         if outside.any():
             problems.append(
                 Problem(
-                    "error", source.label, f"{role} out of range for {source_crs.label}",
+                    "error",
+                    source.label,
+                    f"{role} out of range for {source_crs.label}",
                     expected=f"degrees from -{limit} to {limit}",
                     found=", ".join(f"{v:g}" for v in values[outside][:3]),
                     fix="declare the CRS the coordinates are in (e.g. an EPSG code of metres), "
-                    "or check that 经度 and 纬度 are not swapped", column=column,
+                    "or check that 经度 and 纬度 are not swapped",
+                    column=column,
                     rows=feature_rows(numbers[outside]),
                 )
             )
@@ -229,8 +265,16 @@ def _points_from_table(
     return points, problems
 
 
-_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 
 
 def _geometry_problems(
@@ -250,17 +294,22 @@ def _geometry_problems(
     if empty.any():
         problems.append(
             Problem(
-                "error", label, f"{what} without a geometry",
-                expected="a geometry for every feature", found="null or empty geometries",
-                fix="delete these features or draw them", rows=feature_rows(rows[empty]),
+                "error",
+                label,
+                f"{what} without a geometry",
+                expected="a geometry for every feature",
+                found="null or empty geometries",
+                fix="delete these features or draw them",
+                rows=feature_rows(rows[empty]),
             )
         )
     keep = np.ones(len(geometry), dtype=bool)
     if "LineString" in allowed:
         geometry, keep = _without_degenerate_lines(geometry, rows, what, label, problems)
     present = ~empty & keep
-    geometry = collection_parts(geometry, present, allowed, rows=rows, what=what, label=label,
-                                 problems=problems)
+    geometry = collection_parts(
+        geometry, present, allowed, rows=rows, what=what, label=label, problems=problems
+    )
     _repair_invalid(geometry, present, what=what, rows=rows, label=label, problems=problems)
     kinds = np.where(present, shapely.get_type_id(geometry), -1)
     kind_names = np.array([_TYPE_NAMES.get(int(k), "") for k in kinds], dtype=object)
@@ -278,9 +327,13 @@ def _geometry_problems(
     if wrong.any():
         problems.append(
             Problem(
-                "error", label, f"{what} of the wrong geometry type",
-                expected=" or ".join(allowed), found=", ".join(sorted(set(kind_names[wrong]))),
-                fix=f"export only the {what} layer", rows=feature_rows(rows[wrong]),
+                "error",
+                label,
+                f"{what} of the wrong geometry type",
+                expected=" or ".join(allowed),
+                found=", ".join(sorted(set(kind_names[wrong]))),
+                fix=f"export only the {what} layer",
+                rows=feature_rows(rows[wrong]),
             )
         )
     return geometry, keep, problems
@@ -296,9 +349,13 @@ def without_heights(
         return geometry
     problems.append(
         Problem(
-            "warning", label, f"{what} with Z coordinates: the heights were dropped",
-            expected="2-D coordinates (x, y)", found="3-D coordinates (x, y, z)",
-            fix="nothing; the tool works on the map plane", rows=feature_rows(rows[has_z]),
+            "warning",
+            label,
+            f"{what} with Z coordinates: the heights were dropped",
+            expected="2-D coordinates (x, y)",
+            found="3-D coordinates (x, y, z)",
+            fix="nothing; the tool works on the map plane",
+            rows=feature_rows(rows[has_z]),
         )
     )
     return np.asarray(shapely.force_2d(geometry), dtype=object)
@@ -326,20 +383,28 @@ def _without_degenerate_lines(
     if touched:
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{len(touched)} {what} feature(s) held zero-length lines: those lines were "
                 f"dropped ({int((~keep).sum())} feature(s) left with nothing were dropped whole)",
                 expected="lines with two distinct points or more",
                 found="lines whose points all coincide",
-                fix="delete or redraw these features", rows=feature_rows(rows[touched]),
+                fix="delete or redraw these features",
+                rows=feature_rows(rows[touched]),
             )
         )
     return out, keep
 
 
 def collection_parts(
-    geometry: np.ndarray, present: np.ndarray, allowed: tuple[str, ...], *, rows: np.ndarray,
-    what: str, label: str, problems: list[Problem],
+    geometry: np.ndarray,
+    present: np.ndarray,
+    allowed: tuple[str, ...],
+    *,
+    rows: np.ndarray,
+    what: str,
+    label: str,
+    problems: list[Problem],
 ) -> np.ndarray:
     """Each GeometryCollection (where ``present``) as its parts of the family ``allowed``
     names (polygons for areas; lines, and the outlines of polygons, for barriers; a polygon or
@@ -359,7 +424,8 @@ def collection_parts(
     if dropped:
         problems.append(
             Problem(
-                "warning", label,
+                "warning",
+                label,
                 f"{what}: geometry collections kept only their {_family_word(allowed)}",
                 expected=f"{' or '.join(allowed)} features",
                 found="geometry collections with other parts (points or lines)",
@@ -406,7 +472,12 @@ def _family_of(parts: list, allowed: tuple[str, ...]) -> tuple[object | None, bo
 
 
 def _repair_invalid(
-    geometry: np.ndarray, present: np.ndarray, *, what: str, rows: np.ndarray, label: str,
+    geometry: np.ndarray,
+    present: np.ndarray,
+    *,
+    what: str,
+    rows: np.ndarray,
+    label: str,
     problems: list[Problem],
 ) -> None:
     """Repair the invalid geometries of ``geometry`` in place (a warning naming them)."""
@@ -417,8 +488,11 @@ def _repair_invalid(
     geometry[invalid] = shapely.make_valid(geometry[invalid], method="structure")
     problems.append(
         Problem(
-            "warning", label, f"invalid {what} geometries were repaired",
-            expected="valid geometries", found="; ".join(sorted(set(reasons))[:3]),
+            "warning",
+            label,
+            f"invalid {what} geometries were repaired",
+            expected="valid geometries",
+            found="; ".join(sorted(set(reasons))[:3]),
             fix="check the repaired shapes in QGIS if precision matters",
             rows=feature_rows(rows[invalid]),
         )
@@ -444,8 +518,9 @@ def wgs84_layer(
     report = ValidationReport(tuple(problems))
     report.raise_if_errors()
     series = gpd.GeoSeries(geometry, crs=source_crs.crs)
-    frame = gpd.GeoDataFrame(data, geometry=geometry_to_wgs84(series, source_crs).array,
-                             crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        data, geometry=geometry_to_wgs84(series, source_crs).array, crs="EPSG:4326"
+    )
     return Layer(frame, report, source_crs)
 
 
@@ -454,15 +529,19 @@ def _text_column(frame: pd.DataFrame, column: str | None, default: list) -> list
 
 
 def read_subdistricts(
-    path: str | Path, *, crs: str | int, columns: Mapping[str, str] | None = None,
+    path: str | Path,
+    *,
+    crs: str | int,
+    columns: Mapping[str, str] | None = None,
     label: str | None = None,
 ) -> Layer:
     """Sub-district (街道) polygons with names; overlaps between them are refused."""
     frame, source_crs, label = read_spatial_frame(
         path, crs, "sub-districts (街道)", label, crs_option="--streets-crs"
     )
-    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), SUBDISTRICT_ALIASES,
-                                      explicit=columns, label=label)
+    roles, problems = resolve_columns(
+        frame.columns.drop(frame.geometry.name), SUBDISTRICT_ALIASES, explicit=columns, label=label
+    )
     geometry, _, geom_problems = _geometry_problems(
         frame, ("Polygon", "MultiPolygon"), "sub-district polygons", label
     )
@@ -472,10 +551,14 @@ def read_subdistricts(
     if unnamed:
         problems.append(
             Problem(
-                "warning", label, "sub-districts without a name were numbered",
+                "warning",
+                label,
+                "sub-districts without a name were numbered",
                 expected="a 街道 name per polygon (column name / 街道 / 名称)",
-                found="empty names", fix="add names so reports can say which 街道",
-                column=roles.get("name"), rows=tuple(unnamed),
+                found="empty names",
+                fix="add names so reports can say which 街道",
+                column=roles.get("name"),
+                rows=tuple(unnamed),
             )
         )
         names = [n if n is not None else f"街道{i + 1}" for i, n in enumerate(names)]
@@ -483,9 +566,12 @@ def read_subdistricts(
     if duplicates:
         problems.append(
             Problem(
-                "error", label, "two sub-districts share a name",
+                "error",
+                label,
+                "two sub-districts share a name",
                 expected="one polygon (or multipolygon) per 街道 name",
-                found=", ".join(duplicates), fix="merge the parts into one feature or rename",
+                found=", ".join(duplicates),
+                fix="merge the parts into one feature or rename",
                 column=roles.get("name"),
             )
         )
@@ -495,7 +581,9 @@ def read_subdistricts(
         if overlaps:
             problems.append(
                 Problem(
-                    "error", label, "sub-districts overlap",
+                    "error",
+                    label,
+                    "sub-districts overlap",
                     expected="街道 polygons that do not overlap (they may touch)",
                     found="; ".join(overlaps[:3]) + (" …" if len(overlaps) > 3 else ""),
                     fix="snap the shared boundaries in QGIS (Vector › Geometry tools › "
@@ -524,19 +612,27 @@ def _overlapping_pairs(geometry: np.ndarray, names: list[str]) -> list[str]:
 
 
 def _barrier_kind(kind: str | None, road_class: str | None, extra: dict[str, str | None]) -> str:
-    text = " ".join(v for v in (kind, extra.get("waterway"), extra.get("railway"),
-                                extra.get("natural")) if v).lower()
+    text = " ".join(
+        v for v in (kind, extra.get("waterway"), extra.get("railway"), extra.get("natural")) if v
+    ).lower()
     if extra.get("railway") or any(w in text for w in _RAIL_WORDS):
         return "railway"
     river_exact = kind is not None and kind.strip() in ("河", "江", "水", "湖", "水域")
-    if extra.get("waterway") or extra.get("natural") or river_exact or \
-            any(w in text for w in _RIVER_WORDS):
+    if (
+        extra.get("waterway")
+        or extra.get("natural")
+        or river_exact
+        or any(w in text for w in _RIVER_WORDS)
+    ):
         return "river"
     return "road"
 
 
 def read_barriers(
-    path: str | Path, *, crs: str | int, columns: Mapping[str, str] | None = None,
+    path: str | Path,
+    *,
+    crs: str | int,
+    columns: Mapping[str, str] | None = None,
     label: str | None = None,
 ) -> Layer:
     """Barrier lines: roads (with a class), rivers, railways.
@@ -547,8 +643,9 @@ def read_barriers(
     frame, source_crs, label = read_spatial_frame(
         path, crs, "barriers", label, crs_option="--barriers-crs"
     )
-    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), BARRIER_ALIASES,
-                                      explicit=columns, label=label)
+    roles, problems = resolve_columns(
+        frame.columns.drop(frame.geometry.name), BARRIER_ALIASES, explicit=columns, label=label
+    )
     geometry, keep, geom_problems = _geometry_problems(
         frame, ("LineString", "MultiLineString", "Polygon", "MultiPolygon"), "barrier", label
     )
@@ -560,22 +657,29 @@ def read_barriers(
     n = len(frame)
     kinds = _text_column(frame, roles.get("kind"), [None] * n)
     classes = _text_column(frame, roles.get("road_class"), [None] * n)
-    extras = {k: _text_column(frame, roles.get(k), [None] * n)
-              for k in ("waterway", "railway", "natural")}
+    extras = {
+        k: _text_column(frame, roles.get(k), [None] * n) for k in ("waterway", "railway", "natural")
+    }
     resolved = [
         _barrier_kind(kinds[i], classes[i], {k: extras[k][i] for k in extras}) for i in range(n)
     ]
     road_class = [c if r == "road" else None for c, r in zip(classes, resolved, strict=True)]
     names = _text_column(frame, roles.get("name"), [None] * n)
     return wgs84_layer(
-        {"kind": resolved, "road_class": road_class, "name": names}, geometry, source_crs,
+        {"kind": resolved, "road_class": road_class, "name": names},
+        geometry,
+        source_crs,
         problems,
     )
 
 
 def read_facilities(
-    path: str | Path, *, crs: str | int, columns: Mapping[str, str] | None = None,
-    label: str | None = None, require_area: bool = True,
+    path: str | Path,
+    *,
+    crs: str | int,
+    columns: Mapping[str, str] | None = None,
+    label: str | None = None,
+    require_area: bool = True,
 ) -> Layer:
     """Facilities as points or polygons with floor area (m²) and a type.
 
@@ -588,8 +692,9 @@ def read_facilities(
     frame, source_crs, label, problems = read_point_frame(
         path, crs, "facilities", label, crs_option="--facilities-crs"
     )
-    roles, role_problems = resolve_columns(frame.columns.drop(frame.geometry.name),
-                                           FACILITY_ALIASES, explicit=columns, label=label)
+    roles, role_problems = resolve_columns(
+        frame.columns.drop(frame.geometry.name), FACILITY_ALIASES, explicit=columns, label=label
+    )
     problems += role_problems
     geometry, _, geom_problems = _geometry_problems(
         frame, ("Point", "Polygon", "MultiPolygon"), "facility", label
@@ -601,7 +706,9 @@ def read_facilities(
     if "floor_area_m2" not in roles:
         problems.append(
             Problem(
-                severity, label, "no floor area column",
+                severity,
+                label,
+                "no floor area column",
                 expected="a column floor_area_m2 / 建筑面积 / 用房面积 in m²",
                 found=f"columns {', '.join(map(str, frame.columns))}",
                 fix="add the floor area of each facility, or map the column explicitly",
@@ -616,19 +723,28 @@ def read_facilities(
         if missing.any():
             problems.append(
                 Problem(
-                    severity, label, "floor area missing or not a number",
+                    severity,
+                    label,
+                    "floor area missing or not a number",
                     expected="floor area in m² (a number)",
                     found=", ".join(repr(v) for v in raw[missing].head(3).tolist()),
-                    fix="fill in the floor area", column=column, rows=feature_rows(rows[missing]),
+                    fix="fill in the floor area",
+                    column=column,
+                    rows=feature_rows(rows[missing]),
                 )
             )
         negative = ~missing & (area < 0)
         if negative.any():
             problems.append(
                 Problem(
-                    "error", label, "floor area is negative", expected="0 or more m²",
+                    "error",
+                    label,
+                    "floor area is negative",
+                    expected="0 or more m²",
                     found=", ".join(f"{v:g}" for v in area[negative][:3]),
-                    fix="correct the floor areas", column=column, rows=feature_rows(rows[negative]),
+                    fix="correct the floor areas",
+                    column=column,
+                    rows=feature_rows(rows[negative]),
                 )
             )
     ids = _text_column(frame, roles.get("facility_id"), [f"F{i + 1:04d}" for i in range(n)])
@@ -642,13 +758,17 @@ def read_facilities(
 
 
 def read_communities(
-    path: str | Path, *, crs: str | int, columns: Mapping[str, str] | None = None,
+    path: str | Path,
+    *,
+    crs: str | int,
+    columns: Mapping[str, str] | None = None,
     label: str | None = None,
 ) -> Layer:
     """Existing community polygons with ids (kept as text, e.g. 12-digit codes) and names."""
     frame, source_crs, label = read_spatial_frame(path, crs, "communities", label)
-    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), COMMUNITY_ALIASES,
-                                      explicit=columns, label=label)
+    roles, problems = resolve_columns(
+        frame.columns.drop(frame.geometry.name), COMMUNITY_ALIASES, explicit=columns, label=label
+    )
     geometry, _, geom_problems = _geometry_problems(
         frame, ("Polygon", "MultiPolygon"), "community polygons", label
     )
@@ -657,8 +777,11 @@ def read_communities(
     if "community_id" not in roles:
         problems.append(
             Problem(
-                "warning", label, "no community id column; communities were numbered C001…",
-                expected="a column community_id / 社区代码", found="none",
+                "warning",
+                label,
+                "no community id column; communities were numbered C001…",
+                expected="a column community_id / 社区代码",
+                found="none",
                 fix="add the 12-digit community codes so exports keep them",
             )
         )
@@ -667,8 +790,13 @@ def read_communities(
     if missing:
         problems.append(
             Problem(
-                "error", label, "community id missing", expected="an id on every community",
-                found="empty cells", fix="fill in the ids", column=roles.get("community_id"),
+                "error",
+                label,
+                "community id missing",
+                expected="an id on every community",
+                found="empty cells",
+                fix="fill in the ids",
+                column=roles.get("community_id"),
                 rows=tuple(missing),
             )
         )
@@ -677,8 +805,12 @@ def read_communities(
     if duplicated:
         problems.append(
             Problem(
-                "error", label, "community ids repeat", expected="a unique id per community",
-                found=", ".join(duplicated[:5]), fix="merge the parts or renumber",
+                "error",
+                label,
+                "community ids repeat",
+                expected="a unique id per community",
+                found=", ".join(duplicated[:5]),
+                fix="merge the parts or renumber",
                 column=roles.get("community_id"),
             )
         )
@@ -691,7 +823,10 @@ def read_communities(
 
 
 def read_compounds(
-    path: str | Path, *, crs: str | int, columns: Mapping[str, str] | None = None,
+    path: str | Path,
+    *,
+    crs: str | int,
+    columns: Mapping[str, str] | None = None,
     label: str | None = None,
 ) -> Layer:
     """Compound (小区) polygons with their names, read in the declared CRS like every layer.
@@ -727,8 +862,9 @@ def read_compounds(
     frame, source_crs, label = read_spatial_frame(
         path, crs, "compounds (小区 polygons)", label, crs_option="--compounds-crs"
     )
-    roles, problems = resolve_columns(frame.columns.drop(frame.geometry.name), COMPOUND_ALIASES,
-                                      explicit=columns, label=label)
+    roles, problems = resolve_columns(
+        frame.columns.drop(frame.geometry.name), COMPOUND_ALIASES, explicit=columns, label=label
+    )
     geometry, _, geom_problems = _geometry_problems(
         frame, ("Polygon", "MultiPolygon"), "compound polygons", label
     )

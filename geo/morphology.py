@@ -14,8 +14,9 @@ def opening(polygons: np.ndarray, width_m: float) -> np.ndarray:
     width can reach; strips narrower than it vanish, so a polygon joined only through one
     falls into pieces."""
     half = width_m / 2.0
-    return shapely.buffer(shapely.buffer(np.asarray(polygons, dtype=object), -half,
-                                         quad_segs=4), half, quad_segs=4)
+    return shapely.buffer(
+        shapely.buffer(np.asarray(polygons, dtype=object), -half, quad_segs=4), half, quad_segs=4
+    )
 
 
 def opening_piece(opened: shapely.Geometry, xy: np.ndarray) -> np.ndarray:
@@ -29,8 +30,9 @@ def opening_piece(opened: shapely.Geometry, xy: np.ndarray) -> np.ndarray:
     return nearest.astype(np.int64)
 
 
-def necks(polygons: np.ndarray, points: np.ndarray, owner: np.ndarray, *,
-          width_m: float) -> np.ndarray:
+def necks(
+    polygons: np.ndarray, points: np.ndarray, owner: np.ndarray, *, width_m: float
+) -> np.ndarray:
     """Per polygon: its points lie in two or more pieces of its opening, joined only
     through strips narrower than ``width_m``. A polygon too thin to have any piece has no
     neck (it is all strip)."""
@@ -42,7 +44,7 @@ def necks(polygons: np.ndarray, points: np.ndarray, owner: np.ndarray, *,
     order = np.argsort(owner, kind="stable")
     starts = np.searchsorted(owner[order], np.arange(len(polys) + 1))
     for r in np.flatnonzero(shapely.get_num_geometries(opened) > 1):
-        members = order[starts[r]:starts[r + 1]]
+        members = order[starts[r] : starts[r + 1]]
         if len(members) >= 2:
             out[r] = len(np.unique(opening_piece(opened[r], xy[members]))) > 1
     return out

@@ -72,8 +72,9 @@ def _chains(seg: np.ndarray, key: np.ndarray) -> tuple[list[np.ndarray], np.ndar
     va, vb = vertex[:m], vertex[m:]
     degree = np.bincount(vertex)
     # join two segments at a shared vertex of degree 2 when their keys agree
-    incident = np.concatenate([np.column_stack([va, np.arange(m)]),
-                               np.column_stack([vb, np.arange(m)])])
+    incident = np.concatenate(
+        [np.column_stack([va, np.arange(m)]), np.column_stack([vb, np.arange(m)])]
+    )
     incident = incident[np.argsort(incident[:, 0], kind="stable")]
     two = degree[incident[:, 0]] == 2
     pairs = incident[two].reshape(-1, 2, 2)  # each degree-2 vertex: its two segments
@@ -86,14 +87,15 @@ def _chains(seg: np.ndarray, key: np.ndarray) -> tuple[list[np.ndarray], np.ndar
     xy = np.concatenate([seg[:, :2], seg[:, 2:]])
     out, keys = [], np.empty(chain.max() + 1, dtype=np.int64)
     for c in range(chain.max() + 1):
-        members = order[starts[c]:starts[c + 1]]
+        members = order[starts[c] : starts[c + 1]]
         out.append(_walk(members, va, vb, xy, m))
         keys[c] = key[members[0]]
     return out, keys
 
 
-def _walk(members: np.ndarray, va: np.ndarray, vb: np.ndarray, xy: np.ndarray,
-          m: int) -> np.ndarray:
+def _walk(
+    members: np.ndarray, va: np.ndarray, vb: np.ndarray, xy: np.ndarray, m: int
+) -> np.ndarray:
     """The vertices of a chain of segments in order (a closed ring repeats its start)."""
     if len(members) == 1:
         s = int(members[0])
@@ -180,8 +182,9 @@ def straighten_coverage(
     straightener = _Straightener.of(
         lines, xy=xy, owner=owner, obstacles=obstacles, reach=max(tolerances)
     )
-    longest_first = np.flatnonzero(movable)[np.argsort(-shapely.length(lines[movable]),
-                                                       kind="stable")]
+    longest_first = np.flatnonzero(movable)[
+        np.argsort(-shapely.length(lines[movable]), kind="stable")
+    ]
     for c in longest_first.tolist():
         straightener.straighten(c, chains[c], _pair_of(chain_key[c], span), tolerances)
     current = straightener.current
@@ -190,8 +193,15 @@ def straighten_coverage(
         return polys.copy()
     if neck_width_m > 0:
         rebuilt = _without_new_necks(
-            rebuilt, polys, current=current, lines=lines, chain_key=chain_key, span=span,
-            xy=xy, owner=owner, width_m=neck_width_m,
+            rebuilt,
+            polys,
+            current=current,
+            lines=lines,
+            chain_key=chain_key,
+            span=span,
+            xy=xy,
+            owner=owner,
+            width_m=neck_width_m,
         )
     return polys.copy() if rebuilt is None else rebuilt
 
@@ -222,10 +232,13 @@ def _movable(
 ) -> np.ndarray:
     """Which chains may move: not fixed, not closed, with a vertex between their ends, not a
     border of a frozen polygon."""
-    movable = np.array([
-        not (k % 2) and len(c) > 2 and not np.array_equal(c[0], c[-1])
-        for c, k in zip(chains, chain_key, strict=True)
-    ], dtype=bool)
+    movable = np.array(
+        [
+            not (k % 2) and len(c) > 2 and not np.array_equal(c[0], c[-1])
+            for c, k in zip(chains, chain_key, strict=True)
+        ],
+        dtype=bool,
+    )
     if frozen is not None and len(frozen) and len(chains):
         pairs = np.array([_pair_of(int(k), span) for k in chain_key]).reshape(-1, 2)
         movable &= ~(np.isin(pairs[:, 0], frozen) | np.isin(pairs[:, 1], frozen))
@@ -277,9 +290,7 @@ class _Straightener:
             xy=xy,
             owner=owner,
             point_tree=shapely.STRtree(shapely.points(xy)),
-            line_tree=shapely.STRtree(
-                shapely.buffer(shapely.envelope(lines), reach, quad_segs=1)
-            ),
+            line_tree=shapely.STRtree(shapely.buffer(shapely.envelope(lines), reach, quad_segs=1)),
             obstacle_tree=obstacle_tree,
         )
 
@@ -405,9 +416,15 @@ def _without_new_necks(
             changed[c] = False
             face = _face_of(current[(pairs[:, 0] == poly) | (pairs[:, 1] == poly)])
             pts = owner == poly
-            if face is not None and not necks(np.array([face], dtype=object), xy[pts],
-                                              np.zeros(int(pts.sum()), np.int64),
-                                              width_m=width_m)[0]:
+            if (
+                face is not None
+                and not necks(
+                    np.array([face], dtype=object),
+                    xy[pts],
+                    np.zeros(int(pts.sum()), np.int64),
+                    width_m=width_m,
+                )[0]
+            ):
                 break
     return _rebuild(current, polys, xy, owner)
 
@@ -446,8 +463,9 @@ def _tighten(chain: np.ndarray, points: np.ndarray) -> np.ndarray:
             step = np.hypot(*(target - p1).T)
             free = step > 1e-6
             if len(points):
-                blocked = _in_triangles(p0, p1, p2, px, py) | \
-                    (_segment_distance(p0, p2, px, py) < TIGHTEN_CLEARANCE_M)
+                blocked = _in_triangles(p0, p1, p2, px, py) | (
+                    _segment_distance(p0, p2, px, py) < TIGHTEN_CLEARANCE_M
+                )
                 free &= ~blocked.any(axis=1)
             if free.any():
                 c[i[free]] = target[free]
@@ -455,8 +473,10 @@ def _tighten(chain: np.ndarray, points: np.ndarray) -> np.ndarray:
         if not moved:
             break
     keep = np.ones(len(c), dtype=bool)
-    cross = np.abs((c[1:-1, 0] - c[:-2, 0]) * (c[2:, 1] - c[:-2, 1])
-                   - (c[1:-1, 1] - c[:-2, 1]) * (c[2:, 0] - c[:-2, 0]))
+    cross = np.abs(
+        (c[1:-1, 0] - c[:-2, 0]) * (c[2:, 1] - c[:-2, 1])
+        - (c[1:-1, 1] - c[:-2, 1]) * (c[2:, 0] - c[:-2, 0])
+    )
     keep[1:-1] = cross > 1e-6
     return c[keep]
 
@@ -471,14 +491,18 @@ def _segment_distance(a, b, px, py) -> np.ndarray:
 
 def _polyline_distance(line: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Distance from each point to a polyline (its vertex array)."""
-    return _segment_distance(line[:-1], line[1:], points[:, 0][None, :],
-                             points[:, 1][None, :]).min(axis=0)
+    return _segment_distance(line[:-1], line[1:], points[:, 0][None, :], points[:, 1][None, :]).min(
+        axis=0
+    )
 
 
 def _in_triangles(p0, p1, p2, px, py) -> np.ndarray:
     """(triangles × points): the point lies strictly inside the triangle."""
+
     def side(a, b):
-        return (b[:, 0:1] - a[:, 0:1]) * (py - a[:, 1:2]) - (b[:, 1:2] - a[:, 1:2]) * (px - a[:, 0:1])
+        return (b[:, 0:1] - a[:, 0:1]) * (py - a[:, 1:2]) - (b[:, 1:2] - a[:, 1:2]) * (
+            px - a[:, 0:1]
+        )
 
     d0, d1, d2 = side(p0, p1), side(p1, p2), side(p2, p0)
     eps = 1e-9
@@ -490,8 +514,9 @@ def _pair_of(key: int, span: int) -> tuple[int, int]:
     return pair // span - 1, pair % span - 1
 
 
-def _rebuild(lines: np.ndarray, polys: np.ndarray, xy: np.ndarray,
-             owner: np.ndarray) -> np.ndarray | None:
+def _rebuild(
+    lines: np.ndarray, polys: np.ndarray, xy: np.ndarray, owner: np.ndarray
+) -> np.ndarray | None:
     """Polygons from the chains, each matched to the input polygon whose points it holds
     (by overlap for a polygon without points)."""
     faces = shapely.get_parts(shapely.polygonize(lines))
@@ -503,8 +528,7 @@ def _rebuild(lines: np.ndarray, polys: np.ndarray, xy: np.ndarray,
     if has.any():
         p_idx, f_idx = tree.query(shapely.points(xy[has]), predicate="intersects")
         pair_owner = owner[has][p_idx]
-        key, count = np.unique(np.column_stack([pair_owner, f_idx]), axis=0,
-                               return_counts=True)
+        key, count = np.unique(np.column_stack([pair_owner, f_idx]), axis=0, return_counts=True)
         best = np.lexsort((key[:, 1], -count, key[:, 0]))
         first = np.ones(len(best), dtype=bool)
         first[1:] = key[best][1:, 0] != key[best][:-1, 0]

@@ -185,8 +185,9 @@ def _csv_lines(text: str) -> list[list[object]]:
     """The cells of the first lines of a CSV, split on any separator (for finding the
     header)."""
     lines = text[:1_000_000].split("\n")[:HEADER_SEARCH_ROWS]
-    return [[cell.strip().strip('"').strip() for cell in re.split(r"[,;\t|]", line)]
-            for line in lines]
+    return [
+        [cell.strip().strip('"').strip() for cell in re.split(r"[,;\t|]", line)] for line in lines
+    ]
 
 
 def _read_csv(
@@ -279,7 +280,10 @@ def _read_excel(
         ) from exc
     part = name if len(tops) > 1 else None
     source = TableSource(
-        label, "table", header_row=header + 1, part=part,
+        label,
+        "table",
+        header_row=header + 1,
+        part=part,
         warnings=tuple(warnings + header_warnings),
     )
     return frame, source
@@ -315,7 +319,8 @@ def _choose_sheet(
     if len(filled) <= 1:
         return (filled or names)[0], []
     headed = [
-        n for n in filled
+        n
+        for n in filled
         if header_index(tops[n].to_numpy(dtype=object).tolist(), header_names) is not None
     ]
     if len(headed) == 1:
@@ -470,7 +475,7 @@ def _dbf_parts(path: Path, member: str | None) -> tuple[bytes | None, bool]:
         return (dbf.read_bytes() if dbf else None), ".cpg" in siblings
     stem = member[:-4]
     with zipfile.ZipFile(path) as archive:
-        parts = {n[len(stem):].lower(): n for n in archive.namelist() if n[: len(stem)] == stem}
+        parts = {n[len(stem) :].lower(): n for n in archive.namelist() if n[: len(stem)] == stem}
         name = parts.get(".dbf")
         return (archive.read(name) if name else None), ".cpg" in parts
 

@@ -493,7 +493,12 @@ def tessellate(
     n = len(xy)
     point_zone = _point_zones(point_zone, n)
     streets, blocks, block_of, sites, cores = _blocks_of_points(
-        xy, area, zones=zones, barriers=barriers, lanes=lanes, point_zone=point_zone,
+        xy,
+        area,
+        zones=zones,
+        barriers=barriers,
+        lanes=lanes,
+        point_zone=point_zone,
         grid_size=grid_size,
     )
     _check_spacing(sites, block_of, MIN_SPACING_GRID_STEPS * grid_size)
@@ -571,7 +576,8 @@ def _cells(
     seeds, seed_block, seed_owner = sites, block_of, np.arange(n)
     if shapes is not None:
         extra, extra_block, extra_owner = _outline_seeds(
-            shapes, block_of, blocks, sites, MIN_SPACING_GRID_STEPS * grid_size)
+            shapes, block_of, blocks, sites, MIN_SPACING_GRID_STEPS * grid_size
+        )
         seeds = np.concatenate([sites, extra])
         seed_block = np.concatenate([block_of, extra_block])
         seed_owner = np.concatenate([seed_owner, extra_owner])
@@ -609,8 +615,9 @@ OUTLINE_STEP_M = 4.0
 OUTLINE_INSET_M = 0.3
 
 
-def _outline_seeds(shapes, block_of: np.ndarray, blocks: Blocks, sites: np.ndarray,
-                   spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _outline_seeds(
+    shapes, block_of: np.ndarray, blocks: Blocks, sites: np.ndarray, spacing: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seeds along each point's shape outline: (xy, block, point) for the seeds that lie in
     the point's own block, clear of every other seed and site of that block."""
     shapes = np.asarray(shapes, dtype=object)
@@ -623,8 +630,11 @@ def _outline_seeds(shapes, block_of: np.ndarray, blocks: Blocks, sites: np.ndarr
     xy, which = shapely.get_coordinates(rings, return_index=True)
     owner = has[which]
     block = block_of[owner]
-    inside = shapely.contains_xy(blocks.geometry[block], xy[:, 0], xy[:, 1]) if len(xy) \
+    inside = (
+        shapely.contains_xy(blocks.geometry[block], xy[:, 0], xy[:, 1])
+        if len(xy)
         else np.zeros(0, bool)
+    )
     xy, owner, block = xy[inside], owner[inside], block[inside]
     # drop seeds too close to a site or an earlier seed of the same block
     everything = np.concatenate([sites, xy])
@@ -635,12 +645,13 @@ def _outline_seeds(shapes, block_of: np.ndarray, blocks: Blocks, sites: np.ndarr
         pairs = np.sort(pairs, axis=1)
         pairs = pairs[every_block[pairs[:, 0]] == every_block[pairs[:, 1]]]
         drop[pairs[:, 1]] = True  # the later of each close pair (sites come first)
-    keep = ~drop[len(sites):]
+    keep = ~drop[len(sites) :]
     return xy[keep], block[keep], owner[keep]
 
 
-def _stray_faces(faces: np.ndarray, owner: np.ndarray, own_face: np.ndarray,
-                 cells: np.ndarray) -> np.ndarray:
+def _stray_faces(
+    faces: np.ndarray, owner: np.ndarray, own_face: np.ndarray, cells: np.ndarray
+) -> np.ndarray:
     """Faces of multipart cells that lie in a part without the cell's own point."""
     out = []
     for p in np.flatnonzero(shapely.get_num_geometries(cells) > 1).tolist():
@@ -735,14 +746,22 @@ def _with_land(
     position = np.full(len(blocks), -1, dtype=np.int64)
     position[kept] = np.arange(len(kept))
     alone = np.flatnonzero(owner < 0)
-    label = np.where(owner >= 0, position[np.maximum(owner, 0)], len(kept) + np.searchsorted(
-        alone, np.arange(len(faces))))
+    label = np.where(
+        owner >= 0,
+        position[np.maximum(owner, 0)],
+        len(kept) + np.searchsorted(alone, np.arange(len(faces))),
+    )
     _, geometry = dissolve(faces.geometry, label)
     zone = np.concatenate([blocks.zone[kept], faces.zone[alone]])
-    merged = Blocks(np.asarray(geometry, dtype=object), zone, faces.area, faces.grid_size,
-                    faces.node_grid)
-    cores = np.concatenate([shapely.point_on_surface(blocks.geometry[kept]),
-                            shapely.point_on_surface(faces.geometry[alone])])
+    merged = Blocks(
+        np.asarray(geometry, dtype=object), zone, faces.area, faces.grid_size, faces.node_grid
+    )
+    cores = np.concatenate(
+        [
+            shapely.point_on_surface(blocks.geometry[kept]),
+            shapely.point_on_surface(faces.geometry[alone]),
+        ]
+    )
     return merged, position[block_of], cores
 
 

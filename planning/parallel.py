@@ -41,8 +41,13 @@ class Runner:
     _pool: Any = None
     _client: Any = None
 
-    def map(self, function: Callable[[Any], Any], tasks: Iterable[Any], *,
-            sizes: Sequence[float] | None = None) -> list[Any]:
+    def map(
+        self,
+        function: Callable[[Any], Any],
+        tasks: Iterable[Any],
+        *,
+        sizes: Sequence[float] | None = None,
+    ) -> list[Any]:
         """``[function(task) for task in tasks]``, computed where this runner runs things.
 
         ``sizes`` (one per task: the work it is expected to take) sends the largest first,
@@ -51,8 +56,11 @@ class Runner:
         tasks = list(tasks)
         if len(tasks) <= 1 or (self.workers <= 1 and self._client is None):
             return [function(task) for task in tasks]
-        order = list(range(len(tasks))) if sizes is None else \
-            sorted(range(len(tasks)), key=lambda i: (-sizes[i], i))
+        order = (
+            list(range(len(tasks)))
+            if sizes is None
+            else sorted(range(len(tasks)), key=lambda i: (-sizes[i], i))
+        )
         ordered = [tasks[i] for i in order]
         if self._client is not None:
             done = self._client.gather(self._client.map(function, ordered, pure=False))
@@ -79,8 +87,9 @@ class Runner:
 
 
 @contextmanager
-def running(*, workers: int | None = None, scheduler: str | None = None,
-            client: Any = None) -> Iterator[Runner]:
+def running(
+    *, workers: int | None = None, scheduler: str | None = None, client: Any = None
+) -> Iterator[Runner]:
     """A :class:`Runner` for the length of a ``with`` block.
 
     Parameters
@@ -94,8 +103,9 @@ def running(*, workers: int | None = None, scheduler: str | None = None,
         A ``dask.distributed.Client`` already connected (e.g. to a ``LocalCluster``); it is
         used and left open.
     """
-    runner = Runner(workers=default_workers() if workers is None else max(1, int(workers)),
-                    scheduler=scheduler)
+    runner = Runner(
+        workers=default_workers() if workers is None else max(1, int(workers)), scheduler=scheduler
+    )
     owned = client is None and scheduler is not None
     if owned:
         from dask.distributed import Client
@@ -108,4 +118,3 @@ def running(*, workers: int | None = None, scheduler: str | None = None,
         if not owned:
             runner._client = None
         runner.close()
-

@@ -16,8 +16,7 @@ from dataclasses import dataclass, fields
 
 from geo.errors import Problem, ValidationError
 
-__all__ = ["FILE_KEYS", "RANGES", "SMALL_MARGIN_RANGE", "ProposeParams", "Range",
-           "range_problem"]
+__all__ = ["FILE_KEYS", "RANGES", "SMALL_MARGIN_RANGE", "ProposeParams", "Range", "range_problem"]
 
 
 @dataclass(frozen=True)
@@ -80,16 +79,24 @@ def range_problem(label: str, value: object, allowed: Range) -> Problem | None:
         number = math.nan
     if not math.isfinite(number):
         return Problem(
-            "error", PARAMETERS, f"{label} is not a finite number",
-            expected=f"a number from {allowed}", found=str(value),
-            fix=f"give {label} a value from {allowed}", column=label,
+            "error",
+            PARAMETERS,
+            f"{label} is not a finite number",
+            expected=f"a number from {allowed}",
+            found=str(value),
+            fix=f"give {label} a value from {allowed}",
+            column=label,
         )
     if number in allowed:
         return None
     return Problem(
-        "error", PARAMETERS, f"{label} is out of range",
-        expected=f"{allowed}", found=f"{value}",
-        fix=f"give {label} a value from {allowed}", column=label,
+        "error",
+        PARAMETERS,
+        f"{label} is out of range",
+        expected=f"{allowed}",
+        found=f"{value}",
+        fix=f"give {label} a value from {allowed}",
+        column=label,
     )
 
 
@@ -125,13 +132,17 @@ class ProposeParams:
 
     @property
     def community_band(self) -> tuple[float, float]:
-        return (self.community_size * (1 - self.tolerance),
-                self.community_size * (1 + self.tolerance))
+        return (
+            self.community_size * (1 - self.tolerance),
+            self.community_size * (1 + self.tolerance),
+        )
 
     @property
     def grid_band(self) -> tuple[float, float]:
-        return (self.grid_households * (1 - self.grid_tolerance),
-                self.grid_households * (1 + self.grid_tolerance))
+        return (
+            self.grid_households * (1 - self.grid_tolerance),
+            self.grid_households * (1 + self.grid_tolerance),
+        )
 
     def problems(self, *, labels: Mapping[str, str] | None = None) -> list[Problem]:
         """Every problem of these parameters at once: each value against :data:`RANGES`
@@ -151,30 +162,42 @@ class ProposeParams:
         """
         names = {name: name for name in RANGES} | dict(labels or {})
         problems = [
-            problem for name, allowed in RANGES.items()
+            problem
+            for name, allowed in RANGES.items()
             if (problem := range_problem(names[name], getattr(self, name), allowed)) is not None
         ]
         if not math.isfinite(self.smooth_m) or self.smooth_m < 0:
-            problems.append(Problem(
-                "error", PARAMETERS, "the border smoothing is not a distance",
-                expected="0 m or more", found=str(self.smooth_m),
-                fix="give smooth_m a distance in metres (10 by default)", column="smooth_m",
-            ))
+            problems.append(
+                Problem(
+                    "error",
+                    PARAMETERS,
+                    "the border smoothing is not a distance",
+                    expected="0 m or more",
+                    found=str(self.smooth_m),
+                    fix="give smooth_m a distance in metres (10 by default)",
+                    column="smooth_m",
+                )
+            )
         if problems:  # the bands below are only meaningful for values in range
             return problems
         grid_high, community_low = self.grid_band[1], self.community_band[0]
         if grid_high > community_low:
             grid, size = names["grid_households"], names["community_size"]
-            problems.append(Problem(
-                "error", PARAMETERS, "the grid band reaches above the community band",
-                expected=f"grids smaller than communities: the grid band's upper edge "
-                f"({grid_high:,.0f}) at most the community band's lower edge "
-                f"({community_low:,.0f})",
-                found=f"{grid} {self.grid_households:,} with {names['grid_tolerance']} "
-                f"{self.grid_tolerance:g}; {size} {self.community_size:,} with "
-                f"{names['tolerance']} {self.tolerance:g}",
-                fix=f"lower {grid} (or its tolerance) or raise {size}", column=grid,
-            ))
+            problems.append(
+                Problem(
+                    "error",
+                    PARAMETERS,
+                    "the grid band reaches above the community band",
+                    expected=f"grids smaller than communities: the grid band's upper edge "
+                    f"({grid_high:,.0f}) at most the community band's lower edge "
+                    f"({community_low:,.0f})",
+                    found=f"{grid} {self.grid_households:,} with {names['grid_tolerance']} "
+                    f"{self.grid_tolerance:g}; {size} {self.community_size:,} with "
+                    f"{names['tolerance']} {self.tolerance:g}",
+                    fix=f"lower {grid} (or its tolerance) or raise {size}",
+                    column=grid,
+                )
+            )
         return problems
 
     def validate(self, *, labels: Mapping[str, str] | None = None) -> ProposeParams:

@@ -52,9 +52,12 @@ class Infeasible:
         if self.community_label is None:
             return self
         cid = str(community_ids[self.community_label])
-        return replace(self, unit=cid, community_label=None,
-                       reason=Note.of("infeasible.in_community", community=cid,
-                                      reason=self.reason))
+        return replace(
+            self,
+            unit=cid,
+            community_label=None,
+            reason=Note.of("infeasible.in_community", community=cid, reason=self.reason),
+        )
 
     def as_dict(self, lang: str = "en") -> dict:
         """The unit as ``summary.json`` holds it (the reason in ``lang``)."""

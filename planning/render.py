@@ -54,31 +54,57 @@ __all__ = [
 
 #: CJK font families tried in this order (Simplified Chinese faces first).
 CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-    "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei", "SimHei", "Heiti SC", "STHeiti", "Droid Sans Fallback",
-    "Noto Sans CJK JP", "Source Han Sans", "Noto Sans CJK TC", "Arial Unicode MS",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Heiti SC",
+    "STHeiti",
+    "Droid Sans Fallback",
+    "Noto Sans CJK JP",
+    "Source Han Sans",
+    "Noto Sans CJK TC",
+    "Arial Unicode MS",
 )
 #: Font files whose name suggests a CJK font; added to matplotlib when its cache predates them.
-_CJK_FILE_HINTS = ("cjk", "sourcehan", "wqy", "wenquanyi", "simhei", "msyh", "pingfang",
-                   "hiragino", "heiti", "droidsansfallback", "notosanssc", "arialuni")
+_CJK_FILE_HINTS = (
+    "cjk",
+    "sourcehan",
+    "wqy",
+    "wenquanyi",
+    "simhei",
+    "msyh",
+    "pingfang",
+    "hiragino",
+    "heiti",
+    "droidsansfallback",
+    "notosanssc",
+    "arialuni",
+)
 LATIN_FAMILY = "DejaVu Sans"
-CJK_FONT_PACKAGES = ("fonts-noto-cjk (Debian/Ubuntu: apt-get install fonts-noto-cjk), "
-                     "google-noto-sans-cjk-fonts (Fedora), or Noto Sans CJK SC from "
-                     "https://github.com/notofonts/noto-cjk")
+CJK_FONT_PACKAGES = (
+    "fonts-noto-cjk (Debian/Ubuntu: apt-get install fonts-noto-cjk), "
+    "google-noto-sans-cjk-fonts (Fedora), or Noto Sans CJK SC from "
+    "https://github.com/notofonts/noto-cjk"
+)
 
 PLAN_FILES = ("communities.geojson", "grids.geojson", "summary.json")
-CONTEXT_FILES = ("footprints.geojson", "buildings.geojson", "barriers.geojson",
-                 "streets.geojson")
+CONTEXT_FILES = ("footprints.geojson", "buildings.geojson", "barriers.geojson", "streets.geojson")
 FORMATS = (".png", ".pdf")
-_PROPOSE_HINT = ("run `python -m planning propose HOUSEHOLDS --crs CRS --out DIR` first "
-                 "and render DIR")
+_PROPOSE_HINT = (
+    "run `python -m planning propose HOUSEHOLDS --crs CRS --out DIR` first and render DIR"
+)
 
 #: OSM highway values drawn as major roads (and their ``_link``s) and as minor roads; every
 #: other class (service, footway, path, track, …) is drawn as a lane.
 MAJOR_ROADS = frozenset({"motorway", "trunk", "primary", "secondary"})
-MINOR_ROADS = frozenset({"tertiary", "residential", "unclassified", "living_street", "road",
-                         ""})
+MINOR_ROADS = frozenset({"tertiary", "residential", "unclassified", "living_street", "road", ""})
 _WATER_KINDS = frozenset({"river", "water", "waterway", "canal", "stream", "lake"})
 _RAIL_KINDS = frozenset({"railway", "rail"})
 
@@ -86,8 +112,18 @@ _RAIL_KINDS = frozenset({"railway", "rail"})
 SCALE_BAR_LENGTHS_M = (50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 
 #: Community fills (ColorBrewer Set3 without its reds, which mark communities out of band).
-PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#80b1d3", "#fdb462", "#b3de69", "#bc80bd",
-           "#ccebc5", "#d9d9d9", "#ffed6f")
+PALETTE = (
+    "#8dd3c7",
+    "#ffffb3",
+    "#bebada",
+    "#80b1d3",
+    "#fdb462",
+    "#b3de69",
+    "#bc80bd",
+    "#ccebc5",
+    "#d9d9d9",
+    "#ffed6f",
+)
 _OUT_OF_BAND = "#d62728"
 _BORDER = "#262626"
 _WATER = "#5b9bd5"
@@ -101,33 +137,60 @@ _PNG_COLOURS = 256
 _TEXT = {
     "zh": {
         "title": "社区与网格划分方案",
-        "communities": "社区边界", "grids": "网格边界", "out_of_band": "超出规模范围的社区",
-        "major": "主要道路", "minor": "次要道路", "lanes": "内部道路", "water": "水系",
-        "railway": "铁路", "buildings": "建筑", "streets": "街道界线",
-        "households": "{:,}户", "m": "{:,} 米", "km": "{:g} 公里",
+        "communities": "社区边界",
+        "grids": "网格边界",
+        "out_of_band": "超出规模范围的社区",
+        "major": "主要道路",
+        "minor": "次要道路",
+        "lanes": "内部道路",
+        "water": "水系",
+        "railway": "铁路",
+        "buildings": "建筑",
+        "streets": "街道界线",
+        "households": "{:,}户",
+        "m": "{:,} 米",
+        "km": "{:g} 公里",
         "count": "{communities} 个社区 · {grids} 个网格",
-        "band": "社区规模 {lo:,}–{hi:,} 户", "grid_band": "网格 {lo:,}–{hi:,} 户",
-        "crs": "坐标系：{crs}", "date": "制图日期：{date}", "sep": " · ",
-        "gk": "CGCS2000 / 3度带高斯-克吕格投影", "utm": "WGS 84 / UTM 投影 {zone} 带",
+        "band": "社区规模 {lo:,}–{hi:,} 户",
+        "grid_band": "网格 {lo:,}–{hi:,} 户",
+        "crs": "坐标系：{crs}",
+        "date": "制图日期：{date}",
+        "sep": " · ",
+        "gk": "CGCS2000 / 3度带高斯-克吕格投影",
+        "utm": "WGS 84 / UTM 投影 {zone} 带",
     },
     "en": {
         "title": "Communities and grids: proposed layout",
-        "communities": "Community boundary", "grids": "Grid boundary",
-        "out_of_band": "Community outside the size band", "major": "Major road",
-        "minor": "Minor road", "lanes": "Service road / lane", "water": "Water",
-        "railway": "Railway", "buildings": "Building",
+        "communities": "Community boundary",
+        "grids": "Grid boundary",
+        "out_of_band": "Community outside the size band",
+        "major": "Major road",
+        "minor": "Minor road",
+        "lanes": "Service road / lane",
+        "water": "Water",
+        "railway": "Railway",
+        "buildings": "Building",
         "streets": "Sub-district (jiedao) boundary",
-        "households": "{:,} hh", "m": "{:,} m", "km": "{:g} km",
+        "households": "{:,} hh",
+        "m": "{:,} m",
+        "km": "{:g} km",
         "count": "{communities} communities · {grids} grids",
-        "band": "communities {lo:,}–{hi:,} households", "grid_band": "grids {lo:,}–{hi:,}",
-        "crs": "CRS: {crs}", "date": "drawn {date}", "sep": " · ",
-        "gk": None, "utm": None,
+        "band": "communities {lo:,}–{hi:,} households",
+        "grid_band": "grids {lo:,}–{hi:,}",
+        "crs": "CRS: {crs}",
+        "date": "drawn {date}",
+        "sep": " · ",
+        "gk": None,
+        "utm": None,
     },
 }
 #: Legend columns (boundaries; roads and railways; water and buildings), read column by
 #: column; each key is listed only when its layer is drawn.
-LEGEND_COLUMNS = (("communities", "grids", "out_of_band", "streets"),
-                  ("major", "minor", "lanes", "railway"), ("water", "buildings"))
+LEGEND_COLUMNS = (
+    ("communities", "grids", "out_of_band", "streets"),
+    ("major", "minor", "lanes", "railway"),
+    ("water", "buildings"),
+)
 
 
 @dataclass(frozen=True)
@@ -241,10 +304,13 @@ def read_plan_layers(plan_dir: str | Path) -> PlanMapLayers:
     _require_columns(communities, folder / "communities.geojson", ("community_id", "households"))
     _require_polygons(communities, folder / "communities.geojson")
     metric = _metric_crs(summary, communities)
-    layers = {name: _read_layer(folder / f"{name}.geojson", required=False)
-              for name in ("grids", "footprints", "buildings", "barriers", "streets")}
-    projected = {name: None if layer is None else layer.to_crs(metric)
-                 for name, layer in layers.items()}
+    layers = {
+        name: _read_layer(folder / f"{name}.geojson", required=False)
+        for name in ("grids", "footprints", "buildings", "barriers", "streets")
+    }
+    projected = {
+        name: None if layer is None else layer.to_crs(metric) for name, layer in layers.items()
+    }
     return PlanMapLayers(
         communities=_community_columns(communities.to_crs(metric), summary),
         grids=projected["grids"],
@@ -258,13 +324,13 @@ def read_plan_layers(plan_dir: str | Path) -> PlanMapLayers:
 
 
 def _require_plan_folder(folder: Path) -> None:
-    expected = (f"expected: a plan folder holding {', '.join(PLAN_FILES)} "
-                f"(and optionally {', '.join(CONTEXT_FILES)})")
+    expected = (
+        f"expected: a plan folder holding {', '.join(PLAN_FILES)} "
+        f"(and optionally {', '.join(CONTEXT_FILES)})"
+    )
     if not folder.is_dir():
         what = "a file, not a folder" if folder.exists() else "no such folder"
-        raise InputFormatError(
-            f"plan folder {folder}: {what}. {expected}; fix: {_PROPOSE_HINT}."
-        )
+        raise InputFormatError(f"plan folder {folder}: {what}. {expected}; fix: {_PROPOSE_HINT}.")
     if not (folder / "communities.geojson").is_file():
         present = sorted(p.name for p in folder.iterdir())[:8]
         found = ", ".join(present) if present else "an empty folder"
@@ -298,8 +364,12 @@ def _read_layer(path: Path, *, required: bool) -> gpd.GeoDataFrame | None:
         return None
     try:
         layer = gpd.read_file(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
-            OSError) as exc:
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        ValueError,
+        OSError,
+    ) as exc:
         raise InputFormatError(
             f"{path}: cannot be read as GeoJSON ({exc}). expected: an RFC 7946 GeoJSON layer "
             f"(WGS84 lon/lat) as propose writes it; fix: {_PROPOSE_HINT} again."
@@ -441,8 +511,7 @@ def neighbour_colours(geometries, *, tolerance_m: float = 1.0) -> np.ndarray:
     graph = nx.Graph()
     graph.add_nodes_from(range(len(geoms)))
     if len(geoms) > 1:
-        left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin",
-                                                   distance=tolerance_m)
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
         graph.add_edges_from((int(a), int(b)) for a, b in zip(left, right, strict=True) if a < b)
     colouring = nx.coloring.greedy_color(graph, strategy="saturation_largest_first")
     return np.array([colouring[i] for i in range(len(geoms))], dtype=int)
@@ -498,13 +567,20 @@ def _choose_font(lang: str, title: str | None) -> tuple[str, str, list[RenderWar
     if family:
         return family, lang, []
     what = "the map is drawn in English" + (
-        " with the default title" if title and _has_cjk(title) else "")
-    return LATIN_FAMILY, "en", [RenderWarning(
-        "no_cjk_font",
-        f"no Chinese (CJK) font found on this machine, so {what} instead of printing boxes "
-        f"for Chinese characters; install one of {CJK_FONT_PACKAGES}, then render again "
-        "(delete ~/.cache/matplotlib if the font is still not found).",
-    )]
+        " with the default title" if title and _has_cjk(title) else ""
+    )
+    return (
+        LATIN_FAMILY,
+        "en",
+        [
+            RenderWarning(
+                "no_cjk_font",
+                f"no Chinese (CJK) font found on this machine, so {what} instead of printing boxes "
+                f"for Chinese characters; install one of {CJK_FONT_PACKAGES}, then render again "
+                "(delete ~/.cache/matplotlib if the font is still not found).",
+            )
+        ],
+    )
 
 
 def _has_cjk(text: str) -> bool:
@@ -553,8 +629,13 @@ def _page(bounds: Sequence[float], width_mm: float) -> _Page:
     half_h = half_w * aspect
     bottom = margin * 0.6 + _FOOTER_MM
     height = bottom + map_h + _HEADER_MM + margin * 0.8
-    return _Page(width_mm, height, margin, (margin, bottom, map_w, map_h),
-                 (cx - half_w, cy - half_h, cx + half_w, cy + half_h))
+    return _Page(
+        width_mm,
+        height,
+        margin,
+        (margin, bottom, map_w, map_h),
+        (cx - half_w, cy - half_h, cx + half_w, cy + half_h),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,13 +692,19 @@ def render_plan(
     import matplotlib
 
     with matplotlib.rc_context(_rc(family)):
-        figure, drawn = _draw(layers, title=title, lang=drawn_lang, width_mm=width_mm,
-                              date=date or dt.date.today())
+        figure, drawn = _draw(
+            layers, title=title, lang=drawn_lang, width_mm=width_mm, date=date or dt.date.today()
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         _save(figure, out, dpi=dpi)
-    return RenderedMap(path=out, font_family=family, lang=drawn_lang,
-                       metric_crs=f"EPSG:{layers.metric_crs.to_epsg()}",
-                       warnings=tuple(warnings), **drawn)
+    return RenderedMap(
+        path=out,
+        font_family=family,
+        lang=drawn_lang,
+        metric_crs=f"EPSG:{layers.metric_crs.to_epsg()}",
+        warnings=tuple(warnings),
+        **drawn,
+    )
 
 
 def _check_options(out: Path, *, lang: str, dpi: int, width_mm: float) -> None:
@@ -640,14 +727,18 @@ def _check_options(out: Path, *, lang: str, dpi: int, width_mm: float) -> None:
 def _rc(family: str) -> dict:
     families = [family] if family == LATIN_FAMILY else [family, LATIN_FAMILY]
     return {
-        "font.family": families, "font.size": 8, "hatch.linewidth": 0.7,
-        "pdf.fonttype": 3, "path.simplify": True, "path.simplify_threshold": 0.3,
-        "pdf.compression": 9, "savefig.facecolor": "white",
+        "font.family": families,
+        "font.size": 8,
+        "hatch.linewidth": 0.7,
+        "pdf.fonttype": 3,
+        "path.simplify": True,
+        "path.simplify_threshold": 0.3,
+        "pdf.compression": 9,
+        "savefig.facecolor": "white",
     }
 
 
-def _draw(layers: PlanMapLayers, *, title: str | None, lang: str, width_mm: float,
-          date: dt.date):
+def _draw(layers: PlanMapLayers, *, title: str | None, lang: str, width_mm: float, date: dt.date):
     """The figure and the fields of RenderedMap it makes."""
     from matplotlib.figure import Figure
 
@@ -668,14 +759,28 @@ def _draw(layers: PlanMapLayers, *, title: str | None, lang: str, width_mm: floa
     legend = _draw_legend(figure, page, drawn, text)
     title = title or text["title"]
     subtitle = _subtitle(layers, text)
-    note = text["sep"].join([text["crs"].format(crs=_crs_name(layers.metric_crs, text)),
-                             text["date"].format(date=date.isoformat())])
+    note = text["sep"].join(
+        [
+            text["crs"].format(crs=_crs_name(layers.metric_crs, text)),
+            text["date"].format(date=date.isoformat()),
+        ]
+    )
     _draw_header(figure, page, title, subtitle)
-    figure.text(*page.frac(page.margin_mm, page.margin_mm * 0.6), note, ha="left",
-                va="bottom", fontsize=7, color="#444444")
+    figure.text(
+        *page.frac(page.margin_mm, page.margin_mm * 0.6),
+        note,
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        color="#444444",
+    )
     return figure, {
-        "title": title, "subtitle": subtitle, "note": note, "layers": tuple(drawn),
-        "legend": legend, "community_labels": labels,
+        "title": title,
+        "subtitle": subtitle,
+        "note": note,
+        "layers": tuple(drawn),
+        "legend": legend,
+        "community_labels": labels,
         "community_colours": dict(zip(communities["community_id"], colours, strict=True)),
         "out_of_band": tuple(communities.loc[~communities["in_band"], "community_id"]),
         "scale_bar_m": scale_m,
@@ -685,8 +790,7 @@ def _draw(layers: PlanMapLayers, *, title: str | None, lang: str, width_mm: floa
 def _map_axes(figure, page: _Page):
     """The map frame: metres at one scale, no ticks, a thin neat line."""
     left, bottom, map_w, map_h = page.map_box
-    ax = figure.add_axes((*page.frac(left, bottom), map_w / page.width_mm,
-                          map_h / page.height_mm))
+    ax = figure.add_axes((*page.frac(left, bottom), map_w / page.width_mm, map_h / page.height_mm))
     xmin, ymin, xmax, ymax = page.extent
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
@@ -698,8 +802,9 @@ def _map_axes(figure, page: _Page):
     return ax
 
 
-def _draw_layers(ax, layers: PlanMapLayers, colours: list[str],
-                 extent: tuple[float, float, float, float]) -> list[str]:
+def _draw_layers(
+    ax, layers: PlanMapLayers, colours: list[str], extent: tuple[float, float, float, float]
+) -> list[str]:
     """Every layer in drawing order; returns the names of those drawn."""
     drawn = ["communities"]
     communities = layers.communities
@@ -711,13 +816,15 @@ def _draw_layers(ax, layers: PlanMapLayers, colours: list[str],
         areas = water[water.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(areas):
             areas.plot(ax=ax, color="#a6cee3", edgecolor="#4a90d9", linewidth=0.4, zorder=2)
-    drawn += _draw_buildings(ax, _clipped(layers.footprints, clip),
-                             _clipped(layers.buildings, clip))
+    drawn += _draw_buildings(
+        ax, _clipped(layers.footprints, clip), _clipped(layers.buildings, clip)
+    )
     if barriers is not None:
         drawn += _draw_barriers(ax, barriers)
     if layers.grids is not None:
-        layers.grids.boundary.plot(ax=ax, color="#3a3a3a", linewidth=0.45,
-                                   linestyle=(0, (4, 2.5)), zorder=6)
+        layers.grids.boundary.plot(
+            ax=ax, color="#3a3a3a", linewidth=0.45, linestyle=(0, (4, 2.5)), zorder=6
+        )
         drawn.append("grids")
     subdistricts = _clipped(layers.subdistricts, clip)
     if subdistricts is not None:
@@ -729,8 +836,9 @@ def _draw_layers(ax, layers: PlanMapLayers, colours: list[str],
     communities.boundary.plot(ax=ax, color=_BORDER, linewidth=1.3, zorder=8)
     outside = communities[~communities["in_band"]]
     if len(outside):
-        outside.plot(ax=ax, facecolor="none", edgecolor=_OUT_OF_BAND, hatch="////",
-                     linewidth=0, zorder=9)
+        outside.plot(
+            ax=ax, facecolor="none", edgecolor=_OUT_OF_BAND, hatch="////", linewidth=0, zorder=9
+        )
         outside.boundary.plot(ax=ax, color=_OUT_OF_BAND, linewidth=1.8, zorder=9)
         drawn.append("out_of_band")
     return drawn
@@ -779,8 +887,7 @@ def _draw_barriers(ax, barriers: gpd.GeoDataFrame) -> list[str]:
         casing, casing_w, fill, fill_w = _ROAD_STYLE[tier]
         z = {"lanes": 4.0, "minor": 4.2, "major": 4.4}[tier]
         if casing:
-            part.plot(ax=ax, color=casing, linewidth=casing_w, zorder=z,
-                      capstyle="round")
+            part.plot(ax=ax, color=casing, linewidth=casing_w, zorder=z, capstyle="round")
         part.plot(ax=ax, color=fill, linewidth=fill_w, zorder=z + 0.05, capstyle="round")
         drawn.append(tier)
     drawn = [t for t in ("major", "minor", "lanes") if t in drawn]
@@ -788,8 +895,7 @@ def _draw_barriers(ax, barriers: gpd.GeoDataFrame) -> list[str]:
     if len(water):
         water_lines = water[~water.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(water_lines):
-            water_lines.plot(ax=ax, color=_WATER, linewidth=4.0, zorder=4.6,
-                             capstyle="round")
+            water_lines.plot(ax=ax, color=_WATER, linewidth=4.0, zorder=4.6, capstyle="round")
         drawn.append("water")
     rail = lines[kinds.isin(_RAIL_KINDS)]
     if len(rail):
@@ -826,22 +932,31 @@ def _label_size(label: str, clearance_pt: float) -> float:
     return float(np.clip(1.2 * clearance_pt / half_diagonal_em, *_LABEL_PT))
 
 
-def _draw_labels(ax, communities: gpd.GeoDataFrame, text: dict, pt_per_m: float
-                 ) -> tuple[str, ...]:
+def _draw_labels(ax, communities: gpd.GeoDataFrame, text: dict, pt_per_m: float) -> tuple[str, ...]:
     from matplotlib import patheffects
 
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     labels = []
-    for cid, households, geometry in zip(communities["community_id"],
-                                         communities["households"],
-                                         communities.geometry, strict=True):
+    for cid, households, geometry in zip(
+        communities["community_id"], communities["households"], communities.geometry, strict=True
+    ):
         label = f"{cid}\n{text['households'].format(int(households))}"
         labels.append(label)
         point, clearance_m = _label_point(geometry)
         size = _label_size(label, clearance_m * pt_per_m)
-        ax.text(point.x, point.y, label, ha="center", va="center", fontsize=size,
-                linespacing=1.1, color="#111111", zorder=10, path_effects=halo,
-                fontweight="bold")
+        ax.text(
+            point.x,
+            point.y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=size,
+            linespacing=1.1,
+            color="#111111",
+            zorder=10,
+            path_effects=halo,
+            fontweight="bold",
+        )
     return tuple(labels)
 
 
@@ -870,11 +985,16 @@ def _draw_scale_bar(ax, page: _Page, length_m: int, text: dict) -> None:
     x0, y0, bar_h = x_end - bar_mm, bottom - 9.0, 1.6
     half = length_m / 2
     for x, colour in ((x0, "#111111"), (x0 + bar_mm / 2, "white")):
-        ax.add_patch(Rectangle((x, y0), bar_mm / 2, bar_h, facecolor=colour,
-                               edgecolor="#111111", linewidth=0.6))
-    for x, value in ((x0, "0"), (x0 + bar_mm / 2, f"{half:g}" if half < 1000 else
-                                 f"{half / 1000:g}"),
-                     (x_end, _format_length(length_m, text))):
+        ax.add_patch(
+            Rectangle(
+                (x, y0), bar_mm / 2, bar_h, facecolor=colour, edgecolor="#111111", linewidth=0.6
+            )
+        )
+    for x, value in (
+        (x0, "0"),
+        (x0 + bar_mm / 2, f"{half:g}" if half < 1000 else f"{half / 1000:g}"),
+        (x_end, _format_length(length_m, text)),
+    ):
         ax.text(x, y0 + bar_h + 1.0, value, ha="center", va="bottom", fontsize=7)
 
 
@@ -886,12 +1006,34 @@ def _draw_north_arrow(ax, page: _Page) -> None:
     cx, size = left + map_w - 4.0, 2.6
     base = bottom + map_h + 2.5
     tip, notch = (cx, base + 3.2 * size), base + 0.8 * size
-    ax.add_patch(Polygon([tip, (cx - size, base), (cx, notch)], closed=True,
-                         facecolor="#111111", edgecolor="#111111", linewidth=0.6))
-    ax.add_patch(Polygon([tip, (cx + size, base), (cx, notch)], closed=True,
-                         facecolor="white", edgecolor="#111111", linewidth=0.6))
-    ax.text(cx, base + 3.2 * size + 0.6, "N", ha="center", va="bottom", fontsize=10,
-            fontweight="bold", family=LATIN_FAMILY)
+    ax.add_patch(
+        Polygon(
+            [tip, (cx - size, base), (cx, notch)],
+            closed=True,
+            facecolor="#111111",
+            edgecolor="#111111",
+            linewidth=0.6,
+        )
+    )
+    ax.add_patch(
+        Polygon(
+            [tip, (cx + size, base), (cx, notch)],
+            closed=True,
+            facecolor="white",
+            edgecolor="#111111",
+            linewidth=0.6,
+        )
+    )
+    ax.text(
+        cx,
+        base + 3.2 * size + 0.6,
+        "N",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        fontweight="bold",
+        family=LATIN_FAMILY,
+    )
 
 
 def _legend_handle(key: str, drawn: Sequence[str]):
@@ -903,21 +1045,22 @@ def _legend_handle(key: str, drawn: Sequence[str]):
         inner = Line2D([], [], color=fill, linewidth=fill_w)
         return (Line2D([], [], color=casing, linewidth=casing_w), inner) if casing else inner
     handles = {
-        "communities": lambda: Patch(facecolor=PALETTE[0] + "8c", edgecolor=_BORDER,
-                                     linewidth=1.3),
-        "grids": lambda: Line2D([], [], color="#3a3a3a", linewidth=0.6,
-                                linestyle=(0, (4, 2.5))),
-        "out_of_band": lambda: Patch(facecolor="none", edgecolor=_OUT_OF_BAND, hatch="////",
-                                     linewidth=1.5),
+        "communities": lambda: Patch(facecolor=PALETTE[0] + "8c", edgecolor=_BORDER, linewidth=1.3),
+        "grids": lambda: Line2D([], [], color="#3a3a3a", linewidth=0.6, linestyle=(0, (4, 2.5))),
+        "out_of_band": lambda: Patch(
+            facecolor="none", edgecolor=_OUT_OF_BAND, hatch="////", linewidth=1.5
+        ),
         "water": lambda: Line2D([], [], color=_WATER, linewidth=4.0),
-        "railway": lambda: Line2D([], [], color="#111111", linewidth=1.6,
-                                  linestyle=(0, (5, 3))),
-        "buildings": lambda: (Patch(facecolor="#9a9a9a", linewidth=0)
-                              if "footprints" in drawn else
-                              Line2D([], [], linestyle="none", marker="o", markersize=2.5,
-                                     color="#303030")),
-        "streets": lambda: (Line2D([], [], color=_STREET_BAND, linewidth=5.5),
-                            Line2D([], [], color=_STREET, linewidth=1.5, linestyle=_DASH_DOT)),
+        "railway": lambda: Line2D([], [], color="#111111", linewidth=1.6, linestyle=(0, (5, 3))),
+        "buildings": lambda: (
+            Patch(facecolor="#9a9a9a", linewidth=0)
+            if "footprints" in drawn
+            else Line2D([], [], linestyle="none", marker="o", markersize=2.5, color="#303030")
+        ),
+        "streets": lambda: (
+            Line2D([], [], color=_STREET_BAND, linewidth=5.5),
+            Line2D([], [], color=_STREET, linewidth=1.5, linestyle=_DASH_DOT),
+        ),
     }
     return handles[key]()
 
@@ -938,20 +1081,37 @@ def _draw_legend(figure, page: _Page, drawn: Sequence[str], text: dict) -> tuple
         handles += [Line2D([], [], linestyle="none")] * (rows - len(column))
         labels += [""] * (rows - len(column))
     left, bottom, _, _ = page.map_box
-    figure.legend(handles, labels, loc="upper left", ncols=len(columns),
-                  bbox_to_anchor=page.frac(left - 1.0, bottom - 2.0), frameon=False,
-                  fontsize=8, handlelength=3.0, handleheight=1.1, columnspacing=2.5,
-                  labelspacing=0.45, borderaxespad=0,
-                  handler_map={tuple: HandlerTuple(ndivide=1, pad=0)})
+    figure.legend(
+        handles,
+        labels,
+        loc="upper left",
+        ncols=len(columns),
+        bbox_to_anchor=page.frac(left - 1.0, bottom - 2.0),
+        frameon=False,
+        fontsize=8,
+        handlelength=3.0,
+        handleheight=1.1,
+        columnspacing=2.5,
+        labelspacing=0.45,
+        borderaxespad=0,
+        handler_map={tuple: HandlerTuple(ndivide=1, pad=0)},
+    )
     return tuple(label for label in labels if label)
 
 
 def _draw_header(figure, page: _Page, title: str, subtitle: str) -> None:
     top = page.height_mm - page.margin_mm * 0.8
-    figure.text(*page.frac(page.margin_mm, top), title, ha="left", va="top", fontsize=15,
-                fontweight="bold")
-    figure.text(*page.frac(page.margin_mm, top - 8.5), subtitle, ha="left", va="top",
-                fontsize=8.5, color="#333333")
+    figure.text(
+        *page.frac(page.margin_mm, top), title, ha="left", va="top", fontsize=15, fontweight="bold"
+    )
+    figure.text(
+        *page.frac(page.margin_mm, top - 8.5),
+        subtitle,
+        ha="left",
+        va="top",
+        fontsize=8.5,
+        color="#333333",
+    )
 
 
 def _subtitle(layers: PlanMapLayers, text: dict) -> str:
@@ -987,6 +1147,7 @@ def _save(figure, out: Path, *, dpi: int) -> None:
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
     rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
-    paletted = rgb.quantize(colors=_PNG_COLOURS, method=Image.Quantize.FASTOCTREE,
-                            dither=Image.Dither.NONE)
+    paletted = rgb.quantize(
+        colors=_PNG_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
     paletted.save(out, format="PNG", optimize=True, dpi=(dpi, dpi))

@@ -98,16 +98,20 @@ class CompoundPolygons:
     buildings_named: int
 
     def as_dict(self) -> dict[str, int]:
-        return {"polygons": self.polygons, "unnamed": self.unnamed,
-                "buildings_named": self.buildings_named}
+        return {
+            "polygons": self.polygons,
+            "unnamed": self.unnamed,
+            "buildings_named": self.buildings_named,
+        }
 
 
 #: Columns a compound polygon's name is read from, in order.
 COMPOUND_NAME_COLUMNS = ("name", "名称", "小区名称", "小区")
 
 
-def attach_compounds(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
-                     *, metric_crs) -> tuple[gpd.GeoDataFrame, CompoundPolygons]:
+def attach_compounds(
+    buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, *, metric_crs
+) -> tuple[gpd.GeoDataFrame, CompoundPolygons]:
     """Give buildings without a compound the name of the compound polygon they stand in.
 
     A polygon without a name is still a compound: it is called ``未命名小区-N`` (N its
@@ -118,8 +122,11 @@ def attach_compounds(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
     raw = polys[name_col] if name_col else pd.Series([None] * len(polys), index=polys.index)
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
-    names = np.where(missing.to_numpy(), [f"未命名小区-{i + 1}" for i in range(len(polys))],
-                     text.fillna("").to_numpy(dtype=object)).astype(object)
+    names = np.where(
+        missing.to_numpy(),
+        [f"未命名小区-{i + 1}" for i in range(len(polys))],
+        text.fillna("").to_numpy(dtype=object),
+    ).astype(object)
     pts = np.array(out.to_crs(metric_crs).geometry.array, dtype=object)
     geoms = np.array(polys.geometry.array, dtype=object)
     tree = shapely.STRtree(geoms)
@@ -153,14 +160,19 @@ def proposal_metrics(proposal: Proposal, *, params: ProposeParams, subdistricts)
     return measure_proposal(proposal, params=params, subdistricts=subdistricts)[0]
 
 
-def measure_proposal(proposal: Proposal, *, params: ProposeParams,
-                     subdistricts) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
+def measure_proposal(
+    proposal: Proposal, *, params: ProposeParams, subdistricts
+) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
     """(every metric of a proposal, per-feature shape columns for its communities and
     grids: see :func:`planning.engine.metrics.shape_metrics`)."""
     metrics = plan_metrics(
-        communities=proposal.communities, grids=proposal.grids,
-        buildings=proposal.buildings, study_area=proposal.study_area, params=params,
-        subdistricts=subdistricts, barriers=proposal.barriers,
+        communities=proposal.communities,
+        grids=proposal.grids,
+        buildings=proposal.buildings,
+        study_area=proposal.study_area,
+        params=params,
+        subdistricts=subdistricts,
+        barriers=proposal.barriers,
         infeasible=proposal.infeasible,
     )
     columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}
@@ -171,23 +183,37 @@ def measure_proposal(proposal: Proposal, *, params: ProposeParams,
         labels = proposal.site_community[of_building][first]
         ids[labels] = proposal.buildings["community_id"].to_numpy(dtype=object)[first]
         unforced = unforced_barrier_crossings(
-            proposal.district, proposal.site_community, ids, lower=params.community_band[0],
+            proposal.district,
+            proposal.site_community,
+            ids,
+            lower=params.community_band[0],
             upper=params.community_band[1],
         )
         metrics["communities"]["barrier_crossings_unforced"] = unforced
         metrics["communities"]["barrier_crossings_unforced_count"] = len(unforced)
         shapes, columns = shape_metrics(
-            proposal.district, proposal.buildings, proposal.communities, proposal.grids,
-            community_upper=params.community_band[1], grid_upper=params.grid_band[1],
+            proposal.district,
+            proposal.buildings,
+            proposal.communities,
+            proposal.grids,
+            community_upper=params.community_band[1],
+            grid_upper=params.grid_band[1],
         )
         for level in ("communities", "grids"):
             metrics[level].update(shapes[level])
     return metrics, columns
 
 
-def summarise(proposal: Proposal, *, params: ProposeParams, households: Households,
-              subdistricts, inputs: Mapping[str, object], runtime: dict,
-              metrics: dict | None = None) -> dict:
+def summarise(
+    proposal: Proposal,
+    *,
+    params: ProposeParams,
+    households: Households,
+    subdistricts,
+    inputs: Mapping[str, object],
+    runtime: dict,
+    metrics: dict | None = None,
+) -> dict:
     if metrics is None:
         metrics = proposal_metrics(proposal, params=params, subdistricts=subdistricts)
     return {
@@ -251,9 +277,11 @@ class _Reads:
 
 _T = TypeVar("_T")
 
-_PROSE = re.compile(r"^(?P<message>.*?)[.;:]?\s*expected:?\s*(?P<expected>.*?)[.;]\s*"
-                    r"found:?\s*(?P<found>.*?)[.;]\s*fix:?\s*(?P<fix>.*)$",
-                    re.IGNORECASE | re.DOTALL)
+_PROSE = re.compile(
+    r"^(?P<message>.*?)[.;:]?\s*expected:?\s*(?P<expected>.*?)[.;]\s*"
+    r"found:?\s*(?P<found>.*?)[.;]\s*fix:?\s*(?P<fix>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _problem_of(exc: PlanningInputError, label: str) -> Problem:
@@ -265,14 +293,27 @@ def _problem_of(exc: PlanningInputError, label: str) -> Problem:
     label = name
     match = _PROSE.match(text)
     if match is None:
-        return Problem("error", label, text, expected="a file this layer can be read from",
-                       found="the refusal above", fix="as the refusal says")
-    return Problem("error", label, match["message"] or "refused", expected=match["expected"],
-                   found=match["found"], fix=match["fix"].rstrip("."))
+        return Problem(
+            "error",
+            label,
+            text,
+            expected="a file this layer can be read from",
+            found="the refusal above",
+            fix="as the refusal says",
+        )
+    return Problem(
+        "error",
+        label,
+        match["message"] or "refused",
+        expected=match["expected"],
+        found=match["found"],
+        fix=match["fix"].rstrip("."),
+    )
 
 
-def geojson_crs(path: str | Path, *, crs: str | int, declared: str | int | None = None,
-                option: str) -> tuple[str | int, tuple[Problem, ...]]:
+def geojson_crs(
+    path: str | Path, *, crs: str | int, declared: str | int | None = None, option: str
+) -> tuple[str | int, tuple[Problem, ...]]:
     """The CRS a layer is read in: ``declared`` when given; for a GeoJSON file (``.geojson``,
     ``.json``) that states no coordinate system (no ``crs`` member, no note such as the
     sample district's ``coordinate_system``) WGS84, as RFC 7946 defines GeoJSON and as every
@@ -294,14 +335,18 @@ def geojson_crs(path: str | Path, *, crs: str | int, declared: str | int | None 
         return crs, ()  # the households' reader refuses it
     if source.key == "wgs84" or (source.crs.to_epsg() == 4326 and not source.is_offset):
         return "wgs84", ()
-    return "wgs84", (Problem(
-        "warning", str(path.name), "read as WGS84: a GeoJSON file is WGS84 (RFC 7946), "
-        f"whatever --crs says ({source.label})",
-        expected="GeoJSON in WGS84 lon/lat, as propose and rebalance write it",
-        found="a GeoJSON file stating no other coordinate system",
-        fix=f"nothing for a file this tool wrote; for a file in {source.label} all the same, "
-        f"pass {option} {crs}",
-    ),)
+    return "wgs84", (
+        Problem(
+            "warning",
+            str(path.name),
+            "read as WGS84: a GeoJSON file is WGS84 (RFC 7946), "
+            f"whatever --crs says ({source.label})",
+            expected="GeoJSON in WGS84 lon/lat, as propose and rebalance write it",
+            found="a GeoJSON file stating no other coordinate system",
+            fix=f"nothing for a file this tool wrote; for a file in {source.label} all the same, "
+            f"pass {option} {crs}",
+        ),
+    )
 
 
 def _states_no_crs(path: Path) -> bool:
@@ -344,55 +389,96 @@ def read_layers(
     """
     layer_crs = dict(layer_crs or {})
     reads = _Reads()
-    households = reads.read(households_path,
-                            lambda: read_households(households_path, crs=crs, columns=columns,
-                                                    **dict(reading or {})))
+    households = reads.read(
+        households_path,
+        lambda: read_households(households_path, crs=crs, columns=columns, **dict(reading or {})),
+    )
     subdistricts = barriers = facilities = None
     if subdistricts_path:
-        layer = reads.read(subdistricts_path, lambda: read_subdistricts(
-            subdistricts_path, crs=layer_crs.get("streets", crs)))
+        layer = reads.read(
+            subdistricts_path,
+            lambda: read_subdistricts(subdistricts_path, crs=layer_crs.get("streets", crs)),
+        )
         subdistricts = layer and layer.frame
-    barrier_paths = [barriers_path] if isinstance(barriers_path, str | Path) else \
-        list(barriers_path or [])
+    barrier_paths = (
+        [barriers_path] if isinstance(barriers_path, str | Path) else list(barriers_path or [])
+    )
     if barrier_paths:
         barriers = _read_barriers(barrier_paths, crs=layer_crs.get("barriers", crs), reads=reads)
     compounds = footprint_layer = None
     if compounds_path:
-        compounds = reads.read(compounds_path, lambda: read_compounds(
-            compounds_path, crs=layer_crs.get("compounds", crs)))
+        compounds = reads.read(
+            compounds_path,
+            lambda: read_compounds(compounds_path, crs=layer_crs.get("compounds", crs)),
+        )
     if buildings_path:
-        footprint_layer = reads.read(buildings_path, lambda: read_footprints(
-            buildings_path, crs=layer_crs.get("buildings", crs)))
+        footprint_layer = reads.read(
+            buildings_path,
+            lambda: read_footprints(buildings_path, crs=layer_crs.get("buildings", crs)),
+        )
     if facilities_path:
-        layer = reads.read(facilities_path, lambda: read_facilities(
-            facilities_path, crs=layer_crs.get("facilities", crs), require_area=True))
+        layer = reads.read(
+            facilities_path,
+            lambda: read_facilities(
+                facilities_path, crs=layer_crs.get("facilities", crs), require_area=True
+            ),
+        )
         facilities = layer and layer.frame
     reads.done()
     assert households is not None  # done() raised when it was refused
     buildings = households.buildings
     compound_polygons = footprints = None
     if compounds is not None:
-        buildings, compound_polygons = attach_compounds(buildings, compounds.frame,
-                                                        metric_crs=households.metric_crs)
+        buildings, compound_polygons = attach_compounds(
+            buildings, compounds.frame, metric_crs=households.metric_crs
+        )
     if footprint_layer is not None:
-        footprints = match_footprints(buildings, footprint_layer.frame,
-                                      metric_crs=households.metric_crs)
+        footprints = match_footprints(
+            buildings, footprint_layer.frame, metric_crs=households.metric_crs
+        )
         reads.warn(footprints.report.warnings)
-    reads.warn(_offset_warnings(households, households_path, [
-        (subdistricts_path, subdistricts, layer_crs.get("streets", crs), "--streets-crs"),
-        (barrier_paths, barriers, layer_crs.get("barriers", crs), "--barriers-crs"),
-        (compounds_path, compounds and compounds.frame, layer_crs.get("compounds", crs),
-         "--compounds-crs"),
-        (buildings_path, footprint_layer and footprint_layer.frame,
-         layer_crs.get("buildings", crs), "--buildings-crs")]))
-    return Layers(households, buildings, subdistricts, barriers, barrier_paths, compound_polygons,
-                  footprints, facilities, reads.done())
+    reads.warn(
+        _offset_warnings(
+            households,
+            households_path,
+            [
+                (subdistricts_path, subdistricts, layer_crs.get("streets", crs), "--streets-crs"),
+                (barrier_paths, barriers, layer_crs.get("barriers", crs), "--barriers-crs"),
+                (
+                    compounds_path,
+                    compounds and compounds.frame,
+                    layer_crs.get("compounds", crs),
+                    "--compounds-crs",
+                ),
+                (
+                    buildings_path,
+                    footprint_layer and footprint_layer.frame,
+                    layer_crs.get("buildings", crs),
+                    "--buildings-crs",
+                ),
+            ],
+        )
+    )
+    return Layers(
+        households,
+        buildings,
+        subdistricts,
+        barriers,
+        barrier_paths,
+        compound_polygons,
+        footprints,
+        facilities,
+        reads.done(),
+    )
 
 
-def _offset_warnings(households: Households, households_path: str | Path,
-                     layers: Sequence[tuple[str | Path | list[str | Path] | None,
-                                            gpd.GeoDataFrame | None, str | int, str]],
-                     ) -> tuple[Problem, ...]:
+def _offset_warnings(
+    households: Households,
+    households_path: str | Path,
+    layers: Sequence[
+        tuple[str | Path | list[str | Path] | None, gpd.GeoDataFrame | None, str | int, str]
+    ],
+) -> tuple[Problem, ...]:
     """A warning for every layer (path or paths, frame in WGS84, declared CRS, the option
     declaring it) that sits off the households by the GCJ-02 / BD-09 shift
     (:func:`geo.alignment.offset_warnings`)."""
@@ -402,10 +488,13 @@ def _offset_warnings(households: Households, households_path: str | Path,
             continue
         names = [Path(p).name for p in (paths if isinstance(paths, list) else [paths])]
         aligned.append(AlignedLayer(", ".join(names), frame.geometry, layer_crs, option))
-    return offset_warnings(households.buildings.geometry, aligned,
-                           points_crs=households.source_crs,
-                           points_label=Path(households_path).name,
-                           metric_crs=households.metric_crs)
+    return offset_warnings(
+        households.buildings.geometry,
+        aligned,
+        points_crs=households.source_crs,
+        points_label=Path(households_path).name,
+        metric_crs=households.metric_crs,
+    )
 
 
 def run_propose(
@@ -436,24 +525,51 @@ def run_propose(
     params = (params or ProposeParams()).validate()
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    layers = read_layers(households_path, crs=crs, subdistricts_path=subdistricts_path,
-                         barriers_path=barriers_path, compounds_path=compounds_path,
-                         buildings_path=buildings_path, facilities_path=facilities_path,
-                         layer_crs=layer_crs, columns=columns, reading=reading)
+    layers = read_layers(
+        households_path,
+        crs=crs,
+        subdistricts_path=subdistricts_path,
+        barriers_path=barriers_path,
+        compounds_path=compounds_path,
+        buildings_path=buildings_path,
+        facilities_path=facilities_path,
+        layer_crs=layer_crs,
+        columns=columns,
+        reading=reading,
+    )
     households, subdistricts, barriers = layers.households, layers.subdistricts, layers.barriers
     timings["read"] = time.perf_counter() - start
-    proposal = propose(layers.buildings, metric_crs=households.metric_crs, subdistricts=subdistricts,
-                       barriers=barriers, footprints=layers.footprints, params=params,
-                       progress=progress, workers=workers, scheduler=scheduler)
+    proposal = propose(
+        layers.buildings,
+        metric_crs=households.metric_crs,
+        subdistricts=subdistricts,
+        barriers=barriers,
+        footprints=layers.footprints,
+        params=params,
+        progress=progress,
+        workers=workers,
+        scheduler=scheduler,
+    )
     timings.update(proposal.timings)
     start = time.perf_counter()
-    inputs = {"households": str(households_path), "crs": crs, "streets": subdistricts_path and
-              str(subdistricts_path), "barriers": [str(p) for p in layers.barrier_paths],
-              "compounds": compounds_path and str(compounds_path),
-              "buildings": buildings_path and str(buildings_path)}
+    inputs = {
+        "households": str(households_path),
+        "crs": crs,
+        "streets": subdistricts_path and str(subdistricts_path),
+        "barriers": [str(p) for p in layers.barrier_paths],
+        "compounds": compounds_path and str(compounds_path),
+        "buildings": buildings_path and str(buildings_path),
+    }
     metrics, columns = measure_proposal(proposal, params=params, subdistricts=subdistricts)
-    summary = summarise(proposal, params=params, households=households, subdistricts=subdistricts,
-                        inputs=inputs, runtime=timings, metrics=metrics)
+    summary = summarise(
+        proposal,
+        params=params,
+        households=households,
+        subdistricts=subdistricts,
+        inputs=inputs,
+        runtime=timings,
+        metrics=metrics,
+    )
     if layers.compound_polygons is not None:
         summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
     if layers.footprints is not None:
@@ -464,17 +580,36 @@ def run_propose(
     paths: dict[str, Path] = {}
     if out_dir is not None:
         start = time.perf_counter()
-        paths = write_plan(out_dir, households=households, buildings=proposal.buildings,
-                           communities=proposal.communities.assign(**columns["communities"]),
-                           grids=proposal.grids.assign(**columns["grids"]),
-                           band=params.community_band)
-        paths.update(write_context(out_dir, buildings=proposal.buildings, subdistricts=subdistricts,
-                                   barriers=barriers, footprints=layers.footprints))
+        paths = write_plan(
+            out_dir,
+            households=households,
+            buildings=proposal.buildings,
+            communities=proposal.communities.assign(**columns["communities"]),
+            grids=proposal.grids.assign(**columns["grids"]),
+            band=params.community_band,
+        )
+        paths.update(
+            write_context(
+                out_dir,
+                buildings=proposal.buildings,
+                subdistricts=subdistricts,
+                barriers=barriers,
+                footprints=layers.footprints,
+            )
+        )
         summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
         summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
         paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
-    return ProposeRun(households, proposal, summary, subdistricts, barriers, paths,
-                      layers.facilities, layers.warnings)
+    return ProposeRun(
+        households,
+        proposal,
+        summary,
+        subdistricts,
+        barriers,
+        paths,
+        layers.facilities,
+        layers.warnings,
+    )
 
 
 def write_compliance_for(
@@ -491,8 +626,9 @@ def write_compliance_for(
     the plan was computed) unless ``facilities_path`` (in ``crs``) is given."""
     preset = load_standard(standard)
     if facilities_path is not None:
-        facilities = read_facilities(facilities_path, crs=crs or run.summary["inputs"]["crs"],
-                                     require_area=True).frame
+        facilities = read_facilities(
+            facilities_path, crs=crs or run.summary["inputs"]["crs"], require_area=True
+        ).frame
     elif run.facilities is not None:
         facilities = run.facilities
     else:
@@ -503,8 +639,12 @@ def write_compliance_for(
     communities = run.proposal.communities.to_crs("EPSG:4326")
     grids = dict(zip(communities["community_id"], communities["grid_count"], strict=True))
     result = check_compliance(
-        communities, run.households.buildings, facilities, standard=preset,
-        metric_crs=run.households.metric_crs, grids_per_community=grids,
+        communities,
+        run.households.buildings,
+        facilities,
+        standard=preset,
+        metric_crs=run.households.metric_crs,
+        grids_per_community=grids,
     )
     write_compliance(result, out_dir, standard=preset)
     return result
@@ -566,8 +706,15 @@ def run_check(
         With every problem of every layer and the standard, when one is refused.
     """
     rules, communities, households, facilities, warnings = _read_check_layers(
-        communities_path, households_path, crs=crs, facilities_path=facilities_path,
-        standard=standard, id_column=id_column, communities_crs=communities_crs, reading=reading)
+        communities_path,
+        households_path,
+        crs=crs,
+        facilities_path=facilities_path,
+        standard=standard,
+        id_column=id_column,
+        communities_crs=communities_crs,
+        reading=reading,
+    )
     if on_warnings is not None:
         on_warnings(warnings)
     result = check_compliance(
@@ -586,32 +733,43 @@ def run_check(
 
 
 def _read_check_layers(
-    communities_path: str | Path, households_path: str | Path, *, crs: str | int,
-    facilities_path: str | Path | None, standard: str | Path | Standard,
-    id_column: str | None, communities_crs: str | int | None,
+    communities_path: str | Path,
+    households_path: str | Path,
+    *,
+    crs: str | int,
+    facilities_path: str | Path | None,
+    standard: str | Path | Standard,
+    id_column: str | None,
+    communities_crs: str | int | None,
     reading: Mapping[str, object] | None,
-) -> tuple[Standard, gpd.GeoDataFrame, Households, gpd.GeoDataFrame | None,
-           tuple[Problem, ...]]:
+) -> tuple[Standard, gpd.GeoDataFrame, Households, gpd.GeoDataFrame | None, tuple[Problem, ...]]:
     """(standard, communities, households, facilities, warnings) of :func:`run_check`, all
     read before one raise with the problems of every file."""
     reads = _Reads()
     rules = reads.read(f"standard {standard}", lambda: load_standard(standard))
-    layer_crs, notes = geojson_crs(communities_path, crs=crs, declared=communities_crs,
-                                   option="--communities-crs")
+    layer_crs, notes = geojson_crs(
+        communities_path, crs=crs, declared=communities_crs, option="--communities-crs"
+    )
     reads.warn(notes)
     columns = {"community_id": id_column} if id_column else None
-    communities = reads.read(communities_path, lambda: read_communities(
-        communities_path, crs=layer_crs, columns=columns))
-    households = reads.read(households_path, lambda: read_households(
-        households_path, crs=crs, **dict(reading or {})))
+    communities = reads.read(
+        communities_path, lambda: read_communities(communities_path, crs=layer_crs, columns=columns)
+    )
+    households = reads.read(
+        households_path, lambda: read_households(households_path, crs=crs, **dict(reading or {}))
+    )
     facilities = None
     if facilities_path is not None:
-        facilities = reads.read(facilities_path, lambda: read_facilities(
-            facilities_path, crs=crs, require_area=True))
+        facilities = reads.read(
+            facilities_path, lambda: read_facilities(facilities_path, crs=crs, require_area=True)
+        )
     warnings = reads.done()
     assert rules is not None and communities is not None and households is not None
-    warnings += _offset_warnings(households, households_path, [
-        (communities_path, communities.frame, layer_crs, "--communities-crs")])
+    warnings += _offset_warnings(
+        households,
+        households_path,
+        [(communities_path, communities.frame, layer_crs, "--communities-crs")],
+    )
     return (rules, communities.frame, households, facilities and facilities.frame, warnings)
 
 
@@ -655,9 +813,16 @@ def run_rebalance(
         raise ValidationError([margin])
     start = time.perf_counter()
     households, existing, subdistricts, barriers, grids, warnings = _read_rebalance_layers(
-        communities_path, households_path, crs=crs, subdistricts_path=subdistricts_path,
-        barriers_paths=barriers_paths, grids_path=grids_path, id_column=id_column,
-        layer_crs=dict(layer_crs or {}), reading=reading)
+        communities_path,
+        households_path,
+        crs=crs,
+        subdistricts_path=subdistricts_path,
+        barriers_paths=barriers_paths,
+        grids_path=grids_path,
+        id_column=id_column,
+        layer_crs=dict(layer_crs or {}),
+        reading=reading,
+    )
     read_s = time.perf_counter() - start
     result = rebalance(
         existing,
@@ -704,45 +869,67 @@ def run_rebalance(
 
 
 def _read_rebalance_layers(
-    communities_path: str | Path, households_path: str | Path, *, crs: str,
-    subdistricts_path: str | Path | None, barriers_paths: Sequence[str | Path] | None,
-    grids_path: str | Path | None, id_column: str | None, layer_crs: Mapping[str, str | int],
+    communities_path: str | Path,
+    households_path: str | Path,
+    *,
+    crs: str,
+    subdistricts_path: str | Path | None,
+    barriers_paths: Sequence[str | Path] | None,
+    grids_path: str | Path | None,
+    id_column: str | None,
+    layer_crs: Mapping[str, str | int],
     reading: Mapping[str, object] | None,
-) -> tuple[Households, gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None,
-           gpd.GeoDataFrame | None, tuple[Problem, ...]]:
+) -> tuple[
+    Households,
+    gpd.GeoDataFrame,
+    gpd.GeoDataFrame | None,
+    gpd.GeoDataFrame | None,
+    gpd.GeoDataFrame | None,
+    tuple[Problem, ...],
+]:
     """(households, communities, 街道, barriers, grids, warnings) of :func:`run_rebalance`,
     all read before one raise with the problems of every file."""
     reads = _Reads()
-    households = reads.read(households_path, lambda: read_households(
-        households_path, crs=crs, **dict(reading or {})))
-    existing_crs, notes = geojson_crs(communities_path, crs=crs,
-                                      declared=layer_crs.get("communities"),
-                                      option="--communities-crs")
+    households = reads.read(
+        households_path, lambda: read_households(households_path, crs=crs, **dict(reading or {}))
+    )
+    existing_crs, notes = geojson_crs(
+        communities_path, crs=crs, declared=layer_crs.get("communities"), option="--communities-crs"
+    )
     reads.warn(notes)
     columns = {"community_id": id_column} if id_column else None
-    existing = reads.read(communities_path, lambda: read_communities(
-        communities_path, crs=existing_crs, columns=columns))
+    existing = reads.read(
+        communities_path,
+        lambda: read_communities(communities_path, crs=existing_crs, columns=columns),
+    )
     subdistricts = barriers = grids = None
     if subdistricts_path:
-        layer = reads.read(subdistricts_path, lambda: read_subdistricts(
-            subdistricts_path, crs=layer_crs.get("streets", crs)))
+        layer = reads.read(
+            subdistricts_path,
+            lambda: read_subdistricts(subdistricts_path, crs=layer_crs.get("streets", crs)),
+        )
         subdistricts = layer and layer.frame
     if barriers_paths:
         barriers = _read_barriers(barriers_paths, crs=layer_crs.get("barriers", crs), reads=reads)
     if grids_path:
-        grids_crs, notes = geojson_crs(grids_path, crs=crs, declared=layer_crs.get("grids"),
-                                       option="--grids-crs")
+        grids_crs, notes = geojson_crs(
+            grids_path, crs=crs, declared=layer_crs.get("grids"), option="--grids-crs"
+        )
         reads.warn(notes)
         grids = reads.read(grids_path, lambda: _read_grids(grids_path, crs=grids_crs))
     warnings = reads.done()
     assert households is not None and existing is not None
-    warnings += _offset_warnings(households, households_path, [
-        (communities_path, existing.frame, existing_crs, "--communities-crs")])
+    warnings += _offset_warnings(
+        households,
+        households_path,
+        [(communities_path, existing.frame, existing_crs, "--communities-crs")],
+    )
     return households, existing.frame, subdistricts, barriers, grids, warnings
 
 
-def _read_barriers(paths: Sequence[str | Path], *, crs: str | int,
-                   reads: _Reads) -> gpd.GeoDataFrame | None:
+def _read_barriers(
+    paths: Sequence[str | Path], *, crs: str | int, reads: _Reads
+) -> gpd.GeoDataFrame | None:
     """Every barrier file as one frame in WGS84 (None when one was refused: ``reads`` holds
     why)."""
     layers = [reads.read(p, lambda p=p: read_barriers(p, crs=crs)) for p in paths]
@@ -827,19 +1014,31 @@ def run_compare(
     if facilities_path:
         layer_crs = facilities_crs or crs or _summary_crs(a_path)
         if layer_crs:
-            layer = reads.read(facilities_path, lambda: read_facilities(
-                facilities_path, crs=layer_crs, require_area=True))
+            layer = reads.read(
+                facilities_path,
+                lambda: read_facilities(facilities_path, crs=layer_crs, require_area=True),
+            )
             facilities = layer and layer.frame
         else:
-            reads.warn([Problem(
-                "error", str(facilities_path), "the facilities' CRS is unknown",
-                expected="a declared CRS", found=f"no --facilities-crs, no --crs, no CRS in "
-                f"{Path(a_path) / 'summary.json'}", fix="pass --facilities-crs",
-                column="--facilities-crs")])
+            reads.warn(
+                [
+                    Problem(
+                        "error",
+                        str(facilities_path),
+                        "the facilities' CRS is unknown",
+                        expected="a declared CRS",
+                        found=f"no --facilities-crs, no --crs, no CRS in "
+                        f"{Path(a_path) / 'summary.json'}",
+                        fix="pass --facilities-crs",
+                        column="--facilities-crs",
+                    )
+                ]
+            )
     warnings = reads.done()
     assert a is not None and b is not None
-    comparison = compare_plans(a.layers, b.layers, standard=standard, facilities=facilities,
-                               year=year)
+    comparison = compare_plans(
+        a.layers, b.layers, standard=standard, facilities=facilities, year=year
+    )
     paths = write_comparison(comparison, out_dir, warnings=warnings)
     return CompareRun(a.layers, b.layers, comparison, paths, warnings)
 
@@ -893,12 +1092,14 @@ def _plan_folder(path: str | Path, *, crs: str | None = None) -> _PlanFolder:
         )
     parameters = summary.get("parameters", {})
     params = ProposeParams.from_dict(parameters)
-    crs, columns = _plan_households_columns(folder / "households.csv", crs=crs,
-                                            recorded=summary.get("data", {}).get("columns"))
+    crs, columns = _plan_households_columns(
+        folder / "households.csv", crs=crs, recorded=summary.get("data", {}).get("columns")
+    )
     # the tool wrote this file from households it accepted: a building it was allowed to hold
     # more than 5,000 households (--allow-large-counts) is read back as it was
-    households = read_households(folder / "households.csv", crs=crs, columns=columns,
-                                 allow_large_counts=True)
+    households = read_households(
+        folder / "households.csv", crs=crs, columns=columns, allow_large_counts=True
+    )
     rows = households.rows
     for column in ("community_id", "grid_id"):
         if column not in rows.columns:
@@ -956,8 +1157,7 @@ def _plan_households_columns(
     recorded, for the columns the file has; the ``lon_wgs84``/``lat_wgs84`` columns in WGS84
     when the households came as a spatial file."""
     header = set(_header(path))
-    columns = {role: column for role, column in dict(recorded or {}).items()
-               if column in header}
+    columns = {role: column for role, column in dict(recorded or {}).items() if column in header}
     if set(WGS84_COLUMNS.values()) <= header and not {"lon", "lat"} & set(columns):
         return "wgs84", {**columns, **WGS84_COLUMNS}
     return str(crs), columns or None
@@ -976,14 +1176,17 @@ def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
     return frame.set_crs("EPSG:4326", allow_override=True)
 
 
-def write_comparison(comparison: Comparison, out_dir: str | Path, *,
-                     warnings: Sequence[Problem] = ()) -> dict[str, Path]:
+def write_comparison(
+    comparison: Comparison, out_dir: str | Path, *, warnings: Sequence[Problem] = ()
+) -> dict[str, Path]:
     """compare.json (with ``warnings``: every warning met reading, as dicts) and diff.geojson
     (RFC 7946) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return {
-        "compare": write_summary(out / "compare.json", {
-            **comparison.as_dict(), "warnings": [p.as_dict() for p in warnings]}),
+        "compare": write_summary(
+            out / "compare.json",
+            {**comparison.as_dict(), "warnings": [p.as_dict() for p in warnings]},
+        ),
         "diff": write_geojson(comparison.diff, out / "diff.geojson"),
     }

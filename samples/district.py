@@ -217,8 +217,9 @@ class SampleDistrict:
 # Public API
 
 
-def build_sample(*, households: int = 80_000, seed: int = 0,
-                 subdistricts: int | None = None) -> SampleDistrict:
+def build_sample(
+    *, households: int = 80_000, seed: int = 0, subdistricts: int | None = None
+) -> SampleDistrict:
     """Build the synthetic district (pure: nothing is written).
 
     Parameters
@@ -272,8 +273,9 @@ def build_sample(*, households: int = 80_000, seed: int = 0,
     )
 
 
-def write_sample(outdir: str | Path, *, households: int = 80_000, seed: int = 0,
-                 subdistricts: int | None = None) -> dict[str, Path]:
+def write_sample(
+    outdir: str | Path, *, households: int = 80_000, seed: int = 0, subdistricts: int | None = None
+) -> dict[str, Path]:
     """Build the district and write it in GCJ-02 lon/lat (declare ``crs="gcj02"`` to read).
 
     Writes ``households.csv`` (UTF-8 with BOM; columns :data:`HOUSEHOLD_COLUMNS`; lon/lat with
@@ -434,8 +436,13 @@ def _network(households: int, seed: int) -> _Net:
     y_edges = np.r_[0.0, y_cuts, height]
     railway_line = shapely.LineString(railway)
     giant_cell = _giant_cell(
-        x_edges, y_edges, river=river, railway_line=railway_line, old_centre=old_centre,
-        old_radius=old_radius, rng=rng,
+        x_edges,
+        y_edges,
+        river=river,
+        railway_line=railway_line,
+        old_centre=old_centre,
+        old_radius=old_radius,
+        rng=rng,
     )
 
     # Local roads: 1–2 each way per arterial cell (2–3 in the old town, none in the giant's).
@@ -448,8 +455,14 @@ def _network(households: int, seed: int) -> _Net:
             old = math.hypot(cx - old_centre[0], cy - old_centre[1]) < old_radius + 500
             counts = rng.integers(2, 4, 2) if old else rng.choice([1, 1, 2], 2)
             lines = _cell_locals(
-                i, j, x_edges=x_edges, y_edges=y_edges, ns_lines=ns_lines,
-                ew_lines=ew_lines, counts=counts, rng=rng,
+                i,
+                j,
+                x_edges=x_edges,
+                y_edges=y_edges,
+                ns_lines=ns_lines,
+                ew_lines=ew_lines,
+                counts=counts,
+                rng=rng,
             )
             local_lines += lines
             major = rng.random(len(lines)) < (0.2 if old else 0.45)
@@ -634,8 +647,9 @@ def _river_near(river_line: shapely.LineString, geoms: np.ndarray, margin_m: flo
     return shapely.intersection(river_line, boxes)
 
 
-def _subdistricts_of(net: _Net, rep: np.ndarray, *,
-                     count: int | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+def _subdistricts_of(
+    net: _Net, rep: np.ndarray, *, count: int | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Street of each block: river side × groups of arterial columns and rows (``count`` of
     them, else one per ~25,000 households and at least 4).
 
@@ -799,20 +813,34 @@ def _land_use(net: _Net, blocks: _Blocks, households: int, seed: int) -> _Plan:
     surnames = _name_pool(_SURNAMES, "", _VILLAGE_SUFFIXES, rng)
     village_name = {int(b): surnames[k % len(surnames)] for k, b in enumerate(villages)}
 
-    _place_compounds(blocks, use, budget, households=households, d_old=d_old, size=max(w, h), rng=rng)
+    _place_compounds(
+        blocks, use, budget, households=households, d_old=d_old, size=max(w, h), rng=rng
+    )
     return _Plan(use=use, budget=budget, village_names=village_name, park_names=park_name)
 
 
-def _place_compounds(blocks: _Blocks, use: np.ndarray, budget: np.ndarray, *, households: int,
-                     d_old: np.ndarray, size: float, rng: np.random.Generator) -> None:
+def _place_compounds(
+    blocks: _Blocks,
+    use: np.ndarray,
+    budget: np.ndarray,
+    *,
+    households: int,
+    d_old: np.ndarray,
+    size: float,
+    rng: np.random.Generator,
+) -> None:
     """Compounds (towers and mid-rises) on the free blocks of each 街道, filling ``use`` and
     ``budget`` in place: each 街道 gets a share of the households not yet placed."""
     n = len(blocks.geoms)
     build = blocks.buildable_m2
     # its blocks nearest the core go first
     n_subdistricts = int(blocks.subdistrict.max()) + 1
-    subdistrict_area = np.bincount(blocks.subdistrict, weights=blocks.area, minlength=n_subdistricts)
-    subdistrict_share = subdistrict_area / subdistrict_area.sum() * rng.uniform(0.75, 1.25, n_subdistricts)
+    subdistrict_area = np.bincount(
+        blocks.subdistrict, weights=blocks.area, minlength=n_subdistricts
+    )
+    subdistrict_share = (
+        subdistrict_area / subdistrict_area.sum() * rng.uniform(0.75, 1.25, n_subdistricts)
+    )
     subdistrict_share /= subdistrict_share.sum()
     already = np.bincount(blocks.subdistrict, weights=budget, minlength=n_subdistricts)
     rest = households - budget.sum()
@@ -1123,8 +1151,9 @@ def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
     for start in sweep:
         if member[start] >= 0:
             continue
-        _grow_community(member, blocks, block_hh, start=int(start), label=next_id,
-                        target=_community_target(rng))
+        _grow_community(
+            member, blocks, block_hh, start=int(start), label=next_id, target=_community_target(rng)
+        )
         next_id += 1
     _spread_to_empty_land(member, blocks)
     for b in np.flatnonzero(member < 0):  # a street piece nobody lives in (not expected)
@@ -1136,8 +1165,15 @@ def _communities(net: _Net, blocks: _Blocks, block_hh: np.ndarray, seed: int):
     return _community_frame(member, blocks, block_hh, rng)
 
 
-def _grow_community(member: np.ndarray, blocks: _Blocks, block_hh: np.ndarray, *, start: int,
-                    label: int, target: float) -> None:
+def _grow_community(
+    member: np.ndarray,
+    blocks: _Blocks,
+    block_hh: np.ndarray,
+    *,
+    start: int,
+    label: int,
+    target: float,
+) -> None:
     """Blocks of ``start``'s street, nearest first, join community ``label`` (in ``member``)
     until it holds ``target`` households; empty land only as a link between populated blocks."""
     rep = blocks.rep
@@ -1196,7 +1232,9 @@ def _neighbours_of(group_blocks, member, blocks, same_subdistrict=True):
     subdistrict = blocks.subdistrict[group_blocks[0]]
     for b in group_blocks:
         for nb in blocks.adjacency[b]:
-            if member[nb] != member[b] and (not same_subdistrict or blocks.subdistrict[nb] == subdistrict):
+            if member[nb] != member[b] and (
+                not same_subdistrict or blocks.subdistrict[nb] == subdistrict
+            ):
                 out.add(int(member[nb]))
     return sorted(out)
 
@@ -1348,7 +1386,9 @@ def _community_frame(member, blocks, block_hh, rng) -> geopandas.GeoDataFrame:
         [shapely.coverage_union_all(blocks.geoms[member == c]) for c in range(n_comm)], dtype=object
     )
     totals = _member_totals(member, block_hh).astype(np.int64)
-    subdistrict = np.array([blocks.subdistrict[np.flatnonzero(member == c)[0]] for c in range(n_comm)])
+    subdistrict = np.array(
+        [blocks.subdistrict[np.flatnonzero(member == c)[0]] for c in range(n_comm)]
+    )
 
     # Two gaps, as inherited plans have: an empty block left out, and a strip along a road.
     empty = [

@@ -158,12 +158,17 @@ def test_pages_are_leaves() -> None:
 
 
 def test_only_ui_imports_streamlit() -> None:
-    outside = sorted(m for m in MODULES
-                     if not m.startswith("ui") and "streamlit" in _raw_imports(m))
+    outside = sorted(
+        m for m in MODULES if not m.startswith("ui") and "streamlit" in _raw_imports(m)
+    )
     assert outside == []
 
 
 def test_the_domain_draws_no_web_maps() -> None:
     """folium belongs to the app; the library's report draws its map as SVG."""
-    assert sorted(m for m in MODULES if m.startswith(("planning", "geo"))
-                  and "folium" in _raw_imports(m)) == []
+    assert (
+        sorted(
+            m for m in MODULES if m.startswith(("planning", "geo")) and "folium" in _raw_imports(m)
+        )
+        == []
+    )

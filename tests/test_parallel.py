@@ -33,18 +33,28 @@ def town(columns: int = 40, rows: int = 30, *, seed: int = 0):
     to_wgs84 = pyproj.Transformer.from_crs(METRIC, "EPSG:4326", always_xy=True)
     lon, lat = to_wgs84.transform(xy[:, 0] + x0, xy[:, 1] + y0)
     buildings = gpd.GeoDataFrame(
-        {"building_id": [f"B{i:05d}" for i in range(len(xy))],
-         "households": rng.integers(10, 41, len(xy)),
-         "compound": [None] * len(xy)},
-        geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        {
+            "building_id": [f"B{i:05d}" for i in range(len(xy))],
+            "households": rng.integers(10, 41, len(xy)),
+            "compound": [None] * len(xy),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
     width, height = columns * 40.0, rows * 40.0
-    lines = [shapely.LineString([(x0 + x, y0 - 50), (x0 + x, y0 + height)])
-             for x in np.arange(380.0, width, 400.0)]
-    lines += [shapely.LineString([(x0 - 50, y0 + y), (x0 + width, y0 + y)])
-              for y in np.arange(380.0, height, 400.0)]
-    roads = gpd.GeoDataFrame({"kind": ["road"] * len(lines),
-                              "road_class": ["residential"] * len(lines)},
-                             geometry=lines, crs=METRIC).to_crs("EPSG:4326")
+    lines = [
+        shapely.LineString([(x0 + x, y0 - 50), (x0 + x, y0 + height)])
+        for x in np.arange(380.0, width, 400.0)
+    ]
+    lines += [
+        shapely.LineString([(x0 - 50, y0 + y), (x0 + width, y0 + y)])
+        for y in np.arange(380.0, height, 400.0)
+    ]
+    roads = gpd.GeoDataFrame(
+        {"kind": ["road"] * len(lines), "road_class": ["residential"] * len(lines)},
+        geometry=lines,
+        crs=METRIC,
+    ).to_crs("EPSG:4326")
     return buildings, roads
 
 
@@ -71,10 +81,12 @@ def test_a_plan_on_a_dask_cluster_is_the_plan_in_one_process():
 
     buildings, roads = town()
     alone = propose(buildings, metric_crs=METRIC, barriers=roads, workers=1)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        clustered = propose(buildings, metric_crs=METRIC, barriers=roads,
-                            scheduler=cluster.scheduler_address)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        clustered = propose(
+            buildings, metric_crs=METRIC, barriers=roads, scheduler=cluster.scheduler_address
+        )
     assert clustered.communities.to_json() == alone.communities.to_json()
     assert clustered.grids.to_json() == alone.grids.to_json()
     assert clustered.buildings.to_json() == alone.buildings.to_json()

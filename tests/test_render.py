@@ -51,15 +51,27 @@ COMMUNITIES = {  # id: (column, row, households, in band)
     "C004": (1, 1, 3100, False),
 }
 SUMMARY = {
-    "parameters": {"community_size": 2500, "tolerance": 0.1, "grid_size": 250,
-                   "grid_tolerance": 0.2, "max_grids": 10},
+    "parameters": {
+        "community_size": 2500,
+        "tolerance": 0.1,
+        "grid_size": 250,
+        "grid_tolerance": 0.2,
+        "max_grids": 10,
+    },
     "data": {"metric_crs": "EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)"},
     "communities": {"count": 4, "band": [2250.0, 2750.0]},
     "grids": {"count": 8, "band": [200.0, 300.0]},
 }
-CHINESE_LEGEND = ("社区边界", "网格边界", "超出规模范围的社区", "街道界线",  # boundaries
-                  "主要道路", "次要道路",  # roads
-                  "水系", "建筑")
+CHINESE_LEGEND = (
+    "社区边界",
+    "网格边界",
+    "超出规模范围的社区",
+    "街道界线",  # boundaries
+    "主要道路",
+    "次要道路",  # roads
+    "水系",
+    "建筑",
+)
 DAY = dt.date(2026, 5, 1)
 DPI = 40  # small pages keep the tests fast
 
@@ -69,16 +81,26 @@ def _metric(geoms, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=shifted, crs=METRIC)
 
 
-def write_plan_folder(folder: Path, *, context: bool = True, summary: dict | None = SUMMARY,
-                      in_band_column: bool = True) -> Path:
+def write_plan_folder(
+    folder: Path,
+    *,
+    context: bool = True,
+    summary: dict | None = SUMMARY,
+    in_band_column: bool = True,
+) -> Path:
     """The folder of the module docstring; ``context`` adds barriers, streets, buildings and
     footprints."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = list(COMMUNITIES.items())
-    squares = [box(c * 1000, r * 1000, c * 1000 + 1000, r * 1000 + 1000)
-               for _, (c, r, _, _) in rows]
-    columns = {"community_id": [cid for cid, _ in rows], "name": [f"{cid}社区" for cid, _ in rows],
-               "households": [hh for _, (_, _, hh, _) in rows], "grid_count": [2] * len(rows)}
+    squares = [
+        box(c * 1000, r * 1000, c * 1000 + 1000, r * 1000 + 1000) for _, (c, r, _, _) in rows
+    ]
+    columns = {
+        "community_id": [cid for cid, _ in rows],
+        "name": [f"{cid}社区" for cid, _ in rows],
+        "households": [hh for _, (_, _, hh, _) in rows],
+        "grid_count": [2] * len(rows),
+    }
     if in_band_column:
         columns["in_band"] = [ok for _, (_, _, _, ok) in rows]
     write_geojson(_metric(squares, **columns), folder / "communities.geojson")
@@ -92,8 +114,9 @@ def write_plan_folder(folder: Path, *, context: bool = True, summary: dict | Non
             grid_rows["households"].append(households // 2)
     write_geojson(_metric(halves, **grid_rows), folder / "grids.geojson")
     if summary is not None:
-        (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False),
-                                             encoding="utf-8")
+        (folder / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False), encoding="utf-8"
+        )
     if context:
         _write_context(folder, squares)
     return folder
@@ -101,21 +124,29 @@ def write_plan_folder(folder: Path, *, context: bool = True, summary: dict | Non
 
 def _write_context(folder: Path, squares) -> None:
     barriers = _metric(
-        [LineString([(-100, 1000), (2100, 1000)]), LineString([(500, 0), (500, 2000)]),
-         LineString([(1000, -100), (1000, 2100)])],
-        kind=["road", "road", "river"], road_class=["primary", "residential", ""],
+        [
+            LineString([(-100, 1000), (2100, 1000)]),
+            LineString([(500, 0), (500, 2000)]),
+            LineString([(1000, -100), (1000, 2100)]),
+        ],
+        kind=["road", "road", "river"],
+        road_class=["primary", "residential", ""],
         name=["深南大道", "", "大沙河"],
     )
     write_geojson(barriers, folder / "barriers.geojson")
-    write_geojson(_metric([box(0, 0, 2000, 2000)], name=["粤海街道"]),
-                  folder / "streets.geojson")
+    write_geojson(_metric([box(0, 0, 2000, 2000)], name=["粤海街道"]), folder / "streets.geojson")
     centres = [s.centroid for s in squares]
-    write_geojson(_metric(centres, building_id=["B1", "B2", "B3", "B4"],
-                          households=[2480, 2300, 2600, 3100]),
-                  folder / "buildings.geojson")
-    write_geojson(_metric([c.buffer(60, cap_style="square") for c in centres],
-                          building_id=["B1", "B2", "B3", "B4"]),
-                  folder / "footprints.geojson")
+    write_geojson(
+        _metric(centres, building_id=["B1", "B2", "B3", "B4"], households=[2480, 2300, 2600, 3100]),
+        folder / "buildings.geojson",
+    )
+    write_geojson(
+        _metric(
+            [c.buffer(60, cap_style="square") for c in centres],
+            building_id=["B1", "B2", "B3", "B4"],
+        ),
+        folder / "footprints.geojson",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +198,16 @@ def test_pdf_is_written_by_its_suffix(full_plan: Path, cjk_font: str, tmp_path: 
 
 def test_legend_lists_the_layers_drawn(rendered, cjk_font: str) -> None:
     assert rendered.legend == CHINESE_LEGEND
-    assert rendered.layers == ("communities", "footprints", "major", "minor", "water", "grids",
-                               "streets", "out_of_band")  # footprints win over points
+    assert rendered.layers == (
+        "communities",
+        "footprints",
+        "major",
+        "minor",
+        "water",
+        "grids",
+        "streets",
+        "out_of_band",
+    )  # footprints win over points
     assert rendered.font_family == cjk_font and rendered.lang == "zh"
     assert rendered.warnings == ()
 
@@ -190,15 +229,20 @@ def test_building_points_when_no_footprints(tmp_path: Path, cjk_font: str) -> No
 
 
 def test_labels_carry_id_and_households(rendered) -> None:
-    assert rendered.community_labels == ("C001\n2,480户", "C002\n2,300户", "C003\n2,600户",
-                                         "C004\n3,100户")
+    assert rendered.community_labels == (
+        "C001\n2,480户",
+        "C002\n2,300户",
+        "C003\n2,600户",
+        "C004\n3,100户",
+    )
 
 
 def test_title_subtitle_and_note(rendered) -> None:
     assert rendered.title == "社区与网格划分方案"
     assert rendered.subtitle == "4 个社区 · 8 个网格 · 社区规模 2,250–2,750 户 · 网格 200–300 户"
-    assert rendered.note == ("坐标系：CGCS2000 / 3度带高斯-克吕格投影 EPSG:4547 · "
-                             "制图日期：2026-05-01")
+    assert rendered.note == (
+        "坐标系：CGCS2000 / 3度带高斯-克吕格投影 EPSG:4547 · 制图日期：2026-05-01"
+    )
     assert rendered.metric_crs == "EPSG:4547"
     assert rendered.scale_bar_m == 500  # a fifth of the ~2.3 km map
 
@@ -226,8 +270,11 @@ def test_band_from_summary_when_in_band_is_absent(tmp_path: Path, cjk_font: str)
 def test_english(full_plan: Path, tmp_path: Path) -> None:
     result = render_plan(full_plan, tmp_path / "plan.png", lang="en", dpi=DPI, date=DAY)
     assert result.lang == "en" and result.font_family == render.LATIN_FAMILY
-    assert result.legend[:3] == ("Community boundary", "Grid boundary",
-                                 "Community outside the size band")
+    assert result.legend[:3] == (
+        "Community boundary",
+        "Grid boundary",
+        "Community outside the size band",
+    )
     assert result.community_labels[0] == "C001\n2,480 hh"
     assert result.subtitle.startswith("4 communities · 8 grids · communities 2,250–2,750")
     assert result.note.startswith("CRS: CGCS2000 / 3-degree Gauss-Kruger CM 114E EPSG:4547")
@@ -237,8 +284,9 @@ def test_no_cjk_font_falls_back_to_english(full_plan: Path, tmp_path: Path, monk
     """No boxes for Chinese: English text, and a warning naming the font package (a glyph
     missing from the font would be a matplotlib warning, an error under filterwarnings)."""
     monkeypatch.setattr(render, "find_cjk_font", lambda: None)
-    result = render_plan(full_plan, tmp_path / "plan.png", title="南山区社区方案", dpi=DPI,
-                         date=DAY)
+    result = render_plan(
+        full_plan, tmp_path / "plan.png", title="南山区社区方案", dpi=DPI, date=DAY
+    )
     assert result.lang == "en" and result.font_family == render.LATIN_FAMILY
     assert result.title == "Communities and grids: proposed layout"
     assert result.legend[0] == "Community boundary"
@@ -273,8 +321,9 @@ def test_missing_folder_is_refused(tmp_path: Path) -> None:
 
 def test_folder_without_communities_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(InputFormatError,
-                       match=r"communities.geojson is missing.*found: notes.txt.*propose"):
+    with pytest.raises(
+        InputFormatError, match=r"communities.geojson is missing.*found: notes.txt.*propose"
+    ):
         render_plan(tmp_path, tmp_path / "plan.png")
 
 
@@ -295,8 +344,9 @@ def test_damaged_layer_is_refused(tmp_path: Path) -> None:
 def test_communities_without_households_are_refused(tmp_path: Path) -> None:
     folder = tmp_path / "plan"
     folder.mkdir()
-    write_geojson(_metric([box(0, 0, 10, 10)], community_id=["C001"]),
-                  folder / "communities.geojson")
+    write_geojson(
+        _metric([box(0, 0, 10, 10)], community_id=["C001"]), folder / "communities.geojson"
+    )
     with pytest.raises(InputFormatError, match=r"missing column\(s\) households"):
         render_plan(folder, tmp_path / "plan.png")
 
@@ -304,17 +354,21 @@ def test_communities_without_households_are_refused(tmp_path: Path) -> None:
 def test_communities_must_be_polygons(tmp_path: Path) -> None:
     folder = tmp_path / "plan"
     folder.mkdir()
-    write_geojson(_metric([Point(0, 0)], community_id=["C001"], households=[10]),
-                  folder / "communities.geojson")
+    write_geojson(
+        _metric([Point(0, 0)], community_id=["C001"], households=[10]),
+        folder / "communities.geojson",
+    )
     with pytest.raises(GeometryError, match=r"feature\(s\) 1 are not polygons.*found: Point"):
         render_plan(folder, tmp_path / "plan.png")
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"out": "plan.svg"}, r"unknown map format '\.svg'.*plan\.png or plan\.pdf"),
-     ({"lang": "fr"}, r"lang 'fr': expected one of zh, en"),
-     ({"dpi": 0}, r"expected dpi within 10–1200")],
+    [
+        ({"out": "plan.svg"}, r"unknown map format '\.svg'.*plan\.png or plan\.pdf"),
+        ({"lang": "fr"}, r"lang 'fr': expected one of zh, en"),
+        ({"dpi": 0}, r"expected dpi within 10–1200"),
+    ],
 )
 def test_bad_options_are_refused(full_plan: Path, tmp_path: Path, kwargs, message) -> None:
     out = tmp_path / kwargs.pop("out", "plan.png")
@@ -329,12 +383,13 @@ def test_bad_options_are_refused(full_plan: Path, tmp_path: Path, kwargs, messag
 def test_neighbour_colours_on_a_lattice() -> None:
     """A 3×3 lattice of 100 m squares and one square far away::
 
-        6 7 8
-        3 4 5
-        0 1 2        9 (2 km east)
+    6 7 8
+    3 4 5
+    0 1 2        9 (2 km east)
     """
-    squares = [box(c * 100, r * 100, c * 100 + 100, r * 100 + 100)
-               for r in range(3) for c in range(3)] + [box(2000, 0, 2100, 100)]
+    squares = [
+        box(c * 100, r * 100, c * 100 + 100, r * 100 + 100) for r in range(3) for c in range(3)
+    ] + [box(2000, 0, 2100, 100)]
     colours = neighbour_colours(squares)
     for i, a in enumerate(squares):
         for j, b in enumerate(squares[:i]):
@@ -346,29 +401,63 @@ def test_neighbour_colours_on_a_lattice() -> None:
 
 @pytest.mark.parametrize(
     ("width_m", "length_m"),
-    [(300, 50), (900, 200), (2_300, 500), (3_300, 500), (3_900, 1_000), (12_000, 2_000),
-     (40_000, 10_000), (0, 50)],
+    [
+        (300, 50),
+        (900, 200),
+        (2_300, 500),
+        (3_300, 500),
+        (3_900, 1_000),
+        (12_000, 2_000),
+        (40_000, 10_000),
+        (0, 50),
+    ],
 )
 def test_scale_bar_length(width_m: float, length_m: int) -> None:
     assert scale_bar_length_m(width_m) == length_m
 
 
 def test_road_tier() -> None:
-    classes = ["primary", "trunk_link", "Secondary", "tertiary", "residential", "", "service",
-               "footway"]
-    assert road_tier(classes).tolist() == ["major", "major", "major", "minor", "minor",
-                                           "minor", "lanes", "lanes"]
+    classes = [
+        "primary",
+        "trunk_link",
+        "Secondary",
+        "tertiary",
+        "residential",
+        "",
+        "service",
+        "footway",
+    ]
+    assert road_tier(classes).tolist() == [
+        "major",
+        "major",
+        "major",
+        "minor",
+        "minor",
+        "minor",
+        "lanes",
+        "lanes",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # The command line
 
 
-def test_cli_writes_png_and_pdf(full_plan: Path, tmp_path: Path, cjk_font: str,
-                                capsys) -> None:
+def test_cli_writes_png_and_pdf(full_plan: Path, tmp_path: Path, cjk_font: str, capsys) -> None:
     out = tmp_path / "maps" / "plan.png"
-    code = main(["render", str(full_plan), "--out", str(out), "--pdf", "--dpi", str(DPI),
-                 "--title", "粤海街道社区方案"])
+    code = main(
+        [
+            "render",
+            str(full_plan),
+            "--out",
+            str(out),
+            "--pdf",
+            "--dpi",
+            str(DPI),
+            "--title",
+            "粤海街道社区方案",
+        ]
+    )
     stdout, stderr = capsys.readouterr()
     assert code == 0, stderr
     assert out.is_file() and out.with_suffix(".pdf").is_file()
@@ -387,11 +476,9 @@ def test_cli_missing_folder_exits_2(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "plan.png").exists()
 
 
-def test_cli_prints_the_font_warning(full_plan: Path, tmp_path: Path, monkeypatch,
-                                     capsys) -> None:
+def test_cli_prints_the_font_warning(full_plan: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(render, "find_cjk_font", lambda: None)
-    code = main(["render", str(full_plan), "--out", str(tmp_path / "plan.png"), "--dpi",
-                 str(DPI)])
+    code = main(["render", str(full_plan), "--out", str(tmp_path / "plan.png"), "--dpi", str(DPI)])
     _, stderr = capsys.readouterr()
     assert code == 0
     assert stderr.startswith("warning: no Chinese (CJK) font found")

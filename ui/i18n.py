@@ -36,8 +36,10 @@ def text(key: str, lang: str = DEFAULT_LANG) -> str:
     """
     templates = catalogue(_FOLDER, lang)
     if key not in templates:
-        raise KeyError(f"text {key!r} is not in ui/locales/{lang}.toml; fix: add it to both "
-                       "ui/locales/zh.toml and ui/locales/en.toml")
+        raise KeyError(
+            f"text {key!r} is not in ui/locales/{lang}.toml; fix: add it to both "
+            "ui/locales/zh.toml and ui/locales/en.toml"
+        )
     return templates[key]
 
 

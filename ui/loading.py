@@ -227,7 +227,8 @@ def workbook_rows(path: str | Path, *, stop_after: int = MAX_ROWS) -> int | None
     try:
         with zipfile.ZipFile(path) as archive:
             sheets = [
-                n for n in archive.namelist()
+                n
+                for n in archive.namelist()
                 if n.startswith("xl/worksheets/") and n.endswith(".xml")
             ]
             total = 0
@@ -298,9 +299,7 @@ class LimitBreach:
         if self.what == "size":
             return size_over_limit(self.label, self.found * 1024 * 1024, limit_mb=self.limit)
         if self.what == "expanded":
-            return expanded_over_limit(
-                self.label, self.found * 1024 * 1024, limit_mb=self.limit
-            )
+            return expanded_over_limit(self.label, self.found * 1024 * 1024, limit_mb=self.limit)
         return rows_over_limit(self.label, self.found, limit=self.limit)
 
 

@@ -277,8 +277,9 @@ def plan_findings(plan, params: ProposeParams) -> Findings:
     ].astype(str)
     return Findings(
         barrier_crossings=tuple(c["community_id"] for c in crossings),
-        community_necks=_neck_ids(community_frame(plan), "community_id", plan,
-                                  community_of_building),
+        community_necks=_neck_ids(
+            community_frame(plan), "community_id", plan, community_of_building
+        ),
         grid_necks=_neck_ids(grid_frame(plan), "grid_id", plan, grid_of_building),
     )
 
@@ -358,9 +359,7 @@ def _grid_items(grids: gpd.GeoDataFrame, band: tuple[float, float], lang: str) -
     return items
 
 
-def _compound_items(
-    buildings: gpd.GeoDataFrame, upper: float, lang: str
-) -> list[Problem]:
+def _compound_items(buildings: gpd.GeoDataFrame, upper: float, lang: str) -> list[Problem]:
     """Compounds (小区) that fit in one community but lie in several."""
     if "compound" not in buildings.columns:
         return []
@@ -407,7 +406,10 @@ def _finding_items(
 
 
 def _infeasible_items(
-    infeasible: Sequence[dict], buildings: gpd.GeoDataFrame, known: set[str], lang: str,
+    infeasible: Sequence[dict],
+    buildings: gpd.GeoDataFrame,
+    known: set[str],
+    lang: str,
     bounds_of,
 ) -> list[Problem]:
     items = []
@@ -528,16 +530,18 @@ def edit_outcome(result: EditResult, lang: str) -> tuple[str, list[str], list[st
     lines = result.summary(lang).splitlines()[1 : 1 + len(result.communities)]
     statuses = [line.strip() for line in lines]
     if result.grids_redrawn:
-        statuses.append(text("edit.result.grids_redrawn", lang).format(
-            ids=text("edit.list_sep", lang).join(result.grids_redrawn)
-        ))
+        statuses.append(
+            text("edit.result.grids_redrawn", lang).format(
+                ids=text("edit.list_sep", lang).join(result.grids_redrawn)
+            )
+        )
     return result.headline(lang), statuses, list(result.note_texts(lang))
 
 
 def history_table(plan, results: Sequence[EditResult], lang: str) -> pd.DataFrame:
     """The edits in effect as the audit log lists them, ``what`` in ``lang`` (time and author
     from the plan's log, whose last entries are these edits)."""
-    log = list(plan.log)[len(plan.log) - len(results):] if results else []
+    log = list(plan.log)[len(plan.log) - len(results) :] if results else []
     return pd.DataFrame(
         {
             text("edit.history.time", lang): [e.time for e in log],

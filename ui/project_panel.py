@@ -450,9 +450,7 @@ def _open_column() -> None:
     names = projects.list_projects()
     if names:
         cols = st.columns([4, 1], vertical_alignment="bottom")
-        cols[0].selectbox(
-            t("project.folder"), names, key=CHOICE_KEY, help=t("project.folder.help")
-        )
+        cols[0].selectbox(t("project.folder"), names, key=CHOICE_KEY, help=t("project.folder.help"))
         cols[1].button(
             t("project.open_button"), key=OPEN_KEY, on_click=_on_open_choice, width="stretch"
         )

@@ -439,9 +439,7 @@ def compare(
     except PlanningInputError as exc:
         return CompareOutcome(message=str(exc))
     if EXISTING in (a, b):
-        result = _without_grids(
-            result, isinstance(a, ExistingPlan), isinstance(b, ExistingPlan)
-        )
+        result = _without_grids(result, isinstance(a, ExistingPlan), isinstance(b, ExistingPlan))
     return CompareOutcome(comparison=result)
 
 

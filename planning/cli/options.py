@@ -59,25 +59,44 @@ def out_problems(out: Path, *, folder: bool = True) -> list[Problem]:
     """
     what = "a folder" if folder else "a file"
     if folder and out.exists() and not out.is_dir():
-        return [Problem(
-            "error", str(out), "--out is an existing file, not a folder",
-            expected="a folder (new or existing) to write the results into",
-            found="a file", fix="give --out a folder name, or move the file away", column="--out",
-        )]
+        return [
+            Problem(
+                "error",
+                str(out),
+                "--out is an existing file, not a folder",
+                expected="a folder (new or existing) to write the results into",
+                found="a file",
+                fix="give --out a folder name, or move the file away",
+                column="--out",
+            )
+        ]
     if not folder and out.is_dir():
-        return [Problem(
-            "error", str(out), "--out is a folder, not a file", expected="a file name",
-            found="a folder", fix="give --out a file name such as map.png", column="--out",
-        )]
+        return [
+            Problem(
+                "error",
+                str(out),
+                "--out is a folder, not a file",
+                expected="a file name",
+                found="a folder",
+                fix="give --out a file name such as map.png",
+                column="--out",
+            )
+        ]
     parent = out if out.exists() and folder else out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        return [Problem(
-            "error", str(out), f"--out cannot be written: {parent} is not a writable folder",
-            expected=f"{what} in a folder you may write to", found=f"{parent} not writable",
-            fix="choose an --out in a writable folder", column="--out",
-        )]
+        return [
+            Problem(
+                "error",
+                str(out),
+                f"--out cannot be written: {parent} is not a writable folder",
+                expected=f"{what} in a folder you may write to",
+                found=f"{parent} not writable",
+                fix="choose an --out in a writable folder",
+                column="--out",
+            )
+        ]
     return []
 
 

@@ -197,11 +197,18 @@ def register(sub) -> None:
         p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
     p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
     add_reading_options(p)
-    p.add_argument("--workers", type=int, default=default_workers(),
-                   help="worker processes drawing the study area's pieces and the grids "
-                   "(default: the cores present); the plan is the same whatever the number")
-    p.add_argument("--scheduler", help="address of a running Dask distributed scheduler "
-                   "(e.g. tcp://10.0.0.5:8786) to send that work to instead")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="worker processes drawing the study area's pieces and the grids "
+        "(default: the cores present); the plan is the same whatever the number",
+    )
+    p.add_argument(
+        "--scheduler",
+        help="address of a running Dask distributed scheduler "
+        "(e.g. tcp://10.0.0.5:8786) to send that work to instead",
+    )
     add_size_arguments(p)
     p.add_argument(
         "--standard",

@@ -24,17 +24,18 @@ __all__ = ["register"]
 
 def _regroupings(regroupings: tuple[Regrouping, ...]) -> str:
     """``A+B→A/B``, comma-separated, or ``none``."""
-    return (
-        ", ".join(f"{'+'.join(g.sources)}→{'/'.join(g.results)}" for g in regroupings) or "none"
-    )
+    return ", ".join(f"{'+'.join(g.sources)}→{'/'.join(g.results)}" for g in regroupings) or "none"
 
 
 def _run(args: argparse.Namespace) -> int:
     params = propose_params(args)
     margin = range_problem("--small-margin", args.small_margin, SMALL_MARGIN_RANGE)
     refuse_before_work(params=params, out=args.out, problems=[margin] if margin else [])
-    layer_crs = {layer: getattr(args, f"{layer}_crs") for layer in ("communities", "grids")
-                 if getattr(args, f"{layer}_crs")}
+    layer_crs = {
+        layer: getattr(args, f"{layer}_crs")
+        for layer in ("communities", "grids")
+        if getattr(args, f"{layer}_crs")
+    }
     run = run_rebalance(
         args.communities,
         args.households,

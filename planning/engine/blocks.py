@@ -19,7 +19,6 @@ from planning.engine.regions import beyond
 __all__ = ["mend_blocks"]
 
 
-
 def mend_blocks(
     graph: Graph,
     weights: np.ndarray,
@@ -61,8 +60,10 @@ def mend_blocks(
                 trial[members] = target
                 new_sizes = np.bincount(trial, weights=weights, minlength=len(sizes))
                 touched = held
-                if any(beyond(new_sizes[r], lower, upper) > beyond(sizes[r], lower, upper)
-                       + 1e-9 for r in touched.tolist()):
+                if any(
+                    beyond(new_sizes[r], lower, upper) > beyond(sizes[r], lower, upper) + 1e-9
+                    for r in touched.tolist()
+                ):
                     continue
                 if any(new_sizes[r] <= 0 for r in touched.tolist()):
                     continue  # a region may not vanish into its neighbour

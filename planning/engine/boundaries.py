@@ -43,7 +43,9 @@ def boundaries(
         in_subdistrict = np.isin(grid, members)
         local = np.searchsorted(members, grid[in_subdistrict])
         if smooth_m > 0:
-            labels, polys = _straight_grids(district, in_subdistrict, community[in_subdistrict], local)
+            labels, polys = _straight_grids(
+                district, in_subdistrict, community[in_subdistrict], local
+            )
         else:
             labels, polys = dissolve(district.cells[in_subdistrict], local)
         grid_polys[members[labels]] = polys
@@ -53,8 +55,12 @@ def boundaries(
     return grid_polys, community_polys, grid_community
 
 
-def _straight_grids(district: District, in_subdistrict: np.ndarray, site_community: np.ndarray,
-                    site_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _straight_grids(
+    district: District,
+    in_subdistrict: np.ndarray,
+    site_community: np.ndarray,
+    site_grid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """(grid labels, grid polygons) of one 街道 with straight borders inside blocks.
 
     The communities are straightened first, as one coverage, so a border between two
@@ -76,16 +82,28 @@ def _straight_grids(district: District, in_subdistrict: np.ndarray, site_communi
         shapes = None if district.site_shape is None else district.site_shape[in_subdistrict]
         frozen = np.zeros(0, dtype=np.int64)
         for _ in range(REDRAW_ATTEMPTS):
-            straight = straighten_coverage(comm_polys, points=xy, point_owner=comm_local,
-                                           fixed=fixed, neck_width_m=NECK_WIDTH_M,
-                                           obstacles=obstacles, frozen=frozen)
+            straight = straighten_coverage(
+                comm_polys,
+                points=xy,
+                point_owner=comm_local,
+                fixed=fixed,
+                neck_width_m=NECK_WIDTH_M,
+                obstacles=obstacles,
+                frozen=frozen,
+            )
             if all(shapely.equals(straight, comm_polys)):
                 break
             try:
                 # on the grid the cells' vertices already lie on, so nothing moves
-                redrawn = tessellate(xy, shapely.coverage_union_all(straight), zones=straight,
-                                     barriers=fixed, point_zone=comm_local, shapes=shapes,
-                                     grid_size=REDRAW_GRID_M).cells
+                redrawn = tessellate(
+                    xy,
+                    shapely.coverage_union_all(straight),
+                    zones=straight,
+                    barriers=fixed,
+                    point_zone=comm_local,
+                    shapes=shapes,
+                    grid_size=REDRAW_GRID_M,
+                ).cells
             except GeometryError:
                 break  # the cells as they were: borders follow them, still valid
             _, again = dissolve(redrawn, site_grid)
@@ -100,14 +118,20 @@ def _straight_grids(district: District, in_subdistrict: np.ndarray, site_communi
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))
     footprints, _ = _subdistrict_footprints(district, in_subdistrict, position[site_grid])
-    polys = straighten_coverage(np.asarray(polys, dtype=object), points=xy,
-                                point_owner=position[site_grid], fixed=fixed,
-                                obstacles=footprints, neck_width_m=NECK_WIDTH_M)
+    polys = straighten_coverage(
+        np.asarray(polys, dtype=object),
+        points=xy,
+        point_owner=position[site_grid],
+        fixed=fixed,
+        obstacles=footprints,
+        neck_width_m=NECK_WIDTH_M,
+    )
     return labels, polys
 
 
-def _subdistrict_footprints(district: District, in_subdistrict: np.ndarray,
-                     site_polygon: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+def _subdistrict_footprints(
+    district: District, in_subdistrict: np.ndarray, site_polygon: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray]:
     """The footprints of one 街道's buildings (and those of no building) and the index of
     the polygon each belongs to (-1: none, the one holding most of it)."""
     if district.footprints is None or district.footprint_site is None:

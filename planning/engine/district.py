@@ -40,24 +40,60 @@ __all__ = [
 #: Roads that bound communities like rivers and railways do (OSM ``highway`` values and the
 #: Chinese 道路等级 words planners use).
 MAJOR_ROAD_CLASSES = frozenset(
-    {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-     "secondary", "secondary_link", "expressway", "高速公路", "快速路", "主干路", "主干道",
-     "次干路", "次干道"}
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "expressway",
+        "高速公路",
+        "快速路",
+        "主干路",
+        "主干道",
+        "次干路",
+        "次干道",
+    }
 )
 
 
 #: Roads that blocks are cut along (boundaries follow them) but that may run inside a
 #: community.
 MINOR_ROAD_CLASSES = frozenset(
-    {"tertiary", "tertiary_link", "residential", "unclassified", "living_street", "支路",
-     "支路以上", "街坊路"}
+    {
+        "tertiary",
+        "tertiary_link",
+        "residential",
+        "unclassified",
+        "living_street",
+        "支路",
+        "支路以上",
+        "街坊路",
+    }
 )
 #: Lanes: they cut a block into parcels, and a border that must run inside a block follows
 #: them where they run from edge to edge; blocks are not cut along them. Classes listed
 #: nowhere here (construction, proposed, platform …) are ignored.
 LANE_ROAD_CLASSES = frozenset(
-    {"service", "pedestrian", "footway", "path", "track", "cycleway", "bridleway", "steps",
-     "内部道路", "小区道路", "巷", "巷道", "胡同", "弄"}
+    {
+        "service",
+        "pedestrian",
+        "footway",
+        "path",
+        "track",
+        "cycleway",
+        "bridleway",
+        "steps",
+        "内部道路",
+        "小区道路",
+        "巷",
+        "巷道",
+        "胡同",
+        "弄",
+    }
 )
 
 
@@ -107,8 +143,9 @@ def _sites(buildings_xy: np.ndarray, households: np.ndarray, compounds: np.ndarr
     xy[site] = buildings_xy  # all buildings of a site share the rounded spot
     hh = np.bincount(site, weights=households, minlength=n)
     compound = np.full(n, None, dtype=object)
-    frame = pd.DataFrame({"site": site, "compound": pd.Series(compounds, dtype="object"),
-                          "hh": households})
+    frame = pd.DataFrame(
+        {"site": site, "compound": pd.Series(compounds, dtype="object"), "hh": households}
+    )
     named = frame.dropna(subset=["compound"])
     if len(named):
         best = named.groupby(["site", "compound"])["hh"].sum().reset_index()
@@ -118,8 +155,9 @@ def _sites(buildings_xy: np.ndarray, households: np.ndarray, compounds: np.ndarr
     return Sites(xy, hh, compound, np.zeros(n, dtype=np.int64), site)
 
 
-def _major_between(start: np.ndarray, end: np.ndarray, crosses: np.ndarray,
-                   major_lines: np.ndarray) -> np.ndarray:
+def _major_between(
+    start: np.ndarray, end: np.ndarray, crosses: np.ndarray, major_lines: np.ndarray
+) -> np.ndarray:
     """Per pair of points: a major barrier line lies between them (the segment joining them
     crosses one). Only pairs that ``crosses`` (lie in different blocks) are tested."""
     major = np.zeros(len(start), dtype=bool)
@@ -147,8 +185,12 @@ def _edge_costs(
     distance = np.hypot(*(xy[i] - xy[j]).T)
     major = _major_between(xy[i], xy[j], crosses, major_lines)
     minor = crosses & ~major
-    cost = (distance * (1 + 1.0 * minor + 4.0 * major + 0.3 * lane) + 100.0 * minor
-            + 800.0 * major + 20.0 * lane)
+    cost = (
+        distance * (1 + 1.0 * minor + 4.0 * major + 0.3 * lane)
+        + 100.0 * minor
+        + 800.0 * major
+        + 20.0 * lane
+    )
     return cost, major
 
 
@@ -218,8 +260,15 @@ class District:
         """Partition the (connected) sites ``nodes`` into ``k`` regions: label per node
         (see :meth:`partition_blocks`)."""
         return self.partition_blocks(
-            nodes, k=k, lower=lower, upper=upper, seed=seed, barrier_weight=barrier_weight,
-            restarts=restarts, recombine_shapes=recombine_shapes, graph=graph,
+            nodes,
+            k=k,
+            lower=lower,
+            upper=upper,
+            seed=seed,
+            barrier_weight=barrier_weight,
+            restarts=restarts,
+            recombine_shapes=recombine_shapes,
+            graph=graph,
             releases=releases,
         ).labels
 
@@ -250,13 +299,24 @@ class District:
         further attempts are made (0: blocks that fit always stay whole)."""
         nodes = np.asarray(nodes, dtype=np.int64)
         partition = functools.partial(
-            partition_units, k=k, lower=lower, upper=upper, seed=seed,
-            barrier_weight=barrier_weight, restarts=restarts, recombine_shapes=recombine_shapes,
+            partition_units,
+            k=k,
+            lower=lower,
+            upper=upper,
+            seed=seed,
+            barrier_weight=barrier_weight,
+            restarts=restarts,
+            recombine_shapes=recombine_shapes,
         )
         total = float(self.sites.households[nodes].sum())
-        attempts = _BlockReleases(self, nodes, self.graph.subgraph(nodes) if graph is None
-                                  else graph, partition, upper=upper,
-                                  band=effective_band(total, k, lower, upper))
+        attempts = _BlockReleases(
+            self,
+            nodes,
+            self.graph.subgraph(nodes) if graph is None else graph,
+            partition,
+            upper=upper,
+            band=effective_band(total, k, lower, upper),
+        )
         return attempts.best(releases)
 
     def sturdy_subgraph(self, nodes: np.ndarray) -> Graph:
@@ -276,12 +336,18 @@ class District:
         drop = _keep_connected(src[once], dst[once], sub.shared[once], corner[once], sub.n)
         keep = np.ones(len(src), dtype=bool)
         dropped = set(zip(src[once][drop].tolist(), dst[once][drop].tolist(), strict=True))
-        keep &= np.array([(min(a, b), max(a, b)) not in dropped
-                          for a, b in zip(src.tolist(), dst.tolist(), strict=True)], dtype=bool)
+        keep &= np.array(
+            [
+                (min(a, b), max(a, b)) not in dropped
+                for a, b in zip(src.tolist(), dst.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
         indptr = np.zeros(sub.n + 1, dtype=np.int64)
         np.add.at(indptr, src[keep] + 1, 1)
-        return Graph(np.cumsum(indptr), dst[keep], sub.cost[keep], sub.barrier[keep],
-                     sub.shared[keep])
+        return Graph(
+            np.cumsum(indptr), dst[keep], sub.cost[keep], sub.barrier[keep], sub.shared[keep]
+        )
 
     def restricted(self, nodes: np.ndarray) -> District:
         """The district of the sites ``nodes`` alone (renumbered 0… in the given order), with
@@ -297,14 +363,26 @@ class District:
             return None if values is None else values[nodes]
 
         return District(
-            buildings=None, metric_crs=self.metric_crs,
-            sites=Sites(sites.xy[nodes], sites.households[nodes], sites.compound[nodes],
-                        sites.subdistrict[nodes], np.array([], dtype=np.int64)),
-            cells=self.cells[nodes], cell_area=self.cell_area[nodes],
-            cell_perimeter=self.cell_perimeter[nodes], graph=self.graph.subgraph(nodes),
-            subdistrict_geoms=empty, subdistrict_names=self.subdistrict_names,
-            has_subdistricts=self.has_subdistricts, study_area=None, major_barriers=None,
-            site_block=part(self.site_block), site_parcel=part(self.site_parcel),
+            buildings=None,
+            metric_crs=self.metric_crs,
+            sites=Sites(
+                sites.xy[nodes],
+                sites.households[nodes],
+                sites.compound[nodes],
+                sites.subdistrict[nodes],
+                np.array([], dtype=np.int64),
+            ),
+            cells=self.cells[nodes],
+            cell_area=self.cell_area[nodes],
+            cell_perimeter=self.cell_perimeter[nodes],
+            graph=self.graph.subgraph(nodes),
+            subdistrict_geoms=empty,
+            subdistrict_names=self.subdistrict_names,
+            has_subdistricts=self.has_subdistricts,
+            study_area=None,
+            major_barriers=None,
+            site_block=part(self.site_block),
+            site_parcel=part(self.site_parcel),
             site_shape=part(self.site_shape),
         )
 
@@ -320,9 +398,16 @@ class _BlockReleases:
     """A partition of some sites drawn with every fitting street block whole, then again
     with more of them released until the regions are in band (:meth:`District.partition_blocks`)."""
 
-    def __init__(self, district: District, nodes: np.ndarray, graph: Graph,
-                 partition: Callable[[Units], np.ndarray], *, upper: float,
-                 band: tuple[float, float]) -> None:
+    def __init__(
+        self,
+        district: District,
+        nodes: np.ndarray,
+        graph: Graph,
+        partition: Callable[[Units], np.ndarray],
+        *,
+        upper: float,
+        band: tuple[float, float],
+    ) -> None:
         self.district = district
         self.nodes = nodes
         self.graph = graph
@@ -338,12 +423,24 @@ class _BlockReleases:
     def run(self, released: frozenset[int] | None) -> np.ndarray:
         """Partition with the blocks not ``released`` whole (None: compounds only)."""
         district, nodes = self.district, self.nodes
-        atom = atoms(nodes, self.graph, district.sites.compound, self.weights, self.upper,
-                     xy=district.sites.xy[nodes],
-                     block=None if released is None else self.block,
-                     parcel=self.parcel, released=released or frozenset())
-        sites = Units(self.graph, district.sites.xy[nodes], self.weights,
-                      district.cell_area[nodes], district.cell_perimeter[nodes])
+        atom = atoms(
+            nodes,
+            self.graph,
+            district.sites.compound,
+            self.weights,
+            self.upper,
+            xy=district.sites.xy[nodes],
+            block=None if released is None else self.block,
+            parcel=self.parcel,
+            released=released or frozenset(),
+        )
+        sites = Units(
+            self.graph,
+            district.sites.xy[nodes],
+            self.weights,
+            district.cell_area[nodes],
+            district.cell_perimeter[nodes],
+        )
         return self.partition(contract(sites, atom))[atom]
 
     def _sizes(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -356,8 +453,7 @@ class _BlockReleases:
     def score(self, labels: np.ndarray) -> tuple[int, float]:
         """(regions out of band, their penalty), leaving out regions holding a giant."""
         sizes, out, giant = self._sizes(labels)
-        return int(out.sum()), float(penalty(sizes[~giant], self.lower_band,
-                                             self.upper_band).sum())
+        return int(out.sum()), float(penalty(sizes[~giant], self.lower_band, self.upper_band).sum())
 
     def best(self, releases: int) -> SitePartition:
         """The best of the partition with every fitting block whole and up to ``releases``
@@ -412,8 +508,7 @@ def prepare_district(
     sites = _sites(bxy, households, compounds)
     has_subdistricts = subdistricts is not None and len(subdistricts) > 0
     if subdistricts is not None and has_subdistricts:
-        zones = _given_zones(sites, subdistricts.to_crs(metric_crs).reset_index(drop=True),
-                             metric)
+        zones = _given_zones(sites, subdistricts.to_crs(metric_crs).reset_index(drop=True), metric)
     else:
         zones = _outline_zones(sites)
     sites = Sites(sites.xy, sites.households, sites.compound, zones.of_site, sites.of_building)
@@ -421,12 +516,15 @@ def prepare_district(
     timings["units"] = time.perf_counter() - clock
     clock = time.perf_counter()
 
-    site_shape = None if footprints is None else _site_shapes(footprints, sites, zones,
-                                                              cut_lines)
+    site_shape = None if footprints is None else _site_shapes(footprints, sites, zones, cut_lines)
     tess = tessellate(
-        sites.xy, zones.area, zones=zones.geoms,
-        barriers=cut_lines if len(cut_lines) else None, lanes=lanes if len(lanes) else None,
-        point_zone=zones.of_site, shapes=site_shape,
+        sites.xy,
+        zones.area,
+        zones=zones.geoms,
+        barriers=cut_lines if len(cut_lines) else None,
+        lanes=lanes if len(lanes) else None,
+        point_zone=zones.of_site,
+        shapes=site_shape,
     )
     timings["tessellation"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -437,16 +535,23 @@ def prepare_district(
     cells = np.asarray(tess.cells, dtype=object)
     timings["graph"] = time.perf_counter() - clock
     return District(
-        buildings=buildings, metric_crs=metric_crs, sites=sites, cells=cells,
-        cell_area=shapely.area(cells), cell_perimeter=shapely.length(cells), graph=graph,
-        subdistrict_geoms=zones.geoms, subdistrict_names=zones.names,
-        has_subdistricts=has_subdistricts, study_area=zones.area, major_barriers=major_frame,
+        buildings=buildings,
+        metric_crs=metric_crs,
+        sites=sites,
+        cells=cells,
+        cell_area=shapely.area(cells),
+        cell_perimeter=shapely.length(cells),
+        graph=graph,
+        subdistrict_geoms=zones.geoms,
+        subdistrict_names=zones.names,
+        has_subdistricts=has_subdistricts,
+        study_area=zones.area,
+        major_barriers=major_frame,
         site_block=site_block,
         block_geoms=np.asarray(tess.street_blocks, dtype=object),
         site_parcel=np.asarray(tess.block, dtype=np.int64),
         parcel_geoms=np.asarray(tess.blocks.geometry, dtype=object),
-        given_lines=_given_lines(barriers, metric_crs,
-                                 zones.geoms if has_subdistricts else None),
+        given_lines=_given_lines(barriers, metric_crs, zones.geoms if has_subdistricts else None),
         footprints=None if footprints is None else np.asarray(footprints.geometry, dtype=object),
         footprint_site=None if footprints is None else _footprint_sites(footprints, sites),
         site_shape=site_shape,
@@ -483,16 +588,19 @@ def _given_zones(sites: Sites, frame: gpd.GeoDataFrame, buildings: gpd.GeoDataFr
     if outside.any():
         bad = np.isin(sites.of_building, np.flatnonzero(outside))
         ids = buildings["building_id"].astype(str).to_numpy()[bad]
-        raise ValidationError([
-            Problem(
-                "error", "streets", f"{int(bad.sum())} building(s) lie outside every 街道 "
-                "polygon",
-                expected="every household inside one of the sub-district polygons",
-                found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
-                fix="extend the 街道 boundaries to cover them, or check that both layers "
-                "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
-            )
-        ])
+        raise ValidationError(
+            [
+                Problem(
+                    "error",
+                    "streets",
+                    f"{int(bad.sum())} building(s) lie outside every 街道 polygon",
+                    expected="every household inside one of the sub-district polygons",
+                    found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
+                    fix="extend the 街道 boundaries to cover them, or check that both layers "
+                    "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
+                )
+            ]
+        )
     return _Zones(geoms, names, area, site_subdistrict)
 
 
@@ -509,12 +617,12 @@ def _outline_zones(sites: Sites) -> _Zones:
     return _Zones(geoms, names, area, site_subdistrict)
 
 
-def _site_shapes(footprints: FootprintMatch, sites: Sites, zones: _Zones,
-                 cut_lines: np.ndarray) -> np.ndarray:
+def _site_shapes(
+    footprints: FootprintMatch, sites: Sites, zones: _Zones, cut_lines: np.ndarray
+) -> np.ndarray:
     """The footprints each site's cell must hold whole (:func:`_site_footprints`), placed
     by the blocks the 街道 lines and barriers alone cut."""
-    subdistricts_only = build_blocks(zones.area, zones.geoms,
-                                     cut_lines if len(cut_lines) else None)
+    subdistricts_only = build_blocks(zones.area, zones.geoms, cut_lines if len(cut_lines) else None)
     tree = shapely.STRtree(subdistricts_only.geometry)
 
     def block_of_point(xy: np.ndarray) -> np.ndarray:
@@ -526,14 +634,19 @@ def _site_shapes(footprints: FootprintMatch, sites: Sites, zones: _Zones,
     return _site_footprints(footprints, sites, block_of_point(sites.xy), block_of_point)
 
 
-def _site_graph(tess: Tessellation, site_block: np.ndarray, xy: np.ndarray,
-                major_lines: np.ndarray) -> Graph:
+def _site_graph(
+    tess: Tessellation, site_block: np.ndarray, xy: np.ndarray, major_lines: np.ndarray
+) -> Graph:
     """Adjacency of the cells within a zone, less the weak contacts between street blocks,
     with costs inflated across lanes, roads and major barriers."""
     adj = adjacency(tess.cells, block=tess.street_block, zone=tess.zone)
     keep = adj.same_zone
-    ei, ej, crosses, shared = adj.i[keep], adj.j[keep], adj.crosses_barrier[keep], \
-        adj.shared_m[keep]
+    ei, ej, crosses, shared = (
+        adj.i[keep],
+        adj.j[keep],
+        adj.crosses_barrier[keep],
+        adj.shared_m[keep],
+    )
     weak = _weak_contacts(site_block, ei, ej, shared, len(xy))
     ei, ej, crosses, shared = ei[~weak], ej[~weak], crosses[~weak], shared[~weak]
     lane = ~crosses & (tess.block[ei] != tess.block[ej])
@@ -550,8 +663,9 @@ def _footprint_sites(footprints: FootprintMatch, sites: Sites) -> np.ndarray:
     return owner
 
 
-def _site_footprints(footprints: FootprintMatch, sites: Sites, site_block: np.ndarray,
-                     block_of_point) -> np.ndarray:
+def _site_footprints(
+    footprints: FootprintMatch, sites: Sites, site_block: np.ndarray, block_of_point
+) -> np.ndarray:
     """The footprints each site's cell must hold whole: those of its buildings, and each
     footprint without households goes to the nearest site (whose cell it mostly lies in);
     None for a site without any."""
@@ -570,13 +684,14 @@ def _site_footprints(footprints: FootprintMatch, sites: Sites, site_block: np.nd
     order = np.argsort(owner, kind="stable")
     starts = np.searchsorted(owner[order], np.arange(len(sites.xy) + 1))
     for s in np.flatnonzero(np.diff(starts)).tolist():
-        mine = footprints.geometry[order[starts[s]:starts[s + 1]]]
+        mine = footprints.geometry[order[starts[s] : starts[s + 1]]]
         shape[s] = mine[0] if len(mine) == 1 else shapely.union_all(mine)
     return shape
 
 
-def _weak_contacts(block: np.ndarray, i: np.ndarray, j: np.ndarray, shared: np.ndarray,
-                   n: int) -> np.ndarray:
+def _weak_contacts(
+    block: np.ndarray, i: np.ndarray, j: np.ndarray, shared: np.ndarray, n: int
+) -> np.ndarray:
     """Per cell pair: it joins two street blocks that touch for less than a neck's width in
     all (a corner, a few metres of road end), so they are no neighbours: a region holding
     both would be two places joined by a neck. Such a contact is kept only where without it
@@ -592,14 +707,16 @@ def _weak_contacts(block: np.ndarray, i: np.ndarray, j: np.ndarray, shared: np.n
     return _keep_connected(i, j, shared, weak, n)
 
 
-def _keep_connected(i: np.ndarray, j: np.ndarray, shared: np.ndarray, weak: np.ndarray,
-                    n: int) -> np.ndarray:
+def _keep_connected(
+    i: np.ndarray, j: np.ndarray, shared: np.ndarray, weak: np.ndarray, n: int
+) -> np.ndarray:
     """``weak`` less the weak pairs needed to keep the nodes as connected as with them: the
     strongest first (most shared border), each kept only to join two pieces (Kruskal)."""
     weak = weak.copy()
     strong = ~weak
-    matrix = scipy.sparse.coo_array((np.ones(int(strong.sum())), (i[strong], j[strong])),
-                                    shape=(n, n))
+    matrix = scipy.sparse.coo_array(
+        (np.ones(int(strong.sum())), (i[strong], j[strong])), shape=(n, n)
+    )
     _, piece = connected_components(matrix, directed=False)
     parent = np.arange(piece.max() + 1)
 
@@ -617,8 +734,9 @@ def _keep_connected(i: np.ndarray, j: np.ndarray, shared: np.ndarray, weak: np.n
     return weak
 
 
-def _given_lines(barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS,
-                 subdistrict_geoms: np.ndarray | None) -> np.ndarray:
+def _given_lines(
+    barriers: gpd.GeoDataFrame | None, metric_crs: pyproj.CRS, subdistrict_geoms: np.ndarray | None
+) -> np.ndarray:
     """Every line a border may follow, in metres: the barrier layer (all classes) and the
     街道 borders."""
     parts = []

@@ -104,8 +104,9 @@ class Graph:
         """Connected piece of each node when only the entries where ``keep`` is True count
         (e.g. entries joining two nodes of one region): a label per node, 0…"""
         src = self.sources()[keep]
-        matrix = scipy.sparse.csr_matrix((np.ones(len(src)), (src, self.indices[keep])),
-                                         shape=(self.n, self.n))
+        matrix = scipy.sparse.csr_matrix(
+            (np.ones(len(src)), (src, self.indices[keep])), shape=(self.n, self.n)
+        )
         return connected_components(matrix, directed=False)[1]
 
 
@@ -148,7 +149,7 @@ def _neighbours_linked(graph: Graph, labels: np.ndarray, region: int, unit: int)
     """Whether the neighbours of ``unit`` in ``region`` are connected to each other without
     it (through edges among themselves): then removing it keeps the region connected."""
     indptr, indices = graph.indptr, graph.indices
-    around = indices[indptr[unit]:indptr[unit + 1]]
+    around = indices[indptr[unit] : indptr[unit + 1]]
     around = around[labels[around] == region]
     if len(around) <= 1:
         return True
@@ -157,7 +158,7 @@ def _neighbours_linked(graph: Graph, labels: np.ndarray, region: int, unit: int)
     seen, stack = {start}, [start]
     while stack:
         u = stack.pop()
-        for v in indices[indptr[u]:indptr[u + 1]].tolist():
+        for v in indices[indptr[u] : indptr[u + 1]].tolist():
             if v in ring and v not in seen:
                 seen.add(v)
                 stack.append(v)

@@ -94,8 +94,9 @@ class GridMetrics(SizeMetrics):
     compounds_fit_but_split_count: int
 
 
-def size_metrics(households: np.ndarray, *, lower: float, upper: float,
-                 target: float) -> SizeMetrics:
+def size_metrics(
+    households: np.ndarray, *, lower: float, upper: float, target: float
+) -> SizeMetrics:
     """Counts, min/median/max, share in band and within ±20% of the target."""
     h = np.asarray(households, dtype=float)
     if len(h) == 0:
@@ -152,15 +153,20 @@ def _barrier_crossings(communities: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame
     kinds = barriers.get("kind", pd.Series(["barrier"] * len(barriers))).to_numpy(dtype=object)
     ids = communities["community_id"].to_numpy(dtype=object)
     out = [
-        {"community_id": str(ids[c]), "barrier": str(names[b] or kinds[b]),
-         "kind": str(kinds[b]), "length_m": round(float(length), 1)}
+        {
+            "community_id": str(ids[c]),
+            "barrier": str(names[b] or kinds[b]),
+            "kind": str(kinds[b]),
+            "length_m": round(float(length), 1),
+        }
         for c, b, length in zip(c_idx[hit], b_idx[hit], lengths[hit], strict=True)
     ]
     return out
 
 
-def unforced_barrier_crossings(district, site_community: np.ndarray, community_ids,
-                               *, lower: float, upper: float) -> list[dict]:
+def unforced_barrier_crossings(
+    district, site_community: np.ndarray, community_ids, *, lower: float, upper: float
+) -> list[dict]:
     """Communities that a major barrier runs through although no rule asked for it.
 
     Each 街道's sites are split into *sides* along the major-barrier edges of the site graph
@@ -188,10 +194,15 @@ def unforced_barrier_crossings(district, site_community: np.ndarray, community_i
     out = []
     for c, group in held.groupby("c"):
         if len(group) > 1 and alone[group["side"].to_numpy()].all():
-            out.append({"community_id": str(community_ids[c]),
-                        "sides_households": group["h"].astype(int).tolist(),
-                        "sides_total_households":
-                            side_households[group["side"].to_numpy()].astype(int).tolist()})
+            out.append(
+                {
+                    "community_id": str(community_ids[c]),
+                    "sides_households": group["h"].astype(int).tolist(),
+                    "sides_total_households": side_households[group["side"].to_numpy()]
+                    .astype(int)
+                    .tolist(),
+                }
+            )
     return out
 
 
@@ -225,16 +236,23 @@ def plan_metrics(
     g_geoms = np.array(grids.geometry.array, dtype=object)
     b = buildings.to_crs(communities.crs)
     return {
-        "communities": _community_metrics(communities, c_geoms, b, study_area=study_area,
-                                          params=params, subdistricts=subdistricts,
-                                          barriers=barriers),
+        "communities": _community_metrics(
+            communities,
+            c_geoms,
+            b,
+            study_area=study_area,
+            params=params,
+            subdistricts=subdistricts,
+            barriers=barriers,
+        ),
         "grids": _grid_metrics(grids, g_geoms, communities, c_geoms, b, params=params),
         "infeasible": [item.as_dict() for item in infeasible or []],
     }
 
 
-def _outside_own_polygon(frame: gpd.GeoDataFrame, key: str, geoms: np.ndarray,
-                         buildings: gpd.GeoDataFrame) -> int:
+def _outside_own_polygon(
+    frame: gpd.GeoDataFrame, key: str, geoms: np.ndarray, buildings: gpd.GeoDataFrame
+) -> int:
     """How many buildings lie outside the polygon of their own ``key`` (community or grid)."""
     pts = np.array(buildings.geometry.array, dtype=object)
     lookup = dict(zip(frame[key], geoms, strict=True))
@@ -244,8 +262,9 @@ def _outside_own_polygon(frame: gpd.GeoDataFrame, key: str, geoms: np.ndarray,
     return int((~shapely.dwithin(own, pts, ROUND_TRIP_M)).sum())
 
 
-def _crossing_subdistricts(communities: gpd.GeoDataFrame, geoms: np.ndarray,
-                           subdistricts: gpd.GeoDataFrame | None) -> list[str]:
+def _crossing_subdistricts(
+    communities: gpd.GeoDataFrame, geoms: np.ndarray, subdistricts: gpd.GeoDataFrame | None
+) -> list[str]:
     """The communities lying in more than one 街道."""
     if subdistricts is None or not len(subdistricts):
         return []
@@ -262,10 +281,16 @@ def _crossing_subdistricts(communities: gpd.GeoDataFrame, geoms: np.ndarray,
     return [str(communities["community_id"].iloc[c]) for c in many[many > 1].index]
 
 
-def _community_metrics(communities: gpd.GeoDataFrame, geoms: np.ndarray,
-                       b: gpd.GeoDataFrame, *, study_area: shapely.Geometry,
-                       params: ProposeParams, subdistricts: gpd.GeoDataFrame | None,
-                       barriers: gpd.GeoDataFrame | None) -> CommunityMetrics:
+def _community_metrics(
+    communities: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    b: gpd.GeoDataFrame,
+    *,
+    study_area: shapely.Geometry,
+    params: ProposeParams,
+    subdistricts: gpd.GeoDataFrame | None,
+    barriers: gpd.GeoDataFrame | None,
+) -> CommunityMetrics:
     """The communities' block: sizes, topology (multipart, overlaps, gaps, the study area),
     buildings kept whole and in place, barriers and 街道 crossed, compactness."""
     union = shapely.union_all(geoms)
@@ -280,8 +305,9 @@ def _community_metrics(communities: gpd.GeoDataFrame, geoms: np.ndarray,
     crossings = _barrier_crossings(communities, barriers)
     compounds_split = _split_compounds(b["compound"], b["community_id"], b["households"], upper)
     return {
-        **size_metrics(communities["households"], lower=lower, upper=upper,
-                       target=params.community_size),
+        **size_metrics(
+            communities["households"], lower=lower, upper=upper, target=params.community_size
+        ),
         "grids_per_community_max": int(communities["grid_count"].max()) if len(communities) else 0,
         "communities_over_max_grids": int((communities["grid_count"] > params.max_grids).sum()),
         "multipart": _multipart(geoms),
@@ -289,8 +315,9 @@ def _community_metrics(communities: gpd.GeoDataFrame, geoms: np.ndarray,
         "gap_area_m2": round(gap, 2),
         "outside_study_area_m2": round(outside, 2),
         "buildings_split": buildings_split,
-        "buildings_outside_own_polygon": _outside_own_polygon(communities, "community_id",
-                                                              geoms, b),
+        "buildings_outside_own_polygon": _outside_own_polygon(
+            communities, "community_id", geoms, b
+        ),
         "compounds_fit_but_split": compounds_split,
         "barrier_crossings": crossings,
         "barrier_crossings_count": len(crossings),
@@ -301,28 +328,36 @@ def _community_metrics(communities: gpd.GeoDataFrame, geoms: np.ndarray,
     }
 
 
-def _grid_metrics(grids: gpd.GeoDataFrame, geoms: np.ndarray,
-                  communities: gpd.GeoDataFrame, community_geoms: np.ndarray,
-                  b: gpd.GeoDataFrame, *, params: ProposeParams) -> GridMetrics:
+def _grid_metrics(
+    grids: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    community_geoms: np.ndarray,
+    b: gpd.GeoDataFrame,
+    *,
+    params: ProposeParams,
+) -> GridMetrics:
     """The grids' block: sizes, topology (multipart, overlaps, tiling their community),
     buildings in place, compounds kept whole, compactness."""
     # grids inside their community and tiling it
     community_of_grid = grids["community_id"].to_numpy(dtype=object)
     grid_outside = 0.0
     grid_gap = 0.0
-    for cid, cgeom in dict(zip(communities["community_id"], community_geoms,
-                               strict=True)).items():
+    for cid, cgeom in dict(zip(communities["community_id"], community_geoms, strict=True)).items():
         union = shapely.union_all(geoms[community_of_grid == cid])
-        grid_outside += float(shapely.area(shapely.difference(
-            union, shapely.buffer(cgeom, PRECISION_MARGIN_M))))
-        grid_gap += float(shapely.area(shapely.difference(
-            shapely.buffer(cgeom, -PRECISION_MARGIN_M), union)))
+        grid_outside += float(
+            shapely.area(shapely.difference(union, shapely.buffer(cgeom, PRECISION_MARGIN_M)))
+        )
+        grid_gap += float(
+            shapely.area(shapely.difference(shapely.buffer(cgeom, -PRECISION_MARGIN_M), union))
+        )
     pp_g = polsby_popper(geoms)
     lower, upper = params.grid_band
     compounds_split = _split_compounds(b["compound"], b["grid_id"], b["households"], upper)
     return {
-        **size_metrics(grids["households"], lower=lower, upper=upper,
-                       target=params.grid_households),
+        **size_metrics(
+            grids["households"], lower=lower, upper=upper, target=params.grid_households
+        ),
         "multipart": _multipart(geoms),
         "overlap_area_m2": round(_overlap_area(geoms), 2),
         "gap_area_m2": round(grid_gap, 2),
@@ -335,8 +370,9 @@ def _grid_metrics(grids: gpd.GeoDataFrame, geoms: np.ndarray,
     }
 
 
-def _split_blocks(district, label: np.ndarray, scope: np.ndarray | None, *, upper: float,
-                  level: str) -> tuple[int, list[dict]]:
+def _split_blocks(
+    district, label: np.ndarray, scope: np.ndarray | None, *, upper: float, level: str
+) -> tuple[int, list[dict]]:
     """(how many street blocks fit ``upper`` households, every split block with the reason;
     for grids only the blocks that fit one).
 
@@ -349,8 +385,14 @@ def _split_blocks(district, label: np.ndarray, scope: np.ndarray | None, *, uppe
     sites = district.sites
     block = district.site_block
     hh = sites.households
-    frame = pd.DataFrame({"b": block, "l": label, "s": np.zeros(len(block), np.int64)
-                          if scope is None else scope, "h": hh})
+    frame = pd.DataFrame(
+        {
+            "b": block,
+            "l": label,
+            "s": np.zeros(len(block), np.int64) if scope is None else scope,
+            "h": hh,
+        }
+    )
     frame = frame[frame["h"] > 0]
     per = frame.groupby("b").agg(h=("h", "sum"), n=("l", "nunique"), scopes=("s", "nunique"))
     per = per[per["scopes"] == 1]
@@ -360,38 +402,68 @@ def _split_blocks(district, label: np.ndarray, scope: np.ndarray | None, *, uppe
     units = "communities" if level == "communities" else "grids"
     where = "街道" if level == "communities" else "community"
     compound = pd.Series(sites.compound, dtype="object")
-    compound_total = compound.groupby(compound).apply(lambda c: float(hh[c.index].sum())) \
-        if compound.notna().any() else pd.Series(dtype=float)
-    at = shapely.get_coordinates(shapely.point_on_surface(
-        district.block_geoms[split.index.to_numpy()])) if len(split) else np.zeros((0, 2))
+    compound_total = (
+        compound.groupby(compound).apply(lambda c: float(hh[c.index].sum()))
+        if compound.notna().any()
+        else pd.Series(dtype=float)
+    )
+    at = (
+        shapely.get_coordinates(
+            shapely.point_on_surface(district.block_geoms[split.index.to_numpy()])
+        )
+        if len(split)
+        else np.zeros((0, 2))
+    )
     out = []
     for (b, row), (x, y) in zip(split.iterrows(), at, strict=True):
         if level == "grids" and row["h"] > upper:
             continue  # a block bigger than a grid holds several: not worth a line each
         members = np.flatnonzero(block == b)
         if row["h"] > upper:
-            reason = (f"bigger than one {unit} ({row['h']:,.0f} households over "
-                      f"{upper:,.0f}): it must be split")
+            reason = (
+                f"bigger than one {unit} ({row['h']:,.0f} households over "
+                f"{upper:,.0f}): it must be split"
+            )
         elif district.graph.subgraph(members).components()[0] > 1:
             reason = "its buildings stand in parts that do not touch inside the block"
         else:
-            names = [c for c in pd.unique(compound[members].dropna())
-                     if compound_total[c] > hh[members[compound[members] == c]].sum() + 1e-9]
+            names = [
+                c
+                for c in pd.unique(compound[members].dropna())
+                if compound_total[c] > hh[members[compound[members] == c]].sum() + 1e-9
+            ]
             if names:
-                reason = (f"小区 {names[0]} stands in it and beyond and is kept whole; "
-                          f"together they do not fit one {unit}")
+                reason = (
+                    f"小区 {names[0]} stands in it and beyond and is kept whole; "
+                    f"together they do not fit one {unit}"
+                )
             else:
-                reason = (f"it fits one {unit}, but with it whole the {units} of its {where} "
-                          "could not all be in band: split to meet the band")
-        out.append({"block": f"B{int(b):04d}", "households": int(row["h"]),
-                    "fits": bool(row["h"] <= upper), f"{unit}_count": int(row["n"]),
-                    "reason": reason, "at_xy_m": [round(float(x), 1), round(float(y), 1)]})
+                reason = (
+                    f"it fits one {unit}, but with it whole the {units} of its {where} "
+                    "could not all be in band: split to meet the band"
+                )
+        out.append(
+            {
+                "block": f"B{int(b):04d}",
+                "households": int(row["h"]),
+                "fits": bool(row["h"] <= upper),
+                f"{unit}_count": int(row["n"]),
+                "reason": reason,
+                "at_xy_m": [round(float(x), 1), round(float(y), 1)],
+            }
+        )
     return fitting, out
 
 
-def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
-                  grids: gpd.GeoDataFrame | None, *, community_upper: float,
-                  grid_upper: float) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
+def shape_metrics(
+    district,
+    buildings: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame | None,
+    *,
+    community_upper: float,
+    grid_upper: float,
+) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
     """The shape a planner judges (:mod:`planning.engine.shape`), for communities and grids
     (communities only when ``grids`` is None).
 
@@ -409,9 +481,10 @@ def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDat
     hh = buildings["households"].to_numpy(dtype=float)
     summary: dict[str, dict] = {"communities": {}, "grids": {}}
     columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}
-    for level, frame, key, upper in (("communities", communities, "community_id",
-                                      community_upper),
-                                     ("grids", grids, "grid_id", grid_upper)):
+    for level, frame, key, upper in (
+        ("communities", communities, "community_id", community_upper),
+        ("grids", grids, "grid_id", grid_upper),
+    ):
         if frame is None:
             continue
         geoms = np.array(frame.geometry.array, dtype=object)
@@ -434,14 +507,16 @@ def shape_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDat
         out.update(border_summary)
         columns[level].update(border_columns)
         if district.site_block is not None:
-            out.update(_block_metrics(district, buildings, communities, owner, level=level,
-                                      upper=upper))
+            out.update(
+                _block_metrics(district, buildings, communities, owner, level=level, upper=upper)
+            )
         summary[level] = out
     return summary, columns
 
 
-def _border_metrics(district, geoms: np.ndarray, *,
-                    level: str) -> tuple[dict, dict[str, np.ndarray]]:
+def _border_metrics(
+    district, geoms: np.ndarray, *, level: str
+) -> tuple[dict, dict[str, np.ndarray]]:
     """(summary entries, per-feature columns) of the borders between ``geoms``: how much is
     jagged, and for communities how long they are and how much follows a given line."""
     from planning.engine import shape
@@ -452,8 +527,7 @@ def _border_metrics(district, geoms: np.ndarray, *,
     jag = shape.jagged(borders.lines)
     if level != "communities":
         return {"jagged_border_share": round(float(jag.sum()) / total, 4) if total else 0.0}, {}
-    lines = district.given_lines if district.given_lines is not None else \
-        np.array([], dtype=object)
+    lines = district.given_lines if district.given_lines is not None else np.array([], dtype=object)
     on = shape.on_lines(borders.lines, lines)
     own = np.maximum(borders.per_region(length, len(geoms)), 1e-9)
     columns = {
@@ -467,8 +541,15 @@ def _border_metrics(district, geoms: np.ndarray, *,
     }, columns
 
 
-def _block_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
-                   owner: np.ndarray, *, level: str, upper: float) -> dict:
+def _block_metrics(
+    district,
+    buildings: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    owner: np.ndarray,
+    *,
+    level: str,
+    upper: float,
+) -> dict:
     """The street blocks that fit one unit of ``level`` and those split (``owner``: the
     unit of each building; a grid's block is judged inside its community)."""
     sites = district.sites
@@ -478,8 +559,9 @@ def _block_metrics(district, buildings: gpd.GeoDataFrame, communities: gpd.GeoDa
     scope = None
     if level == "grids":
         scope = np.full(len(sites.xy), -1, dtype=np.int64)
-        scope[of_building] = pd.Index(communities["community_id"].astype(str)) \
-            .get_indexer(buildings["community_id"].astype(str))
+        scope[of_building] = pd.Index(communities["community_id"].astype(str)).get_indexer(
+            buildings["community_id"].astype(str)
+        )
     fitting, split = _split_blocks(district, site_label, scope, upper=upper, level=level)
     return {
         "blocks_fitting": fitting,

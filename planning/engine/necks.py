@@ -26,7 +26,6 @@ __all__ = ["mend_necks"]
 ROUNDS = 4
 
 
-
 def mend_necks(
     graph: Graph,
     cells: np.ndarray,
@@ -60,15 +59,33 @@ def mend_necks(
     """
     labels = labels.copy()
     for _ in range(ROUNDS):
-        if not _mend_round(graph, cells, xy, weights, labels, lower=lower, upper=upper,
-                           block=block, width_m=width_m):
+        if not _mend_round(
+            graph,
+            cells,
+            xy,
+            weights,
+            labels,
+            lower=lower,
+            upper=upper,
+            block=block,
+            width_m=width_m,
+        ):
             break
     return labels
 
 
-def _mend_round(graph: Graph, cells: np.ndarray, xy: np.ndarray, weights: np.ndarray,
-                labels: np.ndarray, *, lower: float, upper: float, block: np.ndarray | None,
-                width_m: float) -> bool:
+def _mend_round(
+    graph: Graph,
+    cells: np.ndarray,
+    xy: np.ndarray,
+    weights: np.ndarray,
+    labels: np.ndarray,
+    *,
+    lower: float,
+    upper: float,
+    block: np.ndarray | None,
+    width_m: float,
+) -> bool:
     """One round: every necked region not drawn yet this round hands its stray pieces to
     the neighbours that may take them (``labels`` changed in place); whether any moved."""
     src, dst = graph.sources(), graph.indices
@@ -88,14 +105,25 @@ def _mend_round(graph: Graph, cells: np.ndarray, xy: np.ndarray, weights: np.nda
                 group = _whole_blocks(group, members, block, weights, upper)
                 if len(group) == len(members):
                     continue
-            target = _receiver(graph, labels, group, r, src=src, dst=dst, sizes=sizes,
-                               weights=weights, lower=lower, upper=upper)
+            target = _receiver(
+                graph,
+                labels,
+                group,
+                r,
+                src=src,
+                dst=dst,
+                sizes=sizes,
+                weights=weights,
+                lower=lower,
+                upper=upper,
+            )
             if target is None or target in touched:
                 continue
             trial = labels.copy()
             trial[group] = target
-            if not (region_is_connected(graph, trial, r)
-                    and region_is_connected(graph, trial, target)):
+            if not (
+                region_is_connected(graph, trial, r) and region_is_connected(graph, trial, target)
+            ):
                 continue  # the piece holds the region's link, or is in pieces itself
             touched.update((r, target))
             labels[group] = target
@@ -106,8 +134,9 @@ def _mend_round(graph: Graph, cells: np.ndarray, xy: np.ndarray, weights: np.nda
     return moved
 
 
-def _stray_pieces(opened: shapely.Geometry, members: np.ndarray, xy: np.ndarray,
-                  weights: np.ndarray) -> list[np.ndarray]:
+def _stray_pieces(
+    opened: shapely.Geometry, members: np.ndarray, xy: np.ndarray, weights: np.ndarray
+) -> list[np.ndarray]:
     """The ``members`` of a region in each piece of its opening (``opened``) but the one
     holding most households."""
     piece = opening_piece(opened, xy[members])
@@ -118,8 +147,9 @@ def _stray_pieces(opened: shapely.Geometry, members: np.ndarray, xy: np.ndarray,
     return [members[piece == p] for p in np.unique(piece).tolist() if p != main]
 
 
-def _whole_blocks(group: np.ndarray, members: np.ndarray, block: np.ndarray,
-                  weights: np.ndarray, upper: float) -> np.ndarray:
+def _whole_blocks(
+    group: np.ndarray, members: np.ndarray, block: np.ndarray, weights: np.ndarray, upper: float
+) -> np.ndarray:
     """``group`` with the other members standing in the same blocks, for blocks that fit."""
     totals = np.bincount(block, weights=weights)
     fitting = np.unique(block[group])
@@ -128,9 +158,19 @@ def _whole_blocks(group: np.ndarray, members: np.ndarray, block: np.ndarray,
     return np.union1d(group, extra)
 
 
-def _receiver(graph: Graph, labels: np.ndarray, group: np.ndarray, region: int, *,
-              src: np.ndarray, dst: np.ndarray, sizes: np.ndarray, weights: np.ndarray,
-              lower: float, upper: float) -> int | None:
+def _receiver(
+    graph: Graph,
+    labels: np.ndarray,
+    group: np.ndarray,
+    region: int,
+    *,
+    src: np.ndarray,
+    dst: np.ndarray,
+    sizes: np.ndarray,
+    weights: np.ndarray,
+    lower: float,
+    upper: float,
+) -> int | None:
     """The neighbouring region that shares most border with ``group`` and may take it."""
     inside = np.zeros(len(labels), dtype=bool)
     inside[group] = True
@@ -144,8 +184,10 @@ def _receiver(graph: Graph, labels: np.ndarray, group: np.ndarray, region: int, 
         target = int(others[k])
         # no region leaves the band, and together they end no further out than they were
         before = (beyond(sizes[region], lower, upper), beyond(sizes[target], lower, upper))
-        after = (beyond(sizes[region] - moving, lower, upper),
-                 beyond(sizes[target] + moving, lower, upper))
+        after = (
+            beyond(sizes[region] - moving, lower, upper),
+            beyond(sizes[target] + moving, lower, upper),
+        )
         leaves = any(b <= 1e-9 < a for b, a in zip(before, after, strict=True))
         if not leaves and sum(after) <= sum(before) + 1e-9:
             return target

@@ -79,19 +79,25 @@ def weighted_kmeans(
 def _nearest_center(xy: np.ndarray, centers: np.ndarray, block: int = 8192) -> np.ndarray:
     out = np.empty(len(xy), dtype=np.int64)
     for start in range(0, len(xy), block):
-        out[start : start + block] = cdist(xy[start : start + block], centers,
-                                           "sqeuclidean").argmin(1)
+        out[start : start + block] = cdist(
+            xy[start : start + block], centers, "sqeuclidean"
+        ).argmin(1)
     return out
 
 
 def _power_labels(
-    xy: np.ndarray, centers: np.ndarray, offsets: np.ndarray, *, side: np.ndarray,
-    center_side: np.ndarray, barrier_m2: float, block: int = 8192,
+    xy: np.ndarray,
+    centers: np.ndarray,
+    offsets: np.ndarray,
+    *,
+    side: np.ndarray,
+    center_side: np.ndarray,
+    barrier_m2: float,
+    block: int = 8192,
 ) -> np.ndarray:
     """argmin over regions of |x − c|² − offset + (barrier penalty if on another side)."""
     out = np.empty(len(xy), dtype=np.int64)
-    one_side = bool((side == side[0]).all() and (center_side == side[0]).all()) if len(xy) \
-        else True
+    one_side = bool((side == side[0]).all() and (center_side == side[0]).all()) if len(xy) else True
     for start in range(0, len(xy), block):
         cost = cdist(xy[start : start + block], centers, "sqeuclidean") - offsets
         if not one_side:
@@ -127,8 +133,9 @@ def _grow_balanced(
     for it in range(iterations):
         if not one_side:
             center_side = side[_nearest_center(centers, xy)]
-        labels = _power_labels(xy, centers, offsets, side=side, center_side=center_side,
-                               barrier_m2=barrier_m**2)
+        labels = _power_labels(
+            xy, centers, offsets, side=side, center_side=center_side, barrier_m2=barrier_m**2
+        )
         sizes = np.bincount(labels, weights=weights, minlength=k)
         deviation = (sizes - target) / target
         score = float(np.abs(deviation).max())
@@ -204,8 +211,14 @@ def _fill_empty(graph: Graph, labels: np.ndarray, weights: np.ndarray, k: int) -
             if len(members) <= 1:
                 continue
             ranked = members[np.argsort(weights[members], kind="stable")]
-            unit = next((int(u) for u in ranked
-                         if region_is_connected(graph, labels, int(donor), without=int(u))), None)
+            unit = next(
+                (
+                    int(u)
+                    for u in ranked
+                    if region_is_connected(graph, labels, int(donor), without=int(u))
+                ),
+                None,
+            )
             if unit is not None:
                 labels[unit] = empty
                 break
@@ -303,31 +316,62 @@ def partition_units(
     """
     graph = units.graph
     n = graph.n
-    units = Units(graph, units.xy, np.asarray(units.weights, dtype=float),
-                  np.asarray(units.area, dtype=float), np.asarray(units.perimeter, dtype=float))
+    units = Units(
+        graph,
+        units.xy,
+        np.asarray(units.weights, dtype=float),
+        np.asarray(units.area, dtype=float),
+        np.asarray(units.perimeter, dtype=float),
+    )
     if k <= 1 or n <= 1:
         return np.zeros(n, dtype=np.int64)
     k = min(k, n)
     lower, upper = effective_band(float(units.weights.sum()), k, lower, upper)
     side = sides(graph)
-    best = _best_start(units, k, lower=lower, upper=upper, seed=seed, restarts=restarts,
-                       barrier_weight=barrier_weight, side=side)
+    best = _best_start(
+        units,
+        k,
+        lower=lower,
+        upper=upper,
+        seed=seed,
+        restarts=restarts,
+        barrier_weight=barrier_weight,
+        side=side,
+    )
 
     def redraw(labels: np.ndarray, shapes: bool) -> np.ndarray:
         return recombine(
-            units, labels, k, lower=lower, upper=upper,
-            barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE, shapes=shapes, side=side,
+            units,
+            labels,
+            k,
+            lower=lower,
+            upper=upper,
+            barrier_weight=barrier_weight * RECOMBINE_BARRIER_SHARE,
+            shapes=shapes,
+            side=side,
         )
 
     labels = redraw(best, recombine_shapes)
-    if (not recombine_shapes and units.perimeter.any()
-            and region_pp(graph, labels, units.area, units.perimeter, k).min() < POOR_SHAPE):
+    if (
+        not recombine_shapes
+        and units.perimeter.any()
+        and region_pp(graph, labels, units.area, units.perimeter, k).min() < POOR_SHAPE
+    ):
         labels = redraw(labels, True)  # a sliver: redraw the pairs for shape too
     return relabel(labels)  # numbered in order of first unit
 
 
-def _best_start(units: Units, k: int, *, lower: float, upper: float, seed: int,
-                restarts: int, barrier_weight: float, side: np.ndarray) -> np.ndarray:
+def _best_start(
+    units: Units,
+    k: int,
+    *,
+    lower: float,
+    upper: float,
+    seed: int,
+    restarts: int,
+    barrier_weight: float,
+    side: np.ndarray,
+) -> np.ndarray:
     """Grow, repair and refine from other k-means seeds until a run leaves no region out of
     band or :data:`STALE_ATTEMPTS` runs in a row bring no fewer out; the best run (fewest
     out, then least penalty, then most compact)."""
@@ -343,17 +387,26 @@ def _best_start(units: Units, k: int, *, lower: float, upper: float, seed: int,
     last_fewer = 0
     for attempt in range(attempts):
         labels = _grow_balanced(
-            units.xy, weights, k, lower=lower, upper=upper, seed=seed * 7919 + attempt,
-            iterations=GROWTH_ITERATIONS, barrier_m=GROWTH_BARRIER_M, side=side,
+            units.xy,
+            weights,
+            k,
+            lower=lower,
+            upper=upper,
+            seed=seed * 7919 + attempt,
+            iterations=GROWTH_ITERATIONS,
+            barrier_m=GROWTH_BARRIER_M,
+            side=side,
         )
         labels = _repair_contiguity(graph, labels, weights)
         labels = _fill_empty(graph, labels, weights, k)
-        labels = refine(units, labels, k, lower=lower, upper=upper,
-                        barrier_weight=barrier_weight)
+        labels = refine(units, labels, k, lower=lower, upper=upper, barrier_weight=barrier_weight)
         sizes = np.bincount(labels, weights=weights, minlength=k)
         out = int(((sizes < lower) | (sizes > upper)).sum())
-        key = (out, float(penalty(sizes, lower, upper).sum()), -float(region_pp(
-            graph, labels, units.area, units.perimeter, k).mean()))
+        key = (
+            out,
+            float(penalty(sizes, lower, upper).sum()),
+            -float(region_pp(graph, labels, units.area, units.perimeter, k).mean()),
+        )
         if best_key is None or key < best_key:
             if best_key is None or out < best_key[0]:
                 last_fewer = attempt

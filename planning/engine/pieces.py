@@ -27,8 +27,7 @@ from planning.engine.graph import Graph
 from planning.engine.refine import refine
 from planning.engine.units import Units, atoms, contract
 
-__all__ = ["PIECE_COMMUNITIES", "Piece", "cut_pieces", "piece_seed", "repair_seams",
-           "seam_zones"]
+__all__ = ["PIECE_COMMUNITIES", "Piece", "cut_pieces", "piece_seed", "repair_seams", "seam_zones"]
 
 #: Most communities one partition draws at once; a larger area is cut into pieces.
 PIECE_COMMUNITIES = 20
@@ -56,8 +55,9 @@ def piece_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
 
 
-def cut_pieces(district, nodes: np.ndarray, *, k: int, upper: float,
-               bound: int = PIECE_COMMUNITIES) -> list[Piece]:
+def cut_pieces(
+    district, nodes: np.ndarray, *, k: int, upper: float, bound: int = PIECE_COMMUNITIES
+) -> list[Piece]:
     """The (connected) sites ``nodes`` cut into connected pieces of at most ``bound``
     communities, ``k`` in all; one piece (``nodes`` themselves) when ``k <= bound``."""
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
@@ -75,20 +75,25 @@ def cut_pieces(district, nodes: np.ndarray, *, k: int, upper: float,
     return out
 
 
-def _cut_units(district, nodes: np.ndarray, graph: Graph, *, upper: float,
-               mean: float) -> np.ndarray:
+def _cut_units(
+    district, nodes: np.ndarray, graph: Graph, *, upper: float, mean: float
+) -> np.ndarray:
     """Unit of the cut per node: its street block, joined with the other blocks a fitting
     compound of it stands in; a unit of more than :data:`UNIT_COMMUNITIES` communities is
     cut into its compounds and single sites."""
     sites = district.sites
     weights = sites.households[nodes]
     n = len(nodes)
-    block = (np.arange(n) if district.site_block is None
-             else np.unique(district.site_block[nodes], return_inverse=True)[1].ravel())
+    block = (
+        np.arange(n)
+        if district.site_block is None
+        else np.unique(district.site_block[nodes], return_inverse=True)[1].ravel()
+    )
     codes, _ = pd.factorize(pd.Series(sites.compound[nodes], dtype="object"))
     named = codes >= 0
-    compound_total = np.bincount(codes[named], weights=weights[named]) if named.any() \
-        else np.zeros(0)
+    compound_total = (
+        np.bincount(codes[named], weights=weights[named]) if named.any() else np.zeros(0)
+    )
     fits = named.copy()
     fits[named] = compound_total[codes[named]] <= upper
     n_blocks, n_compounds = int(block.max()) + 1, len(compound_total)
@@ -100,8 +105,9 @@ def _cut_units(district, nodes: np.ndarray, graph: Graph, *, upper: float,
     unit = np.unique(unit, return_inverse=True)[1].ravel()
     big = np.bincount(unit, weights=weights)[unit] > UNIT_COMMUNITIES * mean
     if big.any():
-        small_atoms = atoms(np.arange(n), graph, sites.compound[nodes], weights, upper,
-                            xy=sites.xy[nodes])
+        small_atoms = atoms(
+            np.arange(n), graph, sites.compound[nodes], weights, upper, xy=sites.xy[nodes]
+        )
         unit = np.where(big, unit.max() + 1 + small_atoms, unit)
         unit = np.unique(unit, return_inverse=True)[1].ravel()
     return unit
@@ -115,15 +121,28 @@ def _bisect(district, piece: Piece, *, upper: float) -> tuple[Piece, Piece]:
     total = float(weights.sum())
     mean = total / piece.k
     unit = _cut_units(district, nodes, graph, upper=upper, mean=mean)
-    first = _grow_side(graph, unit, weights, district.sites.xy[nodes],
-                       target=total * (piece.k // 2) / piece.k, mean=mean)
+    first = _grow_side(
+        graph,
+        unit,
+        weights,
+        district.sites.xy[nodes],
+        target=total * (piece.k // 2) / piece.k,
+        mean=mean,
+    )
     first = _connected_sides(graph, first, weights)
     k_first = int(np.clip(round(float(weights[first].sum()) / mean), 1, piece.k - 1))
     return Piece(nodes[first], k_first), Piece(nodes[~first], piece.k - k_first)
 
 
-def _grow_side(graph: Graph, unit: np.ndarray, weights: np.ndarray, xy: np.ndarray, *,
-               target: float, mean: float) -> np.ndarray:
+def _grow_side(
+    graph: Graph,
+    unit: np.ndarray,
+    weights: np.ndarray,
+    xy: np.ndarray,
+    *,
+    target: float,
+    mean: float,
+) -> np.ndarray:
     """Per node: on the side grown from the west (or south) end of the long axis, unit by
     neighbouring unit in the order of the axis, stopped at the shortest border among the
     sizes within :data:`CUT_SLACK_COMMUNITIES` of ``target``."""
@@ -131,8 +150,7 @@ def _grow_side(graph: Graph, unit: np.ndarray, weights: np.ndarray, xy: np.ndarr
     src, dst = graph.sources(), graph.indices
     cross = unit[src] != unit[dst]
     length = graph.shared[cross] * np.where(graph.barrier[cross], BARRIER_CUT_SHARE, 1.0) + 1.0
-    links = scipy.sparse.csr_array((length, (unit[src][cross], unit[dst][cross])),
-                                   shape=(m, m))
+    links = scipy.sparse.csr_array((length, (unit[src][cross], unit[dst][cross])), shape=(m, m))
     links.sum_duplicates()
     unit_weight = np.bincount(unit, weights=weights, minlength=m)
     along = _long_axis(xy, weights, unit, m)
@@ -155,7 +173,7 @@ def _grow_side(graph: Graph, unit: np.ndarray, weights: np.ndarray, xy: np.ndarr
         scale = max(float(np.median(border[candidates])), 1.0)
         stop = int(candidates[np.argmin(border[candidates] / scale + stray[candidates])])
     side = np.zeros(m, dtype=bool)
-    side[order[:stop + 1]] = True
+    side[order[: stop + 1]] = True
     return side[unit]
 
 
@@ -163,8 +181,15 @@ def _long_axis(xy: np.ndarray, weights: np.ndarray, unit: np.ndarray, m: int) ->
     """Position of each unit's centre along the long axis of the households."""
     w = np.maximum(weights, 1e-3)
     mass = np.bincount(unit, weights=w, minlength=m)
-    centre = np.column_stack([np.bincount(unit, weights=xy[:, 0] * w, minlength=m),
-                              np.bincount(unit, weights=xy[:, 1] * w, minlength=m)]) / mass[:, None]
+    centre = (
+        np.column_stack(
+            [
+                np.bincount(unit, weights=xy[:, 0] * w, minlength=m),
+                np.bincount(unit, weights=xy[:, 1] * w, minlength=m),
+            ]
+        )
+        / mass[:, None]
+    )
     mean = np.average(centre, axis=0, weights=mass)
     spread = np.cov((centre - mean).T, aweights=mass)
     axis = np.linalg.eigh(spread)[1][:, -1]
@@ -188,7 +213,7 @@ def _growth_order(links: scipy.sparse.csr_array, along: np.ndarray) -> np.ndarra
             heap.append((float(along[start]), start))
         _, u = heapq.heappop(heap)
         order.append(u)
-        for v in links.indices[links.indptr[u]:links.indptr[u + 1]].tolist():
+        for v in links.indices[links.indptr[u] : links.indptr[u + 1]].tolist():
             if not queued[v]:
                 queued[v] = True
                 heapq.heappush(heap, (float(along[v]), v))
@@ -209,8 +234,15 @@ def _connected_sides(graph: Graph, first: np.ndarray, weights: np.ndarray) -> np
     return first
 
 
-def repair_seams(district, nodes: np.ndarray, labels: np.ndarray, piece: np.ndarray, *,
-                 lower: float, upper: float) -> np.ndarray:
+def repair_seams(
+    district,
+    nodes: np.ndarray,
+    labels: np.ndarray,
+    piece: np.ndarray,
+    *,
+    lower: float,
+    upper: float,
+) -> np.ndarray:
     """Labels of ``nodes`` with the communities along the seams between pieces redrawn
     together by border moves (compounds kept whole): into the band, then more compact.
 
@@ -231,8 +263,16 @@ def repair_seams(district, nodes: np.ndarray, labels: np.ndarray, piece: np.ndar
     # an atom never spans two communities: the moves start from the labels as they are
     atom = np.unique(atom * (int(labels.max()) + 1) + labels[zone], return_inverse=True)[1]
     atom = atom.ravel()
-    units = contract(Units(sub, sites.xy[zone_nodes], weights, district.cell_area[zone_nodes],
-                           district.cell_perimeter[zone_nodes]), atom)
+    units = contract(
+        Units(
+            sub,
+            sites.xy[zone_nodes],
+            weights,
+            district.cell_area[zone_nodes],
+            district.cell_perimeter[zone_nodes],
+        ),
+        atom,
+    )
     first = np.unique(atom, return_index=True)[1]
     local = np.searchsorted(along, labels[zone][first])
     moved = refine(units, local, len(along), lower=lower, upper=upper, barrier_weight=1.0)
@@ -241,8 +281,9 @@ def repair_seams(district, nodes: np.ndarray, labels: np.ndarray, piece: np.ndar
     return out
 
 
-def seam_zones(district, nodes: np.ndarray, labels: np.ndarray,
-               piece: np.ndarray) -> list[np.ndarray]:
+def seam_zones(
+    district, nodes: np.ndarray, labels: np.ndarray, piece: np.ndarray
+) -> list[np.ndarray]:
     """Per pair of neighbouring pieces (in order), the labels of the communities along the
     seam between them, on both sides."""
     graph = district.graph.subgraph(np.asarray(nodes, dtype=np.int64))

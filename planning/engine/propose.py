@@ -92,8 +92,9 @@ class Proposal:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _reading_order(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray,
-                   row_height: float) -> np.ndarray:
+def _reading_order(
+    xy: np.ndarray, labels: np.ndarray, weights: np.ndarray, row_height: float
+) -> np.ndarray:
     """Rank of each label: north→south in rows of ``row_height`` metres, west→east in a row."""
     uniq, inverse = np.unique(labels, return_inverse=True)
     w = np.maximum(weights, 1e-6)
@@ -107,8 +108,9 @@ def _reading_order(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray,
     return rank[inverse.ravel()]
 
 
-def plan_communities(district: District, params: ProposeParams, *,
-                     runner: Runner | None = None) -> tuple[np.ndarray, list[Infeasible]]:
+def plan_communities(
+    district: District, params: ProposeParams, *, runner: Runner | None = None
+) -> tuple[np.ndarray, list[Infeasible]]:
     """Community label per site (0..m-1, numbered per 街道) and the infeasible units.
 
     Every part of a 街道 (:func:`_standing_parts`) is partitioned on its own, a part of more
@@ -119,18 +121,30 @@ def plan_communities(district: District, params: ProposeParams, *,
     lower, upper = params.community_band
     community = np.full(len(sites.xy), -1, dtype=np.int64)
     infeasible: list[Infeasible] = []
-    parts_of = [_subdistrict_parts(district, z, lower, upper)
-                for z in range(len(district.subdistrict_label))]
-    drawn = iter(_draw_parts([part for parts in parts_of for part in parts], district, params,
-                             runner=runner or Runner()))
+    parts_of = [
+        _subdistrict_parts(district, z, lower, upper)
+        for z in range(len(district.subdistrict_label))
+    ]
+    drawn = iter(
+        _draw_parts(
+            [part for parts in parts_of for part in parts],
+            district,
+            params,
+            runner=runner or Runner(),
+        )
+    )
     next_label = 0
     for z, subdistrict_label in enumerate(district.subdistrict_label):
         subdistrict_sites = np.flatnonzero(sites.subdistrict == z)
         if len(subdistrict_sites) == 0:
-            infeasible.append(Infeasible(
-                "street", 0, Note.of("infeasible.subdistrict_empty", subdistrict=subdistrict_label),
-                unit=subdistrict_label,
-            ))
+            infeasible.append(
+                Infeasible(
+                    "street",
+                    0,
+                    Note.of("infeasible.subdistrict_empty", subdistrict=subdistrict_label),
+                    unit=subdistrict_label,
+                )
+            )
             continue
         parts = parts_of[z]
         for part in parts:
@@ -142,45 +156,79 @@ def plan_communities(district: District, params: ProposeParams, *,
             mean = total / count
             if not (lower <= mean <= upper):
                 code = "subdistrict_band" if len(parts) == 1 else "subdistrict_part_band"
-                infeasible.append(Infeasible(
-                    "street", int(total),
-                    Note.of(f"infeasible.{code}", subdistrict=subdistrict_label, households=total,
-                            lower=lower, upper=upper, count=count, mean=mean),
-                    unit=subdistrict_label,
-                ))
+                infeasible.append(
+                    Infeasible(
+                        "street",
+                        int(total),
+                        Note.of(
+                            f"infeasible.{code}",
+                            subdistrict=subdistrict_label,
+                            households=total,
+                            lower=lower,
+                            upper=upper,
+                            count=count,
+                            mean=mean,
+                        ),
+                        unit=subdistrict_label,
+                    )
+                )
                 continue
             sizes = np.bincount(labels, weights=sites.households[part], minlength=count)
             for label in np.flatnonzero((sizes < lower) | (sizes > upper)):
-                infeasible.append(Infeasible(
-                    "community-band", int(sizes[label]),
-                    Note.of("infeasible.community_band", households=float(sizes[label]),
-                            subdistrict=subdistrict_label, lower=lower, upper=upper),
-                    community_label=int(label + next_label - count),
-                ))
-        subdistrict_compounds = pd.DataFrame({"c": pd.Series(sites.compound[subdistrict_sites], dtype="object"),
-                                       "w": sites.households[subdistrict_sites]}).dropna()
+                infeasible.append(
+                    Infeasible(
+                        "community-band",
+                        int(sizes[label]),
+                        Note.of(
+                            "infeasible.community_band",
+                            households=float(sizes[label]),
+                            subdistrict=subdistrict_label,
+                            lower=lower,
+                            upper=upper,
+                        ),
+                        community_label=int(label + next_label - count),
+                    )
+                )
+        subdistrict_compounds = pd.DataFrame(
+            {
+                "c": pd.Series(sites.compound[subdistrict_sites], dtype="object"),
+                "w": sites.households[subdistrict_sites],
+            }
+        ).dropna()
         big = subdistrict_compounds.groupby("c")["w"].sum()
         for name, total in big[big > upper].items():
-            infeasible.append(Infeasible(
-                "compound", int(total),
-                Note.of("infeasible.compound_too_big", compound=str(name), households=total,
-                        upper=upper),
-                unit=str(name),
-            ))
-        infeasible.extend(_scattered_compounds(district, subdistrict_sites, big[big <= upper], community,
-                                               level="community"))
+            infeasible.append(
+                Infeasible(
+                    "compound",
+                    int(total),
+                    Note.of(
+                        "infeasible.compound_too_big",
+                        compound=str(name),
+                        households=total,
+                        upper=upper,
+                    ),
+                    unit=str(name),
+                )
+            )
+        infeasible.extend(
+            _scattered_compounds(
+                district, subdistrict_sites, big[big <= upper], community, level="community"
+            )
+        )
     return community, infeasible
 
 
-def _subdistrict_parts(district: District, z: int, lower: float,
-                       upper: float) -> list[np.ndarray]:
+def _subdistrict_parts(district: District, z: int, lower: float, upper: float) -> list[np.ndarray]:
     """The parts of 街道 ``z`` communities are drawn in: its connected parts, each split
     along the major barriers where the sides can stand alone."""
     subdistrict_sites = np.flatnonzero(district.sites.subdistrict == z)
     if len(subdistrict_sites) == 0:
         return []
-    return [group for component in district.components(subdistrict_sites)
-            for group in _standing_parts(district, component, lower, upper)]
+    return [
+        group
+        for component in district.components(subdistrict_sites)
+        for group in _standing_parts(district, component, lower, upper)
+    ]
 
 
 @dataclass(frozen=True)
@@ -203,13 +251,21 @@ def _draw_piece(task: _PieceTask) -> np.ndarray:
     labels = district.partition_sites(part, k=task.k, lower=lower, upper=upper, seed=task.seed)
     labels = _whole_blocks(district, part, labels, lower, upper)
     labels = _straight_labels(district, part, labels, lower, upper)
-    return mend_necks(district.graph.subgraph(part), district.cells[part], district.sites.xy[part],
-                      district.sites.households[part], labels, lower=lower, upper=upper,
-                      block=_blocks_of(district, part))
+    return mend_necks(
+        district.graph.subgraph(part),
+        district.cells[part],
+        district.sites.xy[part],
+        district.sites.households[part],
+        labels,
+        lower=lower,
+        upper=upper,
+        block=_blocks_of(district, part),
+    )
 
 
-def _draw_parts(parts: list[np.ndarray], district: District, params: ProposeParams, *,
-                runner: Runner) -> list[np.ndarray]:
+def _draw_parts(
+    parts: list[np.ndarray], district: District, params: ProposeParams, *, runner: Runner
+) -> list[np.ndarray]:
     """Community labels (0… per part) of each of ``parts``: every piece of every part drawn
     by ``runner``, each part's pieces joined and their seams repaired. A part of at most
     :data:`PIECE_COMMUNITIES` communities is one piece, drawn with the plan's seed; the pieces
@@ -218,8 +274,9 @@ def _draw_parts(parts: list[np.ndarray], district: District, params: ProposePara
     pieces_of: list[list[Piece]] = []
     tasks: list[_PieceTask] = []
     for part in parts:
-        k = choose_region_count(float(district.sites.households[part].sum()),
-                                target=params.community_size)
+        k = choose_region_count(
+            float(district.sites.households[part].sum()), target=params.community_size
+        )
         pieces = cut_pieces(district, part, k=k, upper=upper)
         pieces_of.append(pieces)
         for piece in pieces:
@@ -247,16 +304,25 @@ def _draw_parts(parts: list[np.ndarray], district: District, params: ProposePara
     return out
 
 
-def _redraw_seams(district: District, part: np.ndarray, labels: np.ndarray,
-                  piece_of: np.ndarray, params: ProposeParams, *,
-                  runner: Runner) -> np.ndarray:
+def _redraw_seams(
+    district: District,
+    part: np.ndarray,
+    labels: np.ndarray,
+    piece_of: np.ndarray,
+    params: ProposeParams,
+    *,
+    runner: Runner,
+) -> np.ndarray:
     """Labels of ``part`` with the communities along each seam between two pieces drawn
     again together (:func:`_draw_piece`), where that leaves no more of them out of band and
     makes them more compact (mean Polsby-Popper of their cells). Zones that share no
     community are drawn at once (by ``runner``), in the order of the seams."""
     lower, upper = params.community_band
-    zones = [zone for zone in seam_zones(district, part, labels, piece_of)
-             if len(zone) <= 2 * PIECE_COMMUNITIES]
+    zones = [
+        zone
+        for zone in seam_zones(district, part, labels, piece_of)
+        if len(zone) <= 2 * PIECE_COMMUNITIES
+    ]
     labels = labels.copy()
     seeds = {i: piece_seed(params.seed, SEAM_SEEDS + i) for i in range(len(zones))}
     waiting = list(range(len(zones)))
@@ -269,12 +335,15 @@ def _redraw_seams(district: District, part: np.ndarray, labels: np.ndarray,
                 round_.append(i)
         waiting = [i for i in waiting if i not in round_]
         members = [np.flatnonzero(np.isin(labels, zones[i])) for i in round_]
-        tasks = [_PieceTask(district.restricted(part[m]), len(zones[i]), lower, upper, seeds[i])
-                 for i, m in zip(round_, members, strict=True)]
+        tasks = [
+            _PieceTask(district.restricted(part[m]), len(zones[i]), lower, upper, seeds[i])
+            for i, m in zip(round_, members, strict=True)
+        ]
         for i, m, drawn in zip(round_, members, runner.map(_draw_piece, tasks), strict=True):
             before = np.searchsorted(zones[i], labels[m])
-            if _zone_score(district, part[m], drawn, params) < \
-                    _zone_score(district, part[m], before, params):
+            if _zone_score(district, part[m], drawn, params) < _zone_score(
+                district, part[m], before, params
+            ):
                 labels[m] = zones[i][drawn]
     return labels
 
@@ -283,20 +352,27 @@ def _redraw_seams(district: District, part: np.ndarray, labels: np.ndarray,
 SEAM_SEEDS = 1_000_000
 
 
-def _zone_score(district: District, nodes: np.ndarray, labels: np.ndarray,
-                params: ProposeParams) -> tuple[int, float]:
+def _zone_score(
+    district: District, nodes: np.ndarray, labels: np.ndarray, params: ProposeParams
+) -> tuple[int, float]:
     """(communities out of band, less their mean Polsby-Popper on cells) of ``nodes``
     labelled ``labels`` (0…k-1): lower is better."""
     lower, upper = params.community_band
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, weights=district.sites.households[nodes], minlength=k)
-    shape = region_pp(district.graph.subgraph(nodes), labels, district.cell_area[nodes],
-                      district.cell_perimeter[nodes], k)
+    shape = region_pp(
+        district.graph.subgraph(nodes),
+        labels,
+        district.cell_area[nodes],
+        district.cell_perimeter[nodes],
+        k,
+    )
     return int(((sizes < lower) | (sizes > upper)).sum()), -float(shape.mean())
 
 
-def _standing_parts(district: District, nodes: np.ndarray, lower: float,
-                    upper: float) -> list[np.ndarray]:
+def _standing_parts(
+    district: District, nodes: np.ndarray, lower: float, upper: float
+) -> list[np.ndarray]:
     """``nodes`` split along the major roads, rivers and railways where each side can be
     communities of its own (:func:`planning.engine.sides.standing_groups`): communities are
     drawn in each part, so a major barrier runs through one only where it must."""
@@ -304,30 +380,42 @@ def _standing_parts(district: District, nodes: np.ndarray, lower: float,
     return [nodes[group == g] for g in range(int(group.max()) + 1)]
 
 
-def _scattered_compounds(district: District, nodes: np.ndarray, totals: pd.Series,
-                         labels: np.ndarray, *, level: str) -> list[Infeasible]:
+def _scattered_compounds(
+    district: District, nodes: np.ndarray, totals: pd.Series, labels: np.ndarray, *, level: str
+) -> list[Infeasible]:
     """Compounds that fit but ended in several units because their buildings do not touch."""
     sites = district.sites
     out = []
-    frame = pd.DataFrame({"c": pd.Series(sites.compound[nodes], dtype="object"),
-                          "l": labels[nodes]}).dropna()
+    frame = pd.DataFrame(
+        {"c": pd.Series(sites.compound[nodes], dtype="object"), "l": labels[nodes]}
+    ).dropna()
     parts = frame.groupby("c")["l"].nunique()
     for name in parts[(parts > 1) & parts.index.isin(totals.index)].index:
         members = nodes[sites.compound[nodes] == name]
         if connected(district.graph, members):
             continue  # contiguous: the split is the engine's choice, reported by the metrics
-        out.append(Infeasible(
-            "compound-scattered", int(totals[name]),
-            Note.of(f"infeasible.compound_scattered_{level}", compound=str(name),
-                    parts=int(parts[name])),
-            unit=str(name),
-        ))
+        out.append(
+            Infeasible(
+                "compound-scattered",
+                int(totals[name]),
+                Note.of(
+                    f"infeasible.compound_scattered_{level}",
+                    compound=str(name),
+                    parts=int(parts[name]),
+                ),
+                unit=str(name),
+            )
+        )
     return out
 
 
 def plan_grids(
-    district: District, community: np.ndarray, params: ProposeParams,
-    *, only: np.ndarray | None = None, previous: np.ndarray | None = None,
+    district: District,
+    community: np.ndarray,
+    params: ProposeParams,
+    *,
+    only: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
     runner: Runner | None = None,
 ) -> tuple[np.ndarray, list[Infeasible]]:
     """Grid label per site (unique across communities) and the infeasible units.
@@ -350,25 +438,40 @@ def plan_grids(
         made = int(labels.max()) + 1
         next_grid += made
         if total / params.max_grids > g_upper and made == params.max_grids:
-            infeasible.append(Infeasible(
-                "community", int(total),
-                Note.of("infeasible.too_many_grids", households=total,
-                        max_grids=params.max_grids, upper=g_upper, made=made,
-                        mean=total / made),
-                community_label=int(c),
-            ))
+            infeasible.append(
+                Infeasible(
+                    "community",
+                    int(total),
+                    Note.of(
+                        "infeasible.too_many_grids",
+                        households=total,
+                        max_grids=params.max_grids,
+                        upper=g_upper,
+                        made=made,
+                        mean=total / made,
+                    ),
+                    community_label=int(c),
+                )
+            )
         else:
             infeasible.extend(_grid_packing(sites.households[nodes], labels, int(c), params))
     for s in np.flatnonzero(sites.households > g_upper):
         if only is not None and community[s] not in set(targets.tolist()):
             continue
         ids = district.buildings["building_id"].astype(str).to_numpy()[sites.of_building == s]
-        infeasible.append(Infeasible(
-            "building", int(sites.households[s]),
-            Note.of("infeasible.building_too_big", building=ids[0],
-                    households=float(sites.households[s]), upper=g_upper),
-            unit=",".join(ids[:3]),
-        ))
+        infeasible.append(
+            Infeasible(
+                "building",
+                int(sites.households[s]),
+                Note.of(
+                    "infeasible.building_too_big",
+                    building=ids[0],
+                    households=float(sites.households[s]),
+                    upper=g_upper,
+                ),
+                unit=",".join(ids[:3]),
+            )
+        )
     return _relabel_grids(grid), infeasible
 
 
@@ -398,15 +501,19 @@ def _draw_grid_batch(task: _GridTask) -> list[np.ndarray]:
     return [_grid_labels(task.district, nodes, task.params) for nodes in task.members]
 
 
-def _draw_grids(district: District, members: list[np.ndarray], params: ProposeParams, *,
-                runner: Runner) -> list[np.ndarray]:
+def _draw_grids(
+    district: District, members: list[np.ndarray], params: ProposeParams, *, runner: Runner
+) -> list[np.ndarray]:
     """Grid labels (0… per community) of the communities whose sites are ``members``."""
     tasks = []
     for start in range(0, len(members), GRID_BATCH):
-        batch = members[start:start + GRID_BATCH]
+        batch = members[start : start + GRID_BATCH]
         nodes = np.sort(np.concatenate(batch))
-        tasks.append(_GridTask(district.restricted(nodes),
-                               [np.searchsorted(nodes, m) for m in batch], params))
+        tasks.append(
+            _GridTask(
+                district.restricted(nodes), [np.searchsorted(nodes, m) for m in batch], params
+            )
+        )
     done = runner.map(_draw_grid_batch, tasks, sizes=[len(t.district.cells) for t in tasks])
     return [labels for batch in done for labels in batch]
 
@@ -424,15 +531,31 @@ def _grid_labels(district: District, nodes: np.ndarray, params: ProposeParams) -
 
     def attempt(graph, seed: int) -> tuple[tuple[int, int], np.ndarray]:
         # a community of few buildings is cheap to redraw pair by pair for shape as well
-        labels = district.partition_sites(nodes, k=k, lower=lower, upper=upper, seed=seed,
-                                          barrier_weight=0.3, restarts=1,
-                                          recombine_shapes=len(nodes) <= SHAPED_GRID_SITES,
-                                          graph=graph, releases=GRID_RELEASES)
+        labels = district.partition_sites(
+            nodes,
+            k=k,
+            lower=lower,
+            upper=upper,
+            seed=seed,
+            barrier_weight=0.3,
+            restarts=1,
+            recombine_shapes=len(nodes) <= SHAPED_GRID_SITES,
+            graph=graph,
+            releases=GRID_RELEASES,
+        )
         labels = merge_small(graph, labels, weights, lower=lower, upper=upper)
         labels = _whole_blocks(district, nodes, labels, lower, upper, graph=graph)
         labels = _straight_labels(district, nodes, labels, lower, upper, graph=graph)
-        labels = mend_necks(graph, cells, xy, weights, labels, lower=lower, upper=upper,
-                            block=_blocks_of(district, nodes))
+        labels = mend_necks(
+            graph,
+            cells,
+            xy,
+            weights,
+            labels,
+            lower=lower,
+            upper=upper,
+            block=_blocks_of(district, nodes),
+        )
         sizes = np.bincount(labels, weights=weights)
         big = np.bincount(labels, weights=weights > upper) > 0
         out = int((((sizes < lower) | (sizes > upper)) & ~big).sum())
@@ -463,27 +586,52 @@ SHAPED_GRID_SITES = 120
 GRID_RELEASES = 1
 
 
-def _whole_blocks(district: District, nodes: np.ndarray, labels: np.ndarray, lower: float,
-                  upper: float, *, graph=None) -> np.ndarray:
+def _whole_blocks(
+    district: District,
+    nodes: np.ndarray,
+    labels: np.ndarray,
+    lower: float,
+    upper: float,
+    *,
+    graph=None,
+) -> np.ndarray:
     """Fitting blocks the partition split made whole where the band allows
     (:func:`planning.engine.blocks.mend_blocks`)."""
     block = _blocks_of(district, nodes)
     if block is None:
         return labels
-    return mend_blocks(district.graph.subgraph(nodes) if graph is None else graph,
-                       district.sites.households[nodes], labels, block, lower=lower,
-                       upper=upper)
+    return mend_blocks(
+        district.graph.subgraph(nodes) if graph is None else graph,
+        district.sites.households[nodes],
+        labels,
+        block,
+        lower=lower,
+        upper=upper,
+    )
 
 
-def _straight_labels(district: District, nodes: np.ndarray, labels: np.ndarray, lower: float,
-                    upper: float, *, graph=None) -> np.ndarray:
+def _straight_labels(
+    district: District,
+    nodes: np.ndarray,
+    labels: np.ndarray,
+    lower: float,
+    upper: float,
+    *,
+    graph=None,
+) -> np.ndarray:
     """Borders inside blocks cut straight at the level of buildings (engine/smooth)."""
     block = _blocks_of(district, nodes)
     if block is None:
         block = np.zeros(len(nodes), dtype=np.int64)
-    return straighten_labels(district.graph.subgraph(nodes) if graph is None else graph,
-                             district.sites.xy[nodes], district.sites.households[nodes],
-                             labels, block, lower=lower, upper=upper)
+    return straighten_labels(
+        district.graph.subgraph(nodes) if graph is None else graph,
+        district.sites.xy[nodes],
+        district.sites.households[nodes],
+        labels,
+        block,
+        lower=lower,
+        upper=upper,
+    )
 
 
 def _blocks_of(district: District, nodes: np.ndarray) -> np.ndarray | None:
@@ -503,8 +651,9 @@ def grid_count(households: np.ndarray, params: ProposeParams) -> int:
     return max(1, min(k, params.max_grids))
 
 
-def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,
-                  params: ProposeParams) -> list[Infeasible]:
+def _grid_packing(
+    households: np.ndarray, labels: np.ndarray, community: int, params: ProposeParams
+) -> list[Infeasible]:
     """Why a community's grids are not all in band, when no oversized building explains it:
     the partition found no packing (buildings whole, grids contiguous); say so, with the
     numbers a planner needs to judge it."""
@@ -518,19 +667,32 @@ def _grid_packing(households: np.ndarray, labels: np.ndarray, community: int,
     total = float(households.sum())
     if made == 1:
         side = "below" if total < lower else "above"
-        return [Infeasible(
-            "grid-band", int(total),
-            Note.of(f"infeasible.one_grid_{side}", households=total, lower=lower, upper=upper),
-            community_label=community,
-        )]
-    return [Infeasible(
-        "grid-band", int(total),
-        Note.of("infeasible.grids_out_of_band", households=total, made=made, mean=total / made,
-                lower=lower, upper=upper, out=int(out.sum()),
+        return [
+            Infeasible(
+                "grid-band",
+                int(total),
+                Note.of(f"infeasible.one_grid_{side}", households=total, lower=lower, upper=upper),
+                community_label=community,
+            )
+        ]
+    return [
+        Infeasible(
+            "grid-band",
+            int(total),
+            Note.of(
+                "infeasible.grids_out_of_band",
+                households=total,
+                made=made,
+                mean=total / made,
+                lower=lower,
+                upper=upper,
+                out=int(out.sum()),
                 sizes=tuple(float(h) for h in np.sort(sizes[out])),
-                largest=tuple(float(h) for h in np.sort(households)[::-1][:3])),
-        community_label=community,
-    )]
+                largest=tuple(float(h) for h in np.sort(households)[::-1][:3]),
+            ),
+            community_label=community,
+        )
+    ]
 
 
 def _relabel_grids(grid: np.ndarray) -> np.ndarray:
@@ -557,8 +719,9 @@ def number_plan(
     keys: list[tuple[int, int, int]] = []  # (街道, reading rank, community label)
     for z in np.unique(comm_subdistrict):
         mask = np.isin(community, np.flatnonzero(comm_subdistrict == z))
-        ranks = _reading_order(sites.xy[mask], community[mask], sites.households[mask],
-                               np.sqrt(area / n_comm))
+        ranks = _reading_order(
+            sites.xy[mask], community[mask], sites.households[mask], np.sqrt(area / n_comm)
+        )
         rank_of = dict(zip(community[mask].tolist(), ranks.tolist(), strict=True))
         keys.extend((int(z), rank, label) for label, rank in rank_of.items())
     keys.sort()
@@ -572,8 +735,9 @@ def number_plan(
         mask = community == c
         if not mask.any():
             continue
-        ranks = _reading_order(sites.xy[mask], grid[mask], sites.households[mask],
-                               np.sqrt(area / max(n_grid, 1)))
+        ranks = _reading_order(
+            sites.xy[mask], grid[mask], sites.households[mask], np.sqrt(area / max(n_grid, 1))
+        )
         for label, rank in zip(grid[mask].tolist(), ranks.tolist(), strict=True):
             grid_id[label] = f"{community_id[c]}-{rank + 1:03d}"
     return community_id, community_name, grid_id
@@ -598,8 +762,9 @@ def assemble(
     building_site = sites.of_building
     subdistrict_names = np.array(district.subdistrict_names, dtype=object)
     out_buildings = district.buildings.copy()
-    out_buildings["street"] = subdistrict_names[sites.subdistrict[building_site]] if district.has_subdistricts \
-        else None
+    out_buildings["street"] = (
+        subdistrict_names[sites.subdistrict[building_site]] if district.has_subdistricts else None
+    )
     out_buildings["community_id"] = community_id[community[building_site]]
     out_buildings["grid_id"] = grid_id[grid[building_site]]
     comm_subdistrict = np.full(n_comm, -1, dtype=np.int64)
@@ -610,8 +775,9 @@ def assemble(
             "community_id": community_id,
             "name": community_name,
             "street": subdistrict_names[comm_subdistrict] if district.has_subdistricts else None,
-            "households": np.bincount(community, weights=sites.households,
-                                      minlength=n_comm).astype("int64"),
+            "households": np.bincount(community, weights=sites.households, minlength=n_comm).astype(
+                "int64"
+            ),
             "buildings": np.bincount(community[building_site], minlength=n_comm).astype("int64"),
             "grid_count": grid_count.astype("int64"),
         },
@@ -622,8 +788,9 @@ def assemble(
         {
             "grid_id": grid_id,
             "community_id": community_id[grid_community],
-            "households": np.bincount(grid, weights=sites.households,
-                                      minlength=n_grid).astype("int64"),
+            "households": np.bincount(grid, weights=sites.households, minlength=n_grid).astype(
+                "int64"
+            ),
             "buildings": np.bincount(grid[building_site], minlength=n_grid).astype("int64"),
         },
         geometry=list(grid_polys),
@@ -674,8 +841,13 @@ def propose(
     params = params or ProposeParams()
     report = progress or (lambda stage, done: None)
     report("tessellation", 0.05)
-    district = prepare_district(buildings, metric_crs=metric_crs, subdistricts=subdistricts,
-                                barriers=barriers, footprints=footprints)
+    district = prepare_district(
+        buildings,
+        metric_crs=metric_crs,
+        subdistricts=subdistricts,
+        barriers=barriers,
+        footprints=footprints,
+    )
     timings = dict(district.timings)
     report("communities", 0.4)
     with running(workers=workers, scheduler=scheduler) as runner:
@@ -690,8 +862,13 @@ def propose(
     clock = time.perf_counter()
     community_id, community_name, grid_id = number_plan(district, community, grid)
     out_buildings, communities, grids = assemble(
-        district, community, grid, community_id=community_id, community_name=community_name,
-        grid_id=grid_id, smooth_m=params.smooth_m,
+        district,
+        community,
+        grid,
+        community_id=community_id,
+        community_name=community_name,
+        grid_id=grid_id,
+        smooth_m=params.smooth_m,
     )
     timings["boundaries"] = time.perf_counter() - clock
     report("done", 1.0)

@@ -54,8 +54,9 @@ def _split_value(value: Value, first: tuple, second: tuple):
     area, perimeter of its units)."""
     (first_inside, first_barrier, area_first, per_first) = first
     (second_inside, second_barrier, area_second, per_second) = second
-    return (value(area_first, per_first - 2 * first_inside, first_barrier)
-            + value(area_second, per_second - 2 * second_inside, second_barrier))
+    return value(area_first, per_first - 2 * first_inside, first_barrier) + value(
+        area_second, per_second - 2 * second_inside, second_barrier
+    )
 
 
 def _straight_cuts(xy: np.ndarray, axes: np.ndarray, pair: _Pair, *, value: Value):
@@ -84,8 +85,11 @@ def _straight_cuts(xy: np.ndarray, axes: np.ndarray, pair: _Pair, *, value: Valu
     bar_second = np.cumsum(by_position(lo, br2)[::-1], axis=0)[::-1][1:]
     area = np.cumsum(ua[order], axis=0)
     per = np.cumsum(up[order], axis=0)
-    after = _split_value(value, (in_first, bar_first, area[:-1], per[:-1]),
-                         (in_second, bar_second, area[-1] - area[:-1], per[-1] - per[:-1]))
+    after = _split_value(
+        value,
+        (in_first, bar_first, area[:-1], per[:-1]),
+        (in_second, bar_second, area[-1] - area[:-1], per[-1] - per[:-1]),
+    )
     first = first.ravel()
 
     def group(c: int) -> np.ndarray:
@@ -109,8 +113,11 @@ def _every_split(pair: _Pair, *, value: Value):
     size = first @ w
     both_first = first[:, lu] & first[:, lv]
     both_second = second[:, lu] & second[:, lv]
-    after = _split_value(value, (both_first @ sh, both_first @ br, first @ ua, first @ up),
-                         (both_second @ sh, both_second @ br, second @ ua, second @ up))
+    after = _split_value(
+        value,
+        (both_first @ sh, both_first @ br, first @ ua, first @ up),
+        (both_second @ sh, both_second @ br, second @ ua, second @ up),
+    )
 
     def group(c: int) -> np.ndarray:
         return second[c].astype(np.int64)
@@ -154,8 +161,15 @@ def recombine(
     sizes = np.bincount(labels, weights=units.weights, minlength=k)
     if not shapes and ((sizes >= lower) & (sizes <= upper)).all():
         return labels  # balance only, and nothing to balance
-    redraw = _PairRedraw(units, k, lower=lower, upper=upper, barrier_weight=barrier_weight,
-                         shapes=shapes, side=sides(units.graph) if side is None else side)
+    redraw = _PairRedraw(
+        units,
+        k,
+        lower=lower,
+        upper=upper,
+        barrier_weight=barrier_weight,
+        shapes=shapes,
+        side=sides(units.graph) if side is None else side,
+    )
     dirty = np.ones(k, dtype=bool)  # regions redrawn since their pairs were last tried
     for _ in range(ROUNDS):
         changed = redraw.one_round(labels, dirty)
@@ -169,8 +183,17 @@ class _PairRedraw:
     """What redrawing pairs of regions needs throughout: the units, the band, how a region's
     shape is valued, and which sides of the major barriers could stand alone."""
 
-    def __init__(self, units: Units, k: int, *, lower: float, upper: float,
-                 barrier_weight: float, shapes: bool, side: np.ndarray) -> None:
+    def __init__(
+        self,
+        units: Units,
+        k: int,
+        *,
+        lower: float,
+        upper: float,
+        barrier_weight: float,
+        shapes: bool,
+        side: np.ndarray,
+    ) -> None:
         self.units = units
         self.k = k
         self.lower, self.upper = lower, upper
@@ -191,9 +214,10 @@ class _PairRedraw:
     def _totals(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(value, households) of each region."""
         units = self.units
-        return (self._value(*region_shapes(units.graph, labels, units.area, units.perimeter,
-                                           self.k)),
-                np.bincount(labels, weights=units.weights, minlength=self.k))
+        return (
+            self._value(*region_shapes(units.graph, labels, units.area, units.perimeter, self.k)),
+            np.bincount(labels, weights=units.weights, minlength=self.k),
+        )
 
     def _straddles(self, members: np.ndarray) -> bool:
         """Whether the units hold two sides of a major barrier that could each stand alone
@@ -209,8 +233,12 @@ class _PairRedraw:
         changed = np.zeros(self.k, dtype=bool)
         score, sizes = self._totals(labels)
         cut = labels[self.link_from] != labels[self.link_to]
-        pairs = np.unique(np.sort(np.column_stack([labels[self.link_from[cut]],
-                                                   labels[self.link_to[cut]]]), axis=1), axis=0)
+        pairs = np.unique(
+            np.sort(
+                np.column_stack([labels[self.link_from[cut]], labels[self.link_to[cut]]]), axis=1
+            ),
+            axis=0,
+        )
         pairs = pairs[dirty[pairs].any(1)]
         if not self.shapes:
             pairs = pairs[self._outside(sizes[pairs]).any(1)]
@@ -223,8 +251,9 @@ class _PairRedraw:
                 changed[[a, b]] = True
         return changed
 
-    def _redraw_pair(self, labels: np.ndarray, a: int, b: int, score: np.ndarray,
-                     sizes: np.ndarray) -> bool:
+    def _redraw_pair(
+        self, labels: np.ndarray, a: int, b: int, score: np.ndarray, sizes: np.ndarray
+    ) -> bool:
         """Redraw regions ``a`` and ``b`` by their best acceptable split, if any."""
         units = self.units
         members = np.flatnonzero((labels == a) | (labels == b))
@@ -233,17 +262,27 @@ class _PairRedraw:
         lu = subgraph.sources()
         once = lu < subgraph.indices
         lu, lv, sh = lu[once], subgraph.indices[once], subgraph.shared[once]
-        pair = _Pair(units.weights[members], units.area[members], units.perimeter[members],
-                     lu, lv, sh, sh * subgraph.barrier[once])
-        was_straddling = self._straddles(members[labels[members] == a]) or \
-            self._straddles(members[labels[members] == b])
-        groups, chosen = self._better_splits(members, pair, before=score[a] + score[b],
-                                             pair_sizes=np.array([sizes[a], sizes[b]]))
+        pair = _Pair(
+            units.weights[members],
+            units.area[members],
+            units.perimeter[members],
+            lu,
+            lv,
+            sh,
+            sh * subgraph.barrier[once],
+        )
+        was_straddling = self._straddles(members[labels[members] == a]) or self._straddles(
+            members[labels[members] == b]
+        )
+        groups, chosen = self._better_splits(
+            members, pair, before=score[a] + score[b], pair_sizes=np.array([sizes[a], sizes[b]])
+        )
         for c in chosen.tolist():
             group = groups(c)
             same = group[lu] == group[lv]
             matrix = scipy.sparse.csr_matrix(
-                (np.ones(int(same.sum())), (lu[same], lv[same])), shape=(m, m))
+                (np.ones(int(same.sum())), (lu[same], lv[same])), shape=(m, m)
+            )
             if connected_components(matrix, directed=False)[0] != 2:
                 continue
             one, two = members[group == 0], members[group == 1]
@@ -255,8 +294,9 @@ class _PairRedraw:
             return True
         return False
 
-    def _better_splits(self, members: np.ndarray, pair: _Pair, *, before: float,
-                       pair_sizes: np.ndarray):
+    def _better_splits(
+        self, members: np.ndarray, pair: _Pair, *, before: float, pair_sizes: np.ndarray
+    ):
         """(group of a candidate, the candidates better than the pair as it is, best
         first): fewer regions out of band without a worse outlier, or the same count with no
         more penalty; then a better shape."""
@@ -268,16 +308,19 @@ class _PairRedraw:
         if m <= EXHAUSTIVE_UNITS:
             groups, first, after = _every_split(pair, value=self._value)
         else:
-            groups, first, after = _straight_cuts(self.units.xy[members], self.axes, pair,
-                                                  value=self._value)
+            groups, first, after = _straight_cuts(
+                self.units.xy[members], self.axes, pair, value=self._value
+            )
         second = pair.weights.sum() - first
         cut_penalty = penalty(first, lower, upper) + penalty(second, lower, upper)
         out = self._outside(first).astype(int) + self._outside(second)
         worst = np.maximum(beyond(first, lower, upper), beyond(second, lower, upper))
         fewer_out = (out < out_before) & (worst <= worst_before + 1e-9)
         no_worse = (out <= out_before) & (cut_penalty <= penalty_before + 1e-9)
-        better = fewer_out | (no_worse & ((cut_penalty < penalty_before - 1e-9) |
-                                          (self.shapes & (after > before + 1e-4))))
+        better = fewer_out | (
+            no_worse
+            & ((cut_penalty < penalty_before - 1e-9) | (self.shapes & (after > before + 1e-4)))
+        )
         chosen = np.flatnonzero(better)
         tries = CUT_TRIES if m > EXHAUSTIVE_UNITS else SPLIT_TRIES
         chosen = chosen[np.lexsort((-after[chosen], cut_penalty[chosen], out[chosen]))][:tries]

@@ -46,8 +46,7 @@ def refine(
     numpy.ndarray
         New region labels (``labels`` is not changed).
     """
-    moves = _BorderMoves(units, labels, k, lower=lower, upper=upper,
-                         barrier_weight=barrier_weight)
+    moves = _BorderMoves(units, labels, k, lower=lower, upper=upper, barrier_weight=barrier_weight)
     for _ in range(BALANCE_PASSES):
         if moves.greedy_pass(balancing=True):
             continue
@@ -64,8 +63,16 @@ class _BorderMoves:
     rule by which a move is scored (:meth:`_band_gain` and :meth:`_shape_gain`, on one move
     or on every border move at once)."""
 
-    def __init__(self, units: Units, labels: np.ndarray, k: int, *, lower: float,
-                 upper: float, barrier_weight: float) -> None:
+    def __init__(
+        self,
+        units: Units,
+        labels: np.ndarray,
+        k: int,
+        *,
+        lower: float,
+        upper: float,
+        barrier_weight: float,
+    ) -> None:
         graph, weights = units.graph, units.weights
         unit_area, unit_perimeter = units.area, units.perimeter
         self.graph: Graph = graph
@@ -76,8 +83,9 @@ class _BorderMoves:
         self.barrier_weight = barrier_weight
         self.src = graph.sources()
         self.labels = labels.copy()
-        self.area, self.perimeter, _ = region_shapes(graph, self.labels, unit_area,
-                                                     unit_perimeter, k)
+        self.area, self.perimeter, _ = region_shapes(
+            graph, self.labels, unit_area, unit_perimeter, k
+        )
         self.sizes = np.bincount(labels, weights=weights, minlength=k).astype(float)
         self.counts = np.bincount(labels, minlength=k)
         self.use_shape = bool(unit_perimeter.any())
@@ -89,8 +97,12 @@ class _BorderMoves:
         """How much moving ``weight`` households from ``frm`` to ``to`` lowers the out-of-band
         penalty."""
         s, lower, upper = self.sizes, self.lower, self.upper
-        return (penalty(s[frm], lower, upper) + penalty(s[to], lower, upper)
-                - penalty(s[frm] - weight, lower, upper) - penalty(s[to] + weight, lower, upper))
+        return (
+            penalty(s[frm], lower, upper)
+            + penalty(s[to], lower, upper)
+            - penalty(s[frm] - weight, lower, upper)
+            - penalty(s[to] + weight, lower, upper)
+        )
 
     def _shape_gain(self, unit, frm, to, *, shared_from, shared_to, barrier_from, barrier_to):
         """What moving ``unit`` from ``frm`` to ``to`` gains in shape: the rise of PP(A) +
@@ -105,8 +117,12 @@ class _BorderMoves:
             unit_area, unit_perimeter = self.unit_area[unit], self.unit_perimeter[unit]
             perimeter_from = p[frm] - unit_perimeter + 2 * shared_from
             perimeter_to = p[to] + unit_perimeter - 2 * shared_to
-            shape = (pp(a[frm] - unit_area, perimeter_from) + pp(a[to] + unit_area, perimeter_to)
-                     - pp(a[frm], p[frm]) - pp(a[to], p[to]))
+            shape = (
+                pp(a[frm] - unit_area, perimeter_from)
+                + pp(a[to] + unit_area, perimeter_to)
+                - pp(a[frm], p[frm])
+                - pp(a[to], p[to])
+            )
         else:
             shape = (shared_to - shared_from) / scale
         return shape - self.barrier_weight * (barrier_to - barrier_from) / scale
@@ -129,8 +145,11 @@ class _BorderMoves:
         if balancing or gain < 0:
             return gain > 0
         score = self._shape_gain(
-            unit, frm, to,
-            shared_from=self._shared_border(unit, frm), shared_to=self._shared_border(unit, to),
+            unit,
+            frm,
+            to,
+            shared_from=self._shared_border(unit, frm),
+            shared_to=self._shared_border(unit, to),
             barrier_from=self._shared_barrier(unit, frm),
             barrier_to=self._shared_barrier(unit, to),
         )
@@ -163,8 +182,15 @@ class _BorderMoves:
         if len(u) == 0:
             return []
         gain = self._band_gain(frm, to, self.weights[u])
-        score = self._shape_gain(u, frm, to, shared_from=own_shared[u], shared_to=shared_to,
-                                 barrier_from=own_barrier[u], barrier_to=barrier_to)
+        score = self._shape_gain(
+            u,
+            frm,
+            to,
+            shared_from=own_shared[u],
+            shared_to=shared_to,
+            barrier_from=own_barrier[u],
+            barrier_to=barrier_to,
+        )
         if balancing:
             ok = gain > 0
             value = gain / (self.upper - self.lower) ** 2 * 1e3 + score
@@ -263,8 +289,13 @@ class _BorderMoves:
             return False
         if not over:
             path.reverse()  # households flow from the end (surplus) to the start
-        saved = (self.labels.copy(), self.sizes.copy(), self.counts.copy(), self.area.copy(),
-                 self.perimeter.copy())
+        saved = (
+            self.labels.copy(),
+            self.sizes.copy(),
+            self.counts.copy(),
+            self.area.copy(),
+            self.perimeter.copy(),
+        )
         before = float(penalty(self.sizes, self.lower, self.upper).sum())
         want = abs(self.sizes[start] - target)
         for giver, taker in itertools.pairwise(path):

@@ -49,8 +49,9 @@ def penalty(sizes, lower: float, upper: float):
     return np.where(distance > 0, constant + distance**2, 0.0)
 
 
-def region_shapes(graph: Graph, labels: np.ndarray, unit_area: np.ndarray,
-                   unit_perimeter: np.ndarray, k: int):
+def region_shapes(
+    graph: Graph, labels: np.ndarray, unit_area: np.ndarray, unit_perimeter: np.ndarray, k: int
+):
     """(area, perimeter, length of major barrier inside) of each region."""
     src = graph.sources()
     inside = labels[src] == labels[graph.indices]
@@ -58,9 +59,9 @@ def region_shapes(graph: Graph, labels: np.ndarray, unit_area: np.ndarray,
     area = np.bincount(labels, weights=unit_area, minlength=k).astype(float)
     # each shared border appears once per direction: subtracted twice in all, as it should be
     perimeter = np.bincount(labels, weights=unit_perimeter, minlength=k) - np.bincount(
-        owner, weights=graph.shared[inside], minlength=k)
-    barrier = 0.5 * np.bincount(owner, weights=(graph.shared * graph.barrier)[inside],
-                                minlength=k)
+        owner, weights=graph.shared[inside], minlength=k
+    )
+    barrier = 0.5 * np.bincount(owner, weights=(graph.shared * graph.barrier)[inside], minlength=k)
     return area, perimeter.astype(float), barrier
 
 
@@ -72,8 +73,9 @@ def region_pp(graph: Graph, labels, unit_area, unit_perimeter, k: int) -> np.nda
     return pp(area, perimeter)
 
 
-def merge_small(graph: Graph, labels: np.ndarray, weights: np.ndarray, *, lower: float,
-                upper: float) -> np.ndarray:
+def merge_small(
+    graph: Graph, labels: np.ndarray, weights: np.ndarray, *, lower: float, upper: float
+) -> np.ndarray:
     """Regions under ``lower`` merged into a neighbour where the two together still fit
     ``upper``: the smallest first, into the neighbour that makes the merged region closest to
     the middle of the band (then the longest shared border). Returns labels 0… in order of
@@ -85,8 +87,7 @@ def merge_small(graph: Graph, labels: np.ndarray, weights: np.ndarray, *, lower:
         sizes = np.bincount(labels, weights=weights)
         cut = labels[src] != labels[dst]
         a, b = labels[src[cut]], labels[dst[cut]]
-        small = [r for r in np.argsort(sizes, kind="stable").tolist()
-                 if 0 < sizes[r] < lower]
+        small = [r for r in np.argsort(sizes, kind="stable").tolist() if 0 < sizes[r] < lower]
         merged = False
         for r in small:
             mine = a == r

@@ -63,8 +63,7 @@ def pp(area, perimeter):
     area = np.asarray(area, dtype=float)
     perimeter = np.asarray(perimeter, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(perimeter > 0, 4.0 * np.pi * area / np.maximum(perimeter, 1e-12) ** 2,
-                        0.0)
+        return np.where(perimeter > 0, 4.0 * np.pi * area / np.maximum(perimeter, 1e-12) ** 2, 0.0)
 
 
 def polsby_popper(geometries: np.ndarray) -> np.ndarray:
@@ -110,8 +109,9 @@ class Borders:
 
     def per_region(self, values: np.ndarray, n: int) -> np.ndarray:
         """Sum a per-border value over both regions of each border."""
-        return (np.bincount(self.i, weights=values, minlength=n)
-                + np.bincount(self.j, weights=values, minlength=n))
+        return np.bincount(self.i, weights=values, minlength=n) + np.bincount(
+            self.j, weights=values, minlength=n
+        )
 
 
 def shared_borders(polygons: np.ndarray, *, min_length_m: float = 0.5) -> Borders:

@@ -38,8 +38,13 @@ def barrier_sides(district, nodes: np.ndarray, *, upper: float) -> np.ndarray:
     src, dst = graph.sources(), graph.indices
     subdistrict = sites.subdistrict[nodes]
     keep = ~graph.barrier & (subdistrict[src] == subdistrict[dst])
-    frame = pd.DataFrame({"compound": pd.Series(sites.compound[nodes], dtype="object"),
-                          "node": np.arange(len(nodes)), "h": sites.households[nodes]}).dropna()
+    frame = pd.DataFrame(
+        {
+            "compound": pd.Series(sites.compound[nodes], dtype="object"),
+            "node": np.arange(len(nodes)),
+            "h": sites.households[nodes],
+        }
+    ).dropna()
     fits = frame.groupby("compound")["h"].transform("sum") <= upper
     chained = frame[fits].sort_values(["compound", "node"])
     same = chained["compound"].to_numpy()[1:] == chained["compound"].to_numpy()[:-1]

@@ -74,9 +74,18 @@ def straighten_labels(
             edges = np.flatnonzero(at == p)
             mid = (xy[src[inner][edges]] + xy[dst[inner][edges]]) / 2.0
             for stretch in _stretches(mid):
-                changed = _cut_front(graph, xy, weights, labels, sizes=sizes, block=block,
-                                     regions=(a, b), blk=blk, mid=mid[stretch],
-                                     band=(lower, upper))
+                changed = _cut_front(
+                    graph,
+                    xy,
+                    weights,
+                    labels,
+                    sizes=sizes,
+                    block=block,
+                    regions=(a, b),
+                    blk=blk,
+                    mid=mid[stretch],
+                    band=(lower, upper),
+                )
                 moved |= changed
         if not moved:
             break
@@ -97,9 +106,19 @@ def _stretches(mid: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(which == k) for k in range(count) if (which == k).any()]
 
 
-def _cut_front(graph: Graph, xy: np.ndarray, weights: np.ndarray, labels: np.ndarray, *,
-               sizes: np.ndarray, block: np.ndarray, regions: tuple[int, int], blk: int,
-               mid: np.ndarray, band: tuple[float, float]) -> bool:
+def _cut_front(
+    graph: Graph,
+    xy: np.ndarray,
+    weights: np.ndarray,
+    labels: np.ndarray,
+    *,
+    sizes: np.ndarray,
+    block: np.ndarray,
+    regions: tuple[int, int],
+    blk: int,
+    mid: np.ndarray,
+    band: tuple[float, float],
+) -> bool:
     """Cut one stretch's front (``mid``: the border's midpoints) between ``regions`` inside
     street block ``blk`` straight; True when labels changed."""
     a, b = regions
@@ -107,13 +126,19 @@ def _cut_front(graph: Graph, xy: np.ndarray, weights: np.ndarray, labels: np.nda
     angles = np.linspace(0.0, np.pi, DIRECTIONS, endpoint=False)
     axes = np.column_stack([np.cos(angles), np.sin(angles)])
     lo, hi = mid.min(axis=0) - FRONT_M, mid.max(axis=0) + FRONT_M
-    near = np.flatnonzero(((labels == a) | (labels == b)) & (block == blk)
-                          & (xy[:, 0] >= lo[0]) & (xy[:, 0] <= hi[0])
-                          & (xy[:, 1] >= lo[1]) & (xy[:, 1] <= hi[1]))
+    near = np.flatnonzero(
+        ((labels == a) | (labels == b))
+        & (block == blk)
+        & (xy[:, 0] >= lo[0])
+        & (xy[:, 0] <= hi[0])
+        & (xy[:, 1] >= lo[1])
+        & (xy[:, 1] <= hi[1])
+    )
     if len(near) < 3:
         return False
-    distance = np.min(np.hypot(xy[near, None, 0] - mid[None, :, 0],
-                               xy[near, None, 1] - mid[None, :, 1]), axis=1)
+    distance = np.min(
+        np.hypot(xy[near, None, 0] - mid[None, :, 0], xy[near, None, 1] - mid[None, :, 1]), axis=1
+    )
     front = near[distance <= FRONT_M]
     if len(front) < 3:
         return False
@@ -136,8 +161,11 @@ def _cut_front(graph: Graph, xy: np.ndarray, weights: np.ndarray, labels: np.nda
         a_low = np.concatenate([[0.0], np.cumsum((w * is_a)[order])])
         for a_first in (True, False):
             got = cum if a_first else cum[-1] - cum
-            ok = (got >= want - slack_down - 1e-9) & (got <= want + slack_up + 1e-9) \
+            ok = (
+                (got >= want - slack_down - 1e-9)
+                & (got <= want + slack_up + 1e-9)
                 & (gap >= MIN_GAP_M)
+            )
             if not ok.any():
                 continue
             if a_first:

@@ -72,8 +72,9 @@ def atoms(
     src, dst = graph.sources(), graph.indices
     same = (group[src] >= 0) & (group[src] == group[dst])
     if block is not None:
-        unit = _block_units(group, weights, upper=upper, block=block, parcel=parcel,
-                            released=released)
+        unit = _block_units(
+            group, weights, upper=upper, block=block, parcel=parcel, released=released
+        )
         same |= (unit[src] >= 0) & (unit[src] == unit[dst])
     return graph.pieces(same)
 
@@ -98,19 +99,26 @@ def _compound_groups(nodes, graph, compound, weights, *, upper, xy) -> np.ndarra
             continue
         hull = shapely.convex_hull(shapely.multipoints(xy[members]))
         free = unnamed & (group < 0)
-        inside = np.flatnonzero(free & shapely.contains_xy(hull.buffer(1.0), xy[:, 0],
-                                                           xy[:, 1]))
+        inside = np.flatnonzero(free & shapely.contains_xy(hull.buffer(1.0), xy[:, 0], xy[:, 1]))
         joined = np.concatenate([members, inside])
         if not connected(graph, joined):
-            joined = _bridge(graph, members, free, weights,
-                             budget=upper - float(weights[members].sum()))
+            joined = _bridge(
+                graph, members, free, weights, budget=upper - float(weights[members].sum())
+            )
         if weights[joined].sum() <= upper and connected(graph, joined):
             group[joined[~np.isin(joined, members)]] = i
     return group
 
 
-def _block_units(group: np.ndarray, weights: np.ndarray, *, upper: float, block: np.ndarray,
-                 parcel: np.ndarray | None, released: frozenset[int]) -> np.ndarray:
+def _block_units(
+    group: np.ndarray,
+    weights: np.ndarray,
+    *,
+    upper: float,
+    block: np.ndarray,
+    parcel: np.ndarray | None,
+    released: frozenset[int],
+) -> np.ndarray:
     """Per node: the id of the block or parcel it is kept whole with, or -1.
 
     A block is kept whole when it fits together with the compounds that stand in it (a
@@ -129,8 +137,11 @@ def _block_units(group: np.ndarray, weights: np.ndarray, *, upper: float, block:
         # standing in it
         own = np.bincount(key[free], weights=weights[free] * (group[free] < 0), minlength=size)
         pairs = np.unique(np.column_stack([key[free], group[free]])[group[free] >= 0], axis=0)
-        brought = np.bincount(pairs[:, 0], weights=compound_total[pairs[:, 1]],
-                              minlength=size) if len(pairs) else np.zeros(size)
+        brought = (
+            np.bincount(pairs[:, 0], weights=compound_total[pairs[:, 1]], minlength=size)
+            if len(pairs)
+            else np.zeros(size)
+        )
         fits = own + brought <= upper
         keep = free & fits[key]
         if level == 1:
@@ -144,8 +155,9 @@ def _block_units(group: np.ndarray, weights: np.ndarray, *, upper: float, block:
     return unit
 
 
-def _bridge(graph: Graph, members: np.ndarray, free: np.ndarray, weights: np.ndarray, *,
-            budget: float) -> np.ndarray:
+def _bridge(
+    graph: Graph, members: np.ndarray, free: np.ndarray, weights: np.ndarray, *, budget: float
+) -> np.ndarray:
     """``members`` joined into one piece through the ``free`` units, with as few households
     between as the graph allows: each other part is linked to the largest by its lightest
     path (Dijkstra, a unit costing its households; paths heavier than ``budget`` households
@@ -166,8 +178,13 @@ def _bridge(graph: Graph, members: np.ndarray, free: np.ndarray, weights: np.nda
             break
         in_main = np.zeros(n, dtype=bool)
         in_main[joined[comp == np.bincount(comp).argmax()]] = True
-        dist, pred, _ = dijkstra(matrix, indices=np.flatnonzero(in_main), min_only=True,
-                                 return_predecessors=True, limit=budget + 1e-3)
+        dist, pred, _ = dijkstra(
+            matrix,
+            indices=np.flatnonzero(in_main),
+            min_only=True,
+            return_predecessors=True,
+            limit=budget + 1e-3,
+        )
         rest = joined[~in_main[joined]]
         if not np.isfinite(dist[rest]).any():
             break
@@ -218,6 +235,7 @@ def contract(units: Units, atom: np.ndarray) -> Units:
     edge_m = np.hypot(*(xy[src[keep]] - xy[graph.indices[keep]]).T)
     surcharge = np.clip(graph.cost[keep] - edge_m, 0.0, None)  # what the barrier adds
     cost = np.hypot(*(axy[a] - axy[b]).T) + surcharge
-    atom_graph = Graph.from_pairs(m, a, b, cost, barrier=graph.barrier[keep],
-                                  shared=graph.shared[keep])
+    atom_graph = Graph.from_pairs(
+        m, a, b, cost, barrier=graph.barrier[keep], shared=graph.shared[keep]
+    )
     return Units(atom_graph, axy, w, a_area, a_perimeter)

@@ -143,7 +143,10 @@ def _metrics(layers: PlanLayers, *, standard=None, facilities=None, year=None) -
     grid_households = layers.buildings.groupby("grid_id")["households"].sum()
     g_lower, g_upper = p.grid_band
     out["grids"] = size_metrics(
-        grid_households.to_numpy(dtype=float), lower=g_lower, upper=g_upper, target=p.grid_households
+        grid_households.to_numpy(dtype=float),
+        lower=g_lower,
+        upper=g_upper,
+        target=p.grid_households,
     )
     out["grids"]["grids_per_community_max"] = int(per_community.max()) if len(per_community) else 0
     if standard is not None:
@@ -191,9 +194,7 @@ def _match(a_ids: np.ndarray, b_ids: np.ndarray, households: np.ndarray) -> pd.D
     """One-to-one matching of A's communities to B's by shared households, as a table: A's
     id, B's matched id (None: no match), households they share."""
     matching = match_by_households(b_ids, a_ids, households)
-    rows = [
-        {"a": a, "b": b, "households_shared": round(float(h))} for b, a, h in matching.pairs
-    ]
+    rows = [{"a": a, "b": b, "households_shared": round(float(h))} for b, a, h in matching.pairs]
     rows += [{"a": a, "b": None, "households_shared": 0} for a in matching.unmatched_old]
     return pd.DataFrame(rows, columns=["a", "b", "households_shared"])
 
@@ -263,9 +264,7 @@ def compare_plans(
         share_changed=round(float(households[changed].sum()) / total, 6) if total else 0.0,
         households_changed_id=round(float(households[a_ids != b_ids].sum())),
         matches=matches,
-        diff=_diff_layer(
-            la, lb, a_ids=a_ids, b_ids=b_ids, changed=changed, households=households
-        ),
+        diff=_diff_layer(la, lb, a_ids=a_ids, b_ids=b_ids, changed=changed, households=households),
     )
 
 

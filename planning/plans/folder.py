@@ -77,16 +77,23 @@ def write_context(
     the footprints (``geo.footprints.FootprintMatch``) with the community and grid of the
     building standing in each."""
     out = Path(out_dir)
-    columns = [c for c in ("building_id", "households", "compound", "community_id", "grid_id")
-               if c in buildings.columns]
-    paths = {"buildings_points": write_geojson(buildings[[*columns, "geometry"]],
-                                               out / "buildings.geojson")}
+    columns = [
+        c
+        for c in ("building_id", "households", "compound", "community_id", "grid_id")
+        if c in buildings.columns
+    ]
+    paths = {
+        "buildings_points": write_geojson(
+            buildings[[*columns, "geometry"]], out / "buildings.geojson"
+        )
+    }
     if barriers is not None and len(barriers):
         keep = [c for c in ("kind", "road_class", "name") if c in barriers.columns]
-        paths["barriers"] = write_geojson(barriers[[*keep, "geometry"]],
-                                          out / "barriers.geojson")
+        paths["barriers"] = write_geojson(barriers[[*keep, "geometry"]], out / "barriers.geojson")
     if subdistricts is not None and len(subdistricts):
-        paths["streets"] = write_geojson(subdistricts[["name", "geometry"]], out / "streets.geojson")
+        paths["streets"] = write_geojson(
+            subdistricts[["name", "geometry"]], out / "streets.geojson"
+        )
     if footprints is not None:
         import geopandas as gpd
 
@@ -94,15 +101,28 @@ def write_context(
         matched = footprints.footprint_of_building >= 0
         owner[footprints.footprint_of_building[matched]] = np.flatnonzero(matched)
         has = owner >= 0
-        frame = gpd.GeoDataFrame({
-            "footprint_id": footprints.footprint_id,
-            "building_id": np.where(has, buildings["building_id"].astype(str).to_numpy(
-                dtype=object)[np.maximum(owner, 0)], None),
-            "community_id": np.where(has, buildings["community_id"].to_numpy(
-                dtype=object)[np.maximum(owner, 0)], None),
-            "grid_id": np.where(has, buildings["grid_id"].to_numpy(
-                dtype=object)[np.maximum(owner, 0)], None),
-        }, geometry=list(footprints.geometry), crs=footprints.metric_crs)
+        frame = gpd.GeoDataFrame(
+            {
+                "footprint_id": footprints.footprint_id,
+                "building_id": np.where(
+                    has,
+                    buildings["building_id"]
+                    .astype(str)
+                    .to_numpy(dtype=object)[np.maximum(owner, 0)],
+                    None,
+                ),
+                "community_id": np.where(
+                    has,
+                    buildings["community_id"].to_numpy(dtype=object)[np.maximum(owner, 0)],
+                    None,
+                ),
+                "grid_id": np.where(
+                    has, buildings["grid_id"].to_numpy(dtype=object)[np.maximum(owner, 0)], None
+                ),
+            },
+            geometry=list(footprints.geometry),
+            crs=footprints.metric_crs,
+        )
         paths["footprints"] = write_geojson(frame, out / "footprints.geojson")
     return paths
 

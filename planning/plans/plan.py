@@ -289,9 +289,10 @@ def _footprints_view(district: District, sites: np.ndarray) -> dict:
     position[sites] = np.arange(len(sites))
     owner = district.footprint_site
     keep = (owner < 0) | (position[np.maximum(owner, 0)] >= 0)
-    return {"footprints": district.footprints[keep],
-            "footprint_site": np.where(owner[keep] >= 0, position[np.maximum(owner[keep], 0)],
-                                       -1)}
+    return {
+        "footprints": district.footprints[keep],
+        "footprint_site": np.where(owner[keep] >= 0, position[np.maximum(owner[keep], 0)], -1),
+    }
 
 
 def _subdistrict_shapes(plan: Plan, subdistrict: int) -> SubdistrictShapes:
@@ -640,7 +641,9 @@ def building_frame(plan: Plan) -> gpd.GeoDataFrame:
     site = d.sites.of_building
     out = d.buildings.copy()
     out["street"] = (
-        np.array(d.subdistrict_names, dtype=object)[d.sites.subdistrict[site]] if d.has_subdistricts else None
+        np.array(d.subdistrict_names, dtype=object)[d.sites.subdistrict[site]]
+        if d.has_subdistricts
+        else None
     )
     out["community_id"] = np.asarray(plan.community_ids, dtype=object)[plan.site_community[site]]
     out["grid_id"] = np.asarray(plan.grid_ids, dtype=object)[plan.site_grid[site]]

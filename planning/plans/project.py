@@ -669,7 +669,10 @@ def load_district(path: str | Path) -> District:
         buildings["compound"].astype(object).where(buildings["compound"].notna(), None)
     )
     return prepare_district(
-        buildings, metric_crs=_metric_crs(path), subdistricts=read["streets"], barriers=read["barriers"]
+        buildings,
+        metric_crs=_metric_crs(path),
+        subdistricts=read["streets"],
+        barriers=read["barriers"],
     )
 
 
@@ -713,9 +716,12 @@ def load_plan(path: str | Path, name: str, *, district: District | None = None) 
     shapes = {
         int(z): SubdistrictShapes(
             community={
-                community_ids[c]: comm_geom[community_ids[c]] for c in np.flatnonzero(subdistrict_of == z)
+                community_ids[c]: comm_geom[community_ids[c]]
+                for c in np.flatnonzero(subdistrict_of == z)
             },
-            grid={grid_ids[g]: grid_geom[grid_ids[g]] for g in np.flatnonzero(grid_subdistrict == z)},
+            grid={
+                grid_ids[g]: grid_geom[grid_ids[g]] for g in np.flatnonzero(grid_subdistrict == z)
+            },
         )
         for z in np.unique(subdistrict_of)
     }

@@ -450,9 +450,7 @@ def _require_communities(communities: gpd.GeoDataFrame) -> None:
         )
 
 
-def _assign(
-    district: District, existing: gpd.GeoDataFrame, params: ProposeParams
-) -> _Assignment:
+def _assign(district: District, existing: gpd.GeoDataFrame, params: ProposeParams) -> _Assignment:
     """Locate every site in the existing communities, clean, fill; households no community
     borders form new communities."""
     input_ids = existing["community_id"].astype(str).tolist()
@@ -503,8 +501,9 @@ def _merge_small(grouping: _Grouping, pairs: pd.DataFrame, ids: tuple[str, ...])
                 ok, gap = _fits(grouping.total[mine] + grouping.total[other], grouping.params)
                 options.append((not ok, gap, -m, ids[b], other))
         if not options:
-            reason = Note.of("rebalance.small_alone", community=ids[c],
-                             households=float(member_h[c]))
+            reason = Note.of(
+                "rebalance.small_alone", community=ids[c], households=float(member_h[c])
+            )
             kept_out.append(OutOfBand(ids[c], round(member_h[c]), reason))
             continue
         grouping.merge(mine, min(options)[-1])
@@ -552,11 +551,23 @@ def _kept_out_alone(grouping: _Grouping, ids: tuple[str, ...]) -> list[OutOfBand
         if not alone or c in grouping.split_alone or grouping.in_band(h):
             continue
         if h > upper:
-            reason = Note.of("rebalance.big_kept", community=ids[c], households=h,
-                             lower=lower, upper=upper, half=h / 2)
+            reason = Note.of(
+                "rebalance.big_kept",
+                community=ids[c],
+                households=h,
+                lower=lower,
+                upper=upper,
+                half=h / 2,
+            )
         elif h >= small_below:
-            reason = Note.of("rebalance.not_clearly_small", community=ids[c], households=h,
-                             lower=lower, upper=upper, small_below=small_below)
+            reason = Note.of(
+                "rebalance.not_clearly_small",
+                community=ids[c],
+                households=h,
+                lower=lower,
+                upper=upper,
+                small_below=small_below,
+            )
         else:
             continue
         kept_out.append(OutOfBand(ids[c], round(h), reason))
@@ -617,8 +628,15 @@ class _Redraw:
         lower, upper = self.params.community_band
         if not lower <= total / k <= upper:
             joined = "+".join(ids[c] for c in group)
-            reason = Note.of("rebalance.group_band", group=joined, households=total,
-                             lower=lower, upper=upper, count=k, mean=total / k)
+            reason = Note.of(
+                "rebalance.group_band",
+                group=joined,
+                households=total,
+                lower=lower,
+                upper=upper,
+                count=k,
+                mean=total / k,
+            )
             self.kept_out.append(OutOfBand(joined, round(total), reason))
         for p in range(int(parts.max()) + 1):
             target = self._part_label(p, given, best)
@@ -793,7 +811,10 @@ def rebalance(
     input_ids = existing["community_id"].astype(str).tolist()
     cut_lines = _with_existing_lines(barriers, existing) if follow_existing else barriers
     district = prepare_district(
-        households.buildings, metric_crs=households.metric_crs, subdistricts=subdistricts, barriers=cut_lines
+        households.buildings,
+        metric_crs=households.metric_crs,
+        subdistricts=subdistricts,
+        barriers=cut_lines,
     )
     timings: dict[str, float] = dict(district.timings)
     clock = time.perf_counter()
@@ -847,8 +868,15 @@ def rebalance(
         site_grid=np.asarray(plan.site_grid),
         timings=timings,
     )
-    report = _report(plan, district, assignment, redraw, input_ids=input_ids,
-                     kept_out=kept_out, small_below=small_below)
+    report = _report(
+        plan,
+        district,
+        assignment,
+        redraw,
+        input_ids=input_ids,
+        kept_out=kept_out,
+        small_below=small_below,
+    )
     return Rebalance(plan, proposal, report)
 
 
@@ -932,8 +960,9 @@ def _snapped_coverage(polygons: np.ndarray, grid_m: float) -> np.ndarray:
     return out
 
 
-def _joins(inner: np.ndarray, outline: shapely.Geometry, ends: np.ndarray,
-           near_m: float) -> np.ndarray:
+def _joins(
+    inner: np.ndarray, outline: shapely.Geometry, ends: np.ndarray, near_m: float
+) -> np.ndarray:
     """Straight lines from the ends of ``inner`` borders to the nearest point of ``outline``,
     for the ends not on it already and whose border does not meet it within ``near_m`` (a
     border crossing the outline there is closed by the crossing)."""

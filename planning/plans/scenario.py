@@ -283,9 +283,7 @@ def _redraw_grids(
         plan.district, community, params, only=np.asarray(labels, dtype=np.int64), previous=grid
     )
     notes = [
-        item.named(ids).reason
-        for item in infeasible
-        if item.level in ("community", "grid-band")
+        item.named(ids).reason for item in infeasible if item.level in ("community", "grid-band")
     ]
     new_grid, mended = mend_pieces(
         plan.district, new_grid, group=community, scope=np.isin(community, labels)
@@ -295,9 +293,7 @@ def _redraw_grids(
     return new_grid, notes
 
 
-def _successor(
-    plan: Plan, community: np.ndarray, grid: np.ndarray, *, ids, names, locked
-) -> Plan:
+def _successor(plan: Plan, community: np.ndarray, grid: np.ndarray, *, ids, names, locked) -> Plan:
     return plan_successor(
         plan,
         site_community=community,
@@ -366,8 +362,12 @@ class SplitCommunity(Edit):
         made = len(np.unique(labels))
         if made < self.k:
             raise _refused(
-                what, "split_parts", community=self.community_id, made=made,
-                locations=len(nodes), k=int(self.k),
+                what,
+                "split_parts",
+                community=self.community_id,
+                made=made,
+                locations=len(nodes),
+                k=int(self.k),
             )
         weights = np.bincount(labels, weights=plan.district.sites.households[nodes])
         order = np.argsort(-weights, kind="stable")  # the largest part keeps the id
@@ -424,8 +424,12 @@ class MergeCommunities(Edit):
         za, zb = plan.community_subdistrict[ca], plan.community_subdistrict[cb]
         if za != zb:
             raise _refused(
-                what, "merge_across", a=self.a, b=self.b,
-                zone_a=_subdistrict_label(plan, ca), zone_b=_subdistrict_label(plan, cb),
+                what,
+                "merge_across",
+                a=self.a,
+                b=self.b,
+                zone_a=_subdistrict_label(plan, ca),
+                zone_b=_subdistrict_label(plan, cb),
             )
         graph = plan.district.graph
         src = graph.sources()
@@ -486,9 +490,15 @@ def _check_move(
     subdistrict = plan.district.sites.subdistrict
     other = moving[subdistrict[moving] != plan.community_subdistrict[t]]
     if len(other):
-        subdistricts = sorted({plan.district.subdistrict_label[z] for z in subdistrict[other].tolist()})
+        subdistricts = sorted(
+            {plan.district.subdistrict_label[z] for z in subdistrict[other].tolist()}
+        )
         raise _refused(
-            what, "move_across", n=len(other), zones=tuple(subdistricts), to=to,
+            what,
+            "move_across",
+            n=len(other),
+            zones=tuple(subdistricts),
+            to=to,
             zone=_subdistrict_label(plan, t),
         )
     graph = plan.district.graph
@@ -628,7 +638,9 @@ class MoveBuildings(Edit):
         unknown = [b for b, r in zip(self.building_ids, rows, strict=True) if r < 0]
         if unknown:
             raise _refused(
-                what, "unknown_buildings", ids=", ".join(unknown[:5]),
+                what,
+                "unknown_buildings",
+                ids=", ".join(unknown[:5]),
                 more=" …" if len(unknown) > 5 else "",
             )
         sites, notes = _building_sites(plan, rows)
@@ -851,7 +863,9 @@ def _name_redrawn(
     share most with. Returns (community per site, ids, names, locked flags)."""
     ids, names, locked = _tables(plan)
     matching = match_by_households(
-        community[free], plan.site_community[free], plan.district.sites.households[free],
+        community[free],
+        plan.site_community[free],
+        plan.district.sites.households[free],
         sites_break_ties=True,
     )
     given, best_old = matching.old_of, matching.largest_old

@@ -64,15 +64,27 @@ def test_every_size_problem_at_once_before_any_work(
     small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "plan"
-    argv = _propose(small_csv, out, "--community-size", "0", "--tolerance", "5",
-                    "--max-grids", "0", "--seed", "-1")
+    argv = _propose(
+        small_csv,
+        out,
+        "--community-size",
+        "0",
+        "--tolerance",
+        "5",
+        "--max-grids",
+        "0",
+        "--seed",
+        "-1",
+    )
     assert main(argv) == EXIT_INPUT_ERROR
     _, err = capsys.readouterr()
     assert err.startswith("4 error(s), 0 warning(s); the parameters were refused")
-    for option, value, allowed in (("--community-size", "0", "100 to 50000"),
-                                   ("--tolerance", "5.0", "0.01 to 0.5"),
-                                   ("--max-grids", "0", "1 to 100"),
-                                   ("--seed", "-1", "0 to 1e+06")):
+    for option, value, allowed in (
+        ("--community-size", "0", "100 to 50000"),
+        ("--tolerance", "5.0", "0.01 to 0.5"),
+        ("--max-grids", "0", "1 to 100"),
+        ("--seed", "-1", "0 to 1e+06"),
+    ):
         assert f"{option} is out of range" in err
         assert f"found: {value}" in err
         assert f"fix: give {option} a value from {allowed}" in err
@@ -81,27 +93,41 @@ def test_every_size_problem_at_once_before_any_work(
 
 
 @pytest.mark.parametrize("value", ["inf", "nan"])
-def test_a_non_finite_tolerance_is_refused(small_csv: Path, tmp_path: Path, capsys,
-                                           value: str) -> None:
+def test_a_non_finite_tolerance_is_refused(
+    small_csv: Path, tmp_path: Path, capsys, value: str
+) -> None:
     assert main(_propose(small_csv, tmp_path / "p", "--grid-tolerance", value)) == 2
     assert "--grid-tolerance is not a finite number" in capsys.readouterr().err
 
 
-def test_a_grid_bigger_than_a_community_is_refused(small_csv: Path, tmp_path: Path,
-                                                   capsys) -> None:
-    argv = _propose(small_csv, tmp_path / "p", "--community-size", "300",
-                    "--grid-households", "400")
+def test_a_grid_bigger_than_a_community_is_refused(small_csv: Path, tmp_path: Path, capsys) -> None:
+    argv = _propose(
+        small_csv, tmp_path / "p", "--community-size", "300", "--grid-households", "400"
+    )
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "the grid band reaches above the community band" in err
     assert "fix: lower --grid-households (or its tolerance) or raise --community-size" in err
 
 
-def test_rebalance_refuses_its_small_margin_with_the_sizes(small_csv: Path, tmp_path: Path,
-                                                           capsys) -> None:
-    argv = ["rebalance", "--communities", str(small_csv), "--households", str(small_csv),
-            "--crs", "wgs84", "--out", str(tmp_path / "r"), "--small-margin", "2",
-            "--grid-size", "0"]
+def test_rebalance_refuses_its_small_margin_with_the_sizes(
+    small_csv: Path, tmp_path: Path, capsys
+) -> None:
+    argv = [
+        "rebalance",
+        "--communities",
+        str(small_csv),
+        "--households",
+        str(small_csv),
+        "--crs",
+        "wgs84",
+        "--out",
+        str(tmp_path / "r"),
+        "--small-margin",
+        "2",
+        "--grid-size",
+        "0",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("2 error(s)")
@@ -121,8 +147,7 @@ def test_an_existing_file_as_out_is_refused_before_reading(tmp_path: Path, capsy
     assert "missing.csv" not in err
 
 
-def test_an_out_that_cannot_be_made_is_refused(small_csv: Path, tmp_path: Path,
-                                               capsys) -> None:
+def test_an_out_that_cannot_be_made_is_refused(small_csv: Path, tmp_path: Path, capsys) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")
     assert main(_propose(small_csv, blocker / "plan")) == 2
@@ -145,14 +170,27 @@ def bad_layers(tmp_path: Path) -> tuple[Path, Path]:
     streets = tmp_path / "streets.csv"
     streets.write_text("a,b\n1,2\n", encoding="utf-8")
     facilities = tmp_path / "facilities.geojson"
-    facilities.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "站"},
-         "geometry": {"type": "Point", "coordinates": [116.31, 39.90]}}]}), encoding="utf-8")
+    facilities.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "站"},
+                        "geometry": {"type": "Point", "coordinates": [116.31, 39.90]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     return streets, facilities
 
 
-def test_propose_reads_every_layer_before_computing(small_csv: Path, tmp_path: Path,
-                                                    bad_layers, capsys) -> None:
+def test_propose_reads_every_layer_before_computing(
+    small_csv: Path, tmp_path: Path, bad_layers, capsys
+) -> None:
     streets, facilities = bad_layers
     out = tmp_path / "plan"
     argv = _propose(small_csv, out, "--streets", str(streets), "--facilities", str(facilities))
@@ -164,12 +202,19 @@ def test_propose_reads_every_layer_before_computing(small_csv: Path, tmp_path: P
     assert not (out / "communities.geojson").exists()
 
 
-def test_check_reads_every_layer_before_checking(small_csv: Path, tmp_path: Path,
-                                                 bad_layers) -> None:
+def test_check_reads_every_layer_before_checking(
+    small_csv: Path, tmp_path: Path, bad_layers
+) -> None:
     streets, facilities = bad_layers
     with pytest.raises(ValidationError) as info:
-        run_check(streets, small_csv, crs="wgs84", facilities_path=facilities,
-                  standard="national-2021", out_dir=tmp_path / "c")
+        run_check(
+            streets,
+            small_csv,
+            crs="wgs84",
+            facilities_path=facilities,
+            standard="national-2021",
+            out_dir=tmp_path / "c",
+        )
     files = {p.file for p in info.value.problems}
     assert {"streets.csv", "facilities.geojson"} <= files
     assert not (tmp_path / "c").exists()
@@ -178,8 +223,9 @@ def test_check_reads_every_layer_before_checking(small_csv: Path, tmp_path: Path
 # ---------------------------------------------------------------------- bugs
 
 
-def test_an_unexpected_error_is_one_line_and_a_log(small_csv: Path, tmp_path: Path, capsys,
-                                                   monkeypatch) -> None:
+def test_an_unexpected_error_is_one_line_and_a_log(
+    small_csv: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
@@ -215,8 +261,17 @@ def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     rows.loc[len(rows) - 1, "户数"] = 0
     rows.to_csv(sample / "households.csv", index=False, encoding="utf-8-sig")
     plan = root / "p"
-    argv = ["propose", str(sample / "households.csv"), "--crs", "gcj02", "--out", str(plan),
-            "--streets", str(sample / "streets.geojson"), *CHAIN_SIZES]
+    argv = [
+        "propose",
+        str(sample / "households.csv"),
+        "--crs",
+        "gcj02",
+        "--out",
+        str(plan),
+        "--streets",
+        str(sample / "streets.geojson"),
+        *CHAIN_SIZES,
+    ]
     assert main(argv) == 0
     return sample, plan
 
@@ -225,17 +280,26 @@ def test_propose_prints_every_warning_and_writes_it_whole(sample_plan, capsys) -
     _, plan = sample_plan
     summary = json.loads((plan / "summary.json").read_text(encoding="utf-8"))
     assert summary["data"]["warnings"] == len(summary["warnings"]) >= 1
-    zero = [w for w in summary["warnings"] if "0 households" in w["message"]
-            or "zero" in w["message"].lower()]
+    zero = [
+        w
+        for w in summary["warnings"]
+        if "0 households" in w["message"] or "zero" in w["message"].lower()
+    ]
     assert zero and zero[0]["severity"] == "warning" and zero[0]["fix"]
 
 
 def test_check_reads_proposes_communities_as_wgs84(sample_plan, tmp_path: Path) -> None:
     sample, plan = sample_plan
     warnings: list = []
-    result = run_check(plan / "communities.geojson", sample / "households.csv", crs="gcj02",
-                       facilities_path=sample / "facilities.geojson", standard="national-2021",
-                       out_dir=tmp_path / "c", on_warnings=warnings.extend)
+    result = run_check(
+        plan / "communities.geojson",
+        sample / "households.csv",
+        crs="gcj02",
+        facilities_path=sample / "facilities.geojson",
+        standard="national-2021",
+        out_dir=tmp_path / "c",
+        on_warnings=warnings.extend,
+    )
     assert result.totals["unassigned_households"] == 0
     assert any("read as WGS84" in p.message for p in warnings)
 
@@ -244,19 +308,31 @@ def test_rebalance_keeps_every_in_band_community_of_proposes_plan(
     sample_plan, tmp_path: Path, capsys
 ) -> None:
     sample, plan = sample_plan
-    argv = ["rebalance", "--communities", str(plan / "communities.geojson"),
-            "--households", str(sample / "households.csv"), "--crs", "gcj02",
-            "--streets", str(sample / "streets.geojson"), "--out", str(tmp_path / "r"),
-            *CHAIN_SIZES]
+    argv = [
+        "rebalance",
+        "--communities",
+        str(plan / "communities.geojson"),
+        "--households",
+        str(sample / "households.csv"),
+        "--crs",
+        "gcj02",
+        "--streets",
+        str(sample / "streets.geojson"),
+        "--out",
+        str(tmp_path / "r"),
+        *CHAIN_SIZES,
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "outside every community  0 households" in out
     assert "read as WGS84" in out  # the warning is printed
     summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
     assert summary["households_outside_existing"] == 0
-    in_band = {f["properties"]["community_id"] for f in json.loads(
-        (plan / "communities.geojson").read_text(encoding="utf-8"))["features"]
-        if f["properties"]["in_band"]}
+    in_band = {
+        f["properties"]["community_id"]
+        for f in json.loads((plan / "communities.geojson").read_text(encoding="utf-8"))["features"]
+        if f["properties"]["in_band"]
+    }
     kept = set(summary["rebalance"]["kept"]) | set(summary["rebalance"]["adjusted"])
     assert in_band and in_band <= kept
     assert any(w["message"].startswith("read as WGS84") for w in summary["warnings"])
@@ -265,19 +341,34 @@ def test_rebalance_keeps_every_in_band_community_of_proposes_plan(
 def test_the_communities_crs_overrides_the_geojson_rule(sample_plan, tmp_path: Path) -> None:
     """Declared GCJ-02, propose's WGS84 communities shift ~500 m: households fall outside."""
     sample, plan = sample_plan
-    run = run_rebalance(plan / "communities.geojson", sample / "households.csv", crs="gcj02",
-                        out_dir=tmp_path / "r", params=ProposeParams(community_size=800,
-                                                                     grid_households=100),
-                        layer_crs={"communities": "gcj02"})
+    run = run_rebalance(
+        plan / "communities.geojson",
+        sample / "households.csv",
+        crs="gcj02",
+        out_dir=tmp_path / "r",
+        params=ProposeParams(community_size=800, grid_households=100),
+        layer_crs={"communities": "gcj02"},
+    )
     assert run.result.report.households_outside_existing > 0
     assert not any("read as WGS84" in p.message for p in run.warnings)
 
 
-def test_compare_reads_a_plan_made_from_geojson_households(haidian: Path, tmp_path: Path,
-                                                           capsys) -> None:
+def test_compare_reads_a_plan_made_from_geojson_households(
+    haidian: Path, tmp_path: Path, capsys
+) -> None:
     plan = tmp_path / "p"
-    argv = ["propose", str(haidian / "households.geojson"), "--crs", "wgs84", "--out",
-            str(plan), "--community-size", "1000", "--grid-households", "100"]
+    argv = [
+        "propose",
+        str(haidian / "households.geojson"),
+        "--crs",
+        "wgs84",
+        "--out",
+        str(plan),
+        "--community-size",
+        "1000",
+        "--grid-households",
+        "100",
+    ]
     assert main(argv) == 0
     assert main(["compare", str(plan), str(plan), "--out", str(tmp_path / "c")]) == 0
     assert "households changing community: 0 (0.0%)" in capsys.readouterr().out
@@ -306,7 +397,13 @@ def test_propose_reads_the_sheet_it_is_told(tmp_path: Path, capsys) -> None:
     assert "西区" in capsys.readouterr().err
     assert not out.exists()
     with pytest.raises(ValidationError, match="西区"):
-        run_check(path, path, crs="wgs84", facilities_path=None, standard="national-2021",
-                  out_dir=tmp_path / "c")
+        run_check(
+            path,
+            path,
+            crs="wgs84",
+            facilities_path=None,
+            standard="national-2021",
+            out_dir=tmp_path / "c",
+        )
     west_only = read_layers(path, crs="wgs84", reading={"sheet": "西区"})
     assert west_only.households.summary()["households"] == 8

@@ -28,17 +28,23 @@ NAMES = [f"W{i}" for i in range(1, 6)] + [f"E{i}" for i in range(1, 6)]
 
 def _district(west: int, east: int, compound: dict[str, str] | None = None):
     """Households per building on each side; ``compound`` names buildings' compounds."""
-    xy = [(250.0, 900.0 - 200 * i) for i in range(5)] + [(750.0, 900.0 - 200 * i)
-                                                           for i in range(5)]
+    xy = [(250.0, 900.0 - 200 * i) for i in range(5)] + [(750.0, 900.0 - 200 * i) for i in range(5)]
     names = compound or {}
     buildings = gpd.GeoDataFrame(
-        {"building_id": NAMES, "households": [west] * 5 + [east] * 5,
-         "compound": [names.get(b) for b in NAMES]},
-        geometry=list(shapely.points(np.array(xy) + ORIGIN)), crs=METRIC,
+        {
+            "building_id": NAMES,
+            "households": [west] * 5 + [east] * 5,
+            "compound": [names.get(b) for b in NAMES],
+        },
+        geometry=list(shapely.points(np.array(xy) + ORIGIN)),
+        crs=METRIC,
     ).to_crs(4326)
     road = shapely.LineString(ORIGIN + np.array([[500.0, -200.0], [500.0, 1200.0]]))
-    barriers = gpd.GeoDataFrame({"kind": ["road"], "road_class": ["primary"],
-                                 "name": ["主干路"]}, geometry=[road], crs=METRIC).to_crs(4326)
+    barriers = gpd.GeoDataFrame(
+        {"kind": ["road"], "road_class": ["primary"], "name": ["主干路"]},
+        geometry=[road],
+        crs=METRIC,
+    ).to_crs(4326)
     return prepare_district(buildings, metric_crs=METRIC, barriers=barriers)
 
 
@@ -76,10 +82,13 @@ def test_crossing_between_two_sides_that_could_each_be_a_community_is_unforced()
     assert found[0]["sides_total_households"] == [2500, 2500]
 
 
-@pytest.mark.parametrize(("west", "why"), [
-    (200, "1,000 households: too small to be a community"),
-    (720, "3,600 households: one community is too many, two too few"),
-])
+@pytest.mark.parametrize(
+    ("west", "why"),
+    [
+        (200, "1,000 households: too small to be a community"),
+        (720, "3,600 households: one community is too many, two too few"),
+    ],
+)
 def test_crossing_from_a_side_that_cannot_stand_alone_is_forced(west, why):
     assert _unforced(_district(west, 500), _plan(["E1"])) == [], why
 

@@ -40,15 +40,22 @@ def _frame(geoms, **columns) -> gpd.GeoDataFrame:
 
 
 def _buildings(xy: np.ndarray, households: np.ndarray, compound=None) -> gpd.GeoDataFrame:
-    return _frame(shapely.points(xy + ORIGIN), building_id=[f"B{i:05d}" for i in range(len(xy))],
-                  households=households.astype(int),
-                  compound=list(compound) if compound is not None else [None] * len(xy))
+    return _frame(
+        shapely.points(xy + ORIGIN),
+        building_id=[f"B{i:05d}" for i in range(len(xy))],
+        households=households.astype(int),
+        compound=list(compound) if compound is not None else [None] * len(xy),
+    )
 
 
 def _roads(lines, road_class="primary") -> gpd.GeoDataFrame:
     geoms = [shapely.LineString(np.asarray(line) + ORIGIN) for line in lines]
-    return _frame(geoms, kind=["road"] * len(geoms), road_class=[road_class] * len(geoms),
-                  name=[f"路{i}" for i in range(len(geoms))])
+    return _frame(
+        geoms,
+        kind=["road"] * len(geoms),
+        road_class=[road_class] * len(geoms),
+        name=[f"路{i}" for i in range(len(geoms))],
+    )
 
 
 def _measured(buildings, barriers=None):
@@ -69,8 +76,9 @@ def dual_carriageway(seed: int, *, width_m: float = 1600.0, gap_m: float = 40.0)
     """Rows of buildings on both sides of a dual carriageway (see the module drawing)."""
     rng = np.random.default_rng(seed)
     north = np.column_stack([rng.uniform(40, width_m - 40, 120), rng.uniform(450, 900, 120)])
-    south = np.column_stack([rng.uniform(40, width_m - 40, 120), rng.uniform(0, 400 - gap_m
-                                                                             - 20, 120)])
+    south = np.column_stack(
+        [rng.uniform(40, width_m - 40, 120), rng.uniform(0, 400 - gap_m - 20, 120)]
+    )
     xy = np.unique(np.round(np.concatenate([north, south]), 1), axis=0)
     households = rng.integers(60, 140, len(xy))
     y0 = 400.0 - gap_m
@@ -152,8 +160,12 @@ def street_grid(seed: int, *, rows: int = 3, cols: int = 4, block_m: float = 300
             households.append(np.maximum(np.round(share), 1))
     xy, households = np.concatenate(xy), np.concatenate(households)
     # streets run out past the study area (its outline lies 60 m beyond the buildings)
-    subdistricts = [[(x * block_m, -200), (x * block_m, rows * block_m + 200)] for x in range(1, cols)]
-    subdistricts += [[(-200, y * block_m), (cols * block_m + 200, y * block_m)] for y in range(1, rows)]
+    subdistricts = [
+        [(x * block_m, -200), (x * block_m, rows * block_m + 200)] for x in range(1, cols)
+    ]
+    subdistricts += [
+        [(-200, y * block_m), (cols * block_m + 200, y * block_m)] for y in range(1, rows)
+    ]
     return _buildings(np.round(xy, 1), households), _roads(subdistricts, road_class="residential")
 
 
@@ -217,15 +229,20 @@ def test_haidian_with_footprints_and_an_unnamed_compound(haidian, tmp_path):
     from planning.runs import run_propose
 
     run = run_propose(
-        haidian / "households.geojson", crs="wgs84", out_dir=tmp_path,
+        haidian / "households.geojson",
+        crs="wgs84",
+        out_dir=tmp_path,
         barriers_path=[haidian / "roads.geojson", haidian / "water.geojson"],
         compounds_path=haidian / "compounds.geojson",
         buildings_path=haidian / "buildings.geojson",
     )
     summary = run.summary
     assert summary["data"]["footprints"]["buildings_matched"] == 109
-    assert summary["data"]["compound_polygons"] == {"polygons": 10, "unnamed": 1,
-                                                    "buildings_named": 103}
+    assert summary["data"]["compound_polygons"] == {
+        "polygons": 10,
+        "unnamed": 1,
+        "buildings_named": 103,
+    }
     assert summary["communities"]["multipart"] == 0 and summary["grids"]["multipart"] == 0
     assert summary["communities"]["footprints_crossed"] <= 2
     for name in ("buildings.geojson", "barriers.geojson", "footprints.geojson"):

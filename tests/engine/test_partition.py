@@ -41,8 +41,7 @@ def test_balanced_connected_regions_on_a_lattice():
     graph, xy = lattice(40, 40)
     weights = np.random.default_rng(3).integers(20, 200, graph.n).astype(float)
     k = choose_region_count(weights.sum(), target=2500)
-    labels = partition_units(without_cells(graph, xy, weights), k=k, lower=2250, upper=2750,
-                             seed=0)
+    labels = partition_units(without_cells(graph, xy, weights), k=k, lower=2250, upper=2750, seed=0)
     sizes = np.bincount(labels, weights=weights)
     assert len(sizes) == k
     assert ((sizes >= 2250) & (sizes <= 2750)).mean() >= 0.95
@@ -64,8 +63,9 @@ def test_regions_stop_at_a_river_when_the_sides_can_stand_alone():
     communities each side; no community should straddle the river."""
     graph, xy = lattice(20, 20, river_at=475.0)
     weights = np.full(graph.n, 100.0)
-    labels = partition_units(without_cells(graph, xy, weights), k=16, lower=2250, upper=2750,
-                             seed=0)
+    labels = partition_units(
+        without_cells(graph, xy, weights), k=16, lower=2250, upper=2750, seed=0
+    )
     straddling = [r for r in range(16) if len(set(xy[labels == r, 0] < 475.0)) > 1]
     assert straddling == []
 
@@ -111,8 +111,9 @@ def test_every_region_connected_and_nonempty(width, height, seed, target):
     graph, xy = lattice(width, height)
     weights = np.random.default_rng(seed).integers(1, 150, graph.n).astype(float)
     k = choose_region_count(weights.sum(), target=target)
-    labels = partition_units(without_cells(graph, xy, weights), k=k, lower=0.9 * target,
-                             upper=1.1 * target, seed=seed)
+    labels = partition_units(
+        without_cells(graph, xy, weights), k=k, lower=0.9 * target, upper=1.1 * target, seed=seed
+    )
     assert labels.min() == 0
     regions = labels.max() + 1
     assert regions == min(k, graph.n)
@@ -125,9 +126,14 @@ def squares(width: int, height: int, side: float = 50.0):
     graph, xy = lattice(width, height, spacing=side)
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     keep = src < graph.indices
-    with_borders = Graph.from_pairs(graph.n, src[keep], graph.indices[keep], graph.cost[keep],
-                                    barrier=graph.barrier[keep],
-                                    shared=np.full(int(keep.sum()), side))
+    with_borders = Graph.from_pairs(
+        graph.n,
+        src[keep],
+        graph.indices[keep],
+        graph.cost[keep],
+        barrier=graph.barrier[keep],
+        shared=np.full(int(keep.sum()), side),
+    )
     return with_borders, xy, np.full(graph.n, side * side), np.full(graph.n, 4 * side)
 
 
@@ -136,7 +142,8 @@ def polsby_popper(graph, labels, area, perimeter):
     inside = labels[src] == labels[graph.indices]
     k = labels.max() + 1
     p = np.bincount(labels, weights=perimeter, minlength=k) - np.bincount(
-        labels[src[inside]], weights=graph.shared[inside], minlength=k)
+        labels[src[inside]], weights=graph.shared[inside], minlength=k
+    )
     a = np.bincount(labels, weights=area, minlength=k)
     return 4 * np.pi * a / p**2
 
@@ -150,8 +157,14 @@ def test_recombination_redraws_an_l_shaped_pair_as_two_halves():
     col, row = xy[:, 0] // 50, xy[:, 1] // 50
     labels = np.where((row <= 1) | (col <= 1), 0, 1)
     before = polsby_popper(graph, labels, area, perimeter)
-    after_labels = recombine(Units(graph, xy, weights, area, perimeter), labels, 2,
-                             lower=1100, upper=1400, barrier_weight=0.0)
+    after_labels = recombine(
+        Units(graph, xy, weights, area, perimeter),
+        labels,
+        2,
+        lower=1100,
+        upper=1400,
+        barrier_weight=0.0,
+    )
     after = polsby_popper(graph, after_labels, area, perimeter)
     sizes = np.bincount(after_labels, weights=weights)
     assert ((sizes >= 1100) & (sizes <= 1400)).all()
@@ -166,12 +179,19 @@ def test_recombination_never_joins_two_sides_of_a_river_that_stand_alone():
     graph, xy = lattice(10, 4, river_at=225.0)
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     keep = src < graph.indices
-    graph = Graph.from_pairs(graph.n, src[keep], graph.indices[keep], graph.cost[keep],
-                             barrier=graph.barrier[keep], shared=np.full(int(keep.sum()), 50.0))
+    graph = Graph.from_pairs(
+        graph.n,
+        src[keep],
+        graph.indices[keep],
+        graph.cost[keep],
+        barrier=graph.barrier[keep],
+        shared=np.full(int(keep.sum()), 50.0),
+    )
     weights = np.full(graph.n, 50.0)
     area, perimeter = np.full(graph.n, 2500.0), np.full(graph.n, 200.0)
-    labels = partition_units(Units(graph, xy, weights, area, perimeter), k=2, lower=900,
-                             upper=1100, seed=0)
+    labels = partition_units(
+        Units(graph, xy, weights, area, perimeter), k=2, lower=900, upper=1100, seed=0
+    )
     west = xy[:, 0] < 225
     assert len(np.unique(labels[west])) == 1 and len(np.unique(labels[~west])) == 1
 
@@ -184,8 +204,7 @@ def test_an_excess_that_cannot_be_avoided_is_put_in_one_region():
     n = len(weights)
     graph = Graph.from_pairs(n, np.arange(n - 1), np.arange(1, n), np.full(n - 1, 50.0))
     xy = np.column_stack([np.arange(n) * 50.0, np.zeros(n)])
-    labels = partition_units(without_cells(graph, xy, weights), k=3, lower=200, upper=300,
-                             seed=0)
+    labels = partition_units(without_cells(graph, xy, weights), k=3, lower=200, upper=300, seed=0)
     assert sorted(np.bincount(labels, weights=weights).tolist()) == [220, 270, 410]
     assert all(region_is_connected(graph, labels, r) for r in range(3))
 
@@ -195,8 +214,9 @@ def test_an_infeasible_mean_gives_even_regions_and_compact_shapes():
     a quarter band of each other's mean, and compact."""
     graph, xy, area, perimeter = squares(10, 10)
     weights = np.full(graph.n, 58.0)
-    labels = partition_units(Units(graph, xy, weights, area, perimeter), k=2, lower=2250,
-                             upper=2750, seed=0)
+    labels = partition_units(
+        Units(graph, xy, weights, area, perimeter), k=2, lower=2250, upper=2750, seed=0
+    )
     sizes = np.bincount(labels, weights=weights)
     assert (np.abs(sizes - 2900) <= 125).all()
     assert all(region_is_connected(graph, labels, r) for r in range(2))

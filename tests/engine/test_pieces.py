@@ -37,18 +37,28 @@ def town(columns: int = 60, rows: int = 40, *, seed: int = 0):
     to_wgs84 = pyproj.Transformer.from_crs(METRIC, "EPSG:4326", always_xy=True)
     lon, lat = to_wgs84.transform(xy[:, 0] + x0, xy[:, 1] + y0)
     buildings = gpd.GeoDataFrame(
-        {"building_id": [f"B{i:05d}" for i in range(len(xy))],
-         "households": rng.integers(10, 41, len(xy)),
-         "compound": [None] * len(xy)},
-        geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        {
+            "building_id": [f"B{i:05d}" for i in range(len(xy))],
+            "households": rng.integers(10, 41, len(xy)),
+            "compound": [None] * len(xy),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
     width, height = columns * 40.0, rows * 40.0
-    lines = [shapely.LineString([(x0 + x, y0 - 50), (x0 + x, y0 + height)])
-             for x in np.arange(380.0, width, 400.0)]
-    lines += [shapely.LineString([(x0 - 50, y0 + y), (x0 + width, y0 + y)])
-              for y in np.arange(380.0, height, 400.0)]
-    roads = gpd.GeoDataFrame({"kind": ["road"] * len(lines),
-                              "road_class": ["residential"] * len(lines)},
-                             geometry=lines, crs=METRIC).to_crs("EPSG:4326")
+    lines = [
+        shapely.LineString([(x0 + x, y0 - 50), (x0 + x, y0 + height)])
+        for x in np.arange(380.0, width, 400.0)
+    ]
+    lines += [
+        shapely.LineString([(x0 - 50, y0 + y), (x0 + width, y0 + y)])
+        for y in np.arange(380.0, height, 400.0)
+    ]
+    roads = gpd.GeoDataFrame(
+        {"kind": ["road"] * len(lines), "road_class": ["residential"] * len(lines)},
+        geometry=lines,
+        crs=METRIC,
+    ).to_crs("EPSG:4326")
     return buildings, roads
 
 
@@ -87,11 +97,11 @@ def test_seams_repaired_keep_every_community_whole(district):
     nodes = np.arange(len(district.sites.xy))
     half = district.sites.xy[:, 0] < np.median(district.sites.xy[:, 0])
     # two pieces, each of vertical strips: the seam communities are long and thin
-    labels = np.where(half, 0, 6) + np.digitize(district.sites.xy[:, 1],
-                                                np.quantile(district.sites.xy[:, 1],
-                                                            [1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6]))
-    repaired = repair_seams(district, nodes, labels, half.astype(np.int64), lower=2250,
-                            upper=2750)
+    labels = np.where(half, 0, 6) + np.digitize(
+        district.sites.xy[:, 1],
+        np.quantile(district.sites.xy[:, 1], [1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6]),
+    )
+    repaired = repair_seams(district, nodes, labels, half.astype(np.int64), lower=2250, upper=2750)
     assert set(np.unique(repaired)) <= set(np.unique(labels))
     graph = district.graph
     for label in np.unique(repaired):

@@ -50,24 +50,43 @@ def random_district(seed: int, *, n: int, subdistricts: int, roads: int, size_m:
     # compounds are places: the buildings of a 300 m cell, in some cells
     cell = ((xy - ORIGIN) // 300).astype(int)
     named = rng.random(len(xy)) < 0.6
-    compound = np.array([f"小区{cx}-{cy}" if keep else None
-                         for (cx, cy), keep in zip(cell.tolist(), named, strict=True)],
-                        dtype=object)
+    compound = np.array(
+        [
+            f"小区{cx}-{cy}" if keep else None
+            for (cx, cy), keep in zip(cell.tolist(), named, strict=True)
+        ],
+        dtype=object,
+    )
     buildings = _frame(
-        shapely.points(xy), building_id=[f"B{i:04d}" for i in range(len(xy))],
-        households=households, compound=compound,
+        shapely.points(xy),
+        building_id=[f"B{i:04d}" for i in range(len(xy))],
+        households=households,
+        compound=compound,
     )
     cuts = np.linspace(0, size_m, subdistricts + 1)
-    strips = [shapely.box(ORIGIN[0] + a, ORIGIN[1], ORIGIN[0] + b, ORIGIN[1] + size_m)
-              for a, b in itertools.pairwise(cuts)]
-    subdistrict_frame = _frame(strips, name=[f"街道{i + 1}" for i in range(subdistricts)]) \
-        if subdistricts > 1 else None
+    strips = [
+        shapely.box(ORIGIN[0] + a, ORIGIN[1], ORIGIN[0] + b, ORIGIN[1] + size_m)
+        for a, b in itertools.pairwise(cuts)
+    ]
+    subdistrict_frame = (
+        _frame(strips, name=[f"街道{i + 1}" for i in range(subdistricts)])
+        if subdistricts > 1
+        else None
+    )
     lines = []
     for _ in range(roads):
         a, b = rng.uniform(0, size_m, 2), rng.uniform(0, size_m, 2)
         lines.append(shapely.LineString([ORIGIN + a, ORIGIN + b]))
-    barrier_frame = _frame(lines, kind=["road"] * roads, road_class=["primary"] * roads,
-                           name=[f"路{i}" for i in range(roads)]) if roads else None
+    barrier_frame = (
+        _frame(
+            lines,
+            kind=["road"] * roads,
+            road_class=["primary"] * roads,
+            name=[f"路{i}" for i in range(roads)],
+        )
+        if roads
+        else None
+    )
     return buildings, subdistrict_frame, barrier_frame
 
 
@@ -79,8 +98,12 @@ def assert_hard_rules(proposal, params, subdistricts) -> dict:
     assert (grid_comm.loc[b["grid_id"]].to_numpy() == b["community_id"].to_numpy()).all()
     assert proposal.grids.groupby("community_id").size().max() <= params.max_grids
     metrics = plan_metrics(
-        communities=proposal.communities, grids=proposal.grids, buildings=b,
-        study_area=proposal.study_area, params=params, subdistricts=subdistricts,
+        communities=proposal.communities,
+        grids=proposal.grids,
+        buildings=b,
+        study_area=proposal.study_area,
+        params=params,
+        subdistricts=subdistricts,
     )
     c, g = metrics["communities"], metrics["grids"]
     assert c["multipart"] == 0 and g["multipart"] == 0
@@ -103,19 +126,29 @@ def assert_hard_rules(proposal, params, subdistricts) -> dict:
     roads=st.integers(0, 4),
 )
 def test_hard_rules_hold_on_random_districts(seed, n, subdistricts, roads):
-    buildings, subdistrict_frame, barrier_frame = random_district(seed, n=n, subdistricts=subdistricts,
-                                                             roads=roads)
+    buildings, subdistrict_frame, barrier_frame = random_district(
+        seed, n=n, subdistricts=subdistricts, roads=roads
+    )
     params = ProposeParams(community_size=2000, grid_households=250, max_grids=10, seed=seed % 7)
-    proposal = propose(buildings, metric_crs=METRIC, subdistricts=subdistrict_frame,
-                       barriers=barrier_frame, params=params)
+    proposal = propose(
+        buildings,
+        metric_crs=METRIC,
+        subdistricts=subdistrict_frame,
+        barriers=barrier_frame,
+        params=params,
+    )
     assert_hard_rules(proposal, params, subdistrict_frame)
 
 
 def test_deterministic_for_a_seed():
     buildings, subdistricts, barriers = random_district(11, n=150, subdistricts=2, roads=2)
     params = ProposeParams(community_size=2000, seed=3)
-    a = propose(buildings, metric_crs=METRIC, subdistricts=subdistricts, barriers=barriers, params=params)
-    b = propose(buildings, metric_crs=METRIC, subdistricts=subdistricts, barriers=barriers, params=params)
+    a = propose(
+        buildings, metric_crs=METRIC, subdistricts=subdistricts, barriers=barriers, params=params
+    )
+    b = propose(
+        buildings, metric_crs=METRIC, subdistricts=subdistricts, barriers=barriers, params=params
+    )
     pd.testing.assert_frame_equal(
         pd.DataFrame(a.buildings.drop(columns="geometry")),
         pd.DataFrame(b.buildings.drop(columns="geometry")),
@@ -127,19 +160,32 @@ def test_a_street_too_small_for_the_band_is_explained():
     """One 街道 of ~3,700 households: no split into communities of 2,250–2,750 exists."""
     rng = np.random.default_rng(0)
     xy = rng.uniform(50, 950, (37, 2)) + ORIGIN
-    buildings = _frame(shapely.points(xy), building_id=[f"B{i}" for i in range(37)],
-                       households=np.full(37, 100), compound=[None] * 37)
+    buildings = _frame(
+        shapely.points(xy),
+        building_id=[f"B{i}" for i in range(37)],
+        households=np.full(37, 100),
+        compound=[None] * 37,
+    )
     street = _frame([shapely.box(*ORIGIN, ORIGIN[0] + 1000, ORIGIN[1] + 1000)], name=["甲街道"])
     proposal = propose(buildings, metric_crs=METRIC, subdistricts=street)
     reasons = [str(item.reason) for item in proposal.infeasible]
-    assert any(r.startswith("街道 甲街道: 3,700 households cannot form communities within "
-                            "2,250–2,750; made 1 of 3,700") for r in reasons)
+    assert any(
+        r.startswith(
+            "街道 甲街道: 3,700 households cannot form communities within "
+            "2,250–2,750; made 1 of 3,700"
+        )
+        for r in reasons
+    )
 
 
 def test_a_tower_too_big_for_a_grid_is_its_own_grid_and_explained():
     xy = np.array([[100.0, 100.0], [300.0, 100.0], [500.0, 100.0]]) + ORIGIN
-    buildings = _frame(shapely.points(xy), building_id=["T1", "B2", "B3"],
-                       households=[420, 200, 220], compound=[None] * 3)
+    buildings = _frame(
+        shapely.points(xy),
+        building_id=["T1", "B2", "B3"],
+        households=[420, 200, 220],
+        compound=[None] * 3,
+    )
     proposal = propose(buildings, metric_crs=METRIC)
     tower = proposal.buildings.set_index("building_id").loc["T1", "grid_id"]
     assert (proposal.buildings["grid_id"] == tower).sum() == 1
@@ -152,8 +198,12 @@ def test_grids_that_cannot_all_be_packed_into_the_band_are_explained():
     """Buildings of 290, 290 and 120 households make three grids; whole buildings leave the
     120 out of band whatever the split, and the summary says so for that community."""
     xy = np.array([[100.0, 100.0], [300.0, 100.0], [500.0, 100.0]]) + ORIGIN
-    buildings = _frame(shapely.points(xy), building_id=["A", "B", "C"],
-                       households=[290, 290, 120], compound=[None] * 3)
+    buildings = _frame(
+        shapely.points(xy),
+        building_id=["A", "B", "C"],
+        households=[290, 290, 120],
+        compound=[None] * 3,
+    )
     proposal = propose(buildings, metric_crs=METRIC)
     assert sorted(proposal.grids["households"]) == [120, 290, 290]
     items = [item for item in proposal.infeasible if item.level == "grid-band"]
@@ -180,8 +230,12 @@ def test_a_compound_in_two_parts_is_joined_through_the_lightest_unnamed_path():
 def test_grid_ids_follow_reading_order_inside_a_community():
     """Four towers in a 2 × 2 square: grids numbered NW, NE, SW, SE."""
     xy = np.array([[0, 400], [400, 400], [0, 0], [400, 0]], dtype=float) + ORIGIN
-    buildings = _frame(shapely.points(xy), building_id=["NW", "NE", "SW", "SE"],
-                       households=[250] * 4, compound=[None] * 4)
+    buildings = _frame(
+        shapely.points(xy),
+        building_id=["NW", "NE", "SW", "SE"],
+        households=[250] * 4,
+        compound=[None] * 4,
+    )
     proposal = propose(buildings, metric_crs=METRIC)
     grid = proposal.buildings.set_index("building_id")["grid_id"]
     assert grid.loc[["NW", "NE", "SW", "SE"]].str[-3:].tolist() == ["001", "002", "003", "004"]
@@ -194,7 +248,10 @@ def sample_10k(tmp_path_factory):
 
 def test_size_targets_on_a_generated_district(sample_10k, tmp_path):
     run = run_propose(
-        sample_10k["households"], crs="gcj02", out_dir=tmp_path, subdistricts_path=sample_10k["streets"],
+        sample_10k["households"],
+        crs="gcj02",
+        out_dir=tmp_path,
+        subdistricts_path=sample_10k["streets"],
         barriers_path=sample_10k["barriers"],
     )
     c, _g = run.summary["communities"], run.summary["grids"]
@@ -221,7 +278,9 @@ def test_size_targets_on_a_generated_district(sample_10k, tmp_path):
 
 def test_real_haidian_sample_meets_the_hard_rules(haidian, tmp_path):
     run = run_propose(
-        haidian / "households.geojson", crs="wgs84", out_dir=tmp_path,
+        haidian / "households.geojson",
+        crs="wgs84",
+        out_dir=tmp_path,
         barriers_path=[haidian / "roads.geojson", haidian / "water.geojson"],
         compounds_path=haidian / "compounds.geojson",
     )
@@ -236,8 +295,7 @@ def test_real_haidian_sample_meets_the_hard_rules(haidian, tmp_path):
     grids = run.proposal.grids
     fits = grids["households"].between(200, 300)
     assert fits.mean() >= 0.9
-    explained = {item["unit"] for item in run.summary["infeasible"]
-                 if item["level"] == "grid-band"}
+    explained = {item["unit"] for item in run.summary["infeasible"] if item["level"] == "grid-band"}
     assert set(grids.loc[~fits, "community_id"]) <= explained
     # no sliver grid: the balance-only grid partition redraws its pairs for shape when one of
     # its grids is thinner than PP 0.3 (a strip of 267 households had 0.14). Grids are drawn
@@ -254,7 +312,9 @@ def test_haidian_grids_fit_the_band_whatever_the_seed(haidian, seed):
     """Communities of ~2,900 in 10 grids of at most 300 are a tight packing: the 90% holds
     for every seed, not only the default one."""
     run = run_propose(
-        haidian / "households.geojson", crs="wgs84", params=ProposeParams(seed=seed),
+        haidian / "households.geojson",
+        crs="wgs84",
+        params=ProposeParams(seed=seed),
         barriers_path=[haidian / "roads.geojson", haidian / "water.geojson"],
         compounds_path=haidian / "compounds.geojson",
     )

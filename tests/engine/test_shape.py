@@ -26,8 +26,9 @@ def test_a_neck_is_households_joined_only_through_a_thin_strip():
         | a  |============| b  |            | a  || b  |
         +----+            +----+            +----++----+
     """
-    dumbbell = shapely.union_all([shapely.box(0, 0, 200, 200), shapely.box(200, 90, 500, 110),
-                                  shapely.box(500, 0, 700, 200)])
+    dumbbell = shapely.union_all(
+        [shapely.box(0, 0, 200, 200), shapely.box(200, 90, 500, 110), shapely.box(500, 0, 700, 200)]
+    )
     block = shapely.box(0, 1000, 400, 1200)
     polys = np.array([dumbbell, block], dtype=object)
     xy = np.array([[100, 100], [600, 100], [100, 1100], [300, 1100]], dtype=float)
@@ -36,8 +37,9 @@ def test_a_neck_is_households_joined_only_through_a_thin_strip():
     # households only on one side of the strip: an arm, not a neck
     assert shape.necks(polys, xy[[0, 2, 3]], owner[[0, 2, 3]]).tolist() == [False, False]
     # a strip 40 m wide is not a neck
-    wide = shapely.union_all([shapely.box(0, 0, 200, 200), shapely.box(200, 80, 500, 120),
-                              shapely.box(500, 0, 700, 200)])
+    wide = shapely.union_all(
+        [shapely.box(0, 0, 200, 200), shapely.box(200, 80, 500, 120), shapely.box(500, 0, 700, 200)]
+    )
     assert shape.necks(np.array([wide], dtype=object), xy[:2], owner[:2]).tolist() == [False]
 
 
@@ -56,8 +58,10 @@ def test_a_staircase_is_jagged_and_a_gentle_curve_is_not():
 
 
 def test_border_on_lines_counts_what_runs_within_the_tolerance():
-    border = np.array([shapely.LineString([(0, 0), (100, 0)]),
-                       shapely.LineString([(0, 100), (100, 100)])], dtype=object)
+    border = np.array(
+        [shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 100), (100, 100)])],
+        dtype=object,
+    )
     road = np.array([shapely.LineString([(-10, 15), (50, 15)])], dtype=object)
     on = shape.on_lines(border, road)
     # x 0-50 lies 15 m from the road, and up to x = 50 + √(20² - 15²) within 20 m of its end
@@ -67,8 +71,10 @@ def test_border_on_lines_counts_what_runs_within_the_tolerance():
 
 def test_shared_borders_between_neighbours():
     """Three squares in a row: a|b|c share two borders of 100 m; a and c do not touch."""
-    polys = np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100),
-                      shapely.box(200, 0, 300, 100)], dtype=object)
+    polys = np.array(
+        [shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100), shapely.box(200, 0, 300, 100)],
+        dtype=object,
+    )
     borders = shape.shared_borders(polys)
     assert list(zip(borders.i.tolist(), borders.j.tolist(), strict=True)) == [(0, 1), (1, 2)]
     assert borders.length_m == pytest.approx([100.0, 100.0])

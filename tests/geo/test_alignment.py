@@ -53,13 +53,19 @@ def sample_households(sample):
 
 
 def _sample_warnings(sample, households, layer: str, declared: str):
-    reader = {"barriers": read_barriers, "streets": read_subdistricts,
-              "communities": read_communities}[layer]
+    reader = {
+        "barriers": read_barriers,
+        "streets": read_subdistricts,
+        "communities": read_communities,
+    }[layer]
     frame = reader(sample[layer], crs=declared).frame
     return offset_warnings(
         households.buildings.geometry,
         [AlignedLayer(f"{layer}.geojson", frame.geometry, declared, f"--{layer}-crs")],
-        points_crs="gcj02", points_label="households.csv", metric_crs=households.metric_crs)
+        points_crs="gcj02",
+        points_label="households.csv",
+        metric_crs=households.metric_crs,
+    )
 
 
 @pytest.mark.parametrize("layer", ["barriers", "streets", "communities"])
@@ -67,12 +73,20 @@ def test_sample_layers_declared_as_they_are_fit(sample, sample_households, layer
     assert _sample_warnings(sample, sample_households, layer, "gcj02") == ()
 
 
-@pytest.mark.parametrize(("layer", "declared"), [
-    ("barriers", "wgs84"), ("barriers", "bd09"), ("streets", "wgs84"), ("streets", "bd09"),
-    ("communities", "wgs84"), ("communities", "bd09"),
-])
-def test_a_sample_layer_misdeclared_is_named_with_its_fix(sample, sample_households, layer,
-                                                          declared) -> None:
+@pytest.mark.parametrize(
+    ("layer", "declared"),
+    [
+        ("barriers", "wgs84"),
+        ("barriers", "bd09"),
+        ("streets", "wgs84"),
+        ("streets", "bd09"),
+        ("communities", "wgs84"),
+        ("communities", "bd09"),
+    ],
+)
+def test_a_sample_layer_misdeclared_is_named_with_its_fix(
+    sample, sample_households, layer, declared
+) -> None:
     (problem,) = _sample_warnings(sample, sample_households, layer, declared)
     assert problem.severity == "warning"
     assert problem.file == f"{layer}.geojson"
@@ -82,8 +96,13 @@ def test_a_sample_layer_misdeclared_is_named_with_its_fix(sample, sample_househo
 
 
 def test_propose_reads_barriers_declared_wgs84_with_the_warning(sample) -> None:
-    layers = read_layers(sample["households"], crs="gcj02", barriers_path=sample["barriers"],
-                         subdistricts_path=sample["streets"], layer_crs={"barriers": "wgs84"})
+    layers = read_layers(
+        sample["households"],
+        crs="gcj02",
+        barriers_path=sample["barriers"],
+        subdistricts_path=sample["streets"],
+        layer_crs={"barriers": "wgs84"},
+    )
     (problem,) = _offsets(layers.warnings)
     assert problem.file == "barriers.geojson"
     assert problem.fix.startswith("declare --barriers-crs gcj02")
@@ -91,15 +110,23 @@ def test_propose_reads_barriers_declared_wgs84_with_the_warning(sample) -> None:
 
 
 def test_propose_reads_the_sample_as_declared_without_one(sample) -> None:
-    layers = read_layers(sample["households"], crs="gcj02", barriers_path=sample["barriers"],
-                         subdistricts_path=sample["streets"])
+    layers = read_layers(
+        sample["households"],
+        crs="gcj02",
+        barriers_path=sample["barriers"],
+        subdistricts_path=sample["streets"],
+    )
     assert _offsets(layers.warnings) == []
 
 
 def _haidian_layers(roads: Path):
-    return read_layers(HAIDIAN / "households.geojson", crs="wgs84", barriers_path=roads,
-                       compounds_path=HAIDIAN / "compounds.geojson",
-                       buildings_path=HAIDIAN / "buildings.geojson")
+    return read_layers(
+        HAIDIAN / "households.geojson",
+        crs="wgs84",
+        barriers_path=roads,
+        compounds_path=HAIDIAN / "compounds.geojson",
+        buildings_path=HAIDIAN / "buildings.geojson",
+    )
 
 
 def _roads_in_gcj02(folder: Path) -> Path:
@@ -125,28 +152,39 @@ def test_haidian_roads_in_gcj02_declared_wgs84_are_named(tmp_path: Path) -> None
     (problem,) = _offsets(_haidian_layers(_roads_in_gcj02(tmp_path)).warnings)
     assert problem.file == "roads_gcj02.geojson"
     assert problem.message.startswith(
-        "roads_gcj02.geojson looks like GCJ-02 although declared WGS84")
+        "roads_gcj02.geojson looks like GCJ-02 although declared WGS84"
+    )
     assert "off households.geojson" in problem.message
     assert problem.fix.startswith("declare --barriers-crs gcj02")
 
 
 def test_haidian_roads_declared_right_after_all_warn_no_more(tmp_path: Path) -> None:
-    layers = read_layers(HAIDIAN / "households.geojson", crs="wgs84",
-                         barriers_path=_roads_in_gcj02(tmp_path),
-                         layer_crs={"barriers": "gcj02"})
+    layers = read_layers(
+        HAIDIAN / "households.geojson",
+        crs="wgs84",
+        barriers_path=_roads_in_gcj02(tmp_path),
+        layer_crs={"barriers": "gcj02"},
+    )
     assert _offsets(layers.warnings) == []
 
 
 def test_shenzhen_as_declared_has_no_offset_warning() -> None:
-    layers = read_layers(SHENZHEN / "households.geojson", crs="wgs84",
-                         barriers_path=SHENZHEN / "roads.geojson",
-                         buildings_path=SHENZHEN / "buildings.geojson")
+    layers = read_layers(
+        SHENZHEN / "households.geojson",
+        crs="wgs84",
+        barriers_path=SHENZHEN / "roads.geojson",
+        buildings_path=SHENZHEN / "buildings.geojson",
+    )
     assert _offsets(layers.warnings) == []
 
 
 def test_the_warning_is_printed_and_in_summary_json(tmp_path: Path, capsys) -> None:
-    run = run_propose(HAIDIAN / "households.geojson", crs="wgs84",
-                      barriers_path=_roads_in_gcj02(tmp_path), out_dir=tmp_path / "out")
+    run = run_propose(
+        HAIDIAN / "households.geojson",
+        crs="wgs84",
+        barriers_path=_roads_in_gcj02(tmp_path),
+        out_dir=tmp_path / "out",
+    )
     (problem,) = _offsets(run.warnings)
     written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert problem.as_dict() in written["warnings"]
@@ -155,9 +193,13 @@ def test_the_warning_is_printed_and_in_summary_json(tmp_path: Path, capsys) -> N
 def test_measured_figures_as_declared_and_read_in_gcj02(tmp_path: Path) -> None:
     households = read_households(HAIDIAN / "households.geojson", crs="wgs84")
     roads = read_barriers(_roads_in_gcj02(tmp_path), crs="wgs84").frame
-    alignment = measure_alignment(households.buildings.geometry, roads.geometry,
-                                  points_crs="wgs84", layer_crs="wgs84",
-                                  metric_crs=households.metric_crs)
+    alignment = measure_alignment(
+        households.buildings.geometry,
+        roads.geometry,
+        points_crs="wgs84",
+        layer_crs="wgs84",
+        metric_crs=households.metric_crs,
+    )
     assert alignment is not None and alignment.kind == "lines"
     assert alignment.points == len(households.buildings)
     best = alignment.better()[0]
@@ -169,21 +211,45 @@ def test_measured_figures_as_declared_and_read_in_gcj02(tmp_path: Path) -> None:
 def test_nothing_to_measure_against_points_or_between_projected_layers() -> None:
     points = gpd.GeoSeries(shapely.points([116.35, 116.351], [40.0, 40.001]), crs=4326)
     households = read_households(HAIDIAN / "households.geojson", crs="wgs84")
-    assert measure_alignment(households.buildings.geometry, points, points_crs="wgs84",
-                             layer_crs="wgs84", metric_crs=households.metric_crs) is None
+    assert (
+        measure_alignment(
+            households.buildings.geometry,
+            points,
+            points_crs="wgs84",
+            layer_crs="wgs84",
+            metric_crs=households.metric_crs,
+        )
+        is None
+    )
     lines = gpd.GeoSeries([shapely.LineString([(116.35, 40.0), (116.36, 40.0)])], crs=4326)
-    assert measure_alignment(households.buildings.geometry, lines, points_crs="EPSG:4547",
-                             layer_crs="EPSG:4547", metric_crs=households.metric_crs) is None
+    assert (
+        measure_alignment(
+            households.buildings.geometry,
+            lines,
+            points_crs="EPSG:4547",
+            layer_crs="EPSG:4547",
+            metric_crs=households.metric_crs,
+        )
+        is None
+    )
     assert offset_problem(None, layer_label="a", points_label="b", layer_option="--a") is None
 
 
 @pytest.mark.parametrize(("communities_crs", "warned"), [(None, False), ("wgs84", True)])
-def test_check_warns_of_communities_off_the_households(sample, tmp_path: Path, communities_crs,
-                                                      warned) -> None:
+def test_check_warns_of_communities_off_the_households(
+    sample, tmp_path: Path, communities_crs, warned
+) -> None:
     met: list = []
-    run_check(sample["communities"], sample["households"], crs="gcj02", facilities_path=None,
-              standard="national-2021", out_dir=tmp_path, communities_crs=communities_crs,
-              on_warnings=met.extend)
+    run_check(
+        sample["communities"],
+        sample["households"],
+        crs="gcj02",
+        facilities_path=None,
+        standard="national-2021",
+        out_dir=tmp_path,
+        communities_crs=communities_crs,
+        on_warnings=met.extend,
+    )
     offsets = _offsets(met)
     assert bool(offsets) == warned
     if warned:

@@ -35,15 +35,16 @@ def test_compound_polygons_in_gcj02_name_the_buildings_they_hold(tmp_path: Path)
     tree = shapely.STRtree(np.array(hulls.array))
     left = tree.query(np.array(hulls.array), predicate="intersects")[0]
     alone = np.bincount(left, minlength=len(hulls)) == 1
-    compounds = gpd.GeoDataFrame({"name": hulls.index[alone]}, geometry=hulls.array[alone],
-                                 crs=4326)
+    compounds = gpd.GeoDataFrame(
+        {"name": hulls.index[alone]}, geometry=hulls.array[alone], crs=4326
+    )
     assert len(compounds) >= 10
     compounds.to_file(tmp_path / "compounds.geojson")
-    table.drop(columns=["小区名称"]).to_csv(tmp_path / "h.csv", index=False,
-                                         encoding="utf-8-sig")
+    table.drop(columns=["小区名称"]).to_csv(tmp_path / "h.csv", index=False, encoding="utf-8-sig")
 
-    layers = read_layers(tmp_path / "h.csv", crs="gcj02",
-                         compounds_path=tmp_path / "compounds.geojson")
+    layers = read_layers(
+        tmp_path / "h.csv", crs="gcj02", compounds_path=tmp_path / "compounds.geojson"
+    )
 
     expected = dict(zip(table["楼栋编号"], names, strict=True))
     buildings = layers.buildings

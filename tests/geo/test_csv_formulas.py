@@ -16,8 +16,14 @@ from geo.export import spreadsheet_safe, write_shapefile_zip
 from planning.runs import run_propose
 from samples.district import write_sample
 
-FORMULAS = ['=HYPERLINK("http://x.example","点我")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-            "\tq", "\r=1"]
+FORMULAS = [
+    '=HYPERLINK("http://x.example","点我")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "\tq",
+    "\r=1",
+]
 
 
 @pytest.mark.parametrize("cell", FORMULAS)
@@ -59,8 +65,7 @@ def test_households_csv_keeps_no_formula(tmp_path: Path) -> None:
     table["备注"] = ['=HYPERLINK("http://x.example","点我")'] + ["-5"] * (len(table) - 1)
     table.to_csv(files["households"], index=False, encoding="utf-8-sig")
     run_propose(files["households"], crs="gcj02", out_dir=tmp_path / "plan")
-    written = pd.read_csv(tmp_path / "plan" / "households.csv", dtype=str,
-                          encoding="utf-8-sig")
+    written = pd.read_csv(tmp_path / "plan" / "households.csv", dtype=str, encoding="utf-8-sig")
     assert written["备注"].iloc[0] == '\'=HYPERLINK("http://x.example","点我")'
     assert (written["备注"].iloc[1:] == "-5").all()
     assert len(written) == len(table)

@@ -30,8 +30,14 @@ from samples.district import write_sample
 X0, Y0 = 121.0, 29.0
 U = Polygon(
     [
-        (X0, Y0), (X0 + 2, Y0), (X0 + 2, Y0 + 2), (X0 + 1 + 3e-8, Y0 + 2), (X0 + 1 + 3e-8, Y0 + 1),
-        (X0 + 1 - 3e-8, Y0 + 1), (X0 + 1 - 3e-8, Y0 + 2), (X0, Y0 + 2),
+        (X0, Y0),
+        (X0 + 2, Y0),
+        (X0 + 2, Y0 + 2),
+        (X0 + 1 + 3e-8, Y0 + 2),
+        (X0 + 1 + 3e-8, Y0 + 1),
+        (X0 + 1 - 3e-8, Y0 + 1),
+        (X0 + 1 - 3e-8, Y0 + 2),
+        (X0, Y0 + 2),
     ]
 )
 #: A ring crossing itself at its middle, as an engine might hand over by mistake.
@@ -41,7 +47,8 @@ BOWTIE = Polygon([(X0, Y0), (X0 + 1, Y0 + 1), (X0 + 1, Y0), (X0, Y0 + 1)])
 def _geojson_polygons(path: Path) -> list:
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
     return [
-        shape(f["geometry"]) for f in features
+        shape(f["geometry"])
+        for f in features
         if f["geometry"] is not None and f["geometry"]["type"] in ("Polygon", "MultiPolygon")
     ]
 
@@ -78,8 +85,9 @@ def test_geojson_repairs_an_invalid_polygon_and_keeps_valid_ones_as_rounded(tmp_
 
 def test_geojson_repairs_a_collection_and_keeps_its_line(tmp_path: Path) -> None:
     line = shapely.LineString([(X0, Y0), (X0 + 2, Y0 + 2)])
-    frame = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.GeometryCollection([BOWTIE, line])],
-                             crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"id": [1]}, geometry=[shapely.GeometryCollection([BOWTIE, line])], crs=4326
+    )
     path = write_geojson(frame, tmp_path / "c.geojson")
     (feature,) = json.loads(path.read_text(encoding="utf-8"))["features"]
     written = shape(feature["geometry"])
@@ -112,7 +120,10 @@ def test_every_geojson_propose_writes_on_the_sample_is_valid(tmp_path: Path) -> 
     files = write_sample(tmp_path / "sample")
     out = tmp_path / "plan"
     run_propose(
-        files["households"], crs="gcj02", out_dir=out, subdistricts_path=files["streets"],
+        files["households"],
+        crs="gcj02",
+        out_dir=out,
+        subdistricts_path=files["streets"],
         barriers_path=files["barriers"],
     )
     written = sorted(out.glob("*.geojson"))

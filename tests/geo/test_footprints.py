@@ -71,7 +71,8 @@ def _footprints(geoms: list, ids: list[str] | None = None) -> gpd.GeoDataFrame:
     ids = ids if from_file else [str(i + 1) for i in range(len(geoms))]
     return gpd.GeoDataFrame(
         {"footprint_id": ids, "id_from_file": [from_file] * len(geoms)},
-        geometry=_place(geoms).array, crs=4326,
+        geometry=_place(geoms).array,
+        crs=4326,
     )
 
 
@@ -114,8 +115,9 @@ def test_geometry_is_every_footprint_in_the_metric_crs() -> None:
 
 def test_max_distance_is_an_option() -> None:
     buildings = _buildings(["b4"], [(60, 5)])
-    match = match_footprints(buildings, _footprints([A, B, C]), metric_crs=METRIC,
-                             max_distance_m=12.0)
+    match = match_footprints(
+        buildings, _footprints([A, B, C]), metric_crs=METRIC, max_distance_m=12.0
+    )
     assert match.footprint_of_building.tolist() == [2]
     np.testing.assert_allclose(match.distance_m, [10.0], atol=1e-6)
 
@@ -157,9 +159,7 @@ def test_ids_win_over_position() -> None:
     assert match.matched_by.tolist() == ["id", "id"]
     np.testing.assert_allclose(match.distance_m, [15.0, 0.0], atol=1e-6)
     assert match.method == "id"
-    assert "1 building(s) matched by id lie more than 5 m from their footprint" in _messages(
-        match
-    )
+    assert "1 building(s) matched by id lie more than 5 m from their footprint" in _messages(match)
 
 
 def test_ids_that_match_partly_fall_back_to_position() -> None:
@@ -204,7 +204,9 @@ def test_buildings_not_in_wgs84_are_refused() -> None:
 
 def test_footprints_without_their_id_column_are_refused() -> None:
     footprints = _footprints([A]).drop(columns="footprint_id")
-    with pytest.raises(GeometryError, match=r"expected a GeoDataFrame with a column 'footprint_id'"):
+    with pytest.raises(
+        GeometryError, match=r"expected a GeoDataFrame with a column 'footprint_id'"
+    ):
         _match(_buildings(["b1"], [(5, 5)]), footprints)
 
 
@@ -229,8 +231,11 @@ def _geojson(path: Path, features: list[tuple[dict, object]]) -> Path:
             {
                 "type": "FeatureCollection",
                 "features": [
-                    {"type": "Feature", "properties": p,
-                     "geometry": None if g is None else mapping(g)}
+                    {
+                        "type": "Feature",
+                        "properties": p,
+                        "geometry": None if g is None else mapping(g),
+                    }
                     for p, g in features
                 ],
             },
@@ -279,8 +284,11 @@ def test_an_explicit_id_column_the_file_lacks_is_refused(tmp_path: Path) -> None
 
 
 def test_missing_and_repeated_ids_are_warned(tmp_path: Path) -> None:
-    path = _write(tmp_path / "f.geojson", {"building_id": ["X", None, "X"]},
-                  [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)])
+    path = _write(
+        tmp_path / "f.geojson",
+        {"building_id": ["X", None, "X"]},
+        [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+    )
     layer = read_footprints(path, crs="wgs84")
     assert layer.frame["footprint_id"].tolist() == ["X", "2", "X"]
     assert layer.frame["id_from_file"].tolist() == [True, False, True]
@@ -292,8 +300,13 @@ def test_missing_and_repeated_ids_are_warned(tmp_path: Path) -> None:
 def test_points_and_lines_are_refused_each_named(tmp_path: Path) -> None:
     path = _geojson(
         tmp_path / "f.geojson",
-        [({}, box(0, 0, 1, 1)), ({}, Point(0, 0)), ({}, LineString([(0, 0), (1, 1)])),
-         ({}, box(2, 0, 3, 1)), ({}, Point(5, 5))],
+        [
+            ({}, box(0, 0, 1, 1)),
+            ({}, Point(0, 0)),
+            ({}, LineString([(0, 0), (1, 1)])),
+            ({}, box(2, 0, 3, 1)),
+            ({}, Point(5, 5)),
+        ],
     )
     with pytest.raises(
         ValidationError,
@@ -357,8 +370,12 @@ def test_gcj02_footprints_are_shifted_to_wgs84(tmp_path: Path) -> None:
 
 
 def test_a_file_in_another_crs_than_declared_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path / "f.gpkg", {"id": ["a"]}, [box(500_000, 2_490_000, 500_010,
-                                                           2_490_010)], crs=METRIC)
+    path = _write(
+        tmp_path / "f.gpkg",
+        {"id": ["a"]},
+        [box(500_000, 2_490_000, 500_010, 2_490_010)],
+        crs=METRIC,
+    )
     with pytest.raises(CRSError, match=r"EPSG:4547 but they were declared as"):
         read_footprints(path, crs="wgs84")
 
@@ -366,7 +383,8 @@ def test_a_file_in_another_crs_than_declared_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".parquet"])
 def test_formats_and_projected_crs(tmp_path: Path, suffix: str) -> None:
     frame = gpd.GeoDataFrame(
-        {"id": ["a", "b"]}, geometry=[box(500_000, 2_490_000, 500_010, 2_490_010), M],
+        {"id": ["a", "b"]},
+        geometry=[box(500_000, 2_490_000, 500_010, 2_490_010), M],
         crs=METRIC,
     )
     path = tmp_path / f"f{suffix}"
@@ -391,8 +409,7 @@ def test_shenzhen_every_building_matches_its_footprint_by_id() -> None:
     layer = read_footprints(SHENZHEN / "buildings.geojson", crs="wgs84")
     assert len(layer.frame) == 3456
     assert [p.message for p in layer.report.problems] == ["3 invalid footprint(s) repaired"]
-    match = match_footprints(households.buildings, layer.frame,
-                             metric_crs=households.metric_crs)
+    match = match_footprints(households.buildings, layer.frame, metric_crs=households.metric_crs)
     assert (match.buildings_matched, match.buildings_unmatched) == (3456, 0)
     assert match.method == "id"
     assert match.footprints_without_households == 0
@@ -410,8 +427,7 @@ def test_haidian_osm_footprints_match_by_position() -> None:
     households = read_households(HAIDIAN / "households.geojson", crs="wgs84")
     layer = read_footprints(HAIDIAN / "buildings.geojson", crs="wgs84")
     assert len(layer.frame) == 257
-    match = match_footprints(households.buildings, layer.frame,
-                             metric_crs=households.metric_crs)
+    match = match_footprints(households.buildings, layer.frame, metric_crs=households.metric_crs)
     assert (match.buildings_matched, match.buildings_unmatched) == (109, 0)
     assert match.method == "containment"
     assert match.footprints_without_households == 148
@@ -436,6 +452,11 @@ def test_footprints_crossed_counts_only_a_real_part_beyond_the_border():
     from geo.footprints import footprints_crossed
 
     polys = np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)])
-    footprints = np.array([shapely.box(90, 50, 110, 60), shapely.box(89.9, 20, 100.1, 30),
-                           shapely.box(10, 10, 20, 20)])
+    footprints = np.array(
+        [
+            shapely.box(90, 50, 110, 60),
+            shapely.box(89.9, 20, 100.1, 30),
+            shapely.box(10, 10, 20, 20),
+        ]
+    )
     assert footprints_crossed(polys, footprints).tolist() == [0]

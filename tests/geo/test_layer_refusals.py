@@ -37,8 +37,11 @@ def _geojson(path: Path, features: list[tuple[dict, object]]) -> Path:
             {
                 "type": "FeatureCollection",
                 "features": [
-                    {"type": "Feature", "properties": p,
-                     "geometry": None if g is None else mapping(g)}
+                    {
+                        "type": "Feature",
+                        "properties": p,
+                        "geometry": None if g is None else mapping(g),
+                    }
                     for p, g in features
                 ],
             },
@@ -51,8 +54,9 @@ def _geojson(path: Path, features: list[tuple[dict, object]]) -> Path:
 
 def _gcj02(geometry):
     """The geometry as an Amap export holds it (GCJ-02)."""
-    return shapely.transform(geometry, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0],
-                                                                                  xy[:, 1])))
+    return shapely.transform(
+        geometry, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+    )
 
 
 # --- compounds (小区) in the declared CRS --------------------------------------------------------
@@ -85,8 +89,11 @@ def test_compounds_without_names_keep_none(tmp_path: Path) -> None:
 def test_a_compounds_table_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("小区名称,经度,纬度\n幸福小区,121.505,29.905\n", encoding="utf-8")
-    with pytest.raises(InputFormatError, match=r"c\.csv: compounds .* must be a spatial file.*"
-                                               r"this layer needs shapes"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"c\.csv: compounds .* must be a spatial file.*"
+        r"this layer needs shapes",
+    ):
         read_compounds(path, crs="wgs84")
 
 
@@ -103,8 +110,13 @@ def test_compounds_stating_another_crs_name_their_option(tmp_path: Path) -> None
 def _facility_table() -> pd.DataFrame:
     gx, gy = wgs84_to_gcj02(np.array([121.505, 121.507]), np.array([29.905, 29.906]))
     return pd.DataFrame(
-        {"名称": ["社区服务中心", "养老驿站"], "类型": ["综合服务", "养老"],
-         "经度": gx.round(7), "纬度": gy.round(7), "建筑面积": [650, 320]}
+        {
+            "名称": ["社区服务中心", "养老驿站"],
+            "类型": ["综合服务", "养老"],
+            "经度": gx.round(7),
+            "纬度": gy.round(7),
+            "建筑面积": [650, 320],
+        }
     )
 
 
@@ -144,8 +156,7 @@ def test_a_facility_table_with_bad_coordinates_names_every_row(tmp_path: Path) -
 
 def test_a_facility_table_with_swapped_coordinates_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
-    path.write_text("名称,经度,纬度,面积\n甲,29.9,121.5,100\n乙,121.5,29.9,100\n",
-                    encoding="utf-8")
+    path.write_text("名称,经度,纬度,面积\n甲,29.9,121.5,100\n乙,121.5,29.9,100\n", encoding="utf-8")
     with pytest.raises(ValidationError, match=r"lat out of range for WGS84") as info:
         read_facilities(path, crs="wgs84")
     (error,) = info.value.report.errors
@@ -157,14 +168,17 @@ def test_a_facility_table_keeps_its_reading_warnings(tmp_path: Path) -> None:
     path.write_text("名称,经度,lon,纬度,面积\n甲,121.5,121.6,29.9,100\n", encoding="utf-8")
     layer = read_facilities(path, crs="wgs84")
     assert layer.frame.geometry.iloc[0].x == pytest.approx(121.5)
-    assert [w.message for w in layer.report.warnings] == ["several columns could hold lon; "
-                                                          "used '经度'"]
+    assert [w.message for w in layer.report.warnings] == [
+        "several columns could hold lon; used '经度'"
+    ]
 
 
 def test_a_facility_table_without_coordinates_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("名称,地址,面积\n甲,学院路1号,100\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match=r"(?s)no longitude and latitude columns.*名称, 地址, 面积"):
+    with pytest.raises(
+        ValidationError, match=r"(?s)no longitude and latitude columns.*名称, 地址, 面积"
+    ):
         read_facilities(path, crs="wgs84")
 
 
@@ -227,8 +241,8 @@ def test_heights_in_a_gcj02_layer_are_dropped_too(tmp_path: Path) -> None:
 def test_a_zero_length_line_is_dropped_with_its_row_named(tmp_path: Path) -> None:
     stub = LineString([(121.5, 29.9), (121.5, 29.9)])
     path = _geojson(
-        tmp_path / "b.geojson", [({"name": "甲"}, ROAD), ({"name": "乙"}, stub),
-                                 ({"name": "丙"}, ROAD)],
+        tmp_path / "b.geojson",
+        [({"name": "甲"}, ROAD), ({"name": "乙"}, stub), ({"name": "丙"}, ROAD)],
     )
     layer = read_barriers(path, crs="wgs84")
     assert layer.frame["name"].tolist() == ["甲", "丙"]
@@ -272,8 +286,10 @@ def test_footprints_drop_heights_and_open_collections_with_warnings(tmp_path: Pa
     other = box(121.52, 29.90, 121.53, 29.91)
     path = _geojson(
         tmp_path / "fp.geojson",
-        [({"building_id": "B1"}, square_z),
-         ({"building_id": "B2"}, GeometryCollection([other, LineString(other.exterior.coords)]))],
+        [
+            ({"building_id": "B1"}, square_z),
+            ({"building_id": "B2"}, GeometryCollection([other, LineString(other.exterior.coords)])),
+        ],
     )
     layer = read_footprints(path, crs="wgs84")
     assert layer.frame["footprint_id"].tolist() == ["B1", "B2"]

@@ -16,10 +16,14 @@ def note(tmp_path: Path):
     (tmp_path / "locales").mkdir()
     (tmp_path / "locales" / "en.toml").write_text(
         '[unit]\ntoo_big = "{name}: {households:,.0f} households"\n'
-        'sizes = "sizes {sizes}"\nwrapped = "in {where}: {inner}"\n', encoding="utf-8")
+        'sizes = "sizes {sizes}"\nwrapped = "in {where}: {inner}"\n',
+        encoding="utf-8",
+    )
     (tmp_path / "locales" / "zh.toml").write_text(
         '[unit]\ntoo_big = "{name}：{households:,.0f} 户"\n'
-        'sizes = "规模 {sizes}"\nwrapped = "{where}：{inner}"\n', encoding="utf-8")
+        'sizes = "规模 {sizes}"\nwrapped = "{where}：{inner}"\n',
+        encoding="utf-8",
+    )
 
     @dataclass(frozen=True)
     class Note(Message):

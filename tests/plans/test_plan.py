@@ -260,7 +260,9 @@ def test_successor_renumbers_only_what_changed_and_redraws_only_its_street():
         site_grid=grid,
     )
     assert community_of(new, "B020") == "W1"
-    assert new.shape_source.touched == frozenset({int(plan.community_subdistrict[plan.label_of("W1")])})
+    assert new.shape_source.touched == frozenset(
+        {int(plan.community_subdistrict[plan.label_of("W1")])}
+    )
     # E1, E2 and W3 keep every grid id; W1's grids keep theirs by overlap
     untouched = [g for g in plan.grid_ids if g[:2] in ("E1", "E2", "W3")]
     assert set(untouched) <= set(new.grid_ids)
@@ -284,7 +286,10 @@ def test_successor_renumbers_only_what_changed_and_redraws_only_its_street():
 
 def test_plan_from_proposal_keeps_ids_names_and_polygons():
     proposal = propose(
-        lattice_buildings(), metric_crs=lattice_crs(), subdistricts=lattice_subdistricts(), params=PARAMS
+        lattice_buildings(),
+        metric_crs=lattice_crs(),
+        subdistricts=lattice_subdistricts(),
+        params=PARAMS,
     )
     plan = plan_from_proposal(proposal, smooth_m=PARAMS.smooth_m)
     frame = building_frame(plan)

@@ -43,7 +43,10 @@ REPO = Path(__file__).resolve().parents[2]
 def project(tmp_path) -> Path:
     path = tmp_path / "海曙.gpkg"
     create_project(
-        path, buildings=lattice_buildings(), metric_crs=lattice_crs(), subdistricts=lattice_subdistricts()
+        path,
+        buildings=lattice_buildings(),
+        metric_crs=lattice_crs(),
+        subdistricts=lattice_subdistricts(),
     )
     return path
 
@@ -105,8 +108,15 @@ def test_invalid_polygons_are_stored_valid(project):
     are repaired as the exports repair them (their area kept) before they are stored."""
     bow_tie = shapely.Polygon([(121.50, 29.90), (121.51, 29.91), (121.51, 29.90), (121.50, 29.91)])
     spike = shapely.Polygon(
-        [(121.50, 29.90), (121.51, 29.90), (121.51, 29.905), (121.52, 29.905), (121.51, 29.905),
-         (121.51, 29.91), (121.50, 29.91)]
+        [
+            (121.50, 29.90),
+            (121.51, 29.90),
+            (121.51, 29.905),
+            (121.52, 29.905),
+            (121.51, 29.905),
+            (121.51, 29.91),
+            (121.50, 29.91),
+        ]
     )
     assert not shapely.is_valid(bow_tie) and not shapely.is_valid(spike)
     communities = gpd.GeoDataFrame(
@@ -125,7 +135,11 @@ def test_invalid_polygons_are_stored_valid(project):
         communities=communities,
         grids=grids,
         assignment=pd.DataFrame(
-            {"building_id": ["B1", "B2"], "community_id": ["C1", "C2"], "grid_id": ["C1-001", "C2-001"]}
+            {
+                "building_id": ["B1", "B2"],
+                "community_id": ["C1", "C2"],
+                "grid_id": ["C1-001", "C2-001"],
+            }
         ),
         log=pd.DataFrame(columns=["time", "author", "what", "from", "to", "households_affected"]),
     )

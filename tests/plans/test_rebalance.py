@@ -106,7 +106,9 @@ def test_clearly_small_merges_with_the_neighbour_that_fits(result):
     plan = result.plan
     assert IDS["P2"] not in plan.community_ids
     assert members(plan, IDS["P3"]) == cells(3, 4, 5)
-    assert result.report.as_dict()["merged"] == [{"from": [IDS["P2"], IDS["P3"]], "to": [IDS["P3"]]}]
+    assert result.report.as_dict()["merged"] == [
+        {"from": [IDS["P2"], IDS["P3"]], "to": [IDS["P3"]]}
+    ]
     comm = result.proposal.communities.set_index("community_id")
     assert comm.loc[IDS["P3"], "status"] == "merged"
     assert comm.loc[IDS["P3"], "households"] == 600
@@ -180,7 +182,11 @@ def test_given_grids_are_kept_where_membership_holds():
         crs="EPSG:4326",
     )
     out = rebalance(
-        existing_communities(), _Households(), params=PARAMS, subdistricts=lattice_subdistricts(), grids=grids
+        existing_communities(),
+        _Households(),
+        params=PARAMS,
+        subdistricts=lattice_subdistricts(),
+        grids=grids,
     )
     frame = out.proposal.grids
     assert sorted(frame.loc[frame["community_id"] == IDS["P1"], "grid_id"]) == [
@@ -305,14 +311,20 @@ def test_borders_a_hair_apart_leave_no_sliver_in_the_polygons():
     road = gpd.GeoDataFrame(
         {"kind": ["road"], "road_class": ["residential"], "name": ["柳汀街"]},
         geometry=to_wgs84(
-            [shapely.LineString([(x0 + 3 * SPACING_M, y0 + ROWS * SPACING_M),
-                                 (x0 + 3 * SPACING_M + 0.006, y0)])]
+            [
+                shapely.LineString(
+                    [(x0 + 3 * SPACING_M, y0 + ROWS * SPACING_M), (x0 + 3 * SPACING_M + 0.006, y0)]
+                )
+            ]
         ).array,
         crs="EPSG:4326",
     )
     out = rebalance(
-        existing_communities(), _Households(), params=PARAMS,
-        subdistricts=lattice_subdistricts(), barriers=road,
+        existing_communities(),
+        _Households(),
+        params=PARAMS,
+        subdistricts=lattice_subdistricts(),
+        barriers=road,
     )
     assert members(out.plan, IDS["P1"]) == cells(0, 1, 2)
     assert members(out.plan, IDS["P3"]) == cells(3, 4, 5)
@@ -322,4 +334,6 @@ def test_borders_a_hair_apart_leave_no_sliver_in_the_polygons():
         assert (shapely.get_num_geometries(geoms) == 1).all()
         assert min(_sharpest_corner_deg(g) for g in geoms) > 1.0  # no spike
     study_area = shapely.union_all(np.asarray(out.proposal.grids.geometry.array))
-    assert shapely.area(shapely.symmetric_difference(study_area, out.plan.district.study_area)) < 0.01
+    assert (
+        shapely.area(shapely.symmetric_difference(study_area, out.plan.district.study_area)) < 0.01
+    )

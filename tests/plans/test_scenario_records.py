@@ -76,7 +76,10 @@ def test_every_refusal_has_a_chinese_text(edit, words):
 def test_a_locked_community_is_refused_in_chinese_without_a_tuple():
     locked = run(Lock(("W1", "W3"))).plan
     zh = refusal(SplitCommunity("W1", 2), locked).record.text("zh")
-    assert zh == "拆分 W1 为 2 个：未执行，W1 已锁定（边界已商定）。可先解除锁定，或不把它纳入这次编辑。"
+    assert (
+        zh
+        == "拆分 W1 为 2 个：未执行，W1 已锁定（边界已商定）。可先解除锁定，或不把它纳入这次编辑。"
+    )
     result = run(Lock(("W1", "W2")))
     assert result.records.what.text("zh") == "锁定 W1、W2"
     assert result.what == "lock W1, W2"

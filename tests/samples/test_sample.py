@@ -38,9 +38,7 @@ def sample():
 @pytest.fixture(scope="module")
 def metric(sample):
     """Every layer of the default district in its metric CRS (EPSG:4550)."""
-    return {
-        name: sample.layer(name).to_crs(sample.metric_crs) for name in (*LAYERS, "open_spaces")
-    }
+    return {name: sample.layer(name).to_crs(sample.metric_crs) for name in (*LAYERS, "open_spaces")}
 
 
 @pytest.fixture(scope="module")

@@ -118,8 +118,9 @@ def test_tianditu_without_a_key_falls_back_to_no_basemap():
 def test_row_bound_is_checked_before_reading(broken_csv):
     assert loading.count_rows(broken_csv) == 5
     digest = loading.file_digest(broken_csv)
-    result = loading.load_households(str(broken_csv), digest, "gcj02", (), label="住户_坏.csv",
-                                     max_rows=4)
+    result = loading.load_households(
+        str(broken_csv), digest, "gcj02", (), label="住户_坏.csv", max_rows=4
+    )
     assert not result.ok
     assert "5 rows" in result.message and "at most 4 rows" in result.message
     assert loading.rows_over_limit("x.csv", 2_000_000) is None

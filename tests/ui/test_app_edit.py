@@ -116,7 +116,12 @@ def test_regrid_the_communities_an_edit_touched_on_a_click_and_after_every_edit(
     at.button(key="edit_regrid_touched").click().run()
     assert not at.exception and not at.error
     spec = at.session_state[state.SCENARIOS_KEY]["A"]
-    assert [type(e).__name__ for e in spec.edits] == ["SplitCommunity", "MoveCompound", "Regrid", "Regrid"]
+    assert [type(e).__name__ for e in spec.edits] == [
+        "SplitCommunity",
+        "MoveCompound",
+        "Regrid",
+        "Regrid",
+    ]
     assert {e.community_id for e in spec.edits[2:]} == set(touched)
     assert at.button(key="edit_regrid_touched").disabled
 
@@ -125,7 +130,12 @@ def test_regrid_the_communities_an_edit_touched_on_a_click_and_after_every_edit(
     choose_compound(again)
     again.button(key="edit_move_compound").click().run()
     spec = again.session_state[state.SCENARIOS_KEY]["A"]
-    assert [type(e).__name__ for e in spec.edits] == ["SplitCommunity", "MoveCompound", "Regrid", "Regrid"]
+    assert [type(e).__name__ for e in spec.edits] == [
+        "SplitCommunity",
+        "MoveCompound",
+        "Regrid",
+        "Regrid",
+    ]
     assert sum("重划" in s for s in texts(again.success)) == 1
 
 

@@ -41,9 +41,10 @@ def _workbook(path: Path, *, rows: int, dimension_rows: int | None = None) -> Pa
         f'<dimension ref="A1:B{declared}"/><sheetData>'
     ).encode()
     row = b'<row><c t="n"><v>121.5</v></c><c t="n"><v>29.8</v></c></row>'
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(
-        path, "w", zipfile.ZIP_DEFLATED, compresslevel=9
-    ) as target:
+    with (
+        zipfile.ZipFile(buffer) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
         for info in source.infolist():
             if info.filename != "xl/worksheets/sheet1.xml":
                 target.writestr(info, source.read(info))
@@ -303,7 +304,10 @@ def test_the_page_stores_a_good_upload_and_a_facility_table_under_safe_names(tmp
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_a_facility_table_with_lon_lat_in_chinese_is_read_as_a_layer(tmp_path, suffix):
     """What the facilities uploader now takes: a table with 经度/纬度, as planners keep it."""
-    rows = [["名称", "类型", "建筑面积", "经度", "纬度"], ["学校", "school", "1200", "121.55", "29.87"]]
+    rows = [
+        ["名称", "类型", "建筑面积", "经度", "纬度"],
+        ["学校", "school", "1200", "121.55", "29.87"],
+    ]
     path = tmp_path / f"设施{suffix}"
     if suffix == ".csv":
         path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
@@ -329,4 +333,6 @@ def test_a_source_over_a_limit_is_refused_in_the_page_language(bomb):
     at.run()
     assert not at.exception, at.exception
     errors = texts(at.error)
-    assert any("户数.xlsx：文件至少有 8,000,000 行，超过在线可接受的 2,000,000 行" in e for e in errors)
+    assert any(
+        "户数.xlsx：文件至少有 8,000,000 行，超过在线可接受的 2,000,000 行" in e for e in errors
+    )

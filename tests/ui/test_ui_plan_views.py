@@ -192,10 +192,14 @@ def test_validity_lists_grids_compounds_barriers_and_necks(split):
     view = view_of(split.evaluate())
     lower, upper = view.check.grid_band
     households = view.grids["households"].to_numpy(dtype=float)
-    findings = Findings(barrier_crossings=("C001",), community_necks=("C001-2",),
-                        grid_necks=(str(view.grids["grid_id"].iloc[0]),))
-    items = validity_items(view.communities, view.buildings, view.check, [], "zh",
-                           grids=view.grids, findings=findings)
+    findings = Findings(
+        barrier_crossings=("C001",),
+        community_necks=("C001-2",),
+        grid_necks=(str(view.grids["grid_id"].iloc[0]),),
+    )
+    items = validity_items(
+        view.communities, view.buildings, view.check, [], "zh", grids=view.grids, findings=findings
+    )
     grids = [i for i in items if i.kind == "grid"]
     assert len(grids) == int(((households < lower) | (households > upper)).sum())
     assert all(i.message.startswith("网格 ") and i.bounds is not None for i in grids)
@@ -383,8 +387,9 @@ def test_every_infeasible_level_the_engine_reports_is_translated():
     from ui.i18n import LANGUAGES, text
 
     planning = Path(__file__).resolve().parents[2] / "planning"
-    source = "".join((planning / name).read_text()
-                     for name in ("engine/propose.py", "plans/rebalance.py"))
+    source = "".join(
+        (planning / name).read_text() for name in ("engine/propose.py", "plans/rebalance.py")
+    )
     levels = set(re.findall(r'Infeasible\(\s*"([a-z-]+)"', source))
     assert {"street", "compound", "building", "community", "community-band"} <= levels
     for level in levels:

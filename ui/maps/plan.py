@@ -200,9 +200,7 @@ def _community_label(
         if status in ("above", "below")
         else ""
     )
-    return (
-        f'<b>{html.escape(cid)}</b>{lock}<span class="hh"><br>{html.escape(unit)}{band}</span>'
-    )
+    return f'<b>{html.escape(cid)}</b>{lock}<span class="hh"><br>{html.escape(unit)}{band}</span>'
 
 
 def _add_community_layer(

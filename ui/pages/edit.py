@@ -104,9 +104,7 @@ def _to_regrid(result: EditResult) -> tuple[str, ...]:
     """The communities an edit touched whose grids it did not draw again (locked ones left)."""
     redrawn = set(result.grids_redrawn)
     return tuple(
-        s.community_id
-        for s in result.communities
-        if s.community_id not in redrawn and not s.locked
+        s.community_id for s in result.communities if s.community_id not in redrawn and not s.locked
     )
 
 

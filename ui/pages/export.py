@@ -37,8 +37,12 @@ def _button(label: str, data, *, file_name: str, mime: str, key: str, help_text:
 #: The files of one writer offered side by side: (label key, the writer's file name, MIME
 #: type, help key or None). The download is named ``<stem>-<file>`` and keyed ``export_<file>``.
 _PLAN_FILES = (
-    ("export.communities_geojson", "communities.geojson", "application/geo+json",
-     "export.geojson.help"),
+    (
+        "export.communities_geojson",
+        "communities.geojson",
+        "application/geo+json",
+        "export.geojson.help",
+    ),
     ("export.grids_geojson", "grids.geojson", "application/geo+json", "export.geojson.help"),
     ("export.households_csv", "households.csv", "text/csv", "export.households_csv.help"),
 )
@@ -53,9 +57,14 @@ def _file_row(write, files, stem: str) -> None:
     """One button per file of ``write()`` (a dict of file name to bytes), made on click."""
     for col, (label, file, mime, help_key) in zip(st.columns(len(files)), files, strict=True):
         with col:
-            _button(t(label), lambda file=file: write()[file], file_name=f"{stem}-{file}",
-                    mime=mime, key="export_" + file.replace(".", "_"),
-                    help_text=t(help_key) if help_key else "")
+            _button(
+                t(label),
+                lambda file=file: write()[file],
+                file_name=f"{stem}-{file}",
+                mime=mime,
+                key="export_" + file.replace(".", "_"),
+                help_text=t(help_key) if help_key else "",
+            )
 
 
 def _stem(name: str) -> str:

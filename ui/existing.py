@@ -18,9 +18,7 @@ import shapely
 import streamlit as st
 
 from geo.errors import Problem
-from planning.params import ProposeParams
-from planning.plans.compare import PlanLayers
-from planning.plans.plan import band_status
+from planning import PlanLayers, ProposeParams, band_status
 from ui import loading
 from ui.state import DataSource
 

@@ -17,12 +17,19 @@ import geopandas as gpd
 
 from geo.export import spreadsheet_safe, write_geojson, write_geopackage, write_shapefile_zip
 from geo.intake import Households
-from planning.params import ProposeParams
-from planning.plans.folder import write_plan
-from planning.plans.plan import Plan, audit_table, building_frame, community_frame, grid_frame
-from planning.plans.project import create_project, save_scenario
-from planning.standards.compliance import ComplianceResult
-from planning.standards.report import write_compliance
+from planning import (
+    ComplianceResult,
+    Plan,
+    ProposeParams,
+    audit_table,
+    building_frame,
+    community_frame,
+    create_project,
+    grid_frame,
+    save_scenario,
+    write_compliance,
+    write_plan,
+)
 
 __all__ = [
     "EXPORT_CRS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from planning.params import RANGES, ProposeParams
+from planning import RANGES, ProposeParams
 from ui import widgets
 from ui.i18n import t
 

@@ -25,19 +25,21 @@ import shapely.errors
 import shapely.geometry
 
 from geo.errors import ScenarioEditError
-from planning.engine import shape
-from planning.engine.metrics import unforced_barrier_crossings
-from planning.params import ProposeParams
-from planning.plans.compare import Comparison
-from planning.plans.plan import PlanCheck, community_frame, grid_frame
-from planning.plans.scenario import (
+from planning import (
+    Comparison,
+    ComplianceResult,
     EditRefused,
     EditResult,
+    Infeasible,
+    PlanCheck,
+    ProposeParams,
     bordering_communities,
+    community_frame,
     compound_rows,
+    grid_frame,
 )
-from planning.records import Infeasible
-from planning.standards.compliance import ComplianceResult
+from planning.engine import shape
+from planning.engine.metrics import unforced_barrier_crossings
 from ui.i18n import text
 from ui.maps import from_display
 

@@ -32,9 +32,9 @@ import pyproj
 import streamlit as st
 
 from geo.errors import PlanningInputError
-from planning.params import ProposeParams
-from planning.plans.plan import Plan
-from planning.plans.project import (
+from planning import (
+    Plan,
+    ProposeParams,
     ScenarioConflictError,
     ScenarioInfo,
     create_project,

@@ -30,22 +30,32 @@ import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
 from geo.intake import Households
-from planning.params import ProposeParams
-from planning.plans.compare import Comparison, PlanLayers, compare_plans
-from planning.plans.plan import (
+from planning import (
+    Comparison,
+    ComplianceResult,
+    Edit,
+    EditResult,
     Plan,
     PlanCheck,
+    PlanLayers,
+    ProposeParams,
+    ProposeRun,
+    Rebalance,
+    Scenario,
+    Standard,
     building_frame,
+    check_compliance,
     check_plan,
     community_frame,
+    compare_plans,
     grid_frame,
+    list_presets,
+    load_standard,
     plan_from_proposal,
+    rebalance,
+    run_propose,
+    summarise,
 )
-from planning.plans.rebalance import Rebalance, rebalance
-from planning.plans.scenario import Edit, EditResult, Scenario
-from planning.runs import ProposeRun, run_propose, summarise
-from planning.standards.compliance import ComplianceResult, check_compliance
-from planning.standards.rules import Standard, list_presets, load_standard
 from ui import existing, loading, projects
 from ui.maps import community_colours
 from ui.state import DataSource, PlanRef, ScenarioSpec, StandardRef

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from planning.params import ProposeParams
+from planning import ProposeParams
 
 __all__ = [
     "ACTIVE_SCENARIO_KEY",

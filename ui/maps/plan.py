@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from geo.errors import PlanningInputError
-from planning.plans.plan import band_status
+from planning import band_status
 from ui.i18n import text
 from ui.maps.base import base_map
 from ui.maps.colours import COMMUNITY_PALETTE, community_colours

@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import PlanningInputError, ScenarioEditError
-from planning.plans.scenario import (
+from planning import (
     EditRefused,
     EditResult,
     Lock,

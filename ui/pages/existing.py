@@ -10,7 +10,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from planning.plans.rebalance import Rebalance, RebalanceReport
+from planning import Rebalance, RebalanceReport
 from ui import existing, loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import plan_map

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from planning.standards.rules import PRESET_DIR
+from planning import PRESET_DIR
 from ui import loading, runs, state, widgets
 from ui.i18n import t
 from ui.maps import gap_map

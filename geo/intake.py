@@ -282,6 +282,19 @@ def _coordinates_from_geometry(
                 rows=_rows_where(other, rows),
             )
         )
+    has_z = ~empty & np.asarray(shapely.has_z(geometry), dtype=bool)
+    if has_z.any():
+        problems.append(
+            Problem(
+                "warning",
+                label,
+                "features with Z coordinates: the heights were dropped",
+                expected="2-D coordinates (x, y)",
+                found="3-D coordinates (x, y, z)",
+                fix="nothing; the tool works on the map plane",
+                rows=_rows_where(has_z, rows),
+            )
+        )
     if is_area.any():
         problems.append(
             Problem(
@@ -308,6 +321,8 @@ def _check_file_crs(frame: pd.DataFrame, source_crs: SourceCRS, label: str) -> N
     file_crs = getattr(frame, "crs", None)
     if file_crs is None:
         return
+    if file_crs.is_geographic or file_crs.is_compound:
+        file_crs = file_crs.to_2d()  # a CRS stated with heights (EPSG:4979) counts as its 2-D part
     epsg = file_crs.to_epsg()
     declared = source_crs.crs.to_epsg()
     if source_crs.is_geographic and epsg in _LONLAT_EPSG:

@@ -180,6 +180,7 @@ def read_point_frame(
                 "formats (a table with 经度/纬度 holds points, and this layer needs shapes)."
             )
         points, problems = _points_from_table(frame, source, source_crs)
+        points.attrs["row_numbers"] = source.row_numbers(len(points))  # as the file counts them
         return points, source_crs, source.label, problems
     if frame.crs is not None:
         stated = (
@@ -701,7 +702,7 @@ def read_facilities(
     )
     problems += geom_problems
     n = len(frame)
-    rows = np.arange(n) + 1
+    rows = np.asarray(frame.attrs.get("row_numbers", np.arange(n) + 1))
     severity = "error" if require_area else "warning"
     if "floor_area_m2" not in roles:
         problems.append(
@@ -720,6 +721,20 @@ def read_facilities(
         raw = frame[column]
         area = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(area)
+        infinite = np.isinf(area)
+        if infinite.any():
+            problems.append(
+                Problem(
+                    "error",
+                    label,
+                    "floor area is not a finite number",
+                    expected="floor area in m² (a finite number)",
+                    found=", ".join(repr(v) for v in raw[infinite].head(3).tolist()),
+                    fix="write the floor area in m² as digits",
+                    column=column,
+                    rows=feature_rows(rows[infinite]),
+                )
+            )
         if missing.any():
             problems.append(
                 Problem(
@@ -733,7 +748,7 @@ def read_facilities(
                     rows=feature_rows(rows[missing]),
                 )
             )
-        negative = ~missing & (area < 0)
+        negative = ~missing & ~infinite & (area < 0)
         if negative.any():
             problems.append(
                 Problem(

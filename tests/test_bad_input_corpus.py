@@ -379,11 +379,6 @@ X, Y = pyproj.Transformer.from_crs(4326, 4547, always_xy=True).transform(
     [116.30, 116.31], [39.90, 39.91]
 )
 
-#: A bug this corpus found: a GeoJSON of household points with heights (which pyogrio reads as
-#: EPSG:4979, WGS84 3-D) is refused as "EPSG:4979 but declared WGS84", with the advice to
-#: declare another CRS; the other layers drop the heights with a warning.
-HOUSEHOLD_HEIGHTS = "households with Z are refused as EPSG:4979 instead of read in 2-D"
-
 
 HOUSEHOLD_FORMATS: list[Case] = [
     # workbooks
@@ -609,7 +604,6 @@ HOUSEHOLD_FORMATS: list[Case] = [
         ),
         WGS84,
         Read(7, "Z coordinates"),
-        marks=(pytest.mark.xfail(strict=True, reason=HOUSEHOLD_HEIGHTS),),
     ),
     # more tables
     ReaderCase(
@@ -775,13 +769,6 @@ STREETS = partial(read_subdistricts, crs="wgs84")
 COMPOUNDS = partial(read_compounds, crs="wgs84")
 
 
-#: A bug this corpus found: a facility table's floor area of ``Infinity`` is read as inf
-#: without a word, and propose then ends in exit 3 (OverflowError) after the whole plan.
-INFINITE_AREA = "read_facilities accepts a floor area of Infinity; propose then fails (exit 3)"
-#: A bug this corpus found: a facility table's floor-area problems name the feature number
-#: (first data row = 1), not the spreadsheet row (first data row = 2) its coordinates name.
-AREA_ROWS = "a facility table's floor-area problems name row 1 for spreadsheet row 2"
-
 LAYERS: list[Case] = [
     ReaderCase(
         "barriers-z",
@@ -944,28 +931,24 @@ LAYERS: list[Case] = [
         _facilities(".csv", 建筑面积=["Infinity", 320]),
         partial(read_facilities, crs="gcj02"),
         Refused("f.csv", "", "建筑面积", (2,)),
-        marks=(pytest.mark.xfail(strict=True, reason=INFINITE_AREA),),
     ),
     ReaderCase(
         "facilities-area-negative",
         _facilities(".csv", 建筑面积=[-650, 320]),
         partial(read_facilities, crs="gcj02"),
         Refused("f.csv", "floor area is negative", "建筑面积", (2,)),
-        marks=(pytest.mark.xfail(strict=True, reason=AREA_ROWS),),
     ),
     ReaderCase(
         "facilities-area-empty",
         _facilities(".xlsx", 建筑面积=[None, 320]),
         partial(read_facilities, crs="gcj02"),
         Refused("f.xlsx", "floor area missing", "建筑面积", (2,)),
-        marks=(pytest.mark.xfail(strict=True, reason=AREA_ROWS),),
     ),
     ReaderCase(
         "facilities-area-in-the-second-row-negative",
         _facilities(".csv", 建筑面积=[650, -320]),
         partial(read_facilities, crs="gcj02"),
         Refused("f.csv", "floor area is negative", "建筑面积", (3,)),
-        marks=(pytest.mark.xfail(strict=True, reason=AREA_ROWS),),
     ),
     ReaderCase(
         "facilities-point-z-gcj02",
@@ -1177,7 +1160,6 @@ PARAMETERS: list[Case] = [
             )
         ),
         Read(7, "Z coordinates"),
-        marks=(pytest.mark.xfail(strict=True, reason=HOUSEHOLD_HEIGHTS),),
     ),
     CliCase(
         "render-dpi-0-out-a-folder",
@@ -1257,7 +1239,6 @@ RUNS: list[Case] = [
         _with("--facilities", _facilities(".csv", 建筑面积=["Infinity", 320])),
         Refused("f.csv", "floor area", "建筑面积", (2,)),
         absent=("p/communities.geojson",),
-        marks=(pytest.mark.xfail(strict=True, reason=INFINITE_AREA),),
     ),
     CliCase(
         "propose-barrier-zero-length-warned",

@@ -663,6 +663,7 @@ def run_check(
     year: int | None = None,
     facility_types: Collection[str] | None = None,
     communities_crs: str | int | None = None,
+    facilities_crs: str | int | None = None,
     on_warnings: Callable[[tuple[Problem, ...]], object] | None = None,
     reading: Mapping[str, object] | None = None,
 ) -> ComplianceResult:
@@ -695,6 +696,8 @@ def run_check(
         The communities' CRS when it is not ``crs``; by default a GeoJSON file is WGS84
         (RFC 7946: :func:`geojson_crs`), so ``propose``'s communities.geojson reads back
         right whatever ``crs`` the households have.
+    facilities_crs
+        The facilities' CRS when it is not ``crs``.
     on_warnings
         Called once, before the check, with every warning met reading the layers.
     reading
@@ -713,6 +716,7 @@ def run_check(
         standard=standard,
         id_column=id_column,
         communities_crs=communities_crs,
+        facilities_crs=facilities_crs,
         reading=reading,
     )
     if on_warnings is not None:
@@ -741,6 +745,7 @@ def _read_check_layers(
     standard: str | Path | Standard,
     id_column: str | None,
     communities_crs: str | int | None,
+    facilities_crs: str | int | None = None,
     reading: Mapping[str, object] | None,
 ) -> tuple[Standard, gpd.GeoDataFrame, Households, gpd.GeoDataFrame | None, tuple[Problem, ...]]:
     """(standard, communities, households, facilities, warnings) of :func:`run_check`, all
@@ -761,7 +766,8 @@ def _read_check_layers(
     facilities = None
     if facilities_path is not None:
         facilities = reads.read(
-            facilities_path, lambda: read_facilities(facilities_path, crs=crs, require_area=True)
+            facilities_path,
+            lambda: read_facilities(facilities_path, crs=facilities_crs or crs, require_area=True),
         )
     warnings = reads.done()
     assert rules is not None and communities is not None and households is not None

@@ -35,6 +35,7 @@ def _run(args: argparse.Namespace) -> int:
         year=args.year,
         facility_types=types,
         communities_crs=args.communities_crs,
+        facilities_crs=args.facilities_crs,
         on_warnings=warnings.extend,
         reading=reading_options(args),
     )
@@ -58,6 +59,7 @@ def register(sub) -> None:
     add_crs(p)
     add_communities_crs(p)
     p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
+    p.add_argument("--facilities-crs", help="CRS of --facilities if it differs from --crs")
     p.add_argument("--standard", default="national-2021", help="preset name or TOML file")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--id-column", help="the communities' id column, if not found by name")

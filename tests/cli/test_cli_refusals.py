@@ -304,6 +304,38 @@ def test_check_reads_proposes_communities_as_wgs84(sample_plan, tmp_path: Path) 
     assert any("read as WGS84" in p.message for p in warnings)
 
 
+def test_check_reads_the_facilities_in_their_own_crs(sample_plan, tmp_path: Path) -> None:
+    """The sample's facilities (GCJ-02) written in WGS84 and declared so with --facilities-crs
+    give the same check as the originals; declared as the households' gcj02 they land ~500 m
+    off and the facility areas counted per community change."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.crs import gcj02_to_wgs84
+
+    sample, plan = sample_plan
+    facilities = gpd.read_file(sample / "facilities.geojson")
+    lon, lat = gcj02_to_wgs84(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy())
+    facilities = facilities.set_geometry(shapely.points(lon, lat))
+    facilities.to_file(tmp_path / "facilities_wgs84.geojson", driver="GeoJSON")
+    common = ["check", "--communities", str(plan / "communities.geojson"),
+              "--households", str(sample / "households.csv"), "--crs", "gcj02"]  # fmt: skip
+    assert main([*common, "--facilities", str(sample / "facilities.geojson"),
+                 "--out", str(tmp_path / "a")]) == 0  # fmt: skip
+    assert main([*common, "--facilities", str(tmp_path / "facilities_wgs84.geojson"),
+                 "--facilities-crs", "wgs84", "--out", str(tmp_path / "b")]) == 0  # fmt: skip
+    assert main([*common, "--facilities", str(tmp_path / "facilities_wgs84.geojson"),
+                 "--out", str(tmp_path / "c")]) == 0  # fmt: skip
+    area = {
+        name: pd.read_csv(tmp_path / name / "compliance.csv", encoding="utf-8-sig")
+        .set_index("community_id")["facility_area_m2"]
+        .fillna(0)
+        for name in "abc"
+    }
+    assert (area["a"] - area["b"]).abs().max() < 1e-6
+    assert (area["a"] - area["c"]).abs().max() > 0
+
+
 def test_rebalance_keeps_every_in_band_community_of_proposes_plan(
     sample_plan, tmp_path: Path, capsys
 ) -> None:

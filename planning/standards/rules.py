@@ -278,6 +278,19 @@ class _Checker:
             )
         )
 
+    def is_list_of_tables(self, value: object, key: str, *, what: str) -> bool:
+        """Whether ``value`` is a list (``[[key]]`` entries); adds the problem when not."""
+        if isinstance(value, list):
+            return True
+        self.add(
+            key,
+            "is not a list of tables",
+            expected=f"[[{key}]] entries",
+            found=_describe(value),
+            fix=f"write each {what} under its own [[{key}]] header",
+        )
+        return False
+
     def table(
         self, value: object, key: str, *, required: tuple[str, ...], optional: tuple[str, ...]
     ) -> dict | None:
@@ -508,14 +521,7 @@ def _parse_area(check: _Checker, value: object) -> AreaRule | None:
 
 def _parse_area_extras(check: _Checker, value: object) -> tuple[AreaExtra, ...]:
     """``[[area.extras]]``: fixed areas added per community or per grid."""
-    if not isinstance(value, list):
-        check.add(
-            "area.extras",
-            "is not a list of tables",
-            expected="[[area.extras]] entries",
-            found=_describe(value),
-            fix="write each extra under its own [[area.extras]] header",
-        )
+    if not check.is_list_of_tables(value, "area.extras", what="extra"):
         return ()
     extras = []
     for i, raw in enumerate(value):
@@ -577,14 +583,7 @@ def _parse_persons(check: _Checker, value: object) -> PersonsPerHousehold | None
 
 
 def _parse_staff(check: _Checker, value: object) -> tuple[StaffRule, ...]:
-    if not isinstance(value, list):
-        check.add(
-            "staff",
-            "is not a list of tables",
-            expected="[[staff]] entries",
-            found=_describe(value),
-            fix="write each staffing rule under its own [[staff]] header",
-        )
+    if not check.is_list_of_tables(value, "staff", what="staffing rule"):
         return ()
     rules = []
     for i, raw in enumerate(value):
@@ -744,14 +743,7 @@ def _parse_resident_levels(check: _Checker, items: list, path: str) -> tuple[Res
 
 
 def _parse_notes(check: _Checker, value: object) -> tuple[NoteRule, ...]:
-    if not isinstance(value, list):
-        check.add(
-            "notes",
-            "is not a list of tables",
-            expected="[[notes]] entries",
-            found=_describe(value),
-            fix="write each note under its own [[notes]] header",
-        )
+    if not check.is_list_of_tables(value, "notes", what="note"):
         return ()
     notes = []
     for i, raw in enumerate(value):

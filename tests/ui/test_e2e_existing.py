@@ -13,83 +13,30 @@ port; the basemap is "none", so nothing is fetched from the internet.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-REPO = Path(__file__).resolve().parents[2]
+from tests.ui.browser import browser_page, go, metric, served_app, settle
+
 HOUSEHOLDS = 10_000
-READY_S = 60
 STEP_S = 180
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_listening(server: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + READY_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited: {log.read_text()}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    pytest.fail(f"streamlit did not listen on {port} within {READY_S} s: {log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); .ci/run installs it")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("e2e-existing") / "streamlit.log"
-    env = dict(
-        os.environ,
-        PLANNER_BASEMAP="none",
-        PLANNER_SAMPLE_HOUSEHOLDS=str(HOUSEHOLDS),
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-    )
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_listening(server, port, log)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with served_app(
+        tmp_path_factory.mktemp("e2e-existing") / "streamlit.log", households=HOUSEHOLDS
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        context = browser.new_context(viewport={"width": 1500, "height": 1100})
-        tab = context.new_page()
-        tab.set_default_timeout(STEP_S * 1000)
-        tab.goto(app_url)
+    with browser_page(app_url, step_s=STEP_S, height=1100) as tab:
         yield tab
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -105,27 +52,6 @@ def shots(tmp_path_factory) -> Path:
     out = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def _settle(page) -> None:
-    """Wait until the script has finished running (three checks in a row)."""
-    idle = (
-        "() => { const app = document.querySelector('[data-testid=stApp]');"
-        " return app && app.dataset.testScriptState === 'notRunning'; }"
-    )
-    for _ in range(3):
-        page.wait_for_timeout(400)
-        page.wait_for_function(idle)
-
-
-def _go(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    _settle(page)
-
-
-def _metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 def _choose_file(page, label: str, path: Path) -> None:
@@ -155,10 +81,10 @@ def _shoot(page, shots: Path, name: str, *, height: int = 2200) -> Path:
 
 
 def test_existing_band_rebalance_compare(page, sample, shots):
-    _settle(page)
+    settle(page)
     page.get_by_text("打开数据：内置示例或上传文件").click()
     page.get_by_text("上传文件", exact=True).click()
-    _settle(page)
+    settle(page)
     _choose_file(page, "住户数据文件", sample["households"])
     page.get_by_text("其他图层（可选）").click()
     _choose_file(page, "街道（乡镇）边界", sample["streets"])
@@ -166,42 +92,42 @@ def test_existing_band_rebalance_compare(page, sample, shots):
     page.get_by_role("combobox", name="坐标系", exact=True).click()
     page.get_by_role("option", name="GCJ-02（高德、腾讯）").click()
     page.get_by_role("button", name="读取并校验").click()
-    _settle(page)
+    settle(page)
     page.get_by_text("households.csv").first.wait_for()
     _map_drawn(page)
     _shoot(page, shots, "1-data-households.png")
 
-    _go(page, "现状社区")
+    go(page, "现状社区")
     page.get_by_text("当前数据没有现状社区边界").wait_for()
     _choose_file(page, "现状社区边界", sample["communities"])
     page.get_by_role("button", name="使用这些边界").click()
-    _settle(page)
-    assert _metric(page, "现状社区数") == "5"
-    assert _metric(page, "偏大") == "2" and _metric(page, "偏小") == "3"
+    settle(page)
+    assert metric(page, "现状社区数") == "5"
+    assert metric(page, "偏大") == "2" and metric(page, "偏小") == "3"
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for()
     _map_drawn(page)
     _shoot(page, shots, "2-existing-band.png")
 
     page.get_by_role("button", name="调整现状社区", exact=True).click()
-    _settle(page)
+    settle(page)
     page.get_by_text("调整后的方案已成为当前方案").wait_for()
-    stability = _metric(page, "稳定性")
+    stability = metric(page, "稳定性")
     assert stability.endswith("%")
-    assert _metric(page, "社区数（调整前 → 后）") == "5 → 4"
-    assert _metric(page, "合并") == "1"
+    assert metric(page, "社区数（调整前 → 后）") == "5 → 4"
+    assert metric(page, "合并") == "1"
     page.get_by_text("原样保留 3 个").first.wait_for()
     _shoot(page, shots, "3-rebalanced-report.png")
 
-    _go(page, "编辑")
+    go(page, "编辑")
     _map_drawn(page)
-    assert _metric(page, "社区数") == "4"
+    assert metric(page, "社区数") == "4"
     _shoot(page, shots, "4-edit-rebalanced.png")
 
-    _go(page, "比较")
+    go(page, "比较")
     _map_drawn(page, 0)
     _map_drawn(page, 1)
-    changed_id = _metric(page, "社区代码改变的户数")
+    changed_id = metric(page, "社区代码改变的户数")
     assert int(changed_id.replace(",", "")) > 0
     layers = page.frame_locator("iframe").nth(1).locator(".leaflet-control-layers")
     assert "变动区域" in layers.text_content()  # the areas that changed hands (folded control)

@@ -33,7 +33,7 @@ from planning.plans.project import (
     open_scenario,
     save_scenario,
 )
-from planning.plans.rebalance import Rebalance, RebalanceReport, rebalance
+from planning.plans.rebalance import Rebalance, RebalanceReport, locate_in_polygons, rebalance
 from planning.plans.scenario import (
     Edit,
     EditRefused,
@@ -105,6 +105,7 @@ __all__ = [
     "load_district",
     "load_plan",
     "load_standard",
+    "locate_in_polygons",
     "open_scenario",
     "plan_from_proposal",
     "propose",

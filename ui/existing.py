@@ -14,11 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import shapely
 import streamlit as st
 
 from geo.errors import Problem
-from planning import PlanLayers, ProposeParams, band_status
+from planning import PlanLayers, ProposeParams, band_status, locate_in_polygons
 from ui import loading
 from ui.state import DataSource
 
@@ -88,14 +87,7 @@ def locate_buildings(
     building). Both frames in WGS84."""
     points = np.asarray(buildings.to_crs("EPSG:4326").geometry.array, dtype=object)
     polygons = np.asarray(communities.to_crs("EPSG:4326").geometry.array, dtype=object)
-    point_idx, poly_idx = shapely.STRtree(polygons).query(points, predicate="intersects")
-    located = np.full(len(points), -1, dtype=np.int64)
-    order = np.lexsort((poly_idx, point_idx))  # the first community in the layer's order wins
-    point_idx, poly_idx = point_idx[order], poly_idx[order]
-    first = np.ones(len(point_idx), dtype=bool)
-    first[1:] = point_idx[1:] != point_idx[:-1]
-    located[point_idx[first]] = poly_idx[first]
-    return located, np.bincount(point_idx, minlength=len(points))
+    return locate_in_polygons(points, polygons)
 
 
 def measure_existing(

@@ -71,6 +71,7 @@ __all__ = [
     "Rebalance",
     "RebalanceReport",
     "Regrouping",
+    "locate_in_polygons",
     "rebalance",
 ]
 
@@ -111,19 +112,24 @@ def _with_existing_lines(
     return gpd.GeoDataFrame(pd.concat([base, lines], ignore_index=True), crs="EPSG:4326")
 
 
+def locate_in_polygons(points: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the polygon holding each point, -1 in none; how many polygons hold it). A
+    point in several polygons (overlapping boundaries) counts in the first, in input order.
+    Both arrays of shapely geometries in one CRS."""
+    point_idx, poly_idx = shapely.STRtree(polygons).query(points, predicate="intersects")
+    located = np.full(len(points), -1, dtype=np.int64)
+    order = np.lexsort((poly_idx, point_idx))
+    point_idx, poly_idx = point_idx[order], poly_idx[order]
+    first = np.ones(len(point_idx), dtype=bool)
+    first[1:] = point_idx[1:] != point_idx[:-1]
+    located[point_idx[first]] = poly_idx[first]
+    return located, np.bincount(point_idx, minlength=len(points))
+
+
 def _locate(district: District, existing: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(existing community index per site or -1, number of polygons covering each site)."""
     geoms = np.asarray(existing.to_crs(district.metric_crs).geometry.array, dtype=object)
-    tree = shapely.STRtree(geoms)
-    site_idx, poly_idx = tree.query(shapely.points(district.sites.xy), predicate="intersects")
-    n = len(district.sites.xy)
-    label = np.full(n, -1, dtype=np.int64)
-    order = np.lexsort((poly_idx, site_idx))  # the first community in input order wins
-    site_idx, poly_idx = site_idx[order], poly_idx[order]
-    first = np.ones(len(site_idx), dtype=bool)
-    first[1:] = site_idx[1:] != site_idx[:-1]
-    label[site_idx[first]] = poly_idx[first]
-    return label, np.bincount(site_idx, minlength=n)
+    return locate_in_polygons(shapely.points(district.sites.xy), geoms)
 
 
 def _clean(district: District, label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -50,7 +50,7 @@ def _inputs(name: str, tmp: Path) -> dict:
         return {
             "households_path": paths["households"],
             "crs": "gcj02",
-            "streets_path": paths["streets"],
+            "subdistricts_path": paths["streets"],
             "barriers_path": [paths["barriers"]],
         }
     if name == "haidian":

@@ -43,6 +43,7 @@ from planning.plans.scenario import (
     MoveBuildings,
     MoveCompound,
     MoveInPolygon,
+    MovePreview,
     Regrid,
     Rename,
     Reoptimise,
@@ -51,14 +52,17 @@ from planning.plans.scenario import (
     Unlock,
     bordering_communities,
     compound_rows,
+    preview_move,
 )
 from planning.records import Infeasible
+from planning.render import PAPERS, RenderedMap, plan_map_layers, render_map
 from planning.runs import ProposeRun, run_check, run_compare, run_propose, run_rebalance, summarise
 from planning.standards.compliance import ComplianceResult, check_compliance
 from planning.standards.report import write_compliance
 from planning.standards.rules import PRESET_DIR, Standard, list_presets, load_standard
 
 __all__ = [
+    "PAPERS",
     "PRESET_DIR",
     "RANGES",
     "Comparison",
@@ -72,6 +76,7 @@ __all__ = [
     "MoveBuildings",
     "MoveCompound",
     "MoveInPolygon",
+    "MovePreview",
     "Plan",
     "PlanCheck",
     "PlanLayers",
@@ -82,6 +87,7 @@ __all__ = [
     "RebalanceReport",
     "Regrid",
     "Rename",
+    "RenderedMap",
     "Reoptimise",
     "Scenario",
     "ScenarioConflictError",
@@ -108,8 +114,11 @@ __all__ = [
     "locate_in_polygons",
     "open_scenario",
     "plan_from_proposal",
+    "plan_map_layers",
+    "preview_move",
     "propose",
     "rebalance",
+    "render_map",
     "run_check",
     "run_compare",
     "run_propose",

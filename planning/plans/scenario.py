@@ -63,6 +63,7 @@ from planning.plans.plan import (
     Plan,
     PlanCheck,
     audit_table,
+    band_status,
     check_plan,
     discontiguous_labels,
     mend_pieces,
@@ -79,6 +80,7 @@ __all__ = [
     "MoveBuildings",
     "MoveCompound",
     "MoveInPolygon",
+    "MovePreview",
     "Regrid",
     "Rename",
     "Reoptimise",
@@ -90,6 +92,7 @@ __all__ = [
     "bordering_communities",
     "compound_rows",
     "now_utc",
+    "preview_move",
     "write_audit_csv",
 ]
 
@@ -704,6 +707,121 @@ class MoveInPolygon(Edit):
         sites, notes = _building_sites(plan, rows)
         what = Note.of("edit.what.move_polygon_n", n=len(rows), to=self.to)
         return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    """What moving some buildings to community ``to`` would do, measured without doing it.
+
+    ``buildings`` and ``households`` are what would move (with any building at the same
+    spot); ``before`` and ``after`` the status of the receiving community then of each donor
+    (households, grids, against the band; a donor grid cut in two would be redrawn by the edit,
+    so ``after`` counts the grids that keep a building); ``refusal`` the refusal the edit would
+    meet (None when it would go through); ``instead`` the communities the buildings border that
+    would take them with every rule kept and the receiver in band.
+    """
+
+    to: str
+    buildings: int
+    households: float
+    before: tuple[CommunityStatus, ...]
+    after: tuple[CommunityStatus, ...]
+    refusal: EditRefused | None = None
+    instead: tuple[str, ...] = ()
+
+
+def _statuses(
+    plan: Plan, labels: list[int], community: np.ndarray, band: tuple[float, float]
+) -> tuple[CommunityStatus, ...]:
+    """Status of communities ``labels`` with the sites assigned as ``community``."""
+    households = np.bincount(
+        community, weights=plan.district.sites.households, minlength=plan.n_communities
+    )
+    out = []
+    for c in labels:
+        mine = community == c
+        out.append(
+            CommunityStatus(
+                community_id=plan.community_ids[c],
+                name=plan.community_names[c],
+                households=round(float(households[c])),
+                grids=len(np.unique(plan.site_grid[mine & (plan.site_community == c)]))
+                if mine.any()
+                else 0,
+                status=band_status(households[c], band),
+                locked=bool(plan.locked[c]),
+            )
+        )
+    return tuple(out)
+
+
+def preview_move(
+    plan: Plan, building_ids: Iterable[str], to: str, *, params: ProposeParams
+) -> MovePreview:
+    """What :class:`MoveBuildings` of ``building_ids`` to ``to`` would do (households and
+    grids before and after, the refusal it would meet, where else they could go), in a few
+    milliseconds: the rules are checked, no grid is drawn.
+
+    Raises :class:`EditRefused` when nothing can be measured (no building, an unknown
+    building id) and :class:`~geo.errors.ScenarioEditError` for an unknown community ``to``.
+    """
+    edit = MoveBuildings(tuple(building_ids), to)
+    what = edit.what()
+    if not edit.building_ids:
+        raise _refused(what, "no_buildings")
+    index = pd.Index(plan.district.buildings["building_id"].astype(str))
+    rows = index.get_indexer(list(edit.building_ids))
+    unknown = [b for b, r in zip(edit.building_ids, rows, strict=True) if r < 0]
+    if unknown:
+        raise _refused(
+            what,
+            "unknown_buildings",
+            ids=", ".join(unknown[:5]),
+            more=" …" if len(unknown) > 5 else "",
+        )
+    t = plan.label_of(edit.to)
+    sites, _notes = _building_sites(plan, rows)
+    community = plan.site_community.copy()
+    moving = sites[community[sites] != t]
+    community[moving] = t
+    labels = [t, *np.unique(plan.site_community[moving]).tolist()]
+    band = params.community_band
+    try:
+        _check_move(plan, sites, to=edit.to, what=what)
+        refusal = None
+    except EditRefused as exc:
+        refusal = exc
+    moved = int(np.isin(plan.district.sites.of_building, moving).sum())
+    return MovePreview(
+        to=edit.to,
+        buildings=moved,
+        households=float(plan.district.sites.households[moving].sum()),
+        before=_statuses(plan, labels, plan.site_community, band),
+        after=_statuses(plan, labels, community, band),
+        refusal=refusal,
+        instead=_move_instead(plan, sites, moving, edit.to, band) if len(moving) else (),
+    )
+
+
+def _move_instead(
+    plan: Plan, sites: np.ndarray, moving: np.ndarray, to: str, band: tuple[float, float]
+) -> tuple[str, ...]:
+    """The communities ``moving`` borders, other than ``to``, that would take ``sites`` with
+    every rule kept and stay in ``band``."""
+    households = float(plan.district.sites.households[moving].sum())
+    out = []
+    for other in bordering_communities(plan, moving):
+        c = plan.label_of(other)
+        if other == to or plan.locked[c]:
+            continue
+        if band_status(plan.community_households[c] + households, band) != "in band":
+            continue
+        try:
+            _check_move(plan, sites, to=other, what=_plain(""))
+        except EditRefused:
+            continue
+        out.append(other)
+    return tuple(out)
 
 
 def compound_rows(plan: Plan, name: str) -> np.ndarray:

@@ -41,12 +41,15 @@ from geo.crs import metric_crs_for
 from geo.errors import GeometryError, InputFormatError, PlanningInputError
 
 __all__ = [
+    "PAPERS",
     "PlanMapLayers",
     "RenderWarning",
     "RenderedMap",
     "find_cjk_font",
     "neighbour_colours",
+    "plan_map_layers",
     "read_plan_layers",
+    "render_map",
     "render_plan",
     "road_tier",
     "scale_bar_length_m",
@@ -97,6 +100,8 @@ CJK_FONT_PACKAGES = (
 PLAN_FILES = ("communities.geojson", "grids.geojson", "summary.json")
 CONTEXT_FILES = ("footprints.geojson", "buildings.geojson", "barriers.geojson", "streets.geojson")
 FORMATS = (".png", ".pdf")
+#: Paper sizes on offer (landscape), millimetres (width, height).
+PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 _PROPOSE_HINT = (
     "run `python -m planning propose HOUSEHOLDS --crs CRS --out DIR` first and render DIR"
 )
@@ -155,6 +160,8 @@ _TEXT = {
         "grid_band": "网格 {lo:,}–{hi:,} 户",
         "crs": "坐标系：{crs}",
         "date": "制图日期：{date}",
+        "editor": "编制人：{name}",
+        "organisation": "编制单位：{name}",
         "sep": " · ",
         "gk": "CGCS2000 / 3度带高斯-克吕格投影",
         "utm": "WGS 84 / UTM 投影 {zone} 带",
@@ -179,6 +186,8 @@ _TEXT = {
         "grid_band": "grids {lo:,}–{hi:,}",
         "crs": "CRS: {crs}",
         "date": "drawn {date}",
+        "editor": "prepared by {name}",
+        "organisation": "{name}",
         "sep": " · ",
         "gk": None,
         "utm": None,
@@ -214,6 +223,11 @@ class RenderedMap:
         The file written.
     title, subtitle, note : str
         The title, the line of counts and bands under it, and the CRS and date note.
+    credits : str
+        The organisation and the editor (编制单位、编制人) at the bottom right; empty when
+        neither was given.
+    page_mm : tuple of float
+        The page's width and height, millimetres.
     layers : tuple of str
         Layers drawn, from ``communities``, ``grids``, ``out_of_band``,
         ``footprints``/``buildings``, ``major``, ``minor``, ``lanes``, ``water``, ``railway``,
@@ -251,6 +265,8 @@ class RenderedMap:
     font_family: str
     lang: str
     metric_crs: str
+    credits: str = ""
+    page_mm: tuple[float, float] = (0.0, 0.0)
     warnings: tuple[RenderWarning, ...] = ()
 
 
@@ -303,13 +319,76 @@ def read_plan_layers(plan_dir: str | Path) -> PlanMapLayers:
     communities = _read_layer(folder / "communities.geojson", required=True)
     _require_columns(communities, folder / "communities.geojson", ("community_id", "households"))
     _require_polygons(communities, folder / "communities.geojson")
-    metric = _metric_crs(summary, communities)
     layers = {
         name: _read_layer(folder / f"{name}.geojson", required=False)
         for name in ("grids", "footprints", "buildings", "barriers", "streets")
     }
+    return plan_map_layers(
+        communities,
+        grids=layers["grids"],
+        footprints=layers["footprints"],
+        buildings=layers["buildings"],
+        barriers=layers["barriers"],
+        subdistricts=layers["streets"],
+        summary=summary,
+    )
+
+
+def plan_map_layers(
+    communities: gpd.GeoDataFrame,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    footprints: gpd.GeoDataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+    subdistricts: gpd.GeoDataFrame | None = None,
+    summary: dict | None = None,
+) -> PlanMapLayers:
+    """A plan held in memory (an app's scenario) as the layers of a map, in its metric CRS.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        Polygons with ``community_id`` and ``households`` (``in_band`` optional), in any CRS
+        (a frame without one is WGS84).
+    grids, footprints, buildings, barriers, subdistricts : geopandas.GeoDataFrame, optional
+        The other layers, each in its own CRS; an empty one counts as absent.
+    summary : dict, optional
+        As ``summary.json`` holds it: ``communities.band`` and ``grids.band`` (households,
+        for the subtitle and the out-of-band marks) and ``data.metric_crs``.
+
+    Returns
+    -------
+    PlanMapLayers
+        The map's CRS is that of ``communities`` when it is projected, else the EPSG code of
+        ``summary``, else the 3-degree zone (or UTM zone) of the data.
+
+    Raises
+    ------
+    InputFormatError
+        When ``communities`` is empty or lacks ``community_id`` or ``households``.
+    GeometryError
+        When the communities are not polygons.
+    """
+    summary = summary or {}
+    communities = _with_crs(communities)
+    if communities is None:
+        raise InputFormatError(
+            "communities: holds no features. expected: at least one community polygon; "
+            "fix: draw or propose a plan first."
+        )
+    _require_columns(communities, Path("communities"), ("community_id", "households"))
+    _require_polygons(communities, Path("communities"))
+    metric = communities.crs if communities.crs.is_projected else _metric_crs(summary, communities)
     projected = {
-        name: None if layer is None else layer.to_crs(metric) for name, layer in layers.items()
+        name: None if layer is None else layer.to_crs(metric)
+        for name, layer in (
+            ("grids", _with_crs(grids)),
+            ("footprints", _with_crs(footprints)),
+            ("buildings", _with_crs(buildings)),
+            ("barriers", _with_crs(barriers)),
+            ("subdistricts", _with_crs(subdistricts)),
+        )
     }
     return PlanMapLayers(
         communities=_community_columns(communities.to_crs(metric), summary),
@@ -317,10 +396,20 @@ def read_plan_layers(plan_dir: str | Path) -> PlanMapLayers:
         footprints=projected["footprints"],
         buildings=_building_columns(projected["buildings"]),
         barriers=_barrier_columns(projected["barriers"]),
-        subdistricts=projected["streets"],
+        subdistricts=projected["subdistricts"],
         summary=summary,
         metric_crs=metric,
     )
+
+
+def _with_crs(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The layer without empty geometries, WGS84 when it states no CRS; None when empty."""
+    if layer is None:
+        return None
+    layer = layer[layer.geometry.notna() & ~layer.geometry.is_empty]
+    if layer.empty:
+        return None
+    return layer if layer.crs is not None else layer.set_crs(4326)
 
 
 def _require_plan_folder(folder: Path) -> None:
@@ -558,9 +647,11 @@ def _known_cjk_family(manager) -> str | None:
     return next((family for family in CJK_FAMILIES if family in names), None)
 
 
-def _choose_font(lang: str, title: str | None) -> tuple[str, str, list[RenderWarning]]:
-    """(font family, language drawn, warnings)."""
-    needs_cjk = lang == "zh" or bool(title and _has_cjk(title))
+def _choose_font(
+    lang: str, title: str | None, *, extra: Sequence[str] = ()
+) -> tuple[str, str, list[RenderWarning]]:
+    """(font family, language drawn, warnings); ``extra`` are other texts given (names)."""
+    needs_cjk = lang == "zh" or any(text and _has_cjk(text) for text in (title, *extra))
     if not needs_cjk:
         return LATIN_FAMILY, lang, []
     family = find_cjk_font()
@@ -614,14 +705,18 @@ _FOOTER_MM = 24.0
 _ASPECT_RANGE = (0.55, 1.25)
 
 
-def _page(bounds: Sequence[float], width_mm: float) -> _Page:
-    """A page ``width_mm`` wide whose map box fits the data, padded to a sane aspect."""
+def _page(bounds: Sequence[float], width_mm: float, height_mm: float | None = None) -> _Page:
+    """A page ``width_mm`` wide whose map box fits the data, padded to a sane aspect; or, with
+    ``height_mm``, a page of that size whose map box fills what the header and footer leave."""
     xmin, ymin, xmax, ymax = (float(v) for v in bounds)
     pad = 0.03 * max(xmax - xmin, ymax - ymin, 1.0)
     xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
     margin = max(6.0, 0.035 * width_mm)
     map_w = width_mm - 2 * margin
-    aspect = float(np.clip((ymax - ymin) / (xmax - xmin), *_ASPECT_RANGE))
+    if height_mm is None:
+        aspect = float(np.clip((ymax - ymin) / (xmax - xmin), *_ASPECT_RANGE))
+    else:
+        aspect = (height_mm - margin * 1.4 - _FOOTER_MM - _HEADER_MM) / map_w
     map_h = map_w * aspect
     # widen the shorter side of the extent so the map fills its box at one scale
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
@@ -650,7 +745,10 @@ def render_plan(
     lang: str = "zh",
     dpi: int = 200,
     width_mm: float = 297.0,
+    paper: str | None = None,
     date: dt.date | None = None,
+    editor: str = "",
+    organisation: str = "",
 ) -> RenderedMap:
     """Draw a plan folder as a print map and write it as PNG or PDF.
 
@@ -658,6 +756,52 @@ def render_plan(
     ----------
     plan_dir : str | pathlib.Path
         A folder written by ``python -m planning propose … --out DIR``.
+    out, title, lang, dpi, width_mm, paper, date, editor, organisation
+        As :func:`render_map` takes them.
+
+    Returns
+    -------
+    RenderedMap
+
+    Raises
+    ------
+    PlanningInputError
+        For an option :func:`render_map` refuses, or a plan folder that cannot be read (see
+        :func:`read_plan_layers`).
+    """
+    options = {"lang": lang, "dpi": dpi, "width_mm": width_mm, "paper": paper}
+    _check_options(Path(out), **options)
+    return render_map(
+        read_plan_layers(plan_dir),
+        out,
+        title=title,
+        date=date,
+        editor=editor,
+        organisation=organisation,
+        **options,
+    )
+
+
+def render_map(
+    layers: PlanMapLayers,
+    out: str | Path,
+    *,
+    title: str | None = None,
+    lang: str = "zh",
+    dpi: int = 200,
+    width_mm: float = 297.0,
+    paper: str | None = None,
+    date: dt.date | None = None,
+    editor: str = "",
+    organisation: str = "",
+) -> RenderedMap:
+    """Draw a plan's layers (:func:`plan_map_layers`, :func:`read_plan_layers`) as a print map
+    and write it as PNG or PDF.
+
+    Parameters
+    ----------
+    layers : PlanMapLayers
+        The plan and its context layers.
     out : str | pathlib.Path
         The file to write; its suffix (``.png`` or ``.pdf``) chooses the format. Parent
         folders are created.
@@ -669,9 +813,16 @@ def render_plan(
     dpi : int
         Resolution of a PNG (a PDF is vector; its few raster parts use it too).
     width_mm : float
-        Page width; the height follows the map's shape (A4 landscape width by default).
+        Page width when no ``paper`` is given; the height then follows the map's shape (A4
+        landscape width by default).
+    paper : {"A4", "A3"}, optional
+        A landscape sheet of that size (:data:`PAPERS`); the map fills what the title and the
+        legend leave.
     date : datetime.date, optional
         The date in the note; default today.
+    editor, organisation : str
+        Who prepared the map and for which body (编制人、编制单位), at the bottom right;
+        left out when empty.
 
     Returns
     -------
@@ -680,20 +831,25 @@ def render_plan(
     Raises
     ------
     PlanningInputError
-        For an unknown ``lang``, an ``out`` suffix other than .png/.pdf, or a plan folder
-        that cannot be read (see :func:`read_plan_layers`).
+        For an unknown ``lang`` or ``paper``, an ``out`` suffix other than .png/.pdf, or a
+        ``dpi`` or ``width_mm`` out of range.
     """
     out = Path(out)
-    _check_options(out, lang=lang, dpi=dpi, width_mm=width_mm)
-    layers = read_plan_layers(plan_dir)
-    family, drawn_lang, warnings = _choose_font(lang, title)
+    _check_options(out, lang=lang, dpi=dpi, width_mm=width_mm, paper=paper)
+    family, drawn_lang, warnings = _choose_font(lang, title, extra=(editor, organisation))
     if title and _has_cjk(title) and family == LATIN_FAMILY:
         title = None  # no font for it: the default title of the language drawn
+    size_mm = PAPERS[paper.upper()] if paper else (width_mm, None)
     import matplotlib
 
     with matplotlib.rc_context(_rc(family)):
         figure, drawn = _draw(
-            layers, title=title, lang=drawn_lang, width_mm=width_mm, date=date or dt.date.today()
+            layers,
+            title=title,
+            lang=drawn_lang,
+            size_mm=size_mm,
+            date=date or dt.date.today(),
+            credits=(organisation.strip(), editor.strip()),
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         _save(figure, out, dpi=dpi)
@@ -707,7 +863,7 @@ def render_plan(
     )
 
 
-def _check_options(out: Path, *, lang: str, dpi: int, width_mm: float) -> None:
+def _check_options(out: Path, *, lang: str, dpi: int, width_mm: float, paper: str | None) -> None:
     if lang not in _TEXT:
         raise PlanningInputError(
             f"lang {lang!r}: expected one of {', '.join(_TEXT)}; fix: pass lang='zh' or 'en'."
@@ -721,6 +877,11 @@ def _check_options(out: Path, *, lang: str, dpi: int, width_mm: float) -> None:
         raise PlanningInputError(
             f"dpi {dpi}, width {width_mm} mm: expected dpi within 10–1200 and a page width "
             "within 50–2000 mm; fix: e.g. dpi=200, width_mm=297 (A4 landscape)."
+        )
+    if paper is not None and paper.upper() not in PAPERS:
+        raise PlanningInputError(
+            f"paper {paper!r}: expected one of {', '.join(PAPERS)} (landscape); fix: pass "
+            "paper='A4' or 'A3', or leave it out for a page whose height follows the map."
         )
 
 
@@ -738,13 +899,22 @@ def _rc(family: str) -> dict:
     }
 
 
-def _draw(layers: PlanMapLayers, *, title: str | None, lang: str, width_mm: float, date: dt.date):
-    """The figure and the fields of RenderedMap it makes."""
+def _draw(
+    layers: PlanMapLayers,
+    *,
+    title: str | None,
+    lang: str,
+    size_mm: tuple[float, float | None],
+    date: dt.date,
+    credits: tuple[str, str],
+):
+    """The figure and the fields of RenderedMap it makes; ``credits`` is (organisation,
+    editor)."""
     from matplotlib.figure import Figure
 
     text = _TEXT[lang]
     communities = layers.communities
-    page = _page(communities.total_bounds, width_mm)
+    page = _page(communities.total_bounds, *size_mm)
     figure = Figure(figsize=(page.width_mm / _MM_PER_INCH, page.height_mm / _MM_PER_INCH))
     ax = _map_axes(figure, page)
     colours = [_palette_colour(i) for i in neighbour_colours(communities.geometry.array)]
@@ -766,18 +936,25 @@ def _draw(layers: PlanMapLayers, *, title: str | None, lang: str, width_mm: floa
         ]
     )
     _draw_header(figure, page, title, subtitle)
-    figure.text(
-        *page.frac(page.margin_mm, page.margin_mm * 0.6),
-        note,
-        ha="left",
-        va="bottom",
-        fontsize=7,
-        color="#444444",
-    )
+    credit_line = _credit_line(credits, text)
+    for x_mm, line, align in (
+        (page.margin_mm, note, "left"),
+        (page.width_mm - page.margin_mm, credit_line, "right"),
+    ):
+        figure.text(
+            *page.frac(x_mm, page.margin_mm * 0.6),
+            line,
+            ha=align,
+            va="bottom",
+            fontsize=7,
+            color="#444444",
+        )
     return figure, {
         "title": title,
         "subtitle": subtitle,
         "note": note,
+        "credits": credit_line,
+        "page_mm": (page.width_mm, page.height_mm),
         "layers": tuple(drawn),
         "legend": legend,
         "community_labels": labels,
@@ -785,6 +962,17 @@ def _draw(layers: PlanMapLayers, *, title: str | None, lang: str, width_mm: floa
         "out_of_band": tuple(communities.loc[~communities["in_band"], "community_id"]),
         "scale_bar_m": scale_m,
     }
+
+
+def _credit_line(credits: tuple[str, str], text: dict) -> str:
+    """``编制单位：… · 编制人：…``, the parts given."""
+    organisation, editor = credits
+    parts = [
+        text[key].format(name=name)
+        for key, name in (("organisation", organisation), ("editor", editor))
+        if name
+    ]
+    return text["sep"].join(parts)
 
 
 def _map_axes(figure, page: _Page):

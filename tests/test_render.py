@@ -36,7 +36,9 @@ from planning import render
 from planning.cli import EXIT_INPUT_ERROR, main
 from planning.render import (
     neighbour_colours,
+    plan_map_layers,
     read_plan_layers,
+    render_map,
     render_plan,
     road_tier,
     scale_bar_length_m,
@@ -247,6 +249,80 @@ def test_title_subtitle_and_note(rendered) -> None:
     assert rendered.scale_bar_m == 500  # a fifth of the ~2.3 km map
 
 
+def test_no_credits_unless_given(rendered) -> None:
+    assert rendered.credits == ""
+
+
+def test_editor_and_organisation_at_the_bottom_right(
+    full_plan: Path, cjk_font: str, tmp_path: Path
+) -> None:
+    result = render_plan(
+        full_plan,
+        tmp_path / "plan.png",
+        dpi=DPI,
+        date=DAY,
+        editor=" 张三 ",
+        organisation="南山区民政局",
+    )
+    assert result.credits == "编制单位：南山区民政局 · 编制人：张三"
+    plain = render_plan(full_plan, tmp_path / "plain.png", dpi=DPI, date=DAY)
+    with_credits, without = _pixels(result.path), _pixels(plain.path)
+    height, width, _ = with_credits.shape
+    differs = np.argwhere((with_credits != without).any(axis=2))
+    assert len(differs)  # the credits are drawn, and only in the bottom-right corner
+    assert (differs[:, 0] > 0.9 * height).all() and (differs[:, 1] > 0.5 * width).all()
+    only_editor = render_plan(
+        full_plan, tmp_path / "editor.png", lang="en", dpi=DPI, date=DAY, editor="Li Si"
+    )
+    assert only_editor.credits == "prepared by Li Si"
+
+
+@pytest.mark.parametrize(("paper", "size_mm"), [("A4", (297, 210)), ("A3", (420, 297))])
+def test_paper_sizes_are_landscape_sheets(
+    full_plan: Path, cjk_font: str, tmp_path: Path, paper: str, size_mm
+) -> None:
+    result = render_plan(full_plan, tmp_path / "plan.png", dpi=DPI, date=DAY, paper=paper)
+    assert result.page_mm == size_mm
+    with Image.open(result.path) as image:
+        width, height = image.size
+    assert width == pytest.approx(size_mm[0] / 25.4 * DPI, abs=1)
+    assert height == pytest.approx(size_mm[1] / 25.4 * DPI, abs=1)
+    assert result.legend == CHINESE_LEGEND  # the legend still fits below the map
+
+
+def test_a_plan_in_memory_draws_as_its_folder_does(
+    full_plan: Path, cjk_font: str, tmp_path: Path
+) -> None:
+    """The frames of a plan (metric CRS, as an app holds them) give the folder's map."""
+    folder = read_plan_layers(full_plan)
+    wgs84 = {
+        name: gpd.read_file(full_plan / f"{name}.geojson")
+        for name in ("communities", "grids", "barriers", "streets", "buildings")
+    }
+    layers = plan_map_layers(
+        wgs84["communities"].to_crs(METRIC).drop(columns="in_band"),
+        grids=wgs84["grids"],
+        buildings=wgs84["buildings"],
+        barriers=wgs84["barriers"],
+        subdistricts=wgs84["streets"],
+        summary=SUMMARY,
+    )
+    assert layers.metric_crs.to_epsg() == METRIC
+    assert layers.communities["in_band"].tolist() == folder.communities["in_band"].tolist()
+    from_memory = render_map(layers, tmp_path / "memory.png", dpi=DPI, date=DAY)
+    from_folder = render_plan(full_plan, tmp_path / "folder.png", dpi=DPI, date=DAY)
+    assert from_memory.subtitle == from_folder.subtitle
+    assert from_memory.out_of_band == ("C004",)
+    assert from_memory.community_labels == from_folder.community_labels
+    assert set(from_memory.layers) == set(from_folder.layers) - {"footprints"} | {"buildings"}
+
+
+def test_a_plan_in_memory_without_communities_is_refused() -> None:
+    empty = gpd.GeoDataFrame({"community_id": [], "households": []}, geometry=[], crs=4326)
+    with pytest.raises(InputFormatError, match=r"communities: holds no features"):
+        plan_map_layers(empty)
+
+
 def test_neighbouring_communities_differ_in_colour(rendered) -> None:
     colours = rendered.community_colours
     assert set(colours) == set(COMMUNITIES)
@@ -368,6 +444,7 @@ def test_communities_must_be_polygons(tmp_path: Path) -> None:
         ({"out": "plan.svg"}, r"unknown map format '\.svg'.*plan\.png or plan\.pdf"),
         ({"lang": "fr"}, r"lang 'fr': expected one of zh, en"),
         ({"dpi": 0}, r"expected dpi within 10–1200"),
+        ({"paper": "B5"}, r"paper 'B5': expected one of A4, A3 \(landscape\)"),
     ],
 )
 def test_bad_options_are_refused(full_plan: Path, tmp_path: Path, kwargs, message) -> None:
@@ -456,11 +533,19 @@ def test_cli_writes_png_and_pdf(full_plan: Path, tmp_path: Path, cjk_font: str, 
             str(DPI),
             "--title",
             "粤海街道社区方案",
+            "--paper",
+            "A3",
+            "--editor",
+            "张三",
+            "--organisation",
+            "南山区民政局",
         ]
     )
     stdout, stderr = capsys.readouterr()
     assert code == 0, stderr
     assert out.is_file() and out.with_suffix(".pdf").is_file()
+    with Image.open(out) as image:
+        assert image.size[0] == pytest.approx(420 / 25.4 * DPI, abs=1)
     assert f"wrote {out}: 4 communities" in stdout
     assert stderr == ""
 

@@ -3,14 +3,16 @@
 Each function writes with the library's writers into a temporary folder and returns the file's
 bytes, so what the app downloads is exactly what the command line writes: GeoJSON (RFC 7946,
 WGS84), GeoPackage and zipped Shapefile in CGCS2000 (or its 3-degree zone), the households
-with their community and grid, the compliance CSV and printable report, the audit log and the
-project file.
+with their community and grid, the compliance CSV and printable report, the audit log, the
+project file and the print map (PNG or PDF, drawn by :func:`planning.render_map`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +21,7 @@ from geo.export import spreadsheet_safe, write_geojson, write_geopackage, write_
 from geo.intake import Households
 from planning import (
     ComplianceResult,
+    EditResult,
     Plan,
     ProposeParams,
     audit_table,
@@ -26,21 +29,31 @@ from planning import (
     community_frame,
     create_project,
     grid_frame,
+    plan_map_layers,
+    render_map,
     save_scenario,
     write_compliance,
     write_plan,
 )
+from ui.i18n import text
 
 __all__ = [
+    "AUDIT_KEYS",
     "EXPORT_CRS",
+    "PrintSheet",
     "audit_csv",
     "compliance_files",
     "geojson_bytes",
     "geopackage_bytes",
     "plan_files",
+    "print_map_bytes",
     "project_bytes",
     "shapefile_zip_bytes",
 ]
+
+#: The locale keys (``edit.history.<key>``) heading the audit log's columns, in the order of
+#: :func:`planning.audit_table`'s columns.
+AUDIT_KEYS = ("time", "author", "what", "from", "to", "households")
 
 #: The CRS choices of the bureau formats (``geo.export``'s forms).
 EXPORT_CRS = ("cgcs2000", "zone", "zone-prefixed")
@@ -101,9 +114,30 @@ def compliance_files(result: ComplianceResult) -> dict[str, bytes]:
         return {Path(p).name: _read(p) for p in paths.values()}
 
 
-def audit_csv(plan: Plan) -> bytes:
-    """The plan's audit log (time, author, what, from, to, households affected) as CSV."""
-    return spreadsheet_safe(audit_table(plan)).to_csv(index=False).encode("utf-8-sig")
+def audit_csv(plan: Plan, results: Sequence[EditResult] = (), *, lang: str = "zh") -> bytes:
+    """The plan's audit log (time, author, what, from, to, households affected) as CSV, headed
+    in ``lang``.
+
+    ``results`` are the edits of the session that made the last entries of the log (a
+    scenario's :meth:`~planning.Scenario.results`): their what, from and to are rendered in
+    ``lang`` from their records. Earlier entries (a plan opened from a project file) keep the
+    text the project stores."""
+    table = audit_table(plan)
+    rows = table.index[len(table) - len(results) :] if len(results) else table.index[:0]
+    for row, result in zip(rows, results, strict=True):
+        if result.records is not None:
+            records = result.records
+            table.loc[row, ["what", "from", "to"]] = [
+                records.what.text(lang),
+                records.before.text(lang),
+                records.after.text(lang),
+            ]
+    headers = {
+        column: text(f"edit.history.{key}", lang)
+        for column, key in zip(table.columns, AUDIT_KEYS, strict=True)
+    }
+    table = table.rename(columns=headers)
+    return spreadsheet_safe(table).to_csv(index=False).encode("utf-8-sig")
 
 
 def project_bytes(
@@ -133,3 +167,54 @@ def project_bytes(
         for name, plan in plans.items():
             save_scenario(path, name, plan, author=author, params=params)
         return _read(path)
+
+
+@dataclass(frozen=True)
+class PrintSheet:
+    """What the planner chose for a print map: ``fmt`` is ``png`` or ``pdf``, ``paper`` a key
+    of :data:`planning.PAPERS`, ``lang`` ``zh`` or ``en``; the texts as typed."""
+
+    fmt: str
+    title: str
+    paper: str = "A4"
+    lang: str = "zh"
+    editor: str = ""
+    organisation: str = ""
+    date: dt.date | None = None
+
+
+def print_map_bytes(
+    plan: Plan,
+    *,
+    params: ProposeParams,
+    layers: Mapping[str, gpd.GeoDataFrame | None],
+    sheet: PrintSheet,
+) -> bytes:
+    """The plan as a print map (title, legend, scale bar, north arrow, CRS note, date and
+    editor), drawn from memory over the buildings and the ``streets`` and ``barriers`` of
+    ``layers`` (WGS84, or None)."""
+    buildings = building_frame(plan)
+    summary = {
+        "communities": {"band": list(params.community_band)},
+        "grids": {"band": list(params.grid_band)},
+    }
+    map_layers = plan_map_layers(
+        community_frame(plan),
+        grids=grid_frame(plan),
+        buildings=buildings[["households", "geometry"]] if "households" in buildings else None,
+        barriers=layers.get("barriers"),
+        subdistricts=layers.get("streets"),
+        summary=summary,
+    )
+    with tempfile.TemporaryDirectory(prefix="planner-map-") as folder:
+        drawn = render_map(
+            map_layers,
+            Path(folder) / f"map.{sheet.fmt}",
+            title=sheet.title or None,
+            lang=sheet.lang,
+            paper=sheet.paper,
+            date=sheet.date,
+            editor=sheet.editor,
+            organisation=sheet.organisation,
+        )
+        return _read(drawn.path)

@@ -25,7 +25,16 @@ def _run(args: argparse.Namespace) -> int:
         outputs.append(args.out.with_suffix(".pdf"))
     warnings = {}
     for out in outputs:
-        result = render_plan(args.plan_dir, out, title=args.title, lang=args.lang, dpi=args.dpi)
+        result = render_plan(
+            args.plan_dir,
+            out,
+            title=args.title,
+            lang=args.lang,
+            dpi=args.dpi,
+            paper=args.paper,
+            editor=args.editor or "",
+            organisation=args.organisation or "",
+        )
         warnings.update((str(w), None) for w in result.warnings)
         print(
             f"wrote {result.path}: {len(result.community_labels)} communities, "
@@ -44,4 +53,11 @@ def register(sub) -> None:
     p.add_argument("--title", help="map title (default 社区与网格划分方案)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.add_argument("--dpi", type=int, default=200)
+    p.add_argument(
+        "--paper",
+        choices=("A4", "A3"),
+        help="a landscape sheet of this size (default: A4 wide, as tall as the map needs)",
+    )
+    p.add_argument("--editor", help="who prepared the map (编制人), printed at the bottom right")
+    p.add_argument("--organisation", help="the body it was prepared for (编制单位)")
     p.set_defaults(run=_run)

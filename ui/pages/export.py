@@ -1,6 +1,7 @@
-"""The Export page: the plan as GeoJSON (RFC 7946), GeoPackage and zipped Shapefile in CGCS2000,
-the households with their community and grid, the compliance CSV and printable report, the
-project file and the audit log.
+"""The Export page: the print map (PNG or PDF with title, legend, scale bar, north arrow, CRS
+note, date and editor), the plan as GeoJSON (RFC 7946), GeoPackage and zipped Shapefile in
+CGCS2000, the households with their community and grid, the compliance CSV and printable
+report, the project file and the audit log.
 
 Every file is made when its button is clicked (``st.download_button`` with a function), by the
 same writers the command line uses (:mod:`ui.exports`).
@@ -8,8 +9,11 @@ same writers the command line uses (:mod:`ui.exports`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
+from planning import PAPERS
 from ui import exports, runs, state, widgets
 from ui.i18n import t
 
@@ -17,6 +21,10 @@ __all__ = ["render"]
 
 _SCENARIO_KEY = "export_scenario"
 _CRS_KEY = "export_crs"
+_TITLE_KEY = "export_print_title"
+_TITLE_DEFAULT_KEY = "_export_print_title_default"
+_ORGANISATION_KEY = "export_print_organisation"
+_PAPER_KEY = "export_print_paper"
 
 
 def _button(label: str, data, *, file_name: str, mime: str, key: str, help_text: str = "") -> None:
@@ -143,9 +151,12 @@ def _compliance_files(ref, spec, *, stem: str) -> None:
         _file_row(lambda: exports.compliance_files(result), _COMPLIANCE_FILES, stem)
 
 
-def _project_files(ref, plan, *, stem: str) -> None:
-    """The project file (every scenario) and the audit log of ``plan``."""
+def _project_files(ref, spec, plan, *, stem: str) -> None:
+    """The project file (every scenario) and the audit log of ``plan`` (scenario ``spec``),
+    in the language of the page."""
     st.subheader(t("export.project"))
+    current = runs.scenario(ref, spec) if spec is not None else None
+    results = current.results() if current is not None else ()
     layers = runs.layer_frames(ref.source)
     every = {n: runs.plan_view(ref, s).plan for n, s in state.scenarios().items()}
     cols = st.columns(3)
@@ -163,12 +174,86 @@ def _project_files(ref, plan, *, stem: str) -> None:
     with cols[1]:
         _button(
             t("export.audit"),
-            lambda: exports.audit_csv(plan),
+            lambda: exports.audit_csv(plan, results, lang=state.language()),
             file_name=f"{stem}-audit-log.csv",
             mime="text/csv",
             key="export_audit",
             help_text=t("export.audit.help", n=len(plan.log)),
         )
+
+
+def _district(ref) -> str:
+    """The district's name as the default title uses it: the sample's, else the file's."""
+    if ref.source.kind == "sample":
+        return t("export.print.sample_district")
+    return Path(ref.source.households.label).stem
+
+
+def _scenario(ref, name: str) -> str:
+    """The scenario as a title names it (a short form of the scenario box's label)."""
+    if name != widgets.PROPOSAL:
+        return t("scenario.label", name=name)
+    if ref.stored is not None:
+        return ref.stored.scenario
+    return t("export.print.rebalanced" if ref.rebalance is not None else "export.print.proposal")
+
+
+def _title_input(default: str) -> str:
+    """The title box, set to ``default`` until the planner types another title (and again
+    when the scenario changes the default of a title not typed)."""
+    previous = st.session_state.get(_TITLE_DEFAULT_KEY)
+    if st.session_state.get(_TITLE_KEY) in (None, "", previous):
+        st.session_state[_TITLE_KEY] = default
+    st.session_state[_TITLE_DEFAULT_KEY] = default
+    return st.text_input(t("export.print.title"), key=_TITLE_KEY).strip()
+
+
+def _print_map(ref, plan, *, name: str, stem: str) -> None:
+    """The print map of ``plan``: title, 编制单位, 编制人 and paper, then PNG and PDF."""
+    st.subheader(t("export.print"))
+    default = t(
+        "export.print.default_title", district=_district(ref), scenario=_scenario(ref, name)
+    )
+    cols = st.columns([4, 3, 2])
+    with cols[0]:
+        title = _title_input(default) or default
+    with cols[1]:
+        organisation = st.text_input(
+            t("export.print.organisation"), key=_ORGANISATION_KEY, value=""
+        ).strip()
+    with cols[2]:
+        editor = state.author_input(t("export.print.editor"), key="export_print_editor")
+    paper = state.choice(
+        st.radio,
+        t("export.print.paper"),
+        tuple(PAPERS),
+        {k: t(f"export.print.paper.{k}") for k in PAPERS},
+        key=_PAPER_KEY,
+        default="A4",
+        horizontal=True,
+    )
+    layers = runs.layer_frames(ref.source)
+    cols = st.columns(2)
+    for col, fmt in zip(cols, ("png", "pdf"), strict=True):
+        sheet = exports.PrintSheet(
+            fmt=fmt,
+            title=title,
+            paper=paper,
+            lang=state.language(),
+            editor=editor,
+            organisation=organisation,
+        )
+        with col:
+            _button(
+                t(f"export.print.{fmt}"),
+                lambda sheet=sheet: exports.print_map_bytes(
+                    plan, params=ref.params, layers=layers, sheet=sheet
+                ),
+                file_name=f"{stem}-map-{paper}.{fmt}",
+                mime="image/png" if fmt == "png" else "application/pdf",
+                key=f"export_print_{fmt}",
+                help_text=t("export.print.help"),
+            )
 
 
 def render() -> None:
@@ -185,11 +270,12 @@ def render() -> None:
     plan, params, households = view.plan, ref.params, outcome.households
     stem = _stem(name)
 
+    _print_map(ref, plan, name=name, stem=stem)
     st.subheader(t("export.plan"))
     _file_row(lambda: exports.plan_files(plan, households, params=params), _PLAN_FILES, stem)
     _bureau_files(view, stem=stem, crs=crs)
     _compliance_files(ref, spec, stem=stem)
-    _project_files(ref, plan, stem=stem)
+    _project_files(ref, spec, plan, stem=stem)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,13 @@ from planning.plans.project import (
     open_scenario,
     save_scenario,
 )
-from planning.plans.rebalance import Rebalance, RebalanceReport, locate_in_polygons, rebalance
+from planning.plans.rebalance import (
+    Rebalance,
+    RebalanceError,
+    RebalanceReport,
+    locate_in_polygons,
+    rebalance,
+)
 from planning.plans.scenario import (
     Edit,
     EditRefused,
@@ -84,6 +90,7 @@ __all__ = [
     "ProposeParams",
     "ProposeRun",
     "Rebalance",
+    "RebalanceError",
     "RebalanceReport",
     "Regrid",
     "Rename",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from geo.export import spreadsheet_safe, write_geojson, write_geopackage, write_shapefile_zip
 from geo.intake import Households
@@ -39,6 +40,7 @@ from ui.i18n import text
 
 __all__ = [
     "AUDIT_KEYS",
+    "BARRIER_KINDS",
     "EXPORT_CRS",
     "PrintSheet",
     "audit_csv",
@@ -54,6 +56,10 @@ __all__ = [
 #: The locale keys (``edit.history.<key>``) heading the audit log's columns, in the order of
 #: :func:`planning.audit_table`'s columns.
 AUDIT_KEYS = ("time", "author", "what", "from", "to", "households")
+
+#: The layers of roads, rivers and railways a source may hold (one file of each, or one of
+#: mixed kinds), all drawn on the print map.
+BARRIER_KINDS = ("roads", "water", "railways", "barriers")
 
 #: The CRS choices of the bureau formats (``geo.export``'s forms).
 EXPORT_CRS = ("cgcs2000", "zone", "zone-prefixed")
@@ -191,8 +197,8 @@ def print_map_bytes(
     sheet: PrintSheet,
 ) -> bytes:
     """The plan as a print map (title, legend, scale bar, north arrow, CRS note, date and
-    editor), drawn from memory over the buildings and the ``streets`` and ``barriers`` of
-    ``layers`` (WGS84, or None)."""
+    editor), drawn from memory over the buildings, the ``streets`` of ``layers`` and its
+    barrier files (:data:`BARRIER_KINDS`; WGS84, or None)."""
     buildings = building_frame(plan)
     summary = {
         "communities": {"band": list(params.community_band)},
@@ -202,7 +208,7 @@ def print_map_bytes(
         community_frame(plan),
         grids=grid_frame(plan),
         buildings=buildings[["households", "geometry"]] if "households" in buildings else None,
-        barriers=layers.get("barriers"),
+        barriers=_barrier_lines(layers),
         subdistricts=layers.get("streets"),
         summary=summary,
     )
@@ -218,3 +224,11 @@ def print_map_bytes(
             organisation=sheet.organisation,
         )
         return _read(drawn.path)
+
+
+def _barrier_lines(layers: Mapping[str, gpd.GeoDataFrame | None]) -> gpd.GeoDataFrame | None:
+    """Every barrier file of ``layers`` in one frame (WGS84), or None when there is none."""
+    frames = [layers[k] for k in BARRIER_KINDS if layers.get(k) is not None and len(layers[k])]
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)

@@ -30,6 +30,7 @@ import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
 from geo.intake import Households
+from geo.records import Message
 from planning import (
     Comparison,
     ComplianceResult,
@@ -41,6 +42,7 @@ from planning import (
     ProposeParams,
     ProposeRun,
     Rebalance,
+    RebalanceError,
     Scenario,
     Standard,
     building_frame,
@@ -97,6 +99,7 @@ class ProposeOutcome:
     run: ProposeRun | None = None
     problems: tuple[Problem, ...] = ()
     message: str | None = None
+    record: Message | None = None  # the message as a record, to show in the page's language
     stored: projects.StoredOutcome | None = None
     stored_households: Households | None = None
     rebalance: Rebalance | None = None
@@ -240,6 +243,8 @@ def rebalanced(ref: PlanRef) -> ProposeOutcome:
     frames = {kind: read.frame if read is not None else None for kind, read in layers.items()}
     try:
         result = rebalance(
+    except RebalanceError as exc:
+        return ProposeOutcome(message=str(exc), record=exc.record)
             frames["communities"],
             loaded.households,
             params=ref.params,

@@ -69,6 +69,7 @@ from planning.records import Infeasible, Note
 __all__ = [
     "OutOfBand",
     "Rebalance",
+    "RebalanceError",
     "RebalanceReport",
     "Regrouping",
     "locate_in_polygons",
@@ -430,6 +431,16 @@ class Rebalance:
     report: RebalanceReport
 
 
+class RebalanceError(InfeasibleError):
+    """Today's communities cannot be rebalanced; ``record`` says why in either language.
+
+    ``str(error)`` is the English text."""
+
+    def __init__(self, record: Note) -> None:
+        super().__init__(record.text("en"))
+        self.record = record
+
+
 @dataclass(frozen=True, eq=False)
 class _Assignment:
     """Every site's existing community, cleaned and filled (phase 1–2 of the module
@@ -466,11 +477,7 @@ def _assign(district: District, existing: gpd.GeoDataFrame, params: ProposeParam
     label = _fill(district, label)
     orphans = np.flatnonzero(label < 0)
     if len(orphans) == len(label):
-        raise InfeasibleError(
-            "rebalance: no building lies in or next to any existing community; expected the "
-            "communities and households of one area in the same declared CRS; fix: check "
-            "--crs and the layers."
-        )
+        raise RebalanceError(Note.of("rebalance.no_building_near"))
     lower, upper = params.community_band
     weights = district.sites.households
     ids, new_ids = list(input_ids), []
@@ -808,8 +815,9 @@ def rebalance(
     ------
     InputFormatError
         When ``communities`` has no ``community_id`` column or no polygon.
-    InfeasibleError
-        When no building lies in or next to any community.
+    RebalanceError
+        When no building lies in or next to any community (an ``InfeasibleError`` whose
+        ``record`` says so in either language).
     """
     params = params or ProposeParams()
     _require_communities(communities)

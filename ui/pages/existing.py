@@ -323,7 +323,8 @@ def _show_result(ref: PlanRef, measured_names: dict[str, str]) -> None:
         show_problems(outcome.problems, file=ref.source.households.label)
         return
     if not outcome.ok:
-        st.error(t("existing.failed") + "\n\n" + widgets.escape(outcome.message))
+        why = outcome.record.text(state.language()) if outcome.record else outcome.message
+        st.error(t("existing.failed") + "\n\n" + widgets.escape(why))
         return
     result = outcome.rebalance
     report = result.report

@@ -13,7 +13,10 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 import shapely
+from app_support import new_app, open_page, texts
 
+from ui import runs, state
+from ui.pages import edit as edit_page
 from ui.search import SearchHit, hit_bounds, search_plan
 
 
@@ -89,3 +92,42 @@ def test_bounds_to_zoom_to(frames):
     )
     assert west < 121.005 and east > 121.015  # both of its buildings
     assert hit_bounds(SearchHit("building", "B9", "", "C1"), communities, buildings) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The search box on the Edit and 方案 pages (AppTest, the built-in sample at 10,000 households)
+
+
+def test_the_search_box_zooms_to_a_community_and_readies_a_building_to_move():
+    at = new_app().run()
+    open_page(at, "propose")
+    at.button(key="propose_run").click().run()
+    at.text_input(key="propose_search").input("C002").run()
+    assert not at.exception
+    found = at.selectbox(key="propose_search_hit")
+    assert found.options[0].startswith("社区 C002 · ")
+    open_page(at, "edit")
+    at.text_input(key=edit_page.SEARCH_KEY).input("c002").run()
+    hits = at.selectbox(key=edit_page.SEARCH_HIT_KEY)
+    assert hits.value is None and hits.options[0].startswith("社区 C002 · ")
+    hits.select_index(0).run()
+    assert not at.exception
+    assert at.session_state[edit_page.COMMUNITY_KEY] == "C002"
+    focus = at.session_state[edit_page.FOCUS_KEY]
+    assert focus["ids"] == ("C002",) and len(focus["bounds"]) == 4
+
+    view = runs.plan_view(
+        at.session_state[state.PLAN_KEY], at.session_state[state.SCENARIOS_KEY]["A"]
+    )
+    building = str(view.buildings["building_id"].iloc[-1])
+    at.text_input(key=edit_page.SEARCH_KEY).input(building).run()
+    at.selectbox(key=edit_page.SEARCH_HIT_KEY).select_index(0).run()
+    assert at.session_state[edit_page.BUILDING_KEY] == building
+    assert at.session_state[edit_page.COMMUNITY_KEY] == view.buildings["community_id"].iloc[-1]
+    assert at.session_state[edit_page.TAB_KEY] == "移动"
+    west, south, east, north = at.session_state[edit_page.FOCUS_KEY]["bounds"]
+    point = view.buildings.geometry.iloc[-1]
+    assert west < point.x < east and south < point.y < north
+
+    at.text_input(key=edit_page.SEARCH_KEY).input("没有这个地方").run()
+    assert any("没有找到“没有这个地方”" in c for c in texts(at.caption))

@@ -3,6 +3,11 @@ redo; a live panel of sizes, bands, contiguity and locks; a validity list, measu
 as it is after every edit, that zooms to each problem; re-gridding the communities an edit
 touched (on a click, or after every edit); the edit history.
 
+Several buildings are moved in one edit by brushing them together (a click on a building or
+a grid, a drawn shape, a compound), with each community's households before → after shown
+before the move is made (:func:`planning.preview_move`). A search box finds a compound, a
+building or a community and zooms the map to it.
+
 Results and refusals are the library's records, shown in the language chosen.
 
 Every edit is a frozen dataclass of :mod:`planning.plans.scenario` pushed onto the active scenario's
@@ -29,11 +34,13 @@ from planning import (
     MoveBuildings,
     MoveCompound,
     MoveInPolygon,
+    MovePreview,
     Regrid,
     Rename,
     Reoptimise,
     SplitCommunity,
     Unlock,
+    preview_move,
 )
 from ui import runs, state, widgets
 from ui.i18n import t
@@ -53,16 +60,32 @@ from ui.plan_views import (
     refusal_text,
     validity_items,
 )
+from ui.search import SearchHit, hit_bounds
+from ui.search_box import search_box
+from ui.selection_preview import (
+    brushed_ids,
+    click_mark,
+    preview_messages,
+    preview_table,
+    selection_of,
+    selection_targets,
+    toggle,
+)
 from ui.state import ScenarioSpec
 
 __all__ = [
     "AUTO_REGRID_KEY",
+    "BRUSH_KEY",
     "BUILDING_KEY",
     "COMMUNITY_KEY",
     "FOCUS_KEY",
     "MAP_KEY",
     "MESSAGE_KEY",
     "POLYGON_KEY",
+    "SEARCH_HIT_KEY",
+    "SEARCH_KEY",
+    "SELECTION_KEY",
+    "SELECTION_TO_KEY",
     "TAB_KEY",
     "TOUCHED_KEY",
     "render",
@@ -82,6 +105,13 @@ BUILDING_KEY = "edit_building"
 TAB_KEY = "edit_tab"
 TOUCHED_KEY = "edit_touched"
 AUTO_REGRID_KEY = "edit_auto_regrid"
+SELECTION_KEY = "edit_selection"  # the building ids brushed together, in the order chosen
+SELECTION_TO_KEY = "edit_selection_to"
+BRUSH_KEY = "edit_brush"
+SEARCH_KEY = "edit_search"
+SEARCH_HIT_KEY = f"{SEARCH_KEY}_hit"  # the place chosen (ui.search_box)
+#: The last map value acted on: st_folium may hand the same click back on a later rerun.
+_HANDLED_KEY = "edit_map_handled"
 #: Edits after which the communities concerned keep their grids (so may want them re-drawn).
 _KEEP_GRIDS = (MoveBuildings, MoveCompound, MoveInPolygon)
 _MAP_HEIGHT = 640
@@ -197,6 +227,33 @@ def _move_building() -> None:
         st.session_state.pop("edit_building_to", None)
 
 
+def _move_selection() -> None:
+    _push(
+        lambda: MoveBuildings(
+            tuple(st.session_state.get(SELECTION_KEY) or ()),
+            str(st.session_state.get(SELECTION_TO_KEY) or ""),
+        )
+    )
+    if st.session_state.get(MESSAGE_KEY, ("",))[0] == "success":
+        st.session_state[SELECTION_KEY] = ()
+        st.session_state.pop(SELECTION_TO_KEY, None)
+
+
+def _clear_selection() -> None:
+    st.session_state[SELECTION_KEY] = ()
+    st.session_state.pop(SELECTION_TO_KEY, None)
+
+
+def _add_compound(name: str) -> None:
+    """Every building of compound ``name`` joins the selection."""
+    view = _current_view()
+    rows = view.buildings[view.buildings["compound"].astype("string").eq(name).fillna(False)]
+    selection = tuple(st.session_state.get(SELECTION_KEY) or ())
+    st.session_state[SELECTION_KEY] = tuple(
+        dict.fromkeys([*selection, *rows["building_id"].astype(str)])
+    )
+
+
 def _move_polygon() -> None:
     _push(
         lambda: MoveInPolygon(
@@ -257,9 +314,36 @@ def _focus_selected() -> None:
     st.session_state.pop(GRID_KEY, None)
 
 
+def _current_view():
+    _name, spec = state.active_scenario()
+    return runs.plan_view(state.get_plan(), spec)
+
+
+def _is_new_map_value(value) -> bool:
+    """Whether st_folium's value holds a click or drawing not acted on yet (see
+    :func:`ui.selection_preview.click_mark`); the one acted on is remembered."""
+    mark = click_mark(value)
+    if mark is None or mark == st.session_state.get(_HANDLED_KEY):
+        return False
+    st.session_state[_HANDLED_KEY] = mark
+    return True
+
+
 def _on_map() -> None:
-    """A click on a community, grid or building selects it; a drawn polygon is kept."""
-    event = map_event(st.session_state.get(MAP_KEY), state.basemap())
+    """A click on a community, grid or building selects it; a drawn polygon is kept. With the
+    brush on, the building clicked, the grid's buildings or those drawn round join the
+    selection instead (a building clicked again leaves it)."""
+    value = st.session_state.get(MAP_KEY)
+    if not _is_new_map_value(value):
+        return
+    event = map_event(value, state.basemap())
+    if st.session_state.get(BRUSH_KEY):
+        ids = brushed_ids(_current_view().buildings, event)
+        if ids:
+            selection = tuple(st.session_state.get(SELECTION_KEY) or ())
+            st.session_state[SELECTION_KEY] = toggle(selection, ids)
+            st.session_state[TAB_KEY] = t("edit.tab.move")
+            return
     if event.community_id:
         st.session_state[COMMUNITY_KEY] = event.community_id
         st.session_state[GRID_KEY] = event.grid_id
@@ -420,6 +504,8 @@ def _map(ref, view, layers) -> None:
         [selected] if selected else [],
         grids=view.grids,
         grid_id=st.session_state.get(GRID_KEY),
+        buildings=view.buildings,
+        brushed=tuple(st.session_state.get(SELECTION_KEY) or ()),
         basemap=basemap,
         lang=lang,
     )
@@ -435,6 +521,22 @@ def _map(ref, view, layers) -> None:
         **_focus_view(view, basemap),
     )
     st.caption(t("edit.map_caption"))
+
+
+def _go_to_hit(hit: SearchHit) -> None:
+    """A place chosen in the search results: the map zooms to it; a community (or the one a
+    compound or building is in) is selected, a compound or building is ready to move."""
+    view = _current_view()
+    bounds = hit_bounds(hit, view.communities, view.buildings)
+    st.session_state[FOCUS_KEY] = {"ids": (hit.community_id,), "bounds": bounds}
+    st.session_state[COMMUNITY_KEY] = hit.community_id
+    st.session_state.pop(GRID_KEY, None)
+    if hit.kind == "compound":
+        st.session_state["edit_compound"] = hit.key
+        st.session_state[TAB_KEY] = t("edit.tab.move")
+    elif hit.kind == "building":
+        st.session_state[BUILDING_KEY] = hit.key
+        st.session_state[TAB_KEY] = t("edit.tab.move")
 
 
 def _status_line(view, cid: str) -> None:
@@ -538,6 +640,8 @@ def _move_tab(view, cid: str, locked: bool) -> None:
         if not mine.empty
         else None
     )
+    _brush_part(view)
+    st.divider()
     st.markdown(t("edit.move_compound"))
     targets: list[str] = []
     if compounds is not None:
@@ -567,11 +671,19 @@ def _move_tab(view, cid: str, locked: bool) -> None:
             st.caption(t("edit.no_neighbours"))
     else:
         st.caption(t("edit.no_compounds"))
-    st.button(
+    cols = st.columns([1, 1])
+    cols[0].button(
         t("edit.move_compound.button"),
         key="edit_move_compound",
         on_click=_move_compound,
         disabled=locked or not targets,
+    )
+    cols[1].button(
+        t("edit.brush.add_compound"),
+        key="edit_add_compound",
+        on_click=_add_compound,
+        args=(str(st.session_state.get("edit_compound") or ""),),
+        disabled=compounds is None,
     )
     st.divider()
     _move_building_part(view, locked)
@@ -604,6 +716,65 @@ def _move_tab(view, cid: str, locked: bool) -> None:
         on_click=_move_polygon,
         disabled=not wkt,
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _preview(ref, spec: ScenarioSpec, selection: tuple[str, ...], to: str) -> MovePreview:
+    """The preview of moving ``selection`` to ``to`` on the scenario's plan (once per choice)."""
+    return preview_move(runs.plan_view(ref, spec).plan, selection, to, params=ref.params)
+
+
+def _brush_part(view) -> None:
+    """The buildings brushed together, where they can go, and each community before → after;
+    one edit moves them all."""
+    st.markdown(t("edit.brush"))
+    st.toggle(t("edit.brush.mode"), key=BRUSH_KEY, help=t("edit.brush.mode.help"))
+    selection = tuple(st.session_state.get(SELECTION_KEY) or ())
+    chosen = selection_of(view.buildings, selection)
+    if not chosen.buildings:
+        st.caption(t("edit.brush.empty"))
+        return
+    st.caption(
+        t(
+            "edit.brush.chosen",
+            buildings=f"{chosen.buildings:,}",
+            households=f"{chosen.households:,}",
+            communities=widgets.escape(t("edit.list_sep").join(chosen.communities)),
+        )
+    )
+    st.button(t("edit.brush.clear"), key="edit_clear_selection", on_click=_clear_selection)
+    targets = selection_targets(view.plan, view.buildings, selection)
+    if not targets:
+        st.caption(t("edit.brush.no_targets"))
+        return
+    if st.session_state.get(SELECTION_TO_KEY) not in targets:
+        st.session_state[SELECTION_TO_KEY] = targets[0]
+    to = st.selectbox(
+        t("edit.move_to"), targets, format_func=_community_label(view), key=SELECTION_TO_KEY
+    )
+    ref = state.get_plan()
+    _name, spec = state.active_scenario()
+    preview = _preview(ref, spec, selection, to)
+    _preview_panel(preview, view.check.band)
+    st.button(
+        t("edit.brush.button"),
+        key="edit_move_selection",
+        on_click=_move_selection,
+        type="primary",
+        disabled=preview.refusal is not None,
+    )
+
+
+def _preview_panel(preview: MovePreview, band: tuple[float, float]) -> None:
+    """Each community before → after, and what would stop the move or what would suit better."""
+    lang = state.language()
+    st.caption(t("edit.preview"))
+    st.dataframe(preview_table(preview, lang), hide_index=True, width="stretch", key="edit_preview")
+    reason, warnings = preview_messages(preview, band, lang)
+    lines = [t("edit.preview.refusal") + " " + reason] if reason else []
+    lines += warnings
+    if lines:
+        st.warning("\n\n".join(widgets.escape(line) for line in lines), icon=":material/warning:")
 
 
 def _move_building_part(view, locked: bool) -> None:
@@ -764,6 +935,7 @@ def render() -> None:
     with panel:
         _panel(ref, view)
     with map_column:
+        search_box(view, key=SEARCH_KEY, on_pick=_go_to_hit)
         _map(ref, view, layers)
     _live(view)
     _validity(ref, spec, view, outcome)

@@ -11,6 +11,7 @@ from ui.maps import view_map
 from ui.parameter_inputs import parameter_inputs, parameters
 from ui.plan_views import community_table, infeasible_line, infeasible_table, metrics_table
 from ui.problems import show_problems
+from ui.search_box import focus_kwargs, search_box
 
 __all__ = ["render"]
 
@@ -57,6 +58,7 @@ def _compliance_note(ref) -> None:
 def _plan_map(ref, view) -> None:
     layers = runs.layer_frames(ref.source)
     lang = state.language()
+    hit = search_box(view, key="propose_search")
     widgets.show_map(
         lambda basemap: view_map(
             view,
@@ -69,6 +71,7 @@ def _plan_map(ref, view) -> None:
         ),
         key="propose_map",
         height=640,
+        **focus_kwargs(hit, view, state.basemap()),
     )
 
 

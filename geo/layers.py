@@ -8,6 +8,8 @@ wrong type are refused with every offending feature named.
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.parquet as pq
+import pyogrio
+import pyogrio.errors
+import pyproj
 import shapely
 
 from geo.columns import cell_text, resolve_columns
@@ -25,12 +32,14 @@ from geo.tables import TableSource, read_table
 
 __all__ = [
     "BARRIER_ALIASES",
+    "BARRIER_KINDS",
     "COMMUNITY_ALIASES",
     "COMPOUND_ALIASES",
     "COORDINATE_ALIASES",
     "FACILITY_ALIASES",
     "SUBDISTRICT_ALIASES",
     "Layer",
+    "LayerFile",
     "collection_parts",
     "feature_rows",
     "read_barriers",
@@ -40,6 +49,7 @@ __all__ = [
     "read_point_frame",
     "read_spatial_frame",
     "read_subdistricts",
+    "stated_crs",
     "wgs84_layer",
     "without_heights",
 ]
@@ -89,6 +99,8 @@ _RIVER_WORDS = (
     "渠",
 )
 _RAIL_WORDS = ("rail", "railway", "铁路", "轨道", "地铁")
+#: What a barrier file may hold as a whole (``kind=`` of :func:`read_barriers`).
+BARRIER_KINDS = ("road", "river", "railway")
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,86 @@ class Layer:
     source_crs: SourceCRS
 
 
+@dataclass(frozen=True)
+class LayerFile:
+    """One layer file as the planner gave it, with how to read it.
+
+    ``crs`` is the file's own CRS (None: the CRS the caller reads its layers in), ``kind`` —
+    for a barrier file — what the whole file holds (one of :data:`BARRIER_KINDS`; None: read
+    from its columns), ``part`` the sheet of a workbook or the layer of a GeoPackage (or
+    Shapefile of a zip) to read when the file holds several.
+    """
+
+    path: str | Path
+    crs: str | int | None = None
+    kind: str | None = None
+    part: str | None = None
+
+    def part_options(self, *, tables: bool = False) -> dict[str, str]:
+        """``sheet=`` (a workbook, for a reader of tables) or ``layer=`` for the reader; none
+        without a part, or for a workbook given to a reader of shapes only (it refuses the
+        table, saying why)."""
+        if self.part is None:
+            return {}
+        if Path(self.path).suffix.lower() in (".xlsx", ".xlsm"):
+            return {"sheet": self.part} if tables else {}
+        return {"layer": self.part}
+
+
+def stated_crs(path: str | Path, *, layer: str | None = None) -> str | None:
+    """The CRS a spatial file states (a Shapefile's .prj, a GeoPackage's or GeoParquet's CRS, a
+    GeoJSON ``crs`` member) as ``"EPSG:code"``, when it is a projected CRS; None for a table,
+    a file stating none, or lon/lat (EPSG:4326 or 4490: a statement that cannot tell WGS84
+    from GCJ-02 or BD-09, which only the planner knows) and for a file that cannot be read
+    (its reader then says why).
+    """
+    try:
+        crs = _file_crs(Path(path), layer)
+    except (OSError, ValueError, zipfile.BadZipFile, pyproj.exceptions.CRSError):
+        return None
+    except (pyarrow.ArrowException, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        return None
+    if crs is None or crs.is_geographic:
+        return None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg is not None else None
+
+
+def _file_crs(path: Path, layer: str | None) -> pyproj.CRS | None:
+    """The CRS ``path`` states (None: none, a table, or a file of several layers none of which
+    is named); raises what its reader raises."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".geoparquet"):
+        return _parquet_crs(path)
+    if suffix not in (".geojson", ".json", ".gpkg", ".shp", ".zip"):
+        return None
+    target = str(path)
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist() if n.lower().endswith(".shp")]
+        chosen = [n for n in members if layer in (None, Path(n).stem, n)]
+        if len(chosen) != 1:
+            return None
+        target, layer = f"zip://{path.resolve()}!{chosen[0]}", None
+    elif suffix == ".gpkg" and layer is None:
+        names = [str(row[0]) for row in pyogrio.list_layers(path)]
+        if len(names) != 1:
+            return None  # which layer is meant is not known yet
+        layer = names[0]
+    text = pyogrio.read_info(target, layer=layer)["crs"]
+    return pyproj.CRS.from_user_input(text) if text else None
+
+
+def _parquet_crs(path: Path) -> pyproj.CRS | None:
+    """The CRS of a GeoParquet file's primary geometry column, from its ``geo`` metadata."""
+    metadata = pq.read_schema(path).metadata or {}
+    geo = json.loads(metadata.get(b"geo", b"{}"))
+    column = geo.get("columns", {}).get(geo.get("primary_column"), {})
+    if "crs" not in column:
+        return pyproj.CRS.from_epsg(4326) if column else None  # GeoParquet: absent is OGC:CRS84
+    return pyproj.CRS.from_user_input(column["crs"]) if column["crs"] else None
+
+
 def read_spatial_frame(
     path: str | Path,
     crs: str | int,
@@ -107,6 +199,7 @@ def read_spatial_frame(
     label: str | None,
     *,
     crs_option: str = "--crs",
+    layer: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, SourceCRS, str]:
     """Read a layer as it is, after checking it states no CRS other than the declared.
 
@@ -122,6 +215,8 @@ def read_spatial_frame(
         How messages name the file (default: its name).
     crs_option : str, keyword-only
         The command-line option that declares this layer's CRS, for advice.
+    layer : str | None, keyword-only
+        The layer of a GeoPackage (or Shapefile of a zip) to read, when it holds several.
 
     Returns
     -------
@@ -138,7 +233,7 @@ def read_spatial_frame(
         When the file states a CRS other than the declared one.
     """
     frame, source_crs, label, _ = read_point_frame(
-        path, crs, what, label, crs_option=crs_option, tables=False
+        path, crs, what, label, crs_option=crs_option, tables=False, layer=layer
     )
     return frame, source_crs, label
 
@@ -151,10 +246,13 @@ def read_point_frame(
     *,
     crs_option: str = "--crs",
     tables: bool = True,
+    sheet: str | None = None,
+    layer: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, SourceCRS, str, list[Problem]]:
     """:func:`read_spatial_frame` for a layer that may also be points given as a table (CSV,
     Excel) with longitude and latitude columns (经度/纬度, lon/lat, x/y), read in the declared
-    CRS; the other columns are kept.
+    CRS; the other columns are kept. ``sheet`` names the sheet of a workbook, ``layer`` the
+    layer of a GeoPackage (or Shapefile of a zip), when the file holds several.
 
     Returns
     -------
@@ -170,7 +268,7 @@ def read_point_frame(
         As :func:`read_spatial_frame` (a table only when ``tables`` is False).
     """
     source_crs = parse_crs(crs)
-    frame, source = read_table(path, label=label)
+    frame, source = read_table(path, label=label, sheet=sheet, layer=layer)
     if not isinstance(frame, gpd.GeoDataFrame):
         if not tables:
             raise InputFormatError(
@@ -535,10 +633,11 @@ def read_subdistricts(
     crs: str | int,
     columns: Mapping[str, str] | None = None,
     label: str | None = None,
+    layer: str | None = None,
 ) -> Layer:
     """Sub-district (街道) polygons with names; overlaps between them are refused."""
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "sub-districts (街道)", label, crs_option="--streets-crs"
+        path, crs, "sub-districts (街道)", label, crs_option="--streets-crs", layer=layer
     )
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), SUBDISTRICT_ALIASES, explicit=columns, label=label
@@ -635,14 +734,31 @@ def read_barriers(
     crs: str | int,
     columns: Mapping[str, str] | None = None,
     label: str | None = None,
+    layer: str | None = None,
+    kind: str | None = None,
 ) -> Layer:
     """Barrier lines: roads (with a class), rivers, railways.
 
     Water or river polygons are accepted and turned into their outlines; OpenStreetMap
-    exports work as they are (``highway``, ``waterway``, ``railway`` tags).
+    exports work as they are (``highway``, ``waterway``, ``railway`` tags). Each feature's
+    kind is read from its columns, unless ``kind`` (one of :data:`BARRIER_KINDS`) says what
+    the whole file holds (a file of roads, of rivers and lakes, of railways). ``layer`` names
+    the layer of a GeoPackage (or Shapefile of a zip) holding several.
+
+    Raises
+    ------
+    InputFormatError
+        When ``kind`` is not one of :data:`BARRIER_KINDS`, or the file is a table.
     """
+    if kind is not None and kind not in BARRIER_KINDS:
+        raise InputFormatError(
+            f"{label or Path(path).name}: barrier kind '{kind}' is unknown. expected one of: "
+            f"{', '.join(BARRIER_KINDS)}; fix: say whether the file holds roads (road), rivers "
+            "and lakes (river) or railways (railway), or leave the kind out to read it from "
+            "the columns."
+        )
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "barriers", label, crs_option="--barriers-crs"
+        path, crs, "barriers", label, crs_option="--barriers-crs", layer=layer
     )
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), BARRIER_ALIASES, explicit=columns, label=label
@@ -661,9 +777,13 @@ def read_barriers(
     extras = {
         k: _text_column(frame, roles.get(k), [None] * n) for k in ("waterway", "railway", "natural")
     }
-    resolved = [
-        _barrier_kind(kinds[i], classes[i], {k: extras[k][i] for k in extras}) for i in range(n)
-    ]
+    resolved = (
+        [kind] * n
+        if kind is not None
+        else [
+            _barrier_kind(kinds[i], classes[i], {k: extras[k][i] for k in extras}) for i in range(n)
+        ]
+    )
     road_class = [c if r == "road" else None for c, r in zip(classes, resolved, strict=True)]
     names = _text_column(frame, roles.get("name"), [None] * n)
     return wgs84_layer(
@@ -681,6 +801,8 @@ def read_facilities(
     columns: Mapping[str, str] | None = None,
     label: str | None = None,
     require_area: bool = True,
+    sheet: str | None = None,
+    layer: str | None = None,
 ) -> Layer:
     """Facilities as points or polygons with floor area (m²) and a type.
 
@@ -689,9 +811,11 @@ def read_facilities(
 
     With ``require_area`` (the standards check) a missing, non-numeric or negative floor area
     is an error; without it (distances only) missing areas become NaN with a warning.
+    ``sheet`` / ``layer`` name the sheet of a workbook or the layer of a GeoPackage holding
+    several.
     """
     frame, source_crs, label, problems = read_point_frame(
-        path, crs, "facilities", label, crs_option="--facilities-crs"
+        path, crs, "facilities", label, crs_option="--facilities-crs", sheet=sheet, layer=layer
     )
     roles, role_problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), FACILITY_ALIASES, explicit=columns, label=label
@@ -778,9 +902,10 @@ def read_communities(
     crs: str | int,
     columns: Mapping[str, str] | None = None,
     label: str | None = None,
+    layer: str | None = None,
 ) -> Layer:
     """Existing community polygons with ids (kept as text, e.g. 12-digit codes) and names."""
-    frame, source_crs, label = read_spatial_frame(path, crs, "communities", label)
+    frame, source_crs, label = read_spatial_frame(path, crs, "communities", label, layer=layer)
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), COMMUNITY_ALIASES, explicit=columns, label=label
     )
@@ -843,6 +968,7 @@ def read_compounds(
     crs: str | int,
     columns: Mapping[str, str] | None = None,
     label: str | None = None,
+    layer: str | None = None,
 ) -> Layer:
     """Compound (小区) polygons with their names, read in the declared CRS like every layer.
 
@@ -875,7 +1001,7 @@ def read_compounds(
         polygons).
     """
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "compounds (小区 polygons)", label, crs_option="--compounds-crs"
+        path, crs, "compounds (小区 polygons)", label, crs_option="--compounds-crs", layer=layer
     )
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), COMPOUND_ALIASES, explicit=columns, label=label

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pyogrio
 import pyogrio.errors
@@ -34,9 +35,11 @@ from geo.errors import InputFormatError, Problem
 __all__ = [
     "SPATIAL_SUFFIXES",
     "TABLE_SUFFIXES",
+    "FilePart",
     "TableSource",
     "decode_text",
     "header_index",
+    "list_parts",
     "read_table",
 ]
 
@@ -609,3 +612,72 @@ def _refuse_misplaced_options(
             f"{label}: header_row={header_row} was given, but a {suffix} file has no header "
             "row. expected: a header row only for CSV or .xlsx; fix: leave it out."
         )
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """One sheet of a workbook, or one layer of a GeoPackage (or Shapefile of a zip): its
+    name (what ``sheet=`` / ``layer=`` of :func:`read_table` take), what it is (``"sheet"`` or
+    ``"layer"``) and how many rows or features it holds (a sheet's rows as its dimension
+    says, header included; None when unknown)."""
+
+    name: str
+    kind: str
+    rows: int | None
+
+
+def list_parts(path: str | Path, *, label: str | None = None) -> tuple[FilePart, ...]:
+    """The sheets of a workbook, the layers of a GeoPackage or the Shapefiles of a zip, in
+    file order; empty for a file that holds one table or layer (CSV, GeoJSON, Parquet…).
+
+    Raises
+    ------
+    InputFormatError
+        When the file cannot be opened as what its suffix says.
+    """
+    path = Path(path)
+    label = label or path.name
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return _workbook_parts(path)
+        if suffix == ".gpkg":
+            return tuple(
+                FilePart(str(name), "layer", _features(str(path), layer=str(name)))
+                for name, _geometry in pyogrio.list_layers(path)
+            )
+        if suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                members = [n for n in archive.namelist() if n.lower().endswith(".shp")]
+            return tuple(
+                FilePart(Path(n).stem, "layer", _features(f"zip://{path.resolve()}!{n}"))
+                for n in members
+            )
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputFormatError(
+            f"{label}: cannot be opened as {suffix} ({exc}). fix: export the file again and "
+            "check that it opens in Excel or QGIS."
+        ) from exc
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputFormatError(
+            f"{label}: cannot be opened as {suffix} ({exc}). fix: export the file again and "
+            "check that it opens in QGIS."
+        ) from exc
+    return ()
+
+
+def _workbook_parts(path: Path) -> tuple[FilePart, ...]:
+    """The sheets of a workbook with the rows their dimension declares (nothing loaded)."""
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return tuple(
+            FilePart(sheet.title, "sheet", getattr(sheet, "max_row", None))
+            for sheet in workbook.worksheets
+        )
+    finally:
+        workbook.close()
+
+
+def _features(target: str, *, layer: str | None = None) -> int | None:
+    count = pyogrio.read_info(target, layer=layer, force_feature_count=True)["features"]
+    return int(count) if count is not None and count >= 0 else None

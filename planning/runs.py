@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,6 +35,7 @@ from geo.export import write_geojson
 from geo.footprints import FootprintMatch, match_footprints, read_footprints
 from geo.intake import Households, read_households
 from geo.layers import (
+    LayerFile,
     read_barriers,
     read_communities,
     read_compounds,
@@ -365,8 +366,8 @@ def read_layers(
     households_path: str | Path,
     *,
     crs: str,
-    subdistricts_path: str | Path | None = None,
-    barriers_path: str | Path | Sequence[str | Path] | None = None,
+    subdistricts_path: str | Path | LayerFile | None = None,
+    barriers_path: str | Path | LayerFile | Sequence[str | Path | LayerFile] | None = None,
     compounds_path: str | Path | None = None,
     buildings_path: str | Path | None = None,
     facilities_path: str | Path | None = None,
@@ -375,11 +376,13 @@ def read_layers(
     reading: Mapping[str, object] | None = None,
 ) -> Layers:
     """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it
-    (keys ``streets``, ``barriers``, ``compounds``, ``buildings``, ``facilities``); several
-    barrier files become one frame; building footprints (``buildings_path``) are matched to
-    the households' buildings; facilities need a floor area. ``reading`` holds the keyword
-    arguments of :func:`geo.intake.read_households` that say how to read the households
-    (``sheet``, ``layer``, ``header_row``, ``allow_large_counts``).
+    (keys ``streets``, ``barriers``, ``compounds``, ``buildings``, ``facilities``) or — for
+    the 街道 and barrier files given as a :class:`~geo.layers.LayerFile` — the file says its
+    own CRS (and, for a barrier file, what it holds; for a workbook or GeoPackage, the part to
+    read); several barrier files become one frame; building footprints (``buildings_path``)
+    are matched to the households' buildings; facilities need a floor area. ``reading`` holds
+    the keyword arguments of :func:`geo.intake.read_households` that say how to read the
+    households (``sheet``, ``layer``, ``header_row``, ``allow_large_counts``).
 
     Raises
     ------
@@ -394,17 +397,24 @@ def read_layers(
         lambda: read_households(households_path, crs=crs, columns=columns, **dict(reading or {})),
     )
     subdistricts = barriers = facilities = None
-    if subdistricts_path:
+    streets = _layer_file(subdistricts_path, layer_crs.get("streets", crs))
+    if streets is not None:
         layer = reads.read(
-            subdistricts_path,
-            lambda: read_subdistricts(subdistricts_path, crs=layer_crs.get("streets", crs)),
+            streets.path,
+            lambda: read_subdistricts(streets.path, crs=streets.crs, **streets.part_options()),
         )
         subdistricts = layer and layer.frame
-    barrier_paths = (
-        [barriers_path] if isinstance(barriers_path, str | Path) else list(barriers_path or [])
-    )
-    if barrier_paths:
-        barriers = _read_barriers(barrier_paths, crs=layer_crs.get("barriers", crs), reads=reads)
+    barrier_files = [
+        _layer_file(p, layer_crs.get("barriers", crs))
+        for p in (
+            [barriers_path]
+            if isinstance(barriers_path, str | Path | LayerFile)
+            else list(barriers_path or [])
+        )
+    ]
+    barrier_paths = [f.path for f in barrier_files if f is not None]
+    if barrier_files:
+        barriers = _read_barriers(barrier_files, crs=layer_crs.get("barriers", crs), reads=reads)
     compounds = footprint_layer = None
     if compounds_path:
         compounds = reads.read(
@@ -442,8 +452,8 @@ def read_layers(
             households,
             households_path,
             [
-                (subdistricts_path, subdistricts, layer_crs.get("streets", crs), "--streets-crs"),
-                (barrier_paths, barriers, layer_crs.get("barriers", crs), "--barriers-crs"),
+                (streets and streets.path, subdistricts, streets and streets.crs, "--streets-crs"),
+                *_barrier_groups(barrier_files, barriers),
                 (
                     compounds_path,
                     compounds and compounds.frame,
@@ -502,8 +512,8 @@ def run_propose(
     *,
     crs: str,
     out_dir: str | Path | None = None,
-    subdistricts_path: str | Path | None = None,
-    barriers_path: str | Path | Sequence[str | Path] | None = None,
+    subdistricts_path: str | Path | LayerFile | None = None,
+    barriers_path: str | Path | LayerFile | Sequence[str | Path | LayerFile] | None = None,
     compounds_path: str | Path | None = None,
     buildings_path: str | Path | None = None,
     facilities_path: str | Path | None = None,
@@ -555,7 +565,7 @@ def run_propose(
     inputs = {
         "households": str(households_path),
         "crs": crs,
-        "streets": subdistricts_path and str(subdistricts_path),
+        "streets": subdistricts_path and str(_layer_file(subdistricts_path, crs).path),
         "barriers": [str(p) for p in layers.barrier_paths],
         "compounds": compounds_path and str(compounds_path),
         "buildings": buildings_path and str(buildings_path),
@@ -933,16 +943,55 @@ def _read_rebalance_layers(
     return households, existing.frame, subdistricts, barriers, grids, warnings
 
 
+def _layer_file(entry: str | Path | LayerFile | None, crs: str | int) -> LayerFile | None:
+    """``entry`` as a :class:`~geo.layers.LayerFile` read in its own CRS, else ``crs``."""
+    if entry is None or entry == "":
+        return None
+    if not isinstance(entry, LayerFile):
+        return LayerFile(entry, crs=crs)
+    return entry if entry.crs is not None else replace(entry, crs=crs)
+
+
 def _read_barriers(
-    paths: Sequence[str | Path], *, crs: str | int, reads: _Reads
+    paths: Sequence[str | Path | LayerFile | None], *, crs: str | int, reads: _Reads
 ) -> gpd.GeoDataFrame | None:
-    """Every barrier file as one frame in WGS84 (None when one was refused: ``reads`` holds
-    why)."""
-    layers = [reads.read(p, lambda p=p: read_barriers(p, crs=crs)) for p in paths]
+    """Every barrier file (each in its own CRS, else ``crs``) as one frame in WGS84 (None when
+    one was refused: ``reads`` holds why)."""
+    files = [f for p in paths if (f := _layer_file(p, crs)) is not None]
+    layers = [
+        reads.read(
+            f.path,
+            lambda f=f: read_barriers(f.path, crs=f.crs, kind=f.kind, **f.part_options()),
+        )
+        for f in files
+    ]
     if any(layer is None for layer in layers):
         return None
     frames = [layer.frame for layer in layers if layer is not None]
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    barriers = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    barriers.attrs["rows_per_file"] = [len(frame) for frame in frames]
+    return barriers
+
+
+def _barrier_groups(
+    files: Sequence[LayerFile | None], barriers: gpd.GeoDataFrame | None
+) -> list[tuple[list[str | Path], gpd.GeoDataFrame | None, str | int, str]]:
+    """The barrier files (read into ``barriers``, in order) grouped by the CRS they were
+    read in, for :func:`_offset_warnings`: one group when they share it."""
+    read = [f for f in files if f is not None]
+    if barriers is None or not read:
+        return []
+    crs_of = [f.crs if f.crs is not None else "" for f in read]
+    if len(set(map(str, crs_of))) == 1:
+        return [([f.path for f in read], barriers, crs_of[0], "--barriers-crs")]
+    ends = np.cumsum(barriers.attrs["rows_per_file"])
+    starts = ends - np.asarray(barriers.attrs["rows_per_file"])
+    groups: list[tuple[list[str | Path], gpd.GeoDataFrame | None, str | int, str]] = []
+    for crs in dict.fromkeys(crs_of):
+        chosen = [i for i, c in enumerate(crs_of) if c == crs]
+        rows = np.concatenate([np.arange(starts[i], ends[i]) for i in chosen])
+        groups.append(([read[i].path for i in chosen], barriers.iloc[rows], crs, "--barriers-crs"))
+    return groups
 
 
 def _read_grids(path: str | Path, *, crs: str | int) -> gpd.GeoDataFrame:

@@ -7,18 +7,22 @@ process; more run in a pool of worker processes (forked, so they start with what
 imported); ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) sends the tasks to a
 running Dask distributed cluster (``dask scheduler`` / ``dask worker``), and needs
 ``dask[distributed]``.
+
+Whoever computes them, every finished task is counted here, in this process: a runner's
+``on_task`` (a :class:`StageProgress`'s :meth:`~StageProgress.task_done`) hears of each as it
+finishes, and a progress bar says which stage runs and how many of its tasks are done.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Runner", "default_workers", "running"]
+__all__ = ["Runner", "Stage", "StageProgress", "default_workers", "running"]
 
 
 def default_workers() -> int:
@@ -29,15 +33,82 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class Stage(str):
+    """The name of a stage of a run (``communities``, ``grids``…), with how many of its tasks
+    (pieces of a study area, batches of communities) are done and how many are known so far.
+
+    It is the name itself (``Stage("grids", 3, 10) == "grids"``), so a progress callback
+    that only knows stage names keeps working; ``done`` and ``total`` are None for a stage
+    reported without tasks.
+    """
+
+    done: int | None
+    total: int | None
+
+    def __new__(cls, name: str, done: int | None = None, total: int | None = None) -> Stage:
+        stage = super().__new__(cls, name)
+        stage.done, stage.total = done, total
+        return stage
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Stage, (str(self), self.done, self.total))
+
+
+@dataclass
+class StageProgress:
+    """Progress of a run: its stages, each reported at the fraction it starts at, and the
+    tasks of a stage as they finish, to ``progress(stage, fraction)``.
+
+    ``stage(name, start, end)`` starts a stage spanning ``start``–``end`` of the run; each
+    :meth:`task_done` then reports a :class:`Stage` with the tasks done and the tasks known
+    in all (several maps of one stage add up), at a fraction that moves from ``start``
+    towards ``end`` and never goes back.
+    """
+
+    progress: Callable[[str, float], None] | None = None
+    _name: str = ""
+    _start: float = 0.0
+    _end: float = 0.0
+    _done: int = 0
+    _total: int = 0
+    _shown: float = 0.0
+
+    def stage(self, name: str, start: float, end: float | None = None) -> None:
+        """Start stage ``name`` at ``start`` (its tasks move the fraction up to ``end``)."""
+        self._name, self._start, self._end = name, start, start if end is None else end
+        self._done = self._total = 0
+        self._shown = max(self._shown, start)
+        self._report(Stage(name), self._shown)
+
+    def __call__(self, name: str, fraction: float) -> None:
+        """A stage without tasks of its own (``progress(stage, fraction)``)."""
+        self.stage(name, fraction)
+
+    def task_done(self, finished: int, tasks: int) -> None:
+        """The ``finished``-th of ``tasks`` tasks of one map is done (1 opens a new map)."""
+        if finished == 1:
+            self._total += tasks
+        self._done += 1
+        share = self._done / max(self._total, 1)
+        self._shown = max(self._shown, self._start + (self._end - self._start) * share)
+        self._report(Stage(self._name, self._done, self._total), self._shown)
+
+    def _report(self, stage: Stage, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(stage, fraction)
+
+
 @dataclass
 class Runner:
     """Maps functions over independent tasks (see the module docstring).
 
     Use :func:`running` to get one: it owns the pool or the cluster connection and closes it.
+    ``on_task(finished, tasks)`` is called in this process as each task of a map finishes.
     """
 
     workers: int = 1
     scheduler: str | None = None
+    on_task: Callable[[int, int], None] | None = field(default=None, repr=False)
     _pool: Any = None
     _client: Any = None
 
@@ -55,7 +126,9 @@ class Runner:
         """
         tasks = list(tasks)
         if len(tasks) <= 1 or (self.workers <= 1 and self._client is None):
-            return [function(task) for task in tasks]
+            return [
+                self._counted(function(task), i + 1, len(tasks)) for i, task in enumerate(tasks)
+            ]
         order = (
             list(range(len(tasks)))
             if sizes is None
@@ -63,13 +136,33 @@ class Runner:
         )
         ordered = [tasks[i] for i in order]
         if self._client is not None:
-            done = self._client.gather(self._client.map(function, ordered, pure=False))
+            done = self._on_cluster(function, ordered)
         else:
-            done = list(self._processes().map(function, ordered))
+            done = self._in_processes(function, ordered)
         results: list[Any] = [None] * len(tasks)
         for i, result in zip(order, done, strict=True):
             results[i] = result
         return results
+
+    def _counted(self, result: Any, finished: int, tasks: int) -> Any:
+        if self.on_task is not None:
+            self.on_task(finished, tasks)
+        return result
+
+    def _in_processes(self, function: Callable[[Any], Any], tasks: list[Any]) -> list[Any]:
+        pool = self._processes()
+        futures = [pool.submit(function, task) for task in tasks]
+        for finished, _ in enumerate(as_completed(futures), start=1):
+            self._counted(None, finished, len(tasks))
+        return [future.result() for future in futures]
+
+    def _on_cluster(self, function: Callable[[Any], Any], tasks: list[Any]) -> list[Any]:
+        from dask.distributed import as_completed as cluster_completed
+
+        futures = self._client.map(function, tasks, pure=False)
+        for finished, _ in enumerate(cluster_completed(futures), start=1):
+            self._counted(None, finished, len(tasks))
+        return self._client.gather(futures)
 
     def _processes(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -88,7 +181,11 @@ class Runner:
 
 @contextmanager
 def running(
-    *, workers: int | None = None, scheduler: str | None = None, client: Any = None
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    on_task: Callable[[int, int], None] | None = None,
 ) -> Iterator[Runner]:
     """A :class:`Runner` for the length of a ``with`` block.
 
@@ -102,9 +199,14 @@ def running(
     client
         A ``dask.distributed.Client`` already connected (e.g. to a ``LocalCluster``); it is
         used and left open.
+    on_task
+        Called with (tasks finished, tasks) of a map as each of its tasks finishes
+        (:meth:`StageProgress.task_done`).
     """
     runner = Runner(
-        workers=default_workers() if workers is None else max(1, int(workers)), scheduler=scheduler
+        workers=default_workers() if workers is None else max(1, int(workers)),
+        scheduler=scheduler,
+        on_task=on_task,
     )
     owned = client is None and scheduler is not None
     if owned:

@@ -81,6 +81,7 @@ __all__ = [
     "propose",
     "push",
     "scenario",
+    "stage_label",
     "standard",
 ]
 
@@ -183,6 +184,19 @@ def _layer_paths(source: DataSource) -> dict[str, str]:
     return {kind: ref.path for kind, ref in source.layers}
 
 
+def stage_label(stages: Mapping[str, str], stage: str) -> str:
+    """The progress bar's text for ``stage``: its label in ``stages`` and, when it counts its
+    tasks (a :class:`planning.parallel.Stage`: pieces, batches of communities), how many of
+    them are done (the label ``tasks.communities``, ``tasks.grids`` or ``tasks.other``)."""
+    name = stages.get(stage, stage)
+    total = getattr(stage, "total", None)
+    if total is None:
+        return name
+    kind = stage if stage in ("communities", "grids") else "other"
+    template = stages.get(f"tasks.{kind}", "{stage} ({done}/{total})")
+    return template.format(stage=name, done=getattr(stage, "done", None), total=total)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOutcome:
     """Run the engine on ``ref``'s data and parameters, with a progress bar the first time;
@@ -200,7 +214,7 @@ def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
     bar = st.progress(0.0, text=stages.get("start", ""))
 
     def progress(stage: str, fraction: float) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=stages.get(stage, stage))
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=stage_label(stages, stage))
 
     try:
         run = run_propose(

@@ -91,10 +91,13 @@ def plan_ref_for(current: DataSource, params) -> PlanRef:
 
 
 def stage_labels() -> dict[str, str]:
-    return {
+    labels = {
         stage: t(f"propose.stage.{stage}")
         for stage in ("start", "tessellation", "communities", "grids", "boundaries", "done")
     }
+    for kind in ("communities", "grids", "other"):  # a stage with its tasks done (ui.runs)
+        labels[f"tasks.{kind}"] = t(f"propose.stage.tasks.{kind}")
+    return labels
 
 
 def require_plan() -> tuple[PlanRef, runs.ProposeOutcome] | None:

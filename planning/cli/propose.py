@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
+from geo.records import catalogue
 from planning.cli.options import (
     add_crs,
     add_line_layers,
@@ -20,6 +22,7 @@ from planning.cli.options import (
 )
 from planning.parallel import default_workers
 from planning.params import Range, range_problem
+from planning.records import Note
 
 __all__ = ["register"]
 
@@ -27,17 +30,48 @@ __all__ = ["register"]
 WORKERS_RANGE = Range(1, 1024)
 
 
-def _progress_bar():
-    """A tqdm bar on a terminal, nothing when output is piped."""
+def _stage_text(stage: str, lang: str) -> str:
+    """What a progress line says of ``stage`` (a :class:`planning.parallel.Stage`: with the
+    tasks of it done, when it counts them) in ``lang``."""
+    known = f"progress.{stage}" in catalogue(Note.folder, lang)
+    name = Note.of(f"progress.{stage}").text(lang) if known else str(stage)
+    total = getattr(stage, "total", None)
+    if total is None:
+        return name
+    kind = stage if stage in ("communities", "grids") else "other"
+    tasks = Note.of(f"progress.tasks.{kind}", stage=name, done=stage.done, total=total)
+    return tasks.text(lang)
+
+
+def _progress_bar(*, forced: bool = False, lang: str = "zh"):
+    """Progress on stderr, never on stdout: a tqdm bar (stage, tasks done, elapsed) when
+    stderr is a terminal; with ``forced`` (``--progress``) and stderr not a terminal, a line
+    per stage and task; nothing otherwise."""
     if not sys.stderr.isatty():
-        return None, lambda: None
+        if not forced:
+            return None, lambda: None
+        started = time.perf_counter()
+
+        def line(stage: str, done: float) -> None:
+            elapsed = time.perf_counter() - started
+            text = _stage_text(stage, lang)
+            print(f"[{elapsed:7.1f} s] {done:4.0%} {text}", file=sys.stderr, flush=True)
+
+        return line, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=100, desc="propose", unit="%", leave=False, file=sys.stderr)
+    bar = tqdm(
+        total=100,
+        desc="propose",
+        leave=False,
+        file=sys.stderr,
+        bar_format="{desc} {percentage:3.0f}%|{bar:20}| {elapsed}",
+    )
 
     def update(stage: str, done: float) -> None:
-        bar.set_description(stage)
+        bar.set_description(_stage_text(stage, lang), refresh=False)
         bar.update(max(0, round(done * 100) - bar.n))
+        bar.refresh()
 
     return update, bar.close
 
@@ -134,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         if v
     }
-    progress, close = _progress_bar()
+    progress, close = _progress_bar(forced=args.progress, lang=getattr(args, "lang", "zh"))
     try:
         run = run_propose(
             args.households,
@@ -208,6 +242,12 @@ def register(sub) -> None:
         "--scheduler",
         help="address of a running Dask distributed scheduler "
         "(e.g. tcp://10.0.0.5:8786) to send that work to instead",
+    )
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="report each stage and piece on stderr even when it is not a terminal "
+        "(on a terminal a progress bar is shown anyway)",
     )
     add_size_arguments(p)
     p.add_argument(

@@ -57,7 +57,7 @@ from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.sides import standing_groups
 from planning.engine.smooth import straighten_labels
 from planning.engine.units import connected, relabel
-from planning.parallel import Runner, running
+from planning.parallel import Runner, StageProgress, running
 from planning.params import ProposeParams
 from planning.records import Infeasible, Note
 
@@ -839,8 +839,8 @@ def propose(
         Address of a Dask distributed scheduler to send that work to instead.
     """
     params = params or ProposeParams()
-    report = progress or (lambda stage, done: None)
-    report("tessellation", 0.05)
+    report = StageProgress(progress)
+    report.stage("tessellation", 0.05)
     district = prepare_district(
         buildings,
         metric_crs=metric_crs,
@@ -849,16 +849,16 @@ def propose(
         footprints=footprints,
     )
     timings = dict(district.timings)
-    report("communities", 0.4)
-    with running(workers=workers, scheduler=scheduler) as runner:
+    report.stage("communities", 0.4, 0.7)
+    with running(workers=workers, scheduler=scheduler, on_task=report.task_done) as runner:
         clock = time.perf_counter()
         community, infeasible = plan_communities(district, params, runner=runner)
         timings["communities"] = time.perf_counter() - clock
-        report("grids", 0.7)
+        report.stage("grids", 0.7, 0.9)
         clock = time.perf_counter()
         grid, grid_infeasible = plan_grids(district, community, params, runner=runner)
         timings["grids"] = time.perf_counter() - clock
-    report("boundaries", 0.9)
+    report.stage("boundaries", 0.9, 1.0)
     clock = time.perf_counter()
     community_id, community_name, grid_id = number_plan(district, community, grid)
     out_buildings, communities, grids = assemble(
@@ -871,7 +871,7 @@ def propose(
         smooth_m=params.smooth_m,
     )
     timings["boundaries"] = time.perf_counter() - clock
-    report("done", 1.0)
+    report.stage("done", 1.0)
     return Proposal(
         buildings=out_buildings,
         communities=communities,

@@ -144,7 +144,12 @@ def load_existing(source: DataSource, band: tuple[float, float]) -> ExistingOutc
         return None
     file = source.households
     loaded = loading.load_households(
-        file.path, file.digest, source.crs, source.columns, label=file.label
+        file.path,
+        file.digest,
+        source.crs,
+        source.columns,
+        label=file.label,
+        part=source.households_part,
     )
     if not loaded.ok:
         return ExistingOutcome(problems=loaded.problems, message=loaded.message)

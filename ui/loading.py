@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 import pyogrio
@@ -26,8 +27,16 @@ import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
 from geo.intake import Households, read_households
-from geo.layers import read_barriers, read_communities, read_facilities, read_subdistricts
-from ui.state import DataSource, FileRef
+from geo.layers import (
+    LayerFile,
+    read_barriers,
+    read_communities,
+    read_facilities,
+    read_subdistricts,
+    stated_crs,
+)
+from geo.tables import FilePart, list_parts
+from ui.state import BARRIER_LAYERS, DataSource, FileRef
 
 __all__ = [
     "LAYER_KINDS",
@@ -42,15 +51,20 @@ __all__ = [
     "LoadedHouseholds",
     "LoadedLayer",
     "count_rows",
+    "crs_of",
     "discard_uploads",
     "expanded_over_limit",
     "expanded_size",
     "file_digest",
+    "file_parts",
     "file_ref",
+    "file_stated_crs",
     "limit_breach",
     "load_households",
     "load_layer",
+    "propose_layers",
     "read_layer",
+    "read_layer_file",
     "remove_old_uploads",
     "rows_over_limit",
     "safe_upload_name",
@@ -76,13 +90,17 @@ UPLOAD_MAX_AGE_S = 24 * 3600
 _ZIPPED_SUFFIXES = (".xlsx", ".xlsm", ".zip")
 #: Every layer of the built-in sample is in GCJ-02.
 SAMPLE_CRS = "gcj02"
-LAYER_KINDS = ("streets", "barriers", "facilities", "communities")
+#: The layers a planner uploads, in the order the form shows them: the 街道, the barrier
+#: files (roads, water, railways — and ``barriers``, one file of mixed kinds read from its
+#: columns), facilities, existing communities.
+LAYER_KINDS = ("streets", "roads", "water", "railways", "barriers", "facilities", "communities")
+#: The layers of the built-in sample (its barriers are of mixed kinds).
+_SAMPLE_KINDS = ("streets", "barriers", "facilities", "communities")
 _LAYER_READERS = {
     "streets": read_subdistricts,
-    "barriers": read_barriers,
     "facilities": read_facilities,
     "communities": read_communities,
-}
+} | dict.fromkeys(BARRIER_LAYERS, read_barriers)
 _UPLOAD_ROOT = Path(tempfile.gettempdir()) / "community-planner-uploads"
 #: Where uploads are kept on the server (public: a project opened from an upload is a copy here).
 UPLOAD_ROOT = _UPLOAD_ROOT
@@ -274,12 +292,18 @@ def count_rows(path: str | Path, *, stop_after: int = MAX_ROWS) -> int | None:
 
 
 def _feature_count(path: Path) -> int | None:
-    """Features of a spatial file as GDAL counts them; None when it cannot."""
+    """Features of a spatial file as GDAL counts them, in all its layers (a GeoPackage may
+    hold several; the largest is the one that matters); None when it cannot."""
     try:
-        count = pyogrio.read_info(path, force_feature_count=True)["features"]
+        names = [str(row[0]) for row in pyogrio.list_layers(path)]
+        counts = [
+            pyogrio.read_info(path, layer=name, force_feature_count=True)["features"]
+            for name in names
+        ]
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
         return None
-    return int(count) if count is not None and count >= 0 else None
+    known = [int(count) for count in counts if count is not None and count >= 0]
+    return max(known) if known else None
 
 
 @dataclass(frozen=True)
@@ -431,7 +455,7 @@ def sample_files(households: int, seed: int = 0) -> dict[str, str]:
 def sample_source(households: int, *, seed: int = 0, title: str = "") -> DataSource:
     """The built-in sample as a source: read exactly like an upload, declared GCJ-02."""
     files = sample_files(households, seed)
-    layers = tuple((kind, file_ref(files[kind])) for kind in LAYER_KINDS if kind in files)
+    layers = tuple((kind, file_ref(files[kind])) for kind in _SAMPLE_KINDS if kind in files)
     return DataSource(
         kind="sample",
         households=file_ref(files["households"]),
@@ -449,8 +473,12 @@ def source_for_path(
     layers: dict[str, str | Path] | None = None,
     layers_crs: str | None = None,
     label: str | None = None,
+    layer_crs_of: dict[str, str] | None = None,
+    layer_parts: dict[str, str] | None = None,
 ) -> DataSource:
-    """A source for files already on disk (what an upload becomes once saved)."""
+    """A source for files already on disk (what an upload becomes once saved): ``layers`` by
+    kind (:data:`LAYER_KINDS`), each in ``layer_crs_of[kind]`` when given, the sheet or layer
+    ``layer_parts[kind]`` read from a file holding several."""
     return DataSource(
         kind="upload",
         households=file_ref(path, label=label),
@@ -459,6 +487,8 @@ def source_for_path(
         layers=tuple((kind, file_ref(p)) for kind, p in (layers or {}).items()),
         layers_crs=layers_crs,
         title=label or Path(path).name,
+        layer_crs_of=tuple((layer_crs_of or {}).items()),
+        layer_parts=tuple((layer_parts or {}).items()),
     )
 
 
@@ -484,8 +514,10 @@ def load_households(
     *,
     label: str | None = None,
     max_rows: int = MAX_ROWS,
+    part: str | None = None,
 ) -> LoadedHouseholds:
-    """Read and validate a household file (``digest`` keys the cache; the file is at ``path``).
+    """Read and validate a household file (``digest`` keys the cache; the file is at ``path``),
+    from its sheet or layer ``part`` when it holds several.
 
     Cached as a resource: the result is shared, never copied, and never mutated by the app.
     """
@@ -493,8 +525,11 @@ def load_households(
     breach = _breach(path, label, max_rows)
     if breach:
         return LoadedHouseholds(message=breach.message, breach=breach)
+    options = LayerFile(path, part=part).part_options(tables=True)
     try:
-        households = read_households(path, crs=crs, columns=dict(columns) or None, label=label)
+        households = read_households(
+            path, crs=crs, columns=dict(columns) or None, label=label, **options
+        )
     except ValidationError as exc:
         return LoadedHouseholds(problems=exc.problems)
     except PlanningInputError as exc:
@@ -512,15 +547,23 @@ def load_layer(
     label: str | None = None,
     max_rows: int = MAX_ROWS,
     columns: tuple[tuple[str, str], ...] = (),
+    part: str | None = None,
 ) -> LoadedLayer:
     """Read one optional layer (``kind`` in :data:`LAYER_KINDS`) into WGS84, its columns
-    found by their names or given by ``columns`` (``(role, column)`` pairs)."""
+    found by their names or given by ``columns`` (``(role, column)`` pairs), from the sheet or
+    layer ``part`` of a file holding several; a barrier file's features all of the kind its
+    layer says (:data:`ui.state.BARRIER_LAYERS`)."""
     label = label or Path(path).name
     breach = _breach(path, label, max_rows)
     if breach:
         return LoadedLayer(kind, label, message=breach.message, breach=breach)
+    options = LayerFile(path, part=part).part_options(tables=kind == "facilities")
+    if BARRIER_LAYERS.get(kind) is not None:
+        options["kind"] = BARRIER_LAYERS[kind]
     try:
-        layer = _LAYER_READERS[kind](path, crs=crs, label=label, columns=dict(columns) or None)
+        layer = _LAYER_READERS[kind](
+            path, crs=crs, label=label, columns=dict(columns) or None, **options
+        )
     except ValidationError as exc:
         return LoadedLayer(kind, label, problems=exc.problems)
     except PlanningInputError as exc:
@@ -528,9 +571,38 @@ def load_layer(
     return LoadedLayer(kind, label, frame=layer.frame, warnings=layer.report.warnings)
 
 
-def read_layer(source: DataSource, kind: str) -> LoadedLayer | None:
-    """Layer ``kind`` of ``source`` read (cached by :func:`load_layer`) with the source's CRS
-    of the layers and the layer's column mapping; None when the source has no such layer."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def file_stated_crs(path: str, digest: str, part: str | None = None) -> str | None:
+    """The projected CRS the file at ``path`` states (``digest`` keys the cache), as
+    :func:`geo.layers.stated_crs` finds it; None when it states none or lon/lat."""
+    return stated_crs(path, layer=part)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def file_parts(path: str, digest: str, label: str | None = None) -> tuple[FilePart, ...] | str:
+    """The sheets of a workbook or the layers of a GeoPackage (or Shapefiles of a zip) at
+    ``path`` (:func:`geo.tables.list_parts`), or the message of why it cannot be opened."""
+    try:
+        return list_parts(path, label=label)
+    except PlanningInputError as exc:
+        return str(exc)
+
+
+def crs_of(source: DataSource, kind: str) -> str:
+    """The CRS layer ``kind`` of ``source`` is read in: the one chosen for it; else the
+    projected CRS its file states (a .prj, a GeoPackage's); else the layers' CRS (the
+    households' unless another was chosen for every layer)."""
+    own = source.own_crs(kind)
+    if own:
+        return own
+    file = source.layer(kind)
+    stated = file and file_stated_crs(file.path, file.digest, source.part_of(kind))
+    return stated or source.layer_crs
+
+
+def read_layer_file(source: DataSource, kind: str) -> LoadedLayer | None:
+    """The file of layer ``kind`` of ``source`` read (cached by :func:`load_layer`) in its CRS
+    (:func:`crs_of`), with the layer's column mapping and part; None when there is none."""
     file = source.layer(kind)
     if file is None:
         return None
@@ -538,7 +610,53 @@ def read_layer(source: DataSource, kind: str) -> LoadedLayer | None:
         kind,
         file.path,
         file.digest,
-        source.layer_crs,
+        crs_of(source, kind),
         label=file.label,
         columns=source.columns_of(kind),
+        part=source.part_of(kind),
     )
+
+
+def read_layer(source: DataSource, kind: str) -> LoadedLayer | None:
+    """Layer ``kind`` of ``source`` read (:func:`read_layer_file`); ``barriers`` is every
+    barrier file (roads, water, railways…) as one frame, or the first refused; None when the
+    source has no such layer."""
+    if kind != "barriers":
+        return read_layer_file(source, kind)
+    files = source.barrier_layers
+    if not files:
+        return None
+    read = [read_layer_file(source, barrier) for barrier, _ in files]
+    refused = [layer for layer in read if layer is not None and not layer.ok]
+    if refused:
+        return refused[0]
+    if len(read) == 1:
+        return read[0]
+    frames = [layer.frame for layer in read if layer is not None]
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    warnings = tuple(p for layer in read if layer is not None for p in layer.warnings)
+    label = ", ".join(ref.label for _, ref in files)
+    return LoadedLayer("barriers", label, frame=merged, warnings=warnings)
+
+
+def propose_layers(source: DataSource) -> dict[str, object]:
+    """The 街道 and barrier files of ``source`` as :func:`planning.run_propose` takes them
+    (``subdistricts_path``, ``barriers_path``: :class:`geo.layers.LayerFile` each in its CRS,
+    with its part and, for a barrier file, its kind), and how to read the households
+    (``reading``: the sheet or layer chosen)."""
+
+    def layer_file(kind: str, file: FileRef) -> LayerFile:
+        return LayerFile(
+            file.path,
+            crs=crs_of(source, kind),
+            kind=BARRIER_LAYERS.get(kind),
+            part=source.part_of(kind),
+        )
+
+    streets = source.layer("streets")
+    households = LayerFile(source.households.path, part=source.households_part)
+    return {
+        "subdistricts_path": streets and layer_file("streets", streets),
+        "barriers_path": [layer_file(kind, file) for kind, file in source.barrier_layers],
+        "reading": households.part_options(tables=True),
+    }

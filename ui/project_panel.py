@@ -324,7 +324,12 @@ def _new_project_contents(current):
     source = widgets.source()
     file = source.households
     loaded = loading.load_households(
-        file.path, file.digest, source.crs, source.columns, label=file.label
+        file.path,
+        file.digest,
+        source.crs,
+        source.columns,
+        label=file.label,
+        part=source.households_part,
     )
     if not loaded.ok:
         _say(SAVE_MESSAGE_KEY, "error", t("project.data_refused", file=file.label))

@@ -180,10 +180,6 @@ EXISTING = ExistingPlan()
 # Proposals
 
 
-def _layer_paths(source: DataSource) -> dict[str, str]:
-    return {kind: ref.path for kind, ref in source.layers}
-
-
 def stage_label(stages: Mapping[str, str], stage: str) -> str:
     """The progress bar's text for ``stage``: its label in ``stages`` and, when it counts its
     tasks (a :class:`planning.parallel.Stage`: pieces, batches of communities), how many of
@@ -210,7 +206,6 @@ def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
         return rebalanced(ref)
     stages = dict(_stages or {})
     source = ref.source
-    layers = _layer_paths(source)
     bar = st.progress(0.0, text=stages.get("start", ""))
 
     def progress(stage: str, fraction: float) -> None:
@@ -220,9 +215,7 @@ def propose(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
         run = run_propose(
             source.households.path,
             crs=source.crs,
-            subdistricts_path=layers.get("streets"),
-            barriers_path=layers.get("barriers"),
-            layer_crs={"streets": source.layer_crs, "barriers": source.layer_crs},
+            **loading.propose_layers(source),
             columns=dict(source.columns) or None,
             params=ref.params,
             progress=progress,
@@ -243,7 +236,12 @@ def rebalanced(ref: PlanRef) -> ProposeOutcome:
     source = ref.source
     file = source.households
     loaded = loading.load_households(
-        file.path, file.digest, source.crs, source.columns, label=file.label
+        file.path,
+        file.digest,
+        source.crs,
+        source.columns,
+        label=file.label,
+        part=source.households_part,
     )
     if not loaded.ok:
         return ProposeOutcome(problems=loaded.problems, message=loaded.message)
@@ -257,8 +255,6 @@ def rebalanced(ref: PlanRef) -> ProposeOutcome:
     frames = {kind: read.frame if read is not None else None for kind, read in layers.items()}
     try:
         result = rebalance(
-    except RebalanceError as exc:
-        return ProposeOutcome(message=str(exc), record=exc.record)
             frames["communities"],
             loaded.households,
             params=ref.params,
@@ -266,6 +262,8 @@ def rebalanced(ref: PlanRef) -> ProposeOutcome:
             barriers=frames["barriers"],
             small_margin=ref.rebalance.small_margin,
         )
+    except RebalanceError as exc:
+        return ProposeOutcome(message=str(exc), record=exc.record)
     except PlanningInputError as exc:
         return ProposeOutcome(message=str(exc))
     proposal = result.proposal
@@ -299,7 +297,12 @@ def outcome(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
         return ProposeOutcome(message=got.message, stored=got)
     source = ref.source.households
     loaded = loading.load_households(
-        source.path, source.digest, ref.source.crs, ref.source.columns, label=source.label
+        source.path,
+        source.digest,
+        ref.source.crs,
+        ref.source.columns,
+        label=source.label,
+        part=ref.source.households_part,
     )
     if not loaded.ok:
         return ProposeOutcome(problems=loaded.problems, message=loaded.message, stored=got)
@@ -361,7 +364,7 @@ def plan_view(ref: PlanRef, spec: ScenarioSpec | None) -> PlanView | None:
 def layer_frames(source: DataSource) -> dict[str, gpd.GeoDataFrame]:
     """The optional layers of ``source`` that could be read (WGS84), by kind."""
     frames = {}
-    for kind, _file in source.layers:
+    for kind in source.layer_kinds:
         loaded = loading.read_layer(source, kind)
         if loaded.ok:
             frames[kind] = loaded.frame
@@ -413,6 +416,7 @@ def compliance(
             standard=loaded.standard,
             metric_crs=view.plan.district.metric_crs,
             grids_per_community=grids,
+            facility_types=standard_ref.facility_types,
         )
     except ValidationError as exc:
         return ComplianceOutcome(problems=exc.problems)

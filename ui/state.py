@@ -24,11 +24,13 @@ from planning import ProposeParams
 __all__ = [
     "ACTIVE_SCENARIO_KEY",
     "AUTHOR_KEY",
+    "BARRIER_LAYERS",
     "BASEMAP_KEY",
     "CUSTOM_STANDARD",
     "DEFAULT_SAMPLE_HOUSEHOLDS",
     "DEFAULT_SCENARIO",
     "DEFAULT_STANDARD",
+    "FACILITY_TYPES_KEY",
     "LANG_KEY",
     "PLAN_KEY",
     "PROJECT_KEY",
@@ -85,6 +87,8 @@ SCENARIOS_KEY = "scenarios"
 ACTIVE_SCENARIO_KEY = "scenario"
 STANDARD_KEY = "standard"
 STANDARD_FILE_KEY = "standard_file"
+#: The facility types chosen to count toward the standard (absent: every facility counts).
+FACILITY_TYPES_KEY = "facility_types"
 AUTHOR_KEY = "author"
 PROJECT_KEY = "project"
 PROJECT_REVISIONS_KEY = "project_revisions"
@@ -114,15 +118,26 @@ class FileRef:
     label: str
 
 
+#: The barrier layers a source may hold, and what each holds as a whole (the ``kind`` of
+#: :func:`geo.layers.read_barriers`; None: each feature's kind read from its columns).
+BARRIER_LAYERS = {"roads": "road", "water": "river", "railways": "railway", "barriers": None}
+
+
 @dataclass(frozen=True)
 class DataSource:
     """What to load: the household file and optional layers, with the declared CRS.
 
-    ``kind`` is ``"sample"`` or ``"upload"``. ``columns`` is the explicit column mapping as
-    sorted ``(role, column)`` pairs; ``layers`` holds ``(layer kind, FileRef)`` pairs, the kinds
-    being ``streets``, ``barriers``, ``facilities`` and ``communities``. ``layers_crs`` is the
-    CRS of the layers when it differs from the households'. ``layer_columns`` holds a layer's
-    explicit column mapping, as ``(layer kind, ((role, column), …))`` pairs.
+    ``kind`` is ``"sample"``, ``"upload"`` or ``"project"``. ``columns`` is the explicit column
+    mapping as sorted ``(role, column)`` pairs; ``layers`` holds ``(layer kind, FileRef)``
+    pairs, one file per kind, the kinds being ``streets``, the barrier layers of
+    :data:`BARRIER_LAYERS` (``roads``, ``water``, ``railways``, and ``barriers`` of mixed
+    kinds), ``facilities`` and ``communities``. ``layers_crs`` is the CRS of the layers when it
+    differs from the households'; ``layer_crs_of`` holds a layer's own CRS, as ``(layer kind,
+    crs)`` pairs (before both: the CRS the file states when it is projected, see
+    :func:`ui.loading.crs_of`). ``layer_parts`` holds the sheet of a workbook or the layer of a
+    GeoPackage to read, as ``(layer kind, name)`` pairs, and ``households_part`` the households'.
+    ``layer_columns`` holds a layer's explicit column mapping, as ``(layer kind, ((role,
+    column), …))`` pairs.
     """
 
     kind: str
@@ -133,14 +148,38 @@ class DataSource:
     layers_crs: str | None = None
     title: str = ""
     layer_columns: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    layer_crs_of: tuple[tuple[str, str], ...] = ()
+    layer_parts: tuple[tuple[str, str], ...] = ()
+    households_part: str | None = None
 
     @property
     def layer_crs(self) -> str:
         return self.layers_crs or self.crs
 
+    def own_crs(self, kind: str) -> str | None:
+        """The CRS chosen for layer ``kind`` itself, or None (then the layers' CRS, or the
+        one the file states)."""
+        return dict(self.layer_crs_of).get(kind)
+
+    def part_of(self, kind: str) -> str | None:
+        """The sheet or layer chosen in the file of layer ``kind``, or None (the only one)."""
+        return dict(self.layer_parts).get(kind)
+
     def layer(self, kind: str) -> FileRef | None:
         """The file of layer ``kind``, or None."""
         return dict(self.layers).get(kind)
+
+    @property
+    def barrier_layers(self) -> tuple[tuple[str, FileRef], ...]:
+        """The ``(kind, file)`` pairs of every barrier file (roads, water, railways…)."""
+        return tuple((kind, ref) for kind, ref in self.layers if kind in BARRIER_LAYERS)
+
+    @property
+    def layer_kinds(self) -> tuple[str, ...]:
+        """The layers the source holds as the pages use them: every barrier file together as
+        ``barriers`` (read as one frame), the others by their kind."""
+        kinds = ("barriers" if kind in BARRIER_LAYERS else kind for kind, _ in self.layers)
+        return tuple(dict.fromkeys(kinds))
 
     def columns_of(self, kind: str) -> tuple[tuple[str, str], ...]:
         """The explicit column mapping of layer ``kind`` (empty: found by the columns' names)."""
@@ -194,10 +233,13 @@ class ScenarioSpec:
 
 @dataclass(frozen=True)
 class StandardRef:
-    """The standard to check against: a preset by name, or a TOML file (uploaded or edited)."""
+    """The standard to check against: a preset by name, or a TOML file (uploaded or edited),
+    and the facility types that count toward it (None: every facility, as the command line's
+    ``--facility-types`` left out)."""
 
     preset: str = DEFAULT_STANDARD
     file: FileRef | None = None
+    facility_types: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -343,14 +385,17 @@ def new_scenario_name() -> str:
 
 
 def standard_ref() -> StandardRef:
-    """The standard chosen: a preset (default national-2021) or the custom TOML file."""
+    """The standard chosen: a preset (default national-2021) or the custom TOML file, with the
+    facility types chosen to count (:data:`FACILITY_TYPES_KEY`; absent: every facility)."""
     preset = st.session_state.get(STANDARD_KEY) or DEFAULT_STANDARD
     custom = st.session_state.get(STANDARD_FILE_KEY)
+    chosen = st.session_state.get(FACILITY_TYPES_KEY)
+    types = None if chosen is None else tuple(sorted(str(t) for t in chosen))
     if preset == CUSTOM_STANDARD and custom is not None:
-        return StandardRef(preset=CUSTOM_STANDARD, file=custom)
+        return StandardRef(preset=CUSTOM_STANDARD, file=custom, facility_types=types)
     if preset == CUSTOM_STANDARD:
         preset = DEFAULT_STANDARD
-    return StandardRef(preset=preset)
+    return StandardRef(preset=preset, facility_types=types)
 
 
 def author() -> str:

@@ -8,6 +8,7 @@ code path shows the sample, an upload, or a file a test puts there.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import streamlit as st
@@ -83,7 +84,7 @@ def _upload_form() -> None:
             key=state.widget_key("upload_crs"),
         )
         _column_inputs()
-        layers_crs = _layer_uploaders()
+        _layer_uploaders()
         submitted = st.form_submit_button(
             t("data.upload.submit"), type="primary", key="upload_submit"
         )
@@ -95,7 +96,7 @@ def _upload_form() -> None:
     if not crs:
         st.error(t("data.upload.need_crs"))
         return
-    _accept_upload(upload, crs=crs, layers_crs=layers_crs)
+    _accept_upload(upload, crs=crs)
 
 
 def _column_inputs() -> None:
@@ -107,25 +108,33 @@ def _column_inputs() -> None:
             cols[i % 3].text_input(t(f"role.{role}"), key=f"upload_col_{role}")
 
 
-def _layer_uploaders():
-    """The optional layers (read back from the session) and their CRS, as chosen."""
+def _layer_label(kind: str) -> str:
+    """The label of a layer's upload box (the mixed barrier file says how it is sorted)."""
+    return t("data.upload.layer.barriers") if kind == "barriers" else t(f"layer.{kind}")
+
+
+def _layer_uploaders() -> None:
+    """One upload box per optional layer, each with its own CRS (read back from the session:
+    ``upload_layer_{kind}`` and the :func:`state.widget_key` of ``upload_layer_crs_{kind}``)."""
     with st.expander(t("data.upload.layers")):
-        st.caption(t("data.upload.layers_help"))
-        cols = st.columns(2)
-        for i, kind in enumerate(loading.LAYER_KINDS):
-            cols[i % 2].file_uploader(
-                t(f"layer.{kind}"),
+        st.caption(t("data.upload.layers_help") + " " + t("data.upload.layers_kinds_help"))
+        auto = _crs_labels(blank=t("data.upload.layer_crs_auto"))
+        for kind in loading.LAYER_KINDS:
+            file_column, crs_column = st.columns([3, 2], vertical_alignment="bottom")
+            file_column.file_uploader(
+                _layer_label(kind),
                 type=_LAYER_TYPES_OF.get(kind, _LAYER_TYPES),
                 key=f"upload_layer_{kind}",
             )
-        return st.selectbox(
-            t("data.upload.layers_crs"),
-            options=("", *_CRS_OPTIONS),
-            index=0,
-            format_func=_crs_labels(blank=t("data.upload.same_crs")),
-            accept_new_options=True,
-            key=state.widget_key("upload_layers_crs"),
-        )
+            crs_column.selectbox(
+                t("data.upload.layer_crs"),
+                options=("", *_CRS_OPTIONS),
+                index=0,
+                format_func=auto,
+                accept_new_options=True,
+                help=t("data.upload.layer_crs_help"),
+                key=state.widget_key(f"upload_layer_crs_{kind}"),
+            )
 
 
 def limit_text(breach: loading.LimitBreach) -> str:
@@ -170,7 +179,7 @@ def store_uploads(files: dict) -> dict | None:
     return None
 
 
-def _accept_upload(upload, *, crs, layers_crs) -> None:
+def _accept_upload(upload, *, crs) -> None:
     """Save the submitted files and make them the data source, unless one cannot be stored or
     is over a limit; the session's previous upload is removed."""
     files = {"households": upload}
@@ -191,14 +200,23 @@ def _accept_upload(upload, *, crs, layers_crs) -> None:
     }
     households = saved.pop("households")
     previous = state.get_source()
+    layer_crs = {
+        kind: value
+        for kind in saved
+        if (
+            value := str(
+                st.session_state.get(state.widget_key(f"upload_layer_crs_{kind}")) or ""
+            ).strip()
+        )
+    }
     source = DataSource(
         kind="upload",
         households=households,
         crs=str(crs).strip(),
         columns=tuple(sorted(columns.items())),
         layers=tuple(saved.items()),
-        layers_crs=str(layers_crs or "").strip() or None,
         title=households.label,
+        layer_crs_of=tuple(layer_crs.items()),
     )
     state.set_source(source)
     if previous is not None and previous.kind == "upload":
@@ -273,34 +291,93 @@ def _show_facts(summary: dict, warnings: tuple[Problem, ...]) -> None:
 
 
 def _show_layers(source: DataSource) -> dict:
-    """Read the source's layers; report each; return the good frames by kind."""
-    frames = {}
+    """Read the source's layers; report each file (the CRS it was read in, the sheet or
+    layer chosen when it holds several); return the good frames by kind (every barrier file
+    together as ``barriers``)."""
     if not source.layers:
-        return frames
+        return {}
     st.subheader(t("data.layers"))
     for kind, ref in source.layers:
+        _part_choice(source, kind, ref)
+        _layer_report(source, kind, ref)
+    frames = {}
+    for kind in source.layer_kinds:
         loaded = loading.read_layer(source, kind)
-        name = t(f"layer.{kind}")
-        if loaded.ok:
+        if loaded is not None and loaded.ok:
             frames[kind] = loaded.frame
-            st.markdown(
-                "- "
-                + widgets.escape(
-                    t("data.layer_ok", layer=name, n=len(loaded.frame), file=ref.label)
-                )
-            )
-            for problem in loaded.warnings:
-                st.warning(problem_block(problem))
-        elif loaded.problems:
-            st.error(t("data.layer_refused", layer=name, file=ref.label))
-            show_problems(loaded.problems, file=ref.label)
-        else:
-            st.error(
-                t("data.layer_refused", layer=name, file=ref.label)
-                + "\n\n"
-                + (limit_text(loaded.breach) if loaded.breach else widgets.escape(loaded.message))
-            )
     return frames
+
+
+def _layer_report(source: DataSource, kind: str, ref) -> None:
+    """What was read from the file of layer ``kind``, or why it was refused."""
+    loaded = loading.read_layer_file(source, kind)
+    name = t(f"layer.{kind}")
+    if loaded.ok:
+        crs = _crs_labels()(loading.crs_of(source, kind))
+        st.markdown(
+            "- "
+            + widgets.escape(t("data.layer_ok", layer=name, n=len(loaded.frame), file=ref.label))
+            + " · "
+            + widgets.escape(t("data.layer_crs_used", crs=crs))
+        )
+        for problem in loaded.warnings:
+            st.warning(problem_block(problem))
+    elif loaded.problems:
+        st.error(t("data.layer_refused", layer=name, file=ref.label))
+        show_problems(loaded.problems, file=ref.label)
+    else:
+        st.error(
+            t("data.layer_refused", layer=name, file=ref.label)
+            + "\n\n"
+            + (limit_text(loaded.breach) if loaded.breach else widgets.escape(loaded.message))
+        )
+
+
+def _part_choice(source: DataSource, kind: str, ref) -> None:
+    """For a workbook of several sheets or a GeoPackage of several layers: the one to read
+    (the source is changed when the planner chooses); ``kind`` is a layer's, or
+    ``households``."""
+    parts = loading.file_parts(ref.path, ref.digest, ref.label)
+    if isinstance(parts, str):
+        st.error(t("data.layer_part.unreadable", file=ref.label) + "\n\n" + widgets.escape(parts))
+        return
+    if len(parts) < 2:
+        return
+    rows = {part.name: part.rows for part in parts}
+    labels = {
+        name: t("data.layer_part.option", name=name, rows=f"{count:,}")
+        if count is not None
+        else t("data.layer_part.option_unknown", name=name)
+        for name, count in rows.items()
+    }
+    current = source.households_part if kind == "households" else source.part_of(kind)
+    key = f"layer_part_{kind}_{ref.digest[:16]}"
+    st.selectbox(
+        t("data.layer_part", file=ref.label, what=t(f"data.layer_part.{parts[0].kind}")),
+        options=list(rows),
+        index=list(rows).index(current) if current in rows else None,
+        format_func=labels.__getitem__,
+        placeholder=t("data.layer_part.placeholder"),
+        key=key,
+        on_change=_use_part,
+        args=(kind, key),
+    )
+
+
+def _use_part(kind: str, key: str) -> None:
+    """Read layer ``kind`` (or the households) from the sheet or layer chosen in widget
+    ``key``."""
+    source = state.get_source()
+    chosen = st.session_state.get(key)
+    if kind == "households":
+        state.set_source(dataclasses.replace(source, households_part=chosen or None))
+        return
+    parts = dict(source.layer_parts)
+    if chosen:
+        parts[kind] = chosen
+    else:
+        parts.pop(kind, None)
+    state.set_source(dataclasses.replace(source, layer_parts=tuple(parts.items())))
 
 
 def _show_map(buildings, layers: dict) -> None:
@@ -338,9 +415,15 @@ def show_source(source: DataSource) -> None:
         title = source.title or source.households.label
     st.info(t("data.current", title=title))
     ref = source.households
+    _part_choice(source, "households", ref)
     with st.spinner(t("data.loading", file=ref.label)):
         loaded = loading.load_households(
-            ref.path, ref.digest, source.crs, source.columns, label=ref.label
+            ref.path,
+            ref.digest,
+            source.crs,
+            source.columns,
+            label=ref.label,
+            part=source.households_part,
         )
     if loaded.problems:
         show_problems(loaded.problems, file=ref.label)

@@ -361,7 +361,12 @@ def render() -> None:
     current = widgets.source()
     file = current.households
     loaded = loading.load_households(
-        file.path, file.digest, current.crs, current.columns, label=file.label
+        file.path,
+        file.digest,
+        current.crs,
+        current.columns,
+        label=file.label,
+        part=current.households_part,
     )
     if not loaded.ok:
         st.error(t("existing.data_refused", file=file.label))

@@ -143,7 +143,12 @@ def render() -> None:
     current = widgets.source()
     ref_file = current.households
     loaded = loading.load_households(
-        ref_file.path, ref_file.digest, current.crs, current.columns, label=ref_file.label
+        ref_file.path,
+        ref_file.digest,
+        current.crs,
+        current.columns,
+        label=ref_file.label,
+        part=current.households_part,
     )
     if not loaded.ok:
         st.error(t("propose.data_refused", file=ref_file.label))

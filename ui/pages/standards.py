@@ -1,5 +1,6 @@
-"""The Standards page: choose, upload or edit the standard; the compliance table, a choropleth
-of the facility-area gap and suggested sites for missing facilities."""
+"""The Standards page: choose, upload or edit the standard; choose the facility types that
+count toward it (what is left out is shown); the compliance table, a choropleth of the
+facility-area gap and suggested sites for missing facilities."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ _TEXT_KEY = "standards_toml"
 _TEXT_FOR_KEY = "standards_toml_for"
 _UPLOAD_KEY = "standards_upload"
 _SCENARIO_KEY = "standards_scenario"
+#: The facility-type choice; its widget key carries the types offered (new data, new widget).
+_TYPES_KEY = "standards_facility_types"
 
 
 def _use_file(name: str, data: bytes) -> None:
@@ -75,9 +78,9 @@ def _choice() -> state.StandardRef:
     ref = state.standard_ref()
     with st.expander(t("standards.edit")):
         st.caption(t("standards.edit.help"))
-        if st.session_state.get(_TEXT_FOR_KEY) != ref:
+        if st.session_state.get(_TEXT_FOR_KEY) != (ref.preset, ref.file):
             st.session_state[_TEXT_KEY] = _source_text(ref)
-            st.session_state[_TEXT_FOR_KEY] = ref
+            st.session_state[_TEXT_FOR_KEY] = (ref.preset, ref.file)
         st.text_area(t("standards.toml"), key=_TEXT_KEY, height=320)
         st.button(t("standards.apply"), key="standards_apply", on_click=_on_apply_text)
     return ref
@@ -94,6 +97,69 @@ def _rules(standard) -> None:
                 f"{t('standards.source')}{widgets.escape(rule.source)}"
                 + (f"  \n*{widgets.escape(rule.note)}*" if rule.note else "")
             )
+
+
+def _type_counts(facilities) -> dict[str, int]:
+    """Facilities per type present, the most frequent first (no type: not listed)."""
+    types = facilities["type"].dropna().astype(str)
+    counts = types.value_counts()
+    return {name: int(counts[name]) for name in sorted(counts.index, key=lambda n: (-counts[n], n))}
+
+
+def _type_choice(facilities) -> None:
+    """The facility types that count toward the standard (kept under
+    :data:`state.FACILITY_TYPES_KEY`: absent when every type counts, as by default)."""
+    if "type" not in facilities.columns or facilities["type"].isna().all():
+        st.session_state.pop(state.FACILITY_TYPES_KEY, None)
+        st.caption(t("standards.types.no_column", n=len(facilities)))
+        return
+    counts = _type_counts(facilities)
+    chosen = st.session_state.get(state.FACILITY_TYPES_KEY)
+    key = f"{_TYPES_KEY}_{hash(tuple(counts))}"
+    if key not in st.session_state:
+        st.session_state[key] = [n for n in counts if chosen is None or n in chosen]
+    labels = {
+        name: t("standards.types.option", name=name, n=count) for name, count in counts.items()
+    }
+
+    def sync() -> None:
+        selected = st.session_state[key]
+        if set(selected) == set(counts):
+            st.session_state.pop(state.FACILITY_TYPES_KEY, None)
+        else:
+            st.session_state[state.FACILITY_TYPES_KEY] = tuple(selected)
+
+    st.multiselect(
+        t("standards.types"),
+        options=list(counts),
+        format_func=labels.__getitem__,
+        help=t("standards.types.help"),
+        key=key,
+        on_change=sync,
+    )
+    sync()
+
+
+def _left_out(facilities, types: tuple[str, ...] | None) -> None:
+    """How many facilities (and how much floor area) the type choice leaves out, by type."""
+    area = facilities["floor_area_m2"].astype(float)
+    if types is None:
+        st.caption(t("standards.types.all", n=len(facilities), area=f"{area.sum():,.0f}"))
+        return
+    kinds = facilities["type"].astype(object).where(facilities["type"].notna(), None)
+    left = ~kinds.astype(str).isin(types) | kinds.isna()
+    by_type = kinds[left].fillna(t("standards.types.untyped")).astype(str).value_counts()
+    listing = t("standards.types.separator").join(
+        t("standards.types.item", name=name, n=count) for name, count in by_type.items()
+    )
+    st.info(
+        t(
+            "standards.types.left_out",
+            n=int(left.sum()),
+            area=f"{area[left].sum():,.0f}",
+            types=widgets.escape(listing),
+        )
+    )
 
 
 def _totals(result) -> None:
@@ -135,8 +201,13 @@ def render() -> None:
         )
         return
     _rules(loaded.standard)
+    facilities = runs.layer_frames(ref.source).get("facilities")
     if ref.source.layer("facilities") is None:
         st.info(t("standards.no_facilities"))
+    elif facilities is not None:
+        _type_choice(facilities)
+        standard_ref = state.standard_ref()
+        _left_out(facilities, standard_ref.facility_types)
     outcome = runs.compliance(ref, spec, standard_ref)
     if outcome.problems:
         show_problems(outcome.problems, file=t("layer.facilities"))

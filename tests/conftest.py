@@ -23,3 +23,12 @@ def haidian() -> Path:
     if not HAIDIAN.exists():
         pytest.fail(f"the shared sample is missing: {HAIDIAN} (../shared must sit beside the repo)")
     return HAIDIAN
+
+
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line prints in the locale's language unless --lang says otherwise: the
+    tests run in an English locale on every machine (a test wanting Chinese passes --lang zh)."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")

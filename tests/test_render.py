@@ -563,8 +563,12 @@ def test_cli_missing_folder_exits_2(tmp_path: Path, capsys) -> None:
 
 def test_cli_prints_the_font_warning(full_plan: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(render, "find_cjk_font", lambda: None)
-    code = main(["render", str(full_plan), "--out", str(tmp_path / "plan.png"), "--dpi", str(DPI)])
+    out = str(tmp_path / "plan.png")
+    code = main(["render", str(full_plan), "--out", out, "--dpi", str(DPI), "--lang", "en"])
+    _, stderr = capsys.readouterr()
+    assert code == 0 and stderr == ""  # an English map needs no Chinese font
+    code = main(["render", str(full_plan), "--out", out, "--dpi", str(DPI), "--lang", "zh"])
     _, stderr = capsys.readouterr()
     assert code == 0
-    assert stderr.startswith("warning: no Chinese (CJK) font found")
+    assert stderr.startswith("警告：本机没有中文（CJK）字体，地图改用英文绘制")
     assert "fonts-noto-cjk" in stderr

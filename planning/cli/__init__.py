@@ -6,6 +6,11 @@ error is printed with all its problems and the exit status is 2; nothing prints 
 for a user's mistake. An unexpected failure (a bug) prints one line and the path of a log
 file holding the traceback (under ``--out`` when that folder exists, else the system's temp
 folder), and the exit status is 3.
+
+Every command takes ``--lang zh|en``: what it prints — refusals, errors, summaries — is worded
+in that language (``planning/locales``, section ``cli``, and the library's records); by
+default Chinese when the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) is Chinese, else
+English.
 """
 
 from __future__ import annotations
@@ -23,10 +28,14 @@ from planning.cli import check, compare, propose, rebalance, render, sample, val
 from planning.cli.options import (
     EXIT_INPUT_ERROR,
     EXIT_UNEXPECTED,
+    add_lang,
     add_size_arguments,
     parse_columns,
+    problem_text,
     propose_params,
+    say,
 )
+from planning.plans.rebalance import RebalanceError
 
 __all__ = [
     "EXIT_INPUT_ERROR",
@@ -50,44 +59,59 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
+    for command_parser in sub.choices.values():
+        add_lang(command_parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    lang = args.lang
     try:
         return args.run(args)
     except ValidationError as exc:
-        _print_refusal(exc)
+        _print_refusal(exc, lang)
+        return EXIT_INPUT_ERROR
+    except RebalanceError as exc:
+        print(say("error", lang, message=exc.record.text(lang)), file=sys.stderr)
         return EXIT_INPUT_ERROR
     except PlanningInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(say("error", lang, message=str(exc)), file=sys.stderr)
         return EXIT_INPUT_ERROR
     except Exception as exc:  # a bug: one line and a log, never a traceback
         log = _write_traceback(args)
         print(
-            f"error: {args.command} failed unexpectedly ({type(exc).__name__}: {exc}); this is "
-            f"a fault of the tool, not of your input. The details are in {log}; please send "
-            "that file with the command you ran.",
+            say(
+                "unexpected",
+                lang,
+                command=args.command,
+                kind=type(exc).__name__,
+                error=str(exc),
+                log=str(log),
+            ),
             file=sys.stderr,
         )
         return EXIT_UNEXPECTED
 
 
-def _print_refusal(exc: ValidationError) -> None:
-    """Every problem of a refusal, errors and warnings, on stderr."""
+def _print_refusal(exc: ValidationError, lang: str) -> None:
+    """Every problem of a refusal, errors and warnings, on stderr, in ``lang``."""
     errors = [p for p in exc.problems if p.is_error]
     files = {p.file for p in exc.problems}
-    what = "the file was refused" if len(files) == 1 else "the inputs were refused"
+    what = "refused_file" if len(files) == 1 else "refused_inputs"
     if files == {"parameters"}:
-        what = "the parameters were refused; nothing was read or computed"
-    print(
-        f"{len(errors)} error(s), {len(exc.problems) - len(errors)} warning(s); {what}:",
-        file=sys.stderr,
+        what = "refused_parameters"
+    head = say(
+        "refused",
+        lang,
+        errors=len(errors),
+        warnings=len(exc.problems) - len(errors),
+        what=say(what, lang),
     )
+    print(head, file=sys.stderr)
     for problem in exc.problems:
-        print(problem, file=sys.stderr)
+        print(problem_text(problem, lang), file=sys.stderr)
 
 
 def _write_traceback(args: argparse.Namespace) -> Path:

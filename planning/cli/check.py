@@ -13,6 +13,7 @@ from planning.cli.options import (
     print_warnings,
     reading_options,
     refuse_before_work,
+    say,
 )
 
 __all__ = ["register"]
@@ -21,7 +22,8 @@ __all__ = ["register"]
 def _run(args: argparse.Namespace) -> int:
     from planning.runs import run_check
 
-    refuse_before_work(out=args.out)
+    lang = args.lang
+    refuse_before_work(out=args.out, lang=lang)
     warnings: list = []
     types = [t.strip() for t in args.facility_types.split(",")] if args.facility_types else None
     result = run_check(
@@ -40,14 +42,13 @@ def _run(args: argparse.Namespace) -> int:
         reading=reading_options(args),
     )
     totals = result.totals
-    print(f"standard: {result.standard.name} ({result.standard.title})")
+    print(say("check.standard", lang, name=result.standard.name, title=result.standard.title))
     print_table([(str(k), v) for k, v in totals.items()])
     if len(result.outside):
-        print(
-            f"{len(result.outside)} facilities lie outside every community (listed in the report)"
-        )
-    print_warnings(warnings)
-    print(f"wrote compliance.csv, compliance.geojson, report.html to {args.out}")
+        print(say("check.outside", lang, n=len(result.outside)))
+    print_warnings(warnings, lang)
+    files = "compliance.csv, compliance.geojson, report.html"
+    print(say("wrote", lang, files=files, folder=str(args.out)))
     return 0
 
 

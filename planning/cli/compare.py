@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.cli.options import print_warnings, refuse_before_work
+from planning.cli.options import pad, print_warnings, refuse_before_work, say, text_width
 from planning.runs import run_compare
 
 __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    refuse_before_work(out=args.out)
+    lang = args.lang
+    refuse_before_work(out=args.out, lang=lang)
     run = run_compare(
         args.a,
         args.b,
@@ -25,24 +26,31 @@ def _run(args: argparse.Namespace) -> int:
     )
     a, b, result = run.a, run.b, run.comparison
     ca, cb = result.a["communities"], result.b["communities"]
-    print(f"{'':26}{a.name:>14}{b.name:>14}")
     rows = [
         ("communities", ca["count"], cb["count"]),
-        ("share in band", f"{ca['share_in_band']:.0%}", f"{cb['share_in_band']:.0%}"),
+        ("share_in_band", f"{ca['share_in_band']:.0%}", f"{cb['share_in_band']:.0%}"),
         ("grids", result.a["grids"]["count"], result.b["grids"]["count"]),
-        ("Polsby-Popper mean", ca["polsby_popper_mean"], cb["polsby_popper_mean"]),
+        ("pp_mean", ca["polsby_popper_mean"], cb["polsby_popper_mean"]),
     ]
     if "compliance" in result.a:
         for key in ("failing", "staff", "funds_yuan", "shortfall_m2"):
             rows.append((key, result.a["compliance"][key], result.b["compliance"][key]))
-    for name, x, y in rows:
-        print(f"  {name:<24}{x!s:>14}{y!s:>14}")
-    print(
-        f"  households changing community: {result.households_changed:,} "
-        f"({result.share_changed:.1%}); {len(result.diff)} areas changed hands"
+    labels = [say(f"compare.{key}", lang) for key, _, _ in rows]
+    width = max(24, *(text_width(label) for label in labels))
+    print(f"{'':{width + 2}}{pad(a.name, 14, right=True)}{pad(b.name, 14, right=True)}")
+    for label, (_, x, y) in zip(labels, rows, strict=True):
+        print(f"  {pad(label, width)}{pad(x, 14, right=True)}{pad(y, 14, right=True)}")
+    changed = say(
+        "compare.changed",
+        lang,
+        households=result.households_changed,
+        share=f"{result.share_changed:.1%}",
+        areas=len(result.diff),
     )
-    print_warnings(run.warnings)
-    print(f"wrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
+    print(f"  {changed}")
+    print_warnings(run.warnings, lang)
+    files = ", ".join(p.name for p in run.paths.values())
+    print(say("wrote", lang, files=files, folder=str(args.out)))
     return 0
 
 

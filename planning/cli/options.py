@@ -1,33 +1,44 @@
 """What the commands share: the CRS option, the size options (defaults from
-:class:`planning.params.ProposeParams`), the column mapping, the exit status of an input error
-and a two-column table."""
+:class:`planning.params.ProposeParams`), the column mapping, the exit status of an input error,
+a two-column table, and the language of everything printed (``--lang``; the words in
+``planning/locales``, section ``cli``)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from geo.errors import PlanningInputError, Problem, ValidationError
+from geo.errors import ROWS_SHOWN, PlanningInputError, Problem, ValidationError
+from geo.records import LANGUAGES
 from planning.params import FILE_KEYS, ProposeParams
+from planning.records import Note
 
 __all__ = [
     "EXIT_INPUT_ERROR",
     "EXIT_UNEXPECTED",
+    "LOCALE_VARIABLES",
     "SIZE_OPTIONS",
     "add_communities_crs",
     "add_crs",
+    "add_lang",
     "add_line_layers",
     "add_reading_options",
     "add_size_arguments",
+    "default_language",
     "out_problems",
+    "pad",
     "parse_columns",
     "print_table",
     "print_warnings",
+    "problem_text",
     "propose_params",
     "reading_options",
     "refuse_before_work",
+    "say",
+    "text_width",
 ]
 
 
@@ -35,6 +46,9 @@ __all__ = [
 EXIT_INPUT_ERROR = 2
 #: Exit status of an unexpected failure (a bug): one line and a log file with the traceback.
 EXIT_UNEXPECTED = 3
+
+#: The environment variables that name the locale, the first set one deciding (POSIX order).
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 #: ProposeParams field -> the option that sets it, as problems name it.
 SIZE_OPTIONS = {
@@ -47,8 +61,8 @@ SIZE_OPTIONS = {
 }
 
 
-def out_problems(out: Path, *, folder: bool = True) -> list[Problem]:
-    """Why ``--out`` cannot be written, found before any work (empty: it can).
+def out_problems(out: Path, *, folder: bool = True, lang: str = "en") -> list[Problem]:
+    """Why ``--out`` cannot be written, found before any work (empty: it can), in ``lang``.
 
     Parameters
     ----------
@@ -56,48 +70,33 @@ def out_problems(out: Path, *, folder: bool = True) -> list[Problem]:
         The output folder (``folder``) or file.
     folder : bool
         True when ``out`` is a folder the command creates or fills.
+    lang : {"zh", "en"}
+        The language of the problems.
     """
-    what = "a folder" if folder else "a file"
     if folder and out.exists() and not out.is_dir():
-        return [
-            Problem(
-                "error",
-                str(out),
-                "--out is an existing file, not a folder",
-                expected="a folder (new or existing) to write the results into",
-                found="a file",
-                fix="give --out a folder name, or move the file away",
-                column="--out",
-            )
-        ]
+        return [_out_problem(out, "not_folder", lang)]
     if not folder and out.is_dir():
-        return [
-            Problem(
-                "error",
-                str(out),
-                "--out is a folder, not a file",
-                expected="a file name",
-                found="a folder",
-                fix="give --out a file name such as map.png",
-                column="--out",
-            )
-        ]
+        return [_out_problem(out, "not_file", lang)]
     parent = out if out.exists() and folder else out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        return [
-            Problem(
-                "error",
-                str(out),
-                f"--out cannot be written: {parent} is not a writable folder",
-                expected=f"{what} in a folder you may write to",
-                found=f"{parent} not writable",
-                fix="choose an --out in a writable folder",
-                column="--out",
-            )
-        ]
+        what = "folder" if folder else "file"
+        return [_out_problem(out, "not_writable", lang, expected=f"_{what}", parent=parent)]
     return []
+
+
+def _out_problem(out: Path, code: str, lang: str, *, expected: str = "", **values) -> Problem:
+    """The problem ``cli.out.<code>`` (its message, expected, found and fix) with ``out``."""
+    return Problem(
+        "error",
+        str(out),
+        say(f"out.{code}", lang, **values),
+        expected=say(f"out.{code}_expected{expected}", lang, **values),
+        found=say(f"out.{code}_found", lang, **values),
+        fix=say(f"out.{code}_fix", lang, **values),
+        column="--out",
+    )
 
 
 def refuse_before_work(
@@ -106,9 +105,10 @@ def refuse_before_work(
     out: Path | None = None,
     out_is_folder: bool = True,
     problems: Iterable[Problem] = (),
+    lang: str = "en",
 ) -> None:
     """Refuse the parameters and ``--out`` at once, with every problem, before anything is
-    read or computed.
+    read or computed (the problems of ``--out`` in ``lang``).
 
     Raises
     ------
@@ -119,17 +119,85 @@ def refuse_before_work(
     if params is not None:
         found += params.problems(labels=SIZE_OPTIONS)
     if out is not None:
-        found += out_problems(out, folder=out_is_folder)
+        found += out_problems(out, folder=out_is_folder, lang=lang)
     if any(p.is_error for p in found):
         raise ValidationError(found)
 
 
-def print_warnings(warnings: Sequence[Problem]) -> None:
-    """Every warning met on the way, as ``validate`` prints them."""
+def print_warnings(warnings: Sequence[Problem], lang: str = "en") -> None:
+    """Every warning met on the way, as ``validate`` prints them, in ``lang``."""
     if warnings:
-        print(f"\n{len(warnings)} warning(s):")
+        print("\n" + say("warnings", lang, n=len(warnings)))
         for problem in warnings:
-            print(problem)
+            print(problem_text(problem, lang))
+
+
+def problem_text(problem: Problem, lang: str) -> str:
+    """A problem as the command line prints it: where (file, column, rows) and what, then
+    what was expected, what was found and the fix; the frame in ``lang`` (the problem's own
+    texts as the reader that found it wrote them)."""
+    sep = say("problem.sep", lang)
+    where = [problem.file]
+    if problem.column:
+        where.append(say("problem.column", lang, column=problem.column))
+    if problem.rows:
+        more = len(problem.rows) - ROWS_SHOWN
+        shown = say("problem.row_sep", lang).join(str(r) for r in problem.rows[:ROWS_SHOWN])
+        where.append(
+            say(
+                "problem.rows",
+                lang,
+                shown=shown,
+                more=say("problem.more", lang, n=more) if more > 0 else "",
+                n=len(problem.rows),
+            )
+        )
+    head = f"{say(f'problem.{problem.severity}', lang)} {sep.join(where)}{sep}{problem.message}"
+    details = [
+        "    " + say(f"problem.{part}", lang, text=getattr(problem, part))
+        for part in ("expected", "found", "fix")
+    ]
+    return "\n".join([head, *details])
+
+
+def default_language(environ: Mapping[str, str] | None = None) -> str:
+    """``zh`` when the locale is Chinese (the first of :data:`LOCALE_VARIABLES` set starts
+    with ``zh``, e.g. ``zh_CN.UTF-8``), else ``en``."""
+    env = os.environ if environ is None else environ
+    for name in LOCALE_VARIABLES:
+        value = env.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def add_lang(parser: argparse.ArgumentParser) -> None:
+    """``--lang zh|en``: the language of what the command prints (read by :func:`say`); its
+    default is :func:`default_language` when the parser is built."""
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=default_language(),
+        help="language of messages, refusals and summaries (and of render's map); default: "
+        "Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) is Chinese, else English",
+    )
+
+
+def say(code: str, lang: str, **values: object) -> str:
+    """The command line's text ``cli.<code>`` in ``lang``, with ``values``."""
+    return Note.of(f"cli.{code}", **values).text(lang)
+
+
+def text_width(text: object) -> int:
+    """Terminal columns ``text`` takes (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def pad(text: object, width: int, *, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns, on the right (or the left: ``right``
+    aligns it right)."""
+    fill = " " * max(0, width - text_width(text))
+    return fill + str(text) if right else str(text) + fill
 
 
 def add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -161,26 +229,24 @@ def reading_options(args: argparse.Namespace) -> dict:
     }
 
 
-def parse_columns(text: str | None) -> dict[str, str] | None:
-    """``lon=东经,lat=北纬`` → ``{"lon": "东经", "lat": "北纬"}``."""
+def parse_columns(text: str | None, lang: str = "en") -> dict[str, str] | None:
+    """``lon=东经,lat=北纬`` → ``{"lon": "东经", "lat": "北纬"}`` (refused in ``lang``)."""
     if not text:
         return None
     mapping = {}
     for part in text.split(","):
         role, sep, column = part.partition("=")
         if not sep or not role.strip() or not column.strip():
-            raise PlanningInputError(
-                f"--columns: '{part}' is not role=column. expected e.g. lon=东经,lat=北纬,"
-                "households=户数; fix: write each mapping as role=column, separated by commas."
-            )
+            raise PlanningInputError(say("columns_bad", lang, part=part))
         mapping[role.strip()] = column.strip()
     return mapping
 
 
 def print_table(rows: Sequence[tuple[str, object]]) -> None:
-    width = max(len(k) for k, _ in rows)
+    """Names and values in two columns (names padded to the widest)."""
+    width = max(text_width(k) for k, _ in rows)
     for key, value in rows:
-        print(f"  {key.ljust(width)}  {value}")
+        print(f"  {pad(key, width)}  {value}")
 
 
 def add_crs(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from geo.records import catalogue
@@ -14,15 +15,18 @@ from planning.cli.options import (
     add_line_layers,
     add_reading_options,
     add_size_arguments,
+    pad,
     parse_columns,
     print_warnings,
     propose_params,
     reading_options,
     refuse_before_work,
+    say,
+    text_width,
 )
 from planning.parallel import default_workers
 from planning.params import Range, range_problem
-from planning.records import Note
+from planning.records import Infeasible, Note
 
 __all__ = ["register"]
 
@@ -76,78 +80,94 @@ def _progress_bar(*, forced: bool = False, lang: str = "zh"):
     return update, bar.close
 
 
-def _print_plan(summary: dict) -> None:
+def _print_plan(summary: dict, infeasible: Sequence[Infeasible], lang: str) -> None:
+    """The plan's figures for communities and grids, the units where the band cannot be met
+    (from their records) and the street blocks split, in ``lang``."""
     c, g = summary["communities"], summary["grids"]
+    rows = [(say(f"propose.{key}", lang), a, b) for key, a, b in _plan_rows(c, g, lang)]
+    tail = [
+        (
+            say("propose.crossings", lang),
+            c["barrier_crossings_count"],
+            say(
+                "propose.crossings_value",
+                lang,
+                communities=len({x["community_id"] for x in c["barrier_crossings"]}),
+                unforced=c.get("barrier_crossings_unforced_count", 0),
+            ),
+        ),
+        (say("propose.crossing_streets", lang), len(c["crossing_streets"]), ""),
+        (
+            say("propose.grids_per_community", lang),
+            c["grids_per_community_max"],
+            say("propose.max", lang),
+        ),
+    ]
+    width = max(22, *(text_width(label) for label, _, _ in rows + tail))
+    head = pad(say("propose.communities", lang), 14, right=True)
+    print(f"{'':{width + 2}}{head}{pad(say('propose.grids', lang), 12, right=True)}")
+    for label, a, b in rows:
+        a = f"{a:,}" if isinstance(a, int) else a
+        b = f"{b:,}" if isinstance(b, int) else b
+        print(f"  {pad(label, width)}{pad(a, 14, right=True)}{pad(b, 12, right=True)}")
+    for label, value, note in tail:
+        print(f"  {pad(label, width)}{pad(value, 14, right=True)} {note}".rstrip())
+    if infeasible:
+        print("\n" + say("propose.infeasible", lang, n=len(infeasible)))
+        for item in infeasible:
+            print(f"  - {item.reason.text(lang)}")
+    split = [b for b in c.get("blocks_split", []) if b["fits"]]
+    if split:
+        print("\n" + say("propose.blocks", lang, n=len(split)))
+        for item in split:
+            print("  - " + say("propose.block", lang, **item))
+    times = ", ".join(f"{k} {v:.2f}s" for k, v in summary["runtime_s"].items())
+    print("\n" + say("propose.runtime", lang, times=times))
+
+
+def _plan_rows(c: dict, g: dict, lang: str) -> list[tuple[str, object, object]]:
+    """(locale key, communities' value, grids' value) of the plan's table."""
     lo, hi = c["band"]
     glo, ghi = g["band"]
-    print(f"{'':24}{'communities':>14}{'grids':>12}")
-    rows = [
+    return [
         ("count", c["count"], g["count"]),
-        ("households min", c["households_min"], g["households_min"]),
-        ("households median", c["households_median"], g["households_median"]),
-        ("households max", c["households_max"], g["households_max"]),
-        ("in band", f"{c['share_in_band']:.0%}", f"{g['share_in_band']:.0%}"),
+        ("households_min", c["households_min"], g["households_min"]),
+        ("households_median", c["households_median"], g["households_median"]),
+        ("households_max", c["households_max"], g["households_max"]),
+        ("in_band", f"{c['share_in_band']:.0%}", f"{g['share_in_band']:.0%}"),
         ("band", f"{lo:,.0f}–{hi:,.0f}", f"{glo:,.0f}–{ghi:,.0f}"),
-        ("within ±20%", f"{c['share_within_20pct']:.0%}", f"{g['share_within_20pct']:.0%}"),
+        ("within_20", f"{c['share_within_20pct']:.0%}", f"{g['share_within_20pct']:.0%}"),
         ("multipart", c["multipart"], g["multipart"]),
-        ("overlap m²", c["overlap_area_m2"], g["overlap_area_m2"]),
-        ("gap m²", c["gap_area_m2"], g["gap_area_m2"]),
+        ("overlap", c["overlap_area_m2"], g["overlap_area_m2"]),
+        ("gap", c["gap_area_m2"], g["gap_area_m2"]),
         (
-            "compounds split (fit)",
+            "compounds_split",
             c["compounds_fit_but_split_count"],
             g["compounds_fit_but_split_count"],
         ),
-        ("Polsby-Popper mean", c["polsby_popper_mean"], g["polsby_popper_mean"]),
-        ("Polsby-Popper min", c["polsby_popper_min"], g["polsby_popper_min"]),
+        ("pp_mean", c["polsby_popper_mean"], g["polsby_popper_mean"]),
+        ("pp_min", c["polsby_popper_min"], g["polsby_popper_min"]),
         ("necks", c.get("necks", "—"), g.get("necks", "—")),
+        ("jagged", _share(c.get("jagged_border_share")), _share(g.get("jagged_border_share"))),
+        ("on_lines", _share(c.get("border_on_lines_share")), "—"),
         (
-            "jagged border",
-            _share(c.get("jagged_border_share")),
-            _share(g.get("jagged_border_share")),
+            "blocks_split",
+            _of(c, "blocks_fitting_split", "blocks_fitting", lang),
+            _of(g, "blocks_fitting_split", "blocks_fitting", lang),
         ),
-        ("border on given lines", _share(c.get("border_on_lines_share")), "—"),
-        (
-            "fitting blocks split",
-            _of(c, "blocks_fitting_split", "blocks_fitting"),
-            _of(g, "blocks_fitting_split", "blocks_fitting"),
-        ),
-        ("footprints crossed", c.get("footprints_crossed", "—"), g.get("footprints_crossed", "—")),
-        (
-            "service radius p95 m",
-            c.get("service_radius_p95_m_max", "—"),
-            g.get("service_radius_p95_m_max", "—"),
-        ),
+        ("footprints", c.get("footprints_crossed", "—"), g.get("footprints_crossed", "—")),
+        ("radius", c.get("service_radius_p95_m_max", "—"), g.get("service_radius_p95_m_max", "—")),
     ]
-    for name, a, b in rows:
-        a = f"{a:,}" if isinstance(a, int) else a
-        b = f"{b:,}" if isinstance(b, int) else b
-        print(f"  {name:<22}{a!s:>14}{b!s:>12}")
-    print(
-        f"  {'barrier crossings':<22}{c['barrier_crossings_count']:>14} "
-        f"({len({x['community_id'] for x in c['barrier_crossings']})} communities, "
-        f"{c.get('barrier_crossings_unforced_count', 0)} not forced)"
-    )
-    print(f"  {'crossing 街道':<21}{len(c['crossing_streets']):>14}")
-    print(f"  {'grids per community':<22}{c['grids_per_community_max']:>14} (max)")
-    if summary["infeasible"]:
-        print(f"\n{len(summary['infeasible'])} unit(s) where the band cannot be met:")
-        for item in summary["infeasible"]:
-            print(f"  - {item['reason']}")
-    split = [b for b in c.get("blocks_split", []) if b["fits"]]
-    if split:
-        print(f"\n{len(split)} street block(s) that fit one community, split:")
-        for item in split:
-            print(f"  - {item['block']} ({item['households']:,} households): {item['reason']}")
-    runtime = summary["runtime_s"]
-    print("\nruntime: " + ", ".join(f"{k} {v:.2f}s" for k, v in runtime.items()))
 
 
 def _share(value) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def _of(block: dict, part: str, whole: str) -> str:
-    return "—" if whole not in block else f"{block[part]} of {block[whole]}"
+def _of(block: dict, part: str, whole: str, lang: str) -> str:
+    if whole not in block:
+        return "—"
+    return say("propose.of", lang, part=block[part], whole=block[whole])
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -155,8 +175,10 @@ def _run(args: argparse.Namespace) -> int:
 
     params = propose_params(args)
     workers = range_problem("--workers", args.workers, WORKERS_RANGE)
-    refuse_before_work(params=params, out=args.out, problems=[workers] if workers else [])
-    columns = parse_columns(args.columns)
+    refuse_before_work(
+        params=params, out=args.out, problems=[workers] if workers else [], lang=args.lang
+    )
+    columns = parse_columns(args.columns, args.lang)
     layer_crs = {
         k: v
         for k, v in (
@@ -189,17 +211,23 @@ def _run(args: argparse.Namespace) -> int:
         )
     finally:
         close()
-    _print_plan(run.summary)
+    lang = args.lang
+    _print_plan(run.summary, run.proposal.infeasible, lang)
     if args.facilities:
         from planning.runs import write_compliance_for
 
         result = write_compliance_for(run, standard=args.standard, out_dir=args.out)
-        print(
-            f"\nstandard {args.standard}: {result.totals['failing']} of "
-            f"{result.totals['communities']} communities short of floor area"
+        short = say(
+            "propose.standard",
+            lang,
+            standard=args.standard,
+            failing=result.totals["failing"],
+            communities=result.totals["communities"],
         )
-    print_warnings(run.warnings)
-    print(f"\nwrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
+        print("\n" + short)
+    print_warnings(run.warnings, lang)
+    files = ", ".join(p.name for p in run.paths.values())
+    print("\n" + say("wrote", lang, files=files, folder=str(args.out)))
     return 0
 
 

@@ -10,27 +10,32 @@ from planning.cli.options import (
     add_line_layers,
     add_reading_options,
     add_size_arguments,
+    pad,
     print_warnings,
     propose_params,
     reading_options,
     refuse_before_work,
+    say,
+    text_width,
 )
 from planning.params import SMALL_MARGIN_RANGE, range_problem
-from planning.plans.rebalance import Regrouping
+from planning.plans.rebalance import RebalanceReport, Regrouping
 from planning.runs import run_rebalance
 
 __all__ = ["register"]
 
 
-def _regroupings(regroupings: tuple[Regrouping, ...]) -> str:
-    """``A+B→A/B``, comma-separated, or ``none``."""
-    return ", ".join(f"{'+'.join(g.sources)}→{'/'.join(g.results)}" for g in regroupings) or "none"
+def _regroupings(regroupings: tuple[Regrouping, ...], lang: str) -> str:
+    """``A+B→A/B``, comma-separated, or ``none`` (in ``lang``)."""
+    shown = ", ".join(f"{'+'.join(g.sources)}→{'/'.join(g.results)}" for g in regroupings)
+    return shown or say("none", lang)
 
 
 def _run(args: argparse.Namespace) -> int:
+    lang = args.lang
     params = propose_params(args)
     margin = range_problem("--small-margin", args.small_margin, SMALL_MARGIN_RANGE)
-    refuse_before_work(params=params, out=args.out, problems=[margin] if margin else [])
+    refuse_before_work(params=params, out=args.out, problems=[margin] if margin else [], lang=lang)
     layer_crs = {
         layer: getattr(args, f"{layer}_crs")
         for layer in ("communities", "grids")
@@ -50,33 +55,43 @@ def _run(args: argparse.Namespace) -> int:
         layer_crs=layer_crs,
         reading=reading_options(args),
     )
-    r = run.result.report
-    c = run.summary["communities"]
-    lo, hi = c["band"]
-    print(f"rebalanced {r.existing_communities} existing communities into {r.communities}:")
-    rows = [
-        ("kept as they were", len(r.kept)),
-        ("kept, gaps filled", len(r.adjusted)),
-        ("split", _regroupings(r.split)),
-        ("merged", _regroupings(r.merged)),
-        ("redrawn together", _regroupings(r.redrawn_together)),
-        ("new", ", ".join(r.new) or "none"),
-        (f"in band {lo:,.0f}–{hi:,.0f}", f"{c['share_in_band']:.0%}"),
-        ("stability", f"{r.stability:.1%} of households keep their community"),
-        (
-            "outside every community",
-            f"{r.households_outside_existing:,} households in "
-            f"{r.buildings_outside_existing:,} buildings (assigned to a neighbour)",
-        ),
-    ]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"  {key.ljust(width)}  {value}")
-    for item in r.kept_out_of_band:
-        print(f"  - {item.reason.text('en')}")
-    print_warnings(run.warnings)
-    print(f"wrote {', '.join(p.name for p in run.paths.values())} to {args.out}")
+    _print_report(run.result.report, run.summary["communities"], lang)
+    print_warnings(run.warnings, lang)
+    files = ", ".join(p.name for p in run.paths.values())
+    print(say("wrote", lang, files=files, folder=str(args.out)))
     return 0
+
+
+def _print_report(r: RebalanceReport, communities: dict, lang: str) -> None:
+    """What was kept, split, merged and made, the band and the stability, in ``lang``."""
+    lo, hi = communities["band"]
+    print(say("rebalance.head", lang, existing=r.existing_communities, communities=r.communities))
+    outside = say(
+        "rebalance.outside_value",
+        lang,
+        households=r.households_outside_existing,
+        buildings=r.buildings_outside_existing,
+    )
+    stability = say("rebalance.stability_value", lang, share=f"{r.stability:.1%}")
+    rows = [
+        (say("rebalance.kept", lang), len(r.kept)),
+        (say("rebalance.adjusted", lang), len(r.adjusted)),
+        (say("rebalance.split", lang), _regroupings(r.split, lang)),
+        (say("rebalance.merged", lang), _regroupings(r.merged, lang)),
+        (say("rebalance.together", lang), _regroupings(r.redrawn_together, lang)),
+        (say("rebalance.new", lang), ", ".join(r.new) or say("none", lang)),
+        (
+            say("rebalance.in_band", lang, lower=lo, upper=hi),
+            f"{communities['share_in_band']:.0%}",
+        ),
+        (say("rebalance.stability", lang), stability),
+        (say("rebalance.outside", lang), outside),
+    ]
+    width = max(text_width(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {pad(key, width)}  {value}")
+    for item in r.kept_out_of_band:
+        print(f"  - {item.reason.text(lang)}")
 
 
 def register(subparsers) -> None:

@@ -1,13 +1,18 @@
-"""``render``: draw a plan folder as a print map (PNG or PDF)."""
+"""``render``: draw a plan folder as a print map (PNG or PDF), in the language of ``--lang``
+(as every command prints: Chinese by default when the locale is Chinese)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from planning.cli.options import refuse_before_work
+from planning.cli.options import refuse_before_work, say
 from planning.params import Range, range_problem
+
+if TYPE_CHECKING:
+    from planning.render import RenderWarning
 
 __all__ = ["register"]
 
@@ -19,7 +24,9 @@ def _run(args: argparse.Namespace) -> int:
     from planning.render import render_plan
 
     dpi = range_problem("--dpi", args.dpi, DPI_RANGE)
-    refuse_before_work(out=args.out, out_is_folder=False, problems=[dpi] if dpi else [])
+    refuse_before_work(
+        out=args.out, out_is_folder=False, problems=[dpi] if dpi else [], lang=args.lang
+    )
     outputs = [args.out]
     if args.pdf and args.out.suffix.lower() != ".pdf":
         outputs.append(args.out.with_suffix(".pdf"))
@@ -35,14 +42,28 @@ def _run(args: argparse.Namespace) -> int:
             editor=args.editor or "",
             organisation=args.organisation or "",
         )
-        warnings.update((str(w), None) for w in result.warnings)
-        print(
-            f"wrote {result.path}: {len(result.community_labels)} communities, "
-            f"layers {', '.join(result.layers)}; font {result.font_family}"
+        warnings.update((_warning_text(w, args.lang), None) for w in result.warnings)
+        shown = say(
+            "render.wrote",
+            args.lang,
+            path=str(result.path),
+            communities=len(result.community_labels),
+            layers=", ".join(result.layers),
+            font=result.font_family,
         )
+        print(shown)
     for warning in warnings:
         print(warning, file=sys.stderr)
     return 0
+
+
+def _warning_text(warning: RenderWarning, lang: str) -> str:
+    """A warning of the map in ``lang`` (one the command line has no words for, as drawn)."""
+    from planning.render import CJK_FONT_PACKAGES
+
+    if warning.code == "no_cjk_font":
+        return say("render.no_cjk_font", lang, packages=CJK_FONT_PACKAGES)
+    return str(warning)
 
 
 def register(sub) -> None:
@@ -51,7 +72,6 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="the map file, .png or .pdf")
     p.add_argument("--pdf", action="store_true", help="also write a PDF beside the PNG")
     p.add_argument("--title", help="map title (default 社区与网格划分方案)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.add_argument("--dpi", type=int, default=200)
     p.add_argument(
         "--paper",

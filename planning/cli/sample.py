@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from planning.cli.options import say
+
 __all__ = ["register"]
 
 
@@ -12,10 +14,10 @@ def _run(args: argparse.Namespace) -> int:
     from samples.district import write_sample
 
     paths = write_sample(args.outdir, households=args.households, seed=args.seed)
-    print(f"wrote the sample district (seed {args.seed}) to {args.outdir}:")
+    print(say("sample.wrote", args.lang, seed=args.seed, folder=str(args.outdir)))
     for key, path in paths.items():
         print(f"  {key:<12} {path}")
-    print("every layer is in GCJ-02 lon/lat: declare --crs gcj02")
+    print(say("sample.crs", args.lang))
     return 0
 
 

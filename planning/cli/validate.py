@@ -11,7 +11,9 @@ from planning.cli.options import (
     add_reading_options,
     parse_columns,
     print_table,
+    print_warnings,
     reading_options,
+    say,
 )
 
 __all__ = ["register"]
@@ -20,8 +22,9 @@ __all__ = ["register"]
 def _run(args: argparse.Namespace) -> int:
     from geo.intake import read_households
 
+    lang = args.lang
     data = read_households(
-        args.file, crs=args.crs, columns=parse_columns(args.columns), **reading_options(args)
+        args.file, crs=args.crs, columns=parse_columns(args.columns, lang), **reading_options(args)
     )
     summary = data.summary()
     if args.json:
@@ -33,26 +36,23 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"{summary['file']}: valid")
+    print(say("validate.valid", lang, file=summary["file"]))
     bbox = summary["bbox_wgs84"]
-    print_table(
-        [
-            ("rows", f"{summary['rows']:,}"),
-            ("buildings", f"{summary['buildings']:,}"),
-            ("households", f"{summary['households']:,}"),
-            ("compounds", f"{summary['compounds']:,}"),
-            ("population", "—" if summary["population"] is None else f"{summary['population']:,}"),
-            ("bbox (WGS84)", f"{bbox[0]:.5f}, {bbox[1]:.5f} – {bbox[2]:.5f}, {bbox[3]:.5f}"),
-            ("source CRS", summary["source_crs"]),
-            ("metric CRS", summary["metric_crs"]),
-            ("encoding", summary["encoding"] or "—"),
-            ("columns", ", ".join(f"{k}={v}" for k, v in summary["columns"].items())),
-        ]
-    )
-    if data.report.warnings:
-        print(f"\n{len(data.report.warnings)} warning(s):")
-        for problem in data.report.warnings:
-            print(problem)
+    population = summary["population"]
+    rows = [
+        ("rows", f"{summary['rows']:,}"),
+        ("buildings", f"{summary['buildings']:,}"),
+        ("households", f"{summary['households']:,}"),
+        ("compounds", f"{summary['compounds']:,}"),
+        ("population", "—" if population is None else f"{population:,}"),
+        ("bbox", f"{bbox[0]:.5f}, {bbox[1]:.5f} – {bbox[2]:.5f}, {bbox[3]:.5f}"),
+        ("source_crs", summary["source_crs"]),
+        ("metric_crs", summary["metric_crs"]),
+        ("encoding", summary["encoding"] or "—"),
+        ("columns", ", ".join(f"{k}={v}" for k, v in summary["columns"].items())),
+    ]
+    print_table([(say(f"validate.{key}", lang), value) for key, value in rows])
+    print_warnings(data.report.warnings, lang)
     return 0
 
 

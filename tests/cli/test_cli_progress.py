@@ -1,6 +1,6 @@
 """``propose``'s progress goes to stderr, never to stdout: nothing when stderr is not a
 terminal, a line per stage and per piece with ``--progress``, in the language of the
-messages (Chinese by default).
+messages (``--lang``; Chinese here).
 
 Runs on the synthetic sample district (5,000 households, GCJ-02 lon/lat) with communities of
 ~800, so the study area holds more than a piece's share of communities and is cut in pieces.
@@ -43,7 +43,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(sample, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_progress_lines_on_stderr_with_the_option(sample, tmp_path, capsys):
-    assert _propose(sample, tmp_path / "plan", "--progress", "--workers", "1") == 0
+    assert _propose(sample, tmp_path / "plan", "--progress", "--workers", "1", "--lang", "zh") == 0
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
     shares = [int(m.group(1)) for m in (re.search(r"\]\s+(\d+)%", x) for x in lines) if m]

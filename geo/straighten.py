@@ -351,6 +351,8 @@ class _Straightener:
         others = self.line_tree.query(new_line)
         others = others[others != c]
         if len(others):
+            others = others[shapely.intersects(self.current[others], new_line)]
+        if len(others):
             hits = shapely.intersection(self.current[others], new_line)
             ends = shapely.multipoints(np.array([new[0], new[-1]]))
             stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))

@@ -7,6 +7,8 @@ curved line through the gap between the two groups of buildings."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import shapely
 
@@ -15,6 +17,7 @@ from geo.straighten import straighten_coverage
 from geo.tessellation import dissolve, tessellate
 from planning.engine.district import District
 from planning.engine.shape import NECK_WIDTH_M
+from planning.parallel import Runner
 
 __all__ = ["boundaries"]
 
@@ -27,10 +30,17 @@ REDRAW_ATTEMPTS = 3
 
 
 def boundaries(
-    district: District, community: np.ndarray, grid: np.ndarray, *, smooth_m: float
+    district: District,
+    community: np.ndarray,
+    grid: np.ndarray,
+    *,
+    smooth_m: float,
+    runner: Runner | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grid polygons (per grid label), community polygons (per community label) and the
-    community of each grid, straightened per 街道 (``smooth_m`` 0: cells as they are)."""
+    community of each grid, straightened per 街道 (``smooth_m`` 0: cells as they are). The
+    街道 are drawn by ``runner`` (default: one after the other in this process): no border
+    moves across a 街道 line, so each is drawn on its own."""
     n_grid = int(grid.max()) + 1
     n_comm = int(community.max()) + 1
     grid_community = np.full(n_grid, -1, dtype=np.int64)
@@ -38,16 +48,22 @@ def boundaries(
     grid_subdistrict = np.full(n_grid, -1, dtype=np.int64)
     grid_subdistrict[grid] = district.sites.subdistrict
     grid_polys = np.empty(n_grid, dtype=object)
+    members_of, tasks = [], []
     for z in np.unique(grid_subdistrict):
         members = np.flatnonzero(grid_subdistrict == z)
         in_subdistrict = np.isin(grid, members)
-        local = np.searchsorted(members, grid[in_subdistrict])
-        if smooth_m > 0:
-            labels, polys = _straight_grids(
-                district, in_subdistrict, community[in_subdistrict], local
+        members_of.append(members)
+        tasks.append(
+            _drawing(
+                district,
+                in_subdistrict,
+                community[in_subdistrict],
+                np.searchsorted(members, grid[in_subdistrict]),
+                straighten=smooth_m > 0,
             )
-        else:
-            labels, polys = dissolve(district.cells[in_subdistrict], local)
+        )
+    drawn = (runner or Runner()).map(_draw_subdistrict, tasks, sizes=[len(t.xy) for t in tasks])
+    for members, (labels, polys) in zip(members_of, drawn, strict=True):
         grid_polys[members[labels]] = polys
     comm_labels, comm_polys = dissolve(grid_polys, grid_community)
     community_polys = np.empty(n_comm, dtype=object)
@@ -55,12 +71,68 @@ def boundaries(
     return grid_polys, community_polys, grid_community
 
 
-def _straight_grids(
+@dataclass(frozen=True)
+class _Drawing:
+    """What drawing one 街道's grids takes (sent to a worker in place of the district).
+
+    Attributes
+    ----------
+    xy, cells, shapes
+        Its sites' positions, cells and footprints (``shapes`` None without footprints).
+    site_community, site_grid
+        The community and the grid (0… in the 街道) of each site.
+    fixed
+        The lines no border leaves: the parcels' borders.
+    footprints
+        The footprints of its buildings and of no building: no new border crosses one (None
+        without footprints).
+    straighten
+        False: the cells dissolved as they are.
+    """
+
+    xy: np.ndarray
+    cells: np.ndarray
+    shapes: np.ndarray | None
+    site_community: np.ndarray
+    site_grid: np.ndarray
+    fixed: np.ndarray
+    footprints: np.ndarray | None
+    straighten: bool
+
+
+def _drawing(
     district: District,
     in_subdistrict: np.ndarray,
     site_community: np.ndarray,
     site_grid: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+    *,
+    straighten: bool,
+) -> _Drawing:
+    """The :class:`_Drawing` of the sites ``in_subdistrict`` (a mask)."""
+    footprints = None
+    if district.footprints is not None and district.footprint_site is not None:
+        site = district.footprint_site
+        footprints = district.footprints[(site < 0) | in_subdistrict[np.maximum(site, 0)]]
+    return _Drawing(
+        xy=district.sites.xy[in_subdistrict],
+        cells=district.cells[in_subdistrict],
+        shapes=None if district.site_shape is None else district.site_shape[in_subdistrict],
+        site_community=site_community,
+        site_grid=site_grid,
+        fixed=_block_lines(district, in_subdistrict) if straighten else np.zeros(0, dtype=object),
+        footprints=footprints,
+        straighten=straighten,
+    )
+
+
+def _draw_subdistrict(drawing: _Drawing) -> tuple[np.ndarray, np.ndarray]:
+    """(grid labels, grid polygons) of one 街道: straightened, or the cells dissolved."""
+    if drawing.straighten:
+        return _straight_grids(drawing)
+    return dissolve(drawing.cells, drawing.site_grid)
+
+
+def _straight_grids(drawing: _Drawing) -> tuple[np.ndarray, np.ndarray]:
     """(grid labels, grid polygons) of one 街道 with straight borders inside blocks.
 
     The communities are straightened first, as one coverage, so a border between two
@@ -69,17 +141,15 @@ def _straight_grids(
     community a zone of :func:`geo.tessellation.tessellate`, the block borders as barriers),
     dissolved by grid, and the grid borders straightened with the community borders fixed.
     """
-    xy = district.sites.xy[in_subdistrict]
-    cells = district.cells[in_subdistrict]
-    fixed = _block_lines(district, in_subdistrict)
-    comm_labels, comm_local = np.unique(site_community, return_inverse=True)
+    xy, cells, site_grid = drawing.xy, drawing.cells, drawing.site_grid
+    fixed = drawing.fixed
+    comm_labels, comm_local = np.unique(drawing.site_community, return_inverse=True)
     comm_local = comm_local.ravel()
     labels, polys = dissolve(cells, site_grid)
     if len(comm_labels) > 1:
         _, comm_polys = dissolve(cells, comm_local)
         comm_polys = np.asarray(comm_polys, dtype=object)
-        obstacles = _subdistrict_footprints(district, in_subdistrict, comm_local)[0]
-        shapes = None if district.site_shape is None else district.site_shape[in_subdistrict]
+        obstacles, shapes = drawing.footprints, drawing.shapes
         frozen = np.zeros(0, dtype=np.int64)
         for _ in range(REDRAW_ATTEMPTS):
             straight = straighten_coverage(
@@ -117,31 +187,15 @@ def _straight_grids(
         fixed = np.concatenate([fixed, shapely.boundary(comm_polys)])
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))
-    footprints, _ = _subdistrict_footprints(district, in_subdistrict, position[site_grid])
     polys = straighten_coverage(
         np.asarray(polys, dtype=object),
         points=xy,
         point_owner=position[site_grid],
         fixed=fixed,
-        obstacles=footprints,
+        obstacles=drawing.footprints,
         neck_width_m=NECK_WIDTH_M,
     )
     return labels, polys
-
-
-def _subdistrict_footprints(
-    district: District, in_subdistrict: np.ndarray, site_polygon: np.ndarray
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """The footprints of one 街道's buildings (and those of no building) and the index of
-    the polygon each belongs to (-1: none, the one holding most of it)."""
-    if district.footprints is None or district.footprint_site is None:
-        return None, np.zeros(0, dtype=np.int64)
-    local = np.full(len(in_subdistrict), -1, dtype=np.int64)
-    local[in_subdistrict] = np.arange(int(in_subdistrict.sum()))
-    site = district.footprint_site
-    keep = (site < 0) | in_subdistrict[np.maximum(site, 0)]
-    owner = np.where(site[keep] >= 0, site_polygon[local[np.maximum(site[keep], 0)]], -1)
-    return district.footprints[keep], owner
 
 
 def _block_lines(district: District, sites: np.ndarray) -> np.ndarray:

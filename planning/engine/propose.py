@@ -752,11 +752,13 @@ def assemble(
     community_name: np.ndarray,
     grid_id: np.ndarray,
     smooth_m: float,
+    runner: Runner | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(buildings, communities, grids) frames of a labelled plan."""
+    """(buildings, communities, grids) frames of a labelled plan (the 街道 drawn by
+    ``runner``: :func:`planning.engine.boundaries.boundaries`)."""
     sites = district.sites
     grid_polys, community_polys, grid_community = boundaries(
-        district, community, grid, smooth_m=smooth_m
+        district, community, grid, smooth_m=smooth_m, runner=runner
     )
     n_comm, n_grid = len(community_polys), len(grid_polys)
     building_site = sites.of_building
@@ -858,19 +860,20 @@ def propose(
         clock = time.perf_counter()
         grid, grid_infeasible = plan_grids(district, community, params, runner=runner)
         timings["grids"] = time.perf_counter() - clock
-    report.stage("boundaries", 0.9, 1.0)
-    clock = time.perf_counter()
-    community_id, community_name, grid_id = number_plan(district, community, grid)
-    out_buildings, communities, grids = assemble(
-        district,
-        community,
-        grid,
-        community_id=community_id,
-        community_name=community_name,
-        grid_id=grid_id,
-        smooth_m=params.smooth_m,
-    )
-    timings["boundaries"] = time.perf_counter() - clock
+        report.stage("boundaries", 0.9, 1.0)
+        clock = time.perf_counter()
+        community_id, community_name, grid_id = number_plan(district, community, grid)
+        out_buildings, communities, grids = assemble(
+            district,
+            community,
+            grid,
+            community_id=community_id,
+            community_name=community_name,
+            grid_id=grid_id,
+            smooth_m=params.smooth_m,
+            runner=runner,
+        )
+        timings["boundaries"] = time.perf_counter() - clock
     report.stage("done", 1.0)
     return Proposal(
         buildings=out_buildings,

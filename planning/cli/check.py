@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo.records import catalogue
 from planning.cli.options import (
     add_communities_crs,
     add_crs,
@@ -15,6 +16,7 @@ from planning.cli.options import (
     refuse_before_work,
     say,
 )
+from planning.records import Note
 
 __all__ = ["register"]
 
@@ -43,13 +45,20 @@ def _run(args: argparse.Namespace) -> int:
     )
     totals = result.totals
     print(say("check.standard", lang, name=result.standard.name, title=result.standard.title))
-    print_table([(str(k), v) for k, v in totals.items()])
+    print_table([(_total_label(str(k), lang), "—" if v is None else v) for k, v in totals.items()])
     if len(result.outside):
         print(say("check.outside", lang, n=len(result.outside)))
     print_warnings(warnings, lang)
     files = "compliance.csv, compliance.geojson, report.html"
     print(say("wrote", lang, files=files, folder=str(args.out)))
     return 0
+
+
+def _total_label(key: str, lang: str) -> str:
+    """A district figure's name in ``lang`` (a figure the command line has no words for, as
+    the library names it)."""
+    known = f"cli.check.totals.{key}" in catalogue(Note.folder, lang)
+    return say(f"check.totals.{key}", lang) if known else key
 
 
 def register(sub) -> None:

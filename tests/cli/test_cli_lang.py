@@ -231,3 +231,15 @@ def test_rebalance_and_compare_print_in_chinese(plans, sample, tmp_path, capsys)
     assert code == 0
     assert "社区数" in out and "改变所属社区的住户：" in out
     assert f"到 {tmp_path / 'c'}" in out
+
+
+def test_check_names_its_figures_in_chinese(plans, sample, tmp_path, capsys):
+    argv = ["check", "--communities", str(plans["proposal"] / "communities.geojson")]
+    argv += ["--households", str(sample / "households.csv"), "--crs", "gcj02"]
+    argv += ["--communities-crs", "wgs84", "--facilities", str(sample / "facilities.geojson")]
+    code, out, _ = _run([*argv, "--out", str(tmp_path / "k"), "--lang", "zh"], capsys)
+    assert code == 0
+    assert out.startswith("标准：national-2021（")
+    assert "  面积不足的社区  " in out and "  不在任何社区内的设施  " in out
+    assert "failing" not in out
+    assert f"已写出 compliance.csv, compliance.geojson, report.html 到 {tmp_path / 'k'}" in out

@@ -122,3 +122,16 @@ def test_the_audit_log_is_written_in_the_language_chosen(session_plan):
 
 def _rows(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_the_print_map_section_in_english():
+    at = with_plan(**{state.LANG_KEY: "en"})
+    open_page(at, "export")
+    assert not at.exception
+    assert "Print map (PDF / PNG)" in texts(at.subheader)
+    assert (
+        at.text_input(key="export_print_title").value
+        == "Sample district: community layout (Scenario A)"
+    )
+    labels = {b.key: b.label for b in at.get("download_button") if b.key}
+    assert labels["export_print_pdf"] == "Download print map PDF"

@@ -580,7 +580,7 @@ def _check_duplicates(
     building listed twice; identical one-household rows are expected (a household per row)."""
     if isinstance(frame, gpd.GeoDataFrame):
         plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype("string")
-        plain["__wkb"] = frame.geometry.to_wkb(hex=True).astype("string")
+        plain["__wkb"] = frame.geometry.to_wkb()  # bytes: half the memory of hex text
     else:
         plain = frame.astype("string")
     duplicated = plain.duplicated(keep="first").to_numpy(dtype=bool, copy=True)
@@ -609,8 +609,12 @@ def buildings_from_rows(
     compounds: np.ndarray,
     source_x: np.ndarray,
     source_y: np.ndarray,
+    keys: np.ndarray | None = None,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Aggregate rows into buildings: same building id, else same source coordinates.
+
+    ``keys`` are the rows' :func:`building_keys` when they are known already (they are
+    computed from ``building_ids``, ``source_x`` and ``source_y`` otherwise).
 
     Returns
     -------
@@ -618,7 +622,8 @@ def buildings_from_rows(
         ``keys`` is the building key of each row; ``buildings`` one row per building (WGS84),
         in order of first appearance.
     """
-    keys = building_keys(building_ids, source_x, source_y)
+    if keys is None:
+        keys = building_keys(building_ids, source_x, source_y)
     frame = pd.DataFrame(
         {
             "key": keys,
@@ -760,7 +765,7 @@ def read_households(
         header_names=_header_names(columns),
     )
     read = _read_rows(frame, source, source_crs, columns)
-    _check_buildings(read, allow_large_counts=allow_large_counts, label=source.label)
+    keys = _check_buildings(read, allow_large_counts=allow_large_counts, label=source.label)
     report = ValidationReport(tuple(read.problems))
     if not report.ok:
         raise ValidationError(report.problems)
@@ -774,6 +779,7 @@ def read_households(
         compounds=read.compounds,
         source_x=read.x,
         source_y=read.y,
+        keys=keys,
     )
     mixed = _compounds_per_building(keys, read.compounds)
     if mixed:
@@ -872,13 +878,14 @@ def _read_rows(
     )
 
 
-def _check_buildings(read: _RowValues, *, allow_large_counts: bool, label: str) -> None:
+def _check_buildings(read: _RowValues, *, allow_large_counts: bool, label: str) -> np.ndarray:
     """The problems of buildings (rows taken together) go to ``read.problems``: too many
-    households in one, one id at places far apart."""
+    households in one, one id at places far apart. Returns the rows' building keys."""
     households = read.households
     usable = read.valid & np.isfinite(households) & (households >= 0) & (households < COUNT_CEILING)
+    keys = building_keys(read.building_ids, read.x, read.y)
     _check_building_sizes(
-        building_keys(read.building_ids, read.x, read.y),
+        keys,
         households,
         usable,
         allow=allow_large_counts,
@@ -898,6 +905,7 @@ def _check_buildings(read: _RowValues, *, allow_large_counts: bool, label: str) 
         label=label,
         problems=read.problems,
     )
+    return keys
 
 
 def _header_names(columns: Mapping[str, str] | None) -> tuple[str, ...]:
@@ -1288,9 +1296,10 @@ def _row_frame(
     )
     out["_row"] = rows
     out["_households"] = households.astype("int64")
-    out["_building"] = keys
-    key_to_index = {k: i for i, k in enumerate(pd.unique(keys))}
-    out["_building_index"] = np.array([key_to_index[k] for k in keys], dtype="int64")
+    # the keys in order of first appearance, held once each (a category) and by their index
+    index, first_seen = pd.factorize(keys)
+    out["_building"] = pd.Categorical.from_codes(index, categories=first_seen)
+    out["_building_index"] = index.astype("int64")
     return out
 
 

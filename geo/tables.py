@@ -14,16 +14,19 @@ without a ``.cpg`` is read as UTF-8, else as GB18030 with a warning.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import io
 import re
 import zipfile
+from array import array
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyogrio
@@ -49,6 +52,16 @@ SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".parquet", ".
 #: Encodings tried in order. ``utf-8-sig`` also reads plain UTF-8; GB18030 is a superset of
 #: GBK and GB2312, which is what Excel on a Chinese Windows writes.
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+#: Rows of a CSV parsed at a time (a chunk's text cells are all a parse holds beyond the
+#: table read so far).
+CSV_CHUNK_ROWS = 200_000
+
+#: Bytes of a CSV decoded at a time to tell its encoding.
+DECODE_BLOCK_BYTES = 1 << 22
+
+#: Characters from the top of a CSV searched for its header.
+HEAD_CHARACTERS = 1_000_000
 
 #: How many rows from the top are searched for the header row.
 HEADER_SEARCH_ROWS = 30
@@ -105,21 +118,6 @@ def decode_text(raw: bytes, *, label: str) -> tuple[str, str]:
         f"found: bytes that are none of these. "
         "fix: open the file in Excel or a text editor and save it as 'CSV UTF-8'."
     )
-
-
-def _record_numbers(text: str, delimiter: str) -> tuple[int, ...] | None:
-    """Spreadsheet row number of each data record, counting the blank lines pandas skips (a
-    quoted cell spanning lines is one record, as in Excel); None when the text cannot be
-    split into records."""
-    numbers = []
-    try:
-        records = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
-        for number, record in enumerate(records, start=1):
-            if len(record) > 1 or (record and record[0].strip()):
-                numbers.append(number)
-    except csv.Error:
-        return None
-    return tuple(numbers[1:])
 
 
 def header_index(rows: list[list[object]], header_names: Collection[str]) -> int | None:
@@ -196,21 +194,25 @@ def _csv_lines(text: str) -> list[list[object]]:
 def _read_csv(
     path: Path, label: str, *, header_row: int | None, header_names: Collection[str]
 ) -> tuple[pd.DataFrame, TableSource]:
+    """The CSV as text cells, parsed :data:`CSV_CHUNK_ROWS` rows at a time from its bytes (a
+    large file is never held as one decoded text), and how its rows are numbered."""
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise InputFormatError(
             f"{label}: the file is empty. expected: a header row and at least one data row; "
             "found: no text. fix: export the data again."
         )
-    text, encoding = decode_text(raw, label=label)
+    encoding = _encoding_of(raw, label)
+    head = _decoded_head(raw, encoding, HEAD_CHARACTERS)
     header, warnings = _header_choice(
-        _csv_lines(text), header_row=header_row, header_names=header_names, label=label
+        _csv_lines(head), header_row=header_row, header_names=header_names, label=label
     )
-    _refuse_header_below_the_end(header, len(_csv_lines(text.rstrip())), label)
+    _refuse_header_below_the_end(header, len(_csv_lines(head.rstrip())), label)
+    body = raw
     if header:
-        skipped = text.split("\n", header)
-        text = skipped[-1] if len(skipped) > header else ""
-    frame, shown_rows = _parse_csv(text, label)
+        body = _after_lines(raw, header)
+    del raw
+    frame, shown_rows = _parse_csv(body, encoding, label)
     if shown_rows is not None:
         shown_rows = tuple(number + header for number in shown_rows)
     source = TableSource(
@@ -219,22 +221,61 @@ def _read_csv(
     return frame, source
 
 
-def _parse_csv(text: str, label: str) -> tuple[pd.DataFrame, tuple[int, ...] | None]:
-    """The CSV text (header first) as text cells, and the row number of each record."""
-    sample = text[:20_000]
+def _encoding_of(raw: bytes, label: str) -> str:
+    """The first of :data:`CSV_ENCODINGS` that decodes all of ``raw``, tried block by block
+    (the decoded text is not kept); :func:`decode_text`'s error when none does."""
+    for encoding in CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for start in range(0, len(raw), DECODE_BLOCK_BYTES):
+                decoder.decode(raw[start : start + DECODE_BLOCK_BYTES])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return decode_text(raw, label=label)[1]
+
+
+def _decoded_head(raw: bytes, encoding: str, characters: int) -> str:
+    """The first ``characters`` characters of ``raw`` (at most four bytes each)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    return decoder.decode(raw[: 4 * characters], final=len(raw) <= 4 * characters)[:characters]
+
+
+def _after_lines(raw: bytes, lines: int) -> bytes:
+    """``raw`` after its first ``lines`` lines (empty when it has no more). A newline byte is
+    a newline in UTF-8 and in GB18030 alike: neither uses it inside a character."""
+    at = -1
+    for _ in range(lines):
+        at = raw.find(b"\n", at + 1)
+        if at < 0:
+            return b""
+    return raw[at + 1 :]
+
+
+def _parse_csv(
+    body: bytes, encoding: str, label: str
+) -> tuple[pd.DataFrame, tuple[int, ...] | None]:
+    """The CSV (header first) as text cells, and the row number of each record (None when
+    they are simply consecutive)."""
+    sample = _decoded_head(body, encoding, 20_000)
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
+        chunks = pd.read_csv(
+            io.BytesIO(body),
+            encoding=encoding,
             sep=delimiter,
             dtype=str,
             keep_default_na=False,
             na_values=[""],
             skipinitialspace=True,
+            chunksize=CSV_CHUNK_ROWS,
         )
+        with chunks:
+            frame = pd.concat(list(chunks), ignore_index=True)
     except pd.errors.ParserError as exc:
         raise InputFormatError(
             f"{label}: the CSV cannot be parsed ({exc}). expected: one header row and the same "
@@ -245,7 +286,26 @@ def _parse_csv(text: str, label: str) -> tuple[pd.DataFrame, tuple[int, ...] | N
         raise InputFormatError(
             f"{label}: the file has no columns. expected: a header row; fix: export again."
         ) from exc
-    return frame, _record_numbers(text, delimiter)
+    return frame, _record_numbers(body, encoding, delimiter)
+
+
+def _record_numbers(body: bytes, encoding: str, delimiter: str) -> tuple[int, ...] | None:
+    """Spreadsheet row number of each data record, counting the blank lines pandas skips (a
+    quoted cell spanning lines is one record, as in Excel), read line by line; None when they
+    are simply consecutive (2, 3, 4…) or when the text cannot be split into records."""
+    numbers = array("q")
+    try:
+        with io.TextIOWrapper(io.BytesIO(body), encoding=encoding, newline="\n") as text:
+            records = csv.reader(text, delimiter=delimiter, skipinitialspace=True)
+            for number, record in enumerate(records, start=1):
+                if len(record) > 1 or (record and record[0].strip()):
+                    numbers.append(number)
+    except csv.Error:
+        return None
+    data_rows = np.frombuffer(numbers, dtype=np.int64)[1:]
+    if np.array_equal(data_rows, np.arange(2, 2 + len(data_rows))):
+        return None
+    return tuple(int(n) for n in data_rows)
 
 
 def _read_excel(

@@ -150,11 +150,15 @@ def _status(status: str, lang: str) -> str:
 
 
 def preview_messages(
-    preview: MovePreview, band: tuple[float, float], lang: str
+    preview: MovePreview,
+    band: tuple[float, float],
+    lang: str,
+    *,
+    grid_band: tuple[float, float] | None = None,
 ) -> tuple[str | None, list[str]]:
     """(why the move would be refused or None, warnings): each community the move would take
-    out of ``band`` or further from it, and the communities that would take the buildings
-    instead."""
+    out of ``band`` or further from it, each grid it would push above ``grid_band``, and the
+    communities that would take the buildings instead."""
     lower, upper = band
 
     def outside(households: float) -> float:
@@ -167,6 +171,13 @@ def preview_messages(
         for before, after in zip(preview.before, preview.after, strict=True)
         if outside(after.households) > outside(before.households)
     ]
+    if grid_band is not None:
+        warnings += [
+            text("edit.preview.big_grid", lang).format(
+                grid=grid, households=households, upper=grid_band[1], to=preview.to
+            )
+            for grid, households in preview.big_grids
+        ]
     if preview.instead:
         warnings.append(
             text("edit.preview.instead", lang).format(

@@ -718,7 +718,9 @@ class MovePreview:
     (households, grids, against the band; a donor grid cut in two would be redrawn by the edit,
     so ``after`` counts the grids that keep a building); ``refusal`` the refusal the edit would
     meet (None when it would go through); ``instead`` the communities the buildings border that
-    would take them with every rule kept and the receiver in band.
+    would take them with every rule kept and the receiver in band; ``big_grids`` the grids of
+    ``to`` the buildings would join that would end above the grid band, as (grid id,
+    households).
     """
 
     to: str
@@ -728,6 +730,7 @@ class MovePreview:
     after: tuple[CommunityStatus, ...]
     refusal: EditRefused | None = None
     instead: tuple[str, ...] = ()
+    big_grids: tuple[tuple[str, float], ...] = ()
 
 
 def _statuses(
@@ -800,7 +803,22 @@ def preview_move(
         after=_statuses(plan, labels, community, band),
         refusal=refusal,
         instead=_move_instead(plan, sites, moving, edit.to, band) if len(moving) else (),
+        big_grids=_joined_big_grids(plan, moving, t, params) if refusal is None else (),
     )
+
+
+def _joined_big_grids(
+    plan: Plan, moving: np.ndarray, t: int, params: ProposeParams
+) -> tuple[tuple[str, float], ...]:
+    """The grids of community ``t`` that ``moving`` would join and that would end above the
+    grid band (as the move joins them: each piece to the grid it borders most)."""
+    grid = _join_bordering_grids(plan, moving, t)
+    households = np.bincount(
+        grid, weights=plan.district.sites.households, minlength=len(plan.grid_ids)
+    )
+    joined = np.unique(grid[moving]).tolist()
+    upper = params.grid_band[1]
+    return tuple((plan.grid_ids[g], float(households[g])) for g in joined if households[g] > upper)
 
 
 def _move_instead(

@@ -36,6 +36,11 @@ def test_a_move_that_goes_through_is_previewed_as_it_comes_out():
     assert [s.community_id for s in preview.before] == ["W1", "W2"]
     assert statuses(preview.before) == {"W1": (400, 4, "below"), "W2": (400, 4, "below")}
     assert statuses(preview.after) == statuses(result.communities)
+    # B020 joins the grid of B010 and B011 (100 households): 150, above the 80–120 grid band,
+    # as the edit's own note says
+    big = [dict(n.values) for n in result.records.notes if n.code == "edit.note.big_grid"]
+    assert preview.big_grids == tuple((v["grid"], v["households"]) for v in big)
+    assert [h for _g, h in preview.big_grids] == [150.0]
 
 
 @pytest.mark.parametrize("to", ["W1", "W3"])

@@ -108,6 +108,22 @@ def test_the_preview_table_and_its_warnings_in_both_languages():
     ]
 
 
+def test_a_grid_pushed_above_its_band_is_warned_about():
+    preview = MovePreview(
+        to="C2",
+        buildings=1,
+        households=100.0,
+        before=(status("C2", 2400, 9, "in band"), status("C1", 2500, 8, "in band")),
+        after=(status("C2", 2500, 9, "in band"), status("C1", 2400, 8, "in band")),
+        big_grids=(("C2-003", 380.0),),
+    )
+    _reason, warnings = preview_messages(preview, (2250, 2750), "zh", grid_band=(200, 300))
+    assert warnings == [
+        "移动后网格 C2-003 将有 380 户，高于每格 300 户的上限；移动后可在“锁定·重划·改名”中重划 C2 的网格"
+    ]
+    assert preview_messages(preview, (2250, 2750), "zh") == (None, [])  # no grid band given
+
+
 def test_a_community_brought_back_towards_the_band_is_not_warned_about():
     preview = MovePreview(
         to="C1",

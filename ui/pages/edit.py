@@ -755,7 +755,7 @@ def _brush_part(view) -> None:
     ref = state.get_plan()
     _name, spec = state.active_scenario()
     preview = _preview(ref, spec, selection, to)
-    _preview_panel(preview, view.check.band)
+    _preview_panel(preview, view.check)
     st.button(
         t("edit.brush.button"),
         key="edit_move_selection",
@@ -765,12 +765,12 @@ def _brush_part(view) -> None:
     )
 
 
-def _preview_panel(preview: MovePreview, band: tuple[float, float]) -> None:
+def _preview_panel(preview: MovePreview, check) -> None:
     """Each community before → after, and what would stop the move or what would suit better."""
     lang = state.language()
     st.caption(t("edit.preview"))
     st.dataframe(preview_table(preview, lang), hide_index=True, width="stretch", key="edit_preview")
-    reason, warnings = preview_messages(preview, band, lang)
+    reason, warnings = preview_messages(preview, check.band, lang, grid_band=check.grid_band)
     lines = [t("edit.preview.refusal") + " " + reason] if reason else []
     lines += warnings
     if lines:

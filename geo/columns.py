@@ -29,8 +29,11 @@ def cell_text(raw: pd.Series) -> list[str | None]:
             None if math.isnan(v) else str(int(v)) if v.is_integer() else str(v)
             for v in raw.astype(float)
         ]
-    text = raw.astype("string").str.strip()
-    return [None if pd.isna(v) or v == "" else str(v) for v in text]
+    # each distinct text made once and shared by its cells: a column of 2,000,000 cells
+    # naming 50,000 buildings holds 50,000 strings
+    codes, distinct = pd.factorize(raw.astype("string").str.strip())
+    shared = [None if pd.isna(v) or v == "" else str(v) for v in distinct] + [None]
+    return [shared[c] for c in codes.tolist()]
 
 
 def normalise_name(name: object) -> str:

@@ -578,11 +578,15 @@ def _check_duplicates(
 ) -> None:
     """Exact duplicate rows of buildings (more than one household each) are probably one
     building listed twice; identical one-household rows are expected (a household per row)."""
-    if isinstance(frame, gpd.GeoDataFrame):
-        plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype("string")
-        plain["__wkb"] = frame.geometry.to_wkb()  # bytes: half the memory of hex text
-    else:
-        plain = frame.astype("string")
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    attributes = frame.drop(columns=frame.geometry.name) if spatial else frame
+    # each column as the number of its distinct text (one column's text at a time)
+    codes = {
+        i: pd.factorize(attributes[c].astype("string"))[0] for i, c in enumerate(attributes.columns)
+    }
+    if spatial:
+        codes[len(codes)] = pd.factorize(frame.geometry.to_wkb())[0]
+    plain = pd.DataFrame(codes, index=frame.index)
     duplicated = plain.duplicated(keep="first").to_numpy(dtype=bool, copy=True)
     duplicated &= np.nan_to_num(households, nan=1.0) > 1
     if duplicated.any():
@@ -685,11 +689,12 @@ def _check_building_spread(
     to_metric = pyproj.Transformer.from_crs(4326, metric_crs, always_xy=True)
     mx, my = (np.asarray(v) for v in to_metric.transform(lon[usable], lat[usable]))
     building_ids, rows = building_ids[usable], rows[usable]
-    keys = np.array([f"id:{b}" if b is not None else "@" for b in building_ids], dtype=object)
-    has_id = np.array([b is not None for b in building_ids], dtype=bool)
+    has_id = np.not_equal(building_ids, None)
     if not has_id.any():
         return
-    frame = pd.DataFrame({"key": keys[has_id], "x": mx[has_id], "y": my[has_id]})
+    codes = np.full(len(building_ids), -1, dtype=np.int64)
+    codes[has_id], ids = pd.factorize(np.asarray(building_ids, dtype=object)[has_id])
+    frame = pd.DataFrame({"key": codes[has_id], "x": mx[has_id], "y": my[has_id]})
     spans = frame.groupby("key").agg(
         x0=("x", "min"), x1=("x", "max"), y0=("y", "min"), y1=("y", "max")
     )
@@ -697,8 +702,10 @@ def _check_building_spread(
     bad = spread[spread > BUILDING_SPREAD_LIMIT_M]
     if bad.empty:
         return
-    bad_rows = np.isin(keys, bad.index.to_numpy()) & has_id
-    examples = ", ".join(f"{k[3:]} ({d:.0f} m)" for k, d in bad.head(3).items())
+    bad_rows = np.isin(codes, bad.index.to_numpy()) & has_id
+    # named in the order of their ids (as text)
+    named = pd.Series(bad.to_numpy(), index=[str(ids[c]) for c in bad.index]).sort_index()
+    examples = ", ".join(f"{k} ({d:.0f} m)" for k, d in named.head(3).items())
     problems.append(
         Problem(
             "error",
@@ -1116,14 +1123,21 @@ def building_keys(
     building_ids: np.ndarray, source_x: np.ndarray, source_y: np.ndarray
 ) -> np.ndarray:
     """The building key of each row: ``id:<building id>``, else ``@x,y`` (its source
-    coordinates to 7 decimals)."""
-    return np.array(
-        [
-            f"id:{b}" if b is not None else f"@{sx:.7f},{sy:.7f}"
-            for b, sx, sy in zip(building_ids, source_x, source_y, strict=True)
-        ],
-        dtype=object,
-    )
+    coordinates to 7 decimals). Each distinct key is one string shared by its rows."""
+    keys = np.empty(len(building_ids), dtype=object)
+    has_id = np.not_equal(building_ids, None)
+    if has_id.any():
+        codes, ids = pd.factorize(np.asarray(building_ids, dtype=object)[has_id])
+        keys[has_id] = np.array([f"id:{b}" for b in ids], dtype=object)[codes]
+    if not has_id.all():
+        xy = np.column_stack([source_x[~has_id], source_y[~has_id]]).astype(float)
+        # distinct by their bits, so each key is written from its own coordinates
+        _, first, inverse = np.unique(
+            xy.view(np.int64), axis=0, return_index=True, return_inverse=True
+        )
+        written = [f"@{sx:.7f},{sy:.7f}" for sx, sy in xy[first].tolist()]
+        keys[~has_id] = np.array(written, dtype=object)[inverse.ravel()]
+    return keys
 
 
 def _check_building_sizes(

@@ -689,7 +689,7 @@ def _check_building_spread(
     to_metric = pyproj.Transformer.from_crs(4326, metric_crs, always_xy=True)
     mx, my = (np.asarray(v) for v in to_metric.transform(lon[usable], lat[usable]))
     building_ids, rows = building_ids[usable], rows[usable]
-    has_id = np.not_equal(building_ids, None)
+    has_id = np.fromiter((b is not None for b in building_ids), bool, len(building_ids))
     if not has_id.any():
         return
     codes = np.full(len(building_ids), -1, dtype=np.int64)
@@ -1125,7 +1125,7 @@ def building_keys(
     """The building key of each row: ``id:<building id>``, else ``@x,y`` (its source
     coordinates to 7 decimals). Each distinct key is one string shared by its rows."""
     keys = np.empty(len(building_ids), dtype=object)
-    has_id = np.not_equal(building_ids, None)
+    has_id = np.fromiter((b is not None for b in building_ids), bool, len(building_ids))
     if has_id.any():
         codes, ids = pd.factorize(np.asarray(building_ids, dtype=object)[has_id])
         keys[has_id] = np.array([f"id:{b}" for b in ids], dtype=object)[codes]

@@ -1,7 +1,8 @@
 """The Edit map in headless Chromium (the sample at 10,000 households, no basemap): dragging
 the map pans it and selects nothing, a click selects, a pan after choosing another community
 in the list does not bring the clicked one back; with the brush on, a click on a grid adds its
-buildings to the selection and the before → after preview appears beside the map."""
+buildings to the selection (the community chosen stays) and the before → after preview appears
+beside the map."""
 
 from __future__ import annotations
 
@@ -73,13 +74,15 @@ def test_a_drag_pans_a_click_selects_and_the_brush_adds_a_grid(page):
     page.wait_for_timeout(1000)
 
     first = _selected(page)
-    for x, y in ((0.5, 0.5), (0.4, 0.6), (0.6, 0.45)):  # every press lands on the plan
-        _drag(page, x, y)
+    # every press lands on the plan, and the map ends where it started
+    for x, y, dx, dy in ((0.5, 0.5, 160, 90), (0.6, 0.6, -160, -90), (0.45, 0.55, 80, -40)):
+        _drag(page, x, y, dx, dy)
         assert _selected(page) == first, "a drag of the map selected a community"
     assert not page.get_by_text("选中的楼栋").count()
 
     clicked = first
-    for x, y in ((0.3, 0.3), (0.7, 0.7), (0.3, 0.7), (0.7, 0.3), (0.5, 0.5)):
+    _drag(page, 0.55, 0.5, -80, 40)
+    for x, y in ((0.3, 0.3), (0.7, 0.7), (0.3, 0.7), (0.7, 0.3), (0.2, 0.5), (0.8, 0.5)):
         _click(page, x, y)
         clicked = _selected(page)
         if clicked != first:
@@ -94,15 +97,22 @@ def test_a_drag_pans_a_click_selects_and_the_brush_adds_a_grid(page):
     _drag(page, 0.5, 0.5, dx=-120, dy=-60)
     assert _selected(page) == first, "a pan brought back the community clicked before"
 
+    # at this size every community is alone in its 街道: split it to have a neighbour
+    page.get_by_role("tab", name="拆分").click()
+    page.get_by_role("button", name="拆分", exact=True).click()
+    settle(page)
+    page.wait_for_timeout(1500)  # the map zooms to the two parts
     page.get_by_role("tab", name="移动").click()
     page.get_by_text("刷选：点击楼栋或网格、圈出范围，累加到选择中").click()
     settle(page)
-    for x, y in ((0.5, 0.5), (0.35, 0.4), (0.65, 0.6), (0.4, 0.65)):
+    preview = page.get_by_text("移动前后对比（预览，尚未执行）")
+    spots = ((0.5, 0.5), (0.35, 0.4), (0.65, 0.6), (0.4, 0.65), (0.6, 0.35), (0.3, 0.6))
+    for x, y in spots:  # grids join the selection until it borders another community
         _click(page, x, y)
-        if page.get_by_text(re.compile(r"已选 \d+ 栋楼")).count():
+        if preview.count():
             break
     chosen = page.get_by_text(re.compile(r"已选 \d+ 栋楼")).first
     chosen.wait_for()
     assert _selected(page) == first  # brushing does not change the community chosen
-    page.get_by_text("移动前后对比（预览，尚未执行）").wait_for()
+    preview.wait_for()
     print(f"edit map: drags kept {first}; a click chose {clicked}; brush: {chosen.inner_text()}")

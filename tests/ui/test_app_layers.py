@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from app_support import new_app, open_page, texts
+from app_support import SAMPLE_HOUSEHOLDS, new_app, open_page, texts
 from streamlit.testing.v1 import AppTest
 
-from geo.crs import wgs84_to_gcj02
-from geo.layers import LayerFile, read_barriers
+from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.layers import LayerFile, read_barriers, read_communities
+from planning import ProposeParams
 from planning.plans.project import list_scenarios
 from ui import loading, project_panel, projects, runs, state
 
@@ -304,3 +305,70 @@ def test_the_households_sheet_is_chosen_and_reaches_the_proposal(tmp_path):
     assert not at.error, texts(at.error)
     outcome = runs.propose(at.session_state[state.PLAN_KEY])
     assert int(outcome.run.households.buildings["households"].sum()) == west_households
+
+
+# --- 现状社区: rebalanced over split barrier files, uploaded in their own CRS ------------------
+
+
+def sample_with_split_barriers(folder: Path) -> state.DataSource:
+    """The 10,000-household sample (GCJ-02) with its mixed barriers file written as a roads,
+    a water and a railways file, and its communities."""
+    files = loading.sample_files(SAMPLE_HOUSEHOLDS, 0)
+    barriers = gpd.read_file(files["barriers"])
+    barriers[barriers["kind"] == "road"].to_file(folder / "roads.geojson", driver="GeoJSON")
+    barriers[barriers["kind"] == "river"].to_file(folder / "water.geojson", driver="GeoJSON")
+    rails = barriers[barriers["kind"] == "railway"].drop(columns=["kind"])  # kind from its box
+    rails.to_file(folder / "railways.geojson", driver="GeoJSON")
+    return loading.source_for_path(
+        files["households"],
+        crs=loading.SAMPLE_CRS,
+        layers={
+            "streets": files["streets"],
+            "roads": folder / "roads.geojson",
+            "water": folder / "water.geojson",
+            "railways": folder / "railways.geojson",
+            "communities": files["communities"],
+        },
+    )
+
+
+def test_rebalancing_the_communities_uses_every_barrier_file(tmp_path):
+    source = sample_with_split_barriers(tmp_path)
+    files = loading.sample_files(SAMPLE_HOUSEHOLDS, 0)
+    mixed = read_barriers(files["barriers"], crs=loading.SAMPLE_CRS).frame
+    ref = state.PlanRef(source, ProposeParams(), rebalance=state.RebalanceRef())
+    outcome = runs.propose(ref)
+    assert outcome.ok, outcome.message or outcome.problems
+    assert outcome.rebalance is not None
+    counts = outcome.run.barriers["kind"].value_counts().to_dict()
+    assert counts == mixed["kind"].value_counts().to_dict()
+    assert set(counts) == {"road", "river", "railway"}
+
+
+def test_existing_communities_uploaded_in_their_own_crs(tmp_path):
+    """The sample is GCJ-02; its communities handed over in WGS84 (as a bureau's GIS keeps
+    them) are read in WGS84 while the other layers stay GCJ-02."""
+    files = loading.sample_files(SAMPLE_HOUSEHOLDS, 0)
+    communities = gpd.read_file(files["communities"])
+
+    def unshift(coords: np.ndarray) -> np.ndarray:
+        out = coords.copy()
+        out[:, 0], out[:, 1] = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+        return out
+
+    communities["geometry"] = shapely.transform(np.asarray(communities.geometry.values), unshift)
+    wgs84 = tmp_path / "社区_wgs84.geojson"
+    communities.to_file(wgs84, driver="GeoJSON")
+    at = new_app().run()
+    open_page(at, "existing")
+    at.file_uploader(key="existing_file").upload(wgs84.name, wgs84.read_bytes())
+    at.selectbox(key=state.widget_key_for("existing_crs", "zh")).set_value("wgs84")
+    at.button(key="existing_submit").click().run()
+    assert not at.exception
+    assert not at.error, texts(at.error)
+    source = source_of(at)
+    assert source.own_crs("communities") == "wgs84"
+    assert loading.crs_of(source, "streets") == loading.SAMPLE_CRS
+    read = loading.read_layer(source, "communities").frame
+    original = read_communities(files["communities"], crs=loading.SAMPLE_CRS).frame
+    assert apart_m(read, original).max() < 2.0

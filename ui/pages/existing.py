@@ -48,7 +48,8 @@ def _upload_form(source: DataSource, *, expanded: bool) -> None:
             help=t("existing.upload.file_help"),
         )
         labels = {key: t(f"crs.{key}") for key in _CRS_OPTIONS}
-        default = source.layer_crs if source.layer_crs in _CRS_OPTIONS else None
+        declared = source.own_crs("communities") or source.layer_crs
+        default = declared if declared in _CRS_OPTIONS else None
         crs = st.selectbox(
             t("existing.upload.crs"),
             options=_CRS_OPTIONS,
@@ -72,7 +73,8 @@ def _upload_form(source: DataSource, *, expanded: bool) -> None:
 
 
 def _accept(source: DataSource, upload, crs: str) -> None:
-    """Make ``upload`` the communities layer of the data (read in ``crs``)."""
+    """Make ``upload`` the communities layer of the data (read in ``crs``, its own: the other
+    layers keep theirs)."""
     if upload is None:
         st.error(t("existing.upload.need_file"))
         return
@@ -84,11 +86,8 @@ def _accept(source: DataSource, upload, crs: str) -> None:
         st.error(too_big)
         return
     others = tuple((kind, ref) for kind, ref in source.layers if kind != "communities")
-    if others and crs != source.layer_crs:
-        st.error(t("existing.upload.crs_conflict", crs=source.layer_crs, chosen=crs))
-        return
     saved = loading.save_upload(upload.name, upload.getvalue())
-    layers_crs = source.layers_crs if others else (None if crs == source.crs else crs)
+    own_crs = tuple((kind, c) for kind, c in source.layer_crs_of if kind != "communities")
     columns = tuple(
         (role, value.strip())
         for role in _ROLES
@@ -99,7 +98,7 @@ def _accept(source: DataSource, upload, crs: str) -> None:
         dataclasses.replace(
             source,
             layers=(*others, ("communities", saved)),
-            layers_crs=layers_crs,
+            layer_crs_of=(*own_crs, ("communities", crs)),
             layer_columns=(*kept, ("communities", columns)) if columns else kept,
         )
     )

@@ -135,3 +135,15 @@ def test_the_print_map_section_in_english():
     )
     labels = {b.key: b.label for b in at.get("download_button") if b.key}
     assert labels["export_print_pdf"] == "Download print map PDF"
+
+
+def test_the_organisation_and_editor_survive_a_visit_to_another_page():
+    at = with_plan()
+    open_page(at, "export")
+    at.text_input(key="export_print_organisation").set_value("示例区民政局").run()
+    at.text_input(key="export_print_editor").set_value("张三").run()
+    open_page(at, "standards")
+    open_page(at, "export")
+    assert not at.exception
+    assert at.text_input(key="export_print_organisation").value == "示例区民政局"
+    assert at.text_input(key="export_print_editor").value == "张三"

@@ -24,6 +24,7 @@ _CRS_KEY = "export_crs"
 _TITLE_KEY = "export_print_title"
 _TITLE_DEFAULT_KEY = "_export_print_title_default"
 _ORGANISATION_KEY = "export_print_organisation"
+_ORGANISATION_KEPT = "_export_print_organisation_kept"
 _PAPER_KEY = "export_print_paper"
 
 
@@ -208,6 +209,19 @@ def _title_input(default: str) -> str:
     return st.text_input(t("export.print.title"), key=_TITLE_KEY).strip()
 
 
+def _organisation_input() -> str:
+    """The 编制单位 box; what was typed is kept as a plain session value, so it survives a
+    visit to another page (streamlit drops the state of a widget that is not drawn)."""
+    if _ORGANISATION_KEY not in st.session_state:
+        st.session_state[_ORGANISATION_KEY] = st.session_state.get(_ORGANISATION_KEPT, "")
+
+    def keep() -> None:
+        st.session_state[_ORGANISATION_KEPT] = st.session_state[_ORGANISATION_KEY]
+
+    st.text_input(t("export.print.organisation"), key=_ORGANISATION_KEY, on_change=keep)
+    return st.session_state[_ORGANISATION_KEY].strip()
+
+
 def _print_map(ref, plan, *, name: str, stem: str) -> None:
     """The print map of ``plan``: title, 编制单位, 编制人 and paper, then PNG and PDF."""
     st.subheader(t("export.print"))
@@ -218,9 +232,7 @@ def _print_map(ref, plan, *, name: str, stem: str) -> None:
     with cols[0]:
         title = _title_input(default) or default
     with cols[1]:
-        organisation = st.text_input(
-            t("export.print.organisation"), key=_ORGANISATION_KEY, value=""
-        ).strip()
+        organisation = _organisation_input()
     with cols[2]:
         editor = state.author_input(t("export.print.editor"), key="export_print_editor")
     paper = state.choice(

@@ -22,6 +22,7 @@ from planning import MoveBuildings, MovePreview
 from planning.plans.plan import CommunityStatus
 from ui import state
 from ui.maps import selection_layer
+from ui.maps.draw import CLICK_TOLERANCE_PX, add_draw
 from ui.maps.selection import BRUSHED_COLOUR
 from ui.pages import edit as edit_page
 from ui.plan_views import MapEvent
@@ -148,6 +149,16 @@ def test_brushed_buildings_are_marked_on_the_selection_layer(buildings):
     assert BRUSHED_COLOUR in html
     assert '"B2"' in html and '"B3"' in html and '"B1"' not in html
     assert not selection_layer(communities, [], buildings=buildings, basemap="none")._children
+
+
+def test_the_edit_map_stops_the_click_that_ends_a_drag():
+    fmap = folium.Map()
+    add_draw(fmap, "zh")
+    html = rendered(fmap)
+    guard = html[html.index("var pressed = null;") - 200 :]
+    assert f"{fmap.get_name()}.getContainer()" in guard
+    assert f"> {CLICK_TOLERANCE_PX}" in guard and "e.stopPropagation();" in guard
+    assert guard.count(", true);") >= 2  # listened to before the features (capture)
 
 
 def test_a_click_is_marked_and_a_pan_is_not():

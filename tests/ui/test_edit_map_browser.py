@@ -115,4 +115,25 @@ def test_a_drag_pans_a_click_selects_and_the_brush_adds_a_grid(page):
     chosen.wait_for()
     assert _selected(page) == first  # brushing does not change the community chosen
     preview.wait_for()
-    print(f"edit map: drags kept {first}; a click chose {clicked}; brush: {chosen.inner_text()}")
+    brushed = chosen.inner_text()
+
+    # a rectangle drawn with the brush on adds (or takes out) the buildings inside it
+    frame.locator(".leaflet-draw-draw-rectangle").click()
+    box = _map_box(page)
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(
+            box["x"] + box["width"] * (0.3 + 0.04 * k), box["y"] + box["height"] * (0.3 + 0.04 * k)
+        )
+        page.wait_for_timeout(20)
+    page.mouse.up()
+    page.wait_for_timeout(700)
+    settle(page)
+    after = page.get_by_text(re.compile(r"已选 \d+ 栋楼")).first.inner_text()
+    assert after != brushed, "a rectangle drawn with the brush on changed nothing"
+    assert _selected(page) == first
+    print(
+        f"edit map: drags kept {first}; a click chose {clicked}; brush: {brushed}; "
+        f"a rectangle: {after}"
+    )

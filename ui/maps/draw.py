@@ -1,5 +1,6 @@
 """The drawing tool of the Edit map (Leaflet.draw, inlined from ``ui/assets/leaflet-draw``):
-a polygon or rectangle around the buildings to move, its texts in the map's language."""
+a polygon or rectangle around the buildings to move, its texts in the map's language; and the
+guard that keeps a drag on that map (a pan, or a shape being drawn) from counting as a click."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from jinja2 import Template
 from ui.i18n import text
 from ui.maps.style import SELECTED_GRID_COLOUR
 
-__all__ = ["add_draw"]
+__all__ = ["CLICK_TOLERANCE_PX", "add_draw"]
+
+#: A press and release further apart than this (screen pixels) is a drag, never a click.
+CLICK_TOLERANCE_PX = 5
 
 _DRAW_ASSETS = Path(__file__).resolve().parents[1] / "assets" / "leaflet-draw"
 
@@ -96,8 +100,42 @@ class _DrawTexts(MacroElement):
         )
 
 
+class _ClickGuard(MacroElement):
+    """Stops the click a browser sends after a drag (the pointer released away from where it
+    was pressed) before the map's features or st_folium see it: panning or drawing a shape
+    selects nothing, whatever state Leaflet's own drag check is in."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var box = {{ this._parent.get_name() }}.getContainer();
+            var pressed = null;
+            box.addEventListener("mousedown", function (e) {
+                pressed = [e.clientX, e.clientY];
+            }, true);
+            box.addEventListener("click", function (e) {
+                var from = pressed;
+                pressed = null;
+                if (from && Math.hypot(e.clientX - from[0], e.clientY - from[1])
+                        > {{ this.tolerance_px }}) {
+                    e.stopPropagation();
+                }
+            }, true);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, tolerance_px: int):
+        super().__init__()
+        self._name = "PlannerClickGuard"
+        self.tolerance_px = int(tolerance_px)
+
+
 def add_draw(fmap: folium.Map, lang: str) -> None:
-    """Add the polygon / rectangle drawing tool, its texts in ``lang``."""
+    """Add the polygon / rectangle drawing tool, its texts in ``lang``, and the guard that
+    keeps a drag from counting as a click (:data:`CLICK_TOLERANCE_PX`)."""
     from folium.plugins import Draw
 
     js, css = _draw_assets()
@@ -119,3 +157,4 @@ def add_draw(fmap: folium.Map, lang: str) -> None:
     draw.default_js = [("leaflet_draw_js", js)]
     draw.default_css = [("leaflet_draw_css", css)]
     draw.add_to(fmap)
+    _ClickGuard(CLICK_TOLERANCE_PX).add_to(fmap)

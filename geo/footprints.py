@@ -56,7 +56,12 @@ _IDS_SHOWN = 5
 
 
 def read_footprints(
-    path: str | Path, *, crs: str | int, id_column: str | None = None, label: str | None = None
+    path: str | Path,
+    *,
+    crs: str | int,
+    id_column: str | None = None,
+    label: str | None = None,
+    layer: str | None = None,
 ) -> Layer:
     """Read building footprint polygons into WGS84.
 
@@ -72,6 +77,8 @@ def read_footprints(
         :data:`FOOTPRINT_ALIASES` the file has.
     label : str | None, keyword-only
         How messages name the file (default: its name).
+    layer : str | None, keyword-only
+        The layer of a GeoPackage (or Shapefile of a zip) to read, when it holds several.
 
     Returns
     -------
@@ -91,7 +98,7 @@ def read_footprints(
         When the file cannot be read as a spatial layer, or states a CRS other than ``crs``.
     """
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "building footprints", label, crs_option="--buildings-crs"
+        path, crs, "building footprints", label, crs_option="--buildings-crs", layer=layer
     )
     explicit = None if id_column is None else {"footprint_id": id_column}
     roles, problems = resolve_columns(
@@ -117,8 +124,8 @@ def read_footprints(
             )
         )
     data = {"footprint_id": ids[keep].tolist(), "id_from_file": from_file[keep]}
-    layer = wgs84_layer(data, geometry[keep], source_crs, problems)
-    return Layer(layer.frame.reset_index(drop=True), layer.report, layer.source_crs)
+    read = wgs84_layer(data, geometry[keep], source_crs, problems)
+    return Layer(read.frame.reset_index(drop=True), read.report, read.source_crs)
 
 
 def _footprint_geometry(

@@ -368,8 +368,8 @@ def read_layers(
     crs: str,
     subdistricts_path: str | Path | LayerFile | None = None,
     barriers_path: str | Path | LayerFile | Sequence[str | Path | LayerFile] | None = None,
-    compounds_path: str | Path | None = None,
-    buildings_path: str | Path | None = None,
+    compounds_path: str | Path | LayerFile | None = None,
+    buildings_path: str | Path | LayerFile | None = None,
     facilities_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
@@ -377,7 +377,8 @@ def read_layers(
 ) -> Layers:
     """Read every layer of a proposal, each in ``crs`` unless ``layer_crs`` overrides it
     (keys ``streets``, ``barriers``, ``compounds``, ``buildings``, ``facilities``) or — for
-    the 街道 and barrier files given as a :class:`~geo.layers.LayerFile` — the file says its
+    the 街道, barrier, compound and footprint files given as a
+    :class:`~geo.layers.LayerFile` — the file says its
     own CRS (and, for a barrier file, what it holds; for a workbook or GeoPackage, the part to
     read); several barrier files become one frame; building footprints (``buildings_path``)
     are matched to the households' buildings; facilities need a floor area. ``reading`` holds
@@ -416,15 +417,21 @@ def read_layers(
     if barrier_files:
         barriers = _read_barriers(barrier_files, crs=layer_crs.get("barriers", crs), reads=reads)
     compounds = footprint_layer = None
-    if compounds_path:
+    compound_file = _layer_file(compounds_path, layer_crs.get("compounds", crs))
+    if compound_file is not None:
         compounds = reads.read(
-            compounds_path,
-            lambda: read_compounds(compounds_path, crs=layer_crs.get("compounds", crs)),
+            compound_file.path,
+            lambda: read_compounds(
+                compound_file.path, crs=compound_file.crs, **compound_file.part_options()
+            ),
         )
-    if buildings_path:
+    footprint_file = _layer_file(buildings_path, layer_crs.get("buildings", crs))
+    if footprint_file is not None:
         footprint_layer = reads.read(
-            buildings_path,
-            lambda: read_footprints(buildings_path, crs=layer_crs.get("buildings", crs)),
+            footprint_file.path,
+            lambda: read_footprints(
+                footprint_file.path, crs=footprint_file.crs, **footprint_file.part_options()
+            ),
         )
     if facilities_path:
         layer = reads.read(
@@ -455,15 +462,15 @@ def read_layers(
                 (streets and streets.path, subdistricts, streets and streets.crs, "--streets-crs"),
                 *_barrier_groups(barrier_files, barriers),
                 (
-                    compounds_path,
+                    compound_file and compound_file.path,
                     compounds and compounds.frame,
-                    layer_crs.get("compounds", crs),
+                    compound_file and compound_file.crs,
                     "--compounds-crs",
                 ),
                 (
-                    buildings_path,
+                    footprint_file and footprint_file.path,
                     footprint_layer and footprint_layer.frame,
-                    layer_crs.get("buildings", crs),
+                    footprint_file and footprint_file.crs,
                     "--buildings-crs",
                 ),
             ],
@@ -514,8 +521,8 @@ def run_propose(
     out_dir: str | Path | None = None,
     subdistricts_path: str | Path | LayerFile | None = None,
     barriers_path: str | Path | LayerFile | Sequence[str | Path | LayerFile] | None = None,
-    compounds_path: str | Path | None = None,
-    buildings_path: str | Path | None = None,
+    compounds_path: str | Path | LayerFile | None = None,
+    buildings_path: str | Path | LayerFile | None = None,
     facilities_path: str | Path | None = None,
     layer_crs: Mapping[str, str] | None = None,
     columns: Mapping[str, str] | None = None,
@@ -567,8 +574,8 @@ def run_propose(
         "crs": crs,
         "streets": subdistricts_path and str(_layer_file(subdistricts_path, crs).path),
         "barriers": [str(p) for p in layers.barrier_paths],
-        "compounds": compounds_path and str(compounds_path),
-        "buildings": buildings_path and str(buildings_path),
+        "compounds": compounds_path and str(_layer_file(compounds_path, crs).path),
+        "buildings": buildings_path and str(_layer_file(buildings_path, crs).path),
     }
     metrics, columns = measure_proposal(proposal, params=params, subdistricts=subdistricts)
     summary = summarise(

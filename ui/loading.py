@@ -26,11 +26,14 @@ import pyogrio.errors
 import streamlit as st
 
 from geo.errors import PlanningInputError, Problem, ValidationError
+from geo.footprints import read_footprints
 from geo.intake import Households, read_households
 from geo.layers import (
+    Layer,
     LayerFile,
     read_barriers,
     read_communities,
+    read_compounds,
     read_facilities,
     read_subdistricts,
     stated_crs,
@@ -92,12 +95,40 @@ _ZIPPED_SUFFIXES = (".xlsx", ".xlsm", ".zip")
 SAMPLE_CRS = "gcj02"
 #: The layers a planner uploads, in the order the form shows them: the 街道, the barrier
 #: files (roads, water, railways — and ``barriers``, one file of mixed kinds read from its
-#: columns), facilities, existing communities.
-LAYER_KINDS = ("streets", "roads", "water", "railways", "barriers", "facilities", "communities")
+#: columns), compounds (小区 polygons), building footprints, facilities, existing communities.
+LAYER_KINDS = (
+    "streets",
+    "roads",
+    "water",
+    "railways",
+    "barriers",
+    "compounds",
+    "buildings",
+    "facilities",
+    "communities",
+)
 #: The layers of the built-in sample (its barriers are of mixed kinds).
 _SAMPLE_KINDS = ("streets", "barriers", "facilities", "communities")
+
+
+def _read_footprints(
+    path: str | Path,
+    *,
+    crs: str | int,
+    label: str | None = None,
+    columns: dict[str, str] | None = None,
+    layer: str | None = None,
+) -> Layer:
+    """:func:`geo.footprints.read_footprints` as the other readers are called (its id column
+    given as the ``footprint_id`` role)."""
+    id_column = dict(columns or {}).get("footprint_id")
+    return read_footprints(path, crs=crs, label=label, id_column=id_column, layer=layer)
+
+
 _LAYER_READERS = {
     "streets": read_subdistricts,
+    "compounds": read_compounds,
+    "buildings": _read_footprints,
     "facilities": read_facilities,
     "communities": read_communities,
 } | dict.fromkeys(BARRIER_LAYERS, read_barriers)
@@ -640,8 +671,9 @@ def read_layer(source: DataSource, kind: str) -> LoadedLayer | None:
 
 
 def propose_layers(source: DataSource) -> dict[str, object]:
-    """The 街道 and barrier files of ``source`` as :func:`planning.run_propose` takes them
-    (``subdistricts_path``, ``barriers_path``: :class:`geo.layers.LayerFile` each in its CRS,
+    """The 街道, barrier, compound and footprint files of ``source`` as
+    :func:`planning.run_propose` takes them (``subdistricts_path``, ``barriers_path``,
+    ``compounds_path``, ``buildings_path``: :class:`geo.layers.LayerFile` each in its CRS,
     with its part and, for a barrier file, its kind), and how to read the households
     (``reading``: the sheet or layer chosen)."""
 
@@ -653,10 +685,15 @@ def propose_layers(source: DataSource) -> dict[str, object]:
             part=source.part_of(kind),
         )
 
-    streets = source.layer("streets")
+    def single(kind: str) -> LayerFile | None:
+        file = source.layer(kind)
+        return file and layer_file(kind, file)
+
     households = LayerFile(source.households.path, part=source.households_part)
     return {
-        "subdistricts_path": streets and layer_file("streets", streets),
+        "subdistricts_path": single("streets"),
         "barriers_path": [layer_file(kind, file) for kind, file in source.barrier_layers],
+        "compounds_path": single("compounds"),
+        "buildings_path": single("buildings"),
         "reading": households.part_options(tables=True),
     }

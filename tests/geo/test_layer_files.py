@@ -25,6 +25,7 @@ from shapely.geometry import Point
 
 from geo.crs import wgs84_to_gcj02
 from geo.errors import InputFormatError, ValidationError
+from geo.footprints import read_footprints
 from geo.layers import (
     BARRIER_KINDS,
     LayerFile,
@@ -305,3 +306,30 @@ def test_a_part_is_the_sheet_of_a_workbook_and_the_layer_of_anything_else() -> N
     assert LayerFile("x.xlsx", part="表1").part_options(tables=True) == {"sheet": "表1"}
     assert LayerFile("x.xlsx", part="表1").part_options() == {}
     assert LayerFile("x.geojson").part_options() == {}
+
+
+def test_footprints_and_compounds_are_read_from_the_layer_named_each_in_its_crs(
+    tmp_path: Path,
+) -> None:
+    """One GeoPackage holding the compounds (WGS84) and the footprints (EPSG:4547)."""
+    package = tmp_path / "建筑.gpkg"
+    gpd.read_file(HAIDIAN / "compounds.geojson").to_file(package, layer="小区")
+    gpd.read_file(HAIDIAN / "buildings.geojson").to_crs(4547).to_file(package, layer="楼栋")
+    assert read_footprints(package, crs="EPSG:4547", layer="楼栋").frame.shape[0] == 257
+    with pytest.raises(InputFormatError, match=r"'小区' \(10 features\), '楼栋' \(257 features\)"):
+        read_footprints(package, crs="wgs84")
+    layers = read_layers(
+        HAIDIAN / "households.geojson",
+        crs="wgs84",
+        compounds_path=LayerFile(package, part="小区"),
+        buildings_path=LayerFile(package, crs="EPSG:4547", part="楼栋"),
+    )
+    plain = read_layers(
+        HAIDIAN / "households.geojson",
+        crs="wgs84",
+        compounds_path=HAIDIAN / "compounds.geojson",
+        buildings_path=HAIDIAN / "buildings.geojson",
+    )
+    assert layers.buildings["compound"].tolist() == plain.buildings["compound"].tolist()
+    assert (layers.footprints.footprint_of_building == plain.footprints.footprint_of_building).all()
+    assert (layers.footprints.footprint_of_building >= 0).sum() > 50

@@ -372,3 +372,30 @@ def test_existing_communities_uploaded_in_their_own_crs(tmp_path):
     read = loading.read_layer(source, "communities").frame
     original = read_communities(files["communities"], crs=loading.SAMPLE_CRS).frame
     assert apart_m(read, original).max() < 2.0
+
+
+# --- compounds and building footprints ------------------------------------------------------
+
+
+def test_compounds_and_footprints_are_uploaded_and_reach_the_proposal():
+    at = upload(
+        {
+            "roads": HAIDIAN / "roads.geojson",
+            "compounds": HAIDIAN / "compounds.geojson",
+            "buildings": HAIDIAN / "buildings.geojson",
+        }
+    )
+    assert not at.error, texts(at.error)
+    body = "\n".join(texts(at.markdown))
+    assert "小区边界：10 个要素（compounds.geojson）" in body
+    assert "建筑轮廓（楼栋面）：257 个要素（buildings.geojson）" in body
+    open_page(at, "propose")
+    at.button(key="propose_run").click().run()
+    assert not at.exception
+    assert not at.error, texts(at.error)
+    run = runs.propose(at.session_state[state.PLAN_KEY]).run
+    inputs = run.summary["inputs"]
+    assert Path(inputs["compounds"]).name == "compounds.geojson"
+    assert Path(inputs["buildings"]).name == "buildings.geojson"
+    named = run.proposal.buildings["compound"].dropna()
+    assert len(named) > 0 and set(named) & {"富润家园", "石科院生活区"}

@@ -383,7 +383,8 @@ def _use_part(kind: str, key: str) -> None:
 def _show_map(buildings, layers: dict) -> None:
     st.subheader(t("data.map"))
     lang = state.language()
-    layers = {("subdistricts" if k == "streets" else k): v for k, v in layers.items()}
+    drawn = ("streets", "barriers", "facilities", "communities")  # what the map draws
+    layers = {("subdistricts" if k == "streets" else k): layers[k] for k in drawn if k in layers}
     try:
         fmap = households_map(
             buildings,

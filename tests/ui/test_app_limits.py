@@ -16,9 +16,11 @@ import uuid
 import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import openpyxl
 import pytest
 from app_support import TIMEOUT_S, texts
+from shapely.geometry import Point
 from streamlit.testing.v1 import AppTest
 
 from ui import loading, projects
@@ -112,6 +114,21 @@ def test_rows_and_size_of_a_csv(tmp_path):
     assert loading.size_breach("户.csv", 3 * 1024 * 1024 + 1, limit_mb=3) == loading.LimitBreach(
         "户.csv", "size", 4, 3
     )
+
+
+def test_every_layer_of_a_geopackage_is_counted_not_only_the_first(tmp_path):
+    """A GeoPackage whose first layer is small and whose second is over the limit: the planner
+    may choose the second, so the file is measured by its largest layer."""
+    path = tmp_path / "两层.gpkg"
+    small = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(121.5, 29.8)], crs=4326)
+    small.to_file(path, layer="a_small")
+    points = [Point(121.5 + i * 1e-5, 29.8) for i in range(1_001)]
+    gpd.GeoDataFrame({"n": range(1_001)}, geometry=points, crs=4326).to_file(path, layer="b_big")
+    assert loading.count_rows(path) == 1_001
+    assert loading.limit_breach(path, max_rows=1_000) == loading.LimitBreach(
+        "两层.gpkg", "rows", 1_001, 1_000
+    )
+    assert loading.limit_breach(path, max_rows=2_000) is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -776,6 +776,8 @@ def read_households(
     report = ValidationReport(tuple(read.problems))
     if not report.ok:
         raise ValidationError(report.problems)
+    # the file's own geometry is read (read.x, read.y): let it go before the rows get points
+    frame = _attributes(frame)
 
     keys, buildings = buildings_from_rows(
         lon=read.lon,
@@ -1315,6 +1317,13 @@ def _row_frame(
     out["_building"] = pd.Categorical.from_codes(index, categories=first_seen)
     out["_building_index"] = index.astype("int64")
     return out
+
+
+def _attributes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without its geometry (a spatial file's attribute table)."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame
 
 
 def _compounds_per_building(keys: np.ndarray, compounds: np.ndarray) -> list[str]:

@@ -29,8 +29,11 @@ import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pyogrio
 import pyogrio.errors
+from geopandas.io.arrow import _arrow_to_geopandas, _validate_and_decode_metadata
 
 from geo.columns import normalise_name
 from geo.errors import InputFormatError, Problem
@@ -56,6 +59,9 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 #: Rows of a CSV parsed at a time (a chunk's text cells are all a parse holds beyond the
 #: table read so far).
 CSV_CHUNK_ROWS = 200_000
+
+#: Rows of a GeoParquet file converted at a time.
+PARQUET_BATCH_ROWS = 200_000
 
 #: Bytes of a CSV decoded at a time to tell its encoding.
 DECODE_BLOCK_BYTES = 1 << 22
@@ -422,7 +428,7 @@ def _read_spatial(
     try:
         if suffix in (".parquet", ".geoparquet"):
             _refuse_layer(layer, suffix, label)
-            return gpd.read_parquet(path), TableSource(label, "spatial")
+            return _read_geoparquet(path), TableSource(label, "spatial")
         options: dict[str, str] = {}
         part = member = None
         target = str(path)
@@ -455,6 +461,28 @@ def _read_spatial(
             "your GIS and check that it opens in QGIS."
         ) from exc
     return frame, TableSource(label, "spatial", part=part, warnings=tuple(warnings))
+
+
+def _read_geoparquet(path: Path) -> gpd.GeoDataFrame:
+    """A GeoParquet file as geopandas reads it; one of more than :data:`PARQUET_BATCH_ROWS`
+    rows (and a plain row index) converted a batch at a time, so the file's columns are
+    never held in Arrow and in pandas at once."""
+    file = pq.ParquetFile(path)
+    schema = file.schema_arrow
+    indexes = (schema.pandas_metadata or {}).get("index_columns", [])
+    plain_index = all(isinstance(i, dict) and i.get("kind") == "range" for i in indexes)
+    if file.metadata.num_rows <= PARQUET_BATCH_ROWS or not plain_index:
+        return gpd.read_parquet(path)
+    geo_metadata = _validate_and_decode_metadata(schema.metadata)
+    batches = [
+        _arrow_to_geopandas(pa.Table.from_batches([batch], schema=schema), geo_metadata)
+        for batch in file.iter_batches(batch_size=PARQUET_BATCH_ROWS)
+    ]
+    frame = pd.concat(batches, ignore_index=True)
+    if indexes:  # the range the index was written with
+        start, step = indexes[0]["start"], indexes[0]["step"]
+        frame.index = pd.RangeIndex(start, start + step * len(frame), step)
+    return frame
 
 
 def _refuse_layer(layer: str | None, suffix: str, label: str) -> None:

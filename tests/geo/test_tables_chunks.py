@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import geo.tables
@@ -99,3 +100,56 @@ def test_a_file_that_is_no_text_is_refused_whole(tmp_path):
     path.write_bytes(b"lon,lat\n116.3,39.9\n" * 4 + b"\xff\xfe\xfa,1\n")
     with pytest.raises(InputFormatError, match="cannot be decoded; first bad byte at line 9"):
         read_table(path)
+
+
+def _geoparquet(tmp_path: Path, index=None) -> Path:
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame(
+        {
+            "楼栋": ["B1", "B2", None, "B4", "B5", "B6", "B7"],
+            "户数": [15, 8, 3, 2, 7, 1, 9],
+            "人口": [30.5, None, 6.0, 4.0, 14.0, 2.0, 18.0],
+        },
+        geometry=[shapely.Point(116.3 + i / 1000, 39.9) for i in range(6)]
+        + [shapely.box(116.31, 39.91, 116.311, 39.911)],
+        crs="EPSG:4490",
+        index=index,
+    )
+    path = tmp_path / "households.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def test_geoparquet_in_batches_is_what_geopandas_reads(tmp_path, monkeypatch):
+    import geopandas as gpd
+    from geopandas.testing import assert_geodataframe_equal
+
+    monkeypatch.setattr(geo.tables, "PARQUET_BATCH_ROWS", 3)
+    read_in_batches = geo.tables.pq.ParquetFile.iter_batches
+    batches = []
+
+    def counted(self, **kwargs):
+        for batch in read_in_batches(self, **kwargs):
+            batches.append(batch.num_rows)
+            yield batch
+
+    monkeypatch.setattr(geo.tables.pq.ParquetFile, "iter_batches", counted)
+    for index in (None, range(5, 12)):  # the index a frame was written with comes back
+        path = _geoparquet(tmp_path, index)
+        frame, source = read_table(path)
+        assert_geodataframe_equal(frame, gpd.read_parquet(path), check_index_type=True)
+        assert frame.crs.to_epsg() == 4490 and source.kind == "spatial"
+    assert batches == [3, 3, 1, 3, 3, 1]
+
+
+def test_geoparquet_with_an_index_of_its_own_is_read_whole(tmp_path, monkeypatch):
+    import geopandas as gpd
+    from geopandas.testing import assert_geodataframe_equal
+
+    monkeypatch.setattr(geo.tables, "PARQUET_BATCH_ROWS", 3)
+    path = _geoparquet(tmp_path, pd.Index([f"h{i}" for i in range(7)], name="户"))
+    frame, _ = read_table(path)
+    assert_geodataframe_equal(frame, gpd.read_parquet(path))
+    assert frame.index.tolist()[:2] == ["h0", "h1"]

@@ -64,6 +64,7 @@ from planning.records import Infeasible, Note
 __all__ = [
     "Proposal",
     "assemble",
+    "draw_parts",
     "grid_count",
     "number_plan",
     "plan_communities",
@@ -126,7 +127,7 @@ def plan_communities(
         for z in range(len(district.subdistrict_label))
     ]
     drawn = iter(
-        _draw_parts(
+        draw_parts(
             [part for parts in parts_of for part in parts],
             district,
             params,
@@ -263,14 +264,20 @@ def _draw_piece(task: _PieceTask) -> np.ndarray:
     )
 
 
-def _draw_parts(
-    parts: list[np.ndarray], district: District, params: ProposeParams, *, runner: Runner
+def draw_parts(
+    parts: list[np.ndarray],
+    district: District,
+    params: ProposeParams,
+    *,
+    runner: Runner | None = None,
 ) -> list[np.ndarray]:
-    """Community labels (0… per part) of each of ``parts``: every piece of every part drawn
-    by ``runner``, each part's pieces joined and their seams repaired. A part of at most
+    """Community labels (0… per part) of each of ``parts`` (connected sites of one 街道):
+    every piece of every part drawn by ``runner`` (default: in this process), each part's
+    pieces joined and their seams repaired; propose and re-optimise draw communities so. A part of at most
     :data:`PIECE_COMMUNITIES` communities is one piece, drawn with the plan's seed; the pieces
     of a larger part with seeds of their own (:func:`piece_seed`)."""
     lower, upper = params.community_band
+    runner = runner or Runner()
     pieces_of: list[list[Piece]] = []
     tasks: list[_PieceTask] = []
     for part in parts:

@@ -52,8 +52,7 @@ import shapely
 from geo.errors import ScenarioEditError
 from geo.export import spreadsheet_safe
 from planning.engine.graph import region_is_connected
-from planning.engine.partition import choose_region_count
-from planning.engine.propose import plan_grids
+from planning.engine.propose import draw_parts, plan_grids
 from planning.params import ProposeParams
 from planning.plans.matching import match_by_households
 from planning.plans.numbering import fresh_part_ids
@@ -972,22 +971,23 @@ class Reoptimise(Edit):
 def _partition_free(
     plan: Plan, free: np.ndarray, params: ProposeParams
 ) -> tuple[np.ndarray, list[int]]:
-    """The ``free`` sites partitioned again per 街道 and connected part. Returns (community
-    per site, with provisional labels past the plan's for the free sites; those labels)."""
+    """The ``free`` sites partitioned again per 街道 and connected part, as propose draws
+    them (:func:`planning.engine.propose.draw_parts`: a large part in pieces). Returns
+    (community per site, with provisional labels past the plan's for the free sites; those
+    labels)."""
     d = plan.district
-    lower, upper = params.community_band
     community = plan.site_community.copy()
     fresh: list[int] = []
     next_label = plan.n_communities
-    for z in np.unique(d.sites.subdistrict[free]).tolist():
-        subdistrict_sites = np.flatnonzero(free & (d.sites.subdistrict == z))
-        for part in d.components(subdistrict_sites):
-            total = float(d.sites.households[part].sum())
-            k = choose_region_count(total, target=params.community_size)
-            labels = d.partition_sites(part, k=k, lower=lower, upper=upper, seed=params.seed)
-            community[part] = labels + next_label
-            fresh.extend(range(next_label, next_label + int(labels.max()) + 1))
-            next_label += int(labels.max()) + 1
+    parts = [
+        part
+        for z in np.unique(d.sites.subdistrict[free]).tolist()
+        for part in d.components(np.flatnonzero(free & (d.sites.subdistrict == z)))
+    ]
+    for part, labels in zip(parts, draw_parts(parts, d, params), strict=True):
+        community[part] = labels + next_label
+        fresh.extend(range(next_label, next_label + int(labels.max()) + 1))
+        next_label += int(labels.max()) + 1
     return community, fresh
 
 

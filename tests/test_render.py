@@ -546,7 +546,8 @@ def test_cli_writes_png_and_pdf(full_plan: Path, tmp_path: Path, cjk_font: str, 
     assert out.is_file() and out.with_suffix(".pdf").is_file()
     with Image.open(out) as image:
         assert image.size[0] == pytest.approx(420 / 25.4 * DPI, abs=1)
-    assert f"wrote {out}: 4 communities" in stdout
+    assert f"wrote {out}: 4 communities" in stdout  # said in the locale's language (English)
+    assert f"font {cjk_font}" in stdout  # but the map is Chinese unless --lang says otherwise
     assert stderr == ""
 
 

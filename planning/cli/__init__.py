@@ -31,6 +31,7 @@ from planning.cli.options import (
     add_lang,
     add_size_arguments,
     parse_columns,
+    printed_language,
     problem_text,
     propose_params,
     say,
@@ -59,15 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
-    for command_parser in sub.choices.values():
-        add_lang(command_parser)
+    for name, command_parser in sub.choices.items():
+        # render's map is a bureau's document, drawn in Chinese unless --lang says otherwise
+        add_lang(command_parser, resolved=name != "render")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    lang = args.lang
+    lang = printed_language(args)
     try:
         return args.run(args)
     except ValidationError as exc:

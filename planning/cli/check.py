@@ -45,7 +45,11 @@ def _run(args: argparse.Namespace) -> int:
     )
     totals = result.totals
     print(say("check.standard", lang, name=result.standard.name, title=result.standard.title))
-    print_table([(_total_label(str(k), lang), "—" if v is None else v) for k, v in totals.items()])
+    shown = [
+        (_total_label(str(k), lang), "—" if v is None and lang == "zh" else v)
+        for k, v in totals.items()
+    ]
+    print_table(shown)
     if len(result.outside):
         print(say("check.outside", lang, n=len(result.outside)))
     print_warnings(warnings, lang)

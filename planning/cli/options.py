@@ -33,6 +33,7 @@ __all__ = [
     "parse_columns",
     "print_table",
     "print_warnings",
+    "printed_language",
     "problem_text",
     "propose_params",
     "reading_options",
@@ -171,16 +172,23 @@ def default_language(environ: Mapping[str, str] | None = None) -> str:
     return "en"
 
 
-def add_lang(parser: argparse.ArgumentParser) -> None:
-    """``--lang zh|en``: the language of what the command prints (read by :func:`say`); its
-    default is :func:`default_language` when the parser is built."""
+def add_lang(parser: argparse.ArgumentParser, *, resolved: bool = True) -> None:
+    """``--lang zh|en``: the language of what the command prints (read by :func:`say`).
+
+    Its default is :func:`default_language` when the parser is built; with ``resolved``
+    False it is None when not given (the command decides, see :func:`printed_language`)."""
     parser.add_argument(
         "--lang",
         choices=LANGUAGES,
-        default=default_language(),
-        help="language of messages, refusals and summaries (and of render's map); default: "
-        "Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) is Chinese, else English",
+        default=default_language() if resolved else None,
+        help="language of messages, refusals and summaries; default: Chinese when the locale "
+        "(LC_ALL, LC_MESSAGES, LANG) is Chinese, else English",
     )
+
+
+def printed_language(args: argparse.Namespace) -> str:
+    """The language the command prints in: ``--lang``, else the locale's."""
+    return getattr(args, "lang", None) or default_language()
 
 
 def say(code: str, lang: str, **values: object) -> str:

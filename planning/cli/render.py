@@ -1,5 +1,8 @@
-"""``render``: draw a plan folder as a print map (PNG or PDF), in the language of ``--lang``
-(as every command prints: Chinese by default when the locale is Chinese)."""
+"""``render``: draw a plan folder as a print map (PNG or PDF).
+
+The map is drawn in the language ``--lang`` names, in Chinese when it names none (the map is a
+bureau's document, whatever the machine's locale); what the command prints follows ``--lang``,
+else the locale, as every command's does."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from planning.cli.options import refuse_before_work, say
+from planning.cli.options import printed_language, refuse_before_work, say
 from planning.params import Range, range_problem
 
 if TYPE_CHECKING:
@@ -23,10 +26,9 @@ DPI_RANGE = Range(20, 1200)
 def _run(args: argparse.Namespace) -> int:
     from planning.render import render_plan
 
+    lang = printed_language(args)
     dpi = range_problem("--dpi", args.dpi, DPI_RANGE)
-    refuse_before_work(
-        out=args.out, out_is_folder=False, problems=[dpi] if dpi else [], lang=args.lang
-    )
+    refuse_before_work(out=args.out, out_is_folder=False, problems=[dpi] if dpi else [], lang=lang)
     outputs = [args.out]
     if args.pdf and args.out.suffix.lower() != ".pdf":
         outputs.append(args.out.with_suffix(".pdf"))
@@ -36,16 +38,16 @@ def _run(args: argparse.Namespace) -> int:
             args.plan_dir,
             out,
             title=args.title,
-            lang=args.lang,
+            lang=args.lang or "zh",
             dpi=args.dpi,
             paper=args.paper,
             editor=args.editor or "",
             organisation=args.organisation or "",
         )
-        warnings.update((_warning_text(w, args.lang), None) for w in result.warnings)
+        warnings.update((_warning_text(w, lang), None) for w in result.warnings)
         shown = say(
             "render.wrote",
-            args.lang,
+            lang,
             path=str(result.path),
             communities=len(result.community_labels),
             layers=", ".join(result.layers),

@@ -26,9 +26,11 @@ from ui.maps.display import displayed, fit_to, label_zooms
 from ui.maps.draw import add_draw
 from ui.maps.features import (
     COORD_DECIMALS,
+    PointColumns,
     feature_collection,
     json_value,
     missing,
+    once_per_frame,
     text_column,
 )
 from ui.maps.hexagons import aggregate_buildings
@@ -214,24 +216,11 @@ def _add_community_layer(
 ) -> None:
     """The communities filled apart, outlined by band status (dashed when locked), with
     tooltips and a label each (id, lock, households)."""
-    ids = [str(v) for v in communities["community_id"].tolist()]
-    households = _column(communities, "households")
-    status = [_band_key(h, band) for h in households]
-    locked = [bool(v) for v in _column(communities, "locked", False)]
-    props = {
-        "community_id": ids,
-        "name": _column(communities, "name"),
-        "street": _column(communities, "street"),
-        "households": households,
-        "grid_count": _column(communities, "grid_count"),
-        "status": [text(f"map.status.{s}", lang) for s in status],
-        "locked": [_yes_no(v, lang) for v in locked],
-        "fill": [colours.get(i, COMMUNITY_PALETTE[0]) for i in ids],
-        "edge": [_OUT_OF_BAND_COLOUR if s != "in_band" else _COMMUNITY_EDGE for s in status],
-        "weight": [5.0 if s != "in_band" else 2.0 for s in status],
-        "dash": ["6 4" if lock else "" for lock in locked],
-    }
-    collection = _plan_collection(communities, props)
+    collection, labels = once_per_frame(
+        communities,
+        ("communities", band, lang, tuple(sorted(colours.items()))),
+        lambda: _community_features(communities, colours=colours, band=band, lang=lang),
+    )
     layer = folium.FeatureGroup(name=name, show=True)
     fields = ["community_id", "name", "street", "households", "grid_count", "status", "locked"]
     if "street" not in communities.columns:
@@ -255,28 +244,60 @@ def _add_community_layer(
         ),
         zoom_on_click=False,
     ).add_to(layer)
-    points = shapely.point_on_surface(np.asarray(communities.geometry.array, dtype=object))
-    Labels(
-        [
-            (point, _community_label(cid, count, lang, locked=lock, status=band_status))
-            for point, cid, count, lock, band_status in zip(
-                points, ids, households, locked, status, strict=True
-            )
-        ]
-    ).add_to(layer)
+    Labels(labels).add_to(layer)
     layer.add_to(fmap)
+
+
+def _community_features(
+    communities: gpd.GeoDataFrame,
+    *,
+    colours: dict[str, str],
+    band: tuple[float, float] | None,
+    lang: str,
+) -> tuple[dict, list]:
+    """The communities' FeatureCollection (fill, edge, dash and tooltip values per feature)
+    and their labels (a point inside each, the label's HTML)."""
+    ids = [str(v) for v in communities["community_id"].tolist()]
+    households = _column(communities, "households")
+    status = [_band_key(h, band) for h in households]
+    locked = [bool(v) for v in _column(communities, "locked", False)]
+    props = {
+        "community_id": ids,
+        "name": _column(communities, "name"),
+        "street": _column(communities, "street"),
+        "households": households,
+        "grid_count": _column(communities, "grid_count"),
+        "status": [text(f"map.status.{s}", lang) for s in status],
+        "locked": [_yes_no(v, lang) for v in locked],
+        "fill": [colours.get(i, COMMUNITY_PALETTE[0]) for i in ids],
+        "edge": [_OUT_OF_BAND_COLOUR if s != "in_band" else _COMMUNITY_EDGE for s in status],
+        "weight": [5.0 if s != "in_band" else 2.0 for s in status],
+        "dash": ["6 4" if lock else "" for lock in locked],
+    }
+    points = shapely.point_on_surface(np.asarray(communities.geometry.array, dtype=object))
+    labels = [
+        (point, _community_label(cid, count, lang, locked=lock, status=band_status))
+        for point, cid, count, lock, band_status in zip(
+            points, ids, households, locked, status, strict=True
+        )
+    ]
+    return _plan_collection(communities, props), labels
 
 
 def _add_grid_layer(fmap: folium.Map, grids: gpd.GeoDataFrame, lang: str) -> None:
     """The grids as thin dashed outlines, clickable, with tooltips."""
-    props = {
-        "grid_id": [str(v) for v in grids["grid_id"].tolist()],
-        "community_id": _column(grids, "community_id"),
-        "households": _column(grids, "households"),
-        "buildings": _column(grids, "buildings"),
-    }
-    collection = _plan_collection(grids, props)
-    fields = list(props)
+    fields = ["grid_id", "community_id", "households", "buildings"]
+
+    def features() -> dict:
+        props = {
+            "grid_id": [str(v) for v in grids["grid_id"].tolist()],
+            "community_id": _column(grids, "community_id"),
+            "households": _column(grids, "households"),
+            "buildings": _column(grids, "buildings"),
+        }
+        return _plan_collection(grids, props)
+
+    collection = once_per_frame(grids, "grids", features)
     folium.GeoJson(
         collection,
         name=text("map.layer.grids", lang),
@@ -304,10 +325,11 @@ def _radius(households: np.ndarray, *, scale: float, largest: float) -> np.ndarr
     return np.clip(np.round(2 * (1.0 + scale * np.sqrt(households))) / 2, 1.5, largest)
 
 
-def _add_plan_buildings(
-    fmap: folium.Map, buildings: gpd.GeoDataFrame, *, above: int, lang: str
-) -> str:
-    """Buildings as circles sized by households (aggregated when many); the legend row."""
+def _building_features(
+    buildings: gpd.GeoDataFrame, above: int, lang: str
+) -> tuple[dict, list[str], list[str], str, str]:
+    """The buildings' FeatureCollection (one circle each, or one per hexagon and community
+    above ``above``), its tooltip fields and aliases, the layer's name and legend row."""
     if len(buildings) > above:
         points, size_m = aggregate_buildings(buildings)
         frame = points.assign(
@@ -339,7 +361,17 @@ def _add_plan_buildings(
         # Per-feature style read by Leaflet (folium's setStyle(feature.properties.style)):
         # thousands of circles need no Python style function, mapped again at every render.
         feature["properties"]["style"] = {"radius": feature["properties"].pop("radius")}
-    folium.GeoJson(
+    return collection, fields, aliases, name, legend
+
+
+def _add_plan_buildings(
+    fmap: folium.Map, buildings: gpd.GeoDataFrame, *, above: int, lang: str
+) -> str:
+    """Buildings as circles sized by households (aggregated when many); the legend row."""
+    collection, fields, aliases, name, legend = once_per_frame(
+        buildings, ("buildings", above, lang), lambda: _building_features(buildings, above, lang)
+    )
+    PointColumns(
         collection,
         name=name,
         marker=folium.CircleMarker(
@@ -470,7 +502,9 @@ def plan_map(
         fmap
     )
     folium.LayerControl(collapsed=layers_collapsed, position="topright").add_to(fmap)
-    ZoomClasses(**label_zooms(communities)).add_to(fmap)
+    ZoomClasses(
+        **once_per_frame(communities, "label_zooms", lambda: label_zooms(communities))
+    ).add_to(fmap)
     fit_to(fmap, [shown.get("communities"), shown.get("buildings")])
     return fmap
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from geo.records import Message
 
-__all__ = ["Infeasible", "Note"]
+__all__ = ["Infeasible", "Note", "note_from_data", "note_to_data"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,31 @@ class Infeasible:
         out["households"] = self.households
         out["reason"] = self.reason.text(lang)
         return out
+
+
+def note_to_data(note: Note) -> dict:
+    """A note as JSON-ready data (a project file keeps its audit log's records so): its code
+    and values, a value that is a note as data too, a tuple as a list."""
+    return {"code": note.code, "values": {k: _value_to_data(v) for k, v in note.values}}
+
+
+def note_from_data(data: dict) -> Note:
+    """The note :func:`note_to_data` made (lists read back as tuples)."""
+    values = {k: _value_from_data(v) for k, v in dict(data["values"]).items()}
+    return Note.of(str(data["code"]), **values)
+
+
+def _value_to_data(value: Any) -> Any:
+    if isinstance(value, Note):
+        return note_to_data(value)
+    if isinstance(value, tuple | list):
+        return [_value_to_data(v) for v in value]
+    return value
+
+
+def _value_from_data(value: Any) -> Any:
+    if isinstance(value, dict):
+        return note_from_data(value)
+    if isinstance(value, list):
+        return tuple(_value_from_data(v) for v in value)
+    return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,6 @@ from geo.export import spreadsheet_safe, write_geojson, write_geopackage, write_
 from geo.intake import Households
 from planning import (
     ComplianceResult,
-    EditResult,
     Plan,
     ProposeParams,
     audit_table,
@@ -120,24 +119,13 @@ def compliance_files(result: ComplianceResult) -> dict[str, bytes]:
         return {Path(p).name: _read(p) for p in paths.values()}
 
 
-def audit_csv(plan: Plan, results: Sequence[EditResult] = (), *, lang: str = "zh") -> bytes:
+def audit_csv(plan: Plan, *, lang: str = "zh") -> bytes:
     """The plan's audit log (time, author, what, from, to, households affected) as CSV, headed
-    in ``lang``.
-
-    ``results`` are the edits of the session that made the last entries of the log (a
-    scenario's :meth:`~planning.Scenario.results`): their what, from and to are rendered in
-    ``lang`` from their records. Earlier entries (a plan opened from a project file) keep the
-    text the project stores."""
+    and worded in ``lang``: each edit's what, from and to from its records (an entry without
+    records — from a project saved before they were kept — as stored, in English)."""
     table = audit_table(plan)
-    rows = table.index[len(table) - len(results) :] if len(results) else table.index[:0]
-    for row, result in zip(rows, results, strict=True):
-        if result.records is not None:
-            records = result.records
-            table.loc[row, ["what", "from", "to"]] = [
-                records.what.text(lang),
-                records.before.text(lang),
-                records.after.text(lang),
-            ]
+    if len(table):
+        table[["what", "from", "to"]] = [list(entry.texts(lang)) for entry in plan.log]
     headers = {
         column: text(f"edit.history.{key}", lang)
         for column, key in zip(table.columns, AUDIT_KEYS, strict=True)

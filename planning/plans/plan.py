@@ -39,6 +39,7 @@ from planning.engine.graph import Graph
 from planning.engine.propose import Proposal
 from planning.params import ProposeParams
 from planning.plans.matching import match_by_households
+from planning.records import Note
 
 __all__ = [
     "AuditEntry",
@@ -67,7 +68,9 @@ AUDIT_COLUMNS = ("time", "author", "what", "from", "to", "households_affected")
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One edit as the audit log keeps it."""
+    """One edit as the audit log keeps it; ``records`` holds what, from and to as records
+    (to word them in either language), when known (a log read from an old project has only
+    the English text)."""
 
     time: str  # ISO 8601, UTC
     author: str
@@ -75,6 +78,14 @@ class AuditEntry:
     from_: str
     to: str
     households_affected: int
+    records: tuple[Note, Note, Note] | None = field(default=None, compare=False)
+
+    def texts(self, lang: str) -> tuple[str, str, str]:
+        """What, from and to in ``lang`` (as stored when there are no records)."""
+        if self.records is None:
+            return self.what, self.from_, self.to
+        what, before, after = self.records
+        return what.text(lang), before.text(lang), after.text(lang)
 
     def as_row(self) -> dict:
         return {

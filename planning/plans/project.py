@@ -6,7 +6,8 @@ The file opens in QGIS as it is. It holds:
   ``streets``, ``barriers``, ``facilities`` — the layers as loaded, in WGS84;
 - per scenario ``<name>``: ``<name>__communities`` and ``<name>__grids`` (polygons, WGS84),
   ``<name>__assignment`` (building_id, community_id, grid_id) and ``<name>__log`` (the audit
-  log: time, author, what, from, to, households_affected) — the last two non-spatial tables;
+  log: time, author, what, from, to, households_affected, and ``records``: what, from and to
+  as records in JSON, to word them in either language) — the last two non-spatial tables;
 - ``scenarios`` (name, base, created, modified, author, revision, params) and ``project``
   (key, value: the metric CRS, the format version), non-spatial as well.
 
@@ -59,6 +60,7 @@ from planning.plans.plan import (
     grid_frame,
     plan_from_labels,
 )
+from planning.records import Note, note_from_data, note_to_data
 
 __all__ = [
     "FORMAT_VERSION",
@@ -220,6 +222,37 @@ def _drop_table(con: sqlite3.Connection, table: str) -> None:
     if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'").fetchone():
         con.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = ?", (table,))
     con.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
+#: The audit log's column holding each edit's what, from and to as records (JSON), so that a
+#: reopened project words its log in either language; absent from older projects.
+LOG_RECORDS = "records"
+
+
+def _log_columns(log: pd.DataFrame) -> list[str]:
+    """The audit log's columns a project stores (the records when the log has them)."""
+    return [*AUDIT_COLUMNS, *([LOG_RECORDS] if LOG_RECORDS in log.columns else [])]
+
+
+def _with_records(log: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """``log`` with each entry's records as JSON (empty where an entry has none)."""
+    out = log.copy()
+    out[LOG_RECORDS] = [
+        json.dumps([note_to_data(n) for n in e.records], ensure_ascii=False) if e.records else None
+        for e in plan.log
+    ]
+    return out
+
+
+def _records(text: object) -> tuple[Note, Note, Note] | None:
+    """The records :func:`_with_records` stored, or None (none stored, or unreadable)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        what, before, after = (note_from_data(d) for d in json.loads(text))
+    except (ValueError, TypeError, KeyError):
+        return None  # a log edited by hand: its English text still stands
+    return what, before, after
 
 
 def _write_table(con: sqlite3.Connection, table: str, frame: pd.DataFrame) -> None:
@@ -504,7 +537,7 @@ def save_scenario_layers(
                     _layer(name, "assignment"),
                     assignment[["building_id", "community_id", "grid_id"]],
                 )
-                _write_table(con, _layer(name, "log"), log[list(AUDIT_COLUMNS)])
+                _write_table(con, _layer(name, "log"), log[_log_columns(log)])
                 _put_info(con, info)
                 con.execute("COMMIT")
             finally:
@@ -545,7 +578,7 @@ def save_scenario(
         communities=communities,
         grids=grid_frame(plan),
         assignment=assignment,
-        log=audit_table(plan),
+        log=_with_records(audit_table(plan), plan),
         author=author,
         expected_revision=expected_revision,
         base=base,
@@ -745,6 +778,7 @@ def load_plan(path: str | Path, name: str, *, district: District | None = None) 
             str(r["from"]),
             str(r["to"]),
             int(r["households_affected"]),
+            _records(r.get(LOG_RECORDS)),
         )
         for _, r in stored.log.iterrows()
     )

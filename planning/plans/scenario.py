@@ -1169,7 +1169,8 @@ def apply_edit(
     else:
         affected = int(change.affected)
     what, before, after = (str(change.what), str(change.before), str(change.after))
-    entry = AuditEntry(stamp.time, stamp.author, what, before, after, affected)
+    records = (change.what, change.before, change.after)
+    entry = AuditEntry(stamp.time, stamp.author, what, before, after, affected, records)
     new = dataclasses.replace(new, log=(*plan.log, entry))
     statuses = tuple(check.status(i) for i in change.touched if i in set(new.community_ids))
     return EditResult(

@@ -19,7 +19,7 @@ import pytest
 from app_support import new_app, open_page, texts
 from PIL import Image
 
-from planning import SplitCommunity
+from planning import SplitCommunity, load_plan
 from ui import exports, runs, state
 from ui.i18n import text
 
@@ -104,20 +104,28 @@ def test_the_pdf_is_one_a4_landscape_page(session_plan):
     assert round(width_mm) == 297 and round(height_mm) == 210
 
 
-def test_the_audit_log_is_written_in_the_language_chosen(session_plan):
-    _at, ref, _plan, _layers = session_plan
+def test_the_audit_log_is_written_in_the_language_chosen(session_plan, tmp_path):
+    _at, ref, _plan, layers = session_plan
     base = runs.scenario(ref, state.ScenarioSpec())
     first = base.evaluate().community_ids[0]
-    edited = base.push(SplitCommunity(first, 2), author="张三")
-    plan, results = edited.evaluate(), edited.results()
-    zh = _rows(exports.audit_csv(plan, results, lang="zh"))
-    en = _rows(exports.audit_csv(plan, results, lang="en"))
+    plan = base.push(SplitCommunity(first, 2), author="张三").evaluate()
+    zh = _rows(exports.audit_csv(plan, lang="zh"))
+    en = _rows(exports.audit_csv(plan, lang="en"))
     assert list(zh[0]) == [text(f"edit.history.{key}", "zh") for key in exports.AUDIT_KEYS]
     assert zh[0]["操作"] == f"拆分 {first} 为 2 个"
     assert zh[0]["编辑人"] == "张三"
     assert en[0]["What"] == f"split {first} into 2"
-    # without the session's records the log keeps the text it stores (English)
-    assert _rows(exports.audit_csv(plan, lang="zh"))[0]["操作"] == f"split {first} into 2"
+    # a project keeps the records: the reopened plan's log is worded in either language
+    project = tmp_path / "project.gpkg"
+    project.write_bytes(exports.project_bytes({"B": plan}, params=ref.params, layers=layers))
+    reopened = load_plan(project, "B")
+    assert _rows(exports.audit_csv(reopened, lang="zh")) == zh
+    assert _rows(exports.audit_csv(reopened, lang="en")) == en
+    # an entry without records (a project saved before they were kept) shows what it stored
+    bare = dataclasses.replace(
+        plan, log=tuple(dataclasses.replace(e, records=None) for e in plan.log)
+    )
+    assert _rows(exports.audit_csv(bare, lang="zh"))[0]["操作"] == f"split {first} into 2"
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:

@@ -364,7 +364,7 @@ def test_compliance_files(compliance):
 
 
 def test_audit_log_and_project_file(tmp_path, scenario, split):
-    audit = exports.audit_csv(split.evaluate(), split.results(), lang="en").decode("utf-8-sig")
+    audit = exports.audit_csv(split.evaluate(), lang="en").decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(audit)))
     assert len(rows) == 1 and rows[0]["Editor"] == "测试员" and "split C001" in rows[0]["What"]
     project = tmp_path / "project.gpkg"

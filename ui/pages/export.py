@@ -152,12 +152,10 @@ def _compliance_files(ref, spec, *, stem: str) -> None:
         _file_row(lambda: exports.compliance_files(result), _COMPLIANCE_FILES, stem)
 
 
-def _project_files(ref, spec, plan, *, stem: str) -> None:
-    """The project file (every scenario) and the audit log of ``plan`` (scenario ``spec``),
-    in the language of the page."""
+def _project_files(ref, plan, *, stem: str) -> None:
+    """The project file (every scenario) and the audit log of ``plan``, in the language of
+    the page."""
     st.subheader(t("export.project"))
-    current = runs.scenario(ref, spec) if spec is not None else None
-    results = current.results() if current is not None else ()
     layers = runs.layer_frames(ref.source)
     every = {n: runs.plan_view(ref, s).plan for n, s in state.scenarios().items()}
     cols = st.columns(3)
@@ -175,7 +173,7 @@ def _project_files(ref, spec, plan, *, stem: str) -> None:
     with cols[1]:
         _button(
             t("export.audit"),
-            lambda: exports.audit_csv(plan, results, lang=state.language()),
+            lambda: exports.audit_csv(plan, lang=state.language()),
             file_name=f"{stem}-audit-log.csv",
             mime="text/csv",
             key="export_audit",
@@ -287,7 +285,7 @@ def render() -> None:
     _file_row(lambda: exports.plan_files(plan, households, params=params), _PLAN_FILES, stem)
     _bureau_files(view, stem=stem, crs=crs)
     _compliance_files(ref, spec, stem=stem)
-    _project_files(ref, spec, plan, stem=stem)
+    _project_files(ref, plan, stem=stem)
 
 
 if __name__ == "__main__":

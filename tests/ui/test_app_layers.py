@@ -211,7 +211,7 @@ def test_a_workbook_of_two_sheets_lists_them_and_reads_the_one_chosen(tmp_path):
     book = facility_workbook(tmp_path / "设施.xlsx")
     at = upload({"facilities": book})
     box = part_box(at, "facilities")
-    assert box.options == ["服务中心（3 行）", "卫生站（2 行）"]
+    assert box.options == ["服务中心（3 行，含表头）", "卫生站（2 行，含表头）"]
     assert box.value is None
     assert any("设施.xlsx" in e and "2 sheets with data" in e for e in texts(at.error))
     box.set_value("卫生站").run()
@@ -228,7 +228,7 @@ def test_a_geopackage_of_two_layers_reads_the_layer_chosen(tmp_path):
     gpd.read_file(HAIDIAN / "water.geojson").to_file(package, layer="water")
     at = upload({"roads": package})
     box = part_box(at, "roads")
-    assert box.options == ["roads（302 行）", "water（2 行）"]
+    assert box.options == ["roads（302 个要素）", "water（2 个要素）"]
     box.set_value("roads").run()
     assert not at.error, texts(at.error)
     assert any("道路：302 个要素（线.gpkg）" in line for line in texts(at.markdown))

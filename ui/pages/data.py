@@ -344,8 +344,11 @@ def _part_choice(source: DataSource, kind: str, ref) -> None:
     if len(parts) < 2:
         return
     rows = {part.name: part.rows for part in parts}
+    option = (
+        "data.layer_part.option_sheet" if parts[0].kind == "sheet" else "data.layer_part.option"
+    )
     labels = {
-        name: t("data.layer_part.option", name=name, rows=f"{count:,}")
+        name: t(option, name=name, rows=f"{count:,}")
         if count is not None
         else t("data.layer_part.option_unknown", name=name)
         for name, count in rows.items()

@@ -190,7 +190,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         if v
     }
-    progress, close = _progress_bar(forced=args.progress, lang=getattr(args, "lang", "zh"))
+    progress, close = _progress_bar(forced=args.progress, lang=args.lang)
     try:
         run = run_propose(
             args.households,

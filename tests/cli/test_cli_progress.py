@@ -35,10 +35,18 @@ def _propose(sample: Path, out: Path, *extra: str) -> int:
 
 @pytest.mark.slow
 def test_no_progress_when_stderr_is_not_a_terminal(sample, tmp_path, capsys):
-    assert _propose(sample, tmp_path / "plan") == 0
+    assert _propose(sample, tmp_path / "plan", "--lang", "zh") == 0
     out, err = capsys.readouterr()
-    assert "划分社区" not in err and "%" not in err
-    assert "communities" in out
+    assert "划分" not in err and "%" not in err
+    assert out.strip()  # the plan's table
+
+
+@pytest.mark.slow
+def test_progress_lines_in_english(sample, tmp_path, capsys):
+    assert _propose(sample, tmp_path / "plan", "--progress", "--lang", "en") == 0
+    err = capsys.readouterr().err
+    assert re.search(r"communities: \d+/\d+ pieces done", err)
+    assert "划分" not in err
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo.morphology import necks
 
-__all__ = ["TOLERANCES_M", "straighten_coverage"]
+__all__ = ["TOLERANCES_M", "line_segments", "straighten_coverage"]
 
 #: Douglas-Peucker tolerances tried for each chain, largest first (metres).
 TOLERANCES_M = (120.0, 60.0, 30.0, 15.0, 8.0, 4.0)
@@ -216,7 +216,9 @@ def _coverage_chains(
     is_fixed = right < 0
     if fixed is not None and len(fixed):
         mid = (seg[:, :2] + seg[:, 2:]) / 2
-        tree = shapely.STRtree(np.asarray(fixed, dtype=object))
+        # within reach of a line is within reach of one of its segments: a tree of segments
+        # tests the few near a midpoint, not every vertex of a long line
+        tree = shapely.STRtree(line_segments(np.asarray(fixed, dtype=object)))
         hit, _ = tree.query(shapely.points(mid), predicate="dwithin", distance=ON_FIXED_M)
         on = np.zeros(len(seg), dtype=bool)
         on[hit] = True
@@ -225,6 +227,18 @@ def _coverage_chains(
     key = (np.minimum(left, right) + 1) * span * 2 + (np.maximum(left, right) + 1) * 2 + is_fixed
     chains, chain_key = _chains(seg, key)
     return chains, chain_key, span
+
+
+def line_segments(lines: np.ndarray) -> np.ndarray:
+    """Every segment (two-point LineString) of ``lines`` (polygons: of their rings)."""
+    parts = shapely.get_parts(lines)
+    polygonal = np.isin(shapely.get_type_id(parts), (3, 6))
+    parts = np.concatenate(
+        [parts[~polygonal], shapely.get_parts(shapely.get_rings(parts[polygonal]))]
+    )
+    coords, line = shapely.get_coordinates(parts, return_index=True)
+    same = line[1:] == line[:-1]
+    return shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
 
 
 def _movable(

@@ -27,6 +27,7 @@ import shapely
 from shapely.ops import substring
 
 from geo import morphology
+from geo.straighten import line_segments
 
 __all__ = [
     "Borders",
@@ -209,25 +210,13 @@ def on_lines(
     samples = shapely.line_interpolate_point(parts[which], fraction, normalized=True)
     # a point is within reach of a line when it is within reach of one of its segments: a
     # tree of segments tests the few near a sample, not every vertex of a long line
-    tree = shapely.STRtree(_segments(given))
+    tree = shapely.STRtree(line_segments(given))
     hit, _ = tree.query(samples, predicate="dwithin", distance=tolerance_m)
     near = np.zeros(len(samples), dtype=bool)
     near[hit] = True
     step = length[which] / counts[which]
     np.add.at(out, owner[which[near]], step[near])
     return out
-
-
-def _segments(lines: np.ndarray) -> np.ndarray:
-    """Every segment (two-point LineString) of ``lines`` (polygons: of their rings)."""
-    parts = shapely.get_parts(lines)
-    polygonal = np.isin(shapely.get_type_id(parts), (3, 6))
-    parts = np.concatenate(
-        [parts[~polygonal], shapely.get_parts(shapely.get_rings(parts[polygonal]))]
-    )
-    coords, line = shapely.get_coordinates(parts, return_index=True)
-    same = line[1:] == line[:-1]
-    return shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
 
 
 def service_radius(

@@ -14,7 +14,8 @@ split, merge, re-grid, undo). For each edit it prints the time from the click to
 again: the script has run (``data-test-script-state`` back to ``notRunning``) and the map shows
 the result, either a new map frame whose Leaflet layers are drawn (st_folium mounts a new
 frame when the map's script changes) or, when only the view or the selection changed, the last
-change inside the frame that was there. The map's HTML size is printed beside it.
+change inside the frame that was there. Beside it: the script's share, whether the map was mounted anew, the
+size of the map frame's HTML, and the first words of the result the page shows.
 The target is 1 s per edit.
 """
 
@@ -87,7 +88,7 @@ def _timed(page, name: str, action) -> dict:
     page.wait_for_timeout(150)  # let a new frame be mounted
     frame_el = page.locator(MAP_FRAME).first
     new_frame = frame_el.get_attribute("data-bench-old") is None
-    frame = frame_el.element_handle().content_frame()
+    frame = _frame(page)
     if new_frame:
         frame.wait_for_function(_DRAWN, polling="raf")
         drawn = frame.evaluate("() => Date.now()")
@@ -98,11 +99,31 @@ def _timed(page, name: str, action) -> dict:
     html_kb = frame.evaluate("() => document.documentElement.outerHTML.length") / 1024
     row = {"edit": name, "s": seconds, "new_frame": new_frame, "html_kb": html_kb}
     print(
-        f"{name:<28} {seconds:6.2f} s   script {max(ended - armed['t0'], 0) / 1000:5.2f} s   "
-        f"{'new map' if new_frame else 'same map'}, {html_kb:,.0f} kB",
+        f"{name:<24} {seconds:6.2f} s   script {max(ended - armed['t0'], 0) / 1000:5.2f} s   "
+        f"{'new map' if new_frame else 'same map'}, {html_kb:,.0f} kB   {_outcome(page)}",
         flush=True,
     )
     return row
+
+
+def _frame(page):
+    """The map's frame (looked up again while st_folium is replacing it)."""
+    for _ in range(50):
+        handle = page.locator(MAP_FRAME).first.element_handle()
+        frame = handle.content_frame() if handle else None
+        if frame is not None:
+            return frame
+        page.wait_for_timeout(100)
+    raise RuntimeError("the map's frame did not come back")
+
+
+def _outcome(page) -> str:
+    """The first words of the edit's result (done, refused) as the page shows it."""
+    for kind in ("Success", "Error", "Info"):
+        alert = page.locator(f'[data-testid="stAlertContent{kind}"]')
+        if alert.count():
+            return f"{kind.lower()}: {alert.first.inner_text().splitlines()[0][:40]}"
+    return ""
 
 
 def _button(page, name: str):
@@ -117,7 +138,7 @@ def _visible(locator):
 
 def _tab(page, name: str) -> None:
     _visible(page.get_by_role("tab", name=name, exact=True)).click()
-    page.wait_for_timeout(300)
+    settle(page)  # a tab chosen reruns the page: not part of the next edit
 
 
 def _choose(page, label: str, index: int) -> None:

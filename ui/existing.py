@@ -142,15 +142,7 @@ def load_existing(source: DataSource, band: tuple[float, float]) -> ExistingOutc
     read = loading.read_layer(source, "communities")
     if read is None:
         return None
-    file = source.households
-    loaded = loading.load_households(
-        file.path,
-        file.digest,
-        source.crs,
-        source.columns,
-        label=file.label,
-        part=source.households_part,
-    )
+    loaded = loading.source_households(source)
     if not loaded.ok:
         return ExistingOutcome(problems=loaded.problems, message=loaded.message)
     if not read.ok:

@@ -77,6 +77,7 @@ __all__ = [
     "size_breach",
     "size_over_limit",
     "source_for_path",
+    "source_households",
     "workbook_rows",
 ]
 
@@ -566,6 +567,20 @@ def load_households(
     except PlanningInputError as exc:
         return LoadedHouseholds(message=str(exc))
     return LoadedHouseholds(households=households)
+
+
+def source_households(source: DataSource) -> LoadedHouseholds:
+    """The household file of ``source`` read as it was chosen: its CRS, its column choices and
+    the sheet or layer named (:func:`load_households`, cached the same)."""
+    file = source.households
+    return load_households(
+        file.path,
+        file.digest,
+        source.crs,
+        source.columns,
+        label=file.label,
+        part=source.households_part,
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)

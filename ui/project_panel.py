@@ -323,14 +323,7 @@ def _new_project_contents(current):
         return buildings, metric_crs, runs.layer_frames(ref.source)
     source = widgets.source()
     file = source.households
-    loaded = loading.load_households(
-        file.path,
-        file.digest,
-        source.crs,
-        source.columns,
-        label=file.label,
-        part=source.households_part,
-    )
+    loaded = loading.source_households(source)
     if not loaded.ok:
         _say(SAVE_MESSAGE_KEY, "error", t("project.data_refused", file=file.label))
         return None

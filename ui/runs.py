@@ -235,14 +235,7 @@ def rebalanced(ref: PlanRef) -> ProposeOutcome:
     or the message — when a file is refused or the communities cannot be rebalanced."""
     source = ref.source
     file = source.households
-    loaded = loading.load_households(
-        file.path,
-        file.digest,
-        source.crs,
-        source.columns,
-        label=file.label,
-        part=source.households_part,
-    )
+    loaded = loading.source_households(source)
     if not loaded.ok:
         return ProposeOutcome(problems=loaded.problems, message=loaded.message)
     kinds = ("communities", "streets", "barriers")
@@ -295,15 +288,7 @@ def outcome(ref: PlanRef, _stages: Mapping[str, str] | None = None) -> ProposeOu
     got = projects.stored_plan(ref.stored)
     if not got.ok:
         return ProposeOutcome(message=got.message, stored=got)
-    source = ref.source.households
-    loaded = loading.load_households(
-        source.path,
-        source.digest,
-        ref.source.crs,
-        ref.source.columns,
-        label=source.label,
-        part=ref.source.households_part,
-    )
+    loaded = loading.source_households(ref.source)
     if not loaded.ok:
         return ProposeOutcome(problems=loaded.problems, message=loaded.message, stored=got)
     return ProposeOutcome(stored=got, stored_households=loaded.households)

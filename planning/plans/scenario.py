@@ -631,7 +631,9 @@ class MoveBuildings(Edit):
             "edit.what.move_buildings", n=len(self.building_ids), shown=shown, to=self.to
         )
 
-    def _change(self, plan: Plan, params: ProposeParams) -> _Change:
+    def building_rows(self, plan: Plan) -> np.ndarray:
+        """The rows of ``plan``'s buildings this edit moves; refused when there are none or an
+        id is unknown."""
         what = self.what()
         if not self.building_ids:
             raise _refused(what, "no_buildings")
@@ -645,7 +647,11 @@ class MoveBuildings(Edit):
                 ids=", ".join(unknown[:5]),
                 more=" …" if len(unknown) > 5 else "",
             )
-        sites, notes = _building_sites(plan, rows)
+        return rows
+
+    def _change(self, plan: Plan, params: ProposeParams) -> _Change:
+        what = self.what()
+        sites, notes = _building_sites(plan, self.building_rows(plan))
         return _move_sites(plan, sites, to=self.to, what=what, notes=notes, params=params)
 
 
@@ -769,18 +775,7 @@ def preview_move(
     """
     edit = MoveBuildings(tuple(building_ids), to)
     what = edit.what()
-    if not edit.building_ids:
-        raise _refused(what, "no_buildings")
-    index = pd.Index(plan.district.buildings["building_id"].astype(str))
-    rows = index.get_indexer(list(edit.building_ids))
-    unknown = [b for b, r in zip(edit.building_ids, rows, strict=True) if r < 0]
-    if unknown:
-        raise _refused(
-            what,
-            "unknown_buildings",
-            ids=", ".join(unknown[:5]),
-            more=" …" if len(unknown) > 5 else "",
-        )
+    rows = edit.building_rows(plan)
     t = plan.label_of(edit.to)
     sites, _notes = _building_sites(plan, rows)
     community = plan.site_community.copy()

@@ -421,14 +421,7 @@ def show_source(source: DataSource) -> None:
     ref = source.households
     _part_choice(source, "households", ref)
     with st.spinner(t("data.loading", file=ref.label)):
-        loaded = loading.load_households(
-            ref.path,
-            ref.digest,
-            source.crs,
-            source.columns,
-            label=ref.label,
-            part=source.households_part,
-        )
+        loaded = loading.source_households(source)
     if loaded.problems:
         show_problems(loaded.problems, file=ref.label)
         return

@@ -359,14 +359,7 @@ def render() -> None:
     st.caption(t("existing.intro"))
     current = widgets.source()
     file = current.households
-    loaded = loading.load_households(
-        file.path,
-        file.digest,
-        current.crs,
-        current.columns,
-        label=file.label,
-        part=current.households_part,
-    )
+    loaded = loading.source_households(current)
     if not loaded.ok:
         st.error(t("existing.data_refused", file=file.label))
         widgets.page_link("data")

@@ -142,14 +142,7 @@ def render() -> None:
     st.caption(t("propose.intro"))
     current = widgets.source()
     ref_file = current.households
-    loaded = loading.load_households(
-        ref_file.path,
-        ref_file.digest,
-        current.crs,
-        current.columns,
-        label=ref_file.label,
-        part=current.households_part,
-    )
+    loaded = loading.source_households(current)
     if not loaded.ok:
         st.error(t("propose.data_refused", file=ref_file.label))
         widgets.page_link("data")

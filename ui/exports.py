@@ -36,6 +36,7 @@ from planning import (
     write_plan,
 )
 from ui.i18n import text
+from ui.state import DataSource
 
 __all__ = [
     "AUDIT_KEYS",
@@ -44,6 +45,7 @@ __all__ = [
     "PrintSheet",
     "audit_csv",
     "compliance_files",
+    "district_name",
     "geojson_bytes",
     "geopackage_bytes",
     "plan_files",
@@ -220,3 +222,13 @@ def _barrier_lines(layers: Mapping[str, gpd.GeoDataFrame | None]) -> gpd.GeoData
     if not frames:
         return None
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+
+
+def district_name(source: DataSource, *, sample: str) -> str:
+    """The district's name a print map's default title uses: ``sample`` for the built-in
+    sample, else the household file's name when it is written in Chinese ("海淀区住户.csv" →
+    "海淀区住户"); a file named in Latin letters ("households.csv") names no district ("")."""
+    if source.kind == "sample":
+        return sample
+    stem = Path(source.households.label).stem
+    return stem if any("\u4e00" <= ch <= "\u9fff" for ch in stem) else ""

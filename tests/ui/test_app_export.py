@@ -155,3 +155,24 @@ def test_the_organisation_and_editor_survive_a_visit_to_another_page():
     assert not at.exception
     assert at.text_input(key="export_print_organisation").value == "示例区民政局"
     assert at.text_input(key="export_print_editor").value == "张三"
+
+
+@pytest.mark.parametrize(
+    ("label", "district"),
+    [("海淀区住户.csv", "海淀区住户"), ("households.csv", ""), ("2026_南山.xlsx", "2026_南山")],
+)
+def test_the_default_title_names_a_district_only_from_a_chinese_file_name(
+    session_plan, label, district
+):
+    _, ref, *_ = session_plan
+    uploaded = dataclasses.replace(
+        ref.source,
+        kind="upload",
+        households=dataclasses.replace(ref.source.households, label=label),
+    )
+    assert exports.district_name(uploaded, sample="示例区") == district
+    assert exports.district_name(ref.source, sample="示例区") == "示例区"
+    assert (
+        text("export.print.default_title_plain", "zh").format(scenario="方案 A")
+        == "社区划分方案（方案 A）"
+    )

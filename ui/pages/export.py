@@ -9,8 +9,6 @@ same writers the command line uses (:mod:`ui.exports`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from planning import PAPERS
@@ -181,13 +179,6 @@ def _project_files(ref, plan, *, stem: str) -> None:
         )
 
 
-def _district(ref) -> str:
-    """The district's name as the default title uses it: the sample's, else the file's."""
-    if ref.source.kind == "sample":
-        return t("export.print.sample_district")
-    return Path(ref.source.households.label).stem
-
-
 def _scenario(ref, name: str) -> str:
     """The scenario as a title names it (a short form of the scenario box's label)."""
     if name != widgets.PROPOSAL:
@@ -223,8 +214,14 @@ def _organisation_input() -> str:
 def _print_map(ref, plan, *, name: str, stem: str) -> None:
     """The print map of ``plan``: title, 编制单位, 编制人 and paper, then PNG and PDF."""
     st.subheader(t("export.print"))
-    default = t(
-        "export.print.default_title", district=_district(ref), scenario=_scenario(ref, name)
+    district, scenario = (
+        exports.district_name(ref.source, sample=t("export.print.sample_district")),
+        _scenario(ref, name),
+    )
+    default = (
+        t("export.print.default_title", district=district, scenario=scenario)
+        if district
+        else t("export.print.default_title_plain", scenario=scenario)
     )
     cols = st.columns([4, 3, 2])
     with cols[0]:

@@ -22,6 +22,7 @@ data's existing communities on the plan's buildings (:func:`existing_plan`).
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -299,19 +300,34 @@ def base_scenario(ref: PlanRef) -> Scenario | None:
     """The unedited scenario of a proposal or of a stored plan (None when it failed)."""
     if ref.stored is not None:
         got = projects.stored_plan(ref.stored)
-        return Scenario(got.plan, params=ref.params) if got.ok else None
-    outcome = propose(ref)
-    if not outcome.ok:
+        plan = got.plan if got.ok else None
+    else:
+        outcome = propose(ref)
+        if not outcome.ok:
+            return None
+        if outcome.rebalance is not None:
+            plan = outcome.rebalance.plan
+        else:
+            plan = plan_from_proposal(outcome.run.proposal, smooth_m=ref.params.smooth_m)
+    if plan is None:
         return None
-    if outcome.rebalance is not None:
-        return Scenario(outcome.rebalance.plan, params=ref.params)
-    base = plan_from_proposal(outcome.run.proposal, smooth_m=ref.params.smooth_m)
-    return Scenario(base, params=ref.params)
+    base = _BASES[ref] = Scenario(plan, params=ref.params)
+    return base
+
+
+#: The scenarios :func:`base_scenario` holds, by plan, while it holds them. A call of a cached
+#: function draws again what it drew when it ran (the proposal's progress bar, emptied); made
+#: in a widget's callback, that puts an element at the top of the page, which moves everything
+#: below one place down for that run only, and the map is mounted anew on the next run. So
+#: :func:`scenario` takes the base from here when it can.
+_BASES: weakref.WeakValueDictionary[PlanRef, Scenario] = weakref.WeakValueDictionary()
 
 
 def scenario(ref: PlanRef, spec: ScenarioSpec) -> Scenario | None:
     """The scenario ``spec`` on its proposal (sharing the proposal's memo of edits)."""
-    base = base_scenario(ref)
+    base = _BASES.get(ref)
+    if base is None:
+        base = base_scenario(ref)
     if base is None:
         return None
     if not spec.edits:

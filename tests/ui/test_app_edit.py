@@ -197,3 +197,38 @@ def test_a_building_clicked_on_the_map_moves_to_a_community_it_borders():
     spec = at.session_state[state.SCENARIOS_KEY]["A"]
     assert spec.edits[-1] == MoveBuildings((building,), targets[0])
     assert any(f"把 1 栋楼（{building}）移到 {targets[0]}" in s for s in texts(at.success))
+
+
+def map_place(at: AppTest) -> tuple[int, ...]:
+    """Where the map (the page's one custom component) is in the page's element tree."""
+
+    def find(node, path):
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for index, child in children.items():
+                found = find(child, (*path, index))
+                if found is not None:
+                    return found
+        elif getattr(node, "type", None) == "component_instance":
+            return path
+        return None
+
+    place = find(at._tree, ())
+    assert place is not None, "no map on the page"
+    return place
+
+
+def test_the_map_keeps_its_place_through_an_edit_a_refusal_and_the_next_run():
+    """The browser mounts a new map when the map's place in the page changes: an edit (its
+    callback), a message shown or gone must not move it (st_folium would draw it again)."""
+    at = edit_page_with_plan()
+    place = map_place(at)
+    split_first(at)
+    assert map_place(at) == place
+    at.run()  # the run after the edit, e.g. a click on the map
+    assert map_place(at) == place
+    at.session_state[edit_page.POLYGON_KEY] = "POLYGON ((100 30, 100.01 30, 100.01 30.01, 100 30))"
+    at.run()
+    at.button(key="edit_move_polygon").click().run()
+    assert at.error
+    assert map_place(at) == place

@@ -930,7 +930,8 @@ def render() -> None:
     ids = view.communities["community_id"].astype(str).tolist()
     if _selected() not in ids:
         st.session_state[COMMUNITY_KEY] = ids[0]
-    _message()
+    with st.container():  # one place whatever it holds: the map below keeps its place
+        _message()
     map_column, panel = st.columns([3, 2], gap="medium")
     with panel:
         _panel(ref, view)

@@ -89,7 +89,7 @@ def test_existing_band_rebalance_compare(page, sample, shots):
     page.get_by_text("其他图层（可选）").click()
     _choose_file(page, "街道（乡镇）边界", sample["streets"])
     _choose_file(page, "道路、河流、铁路", sample["barriers"])
-    page.get_by_role("combobox", name="坐标系", exact=True).click()
+    page.get_by_role("combobox", name="坐标系", exact=True).first.click()
     page.get_by_role("option", name="GCJ-02（高德、腾讯）").click()
     page.get_by_role("button", name="读取并校验").click()
     settle(page)

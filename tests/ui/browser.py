@@ -113,6 +113,13 @@ def metric(page, label: str) -> str:
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 
+def choose_file(page, label: str, path: Path) -> None:
+    """Give ``path`` to the file uploader labelled ``label`` and wait until it is listed."""
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label).first
+    uploader.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_text(path.name).first.wait_for()
+
+
 def map_drawn(page, index: int = 0) -> None:
     """The folium map ``index`` of the page has drawn its layers (SVG paths or a canvas)."""
     frame = page.frame_locator(MAP_FRAME).nth(index)

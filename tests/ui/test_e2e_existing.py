@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.browser import browser_page, go, metric, served_app, settle
+from tests.ui.browser import (
+    browser_page,
+    choose_file,
+    go,
+    map_drawn,
+    metric,
+    served_app,
+    settle,
+    shoot,
+)
 
 HOUSEHOLDS = 10_000
 STEP_S = 180
@@ -54,60 +63,34 @@ def shots(tmp_path_factory) -> Path:
     return out
 
 
-def _choose_file(page, label: str, path: Path) -> None:
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label).first
-    uploader.locator('input[type="file"]').set_input_files(str(path))
-    page.get_by_text(path.name).first.wait_for()
-
-
-def _map_drawn(page, index: int = 0) -> None:
-    """The folium map ``index`` of the page has drawn its polygons."""
-    frame = page.frame_locator("iframe").nth(index)
-    frame.locator(".leaflet-container").wait_for()
-    frame.locator("path.leaflet-interactive, canvas").first.wait_for()  # SVG or canvas
-    page.wait_for_timeout(1500)  # the map fits its bounds
-
-
-def _shoot(page, shots: Path, name: str, *, height: int = 2200) -> Path:
-    """A screenshot of the whole page (streamlit scrolls inside the page, so the window is
-    made tall enough for it, then set back)."""
-    path = shots / name
-    viewport = page.viewport_size
-    page.set_viewport_size({"width": viewport["width"], "height": height})
-    page.wait_for_timeout(1500)
-    page.screenshot(path=str(path))
-    page.set_viewport_size(viewport)
-    return path
-
-
 def test_existing_band_rebalance_compare(page, sample, shots):
     settle(page)
     page.get_by_text("打开数据：内置示例或上传文件").click()
     page.get_by_text("上传文件", exact=True).click()
     settle(page)
-    _choose_file(page, "住户数据文件", sample["households"])
+    choose_file(page, "住户数据文件", sample["households"])
     page.get_by_text("其他图层（可选）").click()
-    _choose_file(page, "街道（乡镇）边界", sample["streets"])
-    _choose_file(page, "道路、河流、铁路", sample["barriers"])
+    choose_file(page, "街道（乡镇）边界", sample["streets"])
+    choose_file(page, "道路、河流、铁路", sample["barriers"])
     page.get_by_role("combobox", name="坐标系", exact=True).first.click()
     page.get_by_role("option", name="GCJ-02（高德、腾讯）").click()
     page.get_by_role("button", name="读取并校验").click()
     settle(page)
     page.get_by_text("households.csv").first.wait_for()
-    _map_drawn(page)
-    _shoot(page, shots, "1-data-households.png")
+    map_drawn(page)
+    shoot(page, shots, "1-data-households.png")
 
     go(page, "现状社区")
     page.get_by_text("当前数据没有现状社区边界").wait_for()
-    _choose_file(page, "现状社区边界", sample["communities"])
+    choose_file(page, "现状社区边界", sample["communities"])
     page.get_by_role("button", name="使用这些边界").click()
     settle(page)
     assert metric(page, "现状社区数") == "5"
     assert metric(page, "偏大") == "2" and metric(page, "偏小") == "3"
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for()
-    _map_drawn(page)
-    _shoot(page, shots, "2-existing-band.png")
+    map_drawn(page)
+    shoot(page, shots, "2-existing-band.png")
 
     page.get_by_role("button", name="调整现状社区", exact=True).click()
     settle(page)
@@ -117,21 +100,21 @@ def test_existing_band_rebalance_compare(page, sample, shots):
     assert metric(page, "社区数（调整前 → 后）") == "5 → 4"
     assert metric(page, "合并") == "1"
     page.get_by_text("原样保留 3 个").first.wait_for()
-    _shoot(page, shots, "3-rebalanced-report.png")
+    shoot(page, shots, "3-rebalanced-report.png")
 
     go(page, "编辑")
-    _map_drawn(page)
+    map_drawn(page)
     assert metric(page, "社区数") == "4"
-    _shoot(page, shots, "4-edit-rebalanced.png")
+    shoot(page, shots, "4-edit-rebalanced.png")
 
     go(page, "比较")
-    _map_drawn(page, 0)
-    _map_drawn(page, 1)
+    map_drawn(page, 0)
+    map_drawn(page, 1)
     changed_id = metric(page, "社区代码改变的户数")
     assert int(changed_id.replace(",", "")) > 0
     layers = page.frame_locator("iframe").nth(1).locator(".leaflet-control-layers")
     assert "变动区域" in layers.text_content()  # the areas that changed hands (folded control)
-    _shoot(page, shots, "5-compare-existing.png")
+    shoot(page, shots, "5-compare-existing.png")
     print(
         f"e2e existing: {HOUSEHOLDS:,} households, 5 existing communities (2 oversized, "
         f"3 undersized) → 4 after rebalancing, stability {stability}; against the existing "

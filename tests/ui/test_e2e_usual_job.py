@@ -26,6 +26,7 @@ import pytest
 
 from tests.ui.browser import (
     browser_page,
+    choose_file,
     click_on_map,
     go,
     map_drawn,
@@ -93,12 +94,6 @@ def shots(tmp_path_factory) -> Path:
     return out
 
 
-def _choose_file(page, label: str, path: Path) -> None:
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label).first
-    uploader.locator('input[type="file"]').set_input_files(str(path))
-    page.get_by_text(path.name).first.wait_for()
-
-
 def _success(page) -> str:
     """The text of the page's (last) success message."""
     done = page.locator('[data-testid="stAlertContentSuccess"]').last
@@ -115,12 +110,12 @@ def _upload_data(page, sample, facilities: Path, shots: Path) -> None:
     page.get_by_text("打开数据：内置示例或上传文件").click()
     page.get_by_text("上传文件", exact=True).click()
     settle(page)
-    _choose_file(page, "住户数据文件", sample["households"])
+    choose_file(page, "住户数据文件", sample["households"])
     page.get_by_role("combobox", name="坐标系", exact=True).first.click()
     page.get_by_role("option", name="GCJ-02（高德、腾讯）").click()
     page.get_by_text("其他图层（可选）").click()
-    _choose_file(page, "现有社区边界", sample["communities"])
-    _choose_file(page, "社区服务设施", facilities)
+    choose_file(page, "现有社区边界", sample["communities"])
+    choose_file(page, "社区服务设施", facilities)
     _button(page, "读取并校验").click()
     settle(page)
 

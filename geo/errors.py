@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from geo.records import Message
+
 __all__ = [
+    "PARAMETERS",
+    "PARTS",
+    "ROWS_SHOWN",
     "CRSError",
     "GeometryError",
     "InfeasibleError",
@@ -27,9 +32,28 @@ __all__ = [
 #: How many row numbers a problem lists before it only counts the rest.
 ROWS_SHOWN = 5
 
+#: The ``file`` of a problem with a parameter, not a file (shown as 参数 / parameters).
+PARAMETERS = "parameters"
+
+#: The parts of a problem a person reads, in the order they are shown.
+PARTS = ("message", "expected", "found", "fix")
+
 
 class PlanningInputError(ValueError):
-    """Base of every error a user's input can cause."""
+    """Base of every error a user's input can cause.
+
+    Raised with a :class:`~geo.records.Message`, it keeps it as ``record`` (to be shown in
+    Chinese or English) and ``str(error)`` is its English text; raised with a plain string,
+    ``record`` is None.
+    """
+
+    def __init__(self, message: str | Message = "") -> None:
+        self.record = message if isinstance(message, Message) else None
+        super().__init__(message.text("en") if isinstance(message, Message) else message)
+
+    def text(self, lang: str) -> str:
+        """The error in ``lang`` (its English string when it has no record)."""
+        return self.record.text(lang) if self.record is not None else str(self)
 
 
 class InputFormatError(PlanningInputError):
@@ -63,6 +87,13 @@ class Problem:
     ``rows`` holds the row numbers a person sees: in a table the spreadsheet row (the header
     is row 1, the first data row is 2, as Excel shows), in a spatial file the feature number
     from 1. All of them are kept; the message shows the first :data:`ROWS_SHOWN` and a count.
+
+    A problem made with :meth:`of` is a record: ``record``'s code names a table of four
+    templates (``message``, ``expected``, ``found``, ``fix``) over its values, and
+    :meth:`rendered` renders each part in Chinese or English. Its ``message``, ``expected``,
+    ``found`` and ``fix`` hold the English texts (what logs, ``summary.json`` and ``str``
+    show). A problem made from four strings has no record and reads the same in every
+    language.
     """
 
     severity: str  # "error" or "warning"
@@ -73,6 +104,31 @@ class Problem:
     fix: str
     column: str | None = None
     rows: tuple[int, ...] = field(default_factory=tuple)
+    record: Message | None = None
+
+    @classmethod
+    def of(
+        cls,
+        severity: str,
+        file: str,
+        record: Message,
+        *,
+        column: str | None = None,
+        rows: Iterable[int] = (),
+    ) -> Problem:
+        """The problem ``record`` (its code a table of ``message``/``expected``/``found``/
+        ``fix`` templates) found in ``file``, at ``column`` and ``rows``."""
+        english = {part: record.part(part).text("en") for part in PARTS}
+        return cls(severity, file, **english, column=column, rows=tuple(rows), record=record)
+
+    def rendered(self, part: str, lang: str) -> str:
+        """One part of the problem (``message``, ``expected``, ``found`` or ``fix``) in
+        ``lang``."""
+        if part not in PARTS:
+            raise ValueError(f"problem part {part!r}: expected one of {', '.join(PARTS)}")
+        if self.record is None:
+            return str(getattr(self, part))
+        return self.record.part(part).text(lang)
 
     @property
     def is_error(self) -> bool:

@@ -23,6 +23,7 @@ import shapely
 from geo.columns import cell_text, resolve_columns
 from geo.crs import SourceCRS, in_china, metric_crs_for, parse_crs, to_wgs84_xy
 from geo.errors import CRSError, Problem, ValidationError, ValidationReport
+from geo.records import GeoMessage
 from geo.tables import TableSource, read_table
 
 __all__ = [
@@ -162,8 +163,8 @@ def _decimal_comma_problem(
     raw: pd.Series,
     numbers: _Numbers,
     *,
-    what: str,
-    example: str,
+    what: GeoMessage,
+    example: GeoMessage,
     column: str,
     rows: np.ndarray,
     label: str,
@@ -172,13 +173,15 @@ def _decimal_comma_problem(
     if not numbers.decimal_comma.any():
         return []
     return [
-        Problem(
+        Problem.of(
             "error",
             label,
-            f"{what} is written with a decimal comma",
-            expected=f"{example}; a comma only between groups of three digits (1,234)",
-            found=_first_values(raw, numbers.decimal_comma),
-            fix=f"write a decimal point instead of the comma ({example})",
+            GeoMessage.of(
+                "intake.decimal_comma",
+                what=what,
+                example=example,
+                values=_first_values(raw, numbers.decimal_comma),
+            ),
             column=column,
             rows=_rows_where(numbers.decimal_comma, rows),
         )
@@ -207,38 +210,34 @@ def _coordinates_from_columns(
         column = roles[role]
         raw = frame[column]
         missing, bad = numbers.missing, numbers.non_numeric
-        what = "longitude" if role == "lon" else "latitude"
+        what = GeoMessage.of("word.longitude" if role == "lon" else "word.latitude")
         problems += _decimal_comma_problem(
             raw,
             numbers,
             what=what,
-            example="a decimal number such as 121.5432",
+            example=GeoMessage.of("word.decimal_example"),
             column=column,
             rows=rows,
             label=label,
         )
         if missing.any():
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    f"{what} is missing",
-                    expected=f"a number in every row of '{column}'",
-                    found="empty cells",
-                    fix="fill in the coordinates (geocode the address again) or delete the rows",
+                    GeoMessage.of("intake.coordinate_missing", what=what, column=column),
                     column=column,
                     rows=_rows_where(missing, rows),
                 )
             )
         if bad.any():
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    f"{what} is not a number",
-                    expected="a decimal number such as 121.5432 (degrees, not 度分秒)",
-                    found=_first_values(raw, bad),
-                    fix="convert the cells to decimal degrees",
+                    GeoMessage.of(
+                        "intake.coordinate_not_number", what=what, values=_first_values(raw, bad)
+                    ),
                     column=column,
                     rows=_rows_where(bad, rows),
                 )
@@ -260,50 +259,38 @@ def _coordinates_from_geometry(
     other = ~empty & ~is_point & ~is_area
     if empty.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "features without a geometry",
-                expected="a point (or a building footprint) for every feature",
-                found="null or empty geometries",
-                fix="delete these features or give them a location",
+                GeoMessage.of("intake.geometry_missing"),
                 rows=_rows_where(empty, rows),
             )
         )
     if other.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "features that are neither points nor building footprints",
-                expected="Point, Polygon or MultiPolygon",
-                found=", ".join(sorted(set(kinds[other]))),
-                fix="export household points (or building footprints) only",
+                GeoMessage.of("intake.geometry_kind", kinds=tuple(sorted(set(kinds[other])))),
                 rows=_rows_where(other, rows),
             )
         )
     has_z = ~empty & np.asarray(shapely.has_z(geometry), dtype=bool)
     if has_z.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                "features with Z coordinates: the heights were dropped",
-                expected="2-D coordinates (x, y)",
-                found="3-D coordinates (x, y, z)",
-                fix="nothing; the tool works on the map plane",
+                GeoMessage.of("intake.geometry_z"),
                 rows=_rows_where(has_z, rows),
             )
         )
     if is_area.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                "building footprints were turned into points (a point inside each footprint)",
-                expected="points",
-                found=f"{int(is_area.sum())} polygons",
-                fix="nothing to do if these are building footprints",
+                GeoMessage.of("intake.footprints_as_points", count=int(is_area.sum())),
                 rows=_rows_where(is_area, rows),
             )
         )
@@ -329,9 +316,13 @@ def _check_file_crs(frame: pd.DataFrame, source_crs: SourceCRS, label: str) -> N
         return
     if epsg != declared:
         raise CRSError(
-            f"{label}: the file says its coordinates are in EPSG:{epsg} ({file_crs.name}) but "
-            f"they were declared as {source_crs.label}. expected: the declared CRS to match the "
-            "file's own; fix: declare the CRS the file was exported in, or re-export it."
+            GeoMessage.of(
+                "intake.errors.file_crs_differs",
+                file=label,
+                epsg=epsg,
+                name=file_crs.name,
+                crs=source_crs.label,
+            )
         )
 
 
@@ -355,15 +346,16 @@ def _check_lonlat(
     swapped = valid & (x >= 3) & (x <= 60) & (y >= 70) & (y <= 140)
     if swapped.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "latitude and longitude look swapped",
-                expected=f"longitude (73–135 in China) in '{lon_col}', latitude (3–54) in "
-                f"'{lat_col}'",
-                found=f"'{lon_col}' around {np.nanmedian(x[swapped]):.4f}, '{lat_col}' around "
-                f"{np.nanmedian(y[swapped]):.4f}",
-                fix="swap the two columns, or map them explicitly (lon=…, lat=…)",
+                GeoMessage.of(
+                    "intake.swapped",
+                    lon=lon_col,
+                    lat=lat_col,
+                    x=float(np.nanmedian(x[swapped])),
+                    y=float(np.nanmedian(y[swapped])),
+                ),
                 column=f"{lon_col}/{lat_col}",
                 rows=_rows_where(swapped, rows),
             )
@@ -371,15 +363,15 @@ def _check_lonlat(
     out_of_range = valid & ~(lon_ok & lat_ok) & ~swapped
     if out_of_range.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "coordinates out of range for longitude/latitude",
-                expected="longitude −180…180 and latitude −90…90 in decimal degrees",
-                found=f"values such as ({x[out_of_range][0]:g}, {y[out_of_range][0]:g})",
-                fix="if these are projected metres, declare their EPSG code instead of "
-                f"{source_crs.key} (a CGCS2000 3-degree Gauss-Krüger zone is EPSG:4534–4554, "
-                "or 4513–4533 when the easting starts with the zone number)",
+                GeoMessage.of(
+                    "intake.out_of_range",
+                    x=float(x[out_of_range][0]),
+                    y=float(y[out_of_range][0]),
+                    crs=source_crs.key,
+                ),
                 column=f"{lon_col}/{lat_col}",
                 rows=_rows_where(out_of_range, rows),
             )
@@ -389,15 +381,16 @@ def _check_lonlat(
         outside = usable & ~in_china(x, y)
         if outside.any():
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    f"points outside China, but {source_crs.key} is declared",
-                    expected=f"{source_crs.key} coordinates, which exist only inside China",
-                    found=f"{int(outside.sum())} points such as ({x[outside][0]:.5f}, "
-                    f"{y[outside][0]:.5f})",
-                    fix="declare wgs84 if the points come from GPS or OpenStreetMap, or correct "
-                    "the coordinates",
+                    GeoMessage.of(
+                        "intake.offset_outside_china",
+                        crs=source_crs.key,
+                        count=int(outside.sum()),
+                        x=float(x[outside][0]),
+                        y=float(y[outside][0]),
+                    ),
                     column=f"{lon_col}/{lat_col}",
                     rows=_rows_where(outside, rows),
                 )
@@ -413,7 +406,7 @@ def _check_counts(
     label: str,
     problems: list[Problem],
     *,
-    what: str,
+    what: GeoMessage,
     zero_is_warning: bool,
     required: bool,
 ) -> np.ndarray:
@@ -424,33 +417,29 @@ def _check_counts(
         frame[column],
         numbers,
         what=what,
-        example=f"a whole number of {what}, such as 70",
+        example=GeoMessage.of("word.count_example", what=what),
         column=column,
         rows=rows,
         label=label,
     )
     if required and missing.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} missing",
-                expected=f"a whole number in every row of '{column}'",
-                found="empty cells",
-                fix=f"fill in the {what} (1 for a row per household)",
+                GeoMessage.of("intake.count_missing", what=what, column=column),
                 column=column,
                 rows=_rows_where(missing, rows),
             )
         )
     if bad.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} is not a number",
-                expected="a whole number",
-                found=_first_values(frame[column], bad),
-                fix="write the count as digits only",
+                GeoMessage.of(
+                    "intake.count_not_number", what=what, values=_first_values(frame[column], bad)
+                ),
                 column=column,
                 rows=_rows_where(bad, rows),
             )
@@ -472,7 +461,7 @@ def _implausible_counts(
     raw: pd.Series,
     label: str,
     *,
-    what: str,
+    what: GeoMessage,
     zero_is_warning: bool,
     column: str,
     rows: np.ndarray,
@@ -484,13 +473,12 @@ def _implausible_counts(
     negative = finite & (values < 0)
     if negative.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} is negative",
-                expected="0 or more",
-                found=_first_values(raw, negative),
-                fix="correct the counts",
+                GeoMessage.of(
+                    "intake.count_negative", what=what, values=_first_values(raw, negative)
+                ),
                 column=column,
                 rows=_rows_where(negative, rows),
             )
@@ -498,13 +486,12 @@ def _implausible_counts(
     fractional = finite & (values >= 0) & (np.floor(values) != values)
     if fractional.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} is fractional",
-                expected="a whole number",
-                found=_first_values(raw, fractional),
-                fix="round to whole numbers; a count cannot be split",
+                GeoMessage.of(
+                    "intake.count_fractional", what=what, values=_first_values(raw, fractional)
+                ),
                 column=column,
                 rows=_rows_where(fractional, rows),
             )
@@ -512,13 +499,10 @@ def _implausible_counts(
     zero = finite & (values == 0)
     if zero_is_warning and zero.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{what} is zero; these buildings are kept and planned with no households",
-                expected="at least 1",
-                found="0",
-                fix="nothing to do if they are vacant; otherwise fill in the count",
+                GeoMessage.of("intake.count_zero", what=what),
                 column=column,
                 rows=_rows_where(zero, rows),
             )
@@ -527,7 +511,13 @@ def _implausible_counts(
 
 
 def _unbounded_counts(
-    values: np.ndarray, raw: pd.Series, label: str, *, what: str, column: str, rows: np.ndarray
+    values: np.ndarray,
+    raw: pd.Series,
+    label: str,
+    *,
+    what: GeoMessage,
+    column: str,
+    rows: np.ndarray,
 ) -> list[Problem]:
     """Errors for counts that are infinite or beyond :data:`COUNT_CEILING` (they would
     overflow a total)."""
@@ -535,13 +525,12 @@ def _unbounded_counts(
     infinite = np.isinf(values)
     if infinite.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} is not a finite number",
-                expected="a whole number",
-                found=_first_values(raw, infinite),
-                fix="write the count as digits; an empty or unknown count is not infinite",
+                GeoMessage.of(
+                    "intake.count_infinite", what=what, values=_first_values(raw, infinite)
+                ),
                 column=column,
                 rows=_rows_where(infinite, rows),
             )
@@ -549,14 +538,15 @@ def _unbounded_counts(
     huge = np.isfinite(values) & (np.abs(values) >= COUNT_CEILING)
     if huge.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} is too large to be a count",
-                expected=f"fewer than {COUNT_CEILING:,}",
-                found=_first_values(raw, huge),
-                fix="correct the cells (a number pasted into the wrong column, or a scientific "
-                "notation such as 1E+20)",
+                GeoMessage.of(
+                    "intake.count_huge",
+                    what=what,
+                    ceiling=COUNT_CEILING,
+                    values=_first_values(raw, huge),
+                ),
                 column=column,
                 rows=_rows_where(huge, rows),
             )
@@ -591,13 +581,10 @@ def _check_duplicates(
     duplicated &= np.nan_to_num(households, nan=1.0) > 1
     if duplicated.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                "rows that repeat an earlier row exactly; kept, so their households count twice",
-                expected="each building once",
-                found=f"{int(duplicated.sum())} exact copies",
-                fix="delete the copies if the same building was listed twice",
+                GeoMessage.of("intake.duplicate_rows", count=int(duplicated.sum())),
                 rows=_rows_where(duplicated, rows),
             )
         )
@@ -707,15 +694,16 @@ def _check_building_spread(
     named = pd.Series(bad.to_numpy(), index=[str(ids[c]) for c in bad.index]).sort_index()
     examples = ", ".join(f"{k} ({d:.0f} m)" for k, d in named.head(3).items())
     problems.append(
-        Problem(
+        Problem.of(
             "error",
             label,
-            f"{len(bad)} building id(s) appear at places more than "
-            f"{BUILDING_SPREAD_LIMIT_M:.0f} m apart",
-            expected="all rows of one building id at one building",
-            found=examples + (" …" if len(bad) > 3 else ""),
-            fix="give each building its own id (ids must be unique across compounds), or "
-            "correct the coordinates",
+            GeoMessage.of(
+                "intake.building_spread",
+                count=len(bad),
+                limit_m=BUILDING_SPREAD_LIMIT_M,
+                examples=examples,
+                more=" …" if len(bad) > 3 else "",
+            ),
             column=column,
             rows=_rows_where(bad_rows, rows),
         )
@@ -990,17 +978,18 @@ def _check_degrees_declared_as_metres(
         return valid
     extent_m = max(float(np.ptp(x[valid])), float(np.ptp(y[valid])))
     problems.append(
-        Problem(
+        Problem.of(
             "error",
             label,
-            f"the coordinates look like longitude/latitude degrees, but {source_crs.label} "
-            "(metres) is declared",
-            expected=f"eastings and northings in metres of {source_crs.label}",
-            found=f"x {np.min(x[valid]):g}…{np.max(x[valid]):g}, y {np.min(y[valid]):g}…"
-            f"{np.max(y[valid]):g}: read as metres, every point would lie within "
-            f"{extent_m:.2f} m",
-            fix="declare the lon/lat system the points are in: wgs84 (GPS, OpenStreetMap, "
-            "天地图), gcj02 (Amap, Tencent) or bd09 (Baidu)",
+            GeoMessage.of(
+                "intake.degrees_declared_metric",
+                crs=source_crs.label,
+                x0=float(np.min(x[valid])),
+                x1=float(np.max(x[valid])),
+                y0=float(np.min(y[valid])),
+                y1=float(np.max(y[valid])),
+                extent_m=extent_m,
+            ),
             column=column,
             rows=_rows_where(valid, rows),
         )
@@ -1027,13 +1016,10 @@ def _check_places(
     zero = valid & (source_x == 0) & (source_y == 0)
     if zero.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "points at (0, 0), where software puts an address it could not locate",
-                expected="the place of each building",
-                found=f"{int(zero.sum())} point(s) at (0, 0)",
-                fix="geocode these addresses again, or delete the rows",
+                GeoMessage.of("intake.zero_points", count=int(zero.sum())),
                 column=column,
                 rows=_rows_where(zero, rows),
             )
@@ -1060,14 +1046,15 @@ def _stray_problem(
     label: str,
 ) -> Problem:
     """The error for points outside China in a file whose points are in China."""
-    return Problem(
+    return Problem.of(
         "error",
         label,
-        "points outside China, far from the rest of the file",
-        expected="points in China, like the rest",
-        found=f"{int(stray.sum())} point(s) such as ({lon[stray][0]:.5f}, {lat[stray][0]:.5f}) "
-        "in WGS84",
-        fix="correct the coordinates (geocode the addresses again), or delete the rows",
+        GeoMessage.of(
+            "intake.stray_points",
+            count=int(stray.sum()),
+            x=float(lon[stray][0]),
+            y=float(lat[stray][0]),
+        ),
         column=column,
         rows=_rows_where(stray, rows),
     )
@@ -1094,16 +1081,17 @@ def _warn_far_points(
     if not far.any():
         return
     problems.append(
-        Problem(
+        Problem.of(
             "warning",
             label,
-            f"points more than {OUTLIER_DISTANCE_M / 1000:.0f} km from the middle of the rest; "
-            "each will be planned where it is",
-            expected="the buildings of one district, close together",
-            found=f"{int(far.sum())} point(s), up to {np.max(distance) / 1000:,.0f} km from "
-            f"({mid_lon:.5f}, {mid_lat:.5f})",
-            fix="check these rows: a wrong geocode puts an address in another city; correct or "
-            "delete them",
+            GeoMessage.of(
+                "intake.far_points",
+                limit_km=OUTLIER_DISTANCE_M / 1000,
+                count=int(far.sum()),
+                far_km=float(np.max(distance)) / 1000,
+                x=mid_lon,
+                y=mid_lat,
+            ),
             column=column,
             rows=_rows_where(far, rows),
         )
@@ -1159,25 +1147,32 @@ def _check_building_sizes(
     large = totals[totals > LARGE_BUILDING_HOUSEHOLDS]
     if large.empty:
         return
-    examples = ", ".join(
-        f"{k.removeprefix('id:').replace('@', 'at ')}: {v:,.0f}" for k, v in large.head(3).items()
+    examples = tuple(
+        GeoMessage.of("word.building_households", building=_building_named(k), households=v)
+        for k, v in large.head(3).items()
     )
-    what = f"{len(large)} building(s) with more than {LARGE_BUILDING_HOUSEHOLDS:,} households"
     problems.append(
-        Problem(
+        Problem.of(
             "warning" if allow else "error",
             label,
-            what + ("; accepted as asked (allow_large_counts)" if allow else ""),
-            expected=f"at most {LARGE_BUILDING_HOUSEHOLDS:,} households in one building",
-            found=examples + (" …" if len(large) > 3 else ""),
-            fix="nothing to do if these buildings are real"
-            if allow
-            else "correct the counts (a compound's or a district's total in one row?); for real "
-            "giants pass allow_large_counts=True (on the command line --allow-large-counts)",
+            GeoMessage.of(
+                "intake.large_buildings_allowed" if allow else "intake.large_buildings",
+                count=len(large),
+                limit=LARGE_BUILDING_HOUSEHOLDS,
+                examples=examples,
+                more=" …" if len(large) > 3 else "",
+            ),
             column=column,
             rows=_rows_where(usable & np.isin(keys, large.index.to_numpy()), rows),
         )
     )
+
+
+def _building_named(key: str) -> str | GeoMessage:
+    """A building as a problem names it: its id, else "at" its source coordinates."""
+    if key.startswith("@"):
+        return GeoMessage.of("word.at_place", place=key.removeprefix("@"))
+    return key.removeprefix("id:")
 
 
 def _wgs84_and_metric_crs(
@@ -1208,15 +1203,14 @@ def _coordinate_roles(
         return roles
     missing = [r for r in ("lon", "lat") if r not in roles]
     problems.append(
-        Problem(
+        Problem.of(
             "error",
             label,
-            f"no column for {' and '.join(missing)}",
-            expected="columns named 经度 / 纬度 (or lon, lng, x / lat, y)",
-            found=f"columns {', '.join(map(str, attribute_columns))}",
-            fix="rename the columns, or map them explicitly (e.g. --columns lon=东经,lat=北纬); "
-            "if the column names are not on row 1, name their row (header_row=…, "
-            "--header-row N)",
+            GeoMessage.of(
+                "intake.no_coordinate_column",
+                roles=GeoMessage.of(f"word.{'_and_'.join(missing)}"),
+                columns=tuple(map(str, attribute_columns)),
+            ),
         )
     )
     raise ValidationError(problems)
@@ -1239,20 +1233,19 @@ def _row_counts(
             rows,
             label,
             problems,
-            what="households",
+            what=GeoMessage.of("word.households"),
             zero_is_warning=True,
             required=True,
         )
     else:
         households = np.ones(len(frame))
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                "no households column; every row counts as one household",
-                expected="a column 户数 / households (optional)",
-                found=f"columns {', '.join(map(str, attribute_columns))}",
-                fix="add a 户数 column if rows are buildings, or map it explicitly",
+                GeoMessage.of(
+                    "intake.no_households_column", columns=tuple(map(str, attribute_columns))
+                ),
             )
         )
     if "population" in roles:
@@ -1262,7 +1255,7 @@ def _row_counts(
             rows,
             label,
             problems,
-            what="population",
+            what=GeoMessage.of("word.population"),
             zero_is_warning=False,
             required=False,
         )
@@ -1280,14 +1273,15 @@ def _text_of_role(frame: pd.DataFrame, roles: dict[str, str], role: str) -> np.n
 
 def _mixed_compounds_problem(mixed: list[str], column: str | None, label: str) -> Problem:
     """The warning for buildings whose rows name different compounds."""
-    return Problem(
+    return Problem.of(
         "warning",
         label,
-        f"{len(mixed)} building(s) have rows naming different compounds; each building "
-        "was put in the compound most of its rows name",
-        expected="one compound per building",
-        found=", ".join(mixed[:3]) + (" …" if len(mixed) > 3 else ""),
-        fix="correct the compound names if the building belongs elsewhere",
+        GeoMessage.of(
+            "intake.mixed_compounds",
+            count=len(mixed),
+            names=tuple(mixed[:3]),
+            more=" …" if len(mixed) > 3 else "",
+        ),
         column=column,
     )
 

@@ -18,11 +18,11 @@ import functools
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-__all__ = ["LANGUAGES", "Message", "catalogue", "placeholders"]
+__all__ = ["LANGUAGES", "GeoMessage", "Message", "catalogue", "placeholders"]
 
 #: The languages every catalogue holds.
 LANGUAGES = ("zh", "en")
@@ -76,6 +76,12 @@ class Message:
         """One value by name."""
         return dict(self.values)[name]
 
+    def part(self, name: str) -> Self:
+        """The message ``<code>.<name>`` with the same values: one part of a message whose
+        code names a table of templates (a problem's ``message``, ``expected``, ``found``
+        and ``fix``)."""
+        return replace(self, code=f"{self.code}.{name}")
+
     def text(self, lang: str = "en") -> str:
         """The message in ``lang`` (``zh`` or ``en``)."""
         templates = catalogue(self.folder, lang)
@@ -85,6 +91,14 @@ class Message:
 
     def __str__(self) -> str:
         return self.text("en")
+
+
+@dataclass(frozen=True)
+class GeoMessage(Message):
+    """A message of the ``geo`` package (templates in ``geo/locales``): the problems the file
+    readers find, their words (``word.*``) and the errors they raise."""
+
+    folder: ClassVar[Path] = Path(__file__).resolve().parent
 
 
 def _shown(value: Any, lang: str) -> Any:

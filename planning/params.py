@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from geo.errors import Problem, ValidationError
+from geo.errors import PARAMETERS, Problem, ValidationError
 
 __all__ = ["FILE_KEYS", "RANGES", "SMALL_MARGIN_RANGE", "ProposeParams", "Range", "range_problem"]
 
@@ -56,9 +56,6 @@ RANGES: dict[str, Range] = {
 #: ``rebalance``'s small margin: merge communities below the band's lower edge by more than
 #: this share of the target (0: every community below the band; 1: none).
 SMALL_MARGIN_RANGE = Range(0.0, 1.0)
-
-#: Where a parameter problem is said to come from (a Problem's ``file``).
-PARAMETERS = "parameters"
 
 
 def range_problem(label: str, value: object, allowed: Range) -> Problem | None:

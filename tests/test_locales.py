@@ -1,6 +1,6 @@
-"""The message catalogues: the planning library's (``planning/locales``) and the app's
-(``ui/locales``). Both languages hold every code, with the same values, and every code the
-code uses exists."""
+"""The message catalogues: the geo package's (``geo/locales``), the planning library's
+(``planning/locales``) and the app's (``ui/locales``). Both languages hold every code, with
+the same values, and every code the code uses exists."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from geo.records import catalogue, placeholders
+from geo.errors import PARTS
+from geo.records import GeoMessage, catalogue, placeholders
 from planning.records import Note
 
 ROOT = Path(__file__).resolve().parents[1]
+GEO = ROOT / "geo"
 PLANNING = ROOT / "planning"
 UI = ROOT / "ui"
 
@@ -27,7 +29,7 @@ def _matches_some(code: str, codes: set[str]) -> bool:
     return any(pattern.fullmatch(c) for c in codes)
 
 
-@pytest.mark.parametrize("folder", [PLANNING, UI], ids=["planning", "ui"])
+@pytest.mark.parametrize("folder", [GEO, PLANNING, UI], ids=["geo", "planning", "ui"])
 def test_both_languages_have_the_same_codes_and_values(folder: Path) -> None:
     zh, en = catalogue(folder, "zh"), catalogue(folder, "en")
     assert set(zh) == set(en)
@@ -35,15 +37,32 @@ def test_both_languages_have_the_same_codes_and_values(folder: Path) -> None:
         assert placeholders(zh[code]) == placeholders(en[code]), code
 
 
-def test_every_code_used_exists() -> None:
-    codes = set(catalogue(Note.folder, "en"))
+def _used_codes(folder: Path, maker: str) -> set[str]:
+    """The codes ``folder``'s modules give ``<maker>.of(...)`` as written (``{field}`` where
+    an f-string fills them in)."""
     used = set()
-    for path in PLANNING.rglob("*.py"):
-        used |= set(re.findall(r'Note\.of\(\s*f?"([\w.{}]+)"', path.read_text(encoding="utf-8")))
-    assert len(used) > 10
+    for path in folder.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(maker + r'\.of\(\s*f?"([\w.{}]+)"', text))
+    return used
+
+
+@pytest.mark.parametrize(
+    ("folder", "maker", "least"),
+    [(GEO, "GeoMessage", 30), (PLANNING, "Note", 10)],
+    ids=["geo", "planning"],
+)
+def test_every_code_used_exists(folder: Path, maker: str, least: int) -> None:
+    """A code is a template, or a problem's table with every part (message, expected, found,
+    fix)."""
+    codes = set(catalogue(folder, "en"))
+    used = _used_codes(folder, maker)
+    assert len(used) > least
     for code in used:
         pattern = re.compile(re.sub(r"\\\{\w+\\\}", r"\\w+", re.escape(code)) + "$")
-        assert any(pattern.match(c) for c in codes), code
+        table = {f"{code}.{part}" for part in PARTS}
+        assert any(pattern.match(c) for c in codes) or table <= codes, code
+    assert GeoMessage.folder == GEO and Note.folder == PLANNING
 
 
 def test_every_key_the_app_uses_exists() -> None:

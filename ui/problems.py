@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.errors import ROWS_SHOWN, Problem
+from geo.errors import PARAMETERS, PARTS, ROWS_SHOWN, Problem
 from ui import state, widgets
 from ui.i18n import t
 
@@ -21,37 +21,43 @@ def _rows_text(problem: Problem) -> str:
     return f"第 {shown} 行{more}（共 {len(problem.rows)} 行）"
 
 
+def _file_text(problem: Problem) -> str:
+    """The file a problem names; the parameters by their name in the page's language."""
+    return t("problem.parameters") if problem.file == PARAMETERS else problem.file
+
+
 def problem_block(problem: Problem) -> str:
-    """One problem as markdown: what is wrong, where, what was expected and found, the fix."""
+    """One problem as markdown: what is wrong, where, what was expected and found, the fix,
+    in the page's language."""
+    lang = state.language()
     sep = t("punct.colon")
-    where = [f"{t('problem.file')}{sep}{widgets.escape(problem.file)}"]
+    where = [f"{t('problem.file')}{sep}{widgets.escape(_file_text(problem))}"]
     if problem.column:
         where.append(f"{t('problem.column')}{sep}{widgets.escape(problem.column)}")
     if problem.rows:
         where.append(f"{t('problem.rows')}{sep}{widgets.escape(_rows_text(problem))}")
     return "  \n".join(
         [
-            f"**{widgets.escape(problem.message)}**",
+            f"**{widgets.escape(problem.rendered('message', lang))}**",
             " · ".join(where),
-            f"{t('problem.expected')}{sep}{widgets.escape(problem.expected)}",
-            f"{t('problem.found')}{sep}{widgets.escape(problem.found)}",
-            f"{t('problem.fix')}{sep}{widgets.escape(problem.fix)}",
+            *(
+                f"{t(f'problem.{part}')}{sep}{widgets.escape(problem.rendered(part, lang))}"
+                for part in ("expected", "found", "fix")
+            ),
         ]
     )
 
 
 def _problem_table(problems: tuple[Problem, ...]) -> pd.DataFrame:
+    lang = state.language()
     return pd.DataFrame(
         {
             t("problem.severity"): [t(f"severity.{p.severity}") for p in problems],
-            t("problem.file"): [p.file for p in problems],
+            t("problem.file"): [_file_text(p) for p in problems],
             t("problem.column"): [p.column or "" for p in problems],
             t("problem.rows"): [_rows_text(p) for p in problems],
-            t("problem.message"): [p.message for p in problems],
-            t("problem.expected"): [p.expected for p in problems],
-            t("problem.found"): [p.found for p in problems],
-            t("problem.fix"): [p.fix for p in problems],
         }
+        | {t(f"problem.{part}"): [p.rendered(part, lang) for p in problems] for part in PARTS}
     )
 
 

@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from geo.errors import PlanningInputError, ValidationError
+from geo.errors import PARAMETERS, PlanningInputError, ValidationError
 from planning.cli import check, compare, propose, rebalance, render, sample, validate
 from planning.cli.options import (
     EXIT_INPUT_ERROR,
@@ -36,7 +36,6 @@ from planning.cli.options import (
     propose_params,
     say,
 )
-from planning.plans.rebalance import RebalanceError
 
 __all__ = [
     "EXIT_INPUT_ERROR",
@@ -75,11 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         _print_refusal(exc, lang)
         return EXIT_INPUT_ERROR
-    except RebalanceError as exc:
-        print(say("error", lang, message=exc.record.text(lang)), file=sys.stderr)
-        return EXIT_INPUT_ERROR
     except PlanningInputError as exc:
-        print(say("error", lang, message=str(exc)), file=sys.stderr)
+        print(say("error", lang, message=exc.text(lang)), file=sys.stderr)
         return EXIT_INPUT_ERROR
     except Exception as exc:  # a bug: one line and a log, never a traceback
         log = _write_traceback(args)
@@ -102,7 +98,7 @@ def _print_refusal(exc: ValidationError, lang: str) -> None:
     errors = [p for p in exc.problems if p.is_error]
     files = {p.file for p in exc.problems}
     what = "refused_file" if len(files) == 1 else "refused_inputs"
-    if files == {"parameters"}:
+    if files == {PARAMETERS}:
         what = "refused_parameters"
     head = say(
         "refused",

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from geo.errors import ROWS_SHOWN, PlanningInputError, Problem, ValidationError
+from geo.errors import PARAMETERS, ROWS_SHOWN, PlanningInputError, Problem, ValidationError
 from geo.records import LANGUAGES
 from planning.params import FILE_KEYS, ProposeParams
 from planning.records import Note
@@ -135,10 +135,10 @@ def print_warnings(warnings: Sequence[Problem], lang: str = "en") -> None:
 
 def problem_text(problem: Problem, lang: str) -> str:
     """A problem as the command line prints it: where (file, column, rows) and what, then
-    what was expected, what was found and the fix; the frame in ``lang`` (the problem's own
-    texts as the reader that found it wrote them)."""
+    what was expected, what was found and the fix, in ``lang`` (a problem that is no record
+    reads as the reader that found it wrote it)."""
     sep = say("problem.sep", lang)
-    where = [problem.file]
+    where = [say("problem.parameters", lang) if problem.file == PARAMETERS else problem.file]
     if problem.column:
         where.append(say("problem.column", lang, column=problem.column))
     if problem.rows:
@@ -153,9 +153,10 @@ def problem_text(problem: Problem, lang: str) -> str:
                 n=len(problem.rows),
             )
         )
-    head = f"{say(f'problem.{problem.severity}', lang)} {sep.join(where)}{sep}{problem.message}"
+    message = problem.rendered("message", lang)
+    head = f"{say(f'problem.{problem.severity}', lang)} {sep.join(where)}{sep}{message}"
     details = [
-        "    " + say(f"problem.{part}", lang, text=getattr(problem, part))
+        "    " + say(f"problem.{part}", lang, text=problem.rendered(part, lang))
         for part in ("expected", "found", "fix")
     ]
     return "\n".join([head, *details])

@@ -59,7 +59,9 @@ def test_a_refused_file_shows_every_problem_as_an_error(broken_csv):
     assert "住户_坏.csv" in errors[0] and "error" not in errors[0]  # the Chinese headline
     for problem in refused.value.problems:
         shown = errors if problem.is_error else texts(at.warning)
-        assert any(problem.message in e and problem.fix in e for e in shown), problem.message
+        message, fix = problem.rendered("message", "zh"), problem.rendered("fix", "zh")
+        assert any(message in e and fix in e for e in shown), message
+        assert problem.message not in "\n".join(shown)  # the English text is not shown
     assert len(at.dataframe) == 1  # the table of all problems
     assert not at.metric  # no summary for a refused file
 

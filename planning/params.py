@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from geo.errors import PARAMETERS, Problem, ValidationError
+from planning.records import Note
 
 __all__ = ["FILE_KEYS", "RANGES", "SMALL_MARGIN_RANGE", "ProposeParams", "Range", "range_problem"]
 
@@ -30,7 +31,11 @@ class Range:
         return self.low <= value <= self.high
 
     def __str__(self) -> str:
-        return f"{self.low:g} to {self.high:g}"
+        return self.note().text("en")
+
+    def note(self) -> Note:
+        """The range as a message ("100 to 50000", "100 至 50000")."""
+        return Note.of("params.range", low=self.low, high=self.high)
 
 
 #: Field -> the key it is written under in summary.json and the project file.
@@ -58,13 +63,14 @@ RANGES: dict[str, Range] = {
 SMALL_MARGIN_RANGE = Range(0.0, 1.0)
 
 
-def range_problem(label: str, value: object, allowed: Range) -> Problem | None:
+def range_problem(label: str | Note, value: object, allowed: Range) -> Problem | None:
     """The problem of one parameter value outside ``allowed`` (None: it is inside).
 
     Parameters
     ----------
-    label : str
-        How the user names the parameter (``--community-size`` on the command line).
+    label : str | Note
+        How the user names the parameter (``--community-size`` on the command line, a
+        ``params.field`` word elsewhere; the problem's column is its English text).
     value : object
         The value given.
     allowed : Range
@@ -74,26 +80,14 @@ def range_problem(label: str, value: object, allowed: Range) -> Problem | None:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
-    if not math.isfinite(number):
-        return Problem(
-            "error",
-            PARAMETERS,
-            f"{label} is not a finite number",
-            expected=f"a number from {allowed}",
-            found=str(value),
-            fix=f"give {label} a value from {allowed}",
-            column=label,
-        )
     if number in allowed:
         return None
-    return Problem(
+    code = "params.out_of_range" if math.isfinite(number) else "params.not_finite"
+    return Problem.of(
         "error",
         PARAMETERS,
-        f"{label} is out of range",
-        expected=f"{allowed}",
-        found=f"{value}",
-        fix=f"give {label} a value from {allowed}",
-        column=label,
+        Note.of(code, label=label, allowed=allowed.note(), value=str(value)),
+        column=str(label),
     )
 
 
@@ -157,7 +151,9 @@ class ProposeParams:
             Errors naming the parameter, the value, the valid range and the fix; empty when
             the parameters can be planned with.
         """
-        names = {name: name for name in RANGES} | dict(labels or {})
+        names: dict[str, str | Note] = {
+            name: Note.of(f"params.field.{name}") for name in RANGES
+        } | dict(labels or {})
         problems = [
             problem
             for name, allowed in RANGES.items()
@@ -165,13 +161,10 @@ class ProposeParams:
         ]
         if not math.isfinite(self.smooth_m) or self.smooth_m < 0:
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     PARAMETERS,
-                    "the border smoothing is not a distance",
-                    expected="0 m or more",
-                    found=str(self.smooth_m),
-                    fix="give smooth_m a distance in metres (10 by default)",
+                    Note.of("params.smoothing", value=str(self.smooth_m)),
                     column="smooth_m",
                 )
             )
@@ -181,18 +174,23 @@ class ProposeParams:
         if grid_high > community_low:
             grid, size = names["grid_households"], names["community_size"]
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     PARAMETERS,
-                    "the grid band reaches above the community band",
-                    expected=f"grids smaller than communities: the grid band's upper edge "
-                    f"({grid_high:,.0f}) at most the community band's lower edge "
-                    f"({community_low:,.0f})",
-                    found=f"{grid} {self.grid_households:,} with {names['grid_tolerance']} "
-                    f"{self.grid_tolerance:g}; {size} {self.community_size:,} with "
-                    f"{names['tolerance']} {self.tolerance:g}",
-                    fix=f"lower {grid} (or its tolerance) or raise {size}",
-                    column=grid,
+                    Note.of(
+                        "params.grid_above_community",
+                        grid_high=grid_high,
+                        community_low=community_low,
+                        grid=grid,
+                        grid_households=self.grid_households,
+                        grid_tolerance_label=names["grid_tolerance"],
+                        grid_tolerance=self.grid_tolerance,
+                        size=size,
+                        community_size=self.community_size,
+                        tolerance_label=names["tolerance"],
+                        tolerance=self.tolerance,
+                    ),
+                    column=str(grid),
                 )
             )
         return problems

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from geo.errors import Problem
+from geo.records import GeoMessage
 
 __all__ = ["cell_text", "normalise_name", "resolve_columns"]
 
@@ -92,24 +93,23 @@ def _explicit_roles(
     for role, column in explicit.items():
         if role not in aliases:
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    f"the column mapping names an unknown role '{role}'",
-                    expected=f"one of {', '.join(aliases)}",
-                    found=role,
-                    fix="correct the role name in the column mapping",
+                    GeoMessage.of("columns.unknown_role", role=role, roles=tuple(aliases)),
                 )
             )
         elif column not in names:
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    f"the column mapping says {role} is in column '{column}', which the file lacks",
-                    expected=f"a column named '{column}'",
-                    found=f"columns {', '.join(names)}",
-                    fix="map the role to one of the columns listed",
+                    GeoMessage.of(
+                        "columns.mapped_column_missing",
+                        role=role,
+                        column=column,
+                        columns=tuple(names),
+                    ),
                     column=column,
                 )
             )
@@ -145,13 +145,15 @@ def _alias_roles(
             taken.add(matches[0])
             if len(matches) > 1:
                 problems.append(
-                    Problem(
+                    Problem.of(
                         "warning",
                         label,
-                        f"several columns could hold {role}; used '{matches[0]}'",
-                        expected=f"one column for {role}",
-                        found=", ".join(matches),
-                        fix=f"pass an explicit column mapping for {role} if another is meant",
+                        GeoMessage.of(
+                            "columns.several_for_role",
+                            role=role,
+                            used=matches[0],
+                            columns=tuple(matches),
+                        ),
                         column=matches[0],
                     )
                 )

@@ -37,6 +37,7 @@ from geopandas.io.arrow import _arrow_to_geopandas, _validate_and_decode_metadat
 
 from geo.columns import normalise_name
 from geo.errors import InputFormatError, Problem
+from geo.records import GeoMessage
 
 __all__ = [
     "SPATIAL_SUFFIXES",
@@ -116,13 +117,9 @@ def decode_text(raw: bytes, *, label: str) -> tuple[str, str]:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        where = f"line {line} (byte {exc.start})"
+        line, byte = raw[: exc.start].count(b"\n") + 1, exc.start
     raise InputFormatError(
-        f"{label}: the text cannot be decoded; first bad byte at {where}. "
-        f"expected: text in UTF-8, UTF-8 with BOM, or GBK/GB18030; "
-        f"found: bytes that are none of these. "
-        "fix: open the file in Excel or a text editor and save it as 'CSV UTF-8'."
+        GeoMessage.of("tables.errors.undecodable", file=label, line=line, byte=byte)
     )
 
 
@@ -154,9 +151,9 @@ def _header_choice(
     if header_row is not None:
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
             raise InputFormatError(
-                f"{label}: header_row={header_row!r} is not a row number. expected: the row "
-                "number of the header as the spreadsheet shows it (1 for the first row); fix: "
-                "pass a whole number of 1 or more."
+                GeoMessage.of(
+                    "tables.errors.header_row_not_number", file=label, value=repr(header_row)
+                )
             )
         return header_row - 1, []
     found = header_index(rows, header_names)
@@ -165,14 +162,12 @@ def _header_choice(
     if not any(isinstance(c, str) and c.strip() for row in rows[:found] for c in row):
         return found, []  # only blank rows above the header: nothing was skipped
     cells = [str(c).strip() for c in rows[found] if isinstance(c, str) and c.strip()]
-    warning = Problem(
+    warning = Problem.of(
         "warning",
         label,
-        f"the header is on row {found + 1}; the {found} row(s) above it (a title) were skipped",
-        expected="the column names on row 1",
-        found=f"row {found + 1}: {', '.join(cells[:8])}",
-        fix=f"nothing to do if row {found + 1} holds the column names; otherwise name the "
-        "header row (header_row=…; for the households, --header-row N on the command line)",
+        GeoMessage.of(
+            "tables.header_skipped", row=found + 1, skipped=found, cells=tuple(cells[:8])
+        ),
     )
     return found, [warning]
 
@@ -182,9 +177,9 @@ def _refuse_header_below_the_end(header: int, top_rows: int, label: str) -> None
     :data:`HEADER_SEARCH_ROWS`: a longer file is left to the reader)."""
     if top_rows < HEADER_SEARCH_ROWS and header >= top_rows:
         raise InputFormatError(
-            f"{label}: header_row={header + 1}, but the table has only {top_rows} row(s). "
-            "expected: the row number of the column names; fix: give the row the column "
-            "names are on, or leave header_row out to find it."
+            GeoMessage.of(
+                "tables.errors.header_below_end", file=label, row=header + 1, rows=top_rows
+            )
         )
 
 
@@ -204,10 +199,7 @@ def _read_csv(
     large file is never held as one decoded text), and how its rows are numbered."""
     raw = path.read_bytes()
     if not raw or raw.isspace():
-        raise InputFormatError(
-            f"{label}: the file is empty. expected: a header row and at least one data row; "
-            "found: no text. fix: export the data again."
-        )
+        raise InputFormatError(GeoMessage.of("tables.errors.csv_empty", file=label))
     encoding = _encoding_of(raw, label)
     head = _decoded_head(raw, encoding, HEAD_CHARACTERS)
     header, warnings = _header_choice(
@@ -284,14 +276,10 @@ def _parse_csv(
             frame = pd.concat(list(chunks), ignore_index=True)
     except pd.errors.ParserError as exc:
         raise InputFormatError(
-            f"{label}: the CSV cannot be parsed ({exc}). expected: one header row and the same "
-            "number of fields in every row; fix: check the rows named for stray separators or "
-            "unclosed quotes."
+            GeoMessage.of("tables.errors.csv_unparsable", file=label, detail=str(exc))
         ) from exc
     except pd.errors.EmptyDataError as exc:
-        raise InputFormatError(
-            f"{label}: the file has no columns. expected: a header row; fix: export again."
-        ) from exc
+        raise InputFormatError(GeoMessage.of("tables.errors.no_columns", file=label)) from exc
     return frame, _record_numbers(body, encoding, delimiter)
 
 
@@ -344,8 +332,7 @@ def _read_excel(
         raise
     except (zipfile.BadZipFile, ValueError, KeyError) as exc:
         raise InputFormatError(
-            f"{label}: not a readable .xlsx workbook ({exc}). fix: save it from Excel as "
-            "'Excel Workbook (.xlsx)' or as 'CSV UTF-8'."
+            GeoMessage.of("tables.errors.xlsx_unreadable", file=label, detail=str(exc))
         ) from exc
     part = name if len(tops) > 1 else None
     source = TableSource(
@@ -377,8 +364,12 @@ def _choose_sheet(
         if sheet in names:
             return sheet, []
         raise InputFormatError(
-            f"{label}: the workbook has no sheet '{sheet}'. expected one of: "
-            f"{', '.join(repr(n) for n in names)}; fix: name one of these sheets."
+            GeoMessage.of(
+                "tables.errors.no_sheet",
+                file=label,
+                sheet=sheet,
+                sheets=tuple(repr(n) for n in names),
+            )
         )
     full = {}
     for name in names:
@@ -395,24 +386,26 @@ def _choose_sheet(
     if len(headed) == 1:
         skipped = [n for n in filled if n != headed[0]]
         return headed[0], [
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"read sheet '{headed[0]}', the only one with the expected columns; "
-                f"skipped {', '.join(repr(n) for n in skipped)}",
-                expected="one sheet of data",
-                found=f"{len(filled)} sheets with cells",
-                fix=f"nothing to do if the data is all on '{headed[0]}'; otherwise name the "
-                "sheet to read (sheet=…; for the households, --sheet NAME on the command line)",
+                GeoMessage.of(
+                    "tables.sheet_chosen",
+                    sheet=headed[0],
+                    skipped=tuple(repr(n) for n in skipped),
+                    count=len(filled),
+                ),
             )
         ]
     whole = {n: pd.read_excel(workbook, sheet_name=n, header=None, dtype=str) for n in filled}
-    listing = ", ".join(f"'{n}' ({_data_rows(frame)} rows)" for n, frame in whole.items())
+    listing = tuple(
+        GeoMessage.of("tables.word.sheet_rows", name=n, rows=_data_rows(frame))
+        for n, frame in whole.items()
+    )
     raise InputFormatError(
-        f"{label}: the workbook has {len(filled)} sheets with data and only one can be read. "
-        f"expected: one sheet, or the sheet named; found: sheets {listing}. fix: name the sheet "
-        "to read (sheet=…; for the households, --sheet NAME on the command line), or put all "
-        "rows on one sheet."
+        GeoMessage.of(
+            "tables.errors.several_sheets", file=label, count=len(filled), listing=listing
+        )
     )
 
 
@@ -452,13 +445,15 @@ def _read_spatial(
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputFormatError(
-            f"{label}: cannot be read as {suffix} ({exc}). fix: check that the file is complete "
-            "(a Shapefile needs its .shx and .dbf beside it) and open it in QGIS to confirm."
+            GeoMessage.of(
+                "tables.errors.spatial_incomplete", file=label, suffix=suffix, detail=str(exc)
+            )
         ) from exc
     except (ValueError, OSError) as exc:
         raise InputFormatError(
-            f"{label}: cannot be read as {suffix} ({exc}). fix: export the layer again from "
-            "your GIS and check that it opens in QGIS."
+            GeoMessage.of(
+                "tables.errors.spatial_unreadable", file=label, suffix=suffix, detail=str(exc)
+            )
         ) from exc
     return frame, TableSource(label, "spatial", part=part, warnings=tuple(warnings))
 
@@ -488,20 +483,25 @@ def _read_geoparquet(path: Path) -> gpd.GeoDataFrame:
 def _refuse_layer(layer: str | None, suffix: str, label: str) -> None:
     if layer is not None:
         raise InputFormatError(
-            f"{label}: layer='{layer}' was given, but a {suffix} file holds one layer. "
-            "expected: a layer name only for a GeoPackage or a zip of Shapefiles; fix: leave "
-            "the layer out."
+            GeoMessage.of("tables.errors.layer_not_allowed", file=label, layer=layer, suffix=suffix)
         )
 
 
 def _several(label: str, what: str, counts: dict[str, int], option: str) -> InputFormatError:
     """The refusal of a file holding several layers (or Shapefiles) with data."""
-    listing = ", ".join(f"'{name}' ({count} features)" for name, count in counts.items())
+    listing = tuple(
+        GeoMessage.of("tables.word.part_features", name=name, count=count)
+        for name, count in counts.items()
+    )
     return InputFormatError(
-        f"{label}: the file holds {len(counts)} {what} with data and only one can be read. "
-        f"expected: one, or the one named; found: {listing}. fix: name the one to read "
-        f"({option}=…; for the households, --{option} NAME on the command line), or save "
-        "it in a file of its own."
+        GeoMessage.of(
+            "tables.errors.several_parts",
+            file=label,
+            count=len(counts),
+            what=GeoMessage.of(f"tables.word.{what}"),
+            listing=listing,
+            option=option,
+        )
     )
 
 
@@ -512,8 +512,12 @@ def _gpkg_layer(path: Path, label: str, layer: str | None) -> str | None:
         if layer in names:
             return layer
         raise InputFormatError(
-            f"{label}: the GeoPackage has no layer '{layer}'. expected one of: "
-            f"{', '.join(repr(n) for n in names)}; fix: name one of these layers."
+            GeoMessage.of(
+                "tables.errors.no_gpkg_layer",
+                file=label,
+                layer=layer,
+                layers=tuple(repr(n) for n in names),
+            )
         )
     if len(names) <= 1:
         return None
@@ -532,21 +536,21 @@ def _shapefile_in_zip(path: Path, label: str, layer: str | None = None) -> str:
             names = [n for n in archive.namelist() if n.lower().endswith(".shp")]
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputFormatError(
-            f"{label}: not a readable zip archive ({exc}). expected: a zipped Shapefile "
-            "(.shp, .shx, .dbf, .prj, .cpg); fix: zip the parts of the Shapefile again."
+            GeoMessage.of("tables.errors.zip_unreadable", file=label, detail=str(exc))
         ) from exc
     if not names:
-        raise InputFormatError(
-            f"{label}: the zip holds no .shp file. expected: a zipped Shapefile "
-            "(.shp, .shx, .dbf, .prj, .cpg); fix: zip all parts of the Shapefile."
-        )
+        raise InputFormatError(GeoMessage.of("tables.errors.zip_no_shp", file=label))
     if layer is not None:
         chosen = [n for n in names if layer in (n, Path(n).name, Path(n).stem)]
         if chosen:
             return chosen[0]
         raise InputFormatError(
-            f"{label}: the zip holds no Shapefile '{layer}'. expected one of: "
-            f"{', '.join(repr(Path(n).stem) for n in names)}; fix: name one of these."
+            GeoMessage.of(
+                "tables.errors.zip_no_member",
+                file=label,
+                layer=layer,
+                layers=tuple(repr(Path(n).stem) for n in names),
+            )
         )
     if len(names) == 1:
         return names[0]
@@ -554,7 +558,7 @@ def _shapefile_in_zip(path: Path, label: str, layer: str | None = None) -> str:
         Path(n).stem: int(pyogrio.read_info(f"zip://{path.resolve()}!{n}")["features"])
         for n in names
     }
-    raise _several(label, "Shapefiles", counts, "layer")
+    raise _several(label, "shapefiles", counts, "layer")
 
 
 def _dbf_parts(path: Path, member: str | None) -> tuple[bytes | None, bool]:
@@ -602,18 +606,9 @@ def _dbf_encoding(path: Path, member: str | None, label: str) -> tuple[str | Non
         sample = text.decode("gb18030")
     except UnicodeDecodeError:
         return None, []
-    found = ", ".join(sorted(set(re.findall(r"[^\x00-\x7f]+", sample)))[:3])
+    found = tuple(sorted(set(re.findall(r"[^\x00-\x7f]+", sample)))[:3])
     return "gb18030", [
-        Problem(
-            "warning",
-            label,
-            "the Shapefile does not say its text encoding (no .cpg); its text is not UTF-8 "
-            "and was read as GB18030 (GBK)",
-            expected="a .cpg file beside the .dbf naming the encoding",
-            found=f"text such as {found}",
-            fix="check the names read; add a .cpg file holding the encoding (e.g. GBK or UTF-8) "
-            "to say it",
-        )
+        Problem.of("warning", label, GeoMessage.of("tables.dbf_gb18030", sample=found))
     ]
 
 
@@ -655,12 +650,12 @@ def read_table(
     path = Path(path)
     label = label or path.name
     if not path.exists():
-        raise InputFormatError(f"{label}: no such file ({path}). fix: check the path.")
+        raise InputFormatError(
+            GeoMessage.of("tables.errors.no_such_file", file=label, path=str(path))
+        )
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
-        raise InputFormatError(
-            f"{label}: the file is empty (0 bytes). expected: data; fix: export the data again."
-        )
+        raise InputFormatError(GeoMessage.of("tables.errors.zero_bytes", file=label))
     _refuse_misplaced_options(suffix, label, sheet=sheet, header_row=header_row)
     if suffix in (".csv", ".txt"):
         _refuse_layer(layer, suffix, label)
@@ -674,15 +669,15 @@ def read_table(
         frame, source = _read_spatial(path, label, layer=layer)
     else:
         raise InputFormatError(
-            f"{label}: unknown file type '{suffix or '(none)'}'. expected one of "
-            f"{', '.join(TABLE_SUFFIXES + SPATIAL_SUFFIXES)}; fix: save it as CSV, XLSX, "
-            "GeoJSON, GeoPackage, Shapefile (zipped) or GeoParquet."
+            GeoMessage.of(
+                "tables.errors.unknown_type",
+                file=label,
+                suffix=suffix or "(none)",
+                suffixes=TABLE_SUFFIXES + SPATIAL_SUFFIXES,
+            )
         )
     if len(frame) == 0:
-        raise InputFormatError(
-            f"{label}: the file has a header but no data rows. expected: at least one row; "
-            "fix: export the data again."
-        )
+        raise InputFormatError(GeoMessage.of("tables.errors.no_data_rows", file=label))
     return frame, source
 
 
@@ -692,13 +687,13 @@ def _refuse_misplaced_options(
     """A sheet only for a workbook, a header row only for a table."""
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise InputFormatError(
-            f"{label}: sheet='{sheet}' was given, but a {suffix} file has no sheets. expected: "
-            "a sheet name only for an .xlsx workbook; fix: leave the sheet out."
+            GeoMessage.of("tables.errors.sheet_not_allowed", file=label, sheet=sheet, suffix=suffix)
         )
     if header_row is not None and suffix not in TABLE_SUFFIXES:
         raise InputFormatError(
-            f"{label}: header_row={header_row} was given, but a {suffix} file has no header "
-            "row. expected: a header row only for CSV or .xlsx; fix: leave it out."
+            GeoMessage.of(
+                "tables.errors.header_row_not_allowed", file=label, row=header_row, suffix=suffix
+            )
         )
 
 
@@ -743,13 +738,13 @@ def list_parts(path: str | Path, *, label: str | None = None) -> tuple[FilePart,
             )
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise InputFormatError(
-            f"{label}: cannot be opened as {suffix} ({exc}). fix: export the file again and "
-            "check that it opens in Excel or QGIS."
+            GeoMessage.of("tables.errors.cannot_open", file=label, suffix=suffix, detail=str(exc))
         ) from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputFormatError(
-            f"{label}: cannot be opened as {suffix} ({exc}). fix: export the file again and "
-            "check that it opens in QGIS."
+            GeoMessage.of(
+                "tables.errors.cannot_open_spatial", file=label, suffix=suffix, detail=str(exc)
+            )
         ) from exc
     return ()
 

@@ -38,6 +38,7 @@ from geo.layers import (
     read_subdistricts,
     stated_crs,
 )
+from geo.records import Message
 from geo.tables import FilePart, list_parts
 from ui.state import BARRIER_LAYERS, DataSource, FileRef
 
@@ -150,6 +151,8 @@ class LoadedHouseholds:
     households: Households | None = None
     problems: tuple[Problem, ...] = ()
     message: str | None = None
+    #: The input error as a record, when it is one (the page says it in the user's language).
+    record: Message | None = None
     #: The app's limit the file is over, when that is why it was refused (``message`` says
     #: it in English; the page says it in the user's language).
     breach: LimitBreach | None = None
@@ -169,6 +172,8 @@ class LoadedLayer:
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
     message: str | None = None
+    #: The input error as a record, when it is one (the page says it in the user's language).
+    record: Message | None = None
     #: The app's limit the file is over, when that is why it was refused (``message`` says
     #: it in English; the page says it in the user's language).
     breach: LimitBreach | None = None
@@ -565,7 +570,7 @@ def load_households(
     except ValidationError as exc:
         return LoadedHouseholds(problems=exc.problems)
     except PlanningInputError as exc:
-        return LoadedHouseholds(message=str(exc))
+        return LoadedHouseholds(message=str(exc), record=exc.record)
     return LoadedHouseholds(households=households)
 
 
@@ -613,7 +618,7 @@ def load_layer(
     except ValidationError as exc:
         return LoadedLayer(kind, label, problems=exc.problems)
     except PlanningInputError as exc:
-        return LoadedLayer(kind, label, message=str(exc))
+        return LoadedLayer(kind, label, message=str(exc), record=exc.record)
     return LoadedLayer(kind, label, frame=layer.frame, warnings=layer.report.warnings)
 
 
@@ -625,13 +630,16 @@ def file_stated_crs(path: str, digest: str, part: str | None = None) -> str | No
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def file_parts(path: str, digest: str, label: str | None = None) -> tuple[FilePart, ...] | str:
+def file_parts(
+    path: str, digest: str, label: str | None = None
+) -> tuple[FilePart, ...] | Message | str:
     """The sheets of a workbook or the layers of a GeoPackage (or Shapefiles of a zip) at
-    ``path`` (:func:`geo.tables.list_parts`), or the message of why it cannot be opened."""
+    ``path`` (:func:`geo.tables.list_parts`), or why it cannot be opened (a record when the
+    error is one)."""
     try:
         return list_parts(path, label=label)
     except PlanningInputError as exc:
-        return str(exc)
+        return exc.record if exc.record is not None else str(exc)
 
 
 def crs_of(source: DataSource, kind: str) -> str:

@@ -71,7 +71,9 @@ def test_an_unreadable_file_shows_the_library_message(tmp_path):
     path.write_bytes(b"")
     at = new_app(**{state.SOURCE_KEY: loading.source_for_path(path, crs="wgs84")}).run()
     assert not at.exception
-    assert any("the file is empty" in e for e in texts(at.error))
+    assert any("households.csv：文件是空的（0 字节）" in e for e in texts(at.error))
+    at.radio(key=state.LANG_KEY).set_value("en").run()
+    assert any("households.csv: the file is empty" in e for e in texts(at.error))
 
 
 def test_an_unknown_crs_shows_the_accepted_forms(broken_csv):

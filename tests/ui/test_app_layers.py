@@ -213,7 +213,7 @@ def test_a_workbook_of_two_sheets_lists_them_and_reads_the_one_chosen(tmp_path):
     box = part_box(at, "facilities")
     assert box.options == ["服务中心（3 行，含表头）", "卫生站（2 行，含表头）"]
     assert box.value is None
-    assert any("设施.xlsx" in e and "2 sheets with data" in e for e in texts(at.error))
+    assert any("设施.xlsx" in e and "2 个工作表含有数据" in e for e in texts(at.error))
     box.set_value("卫生站").run()
     assert not at.exception
     assert not at.error, texts(at.error)
@@ -292,7 +292,7 @@ def test_the_households_sheet_is_chosen_and_reaches_the_proposal(tmp_path):
     assert not at.exception
     box = at.selectbox(key=f"layer_part_households_{source.households.digest[:16]}")
     assert [option.split("（")[0] for option in box.options] == ["西区", "东区"]
-    assert any("2 sheets with data" in e for e in texts(at.error))
+    assert any("2 个工作表含有数据" in e for e in texts(at.error))
     box.set_value("西区").run()
     assert not at.exception
     assert not at.error, texts(at.error)

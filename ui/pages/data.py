@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import PlanningInputError, Problem
+from geo.records import Message
 from ui import loading, project_panel, state, widgets
 from ui.i18n import t
 from ui.maps import AGGREGATE_ABOVE, households_map
@@ -145,6 +146,16 @@ def limit_text(breach: loading.LimitBreach) -> str:
         found=f"{breach.found:,}",
         limit=f"{breach.limit:,}",
     )
+
+
+def _refusal_text(loaded: loading.LoadedHouseholds | loading.LoadedLayer) -> str:
+    """Why a file was refused when it was not for its problems: over a limit, or an input
+    error, in the current language (a record rendered, else the error's own text)."""
+    if loaded.breach:
+        return limit_text(loaded.breach)
+    if loaded.record is not None:
+        return widgets.escape(loaded.record.text(state.language()))
+    return widgets.escape(loaded.message)
 
 
 def store_uploads(files: dict) -> dict | None:
@@ -327,9 +338,7 @@ def _layer_report(source: DataSource, kind: str, ref) -> None:
         show_problems(loaded.problems, file=ref.label)
     else:
         st.error(
-            t("data.layer_refused", layer=name, file=ref.label)
-            + "\n\n"
-            + (limit_text(loaded.breach) if loaded.breach else widgets.escape(loaded.message))
+            t("data.layer_refused", layer=name, file=ref.label) + "\n\n" + _refusal_text(loaded)
         )
 
 
@@ -338,8 +347,9 @@ def _part_choice(source: DataSource, kind: str, ref) -> None:
     (the source is changed when the planner chooses); ``kind`` is a layer's, or
     ``households``."""
     parts = loading.file_parts(ref.path, ref.digest, ref.label)
-    if isinstance(parts, str):
-        st.error(t("data.layer_part.unreadable", file=ref.label) + "\n\n" + widgets.escape(parts))
+    if isinstance(parts, Message | str):
+        why = parts.text(state.language()) if isinstance(parts, Message) else parts
+        st.error(t("data.layer_part.unreadable", file=ref.label) + "\n\n" + widgets.escape(why))
         return
     if len(parts) < 2:
         return
@@ -397,7 +407,7 @@ def _show_map(buildings, layers: dict) -> None:
             **layers,
         )
     except PlanningInputError as exc:
-        st.warning(f"{exc}\n\n{t('data.map_fallback')}")
+        st.warning(f"{widgets.escape(exc.text(lang))}\n\n{t('data.map_fallback')}")
         fmap = households_map(buildings, basemap="none", lang=lang, **layers)
     st_folium(
         fmap,
@@ -426,8 +436,7 @@ def show_source(source: DataSource) -> None:
         show_problems(loaded.problems, file=ref.label)
         return
     if not loaded.ok:
-        reason = limit_text(loaded.breach) if loaded.breach else widgets.escape(loaded.message)
-        st.error(f"{t('data.unreadable')}\n\n{reason}")
+        st.error(f"{t('data.unreadable')}\n\n{_refusal_text(loaded)}")
         return
     households = loaded.households
     summary = households.summary()

@@ -26,7 +26,7 @@ from planning.cli.options import (
 )
 from planning.parallel import default_workers
 from planning.params import Range, range_problem
-from planning.records import Infeasible, Note
+from planning.records import Infeasible, Note, note_from_data
 
 __all__ = ["register"]
 
@@ -120,9 +120,16 @@ def _print_plan(summary: dict, infeasible: Sequence[Infeasible], lang: str) -> N
     if split:
         print("\n" + say("propose.blocks", lang, n=len(split)))
         for item in split:
-            print("  - " + say("propose.block", lang, **item))
+            print("  - " + say("propose.block", lang, **{**item, "reason": _reason(item, lang)}))
     times = ", ".join(f"{k} {v:.2f}s" for k, v in summary["runtime_s"].items())
     print("\n" + say("propose.runtime", lang, times=times))
+
+
+def _reason(block: dict, lang: str) -> str:
+    """Why a block was split, in ``lang``: from its record (``reason_record``), else the
+    English text a summary written before records holds."""
+    record = block.get("reason_record")
+    return note_from_data(record).text(lang) if record else block["reason"]
 
 
 def _plan_rows(c: dict, g: dict, lang: str) -> list[tuple[str, object, object]]:

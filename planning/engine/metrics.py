@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from planning.params import ProposeParams
-from planning.records import Infeasible
+from planning.records import Infeasible, Note, note_to_data
 
 __all__ = [
     "CommunityMetrics",
@@ -381,7 +381,9 @@ def _split_blocks(
     The reasons, in order: the block is bigger than one region; its buildings stand in
     parts that do not touch inside it; a compound standing in it and beyond is kept whole;
     else it fits but was released to meet the band (the engine splits a block that fits
-    only then: :meth:`planning.engine.district.District.partition_blocks`)."""
+    only then: :meth:`planning.engine.district.District.partition_blocks`). Each is a
+    ``blocks.*`` note: ``reason`` holds its English text (as always), ``reason_record`` its
+    code and values (:func:`planning.records.note_to_data`) to be shown in any language."""
     sites = district.sites
     block = district.site_block
     hh = sites.households
@@ -399,8 +401,6 @@ def _split_blocks(
     fitting = int((per["h"] <= upper).sum())
     split = per[per["n"] > 1]
     unit = "community" if level == "communities" else "grid"
-    units = "communities" if level == "communities" else "grids"
-    where = "街道" if level == "communities" else "community"
     compound = pd.Series(sites.compound, dtype="object")
     compound_total = (
         compound.groupby(compound).apply(lambda c: float(hh[c.index].sum()))
@@ -420,12 +420,11 @@ def _split_blocks(
             continue  # a block bigger than a grid holds several: not worth a line each
         members = np.flatnonzero(block == b)
         if row["h"] > upper:
-            reason = (
-                f"bigger than one {unit} ({row['h']:,.0f} households over "
-                f"{upper:,.0f}): it must be split"
+            reason = Note.of(
+                f"blocks.too_big.{level}", households=float(row["h"]), upper=float(upper)
             )
         elif district.graph.subgraph(members).components()[0] > 1:
-            reason = "its buildings stand in parts that do not touch inside the block"
+            reason = Note.of("blocks.parts_apart")
         else:
             names = [
                 c
@@ -433,22 +432,17 @@ def _split_blocks(
                 if compound_total[c] > hh[members[compound[members] == c]].sum() + 1e-9
             ]
             if names:
-                reason = (
-                    f"小区 {names[0]} stands in it and beyond and is kept whole; "
-                    f"together they do not fit one {unit}"
-                )
+                reason = Note.of(f"blocks.compound_beyond.{level}", compound=str(names[0]))
             else:
-                reason = (
-                    f"it fits one {unit}, but with it whole the {units} of its {where} "
-                    "could not all be in band: split to meet the band"
-                )
+                reason = Note.of(f"blocks.released.{level}")
         out.append(
             {
                 "block": f"B{int(b):04d}",
                 "households": int(row["h"]),
                 "fits": bool(row["h"] <= upper),
                 f"{unit}_count": int(row["n"]),
-                "reason": reason,
+                "reason": reason.text("en"),
+                "reason_record": note_to_data(reason),
                 "at_xy_m": [round(float(x), 1), round(float(y), 1)],
             }
         )

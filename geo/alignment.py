@@ -38,6 +38,7 @@ from geo.crs import (
     wgs84_to_gcj02,
 )
 from geo.errors import Problem
+from geo.records import GeoMessage
 
 __all__ = [
     "ON_LINE_M",
@@ -313,30 +314,38 @@ def offset_problem(
     }
     name, option, declared = names[best.side]
     other_name, other_option, other_declared = names["points" if best.side == "layer" else "layer"]
-    fix = f"declare {option} {best.system}"
     twin = next((r for r in better if r.side != best.side), None)
+    also = ""
     if twin is not None:
-        fix += (
-            f" (or, if {name} is declared right, {other_name} may be "
-            f"{_LABELS[twin.system]}: declare {other_option} {twin.system})"
+        also = GeoMessage.of(
+            "alignment.word.twin",
+            name=name,
+            other=other_name,
+            system=_LABELS[twin.system],
+            option=other_option,
+            key=twin.system,
         )
-    measure = (
-        "share of buildings within 5 m of a line or polygon edge (on a road)"
-        if alignment.kind == "lines"
-        else "share of buildings inside a polygon"
-    )
-    return Problem(
+    measure = f"alignment.word.measure_{'lines' if alignment.kind == 'lines' else 'areas'}"
+    return Problem.of(
         "warning",
         name,
-        f"{name} looks like {_LABELS[best.system]} although declared {declared.label}: "
-        f"as declared it sits about {best.shift_m:.0f} m off {other_name} (declared "
-        f"{other_declared.label})",
-        expected=f"{name} and {other_name} in the CRSs declared, fitting each other best as "
-        "declared",
-        found=f"{measure}: {alignment.declared:.1%} as declared, {best.fit:.1%} with {name} "
-        f"read as {_LABELS[best.system]}, {best.ring_median:.1%} for a shift of the same size "
-        f"in any direction ({alignment.points} buildings measured)",
-        fix=fix,
+        GeoMessage.of(
+            "alignment.offset",
+            name=name,
+            system=_LABELS[best.system],
+            declared=declared.label,
+            shift_m=best.shift_m,
+            other=other_name,
+            other_declared=other_declared.label,
+            measure=GeoMessage.of(measure),
+            as_declared=alignment.declared,
+            fit=best.fit,
+            ring=best.ring_median,
+            points=alignment.points,
+            option=option,
+            key=best.system,
+            twin=also,
+        ),
     )
 
 

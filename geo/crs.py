@@ -24,6 +24,7 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 
 from geo.errors import CRSError, GeometryError
+from geo.records import GeoMessage
 
 __all__ = [
     "CGCS2000_EPSG",
@@ -64,10 +65,7 @@ _GK_FIRST_EPSG_PREFIXED = 4513  # zone 25, zone number prefixed to the easting
 _INVERSE_TOLERANCE_DEG = 1e-9
 _INVERSE_MAX_ITERATIONS = 30
 
-_ACCEPTED_FORMS = (
-    '"wgs84" (or "epsg:4326", "4326"), "gcj02" (Amap/Tencent), "bd09" (Baidu), '
-    '"cgcs2000" (EPSG:4490), or any EPSG code as "EPSG:4547", "4547" or 4547'
-)
+_ACCEPTED_FORMS = GeoMessage.of("crs.word.accepted_forms")
 _ALIASES = {
     "wgs84": "wgs84",
     "wgs-84": "wgs84",
@@ -134,8 +132,12 @@ def parse_crs(declared: str | int | SourceCRS) -> SourceCRS:
         return declared
     if isinstance(declared, bool) or not isinstance(declared, (str, int, np.integer)):
         raise CRSError(
-            f"CRS {declared!r} ({type(declared).__name__}) is not a CRS declaration; "
-            f"expected one of {_ACCEPTED_FORMS}. Fix: declare the CRS of the coordinates."
+            GeoMessage.of(
+                "crs.errors.not_a_declaration",
+                declared=repr(declared),
+                kind=type(declared).__name__,
+                forms=_ACCEPTED_FORMS,
+            )
         )
     if isinstance(declared, str):
         text = "".join(declared.split()).lower()
@@ -145,9 +147,9 @@ def parse_crs(declared: str | int | SourceCRS) -> SourceCRS:
         digits = text.removeprefix("epsg:")
         if not digits.isdigit():
             raise CRSError(
-                f"CRS {declared!r} is not recognised; expected one of {_ACCEPTED_FORMS}. "
-                "Fix: name the CRS the coordinates are stored in (Amap/Tencent exports are "
-                "gcj02, Baidu exports are bd09, GPS and OpenStreetMap are wgs84)."
+                GeoMessage.of(
+                    "crs.errors.not_recognised", declared=repr(declared), forms=_ACCEPTED_FORMS
+                )
             )
         code = int(digits)
     else:
@@ -177,15 +179,19 @@ def _epsg_source(code: int, declared: object) -> SourceCRS:
         crs = pyproj.CRS.from_epsg(code)
     except pyproj.exceptions.CRSError as err:
         raise CRSError(
-            f"CRS {declared!r}: EPSG:{code} is not a known EPSG code; expected one of "
-            f"{_ACCEPTED_FORMS}. Fix: check the code (e.g. EPSG:4549 is CGCS2000 / 3-degree "
-            "Gauss-Kruger CM 120E)."
+            GeoMessage.of(
+                "crs.errors.unknown_epsg", declared=repr(declared), epsg=code, forms=_ACCEPTED_FORMS
+            )
         ) from err
     if not (crs.is_geographic or crs.is_projected):
         raise CRSError(
-            f"CRS {declared!r}: EPSG:{code} ({crs.name}) is a {crs.type_name}, not a horizontal "
-            "lon/lat or projected CRS; expected a geographic or projected CRS. Fix: declare the "
-            "horizontal CRS of the coordinates."
+            GeoMessage.of(
+                "crs.errors.not_horizontal",
+                declared=repr(declared),
+                epsg=code,
+                name=crs.name,
+                type_name=crs.type_name,
+            )
         )
     return SourceCRS(
         key=f"epsg:{code}",
@@ -552,10 +558,9 @@ def cgcs2000_zone_crs(lon: float, *, prefixed: bool = False) -> pyproj.CRS:
     lon = float(lon)
     if not (math.isfinite(lon) and _CHINA_LON[0] <= lon <= _CHINA_LON[1]):
         raise CRSError(
-            f"longitude {lon!r} has no CGCS2000 3-degree Gauss-Kruger zone; expected a "
-            f"longitude in China ({_CHINA_LON[0]}–{_CHINA_LON[1]}°E, lon/lat degrees). "
-            "Fix: check the data are in China and in lon/lat, or export with an explicit "
-            "EPSG code."
+            GeoMessage.of(
+                "crs.errors.no_zone", lon=repr(lon), west=_CHINA_LON[0], east=_CHINA_LON[1]
+            )
         )
     zone = min(max(math.floor(lon / 3.0 + 0.5), _GK_ZONES[0]), _GK_ZONES[1])
     first = _GK_FIRST_EPSG_PREFIXED if prefixed else _GK_FIRST_EPSG
@@ -599,17 +604,17 @@ def metric_crs_for(lon, lat) -> pyproj.CRS:
     lon_arr, lat_arr = lon_arr.ravel(), lat_arr.ravel()
     finite = np.isfinite(lon_arr) & np.isfinite(lat_arr)
     if not finite.any():
-        raise GeometryError(
-            "metric_crs_for: no finite coordinates; expected at least one lon/lat pair. "
-            "Fix: pass the WGS84 coordinates of the dataset."
-        )
+        raise GeometryError(GeoMessage.of("crs.errors.no_finite"))
     lon_arr, lat_arr = lon_arr[finite], lat_arr[finite]
     if (np.abs(lon_arr) > 180.0).any() or (np.abs(lat_arr) > 90.0).any():
         raise CRSError(
-            "metric_crs_for: coordinates are not lon/lat degrees; expected longitudes in "
-            f"[-180, 180] and latitudes in [-90, 90], found lon {lon_arr.min():g}..."
-            f"{lon_arr.max():g}, lat {lat_arr.min():g}...{lat_arr.max():g}. Fix: convert to "
-            "WGS84 first (geometry_to_wgs84)."
+            GeoMessage.of(
+                "crs.errors.not_degrees",
+                lon0=float(lon_arr.min()),
+                lon1=float(lon_arr.max()),
+                lat0=float(lat_arr.min()),
+                lat1=float(lat_arr.max()),
+            )
         )
     mid_lon = float(np.median(lon_arr))
     mid_lat = float(np.median(lat_arr))

@@ -68,7 +68,7 @@ class Message:
     folder: ClassVar[Path]
 
     @classmethod
-    def of(cls, code: str, **values: Any) -> Self:
+    def of(cls, code: str, /, **values: Any) -> Self:
         """A message with the values given by name."""
         return cls(code, tuple(values.items()))
 

@@ -315,7 +315,7 @@ def offset_problem(
     name, option, declared = names[best.side]
     other_name, other_option, other_declared = names["points" if best.side == "layer" else "layer"]
     twin = next((r for r in better if r.side != best.side), None)
-    also = ""
+    also: str | GeoMessage = ""
     if twin is not None:
         also = GeoMessage.of(
             "alignment.word.twin",

@@ -29,6 +29,7 @@ from geo.layers import (
     wgs84_layer,
     without_heights,
 )
+from geo.records import GeoMessage
 
 __all__ = [
     "FOOTPRINT_ALIASES",
@@ -98,7 +99,12 @@ def read_footprints(
         When the file cannot be read as a spatial layer, or states a CRS other than ``crs``.
     """
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "building footprints", label, crs_option="--buildings-crs", layer=layer
+        path,
+        crs,
+        GeoMessage.of("layers.what.footprints"),
+        label,
+        crs_option="--buildings-crs",
+        layer=layer,
     )
     explicit = None if id_column is None else {"footprint_id": id_column}
     roles, problems = resolve_columns(
@@ -114,14 +120,7 @@ def read_footprints(
     problems += id_problems
     if not keep.any() and not any(p.is_error for p in problems):
         problems.append(
-            Problem(
-                "error",
-                label,
-                "no building footprint left",
-                expected="at least one polygon",
-                found=f"{len(frame)} feature(s), none usable",
-                fix="export the building layer again and check it in QGIS",
-            )
+            Problem.of("error", label, GeoMessage.of("footprints.none_left", count=len(frame)))
         )
     data = {"footprint_id": ids[keep].tolist(), "id_from_file": from_file[keep]}
     read = wgs84_layer(data, geometry[keep], source_crs, problems)
@@ -139,7 +138,7 @@ def _footprint_geometry(
     feature.
     """
     problems: list[Problem] = []
-    what = "building footprints"
+    what = GeoMessage.of("layers.what.footprints")
     geometry = without_heights(
         np.array(frame.geometry.array, dtype=object),
         numbers,
@@ -153,13 +152,10 @@ def _footprint_geometry(
     )
     if empty.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{int(empty.sum())} footprint(s) without a geometry dropped",
-                expected="a polygon for every feature",
-                found="null or empty geometries",
-                fix="delete these features or draw them",
+                GeoMessage.of("footprints.without_geometry", count=int(empty.sum())),
                 rows=feature_rows(numbers[empty]),
             )
         )
@@ -167,13 +163,10 @@ def _footprint_geometry(
     wrong = ~empty & ~np.isin(kinds, _POLYGONAL)
     if wrong.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "building footprints must be polygons",
-                expected="Polygon or MultiPolygon",
-                found=", ".join(sorted(set(kinds[wrong]))),
-                fix="export only the building polygons (not their centre points or outlines)",
+                GeoMessage.of("footprints.not_polygons", kinds=tuple(sorted(set(kinds[wrong])))),
                 rows=feature_rows(numbers[wrong]),
             )
         )
@@ -187,25 +180,23 @@ def _footprint_geometry(
         )
         collapsed[invalid] = shapely.is_empty(geometry[invalid])
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{int(invalid.sum())} invalid footprint(s) repaired",
-                expected="valid polygons",
-                found="; ".join(sorted(set(reasons))[:3]),
-                fix="check the repaired shapes in QGIS if precision matters",
+                GeoMessage.of(
+                    "footprints.repaired",
+                    count=int(invalid.sum()),
+                    reasons="; ".join(sorted(set(reasons))[:3]),
+                ),
                 rows=feature_rows(numbers[invalid]),
             )
         )
     if collapsed.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{int(collapsed.sum())} footprint(s) without area dropped",
-                expected="polygons with an area",
-                found="rings that collapse to lines or points",
-                fix="redraw these buildings",
+                GeoMessage.of("footprints.without_area", count=int(collapsed.sum())),
                 rows=feature_rows(numbers[collapsed]),
             )
         )
@@ -226,13 +217,10 @@ def _footprint_ids(
     missing = keep & ~from_file
     if missing.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{int(missing.sum())} footprint(s) without an id",
-                expected="a building id on every footprint",
-                found="empty cells; these footprints are numbered and matched by position only",
-                fix="fill in the ids if these buildings have households",
+                GeoMessage.of("footprints.without_id", count=int(missing.sum())),
                 column=column,
                 rows=feature_rows(numbers[missing]),
             )
@@ -242,23 +230,27 @@ def _footprint_ids(
     if len(repeated):
         ids = repeated.unique().tolist()
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{len(ids)} id(s) name more than one footprint ({len(repeated)} footprints)",
-                expected="one footprint per building id",
-                found=_quoted(ids),
-                fix="merge the parts of each building into one (multi)polygon; meanwhile a "
-                "building with such an id takes the one of them nearest its point",
+                GeoMessage.of(
+                    "footprints.id_repeats",
+                    ids=len(ids),
+                    footprints=len(repeated),
+                    listed=_quoted(ids),
+                ),
                 column=column,
             )
         )
     return np.where(from_file, text, fallback), from_file, problems
 
 
-def _quoted(values: list) -> str:
+def _quoted(values: list) -> GeoMessage:
+    """The first :data:`_IDS_SHOWN` of ``values`` and how many more there are."""
     shown = ", ".join(str(v) for v in values[:_IDS_SHOWN])
-    return shown + (f" and {len(values) - _IDS_SHOWN:,} more" if len(values) > _IDS_SHOWN else "")
+    rest = len(values) - _IDS_SHOWN
+    more = GeoMessage.of("footprints.word.more", n=rest) if rest > 0 else ""
+    return GeoMessage.of("footprints.word.listed", shown=shown, more=more)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,53 +604,55 @@ def _building_problems(
     unmatched = chosen < 0
     if unmatched.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{int(unmatched.sum()):,} of {n:,} household points lie in no footprint "
-                f"(nearest more than {max_distance_m:g} m away): they are drawn without one",
-                expected="every household building on a footprint",
-                found="buildings " + _quoted(building_ids[unmatched].tolist()),
-                fix="check that the footprint file covers the whole area and shares the "
-                "households' CRS",
+                GeoMessage.of(
+                    "footprints.unmatched",
+                    count=int(unmatched.sum()),
+                    total=n,
+                    max_m=max_distance_m,
+                    listed=_quoted(building_ids[unmatched].tolist()),
+                ),
             )
         )
     if has_file_ids and by_id and by_position:
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"ids matched only partly: {by_id:,} of {n:,} buildings matched by id, "
-                f"{by_position:,} by the footprint holding their point",
-                expected="the households' building ids in the footprint file",
-                found=f"{n - by_id:,} building ids the footprints lack",
-                fix="add the missing ids to the footprints if position is not enough",
+                GeoMessage.of(
+                    "footprints.ids_partly",
+                    by_id=by_id,
+                    total=n,
+                    by_position=by_position,
+                    lacking=n - by_id,
+                ),
             )
         )
     elif has_file_ids and not by_id and n:
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                "no building id matches a footprint id: buildings matched by the footprint "
-                "holding their point",
-                expected="the households' building ids in the footprint file (optional)",
-                found="ids such as " + _quoted(building_ids[:_IDS_SHOWN].tolist()),
-                fix="nothing, if position is enough; else give both files the same ids",
+                GeoMessage.of(
+                    "footprints.ids_none", listed=_quoted(building_ids[:_IDS_SHOWN].tolist())
+                ),
             )
         )
     far = (matched_by == "id") & (distance_m > max_distance_m)
     if far.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{int(far.sum()):,} building(s) matched by id lie more than "
-                f"{max_distance_m:g} m from their footprint (up to "
-                f"{float(distance_m[far].max()):,.0f} m)",
-                expected="a household point on or beside the footprint with its id",
-                found="buildings " + _quoted(building_ids[far].tolist()),
-                fix="check that the ids mean the same building in both files",
+                GeoMessage.of(
+                    "footprints.far_by_id",
+                    count=int(far.sum()),
+                    max_m=max_distance_m,
+                    far_m=float(distance_m[far].max()),
+                    listed=_quoted(building_ids[far].tolist()),
+                ),
             )
         )
     return problems
@@ -672,39 +666,23 @@ def _position_problems(
     problems: list[Problem] = []
     if overlapping:
         problems.append(
-            Problem(
-                "warning",
-                label,
-                f"{overlapping:,} household point(s) lie in overlapping footprints: each took "
-                "the smallest",
-                expected="footprints that do not overlap",
-                found="overlapping polygons",
-                fix="check the overlaps in QGIS (Vector › Geometry tools › Check validity)",
-            )
+            Problem.of("warning", label, GeoMessage.of("footprints.overlapping", count=overlapping))
         )
     if near:
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{near:,} household point(s) lie beside a footprint (within "
-                f"{max_distance_m:g} m) and took the nearest",
-                expected="household points inside their footprint",
-                found="points just outside",
-                fix="nothing, unless the footprints are shifted",
+                GeoMessage.of("footprints.beside", count=near, max_m=max_distance_m),
             )
         )
     empty = ~has_households
     if empty.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{int(empty.sum()):,} of {len(empty):,} footprints hold no household: kept as "
-                "buildings a border must not cross",
-                expected="(information)",
-                found="footprints without household points",
-                fix="nothing; remove non-buildings from the file if borders may cross them",
+                GeoMessage.of("footprints.empty", count=int(empty.sum()), total=len(empty)),
             )
         )
     return problems

@@ -28,6 +28,7 @@ from geo.columns import cell_text, resolve_columns
 from geo.crs import SourceCRS, geometry_to_wgs84, parse_crs
 from geo.errors import CRSError, InputFormatError, Problem, ValidationError, ValidationReport
 from geo.intake import HOUSEHOLD_ALIASES
+from geo.records import GeoMessage
 from geo.tables import TableSource, read_table
 
 __all__ = [
@@ -195,7 +196,7 @@ def _parquet_crs(path: Path) -> pyproj.CRS | None:
 def read_spatial_frame(
     path: str | Path,
     crs: str | int,
-    what: str,
+    what: GeoMessage,
     label: str | None,
     *,
     crs_option: str = "--crs",
@@ -241,7 +242,7 @@ def read_spatial_frame(
 def read_point_frame(
     path: str | Path,
     crs: str | int,
-    what: str,
+    what: GeoMessage,
     label: str | None,
     *,
     crs_option: str = "--crs",
@@ -272,10 +273,7 @@ def read_point_frame(
     if not isinstance(frame, gpd.GeoDataFrame):
         if not tables:
             raise InputFormatError(
-                f"{source.label}: {what} must be a spatial file. expected: GeoJSON, "
-                "GeoPackage, Shapefile (zipped) or GeoParquet with the shapes; found: a table "
-                "without geometries. fix: export the layer from your GIS in one of these "
-                "formats (a table with 经度/纬度 holds points, and this layer needs shapes)."
+                GeoMessage.of("layers.errors.not_spatial", file=source.label, what=what)
             )
         points, problems = _points_from_table(frame, source, source_crs)
         points.attrs["row_numbers"] = source.row_numbers(len(points))  # as the file counts them
@@ -289,9 +287,13 @@ def read_point_frame(
         geographic_ok = source_crs.is_geographic and epsg in (4326, 4490)
         if not geographic_ok and epsg != declared:
             raise CRSError(
-                f"{source.label}: the file says its coordinates are in EPSG:{epsg} but they were "
-                f"declared as {source_crs.label}. expected: the declared CRS to match the "
-                f"file's; fix: declare the file's CRS for this layer ({crs_option} {epsg})."
+                GeoMessage.of(
+                    "layers.errors.file_crs_differs",
+                    file=source.label,
+                    epsg=epsg,
+                    crs=source_crs.label,
+                    option=crs_option,
+                )
             )
     return frame, source_crs, source.label, []
 
@@ -308,14 +310,12 @@ def _points_from_table(
     roles, problems = resolve_columns(frame.columns, COORDINATE_ALIASES, label=source.label)
     if "lon" not in roles or "lat" not in roles:
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 source.label,
-                "no longitude and latitude columns",
-                expected="columns 经度 and 纬度 (or lon/lat, x/y) holding each row's point",
-                found=f"columns {', '.join(map(str, frame.columns))}",
-                fix="name the coordinate columns 经度 and 纬度, or export the layer from your "
-                "GIS as GeoJSON",
+                GeoMessage.of(
+                    "layers.no_coordinate_columns", columns=tuple(map(str, frame.columns))
+                ),
             )
         )
         raise ValidationError(problems)
@@ -329,13 +329,14 @@ def _points_from_table(
         bad = ~np.isfinite(values)
         if bad.any():
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     source.label,
-                    f"{role} missing or not a number",
-                    expected="a decimal number in every row",
-                    found=", ".join(repr(v) for v in frame[column][bad].head(3).tolist()),
-                    fix="fill in the coordinates as decimal numbers",
+                    GeoMessage.of(
+                        "layers.coordinate_bad",
+                        role=role,
+                        values=", ".join(repr(v) for v in frame[column][bad].head(3).tolist()),
+                    ),
                     column=column,
                     rows=feature_rows(numbers[bad]),
                 )
@@ -344,14 +345,16 @@ def _points_from_table(
         outside = ~bad & (np.abs(values) > limit) & source_crs.is_geographic
         if outside.any():
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     source.label,
-                    f"{role} out of range for {source_crs.label}",
-                    expected=f"degrees from -{limit} to {limit}",
-                    found=", ".join(f"{v:g}" for v in values[outside][:3]),
-                    fix="declare the CRS the coordinates are in (e.g. an EPSG code of metres), "
-                    "or check that 经度 and 纬度 are not swapped",
+                    GeoMessage.of(
+                        "layers.coordinate_out_of_range",
+                        role=role,
+                        crs=source_crs.label,
+                        limit=limit,
+                        values=", ".join(f"{v:g}" for v in values[outside][:3]),
+                    ),
                     column=column,
                     rows=feature_rows(numbers[outside]),
                 )
@@ -377,7 +380,7 @@ _TYPE_NAMES = {
 
 
 def _geometry_problems(
-    frame: gpd.GeoDataFrame, allowed: tuple[str, ...], what: str, label: str
+    frame: gpd.GeoDataFrame, allowed: tuple[str, ...], what: GeoMessage, label: str
 ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     """The features' 2-D geometries, which to keep, and every problem met.
 
@@ -392,13 +395,10 @@ def _geometry_problems(
     empty = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     if empty.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} without a geometry",
-                expected="a geometry for every feature",
-                found="null or empty geometries",
-                fix="delete these features or draw them",
+                GeoMessage.of("layers.geometry_missing", what=what),
                 rows=feature_rows(rows[empty]),
             )
         )
@@ -425,13 +425,15 @@ def _geometry_problems(
     wrong = present & ~np.isin(kind_names, allowed)
     if wrong.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} of the wrong geometry type",
-                expected=" or ".join(allowed),
-                found=", ".join(sorted(set(kind_names[wrong]))),
-                fix=f"export only the {what} layer",
+                GeoMessage.of(
+                    "layers.geometry_kind",
+                    what=what,
+                    types=_types_word(allowed),
+                    kinds=tuple(sorted(set(kind_names[wrong]))),
+                ),
                 rows=feature_rows(rows[wrong]),
             )
         )
@@ -439,7 +441,12 @@ def _geometry_problems(
 
 
 def without_heights(
-    geometry: np.ndarray, rows: np.ndarray, *, what: str, label: str, problems: list[Problem]
+    geometry: np.ndarray,
+    rows: np.ndarray,
+    *,
+    what: GeoMessage,
+    label: str,
+    problems: list[Problem],
 ) -> np.ndarray:
     """The geometries in 2-D, and a warning (appended to ``problems``) naming by ``rows`` the
     features that had heights; ``geometry`` is not changed."""
@@ -447,13 +454,10 @@ def without_heights(
     if not has_z.any():
         return geometry
     problems.append(
-        Problem(
+        Problem.of(
             "warning",
             label,
-            f"{what} with Z coordinates: the heights were dropped",
-            expected="2-D coordinates (x, y)",
-            found="3-D coordinates (x, y, z)",
-            fix="nothing; the tool works on the map plane",
+            GeoMessage.of("layers.geometry_z", what=what),
             rows=feature_rows(rows[has_z]),
         )
     )
@@ -461,7 +465,11 @@ def without_heights(
 
 
 def _without_degenerate_lines(
-    geometry: np.ndarray, rows: np.ndarray, what: str, label: str, problems: list[Problem]
+    geometry: np.ndarray,
+    rows: np.ndarray,
+    what: GeoMessage,
+    label: str,
+    problems: list[Problem],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The geometries without their zero-length lines, and which features keep a geometry
     (a feature that was only such lines is dropped); a warning naming the features."""
@@ -481,14 +489,15 @@ def _without_degenerate_lines(
             out[i] = kept[0] if len(kept) == 1 else shapely.MultiLineString(kept)
     if touched:
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{len(touched)} {what} feature(s) held zero-length lines: those lines were "
-                f"dropped ({int((~keep).sum())} feature(s) left with nothing were dropped whole)",
-                expected="lines with two distinct points or more",
-                found="lines whose points all coincide",
-                fix="delete or redraw these features",
+                GeoMessage.of(
+                    "layers.zero_length_lines",
+                    count=len(touched),
+                    what=what,
+                    dropped=int((~keep).sum()),
+                ),
                 rows=feature_rows(rows[touched]),
             )
         )
@@ -501,7 +510,7 @@ def collection_parts(
     allowed: tuple[str, ...],
     *,
     rows: np.ndarray,
-    what: str,
+    what: GeoMessage,
     label: str,
     problems: list[Problem],
 ) -> np.ndarray:
@@ -522,23 +531,41 @@ def collection_parts(
             dropped.append(i)
     if dropped:
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                f"{what}: geometry collections kept only their {_family_word(allowed)}",
-                expected=f"{' or '.join(allowed)} features",
-                found="geometry collections with other parts (points or lines)",
-                fix="check these features in QGIS if the dropped parts mattered",
+                GeoMessage.of(
+                    "layers.collection_parts",
+                    what=what,
+                    family=_family_word(allowed),
+                    types=_types_word(allowed),
+                ),
                 rows=feature_rows(rows[dropped]),
             )
         )
     return out
 
 
-def _family_word(allowed: tuple[str, ...]) -> str:
+def _family_word(allowed: tuple[str, ...]) -> GeoMessage:
+    """The parts of a geometry collection a layer of ``allowed`` types keeps, as a word."""
     if "LineString" in allowed:
-        return "lines (and polygon outlines)"
-    return "polygons" if "Point" not in allowed else "polygons (else a single point)"
+        return GeoMessage.of("layers.family.lines")
+    if "Point" not in allowed:
+        return GeoMessage.of("layers.family.polygons")
+    return GeoMessage.of("layers.family.polygons_or_point")
+
+
+#: The geometry types a layer allows -> their word ("Polygon or MultiPolygon").
+_TYPES_WORDS = {
+    ("Polygon", "MultiPolygon"): "polygons",
+    ("LineString", "MultiLineString", "Polygon", "MultiPolygon"): "barriers",
+    ("Point", "Polygon", "MultiPolygon"): "facilities",
+}
+
+
+def _types_word(allowed: tuple[str, ...]) -> GeoMessage:
+    """The geometry types ``allowed`` as a problem names them."""
+    return GeoMessage.of(f"layers.types.{_TYPES_WORDS[allowed]}")
 
 
 def _flat_parts(geometry) -> list:
@@ -574,7 +601,7 @@ def _repair_invalid(
     geometry: np.ndarray,
     present: np.ndarray,
     *,
-    what: str,
+    what: GeoMessage,
     rows: np.ndarray,
     label: str,
     problems: list[Problem],
@@ -586,13 +613,12 @@ def _repair_invalid(
     reasons = shapely.is_valid_reason(geometry[invalid])
     geometry[invalid] = shapely.make_valid(geometry[invalid], method="structure")
     problems.append(
-        Problem(
+        Problem.of(
             "warning",
             label,
-            f"invalid {what} geometries were repaired",
-            expected="valid geometries",
-            found="; ".join(sorted(set(reasons))[:3]),
-            fix="check the repaired shapes in QGIS if precision matters",
+            GeoMessage.of(
+                "layers.repaired", what=what, reasons="; ".join(sorted(set(reasons))[:3])
+            ),
             rows=feature_rows(rows[invalid]),
         )
     )
@@ -637,26 +663,28 @@ def read_subdistricts(
 ) -> Layer:
     """Sub-district (街道) polygons with names; overlaps between them are refused."""
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "sub-districts (街道)", label, crs_option="--streets-crs", layer=layer
+        path,
+        crs,
+        GeoMessage.of("layers.what.subdistricts"),
+        label,
+        crs_option="--streets-crs",
+        layer=layer,
     )
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), SUBDISTRICT_ALIASES, explicit=columns, label=label
     )
     geometry, _, geom_problems = _geometry_problems(
-        frame, ("Polygon", "MultiPolygon"), "sub-district polygons", label
+        frame, ("Polygon", "MultiPolygon"), GeoMessage.of("layers.what.subdistrict_polygons"), label
     )
     problems += geom_problems
     names = _text_column(frame, roles.get("name"), [None] * len(frame))
     unnamed = [i + 1 for i, n in enumerate(names) if n is None]
     if unnamed:
         problems.append(
-            Problem(
+            Problem.of(
                 "warning",
                 label,
-                "sub-districts without a name were numbered",
-                expected="a 街道 name per polygon (column name / 街道 / 名称)",
-                found="empty names",
-                fix="add names so reports can say which 街道",
+                GeoMessage.of("layers.subdistrict_unnamed"),
                 column=roles.get("name"),
                 rows=tuple(unnamed),
             )
@@ -665,13 +693,10 @@ def read_subdistricts(
     duplicates = pd.Series(names)[pd.Series(names).duplicated()].unique().tolist()
     if duplicates:
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "two sub-districts share a name",
-                expected="one polygon (or multipolygon) per 街道 name",
-                found=", ".join(duplicates),
-                fix="merge the parts into one feature or rename",
+                GeoMessage.of("layers.subdistrict_name_twice", names=tuple(map(str, duplicates))),
                 column=roles.get("name"),
             )
         )
@@ -680,14 +705,14 @@ def read_subdistricts(
         overlaps = _overlapping_pairs(geometry, names)
         if overlaps:
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    "sub-districts overlap",
-                    expected="街道 polygons that do not overlap (they may touch)",
-                    found="; ".join(overlaps[:3]) + (" …" if len(overlaps) > 3 else ""),
-                    fix="snap the shared boundaries in QGIS (Vector › Geometry tools › "
-                    "Check validity / Topology checker)",
+                    GeoMessage.of(
+                        "layers.subdistricts_overlap",
+                        pairs="; ".join(overlaps[:3]),
+                        more=" …" if len(overlaps) > 3 else "",
+                    ),
                     column=roles.get("name"),
                 )
             )
@@ -752,19 +777,29 @@ def read_barriers(
     """
     if kind is not None and kind not in BARRIER_KINDS:
         raise InputFormatError(
-            f"{label or Path(path).name}: barrier kind '{kind}' is unknown. expected one of: "
-            f"{', '.join(BARRIER_KINDS)}; fix: say whether the file holds roads (road), rivers "
-            "and lakes (river) or railways (railway), or leave the kind out to read it from "
-            "the columns."
+            GeoMessage.of(
+                "layers.errors.unknown_barrier_kind",
+                file=label or Path(path).name,
+                kind=kind,
+                kinds=tuple(BARRIER_KINDS),
+            )
         )
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "barriers", label, crs_option="--barriers-crs", layer=layer
+        path,
+        crs,
+        GeoMessage.of("layers.what.barriers"),
+        label,
+        crs_option="--barriers-crs",
+        layer=layer,
     )
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), BARRIER_ALIASES, explicit=columns, label=label
     )
     geometry, keep, geom_problems = _geometry_problems(
-        frame, ("LineString", "MultiLineString", "Polygon", "MultiPolygon"), "barrier", label
+        frame,
+        ("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+        GeoMessage.of("layers.what.barrier"),
+        label,
     )
     problems += geom_problems
     frame, geometry = frame[keep], geometry[keep]
@@ -815,14 +850,20 @@ def read_facilities(
     several.
     """
     frame, source_crs, label, problems = read_point_frame(
-        path, crs, "facilities", label, crs_option="--facilities-crs", sheet=sheet, layer=layer
+        path,
+        crs,
+        GeoMessage.of("layers.what.facilities"),
+        label,
+        crs_option="--facilities-crs",
+        sheet=sheet,
+        layer=layer,
     )
     roles, role_problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), FACILITY_ALIASES, explicit=columns, label=label
     )
     problems += role_problems
     geometry, _, geom_problems = _geometry_problems(
-        frame, ("Point", "Polygon", "MultiPolygon"), "facility", label
+        frame, ("Point", "Polygon", "MultiPolygon"), GeoMessage.of("layers.what.facility"), label
     )
     problems += geom_problems
     n = len(frame)
@@ -830,13 +871,12 @@ def read_facilities(
     severity = "error" if require_area else "warning"
     if "floor_area_m2" not in roles:
         problems.append(
-            Problem(
+            Problem.of(
                 severity,
                 label,
-                "no floor area column",
-                expected="a column floor_area_m2 / 建筑面积 / 用房面积 in m²",
-                found=f"columns {', '.join(map(str, frame.columns))}",
-                fix="add the floor area of each facility, or map the column explicitly",
+                GeoMessage.of(
+                    "layers.no_floor_area_column", columns=tuple(map(str, frame.columns))
+                ),
             )
         )
         area = np.full(n, np.nan)
@@ -848,26 +888,26 @@ def read_facilities(
         infinite = np.isinf(area)
         if infinite.any():
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    "floor area is not a finite number",
-                    expected="floor area in m² (a finite number)",
-                    found=", ".join(repr(v) for v in raw[infinite].head(3).tolist()),
-                    fix="write the floor area in m² as digits",
+                    GeoMessage.of(
+                        "layers.floor_area_infinite",
+                        values=", ".join(repr(v) for v in raw[infinite].head(3).tolist()),
+                    ),
                     column=column,
                     rows=feature_rows(rows[infinite]),
                 )
             )
         if missing.any():
             problems.append(
-                Problem(
+                Problem.of(
                     severity,
                     label,
-                    "floor area missing or not a number",
-                    expected="floor area in m² (a number)",
-                    found=", ".join(repr(v) for v in raw[missing].head(3).tolist()),
-                    fix="fill in the floor area",
+                    GeoMessage.of(
+                        "layers.floor_area_missing",
+                        values=", ".join(repr(v) for v in raw[missing].head(3).tolist()),
+                    ),
                     column=column,
                     rows=feature_rows(rows[missing]),
                 )
@@ -875,13 +915,13 @@ def read_facilities(
         negative = ~missing & ~infinite & (area < 0)
         if negative.any():
             problems.append(
-                Problem(
+                Problem.of(
                     "error",
                     label,
-                    "floor area is negative",
-                    expected="0 or more m²",
-                    found=", ".join(f"{v:g}" for v in area[negative][:3]),
-                    fix="correct the floor areas",
+                    GeoMessage.of(
+                        "layers.floor_area_negative",
+                        values=", ".join(f"{v:g}" for v in area[negative][:3]),
+                    ),
                     column=column,
                     rows=feature_rows(rows[negative]),
                 )
@@ -905,37 +945,29 @@ def read_communities(
     layer: str | None = None,
 ) -> Layer:
     """Existing community polygons with ids (kept as text, e.g. 12-digit codes) and names."""
-    frame, source_crs, label = read_spatial_frame(path, crs, "communities", label, layer=layer)
+    frame, source_crs, label = read_spatial_frame(
+        path, crs, GeoMessage.of("layers.what.communities"), label, layer=layer
+    )
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), COMMUNITY_ALIASES, explicit=columns, label=label
     )
     geometry, _, geom_problems = _geometry_problems(
-        frame, ("Polygon", "MultiPolygon"), "community polygons", label
+        frame, ("Polygon", "MultiPolygon"), GeoMessage.of("layers.what.community_polygons"), label
     )
     problems += geom_problems
     n = len(frame)
     if "community_id" not in roles:
         problems.append(
-            Problem(
-                "warning",
-                label,
-                "no community id column; communities were numbered C001…",
-                expected="a column community_id / 社区代码",
-                found="none",
-                fix="add the 12-digit community codes so exports keep them",
-            )
+            Problem.of("warning", label, GeoMessage.of("layers.no_community_id_column"))
         )
     ids = _text_column(frame, roles.get("community_id"), [f"C{i + 1:03d}" for i in range(n)])
     missing = [i + 1 for i, v in enumerate(ids) if v is None]
     if missing:
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "community id missing",
-                expected="an id on every community",
-                found="empty cells",
-                fix="fill in the ids",
+                GeoMessage.of("layers.community_id_missing"),
                 column=roles.get("community_id"),
                 rows=tuple(missing),
             )
@@ -944,13 +976,10 @@ def read_communities(
     duplicated = seen[seen.duplicated()].unique().tolist()
     if duplicated:
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "community ids repeat",
-                expected="a unique id per community",
-                found=", ".join(duplicated[:5]),
-                fix="merge the parts or renumber",
+                GeoMessage.of("layers.community_ids_repeat", ids=tuple(map(str, duplicated[:5]))),
                 column=roles.get("community_id"),
             )
         )
@@ -1001,13 +1030,18 @@ def read_compounds(
         polygons).
     """
     frame, source_crs, label = read_spatial_frame(
-        path, crs, "compounds (小区 polygons)", label, crs_option="--compounds-crs", layer=layer
+        path,
+        crs,
+        GeoMessage.of("layers.what.compounds"),
+        label,
+        crs_option="--compounds-crs",
+        layer=layer,
     )
     roles, problems = resolve_columns(
         frame.columns.drop(frame.geometry.name), COMPOUND_ALIASES, explicit=columns, label=label
     )
     geometry, _, geom_problems = _geometry_problems(
-        frame, ("Polygon", "MultiPolygon"), "compound polygons", label
+        frame, ("Polygon", "MultiPolygon"), GeoMessage.of("layers.what.compound_polygons"), label
     )
     problems += geom_problems
     names = _text_column(frame, roles.get("name"), [None] * len(frame))

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 import streamlit as st
@@ -61,7 +62,10 @@ from planning import (
 )
 from ui import existing, loading, projects
 from ui.maps import community_colours
+from ui.maps.features import once_per_frame
 from ui.state import DataSource, PlanRef, ScenarioSpec, StandardRef
+
+_T = TypeVar("_T")
 
 __all__ = [
     "EXISTING",
@@ -77,6 +81,7 @@ __all__ = [
     "existing_plan",
     "layer_frames",
     "outcome",
+    "per_view",
     "plan_view",
     "preset_titles",
     "propose",
@@ -351,11 +356,29 @@ def push(
 
 @st.cache_resource(show_spinner=False, max_entries=24)
 def plan_view(ref: PlanRef, spec: ScenarioSpec | None) -> PlanView | None:
-    """The plan of scenario ``spec`` (None: the proposal as the engine drew it), ready to show."""
+    """The plan of scenario ``spec`` (None: the proposal as the engine drew it), ready to show.
+
+    Specs that lead to the same plan (an undo, a redo, a copy of a scenario) share one view,
+    and so everything made once per view (the map, the validity list)."""
     current = scenario(ref, spec or ScenarioSpec())
     if current is None:
         return None
-    return PlanView.of(current.evaluate(), ref.params)
+    plan = current.evaluate()
+    return _view_of(id(plan), ref.params, plan)
+
+
+def per_view(view: PlanView, what: Hashable, make: Callable[[], _T]) -> _T:
+    """``make()``, made once for this ``view`` and ``what`` (everything else it depends on:
+    the language, the parameters) and kept while the view lives: a page drawn again for a
+    click or a choice in a list reuses what the plan has not changed."""
+    return once_per_frame(view, what, make)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _view_of(plan_id: int, params: ProposeParams, _plan: Plan) -> PlanView:
+    """The view of ``_plan`` (whose ``id`` keys the cache: the view holds the plan, so the id
+    is not taken by another plan while the entry lives)."""
+    return PlanView.of(_plan, params)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -295,3 +295,25 @@ def test_gcj02_input_is_drawn_on_amap_where_it_was_given(tmp_path):
     for i, (lon, lat) in enumerate(given):
         _, _, error_m = GEOD.inv(lon, lat, by_id[f"B{i}"].x, by_id[f"B{i}"].y)
         assert error_m < 1.0
+
+
+def test_a_text_column_is_escaped_once_per_value_as_each_value_would_be():
+    import pandas as pd
+
+    from ui.maps.features import json_column, json_value
+
+    columns = [
+        ["东苑", "<b>", None, "东苑", np.nan, pd.NA, "a&b"],
+        [None, None],
+        ["1", 1, None],
+        [True, "a"],
+    ]
+    for values in columns:
+        column = pd.Series(values, dtype=object)
+        assert json_column(column) == [json_value(v) for v in values]
+    for column in (
+        pd.Series(["a", None], dtype="string"),
+        pd.Series(["x", "y", "x"], dtype="category"),
+    ):
+        assert json_column(column) == [json_value(v) for v in column.tolist()]
+    assert json_column(pd.Series(["<b>", None], dtype=object)) == ["&lt;b&gt;", "—"]

@@ -96,6 +96,14 @@ def json_column(values: pd.Series) -> list:
         return values.tolist()
     if kind == "f":
         return ["—" if math.isnan(v) else round(v, 1) for v in values.tolist()]
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # text (ids, names, missing): each distinct value escaped once
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        shown = [json_value(v) for v in distinct.tolist()]
+        return [
+            shown[c] if c >= 0 else json_value(v)
+            for c, v in zip(codes.tolist(), values.tolist(), strict=True)
+        ]
     return [json_value(v) for v in values.tolist()]
 
 

@@ -23,7 +23,6 @@ import pandas as pd
 import shapely
 import shapely.geometry
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.errors import PlanningInputError, ScenarioEditError
 from planning import (
@@ -44,9 +43,9 @@ from planning import (
 )
 from ui import runs, state, widgets
 from ui.i18n import t
+from ui.map_frame import map_frame
 from ui.maps import display_bounds, selection_layer, view_for, view_map
 from ui.plan_views import (
-    Findings,
     building_targets,
     community_table,
     edit_label,
@@ -476,29 +475,36 @@ def _focus_view(view, basemap: str):
 
 
 def _map(ref, view, layers) -> None:
-    lang = state.language()
+    """The plan map, rendered once per plan view and settings (:func:`ui.map_frame.map_frame`),
+    with the selection laid over it made on every run."""
     basemap = state.basemap()
-    selected = _selected()
+    try:
+        _draw_map(ref, view, layers, basemap)
+    except PlanningInputError as exc:
+        st.warning(f"{exc}\n\n{t('data.map_fallback')}")
+        _draw_map(ref, view, layers, "none")
+    st.caption(t("edit.map_caption"))
 
-    def build(use: str):
+
+def _draw_map(ref, view, layers, basemap: str) -> None:
+    lang = state.language()
+    selected = _selected()
+    key = state.tianditu_key()
+    band = ref.params.community_band
+
+    def build():
         return view_map(
             view,
             layers,
-            band=ref.params.community_band,
-            basemap=use,
-            tianditu_key=state.tianditu_key(),
+            band=band,
+            basemap=basemap,
+            tianditu_key=key,
             lang=lang,
             draw=True,
             legend_open=False,
             layers_collapsed=True,
         )
 
-    try:
-        fmap = build(basemap)
-    except PlanningInputError as exc:
-        st.warning(f"{exc}\n\n{t('data.map_fallback')}")
-        basemap = "none"
-        fmap = build(basemap)
     overlay = selection_layer(
         view.communities,
         [selected] if selected else [],
@@ -509,18 +515,19 @@ def _map(ref, view, layers) -> None:
         basemap=basemap,
         lang=lang,
     )
-    st_folium(
-        fmap,
+    frames = tuple(layers.items())
+    map_frame(
+        build,
+        drawn_from=view,
+        what=(basemap, key, lang, band, tuple((kind, id(frame)) for kind, frame in frames)),
+        holds=frames,
         key=MAP_KEY,
         height=_MAP_HEIGHT,
-        use_container_width=True,
-        render=False,  # a new map: st_folium's own render pass makes the same strings
+        overlay=overlay,
         returned_objects=["last_object_clicked", "last_active_drawing"],
-        feature_group_to_add=overlay,
         on_change=_on_map,
         **_focus_view(view, basemap),
     )
-    st.caption(t("edit.map_caption"))
 
 
 def _go_to_hit(hit: SearchHit) -> None:
@@ -829,12 +836,6 @@ def _live(view) -> None:
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
-def _findings(ref, spec: ScenarioSpec) -> Findings:
-    """Barriers crossed and necks of the scenario's plan (once per plan)."""
-    return plan_findings(runs.plan_view(ref, spec).plan, ref.params)
-
-
 def _regrid_bar() -> None:
     """Re-grid the communities the last edit touched; or have it done after every edit."""
     touched = tuple(st.session_state.get(TOUCHED_KEY) or ())
@@ -856,14 +857,21 @@ def _validity(ref, spec: ScenarioSpec, view, outcome) -> None:
     lang = state.language()
     # the engine's units it could not fit describe the proposal; after an edit the plan is
     # measured as it is (sizes, grids, compounds, barriers, necks)
-    items = validity_items(
-        view.communities,
-        view.buildings,
-        view.check,
-        outcome.infeasible if spec.cursor == 0 else (),
-        lang,
-        grids=view.grids,
-        findings=_findings(ref, spec),
+    params = ref.params
+    findings = runs.per_view(view, ("findings", params), lambda: plan_findings(view.plan, params))
+    base = spec.cursor == 0
+    items = runs.per_view(
+        view,
+        ("validity", lang, params, base),
+        lambda: validity_items(
+            view.communities,
+            view.buildings,
+            view.check,
+            outcome.infeasible if base else (),
+            lang,
+            grids=view.grids,
+            findings=findings,
+        ),
     )
     if not items:
         st.success(t("edit.validity.none"))

@@ -9,7 +9,7 @@ from planning import RANGES, ProposeParams
 from ui import widgets
 from ui.i18n import t
 
-__all__ = ["INPUT_KEYS", "parameter_inputs", "parameters", "reset_inputs"]
+__all__ = ["INPUT_KEYS", "parameter_inputs", "parameter_label", "parameters", "reset_inputs"]
 
 #: Number inputs: (session key, ProposeParams field, step, scale to the field). Defaults and
 #: ranges come from planning.params, shown in the unit of the input (tolerances in %).
@@ -28,6 +28,13 @@ INPUT_KEYS = tuple(key for key, *_rest in _INPUTS)
 def _shown(value: float, scale: float) -> int:
     """A parameter's value in the unit of its input."""
     return round(value / scale)
+
+
+def parameter_label(field: str | None) -> str | None:
+    """The input's label for a ProposeParams field (what a refusal names it by); None for a
+    field without an input."""
+    key = next((key for key, name, *_rest in _INPUTS if name == field), None)
+    return t(f"propose.{key}") if key is not None else None
 
 
 def parameters() -> ProposeParams:

@@ -8,6 +8,7 @@ import streamlit as st
 from geo.errors import PARAMETERS, PARTS, ROWS_SHOWN, Problem
 from ui import state, widgets
 from ui.i18n import t
+from ui.parameter_inputs import parameter_label
 
 __all__ = ["problem_block", "show_problems"]
 
@@ -26,14 +27,24 @@ def _file_text(problem: Problem) -> str:
     return t("problem.parameters") if problem.file == PARAMETERS else problem.file
 
 
+def _column_text(problem: Problem) -> str:
+    """The column a problem names; a parameter by the label of its input."""
+    if problem.file == PARAMETERS:
+        return parameter_label(problem.column) or problem.column or ""
+    return problem.column or ""
+
+
 def problem_block(problem: Problem) -> str:
     """One problem as markdown: what is wrong, where, what was expected and found, the fix,
     in the page's language."""
     lang = state.language()
     sep = t("punct.colon")
-    where = [f"{t('problem.file')}{sep}{widgets.escape(_file_text(problem))}"]
-    if problem.column:
-        where.append(f"{t('problem.column')}{sep}{widgets.escape(problem.column)}")
+    if problem.file == PARAMETERS:  # named by its input, not as a file's column
+        where = [f"{t('problem.parameters')}{sep}{widgets.escape(_column_text(problem))}"]
+    else:
+        where = [f"{t('problem.file')}{sep}{widgets.escape(problem.file)}"]
+        if problem.column:
+            where.append(f"{t('problem.column')}{sep}{widgets.escape(_column_text(problem))}")
     if problem.rows:
         where.append(f"{t('problem.rows')}{sep}{widgets.escape(_rows_text(problem))}")
     return "  \n".join(
@@ -54,7 +65,7 @@ def _problem_table(problems: tuple[Problem, ...]) -> pd.DataFrame:
         {
             t("problem.severity"): [t(f"severity.{p.severity}") for p in problems],
             t("problem.file"): [_file_text(p) for p in problems],
-            t("problem.column"): [p.column or "" for p in problems],
+            t("problem.column"): [_column_text(p) for p in problems],
             t("problem.rows"): [_rows_text(p) for p in problems],
         }
         | {t(f"problem.{part}"): [p.rendered(part, lang) for p in problems] for part in PARTS}
@@ -65,7 +76,10 @@ def show_problems(problems: tuple[Problem, ...], *, file: str) -> None:
     """A refused file: a headline, every problem in its own box, then all of them as a table."""
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]
-    st.error(t("data.refused", file=file, errors=len(errors), warnings=len(warnings)))
+    if all(p.file == PARAMETERS for p in problems):
+        st.error(t("data.refused_parameters", errors=len(errors)))
+    else:
+        st.error(t("data.refused", file=file, errors=len(errors), warnings=len(warnings)))
     for problem in errors:
         st.error(problem_block(problem))
     for problem in warnings:

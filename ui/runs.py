@@ -89,6 +89,7 @@ __all__ = [
     "scenario",
     "stage_label",
     "standard",
+    "view_of",
 ]
 
 
@@ -137,6 +138,15 @@ class PlanView:
     buildings: gpd.GeoDataFrame  # WGS84, with ``community_id`` and ``grid_id``
     check: PlanCheck
     colours: dict[str, str]
+    #: The view whose frames this one shares (None: it made them). A plan an edit left as it
+    #: was (a re-grid that draws the same grids) differs from its parent only in its audit
+    #: log: its view shares the parent's frames, map and lists (:func:`per_view`).
+    shares: PlanView | None = None
+
+    @property
+    def drawn_from(self) -> PlanView:
+        """The view that made the frames this one shows."""
+        return self.shares if self.shares is not None else self
 
     @classmethod
     def of(cls, plan: Plan, params: ProposeParams) -> PlanView:
@@ -363,22 +373,53 @@ def plan_view(ref: PlanRef, spec: ScenarioSpec | None) -> PlanView | None:
     current = scenario(ref, spec or ScenarioSpec())
     if current is None:
         return None
-    plan = current.evaluate()
-    return _view_of(id(plan), ref.params, plan)
+    return view_of(current.evaluate(), ref.params)
+
+
+def view_of(plan: Plan, params: ProposeParams) -> PlanView:
+    """The view of ``plan`` with ``params`` (made once per plan; a plan that shows what another
+    plan's view shows shares that view's frames)."""
+    return _view_of(id(plan), params, plan)
 
 
 def per_view(view: PlanView, what: Hashable, make: Callable[[], _T]) -> _T:
-    """``make()``, made once for this ``view`` and ``what`` (everything else it depends on:
-    the language, the parameters) and kept while the view lives: a page drawn again for a
-    click or a choice in a list reuses what the plan has not changed."""
-    return once_per_frame(view, what, make)
+    """``make()``, made once for what ``view`` shows and ``what`` (everything else it depends
+    on: the language, the parameters) and kept while the view lives: a page drawn again for a
+    click or a choice in a list, or after an edit that changed nothing drawn, reuses it."""
+    return once_per_frame(view.drawn_from, what, make)
+
+
+def _shown(plan: Plan) -> tuple:
+    """What a view of ``plan`` is made of: the district, the labels, ids, names and locks, and
+    the polygon objects of each 街道 (an edit reuses those of every 街道 it did not touch)."""
+    return (
+        id(plan.district),
+        plan.site_community.tobytes(),
+        plan.site_grid.tobytes(),
+        plan.community_ids,
+        plan.community_names,
+        plan.locked,
+        plan.grid_ids,
+        tuple((z, id(shapes)) for z, shapes in plan.shapes.items()),
+    )
+
+
+#: The views made, by what they show (:func:`_shown`) and the parameters, while they live. A
+#: view holds its plan, so the ids in a key stay those of live objects.
+_VIEWS: weakref.WeakValueDictionary[tuple, PlanView] = weakref.WeakValueDictionary()
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _view_of(plan_id: int, params: ProposeParams, _plan: Plan) -> PlanView:
     """The view of ``_plan`` (whose ``id`` keys the cache: the view holds the plan, so the id
-    is not taken by another plan while the entry lives)."""
-    return PlanView.of(_plan, params)
+    is not taken by another plan while the entry lives); sharing the frames of a view of a
+    plan that shows the same."""
+    key = (_shown(_plan), params)
+    same = _VIEWS.get(key)
+    if same is not None:
+        return dataclasses.replace(same, plan=_plan, shares=same.drawn_from)
+    view = _VIEWS[key] = PlanView.of(_plan, params)
+    return view
 
 
 # ---------------------------------------------------------------------------------------------

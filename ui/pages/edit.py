@@ -518,7 +518,7 @@ def _draw_map(ref, view, layers, basemap: str) -> None:
     frames = tuple(layers.items())
     map_frame(
         build,
-        drawn_from=view,
+        drawn_from=view.drawn_from,
         what=(basemap, key, lang, band, tuple((kind, id(frame)) for kind, frame in frames)),
         holds=frames,
         key=MAP_KEY,

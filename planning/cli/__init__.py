@@ -30,12 +30,14 @@ from planning.cli.options import (
     EXIT_UNEXPECTED,
     add_lang,
     add_size_arguments,
+    default_language,
     parse_columns,
     printed_language,
     problem_text,
     propose_params,
     say,
 )
+from planning.cli.usage import language_asked, parser_class
 
 __all__ = [
     "EXIT_INPUT_ERROR",
@@ -51,8 +53,10 @@ __all__ = [
 COMMANDS = (sample, validate, propose, check, rebalance, compare, render)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; a command line it cannot understand is refused in ``lang``
+    (default: the locale's language)."""
+    parser = parser_class(lang or default_language())(
         prog="python -m planning",
         description="Community (社区居委会) and grid (网格) layout planner.",
     )
@@ -66,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(language_asked(argv))
     args = parser.parse_args(argv)
     lang = printed_language(args)
     try:

@@ -279,3 +279,52 @@ def test_split_block_reasons() -> None:
     assert _reason({"reason": "as written before"}, "zh") == "as written before"
     too_big = Note.of("blocks.too_big.grids", households=7328.0, upper=300.0)
     assert too_big.text("zh") == "大于一个网格（7,328 户，超过 300 户）：必须分开"
+
+
+def test_the_cli_summary_in_either_language(capsys) -> None:
+    """The plan summary the CLI prints from summary.json: the split blocks' reasons and the
+    runtime line in Chinese; in English as the CLI has always printed them."""
+    from planning.cli.propose import _print_plan
+
+    reason = Note.of("blocks.released.communities")
+    block = {"block": "B0001", "households": 1609, "fits": True, "reason": reason.text("en")}
+    summary = _summary_with(dict(block, reason_record=note_to_data(reason)))
+    _print_plan(summary, [], "en")
+    english = capsys.readouterr().out
+    assert f"  - B0001 (1,609 households): {reason.text('en')}" in english
+    assert "runtime: read 1.50s, write 0.25s, total 1.75s" in english
+    _print_plan(summary, [], "zh")
+    chinese = capsys.readouterr().out
+    assert f"  - B0001（1,609 户）：{reason.text('zh')}" in chinese
+    assert "用时：读取 1.50 秒，写出 0.25 秒，合计 1.75 秒" in chinese
+    assert "reason_record" not in chinese and reason.text("en") not in chinese
+
+
+def _summary_with(block: dict) -> dict:
+    """The parts of a summary.json the CLI prints, with one split block."""
+    level = {
+        "count": 1,
+        "households_min": 1609,
+        "households_median": 1609,
+        "households_max": 1609,
+        "share_in_band": 1.0,
+        "band": [1000, 2000],
+        "share_within_20pct": 1.0,
+        "multipart": 0,
+        "overlap_area_m2": 0.0,
+        "gap_area_m2": 0.0,
+        "compounds_fit_but_split_count": 0,
+        "polsby_popper_mean": 0.5,
+        "polsby_popper_min": 0.5,
+        "blocks_fitting": 1,
+        "blocks_fitting_split": 1,
+        "barrier_crossings_count": 0,
+        "barrier_crossings": [],
+        "crossing_streets": [],
+        "grids_per_community_max": 1,
+    }
+    return {
+        "communities": dict(level, blocks_split=[block]),
+        "grids": level,
+        "runtime_s": {"read": 1.5, "write": 0.25, "total": 1.75},
+    }

@@ -121,8 +121,20 @@ def _print_plan(summary: dict, infeasible: Sequence[Infeasible], lang: str) -> N
         print("\n" + say("propose.blocks", lang, n=len(split)))
         for item in split:
             print("  - " + say("propose.block", lang, **{**item, "reason": _reason(item, lang)}))
-    times = ", ".join(f"{k} {v:.2f}s" for k, v in summary["runtime_s"].items())
+    times = say("propose.time_sep", lang).join(
+        say("propose.time", lang, stage=_stage(k, lang), seconds=v)
+        for k, v in summary["runtime_s"].items()
+    )
     print("\n" + say("propose.runtime", lang, times=times))
+
+
+def _stage(key: str, lang: str) -> str:
+    """A stage of the runtime line by its name in ``lang`` (one without words: its key)."""
+    return (
+        say(f"propose.stage.{key}", lang)
+        if f"cli.propose.stage.{key}" in catalogue(Note.folder, lang)
+        else key
+    )
 
 
 def _reason(block: dict, lang: str) -> str:

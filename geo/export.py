@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import CGCS2000_EPSG, WGS84_EPSG, cgcs2000_zone_crs, parse_crs
 from geo.errors import CRSError, GeometryError, PlanningInputError
+from geo.records import GeoMessage
 
 __all__ = [
     "FORMULA_STARTS",
@@ -184,10 +185,13 @@ def rounded_valid(geoms: np.ndarray, decimals: int | None, *, caller: str) -> np
     if bad.any():
         reasons = sorted(set(shapely.is_valid_reason(out[bad])))
         raise GeometryError(
-            f"{caller}: {int(bad.sum())} polygon(s) (features "
-            f"{', '.join(str(int(i) + 1) for i in np.flatnonzero(bad)[:5])}) stay invalid "
-            f"after rounding and repair ({'; '.join(reasons[:3])}); expected valid polygons. "
-            "Fix: check these features in QGIS (Vector › Geometry tools › Check validity)."
+            GeoMessage.of(
+                "export.errors.invalid_after_repair",
+                caller=caller,
+                count=int(bad.sum()),
+                features=", ".join(str(int(i) + 1) for i in np.flatnonzero(bad)[:5]),
+                reasons="; ".join(reasons[:3]),
+            )
         )
     return out
 

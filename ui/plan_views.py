@@ -39,9 +39,10 @@ from planning import (
     grid_frame,
 )
 from planning.engine import shape
-from planning.engine.metrics import unforced_barrier_crossings
+from planning.engine.metrics import barrier_side_labels, unforced_barrier_crossings
 from ui.i18n import text
 from ui.maps import from_display
+from ui.maps.features import once_per_frame
 
 __all__ = [
     "COMPLIANCE_COLUMNS",
@@ -267,8 +268,13 @@ def _neck_ids(frame: gpd.GeoDataFrame, key: str, plan, owner_ids: np.ndarray) ->
 def plan_findings(plan, params: ProposeParams) -> Findings:
     """Unforced barrier crossings and necks of ``plan`` (a :class:`planning.plans.plan.Plan`)."""
     lower, upper = params.community_band
+    side = once_per_frame(
+        plan.district,
+        ("barrier sides", upper),
+        lambda: barrier_side_labels(plan.district, upper=upper),
+    )
     crossings = unforced_barrier_crossings(
-        plan.district, plan.site_community, plan.community_ids, lower=lower, upper=upper
+        plan.district, plan.site_community, plan.community_ids, lower=lower, upper=upper, side=side
     )
     sites = plan.district.sites
     community_of_building = np.asarray(plan.community_ids, dtype=object)[

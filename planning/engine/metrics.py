@@ -21,6 +21,7 @@ __all__ = [
     "GridMetrics",
     "PlanMetrics",
     "SizeMetrics",
+    "barrier_side_labels",
     "plan_metrics",
     "polsby_popper",
     "size_metrics",
@@ -164,8 +165,29 @@ def _barrier_crossings(communities: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame
     return out
 
 
+def barrier_side_labels(district, *, upper: float) -> np.ndarray:
+    """The side of each site (:func:`planning.engine.sides.barrier_sides`, per 街道, numbered
+    across the district); it depends on the district only, not on a plan."""
+    from planning.engine.sides import barrier_sides
+
+    sites = district.sites
+    side = np.full(len(sites.xy), -1, dtype=np.int64)
+    offset = 0
+    for z in np.unique(sites.subdistrict):
+        nodes = np.flatnonzero(sites.subdistrict == z)
+        side[nodes] = barrier_sides(district, nodes, upper=upper) + offset
+        offset = int(side.max()) + 1
+    return side
+
+
 def unforced_barrier_crossings(
-    district, site_community: np.ndarray, community_ids, *, lower: float, upper: float
+    district,
+    site_community: np.ndarray,
+    community_ids,
+    *,
+    lower: float,
+    upper: float,
+    side: np.ndarray | None = None,
 ) -> list[dict]:
     """Communities that a major barrier runs through although no rule asked for it.
 
@@ -176,16 +198,14 @@ def unforced_barrier_crossings(
     on two or more sides crosses a barrier; the crossing is forced when one of those sides
     cannot stand alone (too small, or a size no whole number of communities fits, such as
     3,600), and unforced when every one of them could have been communities of its own.
+    ``side`` is :func:`barrier_side_labels` of the district with ``upper`` (made here when
+    not given; several plans of one district can share it).
     """
-    from planning.engine.sides import barrier_sides, can_stand_alone
+    from planning.engine.sides import can_stand_alone
 
     sites = district.sites
-    side = np.full(len(sites.xy), -1, dtype=np.int64)
-    offset = 0
-    for z in np.unique(sites.subdistrict):
-        nodes = np.flatnonzero(sites.subdistrict == z)
-        side[nodes] = barrier_sides(district, nodes, upper=upper) + offset
-        offset = int(side.max()) + 1
+    if side is None:
+        side = barrier_side_labels(district, upper=upper)
     side_households = np.bincount(side, weights=sites.households)
     alone = can_stand_alone(side_households, lower, upper)
     held = pd.DataFrame({"c": site_community, "side": side, "h": sites.households})

@@ -223,6 +223,18 @@ def test_findings_are_measured_on_the_plan(split):
     assert set(findings.barrier_crossings) <= ids and set(findings.community_necks) <= ids
 
 
+def test_findings_share_the_district_s_barrier_sides_and_equal_a_fresh_count(scenario, split):
+    from planning.engine.metrics import unforced_barrier_crossings
+
+    lower, upper = PARAMS.community_band
+    for plan in (scenario.evaluate(), split.evaluate(), scenario.evaluate()):
+        fresh = unforced_barrier_crossings(
+            plan.district, plan.site_community, plan.community_ids, lower=lower, upper=upper
+        )
+        found = plan_findings(plan, PARAMS).barrier_crossings
+        assert found == tuple(c["community_id"] for c in fresh)
+
+
 def test_results_refusals_and_history_in_both_languages(split):
     plan = split.evaluate()
     with pytest.raises(ScenarioEditError) as caught:

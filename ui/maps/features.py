@@ -202,8 +202,12 @@ class PointColumns(folium.GeoJson):
         if len(features) < 2:
             return script
         name = self.get_name()
-        payload = json.dumps(point_columns(features[1:]), ensure_ascii=False)
-        return script + "\n" + _POINT_COLUMNS_JS % (payload, name, name)
+        held = getattr(self, "_payload", None)
+        if held is None or held[0] is not features:
+            # rendered twice for the app (the page, then st_folium's script): columns made once
+            held = (features, json.dumps(point_columns(features[1:]), ensure_ascii=False))
+            self._payload = held
+        return script + "\n" + _POINT_COLUMNS_JS % (held[1], name, name)
 
 
 def point_columns(features: Sequence[dict]) -> dict:

@@ -80,6 +80,8 @@ def test_an_unknown_crs_shows_the_accepted_forms(broken_csv):
     source = loading.source_for_path(broken_csv, crs="mercator")
     at = new_app(**{state.SOURCE_KEY: source}).run()
     assert not at.exception
+    assert any("无法识别坐标系 'mercator'；应为以下之一：" in e for e in texts(at.error))
+    at.radio(key=state.LANG_KEY).set_value("en").run()
     assert any("'mercator' is not recognised" in e for e in texts(at.error))
 
 

@@ -92,8 +92,8 @@ class Problem:
     templates (``message``, ``expected``, ``found``, ``fix``) over its values, and
     :meth:`rendered` renders each part in Chinese or English. Its ``message``, ``expected``,
     ``found`` and ``fix`` hold the English texts (what logs, ``summary.json`` and ``str``
-    show). A problem made from four strings has no record and reads the same in every
-    language.
+    show, and :meth:`rendered` in English). A problem made from four strings has no record
+    and reads the same in every language, unless it is given one for the other languages.
     """
 
     severity: str  # "error" or "warning"
@@ -126,8 +126,8 @@ class Problem:
         ``lang``."""
         if part not in PARTS:
             raise ValueError(f"problem part {part!r}: expected one of {', '.join(PARTS)}")
-        if self.record is None:
-            return str(getattr(self, part))
+        if self.record is None or lang == "en":
+            return str(getattr(self, part))  # the English texts are the fields
         return self.record.part(part).text(lang)
 
     @property

@@ -42,6 +42,7 @@ from geo.layers import (
     read_facilities,
     read_subdistricts,
 )
+from geo.records import GeoMessage
 from geo.tables import read_table
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, propose
@@ -293,6 +294,7 @@ def _problem_of(exc: PlanningInputError, label: str) -> Problem:
         text = text.removeprefix(prefix)
     label = name
     match = _PROSE.match(text)
+    record = GeoMessage.of("refusal", refusal=exc.record) if exc.record is not None else None
     if match is None:
         return Problem(
             "error",
@@ -301,6 +303,7 @@ def _problem_of(exc: PlanningInputError, label: str) -> Problem:
             expected="a file this layer can be read from",
             found="the refusal above",
             fix="as the refusal says",
+            record=record,
         )
     return Problem(
         "error",
@@ -309,6 +312,7 @@ def _problem_of(exc: PlanningInputError, label: str) -> Problem:
         expected=match["expected"],
         found=match["found"],
         fix=match["fix"].rstrip("."),
+        record=record,
     )
 
 

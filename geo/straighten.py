@@ -185,8 +185,15 @@ def straighten_coverage(
     longest_first = np.flatnonzero(movable)[
         np.argsort(-shapely.length(lines[movable]), kind="stable")
     ]
-    for c in longest_first.tolist():
-        straightener.straighten(c, chains[c], _pair_of(chain_key[c], span), tolerances)
+    # every movable chain pulled taut at once (a chain's taut line depends on nothing but
+    # its own vertices and the points of its two polygons near it)
+    pairs = _pairs_of(chain_key[longest_first], span)
+    moving = [chains[c] for c in longest_first.tolist()]
+    near_chain, near_point = straightener.near_points(moving, pairs, TIGHTEN_CLEARANCE_M)
+    tauts = _tighten_all(moving, xy[near_point], near_chain)
+    for k, c in enumerate(longest_first.tolist()):
+        pair = (int(pairs[k, 0]), int(pairs[k, 1]))
+        straightener.straighten(c, chains[c], pair, tolerances, taut=tauts[k])
     current = straightener.current
     rebuilt = _rebuild(current, polys, xy, owner)
     if rebuilt is None:
@@ -309,12 +316,18 @@ class _Straightener:
         )
 
     def straighten(
-        self, c: int, old: np.ndarray, pair: tuple[int, int], tolerances: tuple[float, ...]
+        self,
+        c: int,
+        old: np.ndarray,
+        pair: tuple[int, int],
+        tolerances: tuple[float, ...],
+        *,
+        taut: np.ndarray,
     ) -> None:
         """Replace chain ``c`` (vertices ``old``, between polygons ``pair``) by the
         straightest line acceptable: the straight line between its ends, else the chain
-        pulled taut against the points and then simplified at the largest tolerance that
-        passes."""
+        pulled taut against the points (``taut``, :func:`_tighten`) and then simplified at
+        the largest tolerance that passes."""
         # the straight line between its ends first; only where buildings stand in its way
         # is the chain pulled taut against them (it stays inside its own convex hull, so
         # only the points there matter)
@@ -323,8 +336,6 @@ class _Straightener:
         if self.acceptable(c, old, straight, straight_line, pair):
             self.current[c] = straight_line
             return
-        near = self.near_points(old, pair, TIGHTEN_CLEARANCE_M)
-        taut = _tighten(old, self.xy[near])
         if len(taut) < len(old):
             taut_line = shapely.LineString(taut)
             if self.acceptable(c, old, taut, taut_line, pair):
@@ -338,12 +349,19 @@ class _Straightener:
                 self.current[c] = new_line
                 break
 
-    def near_points(self, chain: np.ndarray, pair: tuple[int, int], reach: float) -> np.ndarray:
-        """The points of the polygons of ``pair`` near a chain."""
-        a, b = pair
-        lo, hi = chain.min(axis=0) - reach, chain.max(axis=0) + reach
-        near = self.point_tree.query(shapely.box(*lo, *hi))
-        return near[(self.owner[near] == a) | (self.owner[near] == b)]
+    def near_points(
+        self, chains: list[np.ndarray], pairs: np.ndarray, reach: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chain, point) of each point of the two polygons of a chain (``pairs``: one row
+        per chain) within ``reach`` of the chain's bounding box."""
+        if not chains:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        lo = np.array([c.min(axis=0) for c in chains]) - reach
+        hi = np.array([c.max(axis=0) for c in chains]) + reach
+        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+        chain, point = self.point_tree.query(boxes)
+        mine = (self.owner[point] == pairs[chain, 0]) | (self.owner[point] == pairs[chain, 1])
+        return chain[mine], point[mine]
 
     def acceptable(
         self,
@@ -464,37 +482,104 @@ def _tighten(chain: np.ndarray, points: np.ndarray) -> np.ndarray:
     vertex moves to the middle of its neighbours whenever no point lies in the triangle it
     sweeps (odd and even vertices in turn). Collinear vertices are then dropped. A staircase
     between two rows of houses becomes the straight line through the gap between them."""
-    c = chain.astype(float).copy()
-    if len(c) < 3:
-        return c
-    px, py = points[:, 0][None, :], points[:, 1][None, :]
+    return _tighten_all([chain], points, np.zeros(len(points), dtype=np.int64))[0]
+
+
+def _tighten_all(
+    chains: list[np.ndarray], points: np.ndarray, point_chain: np.ndarray
+) -> list[np.ndarray]:
+    """:func:`_tighten` of every chain at once, each against its own points (``points``
+    whose ``point_chain`` is its index): the same moves, round by round, on one array of all
+    their vertices. A chain that stops moving stays still in the rounds the others take."""
+    if not chains:
+        return []
+    size = np.fromiter(map(len, chains), dtype=np.int64, count=len(chains))
+    c = np.concatenate(chains).astype(float)
+    chain_of = np.repeat(np.arange(len(chains)), size)
+    first = np.cumsum(size) - size
+    local = np.arange(len(c)) - first[chain_of]
+    inner = (local >= 1) & (local <= size[chain_of] - 2)
+    finder = _ChainPoints.of(points, point_chain, c)
+    rows_of = [np.flatnonzero(inner & (local % 2 == parity % 2)) for parity in (1, 2)]
     for _ in range(TIGHTEN_ROUNDS):
         moved = False
-        for parity in (1, 2):
-            i = np.arange(parity, len(c) - 1, 2)
+        for i in rows_of:
             if not len(i):
                 continue
             p0, p1, p2 = c[i - 1], c[i], c[i + 1]
             target = (p0 + p2) / 2.0
             step = np.hypot(*(target - p1).T)
             free = step > 1e-6
-            if len(points):
-                blocked = _in_triangles(p0, p1, p2, px, py) | (
-                    _segment_distance(p0, p2, px, py) < TIGHTEN_CLEARANCE_M
-                )
-                free &= ~blocked.any(axis=1)
+            if len(points) and free.any():
+                rows = np.flatnonzero(free)
+                blocked = finder.blocked(p0[rows], p1[rows], p2[rows], chain_of[i[rows]])
+                free[rows[blocked]] = False
             if free.any():
                 c[i[free]] = target[free]
                 moved = True
         if not moved:
             break
     keep = np.ones(len(c), dtype=bool)
+    v = np.flatnonzero(inner)
     cross = np.abs(
-        (c[1:-1, 0] - c[:-2, 0]) * (c[2:, 1] - c[:-2, 1])
-        - (c[1:-1, 1] - c[:-2, 1]) * (c[2:, 0] - c[:-2, 0])
+        (c[v, 0] - c[v - 1, 0]) * (c[v + 1, 1] - c[v - 1, 1])
+        - (c[v, 1] - c[v - 1, 1]) * (c[v + 1, 0] - c[v - 1, 0])
     )
-    keep[1:-1] = cross > 1e-6
-    return c[keep]
+    keep[v] = cross > 1e-6
+    return [
+        part[kept]
+        for part, kept in zip(np.split(c, first[1:]), np.split(keep, first[1:]), strict=True)
+    ]
+
+
+#: Only points this near (metres) a triangle's bounding box are tested against it: farther
+#: ones lie neither inside it nor within the clearance of its base, with room to spare.
+NEAR_TRIANGLE_M = TIGHTEN_CLEARANCE_M + 5.0
+
+
+@dataclass(frozen=True, eq=False)
+class _ChainPoints:
+    """The points of every chain, sorted by chain then x under one key (``chain * span +
+    x``, the chains' ranges apart), so the points of a chain near an x are found by
+    bisection."""
+
+    xy: np.ndarray
+    key: np.ndarray
+    x0: float
+    span: float
+
+    @classmethod
+    def of(cls, points: np.ndarray, point_chain: np.ndarray, vertices: np.ndarray) -> _ChainPoints:
+        everything = np.concatenate([points[:, 0], vertices[:, 0]])
+        x0 = float(everything.min()) - NEAR_TRIANGLE_M - 1.0
+        span = float(everything.max()) + NEAR_TRIANGLE_M + 1.0 - x0 + 1.0
+        order = np.lexsort((points[:, 0], point_chain))
+        key = (points[order, 0] - x0) + point_chain[order] * span
+        return cls(points[order], key, x0, span)
+
+    def blocked(
+        self, p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, chain: np.ndarray
+    ) -> np.ndarray:
+        """Per triangle p0-p1-p2 (of chain ``chain``): whether a point of its chain lies
+        inside it or within the clearance of its base p0-p2. The tests of every pair of a
+        triangle and a point of its chain, made only on the pairs whose boxes meet."""
+        lo = np.minimum(np.minimum(p0, p1), p2) - NEAR_TRIANGLE_M
+        hi = np.maximum(np.maximum(p0, p1), p2) + NEAR_TRIANGLE_M
+        base = chain * self.span
+        start = np.searchsorted(self.key, (lo[:, 0] - self.x0) + base, side="left")
+        stop = np.searchsorted(self.key, (hi[:, 0] - self.x0) + base, side="right")
+        count = np.maximum(stop - start, 0)
+        row = np.repeat(np.arange(len(p0)), count)
+        point = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count - start, count)
+        near_y = (self.xy[point, 1] >= lo[row, 1]) & (self.xy[point, 1] <= hi[row, 1])
+        row, point = row[near_y], point[near_y]
+        px, py = self.xy[point, 0:1], self.xy[point, 1:2]
+        hit = _in_triangles(p0[row], p1[row], p2[row], px, py) | (
+            _segment_distance(p0[row], p2[row], px, py) < TIGHTEN_CLEARANCE_M
+        )
+        blocked = np.zeros(len(p0), dtype=bool)
+        blocked[row[hit[:, 0]]] = True
+        return blocked
 
 
 def _segment_distance(a, b, px, py) -> np.ndarray:
@@ -523,6 +608,12 @@ def _in_triangles(p0, p1, p2, px, py) -> np.ndarray:
     d0, d1, d2 = side(p0, p1), side(p1, p2), side(p2, p0)
     eps = 1e-9
     return ((d0 > eps) & (d1 > eps) & (d2 > eps)) | ((d0 < -eps) & (d1 < -eps) & (d2 < -eps))
+
+
+def _pairs_of(keys: np.ndarray, span: int) -> np.ndarray:
+    """:func:`_pair_of` of many keys: one row (polygon, polygon) per key."""
+    pair = np.asarray(keys, dtype=np.int64) // 2
+    return np.column_stack([pair // span - 1, pair % span - 1])
 
 
 def _pair_of(key: int, span: int) -> tuple[int, int]:

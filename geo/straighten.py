@@ -85,12 +85,72 @@ def _chains(seg: np.ndarray, key: np.ndarray) -> tuple[list[np.ndarray], np.ndar
     order = np.argsort(chain, kind="stable")
     starts = np.searchsorted(chain[order], np.arange(chain.max() + 2))
     xy = np.concatenate([seg[:, :2], seg[:, 2:]])
-    out, keys = [], np.empty(chain.max() + 1, dtype=np.int64)
+    walked = _walk_all(chain, va, vb, xy)
+    out = []
     for c in range(chain.max() + 1):
         members = order[starts[c] : starts[c + 1]]
-        out.append(_walk(members, va, vb, xy, m))
-        keys[c] = key[members[0]]
-    return out, keys
+        out.append(walked[c] if c in walked else _walk(members, va, vb, xy, m))
+    return out, key[order[starts[:-1]]].astype(np.int64)
+
+
+def _walk_all(
+    chain: np.ndarray, va: np.ndarray, vb: np.ndarray, xy: np.ndarray
+) -> dict[int, np.ndarray]:
+    """:func:`_walk` of every chain that is a simple path or ring (no vertex met by more
+    than two of its segments), all at once: from the same start, in the same direction.
+
+    A path starts at whichever of its two ends :func:`_walk` meets first (its segments in
+    index order, each its first end then its second); a ring at the first end of its first
+    segment, along that segment. Each step takes the other segment at the vertex reached."""
+    m = len(va)
+    n_chains = int(chain.max()) + 1
+    size = np.bincount(chain, minlength=n_chains)
+    # incidences (segment, end: 0 first / 1 second), grouped by (chain, vertex), then segment
+    seg = np.tile(np.arange(m), 2)
+    end = np.repeat([0, 1], m)
+    vertex = np.concatenate([va, vb])
+    group_order = np.lexsort((end, seg, vertex, chain[seg]))
+    g_chain, g_vertex = chain[seg][group_order], vertex[group_order]
+    new_group = np.r_[True, (g_chain[1:] != g_chain[:-1]) | (g_vertex[1:] != g_vertex[:-1])]
+    group = np.cumsum(new_group) - 1
+    degree = np.bincount(group)
+    bad = np.zeros(n_chains, dtype=bool)
+    bad[g_chain[degree[group] > 2]] = True
+    bad[chain[va == vb]] = True
+    # per incidence: the other segment at its vertex (-1 at a path's end)
+    other = np.full(2 * m, -1, dtype=np.int64)
+    pair = np.flatnonzero(degree == 2)
+    first_at = np.flatnonzero(new_group)
+    a, b = group_order[first_at[pair]], group_order[first_at[pair] + 1]
+    other[a], other[b] = seg[b], seg[a]
+    # where each chain starts: a path at its end met first, a ring at its first segment
+    lone = first_at[degree == 1]
+    lone_inc = group_order[lone]
+    rank = seg[lone_inc] * 2 + end[lone_inc]
+    start_inc = np.full(n_chains, -1, dtype=np.int64)
+    best = np.full(n_chains, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, chain[seg[lone_inc]], rank)
+    is_start = rank == best[chain[seg[lone_inc]]]
+    start_inc[chain[seg[lone_inc[is_start]]]] = lone_inc[is_start]
+    ring = (start_inc < 0) & (size > 1)
+    first_seg = np.full(n_chains, m, dtype=np.int64)
+    np.minimum.at(first_seg, chain, np.arange(m))
+    start_inc[ring] = first_seg[ring]  # incidence (segment, first end)
+    todo = np.flatnonzero(~bad)
+    cur_seg = seg[start_inc[todo]]
+    cur_end = end[start_inc[todo]]
+    steps = size[todo]
+    path = np.empty((len(todo), int(steps.max()) + 1 if len(todo) else 1, 2))
+    path[:, 0] = xy[cur_seg + m * cur_end]
+    for t in range(int(steps.max()) if len(todo) else 0):
+        going = t < steps
+        far_end = 1 - cur_end
+        path[going, t + 1] = xy[cur_seg + m * far_end][going]
+        nxt = other[cur_seg + m * far_end]
+        at = np.maximum(nxt, 0)
+        cur_end = np.where(vertex[at + m] == vertex[cur_seg + m * far_end], 1, 0)
+        cur_seg = np.where(going & (nxt >= 0), at, cur_seg)
+    return {int(c): path[k, : steps[k] + 1].copy() for k, c in enumerate(todo.tolist())}
 
 
 def _walk(
@@ -386,10 +446,12 @@ class _Straightener:
             others = others[shapely.intersects(self.current[others], new_line)]
         if len(others):
             hits = shapely.intersection(self.current[others], new_line)
-            ends = shapely.multipoints(np.array([new[0], new[-1]]))
-            stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))
-            if stray.any():
-                return False
+            # hits that are only the chain's own ends need no test against them
+            if not _only_at(hits, new[0], new[-1]):
+                ends = shapely.multipoints(np.array([new[0], new[-1]]))
+                stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))
+                if stray.any():
+                    return False
         if self.obstacle_tree is not None:
             crossed = self.obstacle_tree.query(new_line, predicate="intersects")
             if len(crossed):
@@ -417,6 +479,15 @@ class _Straightener:
                 if (gap_new < np.minimum(gap_old, TIGHTEN_CLEARANCE_M) - 1e-9).any():
                     return False
         return True
+
+
+def _only_at(geoms: np.ndarray, first: np.ndarray, last: np.ndarray) -> bool:
+    """Whether every geometry is a point (or points) exactly at ``first`` or ``last``."""
+    kind = shapely.get_type_id(geoms)
+    if not ((kind == 0) | (kind == 4)).all():
+        return False
+    coords = shapely.get_coordinates(geoms)
+    return bool(((coords == first).all(axis=1) | (coords == last).all(axis=1)).all())
 
 
 def _without_new_necks(

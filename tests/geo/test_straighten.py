@@ -72,3 +72,37 @@ def test_the_points_found_block_a_triangle_exactly_when_some_point_does():
     expected = (every_pair & (point_chain[None, :] == chain[:, None])).any(axis=1)
     np.testing.assert_array_equal(found, expected)
     assert 0 < expected.sum() < len(expected)
+
+
+def _coverage_chains_walked_one_by_one(polygons, monkeypatch):
+    """The chains of a coverage as :func:`_walk` finds them, one chain at a time."""
+    import geo.straighten as straighten
+
+    with monkeypatch.context() as patch:
+        patch.setattr(straighten, "_walk_all", lambda *args: {})
+        return straighten._coverage_chains(polygons, None)
+
+
+def test_all_chains_are_walked_at_once_as_one_by_one(monkeypatch):
+    """A Voronoi coverage of 60 points (paths between junctions, the outer boundary) and a
+    square with a square hole filled by another (a ring, no junction on it)."""
+    import shapely
+
+    from geo.straighten import _coverage_chains
+
+    rng = np.random.default_rng(1)
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(
+            shapely.multipoints(rng.uniform(0, 100, (60, 2))), extend_to=shapely.box(0, 0, 100, 100)
+        )
+    )
+    cells = shapely.intersection(cells, shapely.box(0, 0, 100, 100), grid_size=1e-6)
+    holed = shapely.box(200, 0, 300, 100).difference(shapely.box(230, 30, 260, 60))
+    for polygons in (cells, np.array([holed, shapely.box(230, 30, 260, 60)], dtype=object)):
+        chains, keys, _ = _coverage_chains(polygons, None)
+        alone, alone_keys, _ = _coverage_chains_walked_one_by_one(polygons, monkeypatch)
+        np.testing.assert_array_equal(keys, alone_keys)
+        assert len(chains) == len(alone)
+        for walked, one in zip(chains, alone, strict=True):
+            np.testing.assert_array_equal(walked, one)
+    assert any(np.array_equal(c[0], c[-1]) for c in chains)  # the ring came round

@@ -251,9 +251,21 @@ def straighten_coverage(
     moving = [chains[c] for c in longest_first.tolist()]
     near_chain, near_point = straightener.near_points(moving, pairs, TIGHTEN_CLEARANCE_M)
     tauts = _tighten_all(moving, xy[near_point], near_chain)
+    # so are the points' tests of the straight and the taut line (they depend on nothing
+    # the chains straightened before change)
+    straights = [old[[0, -1]] for old in moving]
+    straight_clear = straightener.clear_of_points_all(moving, straights, pairs)
+    taut_clear = straightener.clear_of_points_all(moving, tauts, pairs)
     for k, c in enumerate(longest_first.tolist()):
         pair = (int(pairs[k, 0]), int(pairs[k, 1]))
-        straightener.straighten(c, chains[c], pair, tolerances, taut=tauts[k])
+        straightener.straighten(
+            c,
+            chains[c],
+            pair,
+            tolerances,
+            taut=tauts[k],
+            clear=(bool(straight_clear[k]), bool(taut_clear[k])),
+        )
     current = straightener.current
     rebuilt = _rebuild(current, polys, xy, owner)
     if rebuilt is None:
@@ -383,6 +395,7 @@ class _Straightener:
         tolerances: tuple[float, ...],
         *,
         taut: np.ndarray,
+        clear: tuple[bool, bool] | None = None,
     ) -> None:
         """Replace chain ``c`` (vertices ``old``, between polygons ``pair``) by the
         straightest line acceptable: the straight line between its ends, else the chain
@@ -393,12 +406,13 @@ class _Straightener:
         # only the points there matter)
         straight = np.array([old[0], old[-1]])
         straight_line = shapely.LineString(straight)
-        if self.acceptable(c, old, straight, straight_line, pair):
+        straight_clear, taut_clear = clear or (None, None)
+        if self.acceptable(c, old, straight, straight_line, pair, clear=straight_clear):
             self.current[c] = straight_line
             return
         if len(taut) < len(old):
             taut_line = shapely.LineString(taut)
-            if self.acceptable(c, old, taut, taut_line, pair):
+            if self.acceptable(c, old, taut, taut_line, pair, clear=taut_clear):
                 self.current[c] = taut_line
         for tolerance in tolerances:
             new_line = shapely.simplify(self.current[c], tolerance, preserve_topology=False)
@@ -430,14 +444,19 @@ class _Straightener:
         new: np.ndarray,
         new_line: shapely.LineString,
         pair: tuple[int, int],
+        *,
+        clear: bool | None = None,
     ) -> bool:
         """Whether chain ``c`` may become ``new``: simple, moving no point of its two
         polygons across it nor nearer than it was (or the clearance), touching no other chain
-        but at its ends, crossing no obstacle the old chain did not."""
+        but at its ends, crossing no obstacle the old chain did not. ``clear``: the points'
+        test as :meth:`clear_of_points_all` made it already (None: made here)."""
         if not shapely.is_simple(new_line):
             return False
-        ring = np.concatenate([old, new[::-1][1:]])
-        if not self._clear_of_points(ring, old, new, pair):
+        if clear is None:
+            ring = np.concatenate([old, new[::-1][1:]])
+            clear = self._clear_of_points(ring, old, new, pair)
+        if not clear:
             return False
         # touches no other chain except at its own ends
         others = self.line_tree.query(new_line)
@@ -460,6 +479,41 @@ class _Straightener:
                     return False
         return True
 
+    def clear_of_points_all(
+        self, olds: list[np.ndarray], news: list[np.ndarray], pairs: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`_clear_of_points` of many chains at once (chain k from ``olds[k]`` to
+        ``news[k]``, between the polygons ``pairs[k]``): the same tests on every pair of a
+        chain and a point of its two polygons near it."""
+        rings = [np.concatenate([o, n[::-1][1:]]) for o, n in zip(olds, news, strict=True)]
+        chain, point = self.near_points(rings, pairs, TIGHTEN_CLEARANCE_M)
+        clear = np.ones(len(rings), dtype=bool)
+        if not len(chain):
+            return clear
+        px, py = self.xy[point, 0:1], self.xy[point, 1:2]
+        # no point inside the region swept (even-odd rule over the ring's segments)
+        row, a, b = _pair_segments(rings, chain)
+        straddle = (a[:, 1:2] > py[row]) != (b[:, 1:2] > py[row])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = a[:, 0:1] + (py[row] - a[:, 1:2]) * (b[:, 0:1] - a[:, 0:1]) / (
+                b[:, 1:2] - a[:, 1:2]
+            )
+        crossings = np.bincount(
+            row, weights=(straddle & (px[row] < at))[:, 0], minlength=len(chain)
+        )
+        clear[chain[crossings.astype(np.int64) % 2 == 1]] = False
+        # nor nearer the new chain than the old one, or than the clearance
+        gap = []
+        for lines in (news, olds):
+            row, a, b = _pair_segments(lines, chain)
+            distance = _segment_distance(a, b, px[row], py[row])[:, 0]
+            nearest = np.full(len(chain), np.inf)
+            np.minimum.at(nearest, row, distance)
+            gap.append(nearest)
+        closer = gap[0] < np.minimum(gap[1], TIGHTEN_CLEARANCE_M) - 1e-9
+        clear[chain[closer]] = False
+        return clear
+
     def _clear_of_points(
         self, ring: np.ndarray, old: np.ndarray, new: np.ndarray, pair: tuple[int, int]
     ) -> bool:
@@ -479,6 +533,20 @@ class _Straightener:
                 if (gap_new < np.minimum(gap_old, TIGHTEN_CLEARANCE_M) - 1e-9).any():
                     return False
         return True
+
+
+def _pair_segments(
+    lines: list[np.ndarray], chain: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each entry of ``chain`` (an index into ``lines``) and each segment of that line:
+    (the entry, the segment's start, its end)."""
+    count = np.fromiter((len(v) - 1 for v in lines), dtype=np.int64, count=len(lines))
+    vertices = np.concatenate(lines)
+    first = np.cumsum(count + 1) - (count + 1)
+    per = count[chain]
+    row = np.repeat(np.arange(len(chain)), per)
+    start = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per) + first[chain][row]
+    return row, vertices[start], vertices[start + 1]
 
 
 def _only_at(geoms: np.ndarray, first: np.ndarray, last: np.ndarray) -> bool:

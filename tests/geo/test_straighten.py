@@ -106,3 +106,25 @@ def test_all_chains_are_walked_at_once_as_one_by_one(monkeypatch):
         for walked, one in zip(chains, alone, strict=True):
             np.testing.assert_array_equal(walked, one)
     assert any(np.array_equal(c[0], c[-1]) for c in chains)  # the ring came round
+
+
+def test_the_points_tests_of_many_chains_at_once_are_those_of_each_alone():
+    import shapely
+
+    from geo.straighten import _Straightener
+
+    rng = np.random.default_rng(7)
+    olds = [_staircase(rng, rng.uniform(0, 200, 2), int(rng.integers(1, 10))) for _ in range(60)]
+    xy = np.concatenate([_houses(rng, c, 12) for c in olds])
+    owner = rng.integers(0, 4, len(xy))
+    pairs = np.sort(rng.choice(4, (len(olds), 2), replace=True), axis=1)
+    news = [c[[0, -1]] if k % 2 else _tighten(c, xy) for k, c in enumerate(olds)]
+    lines = np.array([shapely.LineString(c) for c in olds], dtype=object)
+    straightener = _Straightener.of(lines, xy=xy, owner=owner, obstacles=None, reach=120.0)
+    together = straightener.clear_of_points_all(olds, news, pairs)
+    alone = [
+        straightener._clear_of_points(np.concatenate([o, n[::-1][1:]]), o, n, tuple(p))
+        for o, n, p in zip(olds, news, pairs.tolist(), strict=True)
+    ]
+    np.testing.assert_array_equal(together, alone)
+    assert 0 < together.sum() < len(together)

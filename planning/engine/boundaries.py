@@ -219,7 +219,10 @@ def _straight_grids(drawing: _Drawing) -> tuple[np.ndarray, np.ndarray]:
                 comm_polys, polys = straight, np.asarray(again, dtype=object)
                 break
             cut = np.unique(comm_local[np.isin(site_grid, labels[split])])
-            frozen = np.union1d(frozen, cut)
+            grown = np.union1d(frozen, cut)
+            if len(grown) == len(frozen):
+                break  # nothing more to freeze: another attempt would draw the same again
+            frozen = grown
         fixed = np.concatenate([fixed, shapely.boundary(comm_polys)])
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))

@@ -1,8 +1,10 @@
-"""Speed of geo.tessellation on random clustered points with a grid of 20 barrier lines.
+"""Speed of geo.tessellation (and of straightening the borders drawn from it,
+geo.straighten) on random clustered points with a grid of 20 barrier lines.
 
 Run: ``.venv/bin/python benchmarks/tessellation.py [n ...]`` (default 10k, 50k, 100k points).
-Prints, per size, the seconds of each step and the number of blocks, absorbed and unassigned
-blocks, and checks that the cells tile the area.
+Prints, per size, the seconds of each step (tessellate and straighten also in CPU seconds:
+on a machine others share, the CPU time says whether the work grew), the number of blocks
+and parts, and checks that the cells tile the area.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from geo.straighten import straighten_coverage
 from geo.tessellation import adjacency, dissolve, smooth_coverage, study_outline, tessellate
 
 SIDE_M = 10_000.0
@@ -51,9 +54,9 @@ def run(n: int) -> None:
     point_zone = (xy[:, 0] >= SIDE_M / 2).astype(np.int64)
     barriers = barrier_grid()
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     tess = tessellate(xy, area, zones=subdistricts, barriers=barriers, point_zone=point_zone)
-    t1 = time.perf_counter()
+    t1, cpu1 = time.perf_counter(), time.process_time()
     adj = adjacency(tess.cells, block=tess.block, zone=tess.zone)
     t2 = time.perf_counter()
     labels = np.floor(xy[:, 0] / 1000).astype(int) * 10 + np.floor(xy[:, 1] / 1000).astype(int)
@@ -64,16 +67,19 @@ def run(n: int) -> None:
     smooth_coverage(parts, tolerance_m=5.0, keep_inside=xy, owner=position)
     t4 = time.perf_counter()
     study_outline(xy)
-    t5 = time.perf_counter()
+    t5, cpu5 = time.perf_counter(), time.process_time()
+    straighten_coverage(parts, points=xy, point_owner=position, fixed=barriers)
+    t6, cpu6 = time.perf_counter(), time.process_time()
 
     covered = math.fsum(shapely.area(tess.cells)) + math.fsum(
         shapely.area(tess.blocks.geometry[tess.unassigned_blocks])
     )
     tiles = abs(covered - area.area) <= 1e-6 * area.area
     print(
-        f"{len(xy):>7,} points, {len(tess.blocks)} blocks: tessellate {t1 - t0:5.2f} s, "
-        f"adjacency {t2 - t1:5.2f} s ({len(adj):,} pairs), dissolve {t3 - t2:5.2f} s "
-        f"({len(uniq)} parts), smooth {t4 - t3:5.2f} s, outline {t5 - t4:5.2f} s; "
+        f"{len(xy):>7,} points, {len(tess.blocks)} blocks: tessellate {t1 - t0:5.2f} s "
+        f"(CPU {cpu1 - cpu0:5.2f} s), adjacency {t2 - t1:5.2f} s ({len(adj):,} pairs), "
+        f"dissolve {t3 - t2:5.2f} s ({len(uniq)} parts), smooth {t4 - t3:5.2f} s, "
+        f"outline {t5 - t4:5.2f} s, straighten {t6 - t5:5.2f} s (CPU {cpu6 - cpu5:5.2f} s); "
         f"tiles: {tiles}"
     )
 

@@ -85,12 +85,72 @@ def _chains(seg: np.ndarray, key: np.ndarray) -> tuple[list[np.ndarray], np.ndar
     order = np.argsort(chain, kind="stable")
     starts = np.searchsorted(chain[order], np.arange(chain.max() + 2))
     xy = np.concatenate([seg[:, :2], seg[:, 2:]])
-    out, keys = [], np.empty(chain.max() + 1, dtype=np.int64)
+    walked = _walk_all(chain, va, vb, xy)
+    out = []
     for c in range(chain.max() + 1):
         members = order[starts[c] : starts[c + 1]]
-        out.append(_walk(members, va, vb, xy, m))
-        keys[c] = key[members[0]]
-    return out, keys
+        out.append(walked[c] if c in walked else _walk(members, va, vb, xy, m))
+    return out, key[order[starts[:-1]]].astype(np.int64)
+
+
+def _walk_all(
+    chain: np.ndarray, va: np.ndarray, vb: np.ndarray, xy: np.ndarray
+) -> dict[int, np.ndarray]:
+    """:func:`_walk` of every chain that is a simple path or ring (no vertex met by more
+    than two of its segments), all at once: from the same start, in the same direction.
+
+    A path starts at whichever of its two ends :func:`_walk` meets first (its segments in
+    index order, each its first end then its second); a ring at the first end of its first
+    segment, along that segment. Each step takes the other segment at the vertex reached."""
+    m = len(va)
+    n_chains = int(chain.max()) + 1
+    size = np.bincount(chain, minlength=n_chains)
+    # incidences (segment, end: 0 first / 1 second), grouped by (chain, vertex), then segment
+    seg = np.tile(np.arange(m), 2)
+    end = np.repeat([0, 1], m)
+    vertex = np.concatenate([va, vb])
+    group_order = np.lexsort((end, seg, vertex, chain[seg]))
+    g_chain, g_vertex = chain[seg][group_order], vertex[group_order]
+    new_group = np.r_[True, (g_chain[1:] != g_chain[:-1]) | (g_vertex[1:] != g_vertex[:-1])]
+    group = np.cumsum(new_group) - 1
+    degree = np.bincount(group)
+    bad = np.zeros(n_chains, dtype=bool)
+    bad[g_chain[degree[group] > 2]] = True
+    bad[chain[va == vb]] = True
+    # per incidence: the other segment at its vertex (-1 at a path's end)
+    other = np.full(2 * m, -1, dtype=np.int64)
+    pair = np.flatnonzero(degree == 2)
+    first_at = np.flatnonzero(new_group)
+    a, b = group_order[first_at[pair]], group_order[first_at[pair] + 1]
+    other[a], other[b] = seg[b], seg[a]
+    # where each chain starts: a path at its end met first, a ring at its first segment
+    lone = first_at[degree == 1]
+    lone_inc = group_order[lone]
+    rank = seg[lone_inc] * 2 + end[lone_inc]
+    start_inc = np.full(n_chains, -1, dtype=np.int64)
+    best = np.full(n_chains, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, chain[seg[lone_inc]], rank)
+    is_start = rank == best[chain[seg[lone_inc]]]
+    start_inc[chain[seg[lone_inc[is_start]]]] = lone_inc[is_start]
+    ring = (start_inc < 0) & (size > 1)
+    first_seg = np.full(n_chains, m, dtype=np.int64)
+    np.minimum.at(first_seg, chain, np.arange(m))
+    start_inc[ring] = first_seg[ring]  # incidence (segment, first end)
+    todo = np.flatnonzero(~bad)
+    cur_seg = seg[start_inc[todo]]
+    cur_end = end[start_inc[todo]]
+    steps = size[todo]
+    path = np.empty((len(todo), int(steps.max()) + 1 if len(todo) else 1, 2))
+    path[:, 0] = xy[cur_seg + m * cur_end]
+    for t in range(int(steps.max()) if len(todo) else 0):
+        going = t < steps
+        far_end = 1 - cur_end
+        path[going, t + 1] = xy[cur_seg + m * far_end][going]
+        nxt = other[cur_seg + m * far_end]
+        at = np.maximum(nxt, 0)
+        cur_end = np.where(vertex[at + m] == vertex[cur_seg + m * far_end], 1, 0)
+        cur_seg = np.where(going & (nxt >= 0), at, cur_seg)
+    return {int(c): path[k, : steps[k] + 1].copy() for k, c in enumerate(todo.tolist())}
 
 
 def _walk(
@@ -185,8 +245,27 @@ def straighten_coverage(
     longest_first = np.flatnonzero(movable)[
         np.argsort(-shapely.length(lines[movable]), kind="stable")
     ]
-    for c in longest_first.tolist():
-        straightener.straighten(c, chains[c], _pair_of(chain_key[c], span), tolerances)
+    # every movable chain pulled taut at once (a chain's taut line depends on nothing but
+    # its own vertices and the points of its two polygons near it)
+    pairs = _pairs_of(chain_key[longest_first], span)
+    moving = [chains[c] for c in longest_first.tolist()]
+    near_chain, near_point = straightener.near_points(moving, pairs, TIGHTEN_CLEARANCE_M)
+    tauts = _tighten_all(moving, xy[near_point], near_chain)
+    # so are the points' tests of the straight and the taut line (they depend on nothing
+    # the chains straightened before change)
+    straights = [old[[0, -1]] for old in moving]
+    straight_clear = straightener.clear_of_points_all(moving, straights, pairs)
+    taut_clear = straightener.clear_of_points_all(moving, tauts, pairs)
+    for k, c in enumerate(longest_first.tolist()):
+        pair = (int(pairs[k, 0]), int(pairs[k, 1]))
+        straightener.straighten(
+            c,
+            chains[c],
+            pair,
+            tolerances,
+            taut=tauts[k],
+            clear=(bool(straight_clear[k]), bool(taut_clear[k])),
+        )
     current = straightener.current
     rebuilt = _rebuild(current, polys, xy, owner)
     if rebuilt is None:
@@ -309,25 +388,31 @@ class _Straightener:
         )
 
     def straighten(
-        self, c: int, old: np.ndarray, pair: tuple[int, int], tolerances: tuple[float, ...]
+        self,
+        c: int,
+        old: np.ndarray,
+        pair: tuple[int, int],
+        tolerances: tuple[float, ...],
+        *,
+        taut: np.ndarray,
+        clear: tuple[bool, bool] | None = None,
     ) -> None:
         """Replace chain ``c`` (vertices ``old``, between polygons ``pair``) by the
         straightest line acceptable: the straight line between its ends, else the chain
-        pulled taut against the points and then simplified at the largest tolerance that
-        passes."""
+        pulled taut against the points (``taut``, :func:`_tighten`) and then simplified at
+        the largest tolerance that passes."""
         # the straight line between its ends first; only where buildings stand in its way
         # is the chain pulled taut against them (it stays inside its own convex hull, so
         # only the points there matter)
         straight = np.array([old[0], old[-1]])
         straight_line = shapely.LineString(straight)
-        if self.acceptable(c, old, straight, straight_line, pair):
+        straight_clear, taut_clear = clear or (None, None)
+        if self.acceptable(c, old, straight, straight_line, pair, clear=straight_clear):
             self.current[c] = straight_line
             return
-        near = self.near_points(old, pair, TIGHTEN_CLEARANCE_M)
-        taut = _tighten(old, self.xy[near])
         if len(taut) < len(old):
             taut_line = shapely.LineString(taut)
-            if self.acceptable(c, old, taut, taut_line, pair):
+            if self.acceptable(c, old, taut, taut_line, pair, clear=taut_clear):
                 self.current[c] = taut_line
         for tolerance in tolerances:
             new_line = shapely.simplify(self.current[c], tolerance, preserve_topology=False)
@@ -338,12 +423,19 @@ class _Straightener:
                 self.current[c] = new_line
                 break
 
-    def near_points(self, chain: np.ndarray, pair: tuple[int, int], reach: float) -> np.ndarray:
-        """The points of the polygons of ``pair`` near a chain."""
-        a, b = pair
-        lo, hi = chain.min(axis=0) - reach, chain.max(axis=0) + reach
-        near = self.point_tree.query(shapely.box(*lo, *hi))
-        return near[(self.owner[near] == a) | (self.owner[near] == b)]
+    def near_points(
+        self, chains: list[np.ndarray], pairs: np.ndarray, reach: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chain, point) of each point of the two polygons of a chain (``pairs``: one row
+        per chain) within ``reach`` of the chain's bounding box."""
+        if not chains:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        lo = np.array([c.min(axis=0) for c in chains]) - reach
+        hi = np.array([c.max(axis=0) for c in chains]) + reach
+        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+        chain, point = self.point_tree.query(boxes)
+        mine = (self.owner[point] == pairs[chain, 0]) | (self.owner[point] == pairs[chain, 1])
+        return chain[mine], point[mine]
 
     def acceptable(
         self,
@@ -352,14 +444,19 @@ class _Straightener:
         new: np.ndarray,
         new_line: shapely.LineString,
         pair: tuple[int, int],
+        *,
+        clear: bool | None = None,
     ) -> bool:
         """Whether chain ``c`` may become ``new``: simple, moving no point of its two
         polygons across it nor nearer than it was (or the clearance), touching no other chain
-        but at its ends, crossing no obstacle the old chain did not."""
+        but at its ends, crossing no obstacle the old chain did not. ``clear``: the points'
+        test as :meth:`clear_of_points_all` made it already (None: made here)."""
         if not shapely.is_simple(new_line):
             return False
-        ring = np.concatenate([old, new[::-1][1:]])
-        if not self._clear_of_points(ring, old, new, pair):
+        if clear is None:
+            ring = np.concatenate([old, new[::-1][1:]])
+            clear = self._clear_of_points(ring, old, new, pair)
+        if not clear:
             return False
         # touches no other chain except at its own ends
         others = self.line_tree.query(new_line)
@@ -368,10 +465,12 @@ class _Straightener:
             others = others[shapely.intersects(self.current[others], new_line)]
         if len(others):
             hits = shapely.intersection(self.current[others], new_line)
-            ends = shapely.multipoints(np.array([new[0], new[-1]]))
-            stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))
-            if stray.any():
-                return False
+            # hits that are only the chain's own ends need no test against them
+            if not _only_at(hits, new[0], new[-1]):
+                ends = shapely.multipoints(np.array([new[0], new[-1]]))
+                stray = ~shapely.is_empty(shapely.difference(hits, shapely.buffer(ends, 1e-6)))
+                if stray.any():
+                    return False
         if self.obstacle_tree is not None:
             crossed = self.obstacle_tree.query(new_line, predicate="intersects")
             if len(crossed):
@@ -379,6 +478,41 @@ class _Straightener:
                 if len(np.setdiff1d(crossed, before)):
                     return False
         return True
+
+    def clear_of_points_all(
+        self, olds: list[np.ndarray], news: list[np.ndarray], pairs: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`_clear_of_points` of many chains at once (chain k from ``olds[k]`` to
+        ``news[k]``, between the polygons ``pairs[k]``): the same tests on every pair of a
+        chain and a point of its two polygons near it."""
+        rings = [np.concatenate([o, n[::-1][1:]]) for o, n in zip(olds, news, strict=True)]
+        chain, point = self.near_points(rings, pairs, TIGHTEN_CLEARANCE_M)
+        clear = np.ones(len(rings), dtype=bool)
+        if not len(chain):
+            return clear
+        px, py = self.xy[point, 0:1], self.xy[point, 1:2]
+        # no point inside the region swept (even-odd rule over the ring's segments)
+        row, a, b = _pair_segments(rings, chain)
+        straddle = (a[:, 1:2] > py[row]) != (b[:, 1:2] > py[row])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = a[:, 0:1] + (py[row] - a[:, 1:2]) * (b[:, 0:1] - a[:, 0:1]) / (
+                b[:, 1:2] - a[:, 1:2]
+            )
+        crossings = np.bincount(
+            row, weights=(straddle & (px[row] < at))[:, 0], minlength=len(chain)
+        )
+        clear[chain[crossings.astype(np.int64) % 2 == 1]] = False
+        # nor nearer the new chain than the old one, or than the clearance
+        gap = []
+        for lines in (news, olds):
+            row, a, b = _pair_segments(lines, chain)
+            distance = _segment_distance(a, b, px[row], py[row])[:, 0]
+            nearest = np.full(len(chain), np.inf)
+            np.minimum.at(nearest, row, distance)
+            gap.append(nearest)
+        closer = gap[0] < np.minimum(gap[1], TIGHTEN_CLEARANCE_M) - 1e-9
+        clear[chain[closer]] = False
+        return clear
 
     def _clear_of_points(
         self, ring: np.ndarray, old: np.ndarray, new: np.ndarray, pair: tuple[int, int]
@@ -399,6 +533,29 @@ class _Straightener:
                 if (gap_new < np.minimum(gap_old, TIGHTEN_CLEARANCE_M) - 1e-9).any():
                     return False
         return True
+
+
+def _pair_segments(
+    lines: list[np.ndarray], chain: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each entry of ``chain`` (an index into ``lines``) and each segment of that line:
+    (the entry, the segment's start, its end)."""
+    count = np.fromiter((len(v) - 1 for v in lines), dtype=np.int64, count=len(lines))
+    vertices = np.concatenate(lines)
+    first = np.cumsum(count + 1) - (count + 1)
+    per = count[chain]
+    row = np.repeat(np.arange(len(chain)), per)
+    start = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per) + first[chain][row]
+    return row, vertices[start], vertices[start + 1]
+
+
+def _only_at(geoms: np.ndarray, first: np.ndarray, last: np.ndarray) -> bool:
+    """Whether every geometry is a point (or points) exactly at ``first`` or ``last``."""
+    kind = shapely.get_type_id(geoms)
+    if not ((kind == 0) | (kind == 4)).all():
+        return False
+    coords = shapely.get_coordinates(geoms)
+    return bool(((coords == first).all(axis=1) | (coords == last).all(axis=1)).all())
 
 
 def _without_new_necks(
@@ -464,37 +621,104 @@ def _tighten(chain: np.ndarray, points: np.ndarray) -> np.ndarray:
     vertex moves to the middle of its neighbours whenever no point lies in the triangle it
     sweeps (odd and even vertices in turn). Collinear vertices are then dropped. A staircase
     between two rows of houses becomes the straight line through the gap between them."""
-    c = chain.astype(float).copy()
-    if len(c) < 3:
-        return c
-    px, py = points[:, 0][None, :], points[:, 1][None, :]
+    return _tighten_all([chain], points, np.zeros(len(points), dtype=np.int64))[0]
+
+
+def _tighten_all(
+    chains: list[np.ndarray], points: np.ndarray, point_chain: np.ndarray
+) -> list[np.ndarray]:
+    """:func:`_tighten` of every chain at once, each against its own points (``points``
+    whose ``point_chain`` is its index): the same moves, round by round, on one array of all
+    their vertices. A chain that stops moving stays still in the rounds the others take."""
+    if not chains:
+        return []
+    size = np.fromiter(map(len, chains), dtype=np.int64, count=len(chains))
+    c = np.concatenate(chains).astype(float)
+    chain_of = np.repeat(np.arange(len(chains)), size)
+    first = np.cumsum(size) - size
+    local = np.arange(len(c)) - first[chain_of]
+    inner = (local >= 1) & (local <= size[chain_of] - 2)
+    finder = _ChainPoints.of(points, point_chain, c)
+    rows_of = [np.flatnonzero(inner & (local % 2 == parity % 2)) for parity in (1, 2)]
     for _ in range(TIGHTEN_ROUNDS):
         moved = False
-        for parity in (1, 2):
-            i = np.arange(parity, len(c) - 1, 2)
+        for i in rows_of:
             if not len(i):
                 continue
             p0, p1, p2 = c[i - 1], c[i], c[i + 1]
             target = (p0 + p2) / 2.0
             step = np.hypot(*(target - p1).T)
             free = step > 1e-6
-            if len(points):
-                blocked = _in_triangles(p0, p1, p2, px, py) | (
-                    _segment_distance(p0, p2, px, py) < TIGHTEN_CLEARANCE_M
-                )
-                free &= ~blocked.any(axis=1)
+            if len(points) and free.any():
+                rows = np.flatnonzero(free)
+                blocked = finder.blocked(p0[rows], p1[rows], p2[rows], chain_of[i[rows]])
+                free[rows[blocked]] = False
             if free.any():
                 c[i[free]] = target[free]
                 moved = True
         if not moved:
             break
     keep = np.ones(len(c), dtype=bool)
+    v = np.flatnonzero(inner)
     cross = np.abs(
-        (c[1:-1, 0] - c[:-2, 0]) * (c[2:, 1] - c[:-2, 1])
-        - (c[1:-1, 1] - c[:-2, 1]) * (c[2:, 0] - c[:-2, 0])
+        (c[v, 0] - c[v - 1, 0]) * (c[v + 1, 1] - c[v - 1, 1])
+        - (c[v, 1] - c[v - 1, 1]) * (c[v + 1, 0] - c[v - 1, 0])
     )
-    keep[1:-1] = cross > 1e-6
-    return c[keep]
+    keep[v] = cross > 1e-6
+    return [
+        part[kept]
+        for part, kept in zip(np.split(c, first[1:]), np.split(keep, first[1:]), strict=True)
+    ]
+
+
+#: Only points this near (metres) a triangle's bounding box are tested against it: farther
+#: ones lie neither inside it nor within the clearance of its base, with room to spare.
+NEAR_TRIANGLE_M = TIGHTEN_CLEARANCE_M + 5.0
+
+
+@dataclass(frozen=True, eq=False)
+class _ChainPoints:
+    """The points of every chain, sorted by chain then x under one key (``chain * span +
+    x``, the chains' ranges apart), so the points of a chain near an x are found by
+    bisection."""
+
+    xy: np.ndarray
+    key: np.ndarray
+    x0: float
+    span: float
+
+    @classmethod
+    def of(cls, points: np.ndarray, point_chain: np.ndarray, vertices: np.ndarray) -> _ChainPoints:
+        everything = np.concatenate([points[:, 0], vertices[:, 0]])
+        x0 = float(everything.min()) - NEAR_TRIANGLE_M - 1.0
+        span = float(everything.max()) + NEAR_TRIANGLE_M + 1.0 - x0 + 1.0
+        order = np.lexsort((points[:, 0], point_chain))
+        key = (points[order, 0] - x0) + point_chain[order] * span
+        return cls(points[order], key, x0, span)
+
+    def blocked(
+        self, p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, chain: np.ndarray
+    ) -> np.ndarray:
+        """Per triangle p0-p1-p2 (of chain ``chain``): whether a point of its chain lies
+        inside it or within the clearance of its base p0-p2. The tests of every pair of a
+        triangle and a point of its chain, made only on the pairs whose boxes meet."""
+        lo = np.minimum(np.minimum(p0, p1), p2) - NEAR_TRIANGLE_M
+        hi = np.maximum(np.maximum(p0, p1), p2) + NEAR_TRIANGLE_M
+        base = chain * self.span
+        start = np.searchsorted(self.key, (lo[:, 0] - self.x0) + base, side="left")
+        stop = np.searchsorted(self.key, (hi[:, 0] - self.x0) + base, side="right")
+        count = np.maximum(stop - start, 0)
+        row = np.repeat(np.arange(len(p0)), count)
+        point = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count - start, count)
+        near_y = (self.xy[point, 1] >= lo[row, 1]) & (self.xy[point, 1] <= hi[row, 1])
+        row, point = row[near_y], point[near_y]
+        px, py = self.xy[point, 0:1], self.xy[point, 1:2]
+        hit = _in_triangles(p0[row], p1[row], p2[row], px, py) | (
+            _segment_distance(p0[row], p2[row], px, py) < TIGHTEN_CLEARANCE_M
+        )
+        blocked = np.zeros(len(p0), dtype=bool)
+        blocked[row[hit[:, 0]]] = True
+        return blocked
 
 
 def _segment_distance(a, b, px, py) -> np.ndarray:
@@ -523,6 +747,12 @@ def _in_triangles(p0, p1, p2, px, py) -> np.ndarray:
     d0, d1, d2 = side(p0, p1), side(p1, p2), side(p2, p0)
     eps = 1e-9
     return ((d0 > eps) & (d1 > eps) & (d2 > eps)) | ((d0 < -eps) & (d1 < -eps) & (d2 < -eps))
+
+
+def _pairs_of(keys: np.ndarray, span: int) -> np.ndarray:
+    """:func:`_pair_of` of many keys: one row (polygon, polygon) per key."""
+    pair = np.asarray(keys, dtype=np.int64) // 2
+    return np.column_stack([pair // span - 1, pair % span - 1])
 
 
 def _pair_of(key: int, span: int) -> tuple[int, int]:

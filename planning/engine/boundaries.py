@@ -7,6 +7,7 @@ curved line through the gap between the two groups of buildings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,16 +50,21 @@ def boundaries(
     grid_subdistrict[grid] = district.sites.subdistrict
     grid_polys = np.empty(n_grid, dtype=object)
     members_of, tasks = [], []
-    for z in np.unique(grid_subdistrict):
-        members = np.flatnonzero(grid_subdistrict == z)
-        in_subdistrict = np.isin(grid, members)
+    # the sites (and footprints) of each 街道 found by one sort, not by a scan of every site
+    # per 街道 (a city has hundreds)
+    site_zone = grid_subdistrict[grid]
+    sites_of = _groups(site_zone)
+    footprints_of = _footprint_groups(district, site_zone)
+    for z, members in _groups(grid_subdistrict).items():
+        sites = sites_of.get(z, np.zeros(0, dtype=np.int64))
         members_of.append(members)
         tasks.append(
             _drawing(
                 district,
-                in_subdistrict,
-                community[in_subdistrict],
-                np.searchsorted(members, grid[in_subdistrict]),
+                sites,
+                community[sites],
+                np.searchsorted(members, grid[sites]),
+                footprints=None if footprints_of is None else footprints_of(z),
                 straighten=smooth_m > 0,
             )
         )
@@ -102,27 +108,57 @@ class _Drawing:
 
 def _drawing(
     district: District,
-    in_subdistrict: np.ndarray,
+    sites: np.ndarray,
     site_community: np.ndarray,
     site_grid: np.ndarray,
     *,
+    footprints: np.ndarray | None,
     straighten: bool,
 ) -> _Drawing:
-    """The :class:`_Drawing` of the sites ``in_subdistrict`` (a mask)."""
-    footprints = None
-    if district.footprints is not None and district.footprint_site is not None:
-        site = district.footprint_site
-        footprints = district.footprints[(site < 0) | in_subdistrict[np.maximum(site, 0)]]
+    """The :class:`_Drawing` of ``sites`` (indices, ascending) with the footprints at
+    indices ``footprints`` (None: without footprints)."""
     return _Drawing(
-        xy=district.sites.xy[in_subdistrict],
-        cells=district.cells[in_subdistrict],
-        shapes=None if district.site_shape is None else district.site_shape[in_subdistrict],
+        xy=district.sites.xy[sites],
+        cells=district.cells[sites],
+        shapes=None if district.site_shape is None else district.site_shape[sites],
         site_community=site_community,
         site_grid=site_grid,
-        fixed=_block_lines(district, in_subdistrict) if straighten else np.zeros(0, dtype=object),
-        footprints=footprints,
+        fixed=_block_lines(district, sites) if straighten else np.zeros(0, dtype=object),
+        footprints=None
+        if footprints is None or district.footprints is None
+        else district.footprints[footprints],
         straighten=straighten,
     )
+
+
+def _groups(values: np.ndarray) -> dict[int, np.ndarray]:
+    """The indices (ascending) of each value of ``values``."""
+    order = np.argsort(values, kind="stable")
+    keys, starts = np.unique(values[order], return_index=True)
+    bounds = np.r_[starts, len(order)]
+    return {int(k): order[bounds[i] : bounds[i + 1]] for i, k in enumerate(keys.tolist())}
+
+
+def _footprint_groups(
+    district: District, site_zone: np.ndarray
+) -> Callable[[int], np.ndarray] | None:
+    """For each 街道, the indices (ascending) of the footprints it draws with: those of its
+    sites and those of no site; None without footprints."""
+    if district.footprints is None or district.footprint_site is None:
+        return None
+    site = district.footprint_site
+    owned = site >= 0
+    nobody = np.flatnonzero(~owned)
+    zone = np.full(len(site), np.iinfo(np.int64).min, dtype=np.int64)
+    zone[owned] = site_zone[site[owned]]
+    of_zone = _groups(zone[owned])
+    owned_at = np.flatnonzero(owned)
+
+    def footprints(z: int) -> np.ndarray:
+        mine = owned_at[of_zone[z]] if z in of_zone else np.zeros(0, dtype=np.int64)
+        return np.union1d(nobody, mine)
+
+    return footprints
 
 
 def _draw_subdistrict(drawing: _Drawing) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +219,10 @@ def _straight_grids(drawing: _Drawing) -> tuple[np.ndarray, np.ndarray]:
                 comm_polys, polys = straight, np.asarray(again, dtype=object)
                 break
             cut = np.unique(comm_local[np.isin(site_grid, labels[split])])
-            frozen = np.union1d(frozen, cut)
+            grown = np.union1d(frozen, cut)
+            if len(grown) == len(frozen):
+                break  # nothing more to freeze: another attempt would draw the same again
+            frozen = grown
         fixed = np.concatenate([fixed, shapely.boundary(comm_polys)])
     position = np.full(int(site_grid.max()) + 1, -1, dtype=np.int64)
     position[labels] = np.arange(len(labels))

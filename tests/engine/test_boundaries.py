@@ -49,3 +49,23 @@ def test_the_subdistricts_drawn_by_workers_are_drawn_as_in_one_process():
     for community in two.communities.itertuples():
         inside = community.geometry.intersection(street_of[community.street]).area
         assert inside == pytest.approx(community.geometry.area, rel=1e-6)
+
+
+def test_the_sites_and_footprints_of_each_subdistrict_are_those_a_mask_picks():
+    from types import SimpleNamespace
+
+    from planning.engine.boundaries import _footprint_groups, _groups
+
+    rng = np.random.default_rng(0)
+    site_zone = rng.integers(0, 5, 200)
+    footprint_site = rng.integers(-1, 200, 120)  # -1: a footprint of no site
+    district = SimpleNamespace(footprints=np.arange(120), footprint_site=footprint_site)
+    sites_of, footprints_of = _groups(site_zone), _footprint_groups(district, site_zone)
+    assert sorted(sites_of) == [0, 1, 2, 3, 4]
+    for z in range(5):
+        np.testing.assert_array_equal(sites_of[z], np.flatnonzero(site_zone == z))
+        in_zone = site_zone == z
+        mask = (footprint_site < 0) | in_zone[np.maximum(footprint_site, 0)]
+        np.testing.assert_array_equal(footprints_of(z), np.flatnonzero(mask))
+    no_footprints = SimpleNamespace(footprints=None, footprint_site=None)
+    assert _footprint_groups(no_footprints, site_zone) is None

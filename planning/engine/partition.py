@@ -30,11 +30,9 @@ deterministic for a given ``seed``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import cdist
 
-from planning.engine.graph import Graph, region_is_connected, sides
+from planning.engine.graph import Graph, component_labels, region_is_connected, sides
 from planning.engine.recombine import recombine
 from planning.engine.refine import refine
 from planning.engine.regions import penalty, region_pp
@@ -168,10 +166,7 @@ def _repair_contiguity(graph: Graph, labels: np.ndarray, weights: np.ndarray) ->
     dst = graph.indices
     for _ in range(50):
         same = labels[src] == labels[dst]
-        m = scipy.sparse.csr_matrix(
-            (np.ones(int(same.sum())), (src[same], dst[same])), shape=(graph.n, graph.n)
-        )
-        count, piece = connected_components(m, directed=False)
+        count, piece = component_labels(graph.n, src[same], dst[same])
         mass = np.bincount(piece, weights=np.maximum(weights, 1e-9), minlength=count)
         size = np.bincount(piece, minlength=count)
         region_of_piece = np.zeros(count, dtype=np.int64)

@@ -7,10 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse
-from scipy.sparse.csgraph import connected_components
 
-from planning.engine.graph import sides
+from planning.engine.graph import component_labels, sides
 from planning.engine.regions import beyond, penalty, region_shapes
 from planning.engine.shape import pp
 from planning.engine.sides import can_stand_alone
@@ -280,10 +278,7 @@ class _PairRedraw:
         for c in chosen.tolist():
             group = groups(c)
             same = group[lu] == group[lv]
-            matrix = scipy.sparse.csr_matrix(
-                (np.ones(int(same.sum())), (lu[same], lv[same])), shape=(m, m)
-            )
-            if connected_components(matrix, directed=False)[0] != 2:
+            if component_labels(m, lu[same], lv[same])[0] != 2:
                 continue
             one, two = members[group == 0], members[group == 1]
             if not was_straddling and (self._straddles(one) or self._straddles(two)):

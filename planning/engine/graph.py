@@ -133,8 +133,15 @@ class Graph:
         return component_labels(self.n, self.sources(), self.indices)
 
     def sources(self) -> np.ndarray:
-        """The node each CSR entry starts from (``indices`` holds where it goes)."""
-        return np.repeat(np.arange(self.n), np.diff(self.indptr))
+        """The node each CSR entry starts from (``indices`` holds where it goes).
+
+        Computed once per graph (the partition asks on every pass) and read-only."""
+        cached = self.__dict__.get("_sources")
+        if cached is None:
+            cached = np.repeat(np.arange(self.n), np.diff(self.indptr))
+            cached.flags.writeable = False
+            self.__dict__["_sources"] = cached  # frozen fields; the cache is no field
+        return cached
 
     def pieces(self, keep: np.ndarray) -> np.ndarray:
         """Connected piece of each node when only the entries where ``keep`` is True count

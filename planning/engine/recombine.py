@@ -3,6 +3,7 @@ the two (every bipartition when they hold few units)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -99,15 +100,24 @@ def _straight_cuts(xy: np.ndarray, axes: np.ndarray, pair: _Pair, *, value: Valu
     return group, first, after.ravel()
 
 
-def _every_split(pair: _Pair, *, value: Value):
-    """Every bipartition of a few units (unit 0 always in the first group)."""
-    w, ua, up = pair.weights, pair.area, pair.perimeter
-    lu, lv, sh, br = pair.link_from, pair.link_to, pair.shared, pair.barrier
-    m = len(w)
+@functools.lru_cache(maxsize=EXHAUSTIVE_UNITS + 1)
+def _bipartitions(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first, second): whether each of ``m`` units is in the first or the second group, one
+    row per bipartition with both groups non-empty, unit 0 always first. The same for every
+    pair of ``m`` units, so made once per ``m`` (read-only)."""
     codes = np.arange(2 ** (m - 1), dtype=np.int64) * 2  # bit i: unit i in the second group
     second = ((codes[:, None] >> np.arange(m)) & 1).astype(bool)
     second = second[second.any(1)]
     first = ~second
+    first.flags.writeable = second.flags.writeable = False
+    return first, second
+
+
+def _every_split(pair: _Pair, *, value: Value):
+    """Every bipartition of a few units (unit 0 always in the first group)."""
+    w, ua, up = pair.weights, pair.area, pair.perimeter
+    lu, lv, sh, br = pair.link_from, pair.link_to, pair.shared, pair.barrier
+    first, second = _bipartitions(len(w))
     size = first @ w
     both_first = first[:, lu] & first[:, lv]
     both_second = second[:, lu] & second[:, lv]
@@ -197,14 +207,16 @@ class _PairRedraw:
         self.lower, self.upper = lower, upper
         self.barrier_weight = barrier_weight
         self.shapes = shapes
-        self.side = side
         src = units.graph.sources()
         half = src < units.graph.indices
         self.link_from, self.link_to = src[half], units.graph.indices[half]
         self.scale = max(float(np.sqrt(max(units.area.sum(), 1.0) / k)), 1.0)
         angles = np.linspace(0.0, np.pi, DIRECTIONS, endpoint=False)
         self.axes = np.column_stack([np.cos(angles), np.sin(angles)])
-        self.alone = can_stand_alone(np.bincount(side, weights=units.weights), lower, upper)
+        alone = can_stand_alone(np.bincount(side, weights=units.weights), lower, upper)
+        # per unit: its side where that side could stand alone, else -1
+        self.alone_side = np.where(alone[side], side, -1)
+        self.straddling = int(alone.sum()) >= 2  # with fewer such sides nothing straddles
 
     def _value(self, area, perimeter, barrier):
         return pp(area, perimeter) - self.barrier_weight * barrier / self.scale
@@ -220,7 +232,11 @@ class _PairRedraw:
     def _straddles(self, members: np.ndarray) -> bool:
         """Whether the units hold two sides of a major barrier that could each stand alone
         (:func:`planning.engine.sides.can_stand_alone`)."""
-        return int(self.alone[np.unique(self.side[members])].sum()) >= 2
+        if not self.straddling:
+            return False
+        alone_sides = self.alone_side[members]
+        alone_sides = alone_sides[alone_sides >= 0]
+        return bool(len(alone_sides)) and bool((alone_sides != alone_sides[0]).any())
 
     def _outside(self, sizes):
         return beyond(sizes, self.lower, self.upper) > 1e-9

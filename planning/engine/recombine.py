@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planning.engine.graph import component_labels, sides
-from planning.engine.regions import beyond, penalty, region_shapes
+from planning.engine.regions import beyond, penalty_beyond, region_shapes
 from planning.engine.shape import pp
 from planning.engine.sides import can_stand_alone
 from planning.engine.units import Units
@@ -28,6 +28,9 @@ DIRECTIONS = 16
 #: sides joined) before the pair is left as it is: of its straight cuts, of its bipartitions.
 CUT_TRIES = 24
 SPLIT_TRIES = 256
+
+#: A region further than this (households) out of band is out.
+OUTSIDE = 1e-9
 
 #: Value of a region from its area (m²), perimeter (m) and major barrier inside (m).
 Value = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -239,7 +242,7 @@ class _PairRedraw:
         return bool(len(alone_sides)) and bool((alone_sides != alone_sides[0]).any())
 
     def _outside(self, sizes):
-        return beyond(sizes, self.lower, self.upper) > 1e-9
+        return beyond(sizes, self.lower, self.upper) > OUTSIDE
 
     def one_round(self, labels: np.ndarray, dirty: np.ndarray) -> np.ndarray:
         """Try each pair holding a ``dirty`` region once, worst shapes first, redrawing
@@ -312,9 +315,10 @@ class _PairRedraw:
         first): fewer regions out of band without a worse outlier, or the same count with no
         more penalty; then a better shape."""
         lower, upper = self.lower, self.upper
-        penalty_before = float(penalty(pair_sizes, lower, upper).sum())
-        out_before = int(self._outside(pair_sizes).sum())
-        worst_before = float(beyond(pair_sizes, lower, upper).max())
+        beyond_before = beyond(pair_sizes, lower, upper)
+        penalty_before = float(penalty_beyond(beyond_before, lower, upper).sum())
+        out_before = int((beyond_before > OUTSIDE).sum())
+        worst_before = float(beyond_before.max())
         m = len(members)
         if m <= EXHAUSTIVE_UNITS:
             groups, first, after = _every_split(pair, value=self._value)
@@ -323,9 +327,14 @@ class _PairRedraw:
                 self.units.xy[members], self.axes, pair, value=self._value
             )
         second = pair.weights.sum() - first
-        cut_penalty = penalty(first, lower, upper) + penalty(second, lower, upper)
-        out = self._outside(first).astype(int) + self._outside(second)
-        worst = np.maximum(beyond(first, lower, upper), beyond(second, lower, upper))
+        # how far each half lies out of band, and what follows from it, in one call each
+        beyond_first, beyond_second = beyond(np.stack([first, second]), lower, upper)
+        penalty_first, penalty_second = penalty_beyond(
+            np.stack([beyond_first, beyond_second]), lower, upper
+        )
+        cut_penalty = penalty_first + penalty_second
+        out = (beyond_first > OUTSIDE).astype(int) + (beyond_second > OUTSIDE)
+        worst = np.maximum(beyond_first, beyond_second)
         fewer_out = (out < out_before) & (worst <= worst_before + 1e-9)
         no_worse = (out <= out_before) & (cut_penalty <= penalty_before + 1e-9)
         better = fewer_out | (

@@ -272,9 +272,11 @@ class _BorderMoves:
         room (below ``target`` if ``start`` is ``over``, above it otherwise)."""
         a, b = self.labels[self.src], self.labels[self.graph.indices]
         cut = a != b
-        region_adj: dict[int, set[int]] = {}
-        for x, y in zip(a[cut].tolist(), b[cut].tolist(), strict=True):
-            region_adj.setdefault(x, set()).add(y)
+        # each (region, neighbouring region) once, neighbours in ascending order
+        code = np.unique(a[cut] * self.k + b[cut])
+        region_adj: dict[int, list[int]] = {}
+        for x, y in zip((code // self.k).tolist(), (code % self.k).tolist(), strict=True):
+            region_adj.setdefault(x, []).append(y)
         parent = {start: -1}
         queue = deque([start])
         while queue:
@@ -285,7 +287,7 @@ class _BorderMoves:
                 while parent[path[-1]] != -1:
                     path.append(parent[path[-1]])
                 return path[::-1]  # start … end
-            for q in sorted(region_adj.get(r, ())):
+            for q in region_adj.get(r, ()):
                 if q not in parent:
                     parent[q] = r
                     queue.append(q)

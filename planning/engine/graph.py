@@ -120,8 +120,8 @@ class Graph:
         keep = dst >= 0
         src, dst, idx = src[keep], dst[keep], idx[keep]
         indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
-        np.add.at(indptr, src + 1, 1)
-        return Graph(np.cumsum(indptr), dst, self.cost[idx], self.barrier[idx], self.shared[idx])
+        np.cumsum(np.bincount(src, minlength=len(nodes)), out=indptr[1:])
+        return Graph(indptr, dst, self.cost[idx], self.barrier[idx], self.shared[idx])
 
     def to_csr(self, *, extra_nodes: int = 0) -> scipy.sparse.csr_matrix:
         size = self.n + extra_nodes

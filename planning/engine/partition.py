@@ -30,11 +30,9 @@ deterministic for a given ``seed``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import cdist
 
-from planning.engine.graph import Graph, region_is_connected, sides
+from planning.engine.graph import Graph, component_labels, region_is_connected, sides
 from planning.engine.recombine import recombine
 from planning.engine.refine import refine
 from planning.engine.regions import penalty, region_pp
@@ -68,12 +66,23 @@ def weighted_kmeans(
         nearest = np.minimum(nearest, ((xy - centers[c]) ** 2).sum(1))
     for _ in range(iterations):
         labels = _nearest_center(xy, centers)
-        sums = np.zeros((k, 2))
-        np.add.at(sums, labels, xy * w[:, None])
+        sums = _weighted_sums(xy, w, labels, k)
         mass = np.bincount(labels, weights=w, minlength=k)
         moved = mass > 0
         centers[moved] = sums[moved] / mass[moved, None]
     return centers
+
+
+def _weighted_sums(xy: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """(k, 2) sums of ``xy * w`` per label: a bincount per coordinate, which adds in the same
+    order as ``np.add.at`` on the rows (the same sums to the last bit) at a fraction of the
+    time."""
+    return np.column_stack(
+        [
+            np.bincount(labels, weights=xy[:, 0] * w, minlength=k),
+            np.bincount(labels, weights=xy[:, 1] * w, minlength=k),
+        ]
+    )
 
 
 def _nearest_center(xy: np.ndarray, centers: np.ndarray, block: int = 8192) -> np.ndarray:
@@ -90,17 +99,17 @@ def _power_labels(
     centers: np.ndarray,
     offsets: np.ndarray,
     *,
-    side: np.ndarray,
+    side: np.ndarray | None,
     center_side: np.ndarray,
     barrier_m2: float,
     block: int = 8192,
 ) -> np.ndarray:
-    """argmin over regions of |x − c|² − offset + (barrier penalty if on another side)."""
+    """argmin over regions of |x − c|² − offset + (barrier penalty if on another side; no
+    side given: all on one)."""
     out = np.empty(len(xy), dtype=np.int64)
-    one_side = bool((side == side[0]).all() and (center_side == side[0]).all()) if len(xy) else True
     for start in range(0, len(xy), block):
         cost = cdist(xy[start : start + block], centers, "sqeuclidean") - offsets
-        if not one_side:
+        if side is not None:
             cost += barrier_m2 * (side[start : start + block, None] != center_side[None, :])
         out[start : start + block] = cost.argmin(1)
     return out
@@ -129,29 +138,34 @@ def _grow_balanced(
     best: np.ndarray | None = None
     best_score, best_it = np.inf, 0
     one_side = bool(side.max() == 0)
+    w = np.maximum(weights, 1e-9)
     center_side = np.zeros(k, dtype=side.dtype)
     for it in range(iterations):
         if not one_side:
             center_side = side[_nearest_center(centers, xy)]
         labels = _power_labels(
-            xy, centers, offsets, side=side, center_side=center_side, barrier_m2=barrier_m**2
+            xy,
+            centers,
+            offsets,
+            side=None if one_side else side,
+            center_side=center_side,
+            barrier_m2=barrier_m**2,
         )
         sizes = np.bincount(labels, weights=weights, minlength=k)
         deviation = (sizes - target) / target
         score = float(np.abs(deviation).max())
         if score < best_score - 1e-9:
-            best, best_score, best_it = labels.copy(), score, it
+            best, best_score, best_it = labels, score, it  # a new array each iteration
         if it >= 12 and ((sizes >= lower) & (sizes <= upper)).all():
             break
         if it - best_it >= 25:  # no better balance for a while: the units allow no more
             break
         step = 0.5 * scale2 * (1.0 - it / iterations) + 0.05 * scale2
-        offsets = offsets - step * np.clip(deviation, -1.0, 1.0)
-        offsets -= offsets.mean()
+        # clip and mean spelt out: the same arithmetic without their Python wrappers
+        offsets = offsets - step * np.minimum(np.maximum(deviation, -1.0), 1.0)
+        offsets -= offsets.sum() / k
         if it % 3 == 2 and it < iterations - 6:
-            w = np.maximum(weights, 1e-9)
-            sums = np.zeros((k, 2))
-            np.add.at(sums, labels, xy * w[:, None])
+            sums = _weighted_sums(xy, w, labels, k)
             mass = np.bincount(labels, weights=w, minlength=k)
             moved = mass > 0
             centers = centers.copy()
@@ -168,10 +182,7 @@ def _repair_contiguity(graph: Graph, labels: np.ndarray, weights: np.ndarray) ->
     dst = graph.indices
     for _ in range(50):
         same = labels[src] == labels[dst]
-        m = scipy.sparse.csr_matrix(
-            (np.ones(int(same.sum())), (src[same], dst[same])), shape=(graph.n, graph.n)
-        )
-        count, piece = connected_components(m, directed=False)
+        count, piece = component_labels(graph.n, src[same], dst[same])
         mass = np.bincount(piece, weights=np.maximum(weights, 1e-9), minlength=count)
         size = np.bincount(piece, minlength=count)
         region_of_piece = np.zeros(count, dtype=np.int64)

@@ -3,15 +3,14 @@ the two (every bipartition when they hold few units)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse
-from scipy.sparse.csgraph import connected_components
 
-from planning.engine.graph import sides
-from planning.engine.regions import beyond, penalty, region_shapes
+from planning.engine.graph import component_labels, sides
+from planning.engine.regions import beyond, penalty_beyond, region_shapes
 from planning.engine.shape import pp
 from planning.engine.sides import can_stand_alone
 from planning.engine.units import Units
@@ -29,6 +28,9 @@ DIRECTIONS = 16
 #: sides joined) before the pair is left as it is: of its straight cuts, of its bipartitions.
 CUT_TRIES = 24
 SPLIT_TRIES = 256
+
+#: A region further than this (households) out of band is out.
+OUTSIDE = 1e-9
 
 #: Value of a region from its area (m²), perimeter (m) and major barrier inside (m).
 Value = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -101,15 +103,24 @@ def _straight_cuts(xy: np.ndarray, axes: np.ndarray, pair: _Pair, *, value: Valu
     return group, first, after.ravel()
 
 
-def _every_split(pair: _Pair, *, value: Value):
-    """Every bipartition of a few units (unit 0 always in the first group)."""
-    w, ua, up = pair.weights, pair.area, pair.perimeter
-    lu, lv, sh, br = pair.link_from, pair.link_to, pair.shared, pair.barrier
-    m = len(w)
+@functools.lru_cache(maxsize=EXHAUSTIVE_UNITS + 1)
+def _bipartitions(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first, second): whether each of ``m`` units is in the first or the second group, one
+    row per bipartition with both groups non-empty, unit 0 always first. The same for every
+    pair of ``m`` units, so made once per ``m`` (read-only)."""
     codes = np.arange(2 ** (m - 1), dtype=np.int64) * 2  # bit i: unit i in the second group
     second = ((codes[:, None] >> np.arange(m)) & 1).astype(bool)
     second = second[second.any(1)]
     first = ~second
+    first.flags.writeable = second.flags.writeable = False
+    return first, second
+
+
+def _every_split(pair: _Pair, *, value: Value):
+    """Every bipartition of a few units (unit 0 always in the first group)."""
+    w, ua, up = pair.weights, pair.area, pair.perimeter
+    lu, lv, sh, br = pair.link_from, pair.link_to, pair.shared, pair.barrier
+    first, second = _bipartitions(len(w))
     size = first @ w
     both_first = first[:, lu] & first[:, lv]
     both_second = second[:, lu] & second[:, lv]
@@ -199,14 +210,16 @@ class _PairRedraw:
         self.lower, self.upper = lower, upper
         self.barrier_weight = barrier_weight
         self.shapes = shapes
-        self.side = side
         src = units.graph.sources()
         half = src < units.graph.indices
         self.link_from, self.link_to = src[half], units.graph.indices[half]
         self.scale = max(float(np.sqrt(max(units.area.sum(), 1.0) / k)), 1.0)
         angles = np.linspace(0.0, np.pi, DIRECTIONS, endpoint=False)
         self.axes = np.column_stack([np.cos(angles), np.sin(angles)])
-        self.alone = can_stand_alone(np.bincount(side, weights=units.weights), lower, upper)
+        alone = can_stand_alone(np.bincount(side, weights=units.weights), lower, upper)
+        # per unit: its side where that side could stand alone, else -1
+        self.alone_side = np.where(alone[side], side, -1)
+        self.straddling = int(alone.sum()) >= 2  # with fewer such sides nothing straddles
 
     def _value(self, area, perimeter, barrier):
         return pp(area, perimeter) - self.barrier_weight * barrier / self.scale
@@ -222,10 +235,14 @@ class _PairRedraw:
     def _straddles(self, members: np.ndarray) -> bool:
         """Whether the units hold two sides of a major barrier that could each stand alone
         (:func:`planning.engine.sides.can_stand_alone`)."""
-        return int(self.alone[np.unique(self.side[members])].sum()) >= 2
+        if not self.straddling:
+            return False
+        alone_sides = self.alone_side[members]
+        alone_sides = alone_sides[alone_sides >= 0]
+        return bool(len(alone_sides)) and bool((alone_sides != alone_sides[0]).any())
 
     def _outside(self, sizes):
-        return beyond(sizes, self.lower, self.upper) > 1e-9
+        return beyond(sizes, self.lower, self.upper) > OUTSIDE
 
     def one_round(self, labels: np.ndarray, dirty: np.ndarray) -> np.ndarray:
         """Try each pair holding a ``dirty`` region once, worst shapes first, redrawing
@@ -233,12 +250,10 @@ class _PairRedraw:
         changed = np.zeros(self.k, dtype=bool)
         score, sizes = self._totals(labels)
         cut = labels[self.link_from] != labels[self.link_to]
-        pairs = np.unique(
-            np.sort(
-                np.column_stack([labels[self.link_from[cut]], labels[self.link_to[cut]]]), axis=1
-            ),
-            axis=0,
-        )
+        one, other = labels[self.link_from[cut]], labels[self.link_to[cut]]
+        # each pair (lower label, higher) once, in order: as one number, a faster unique
+        code = np.unique(np.minimum(one, other) * self.k + np.maximum(one, other))
+        pairs = np.column_stack([code // self.k, code % self.k])
         pairs = pairs[dirty[pairs].any(1)]
         if not self.shapes:
             pairs = pairs[self._outside(sizes[pairs]).any(1)]
@@ -280,10 +295,7 @@ class _PairRedraw:
         for c in chosen.tolist():
             group = groups(c)
             same = group[lu] == group[lv]
-            matrix = scipy.sparse.csr_matrix(
-                (np.ones(int(same.sum())), (lu[same], lv[same])), shape=(m, m)
-            )
-            if connected_components(matrix, directed=False)[0] != 2:
+            if component_labels(m, lu[same], lv[same])[0] != 2:
                 continue
             one, two = members[group == 0], members[group == 1]
             if not was_straddling and (self._straddles(one) or self._straddles(two)):
@@ -301,9 +313,10 @@ class _PairRedraw:
         first): fewer regions out of band without a worse outlier, or the same count with no
         more penalty; then a better shape."""
         lower, upper = self.lower, self.upper
-        penalty_before = float(penalty(pair_sizes, lower, upper).sum())
-        out_before = int(self._outside(pair_sizes).sum())
-        worst_before = float(beyond(pair_sizes, lower, upper).max())
+        beyond_before = beyond(pair_sizes, lower, upper)
+        penalty_before = float(penalty_beyond(beyond_before, lower, upper).sum())
+        out_before = int((beyond_before > OUTSIDE).sum())
+        worst_before = float(beyond_before.max())
         m = len(members)
         if m <= EXHAUSTIVE_UNITS:
             groups, first, after = _every_split(pair, value=self._value)
@@ -312,9 +325,14 @@ class _PairRedraw:
                 self.units.xy[members], self.axes, pair, value=self._value
             )
         second = pair.weights.sum() - first
-        cut_penalty = penalty(first, lower, upper) + penalty(second, lower, upper)
-        out = self._outside(first).astype(int) + self._outside(second)
-        worst = np.maximum(beyond(first, lower, upper), beyond(second, lower, upper))
+        # how far each half lies out of band, and what follows from it, in one call each
+        beyond_first, beyond_second = beyond(np.stack([first, second]), lower, upper)
+        penalty_first, penalty_second = penalty_beyond(
+            np.stack([beyond_first, beyond_second]), lower, upper
+        )
+        cut_penalty = penalty_first + penalty_second
+        out = (beyond_first > OUTSIDE).astype(int) + (beyond_second > OUTSIDE)
+        worst = np.maximum(beyond_first, beyond_second)
         fewer_out = (out < out_before) & (worst <= worst_before + 1e-9)
         no_worse = (out <= out_before) & (cut_penalty <= penalty_before + 1e-9)
         better = fewer_out | (

@@ -97,6 +97,11 @@ class _BorderMoves:
         """How much moving ``weight`` households from ``frm`` to ``to`` lowers the out-of-band
         penalty."""
         s, lower, upper = self.sizes, self.lower, self.upper
+        if np.ndim(weight):  # many moves: the four penalties in one call, added alike
+            before_from, before_to, after_from, after_to = penalty(
+                np.stack([s[frm], s[to], s[frm] - weight, s[to] + weight]), lower, upper
+            )
+            return before_from + before_to - after_from - after_to
         return (
             penalty(s[frm], lower, upper)
             + penalty(s[to], lower, upper)
@@ -117,12 +122,19 @@ class _BorderMoves:
             unit_area, unit_perimeter = self.unit_area[unit], self.unit_perimeter[unit]
             perimeter_from = p[frm] - unit_perimeter + 2 * shared_from
             perimeter_to = p[to] + unit_perimeter - 2 * shared_to
-            shape = (
-                pp(a[frm] - unit_area, perimeter_from)
-                + pp(a[to] + unit_area, perimeter_to)
-                - pp(a[frm], p[frm])
-                - pp(a[to], p[to])
-            )
+            if np.ndim(unit):  # many moves: the four scores in one call, added alike
+                after_from, after_to, before_from, before_to = pp(
+                    np.stack([a[frm] - unit_area, a[to] + unit_area, a[frm], a[to]]),
+                    np.stack([perimeter_from, perimeter_to, p[frm], p[to]]),
+                )
+                shape = after_from + after_to - before_from - before_to
+            else:
+                shape = (
+                    pp(a[frm] - unit_area, perimeter_from)
+                    + pp(a[to] + unit_area, perimeter_to)
+                    - pp(a[frm], p[frm])
+                    - pp(a[to], p[to])
+                )
         else:
             shape = (shared_to - shared_from) / scale
         return shape - self.barrier_weight * (barrier_to - barrier_from) / scale
@@ -260,9 +272,11 @@ class _BorderMoves:
         room (below ``target`` if ``start`` is ``over``, above it otherwise)."""
         a, b = self.labels[self.src], self.labels[self.graph.indices]
         cut = a != b
-        region_adj: dict[int, set[int]] = {}
-        for x, y in zip(a[cut].tolist(), b[cut].tolist(), strict=True):
-            region_adj.setdefault(x, set()).add(y)
+        # each (region, neighbouring region) once, neighbours in ascending order
+        code = np.unique(a[cut] * self.k + b[cut])
+        region_adj: dict[int, list[int]] = {}
+        for x, y in zip((code // self.k).tolist(), (code % self.k).tolist(), strict=True):
+            region_adj.setdefault(x, []).append(y)
         parent = {start: -1}
         queue = deque([start])
         while queue:
@@ -273,7 +287,7 @@ class _BorderMoves:
                 while parent[path[-1]] != -1:
                     path.append(parent[path[-1]])
                 return path[::-1]  # start … end
-            for q in sorted(region_adj.get(r, ())):
+            for q in region_adj.get(r, ()):
                 if q not in parent:
                     parent[q] = r
                     queue.append(q)

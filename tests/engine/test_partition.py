@@ -15,8 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planning.engine.graph import Graph, region_is_connected
-from planning.engine.partition import choose_region_count, partition_units, weighted_kmeans
-from planning.engine.recombine import recombine
+from planning.engine.partition import (
+    _weighted_sums,
+    choose_region_count,
+    partition_units,
+    weighted_kmeans,
+)
+from planning.engine.recombine import _bipartitions, recombine
+from planning.engine.regions import beyond, penalty, penalty_beyond
 from planning.engine.units import Units
 
 
@@ -221,3 +227,38 @@ def test_an_infeasible_mean_gives_even_regions_and_compact_shapes():
     assert (np.abs(sizes - 2900) <= 125).all()
     assert all(region_is_connected(graph, labels, r) for r in range(2))
     assert polsby_popper(graph, labels, area, perimeter).min() > 0.65
+
+
+# -- the shortcuts taken for speed give the very numbers of the long way -------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 400), k=st.integers(1, 30), seed=st.integers(0, 2**31 - 1))
+def test_region_sums_add_up_as_add_at_does(n, k, seed):
+    """Growth and k-means sum coordinates per region with one bincount per coordinate: the
+    same additions in the same order as ``np.add.at`` on the rows, so the same bits."""
+    rng = np.random.default_rng(seed)
+    xy = rng.random((n, 2)) * 1e4 + 4.5e5
+    w = np.maximum(rng.random(n) * 300, 1e-9)
+    labels = rng.integers(0, k, n)
+    expected = np.zeros((k, 2))
+    np.add.at(expected, labels, xy * w[:, None])
+    np.testing.assert_array_equal(_weighted_sums(xy, w, labels, k), expected)
+
+
+def test_penalty_from_the_distance_out_of_band_is_the_penalty():
+    sizes = np.concatenate([np.linspace(2000, 3000, 1001), [2250.0, 2750.0, 0.0]])
+    np.testing.assert_array_equal(
+        penalty_beyond(beyond(sizes, 2250, 2750), 2250, 2750), penalty(sizes, 2250, 2750)
+    )
+
+
+@pytest.mark.parametrize("m", [2, 3, 7, 11])
+def test_every_bipartition_once_with_unit_0_first(m):
+    first, second = _bipartitions(m)
+    assert first.shape == (2 ** (m - 1) - 1, m)
+    np.testing.assert_array_equal(first, ~second)
+    assert first[:, 0].all() and second.any(1).all()
+    assert len({row.tobytes() for row in first}) == len(first)
+    with pytest.raises(ValueError, match="read-only"):
+        first[0, 0] = False

@@ -24,7 +24,7 @@ from planning.engine.graph import Graph
 from planning.engine.partition import effective_band, partition_units
 from planning.engine.regions import penalty
 from planning.engine.shape import NECK_WIDTH_M
-from planning.engine.units import Units, atoms, contract
+from planning.engine.units import Units, atoms, compound_groups, contract
 
 __all__ = [
     "LANE_ROAD_CLASSES",
@@ -419,10 +419,21 @@ class _BlockReleases:
         self.parcel = None if district.site_parcel is None else district.site_parcel[nodes]
         # a building bigger than a region: its region is out anyway
         self.giant = self.weights > self.upper_band
+        # the fitting compounds do not depend on the blocks released: found on the first run
+        self.group: np.ndarray | None = None
 
     def run(self, released: frozenset[int] | None) -> np.ndarray:
         """Partition with the blocks not ``released`` whole (None: compounds only)."""
         district, nodes = self.district, self.nodes
+        if self.group is None:
+            self.group = compound_groups(
+                nodes,
+                self.graph,
+                district.sites.compound,
+                self.weights,
+                upper=self.upper,
+                xy=district.sites.xy[nodes],
+            )
         atom = atoms(
             nodes,
             self.graph,
@@ -433,6 +444,7 @@ class _BlockReleases:
             block=None if released is None else self.block,
             parcel=self.parcel,
             released=released or frozenset(),
+            group=self.group,
         )
         sites = Units(
             self.graph,

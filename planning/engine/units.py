@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from planning.engine.graph import Graph
 
-__all__ = ["Units", "atoms", "connected", "contract", "relabel"]
+__all__ = ["Units", "atoms", "compound_groups", "connected", "contract", "relabel"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ def atoms(
     block: np.ndarray | None = None,
     parcel: np.ndarray | None = None,
     released: frozenset[int] = frozenset(),
+    group: np.ndarray | None = None,
 ) -> np.ndarray:
     """Atom label per node of ``graph``: what a partition with regions of at most ``upper``
     households moves as one.
@@ -68,7 +69,8 @@ def atoms(
     - Every other node is its own atom. An atom in several pieces (a block whose buildings
       are not joined inside it) is one atom per piece.
     """
-    group = _compound_groups(nodes, graph, compound, weights, upper=upper, xy=xy)
+    if group is None:
+        group = compound_groups(nodes, graph, compound, weights, upper=upper, xy=xy)
     src, dst = graph.sources(), graph.indices
     same = (group[src] >= 0) & (group[src] == group[dst])
     if block is not None:
@@ -79,9 +81,10 @@ def atoms(
     return graph.pieces(same)
 
 
-def _compound_groups(nodes, graph, compound, weights, *, upper, xy) -> np.ndarray:
+def compound_groups(nodes, graph, compound, weights, *, upper, xy) -> np.ndarray:
     """Per node: the index of the fitting compound it belongs to (with the unnamed units
-    joining its parts), or -1."""
+    joining its parts), or -1 (what :func:`atoms` takes as ``group``; it does not depend on
+    the blocks released, so a caller drawing the same nodes again computes it once)."""
     n = graph.n
     names = compound[nodes]
     frame = pd.DataFrame({"c": pd.Series(names, dtype="object"), "w": weights})
@@ -93,10 +96,8 @@ def _compound_groups(nodes, graph, compound, weights, *, upper, xy) -> np.ndarra
     index = {name: i for i, name in enumerate(fitting)}
     group[:] = [index.get(c, -1) if c is not None else -1 for c in names]
     unnamed = np.array([c is None for c in names], dtype=bool)
-    for i in range(len(fitting)):
+    for i in _disconnected_groups(graph, group, len(fitting)).tolist():
         members = np.flatnonzero(group == i)
-        if len(members) < 2 or connected(graph, members):
-            continue
         hull = shapely.convex_hull(shapely.multipoints(xy[members]))
         free = unnamed & (group < 0)
         inside = np.flatnonzero(free & shapely.contains_xy(hull.buffer(1.0), xy[:, 0], xy[:, 1]))
@@ -108,6 +109,16 @@ def _compound_groups(nodes, graph, compound, weights, *, upper, xy) -> np.ndarra
         if weights[joined].sum() <= upper and connected(graph, joined):
             group[joined[~np.isin(joined, members)]] = i
     return group
+
+
+def _disconnected_groups(graph: Graph, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """The groups (0…``n_groups`` − 1) whose nodes stand in more than one connected piece:
+    the pieces of the graph with only the links inside a group, counted per group at once."""
+    src, dst = graph.sources(), graph.indices
+    piece = graph.pieces((group[src] >= 0) & (group[src] == group[dst]))
+    named = group >= 0
+    pairs = np.unique(np.column_stack([group[named], piece[named]]), axis=0)
+    return np.flatnonzero(np.bincount(pairs[:, 0], minlength=n_groups) > 1)
 
 
 def _block_units(

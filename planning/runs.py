@@ -45,6 +45,7 @@ from geo.layers import (
 from geo.tables import read_table
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, propose
+from planning.parallel import StageClock
 from planning.params import SMALL_MARGIN_RANGE, ProposeParams, range_problem
 from planning.plans.compare import Comparison, PlanLayers, compare_plans
 from planning.plans.folder import write_context, write_plan, write_summary
@@ -87,6 +88,7 @@ class ProposeRun:
     paths: dict[str, Path] = field(default_factory=dict)
     facilities: gpd.GeoDataFrame | None = None
     warnings: tuple[Problem, ...] = ()
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage
 
 
 @dataclass(frozen=True)
@@ -540,22 +542,21 @@ def run_propose(
     summary.json holds every warning met (``warnings``: the problems as dicts) beside the
     households' count (``data.warnings``)."""
     params = (params or ProposeParams()).validate()
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    layers = read_layers(
-        households_path,
-        crs=crs,
-        subdistricts_path=subdistricts_path,
-        barriers_path=barriers_path,
-        compounds_path=compounds_path,
-        buildings_path=buildings_path,
-        facilities_path=facilities_path,
-        layer_crs=layer_crs,
-        columns=columns,
-        reading=reading,
-    )
+    clock = StageClock()
+    with clock.stage("read"):
+        layers = read_layers(
+            households_path,
+            crs=crs,
+            subdistricts_path=subdistricts_path,
+            barriers_path=barriers_path,
+            compounds_path=compounds_path,
+            buildings_path=buildings_path,
+            facilities_path=facilities_path,
+            layer_crs=layer_crs,
+            columns=columns,
+            reading=reading,
+        )
     households, subdistricts, barriers = layers.households, layers.subdistricts, layers.barriers
-    timings["read"] = time.perf_counter() - start
     proposal = propose(
         layers.buildings,
         metric_crs=households.metric_crs,
@@ -567,54 +568,54 @@ def run_propose(
         workers=workers,
         scheduler=scheduler,
     )
-    timings.update(proposal.timings)
-    start = time.perf_counter()
-    inputs = {
-        "households": str(households_path),
-        "crs": crs,
-        "streets": subdistricts_path and str(_layer_file(subdistricts_path, crs).path),
-        "barriers": [str(p) for p in layers.barrier_paths],
-        "compounds": compounds_path and str(_layer_file(compounds_path, crs).path),
-        "buildings": buildings_path and str(_layer_file(buildings_path, crs).path),
-    }
-    metrics, columns = measure_proposal(proposal, params=params, subdistricts=subdistricts)
-    summary = summarise(
-        proposal,
-        params=params,
-        households=households,
-        subdistricts=subdistricts,
-        inputs=inputs,
-        runtime=timings,
-        metrics=metrics,
-    )
-    if layers.compound_polygons is not None:
-        summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
-    if layers.footprints is not None:
-        summary["data"]["footprints"] = footprint_summary(layers.footprints)
-    summary["warnings"] = [problem.as_dict() for problem in layers.warnings]
-    timings["metrics"] = time.perf_counter() - start
-    summary["runtime_s"]["metrics"] = round(timings["metrics"], 3)
+    clock.wall_s.update(proposal.timings)
+    clock.cpu_s.update(proposal.cpu_s)
+    with clock.stage("metrics"):
+        inputs = {
+            "households": str(households_path),
+            "crs": crs,
+            "streets": subdistricts_path and str(_layer_file(subdistricts_path, crs).path),
+            "barriers": [str(p) for p in layers.barrier_paths],
+            "compounds": compounds_path and str(_layer_file(compounds_path, crs).path),
+            "buildings": buildings_path and str(_layer_file(buildings_path, crs).path),
+        }
+        metrics, columns = measure_proposal(proposal, params=params, subdistricts=subdistricts)
+        summary = summarise(
+            proposal,
+            params=params,
+            households=households,
+            subdistricts=subdistricts,
+            inputs=inputs,
+            runtime=clock.wall_s,
+            metrics=metrics,
+        )
+        if layers.compound_polygons is not None:
+            summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
+        if layers.footprints is not None:
+            summary["data"]["footprints"] = footprint_summary(layers.footprints)
+        summary["warnings"] = [problem.as_dict() for problem in layers.warnings]
+    summary["runtime_s"]["metrics"] = round(clock.wall_s["metrics"], 3)
     paths: dict[str, Path] = {}
     if out_dir is not None:
-        start = time.perf_counter()
-        paths = write_plan(
-            out_dir,
-            households=households,
-            buildings=proposal.buildings,
-            communities=proposal.communities.assign(**columns["communities"]),
-            grids=proposal.grids.assign(**columns["grids"]),
-            band=params.community_band,
-        )
-        paths.update(
-            write_context(
+        with clock.stage("write"):
+            paths = write_plan(
                 out_dir,
+                households=households,
                 buildings=proposal.buildings,
-                subdistricts=subdistricts,
-                barriers=barriers,
-                footprints=layers.footprints,
+                communities=proposal.communities.assign(**columns["communities"]),
+                grids=proposal.grids.assign(**columns["grids"]),
+                band=params.community_band,
             )
-        )
-        summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
+            paths.update(
+                write_context(
+                    out_dir,
+                    buildings=proposal.buildings,
+                    subdistricts=subdistricts,
+                    barriers=barriers,
+                    footprints=layers.footprints,
+                )
+            )
+        summary["runtime_s"]["write"] = round(clock.wall_s["write"], 3)
         summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
         paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
     return ProposeRun(
@@ -626,6 +627,7 @@ def run_propose(
         paths,
         layers.facilities,
         layers.warnings,
+        clock.cpu_s,
     )
 
 

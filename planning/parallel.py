@@ -192,6 +192,15 @@ class Runner:
             results[i] = result
         return results
 
+    def start(self, job: Callable[[], Any]) -> Callable[[], Any]:
+        """Start ``job()`` beside the caller, in a worker process of this machine (so a file
+        it writes lands here); return a call that waits for its result. With one worker, or
+        with a cluster (whose workers may stand elsewhere), the job runs in this process when
+        its result is asked for."""
+        if self.workers <= 1 or self._client is not None:
+            return job
+        return self._processes().submit(job).result
+
     def _counted(self, result: Any, finished: int, tasks: int) -> Any:
         if self.on_task is not None:
             self.on_task(finished, tasks)

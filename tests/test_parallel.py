@@ -12,6 +12,8 @@ households, 12 communities), residential roads every 400 m::
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 
 import pytest
@@ -57,6 +59,16 @@ def test_a_stage_clock_counts_the_cpu_of_the_workers(workers):
     assert spun - 3 * tick <= clock.cpu_s["spin"] <= spun + 1.0
     assert clock.wall_s["spin"] > 0
     assert list(clock.cpu_s) == ["spin"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_started_job_runs_beside_the_caller(workers):
+    with running(workers=workers) as runner:
+        pending = runner.start(functools.partial(_spin, 0.2))
+        where = runner.start(os.getpid)
+        assert pending() >= 0.2
+        # with workers, in a worker process; alone, in this one
+        assert (where() == os.getpid()) == (workers == 1)
 
 
 def test_cpu_seconds_only_grow():

@@ -721,15 +721,7 @@ def _zone_tasks(
     a zone line and the graph joins no two zones, so each zone is cut, tessellated and
     joined up on its own land, with the lines near it. One zone is one task on the whole.
 
-    Each zone is tessellated on its land (:func:`_zone_lands`).
-
-    The cells are not quite those of one tessellation of the whole district: a zone is noded
-    on its own, so cells differ by micrometres along the zone lines (and
-    :func:`_matched_across_zones` gives them each other's vertices there), and the thin
-    faces between a zone line and a road running beside it may go to another cell than in
-    the whole: on the 10k sample 13 of 3,053 cells differ by more than 0.01 m², and two
-    communities and three grids took a hairline arm (< 10 cm wide, 30–240 m long) that the
-    whole district's cells do not give them."""
+    Each zone is tessellated on its land (:func:`_zone_lands`)."""
     if len(zones.geoms) == 1:
         everyone = np.arange(len(sites.xy))
         return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -18,21 +18,13 @@ from scipy.spatial import KDTree
 
 from geo.errors import Problem, ValidationError
 from geo.footprints import FootprintMatch
-from geo.tessellation import (
-    CLIP_MARGIN_M,
-    Tessellation,
-    adjacency,
-    build_blocks,
-    dissolve,
-    study_outline,
-    tessellate,
-)
+from geo.tessellation import Tessellation, adjacency, build_blocks, study_outline, tessellate
 from planning.engine.graph import Graph
 from planning.engine.partition import effective_band, partition_units
 from planning.engine.regions import penalty
 from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.units import Units, atoms, contract
-from planning.parallel import Runner, StageClock
+from planning.parallel import StageClock
 
 __all__ = [
     "LANE_ROAD_CLASSES",
@@ -504,13 +496,10 @@ def prepare_district(
     subdistricts: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     footprints: FootprintMatch | None = None,
-    runner: Runner | None = None,
 ) -> District:
     """Project buildings, tessellate the study area and build the barrier-aware site graph.
 
-    ``footprints`` (matched to ``buildings``) are kept for drawing: no border crosses one.
-    Each 街道 (zone) is tessellated, and its part of the graph built, on its own: a task of
-    ``runner`` (default: one after the other in this process); see :func:`_zone_tasks`."""
+    ``footprints`` (matched to ``buildings``) are kept for drawing: no border crosses one."""
     clock = StageClock()
     with clock.stage("units"):
         metric = buildings.to_crs(metric_crs)
@@ -531,39 +520,38 @@ def prepare_district(
         site_shape = (
             None if footprints is None else _site_shapes(footprints, sites, zones, cut_lines)
         )
-        tasks = _zone_tasks(
-            sites,
-            zones,
-            cut_lines=cut_lines,
-            cut_major=cut_major,
-            lanes=lanes,
-            site_shape=site_shape,
+        tess = tessellate(
+            sites.xy,
+            zones.area,
+            zones=zones.geoms,
+            barriers=cut_lines if len(cut_lines) else None,
+            lanes=lanes if len(lanes) else None,
+            point_zone=zones.of_site,
+            shapes=site_shape,
         )
-        done = (runner or Runner()).map(_tessellate_zone, tasks, sizes=[len(t.xy) for t in tasks])
 
     with clock.stage("graph"):
-        tiles = _ZoneTiles.joined(done, [t.sites for t in tasks], len(sites.xy))
-        tiles = replace(tiles, cells=_matched_across_zones(tiles.cells, zones.of_site))
-        graph = Graph.from_pairs(
-            len(sites.xy), *tiles.edges[:3], barrier=tiles.edges[3], shared=tiles.edges[4]
-        )
+        site_block = np.asarray(tess.street_block, dtype=np.int64)
+        major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
+        graph = _site_graph(tess, site_block, sites.xy, major_lines)
+        cells = np.asarray(tess.cells, dtype=object)
     return District(
         buildings=buildings,
         metric_crs=metric_crs,
         sites=sites,
-        cells=tiles.cells,
-        cell_area=shapely.area(tiles.cells),
-        cell_perimeter=shapely.length(tiles.cells),
+        cells=cells,
+        cell_area=shapely.area(cells),
+        cell_perimeter=shapely.length(cells),
         graph=graph,
         subdistrict_geoms=zones.geoms,
         subdistrict_names=zones.names,
         has_subdistricts=has_subdistricts,
         study_area=zones.area,
         major_barriers=major_frame,
-        site_block=tiles.street_block,
-        block_geoms=tiles.street_blocks,
-        site_parcel=tiles.parcel,
-        parcel_geoms=tiles.parcels,
+        site_block=site_block,
+        block_geoms=np.asarray(tess.street_blocks, dtype=object),
+        site_parcel=np.asarray(tess.block, dtype=np.int64),
+        parcel_geoms=np.asarray(tess.blocks.geometry, dtype=object),
         given_lines=_given_lines(barriers, metric_crs, zones.geoms if has_subdistricts else None),
         footprints=None if footprints is None else np.asarray(footprints.geometry, dtype=object),
         footprint_site=None if footprints is None else _footprint_sites(footprints, sites),
@@ -648,206 +636,11 @@ def _site_shapes(
     return _site_footprints(footprints, sites, block_of_point(sites.xy), block_of_point)
 
 
-@dataclass(frozen=True)
-class _ZoneTask:
-    """One zone to tessellate: its sites (indices into the district's, and their spots in
-    metres), its land, the zone polygons the tessellation is cut by (the zone itself, or the
-    district's zones when there is one zone), the lines that may cut it and the footprints
-    its sites' cells must hold."""
-
-    sites: np.ndarray
-    xy: np.ndarray
-    area: shapely.Geometry
-    zones: np.ndarray
-    point_zone: np.ndarray
-    cut_lines: np.ndarray
-    cut_major: np.ndarray
-    lanes: np.ndarray
-    shapes: np.ndarray | None
-
-
-@dataclass(frozen=True)
-class _ZoneTiles:
-    """The cells of some sites, their parcels and street blocks (numbered 0… among these),
-    and the graph's edges between them: (i, j, cost, major, shared)."""
-
-    cells: np.ndarray
-    parcel: np.ndarray
-    parcels: np.ndarray
-    street_block: np.ndarray
-    street_blocks: np.ndarray
-    edges: tuple[np.ndarray, ...]
-
-    @classmethod
-    def joined(cls, zones: list[_ZoneTiles], sites: list[np.ndarray], n: int) -> _ZoneTiles:
-        """The tiles of every zone as one, ``sites[k]`` the district's sites of zone ``k``:
-        cells in the district's site order, parcels and street blocks numbered zone after
-        zone."""
-        cells = np.empty(n, dtype=object)
-        parcel = np.zeros(n, dtype=np.int64)
-        street_block = np.zeros(n, dtype=np.int64)
-        parcels, street_blocks, edges = [], [], []
-        parcel_base = block_base = 0
-        for tiles, members in zip(zones, sites, strict=True):
-            cells[members] = tiles.cells
-            parcel[members] = tiles.parcel + parcel_base
-            street_block[members] = tiles.street_block + block_base
-            parcel_base += len(tiles.parcels)
-            block_base += len(tiles.street_blocks)
-            parcels.append(tiles.parcels)
-            street_blocks.append(tiles.street_blocks)
-            i, j, *rest = tiles.edges
-            edges.append((members[i], members[j], *rest))
-        return cls(
-            cells,
-            parcel,
-            np.concatenate(parcels),
-            street_block,
-            np.concatenate(street_blocks),
-            tuple(np.concatenate(column) for column in zip(*edges, strict=True)),
-        )
-
-
-def _zone_tasks(
-    sites: Sites,
-    zones: _Zones,
-    *,
-    cut_lines: np.ndarray,
-    cut_major: np.ndarray,
-    lanes: np.ndarray,
-    site_shape: np.ndarray | None,
-) -> list[_ZoneTask]:
-    """The tessellation of a district as independent tasks, one per zone: cells never cross
-    a zone line and the graph joins no two zones, so each zone is cut, tessellated and
-    joined up on its own land, with the lines near it. One zone is one task on the whole.
-
-    Each zone is tessellated on its land (:func:`_zone_lands`)."""
-    if len(zones.geoms) == 1:
-        everyone = np.arange(len(sites.xy))
-        return [
-            _ZoneTask(
-                everyone,
-                sites.xy,
-                zones.area,
-                zones.geoms,
-                zones.of_site,
-                cut_lines,
-                cut_major,
-                lanes,
-                site_shape,
-            )
-        ]
-    lands = _zone_lands(zones)
-    cut_tree = shapely.STRtree(cut_lines) if len(cut_lines) else None
-    lane_tree = shapely.STRtree(lanes) if len(lanes) else None
-    order = np.argsort(zones.of_site, kind="stable")
-    starts = np.searchsorted(zones.of_site[order], np.arange(len(lands) + 1))
-    tasks = []
-    for z, land in enumerate(lands):
-        members = order[starts[z] : starts[z + 1]]
-        if shapely.is_empty(land) and not len(members):
-            continue  # a zone wholly under the zones before it
-        # the lines whose box meets the zone's (and its margin): every line that can cut it
-        near = shapely.box(*(shapely.bounds(land) + np.array([-1, -1, 1, 1]) * _LINE_MARGIN_M))
-        cut = np.sort(cut_tree.query(near)) if cut_tree is not None else np.zeros(0, np.int64)
-        lane = np.sort(lane_tree.query(near)) if lane_tree is not None else cut[:0]
-        tasks.append(
-            _ZoneTask(
-                members,
-                sites.xy[members],
-                land,
-                np.array([land], dtype=object),
-                np.zeros(len(members), dtype=np.int64),
-                cut_lines[cut],
-                cut_major[cut],
-                lanes[lane],
-                None if site_shape is None else site_shape[members],
-            )
-        )
-    return tasks
-
-
-#: Cells of two zones meeting along a zone line share their vertices to within this (metres):
-#: each zone's lines are noded on the tessellation's node grid (a micrometre) on their own.
-_ACROSS_ZONES_M = 1e-5
-
-
-def _matched_across_zones(cells: np.ndarray, zone: np.ndarray) -> np.ndarray:
-    """The cells, those along a zone line given the vertices of the cells across it that lie
-    on their border (:func:`shapely.snap` within :data:`_ACROSS_ZONES_M`), so the cells of
-    all zones form one coverage again, as a tessellation of the whole district does (each
-    zone was noded on its own, so a line's crossing on one side is no vertex on the other).
-    Left as they are when the snapped cells would not be a valid coverage."""
-    tree = shapely.STRtree(cells)
-    a, b = tree.query(cells, predicate="dwithin", distance=_ACROSS_ZONES_M)
-    across = zone[a] != zone[b]
-    a, b = a[across], b[across]
-    if not len(a):
-        return cells
-    order = np.argsort(a, kind="stable")
-    a, b = a[order], b[order]
-    touched, starts = np.unique(a, return_index=True)
-    others = np.split(b, starts[1:])
-    snapped = cells.copy()
-    snapped[touched] = shapely.snap(
-        cells[touched],
-        [shapely.multipoints(shapely.get_coordinates(cells[o])) for o in others],
-        _ACROSS_ZONES_M,
-    )
-    near = np.union1d(touched, b)
-    if not shapely.is_valid(snapped[touched]).all() or not shapely.coverage_is_valid(snapped[near]):
-        return cells
-    return snapped
-
-
-#: Lines this far outside a zone's box are sent to its task too (more than the tessellation's
-#: clip margin, so every line it would clip in is there).
-_LINE_MARGIN_M = CLIP_MARGIN_M + 1.0
-
-
-def _zone_lands(zones: _Zones) -> np.ndarray:
-    """The land of each zone: the faces of the study area cut by the zone borders alone that
-    lie in it (where zones overlap, the lowest index holds the overlap, as it holds the
-    sites there). Cut together, neighbouring zones' lands meet along one noded border, with
-    neither gap nor overlap where the given polygons do not quite share their vertices."""
-    faces = build_blocks(zones.area, zones.geoms)
-    lands = np.array([shapely.Polygon()] * len(zones.geoms), dtype=object)
-    inside = faces.zone >= 0
-    labels, merged = dissolve(faces.geometry[inside], faces.zone[inside])
-    lands[labels] = merged
-    return lands
-
-
-def _tessellate_zone(task: _ZoneTask) -> _ZoneTiles:
-    """The cells of one zone's sites, its parcels and street blocks, and the graph's edges
-    between its cells (:func:`_site_edges`)."""
-    tess = tessellate(
-        task.xy,
-        task.area,
-        zones=task.zones,
-        barriers=task.cut_lines if len(task.cut_lines) else None,
-        lanes=task.lanes if len(task.lanes) else None,
-        point_zone=task.point_zone,
-        shapes=task.shapes,
-    )
-    street_block = np.asarray(tess.street_block, dtype=np.int64)
-    major_lines = task.cut_lines[task.cut_major]
-    return _ZoneTiles(
-        np.asarray(tess.cells, dtype=object),
-        np.asarray(tess.block, dtype=np.int64),
-        np.asarray(tess.blocks.geometry, dtype=object),
-        street_block,
-        np.asarray(tess.street_blocks, dtype=object),
-        _site_edges(tess, street_block, task.xy, major_lines),
-    )
-
-
-def _site_edges(
+def _site_graph(
     tess: Tessellation, site_block: np.ndarray, xy: np.ndarray, major_lines: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """(i, j, cost, major, shared) of the site graph: adjacency of the cells within a zone,
-    less the weak contacts between street blocks, with costs inflated across lanes, roads
-    and major barriers."""
+) -> Graph:
+    """Adjacency of the cells within a zone, less the weak contacts between street blocks,
+    with costs inflated across lanes, roads and major barriers."""
     adj = adjacency(tess.cells, block=tess.street_block, zone=tess.zone)
     keep = adj.same_zone
     ei, ej, crosses, shared = (
@@ -860,7 +653,7 @@ def _site_edges(
     ei, ej, crosses, shared = ei[~weak], ej[~weak], crosses[~weak], shared[~weak]
     lane = ~crosses & (tess.block[ei] != tess.block[ej])
     cost, major = _edge_costs(xy, ei, ej, crosses=crosses, lane=lane, major_lines=major_lines)
-    return ei, ej, cost, major, shared
+    return Graph.from_pairs(len(xy), ei, ej, cost, barrier=major, shared=shared)
 
 
 def _footprint_sites(footprints: FootprintMatch, sites: Sites) -> np.ndarray:

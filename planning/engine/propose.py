@@ -849,18 +849,17 @@ def propose(
     """
     params = params or ProposeParams()
     report = StageProgress(progress)
-    report.stage("tessellation", 0.05, 0.4)
+    report.stage("tessellation", 0.05)
+    district = prepare_district(
+        buildings,
+        metric_crs=metric_crs,
+        subdistricts=subdistricts,
+        barriers=barriers,
+        footprints=footprints,
+    )
+    clock = StageClock(dict(district.timings), dict(district.cpu_s))
+    report.stage("communities", 0.4, 0.7)
     with running(workers=workers, scheduler=scheduler, on_task=report.task_done) as runner:
-        district = prepare_district(
-            buildings,
-            metric_crs=metric_crs,
-            subdistricts=subdistricts,
-            barriers=barriers,
-            footprints=footprints,
-            runner=runner,
-        )
-        clock = StageClock(dict(district.timings), dict(district.cpu_s))
-        report.stage("communities", 0.4, 0.7)
         with clock.stage("communities"):
             community, infeasible = plan_communities(district, params, runner=runner)
         report.stage("grids", 0.7, 0.9)

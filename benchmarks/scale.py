@@ -18,6 +18,8 @@ size once per worker count, on the same sample, and prints the speed-up of the s
 workers draw: the wall time of the partition stages (communities and grids) and of those with
 the boundaries (drawn per 街道), with 1 worker over that with 2, and the CPU time of every
 process of each run (on a machine others share, the CPU time says whether the work grew).
+Each run prints every stage's wall time and its CPU time (the proposing process and its
+worker processes; :class:`planning.parallel.StageClock`).
 
 Targets on a 2-core machine (issue 17): in band ≥ 95% and PP within 0.02 of the 100k figure at
 any size without 街道; 1M households in three 街道 ≤ 30 s; ≥ 1.6× from 1 to 2 workers.
@@ -97,6 +99,7 @@ def one(
         "end_to_end_s": round(total_s, 2),
         "cpu_s": round(cpu_s, 1),
         "stages_s": run.summary["runtime_s"],
+        "stages_cpu_s": {k: round(v, 2) for k, v in run.cpu_s.items()},
         "peak_mb": round(peak_mb),
         "workers_peak_mb": round(workers_mb),
         "communities": c["count"],
@@ -112,6 +115,7 @@ def one(
 
 def _line(result: dict) -> str:
     stages = ", ".join(f"{k} {v:.2f}" for k, v in result["stages_s"].items())
+    cpu = ", ".join(f"{k} {v:.2f}" for k, v in result["stages_cpu_s"].items())
     who = "" if result["workers"] is None else f", {result['workers']} worker(s)"
     who += "" if result["barriers"] else ", no barriers"
     return (
@@ -123,7 +127,8 @@ def _line(result: dict) -> str:
         f"({result['communities_in_band']:.1%} in band), grids {result['grids']} "
         f"({result['grids_in_band']:.1%} in band), PP {result['pp_mean']}, "
         f"multipart {result['multipart']}, gap {result['gap_m2']} m², overlap "
-        f"{result['overlap_m2']} m²\n    stages (s): {stages}"
+        f"{result['overlap_m2']} m²\n    stages (s): {stages}\n    stages (CPU s, this "
+        f"process and its workers): {cpu}"
     )
 
 

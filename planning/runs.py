@@ -7,6 +7,7 @@ module is the layer above them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -44,8 +45,10 @@ from geo.layers import (
 )
 from geo.records import GeoMessage
 from geo.tables import read_table
+from planning.engine.district import District
 from planning.engine.metrics import plan_metrics, shape_metrics, unforced_barrier_crossings
 from planning.engine.propose import Proposal, propose
+from planning.parallel import Runner, StageClock, running
 from planning.params import SMALL_MARGIN_RANGE, ProposeParams, range_problem
 from planning.plans.compare import Comparison, PlanLayers, compare_plans
 from planning.plans.folder import write_context, write_plan, write_summary
@@ -88,6 +91,7 @@ class ProposeRun:
     paths: dict[str, Path] = field(default_factory=dict)
     facilities: gpd.GeoDataFrame | None = None
     warnings: tuple[Problem, ...] = ()
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage
 
 
 @dataclass(frozen=True)
@@ -163,47 +167,68 @@ def proposal_metrics(proposal: Proposal, *, params: ProposeParams, subdistricts)
 
 
 def measure_proposal(
-    proposal: Proposal, *, params: ProposeParams, subdistricts
+    proposal: Proposal, *, params: ProposeParams, subdistricts, runner: Runner | None = None
 ) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
     """(every metric of a proposal, per-feature shape columns for its communities and
-    grids: see :func:`planning.engine.metrics.shape_metrics`)."""
-    metrics = plan_metrics(
-        communities=proposal.communities,
-        grids=proposal.grids,
-        buildings=proposal.buildings,
-        study_area=proposal.study_area,
-        params=params,
-        subdistricts=subdistricts,
-        barriers=proposal.barriers,
-        infeasible=proposal.infeasible,
+    grids: see :func:`planning.engine.metrics.shape_metrics`).
+
+    The plan's own metrics (:func:`planning.engine.metrics.plan_metrics`: they need the
+    frames only, a few MB) are measured by a worker of ``runner`` while this process measures
+    the shapes on the district (:meth:`planning.parallel.Runner.start`)."""
+    pending = (runner or Runner()).start(
+        functools.partial(
+            plan_metrics,
+            communities=proposal.communities,
+            grids=proposal.grids,
+            buildings=proposal.buildings,
+            study_area=proposal.study_area,
+            params=params,
+            subdistricts=subdistricts,
+            barriers=proposal.barriers,
+            infeasible=proposal.infeasible,
+        )
     )
-    columns: dict[str, dict[str, np.ndarray]] = {"communities": {}, "grids": {}}
-    if proposal.district is not None:
-        of_building = proposal.district.sites.of_building
-        ids = np.empty(int(proposal.site_community.max()) + 1, dtype=object)
-        first = np.unique(proposal.site_community[of_building], return_index=True)[1]
-        labels = proposal.site_community[of_building][first]
-        ids[labels] = proposal.buildings["community_id"].to_numpy(dtype=object)[first]
-        unforced = unforced_barrier_crossings(
-            proposal.district,
-            proposal.site_community,
-            ids,
-            lower=params.community_band[0],
-            upper=params.community_band[1],
-        )
-        metrics["communities"]["barrier_crossings_unforced"] = unforced
-        metrics["communities"]["barrier_crossings_unforced_count"] = len(unforced)
-        shapes, columns = shape_metrics(
-            proposal.district,
-            proposal.buildings,
-            proposal.communities,
-            proposal.grids,
-            community_upper=params.community_band[1],
-            grid_upper=params.grid_band[1],
-        )
-        for level in ("communities", "grids"):
-            metrics[level].update(shapes[level])
+    if proposal.district is None:
+        return dict(pending()), {"communities": {}, "grids": {}}
+    shapes, columns = _district_metrics(proposal, proposal.district, params=params)
+    metrics = dict(pending())
+    metrics["communities"].update(shapes["communities"])
+    metrics["grids"].update(shapes["grids"])
     return metrics, columns
+
+
+def _district_metrics(
+    proposal: Proposal, district: District, *, params: ProposeParams
+) -> tuple[dict[str, dict], dict[str, dict[str, np.ndarray]]]:
+    """The metrics measured on the proposal's district: the barrier crossings that were not
+    forced, and the shapes (:func:`planning.engine.metrics.shape_metrics`), by level; and
+    the per-feature shape columns."""
+    of_building = district.sites.of_building
+    ids = np.empty(int(proposal.site_community.max()) + 1, dtype=object)
+    first = np.unique(proposal.site_community[of_building], return_index=True)[1]
+    labels = proposal.site_community[of_building][first]
+    ids[labels] = proposal.buildings["community_id"].to_numpy(dtype=object)[first]
+    unforced = unforced_barrier_crossings(
+        district,
+        proposal.site_community,
+        ids,
+        lower=params.community_band[0],
+        upper=params.community_band[1],
+    )
+    shapes, columns = shape_metrics(
+        district,
+        proposal.buildings,
+        proposal.communities,
+        proposal.grids,
+        community_upper=params.community_band[1],
+        grid_upper=params.grid_band[1],
+    )
+    communities = {
+        "barrier_crossings_unforced": unforced,
+        "barrier_crossings_unforced_count": len(unforced),
+        **shapes["communities"],
+    }
+    return {"communities": communities, "grids": shapes["grids"]}, columns
 
 
 def summarise(
@@ -544,22 +569,21 @@ def run_propose(
     summary.json holds every warning met (``warnings``: the problems as dicts) beside the
     households' count (``data.warnings``)."""
     params = (params or ProposeParams()).validate()
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    layers = read_layers(
-        households_path,
-        crs=crs,
-        subdistricts_path=subdistricts_path,
-        barriers_path=barriers_path,
-        compounds_path=compounds_path,
-        buildings_path=buildings_path,
-        facilities_path=facilities_path,
-        layer_crs=layer_crs,
-        columns=columns,
-        reading=reading,
-    )
+    clock = StageClock()
+    with clock.stage("read"):
+        layers = read_layers(
+            households_path,
+            crs=crs,
+            subdistricts_path=subdistricts_path,
+            barriers_path=barriers_path,
+            compounds_path=compounds_path,
+            buildings_path=buildings_path,
+            facilities_path=facilities_path,
+            layer_crs=layer_crs,
+            columns=columns,
+            reading=reading,
+        )
     households, subdistricts, barriers = layers.households, layers.subdistricts, layers.barriers
-    timings["read"] = time.perf_counter() - start
     proposal = propose(
         layers.buildings,
         metric_crs=households.metric_crs,
@@ -571,56 +595,64 @@ def run_propose(
         workers=workers,
         scheduler=scheduler,
     )
-    timings.update(proposal.timings)
-    start = time.perf_counter()
-    inputs = {
-        "households": str(households_path),
-        "crs": crs,
-        "streets": subdistricts_path and str(_layer_file(subdistricts_path, crs).path),
-        "barriers": [str(p) for p in layers.barrier_paths],
-        "compounds": compounds_path and str(_layer_file(compounds_path, crs).path),
-        "buildings": buildings_path and str(_layer_file(buildings_path, crs).path),
-    }
-    metrics, columns = measure_proposal(proposal, params=params, subdistricts=subdistricts)
-    summary = summarise(
-        proposal,
-        params=params,
-        households=households,
-        subdistricts=subdistricts,
-        inputs=inputs,
-        runtime=timings,
-        metrics=metrics,
-    )
-    if layers.compound_polygons is not None:
-        summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
-    if layers.footprints is not None:
-        summary["data"]["footprints"] = footprint_summary(layers.footprints)
-    summary["warnings"] = [problem.as_dict() for problem in layers.warnings]
-    timings["metrics"] = time.perf_counter() - start
-    summary["runtime_s"]["metrics"] = round(timings["metrics"], 3)
-    paths: dict[str, Path] = {}
-    if out_dir is not None:
-        start = time.perf_counter()
-        paths = write_plan(
-            out_dir,
-            households=households,
-            buildings=proposal.buildings,
-            communities=proposal.communities.assign(**columns["communities"]),
-            grids=proposal.grids.assign(**columns["grids"]),
-            band=params.community_band,
-        )
-        paths.update(
-            write_context(
-                out_dir,
-                buildings=proposal.buildings,
-                subdistricts=subdistricts,
-                barriers=barriers,
-                footprints=layers.footprints,
+    clock.wall_s.update(proposal.timings)
+    clock.cpu_s.update(proposal.cpu_s)
+    with running(workers=workers, scheduler=scheduler) as runner:
+        context = None
+        if out_dir is not None:  # the layers it was drawn on: written beside the metrics
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            context = runner.start(
+                functools.partial(
+                    write_context,
+                    out_dir,
+                    buildings=proposal.buildings,
+                    subdistricts=subdistricts,
+                    barriers=barriers,
+                    footprints=layers.footprints,
+                )
             )
-        )
-        summary["runtime_s"]["write"] = round(time.perf_counter() - start, 3)
-        summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
-        paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
+        with clock.stage("metrics"):
+            inputs = {
+                "households": str(households_path),
+                "crs": crs,
+                "streets": subdistricts_path and str(_layer_file(subdistricts_path, crs).path),
+                "barriers": [str(p) for p in layers.barrier_paths],
+                "compounds": compounds_path and str(_layer_file(compounds_path, crs).path),
+                "buildings": buildings_path and str(_layer_file(buildings_path, crs).path),
+            }
+            metrics, columns = measure_proposal(
+                proposal, params=params, subdistricts=subdistricts, runner=runner
+            )
+            summary = summarise(
+                proposal,
+                params=params,
+                households=households,
+                subdistricts=subdistricts,
+                inputs=inputs,
+                runtime=clock.wall_s,
+                metrics=metrics,
+            )
+            if layers.compound_polygons is not None:
+                summary["data"]["compound_polygons"] = layers.compound_polygons.as_dict()
+            if layers.footprints is not None:
+                summary["data"]["footprints"] = footprint_summary(layers.footprints)
+            summary["warnings"] = [problem.as_dict() for problem in layers.warnings]
+        summary["runtime_s"]["metrics"] = round(clock.wall_s["metrics"], 3)
+        paths: dict[str, Path] = {}
+        if out_dir is not None and context is not None:
+            with clock.stage("write"):
+                paths = write_plan(
+                    out_dir,
+                    households=households,
+                    buildings=proposal.buildings,
+                    communities=proposal.communities.assign(**columns["communities"]),
+                    grids=proposal.grids.assign(**columns["grids"]),
+                    band=params.community_band,
+                )
+                paths.update(context())
+            summary["runtime_s"]["write"] = round(clock.wall_s["write"], 3)
+            summary["runtime_s"]["total"] = round(sum(summary["runtime_s"].values()), 3)
+            paths["summary"] = write_summary(Path(out_dir) / "summary.json", summary)
     return ProposeRun(
         households,
         proposal,
@@ -630,6 +662,7 @@ def run_propose(
         paths,
         layers.facilities,
         layers.warnings,
+        clock.cpu_s,
     )
 
 

@@ -12,10 +12,14 @@ households, 12 communities), residential roads every 400 m::
 
 from __future__ import annotations
 
+import functools
+import os
+import time
+
 import pytest
 
 from planning.engine.propose import propose
-from planning.parallel import default_workers, running
+from planning.parallel import StageClock, cpu_seconds, default_workers, running
 from tests.engine.town import METRIC, town
 
 
@@ -34,6 +38,43 @@ def test_tasks_come_back_in_their_order(workers):
         assert runner.map(_negate, []) == []
         # the largest sent first, the results still in the tasks' order
         assert runner.map(_negate, range(4), sizes=[1, 9, 3, 9]) == [0, -1, -2, -3]
+
+
+def _spin(seconds: float) -> float:
+    """Keep a core busy for ``seconds`` of CPU; the CPU seconds it took."""
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        sum(range(1000))
+    return time.process_time() - start
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stage_clock_counts_the_cpu_of_the_workers(workers):
+    clock = StageClock()
+    with running(workers=workers) as runner, clock.stage("spin"):
+        spun = sum(runner.map(_spin, [0.3, 0.3]))
+    with clock.stage("spin"):  # a stage measured twice adds up
+        spun += _spin(0.1)
+    tick = 0.02  # the system counts CPU time in clock ticks (10 ms), per process
+    assert spun - 3 * tick <= clock.cpu_s["spin"] <= spun + 1.0
+    assert clock.wall_s["spin"] > 0
+    assert list(clock.cpu_s) == ["spin"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_started_job_runs_beside_the_caller(workers):
+    with running(workers=workers) as runner:
+        pending = runner.start(functools.partial(_spin, 0.2))
+        where = runner.start(os.getpid)
+        assert pending() >= 0.2
+        # with workers, in a worker process; alone, in this one
+        assert (where() == os.getpid()) == (workers == 1)
+
+
+def test_cpu_seconds_only_grow():
+    before = cpu_seconds()
+    _spin(0.2)
+    assert cpu_seconds() >= before + 0.2 - 0.02  # counted in 10 ms clock ticks
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ blocks along 街道 lines and barriers, one cell per site, and the barrier-aware
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from planning.engine.partition import effective_band, partition_units
 from planning.engine.regions import penalty
 from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.units import Units, atoms, compound_groups, contract
+from planning.parallel import StageClock
 
 __all__ = [
     "LANE_ROAD_CLASSES",
@@ -237,7 +237,8 @@ class District:
     footprints: np.ndarray | None = None  # building footprints (metres): no border crosses one
     footprint_site: np.ndarray | None = None  # the site standing in each footprint, or -1
     site_shape: np.ndarray | None = None  # the footprint of each site (its largest), or None
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage
 
     @property
     def subdistrict_label(self) -> list[str]:
@@ -511,41 +512,41 @@ def prepare_district(
     """Project buildings, tessellate the study area and build the barrier-aware site graph.
 
     ``footprints`` (matched to ``buildings``) are kept for drawing: no border crosses one."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    metric = buildings.to_crs(metric_crs)
-    bxy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
-    households = metric["households"].to_numpy(dtype=float)
-    compounds = metric["compound"].to_numpy(dtype=object)
-    sites = _sites(bxy, households, compounds)
-    has_subdistricts = subdistricts is not None and len(subdistricts) > 0
-    if subdistricts is not None and has_subdistricts:
-        zones = _given_zones(sites, subdistricts.to_crs(metric_crs).reset_index(drop=True), metric)
-    else:
-        zones = _outline_zones(sites)
-    sites = Sites(sites.xy, sites.households, sites.compound, zones.of_site, sites.of_building)
-    cut_lines, cut_major, major_frame, lanes = _barrier_lines(barriers, metric_crs)
-    timings["units"] = time.perf_counter() - clock
-    clock = time.perf_counter()
+    clock = StageClock()
+    with clock.stage("units"):
+        metric = buildings.to_crs(metric_crs)
+        bxy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
+        households = metric["households"].to_numpy(dtype=float)
+        compounds = metric["compound"].to_numpy(dtype=object)
+        sites = _sites(bxy, households, compounds)
+        has_subdistricts = subdistricts is not None and len(subdistricts) > 0
+        if subdistricts is not None and has_subdistricts:
+            frame = subdistricts.to_crs(metric_crs).reset_index(drop=True)
+            zones = _given_zones(sites, frame, metric)
+        else:
+            zones = _outline_zones(sites)
+        sites = Sites(sites.xy, sites.households, sites.compound, zones.of_site, sites.of_building)
+        cut_lines, cut_major, major_frame, lanes = _barrier_lines(barriers, metric_crs)
 
-    site_shape = None if footprints is None else _site_shapes(footprints, sites, zones, cut_lines)
-    tess = tessellate(
-        sites.xy,
-        zones.area,
-        zones=zones.geoms,
-        barriers=cut_lines if len(cut_lines) else None,
-        lanes=lanes if len(lanes) else None,
-        point_zone=zones.of_site,
-        shapes=site_shape,
-    )
-    timings["tessellation"] = time.perf_counter() - clock
-    clock = time.perf_counter()
+    with clock.stage("tessellation"):
+        site_shape = (
+            None if footprints is None else _site_shapes(footprints, sites, zones, cut_lines)
+        )
+        tess = tessellate(
+            sites.xy,
+            zones.area,
+            zones=zones.geoms,
+            barriers=cut_lines if len(cut_lines) else None,
+            lanes=lanes if len(lanes) else None,
+            point_zone=zones.of_site,
+            shapes=site_shape,
+        )
 
-    site_block = np.asarray(tess.street_block, dtype=np.int64)
-    major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
-    graph = _site_graph(tess, site_block, sites.xy, major_lines)
-    cells = np.asarray(tess.cells, dtype=object)
-    timings["graph"] = time.perf_counter() - clock
+    with clock.stage("graph"):
+        site_block = np.asarray(tess.street_block, dtype=np.int64)
+        major_lines = cut_lines[cut_major] if len(cut_lines) else np.array([], dtype=object)
+        graph = _site_graph(tess, site_block, sites.xy, major_lines)
+        cells = np.asarray(tess.cells, dtype=object)
     return District(
         buildings=buildings,
         metric_crs=metric_crs,
@@ -567,7 +568,8 @@ def prepare_district(
         footprints=None if footprints is None else np.asarray(footprints.geometry, dtype=object),
         footprint_site=None if footprints is None else _footprint_sites(footprints, sites),
         site_shape=site_shape,
-        timings=timings,
+        timings=clock.wall_s,
+        cpu_s=clock.cpu_s,
     )
 
 

@@ -23,7 +23,6 @@ Where a band cannot be met the best possible is made and the reason is recorded 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,7 +56,7 @@ from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.sides import standing_groups
 from planning.engine.smooth import straighten_labels
 from planning.engine.units import connected, relabel
-from planning.parallel import Runner, StageProgress, running
+from planning.parallel import Runner, StageClock, StageProgress, running
 from planning.params import ProposeParams
 from planning.records import Infeasible, Note
 
@@ -90,7 +89,8 @@ class Proposal:
     district: District | None = None
     site_community: np.ndarray | None = None
     site_grid: np.ndarray | None = None
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage
 
 
 def _reading_order(
@@ -857,30 +857,27 @@ def propose(
         barriers=barriers,
         footprints=footprints,
     )
-    timings = dict(district.timings)
+    clock = StageClock(dict(district.timings), dict(district.cpu_s))
     report.stage("communities", 0.4, 0.7)
     with running(workers=workers, scheduler=scheduler, on_task=report.task_done) as runner:
-        clock = time.perf_counter()
-        community, infeasible = plan_communities(district, params, runner=runner)
-        timings["communities"] = time.perf_counter() - clock
+        with clock.stage("communities"):
+            community, infeasible = plan_communities(district, params, runner=runner)
         report.stage("grids", 0.7, 0.9)
-        clock = time.perf_counter()
-        grid, grid_infeasible = plan_grids(district, community, params, runner=runner)
-        timings["grids"] = time.perf_counter() - clock
+        with clock.stage("grids"):
+            grid, grid_infeasible = plan_grids(district, community, params, runner=runner)
         report.stage("boundaries", 0.9, 1.0)
-        clock = time.perf_counter()
-        community_id, community_name, grid_id = number_plan(district, community, grid)
-        out_buildings, communities, grids = assemble(
-            district,
-            community,
-            grid,
-            community_id=community_id,
-            community_name=community_name,
-            grid_id=grid_id,
-            smooth_m=params.smooth_m,
-            runner=runner,
-        )
-        timings["boundaries"] = time.perf_counter() - clock
+        with clock.stage("boundaries"):
+            community_id, community_name, grid_id = number_plan(district, community, grid)
+            out_buildings, communities, grids = assemble(
+                district,
+                community,
+                grid,
+                community_id=community_id,
+                community_name=community_name,
+                grid_id=grid_id,
+                smooth_m=params.smooth_m,
+                runner=runner,
+            )
     report.stage("done", 1.0)
     return Proposal(
         buildings=out_buildings,
@@ -893,5 +890,6 @@ def propose(
         district=district,
         site_community=community,
         site_grid=grid,
-        timings=timings,
+        timings=clock.wall_s,
+        cpu_s=clock.cpu_s,
     )

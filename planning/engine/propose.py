@@ -245,7 +245,11 @@ def _in_groups(items: list, sizes: list[int]) -> list[list]:
 
 #: Rounds of joining parts that could not be filled in band with a neighbour (a part joined
 #: once may be joined again with another neighbour in the next round).
-JOIN_ROUNDS = 3
+JOIN_ROUNDS = 8
+#: What a community across the barrier of a join counts against a community out of band: a
+#: join is kept when the communities out of band it saves outweigh those it puts across
+#: (two across for one saved, not three).
+CROSSING_WORTH = 0.4
 #: A part of at most this many communities is drawn again whole when it joins a neighbour
 #: (its households may fit no whole number of communities); a larger one only around its
 #: communities out of band.
@@ -334,7 +338,9 @@ def join_unfilled(
                 drawn,
                 [(parts_of[z][i], drawn_of[z][i]), (parts_of[z][j], drawn_of[z][j])],
             )
-            if _out_of_band(labels, households[union], lower, upper) >= trial.before:
+            after = _out_of_band(labels, households[union], lower, upper)
+            across = len(_across(union, labels, parts_of[z][i], parts_of[z][j]))
+            if after + CROSSING_WORTH * across >= trial.before:
                 continue
             joins = joins_of[z][i] + joins_of[z][j]
             joins.append(_Join(parts_of[z][i], parts_of[z][j], trial.kind, trial.before))
@@ -386,6 +392,12 @@ def _join_trials(
             trials.append(_JoinTrial(z, i, j, kind, out[i] + out[j], zone))
             break
     return trials
+
+
+def _across(union: np.ndarray, labels: np.ndarray, side: np.ndarray, other: np.ndarray):
+    """The labels of the communities of ``union`` holding sites of both ``side`` and
+    ``other``."""
+    return np.intersect1d(labels[np.isin(union, side)], labels[np.isin(union, other)])
 
 
 def _join_zone(
@@ -448,9 +460,7 @@ def _crossing_records(
     weights = households[part]
     sizes = np.bincount(labels, weights=weights)
     for join in joins:
-        side = labels[np.isin(part, join.side)]
-        other = labels[np.isin(part, join.other)]
-        for label in np.intersect1d(side, other).tolist():
+        for label in _across(part, labels, join.side, join.other).tolist():
             out.append(
                 Infeasible(
                     "barrier-crossing",

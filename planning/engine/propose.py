@@ -250,6 +250,9 @@ JOIN_ROUNDS = 8
 #: join is kept when the communities out of band it saves outweigh those it puts across
 #: (two across for one saved, not three).
 CROSSING_WORTH = 0.4
+#: A join may leave no community less compact than this (Polsby-Popper of its cells) unless
+#: one already was.
+POOR_COMMUNITY_PP = 0.25
 #: A part of at most this many communities is drawn again whole when it joins a neighbour
 #: (its households may fit no whole number of communities); a larger one only around its
 #: communities out of band.
@@ -342,6 +345,14 @@ def join_unfilled(
             across = len(_across(union, labels, parts_of[z][i], parts_of[z][j]))
             if after + CROSSING_WORTH * across >= trial.before:
                 continue
+            as_was = _joined_labels(
+                union,
+                union[:0],
+                labels[:0],
+                [(parts_of[z][i], drawn_of[z][i]), (parts_of[z][j], drawn_of[z][j])],
+            )
+            if _drawn_worse(district, union, labels, as_was, upper=upper):
+                continue
             joins = joins_of[z][i] + joins_of[z][j]
             joins.append(_Join(parts_of[z][i], parts_of[z][j], trial.kind, trial.before))
             parts_of[z][i], drawn_of[z][i], joins_of[z][i] = union, labels, joins
@@ -394,6 +405,33 @@ def _join_trials(
     return trials
 
 
+def _drawn_worse(
+    district: District, nodes: np.ndarray, labels: np.ndarray, before: np.ndarray, *, upper: float
+) -> bool:
+    """Whether ``labels`` of ``nodes`` split more street blocks that fit one community than
+    ``before`` does, or leave a community less compact than :data:`POOR_COMMUNITY_PP` and
+    the least compact before (Polsby-Popper of the cells): a join may put communities
+    across a barrier, not make them worse in other ways."""
+    graph = district.graph.subgraph(nodes)
+    area, perimeter = district.cell_area[nodes], district.cell_perimeter[nodes]
+
+    def least_compact(values: np.ndarray) -> float:
+        return float(region_pp(graph, values, area, perimeter, int(values.max()) + 1).min())
+
+    if least_compact(labels) < min(least_compact(before), POOR_COMMUNITY_PP) - 1e-9:
+        return True
+    if district.site_block is None:
+        return False
+    block = district.site_block[nodes]
+    fits = np.bincount(district.site_block, weights=district.sites.households)[block] <= upper
+
+    def split(values: np.ndarray) -> int:
+        pairs = np.unique(np.column_stack([block[fits], values[fits]]), axis=0)
+        return int((np.bincount(pairs[:, 0]) > 1).sum()) if len(pairs) else 0
+
+    return split(labels) > split(before)
+
+
 def _across(union: np.ndarray, labels: np.ndarray, side: np.ndarray, other: np.ndarray):
     """The labels of the communities of ``union`` holding sites of both ``side`` and
     ``other``."""
@@ -436,7 +474,7 @@ def _joined_labels(
     labels) of ``kept`` as it was."""
     labels = np.empty(len(union), dtype=np.int64)
     labels[np.searchsorted(union, zone)] = zone_labels
-    offset = int(zone_labels.max()) + 1
+    offset = int(zone_labels.max()) + 1 if len(zone_labels) else 0
     for nodes, old in kept:
         rest = ~np.isin(nodes, zone)
         labels[np.searchsorted(union, nodes[rest])] = old[rest] + offset

@@ -7,7 +7,8 @@ Two columns of five buildings, a primary road between them at x = 500 (metres, n
     W2 1,800 |  E2 460     its buildings holds 2,600–2,750 (each building is a 小区 of its
     W3   650 |  E3 460     own, kept whole), so drawn alone one of its two is out of band;
     W4 1,500 |  E4 460     east: 2,300, one community. Together 7,650 make three in band,
-    W5 1,050 |  E5 460     one or two of them across the road.
+    W5 1,050 |  E5 460     one or two of them across the road. A minor road cuts E1 off the
+                           rest of the east, so the crossing splits no street block.
 
 For the borders' kinds, four blocks: the road at x = 500 and a river at y = 500 between them.
 """
@@ -29,7 +30,7 @@ ORIGIN = np.array([356_000.0, 3_305_000.0])
 NAMES = [f"W{i}" for i in range(1, 6)] + [f"E{i}" for i in range(1, 6)]
 
 
-def _district(west: list[int], east: list[int]):
+def _district(west: list[int], east: list[int], *, lane: bool = True):
     xy = [(250.0, 900.0 - 200 * i) for i in range(5)] + [(750.0, 900.0 - 200 * i) for i in range(5)]
     buildings = gpd.GeoDataFrame(
         {"building_id": NAMES, "households": west + east, "compound": [f"{b}小区" for b in NAMES]},
@@ -37,11 +38,14 @@ def _district(west: list[int], east: list[int]):
         crs=METRIC,
     ).to_crs(4326)
     road = shapely.LineString(ORIGIN + np.array([[500.0, -200.0], [500.0, 1200.0]]))
+    minor = shapely.LineString(ORIGIN + np.array([[500.0, 800.0], [1200.0, 800.0]]))
     barriers = gpd.GeoDataFrame(
-        {"kind": ["road"], "road_class": ["primary"], "name": ["主干路"]},
-        geometry=[road],
+        {"kind": ["road"] * 2, "road_class": ["primary", "tertiary"], "name": ["主干路", "支路"]},
+        geometry=[road, minor],
         crs=METRIC,
     ).to_crs(4326)
+    if not lane:
+        barriers = barriers.iloc[:1]
     return prepare_district(buildings, metric_crs=METRIC, barriers=barriers)
 
 
@@ -68,6 +72,17 @@ def test_a_side_that_cannot_be_filled_in_band_is_drawn_with_its_neighbour():
     assert reason.code == "infeasible.barrier_joined"
     assert "主干道路" in reason.text("zh") and "5,350" in reason.text("zh")
     assert "major road" in reason.text("en")
+
+
+def test_no_join_that_splits_a_street_block_fitting_one_community():
+    # without the minor road the east is one block of 2,300 households: every crossing in
+    # band would split it, so the west keeps its community out of band
+    district = _district([350, 1800, 650, 1500, 1050], [460] * 5, lane=False)
+    community, sizes, infeasible, _ = _plan(district)
+    assert not [item for item in infeasible if item.level == "barrier-crossing"]
+    assert [item.level for item in infeasible].count("community-band") == 1
+    west = district.sites.xy[:, 0] < ORIGIN[0] + 500
+    assert all(len(set(west[community == c])) == 1 for c in range(len(sizes)))
 
 
 def test_sides_that_can_each_be_filled_in_band_stay_apart():

@@ -29,8 +29,9 @@ class Infeasible:
     level
         ``street`` (a 街道 or a part of one), ``community-band`` (a community left out of band),
         ``compound`` (a 小区 bigger than a community), ``compound-scattered``, ``community``
-        (more grids needed than allowed), ``building`` (bigger than a grid) or ``grid-band``.
-        These are the values ``summary.json`` has always carried.
+        (more grids needed than allowed), ``building`` (bigger than a grid), ``grid-band``, or
+        ``barrier-crossing`` (a community across a major barrier, because the side it comes
+        from could not be drawn into communities all in band on its own).
     households
         Households of the unit.
     reason

@@ -304,7 +304,10 @@ def _community_of(
 ) -> tuple[str | None, gpd.GeoDataFrame | None]:
     """The community an infeasible unit belongs to, and the buildings it is about."""
     level, unit = item.get("level"), str(item.get("unit", ""))
-    if level in ("community", "community-band", "grid-band") and unit in communities:
+    if (
+        level in ("community", "community-band", "grid-band", "barrier-crossing")
+        and unit in communities
+    ):
         return unit, None
     if level in ("compound", "compound-scattered"):
         part = buildings[buildings["compound"].astype("string") == unit]

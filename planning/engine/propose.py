@@ -53,7 +53,13 @@ from planning.engine.pieces import (
 )
 from planning.engine.regions import merge_small, region_pp
 from planning.engine.shape import NECK_WIDTH_M
-from planning.engine.sides import standing_groups
+from planning.engine.sides import (
+    BORDER_KINDS,
+    borders_on,
+    open_borders,
+    part_borders,
+    standing_groups,
+)
 from planning.engine.smooth import straighten_labels
 from planning.engine.units import connected, relabel
 from planning.parallel import Runner, StageClock, StageProgress, running
@@ -126,14 +132,16 @@ def plan_communities(
         _subdistrict_parts(district, z, lower, upper)
         for z in range(len(district.subdistrict_label))
     ]
-    drawn = iter(
-        draw_parts(
-            [part for parts in parts_of for part in parts],
-            district,
-            params,
-            runner=runner or Runner(),
-        )
+    runner = runner or Runner()
+    drawn_of = _in_groups(
+        draw_parts([part for parts in parts_of for part in parts], district, params, runner=runner),
+        [len(parts) for parts in parts_of],
     )
+    parts_of, drawn_of, joins_of = join_unfilled(
+        parts_of, drawn_of, district, params, runner=runner
+    )
+    drawn = iter([labels for labels_of in drawn_of for labels in labels_of])
+    joins = iter([joins for part_joins in joins_of for joins in part_joins])
     next_label = 0
     for z, subdistrict_label in enumerate(district.subdistrict_label):
         subdistrict_sites = np.flatnonzero(sites.subdistrict == z)
@@ -152,6 +160,16 @@ def plan_communities(
             labels = next(drawn)
             total = float(sites.households[part].sum())
             community[part] = labels + next_label
+            infeasible.extend(
+                _crossing_records(
+                    next(joins),
+                    part,
+                    labels,
+                    sites.households,
+                    offset=next_label,
+                    band=(lower, upper),
+                )
+            )
             count = int(labels.max()) + 1
             next_label += count
             mean = total / count
@@ -217,6 +235,287 @@ def plan_communities(
             )
         )
     return community, infeasible
+
+
+def _in_groups(items: list, sizes: list[int]) -> list[list]:
+    """``items`` cut into consecutive lists of ``sizes``."""
+    ends = np.cumsum(sizes).tolist()
+    return [items[end - size : end] for size, end in zip(sizes, ends, strict=True)]
+
+
+#: Rounds of joining parts that could not be filled in band with a neighbour (a part joined
+#: once may be joined again with another neighbour in the next round).
+JOIN_ROUNDS = 8
+#: What a community across the barrier of a join counts against a community out of band: a
+#: join is kept when the communities out of band it saves outweigh those it puts across
+#: (two across for one saved, not three).
+CROSSING_WORTH = 0.4
+#: A join may leave no community less compact than this (Polsby-Popper of its cells) unless
+#: one already was.
+POOR_COMMUNITY_PP = 0.25
+#: A part of at most this many communities is drawn again whole when it joins a neighbour
+#: (its households may fit no whole number of communities); a larger one only around its
+#: communities out of band.
+JOIN_WHOLE_COMMUNITIES = 10
+
+
+@dataclass(frozen=True)
+class _Join:
+    """A part drawn together with a neighbouring part across a major barrier: its own
+    communities could not all be drawn in the band.
+
+    ``side`` and ``other`` are the sites of the two (ascending), ``kind`` the barrier
+    between them (index into :data:`planning.engine.sides.BORDER_KINDS`), ``out_of_band``
+    how many communities of the two were out of band when each was drawn alone."""
+
+    side: np.ndarray
+    other: np.ndarray
+    kind: int
+    out_of_band: int
+
+
+def _out_of_band(labels: np.ndarray, households: np.ndarray, lower: float, upper: float) -> int:
+    sizes = np.bincount(labels, weights=households)
+    return int(((sizes < lower) | (sizes > upper)).sum())
+
+
+@dataclass(frozen=True)
+class _JoinTrial:
+    """Part ``side`` of 街道 ``z`` drawn again with its neighbour ``other``: the sites of
+    ``zone`` redrawn, the rest of both as they were; ``before`` communities of the two out
+    of band as they are."""
+
+    z: int
+    side: int
+    other: int
+    kind: int
+    before: int
+    zone: np.ndarray
+
+
+def join_unfilled(
+    parts_of: list[list[np.ndarray]],
+    drawn_of: list[list[np.ndarray]],
+    district: District,
+    params: ProposeParams,
+    *,
+    runner: Runner,
+) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]], list[list[list[_Join]]]]:
+    """Parts of each 街道 (``parts_of``, drawn as ``drawn_of``) where some community is out of
+    band, joined with a neighbouring part across the weakest barrier between them
+    (:meth:`planning.engine.sides.PartBorders.neighbours`: a road before a river or a
+    railway, the longest border first): the communities out of band, those beside them and
+    those across the barrier beside these are drawn again together (:func:`_join_zone`),
+    kept where that leaves fewer communities out of band. Up to :data:`JOIN_ROUNDS` rounds,
+    each trying a part with the next neighbour it has not tried. Returns the parts, their
+    labels and, per part, the joins made in it."""
+    lower, upper = params.community_band
+    households = district.sites.households
+    parts_of = [list(parts) for parts in parts_of]
+    drawn_of = [list(drawn) for drawn in drawn_of]
+    joins_of: list[list[list[_Join]]] = [[[] for _ in parts] for parts in parts_of]
+    tried: set[tuple[int, int]] = set()
+    for _ in range(JOIN_ROUNDS):
+        trials = [
+            trial
+            for z in range(len(parts_of))
+            for trial in _join_trials(
+                district, z, parts_of[z], drawn_of[z], tried=tried, band=(lower, upper)
+            )
+        ]
+        if not trials:
+            break
+        joined = open_borders(
+            district,
+            [(j.side, j.other) for joins in joins_of for part in joins for j in part]
+            + [(parts_of[t.z][t.side], parts_of[t.z][t.other]) for t in trials],
+        )
+        redrawn = draw_parts([t.zone for t in trials], joined, params, runner=runner)
+        gone: dict[int, set[int]] = {}
+        for trial, drawn in zip(trials, redrawn, strict=True):
+            z, i, j = trial.z, trial.side, trial.other
+            union = np.union1d(parts_of[z][i], parts_of[z][j])
+            labels = _joined_labels(
+                union,
+                trial.zone,
+                drawn,
+                [(parts_of[z][i], drawn_of[z][i]), (parts_of[z][j], drawn_of[z][j])],
+            )
+            after = _out_of_band(labels, households[union], lower, upper)
+            across = len(_across(union, labels, parts_of[z][i], parts_of[z][j]))
+            if after + CROSSING_WORTH * across >= trial.before:
+                continue
+            as_was = _joined_labels(
+                union,
+                union[:0],
+                labels[:0],
+                [(parts_of[z][i], drawn_of[z][i]), (parts_of[z][j], drawn_of[z][j])],
+            )
+            if _drawn_worse(district, union, labels, as_was, upper=upper):
+                continue
+            joins = joins_of[z][i] + joins_of[z][j]
+            joins.append(_Join(parts_of[z][i], parts_of[z][j], trial.kind, trial.before))
+            parts_of[z][i], drawn_of[z][i], joins_of[z][i] = union, labels, joins
+            gone.setdefault(z, set()).add(j)
+        for z, drop in gone.items():
+            keep = [i for i in range(len(parts_of[z])) if i not in drop]
+            parts_of[z] = [parts_of[z][i] for i in keep]
+            drawn_of[z] = [drawn_of[z][i] for i in keep]
+            joins_of[z] = [joins_of[z][i] for i in keep]
+    return parts_of, drawn_of, joins_of
+
+
+def _join_trials(
+    district: District,
+    z: int,
+    parts: list[np.ndarray],
+    drawn: list[np.ndarray],
+    *,
+    tried: set[tuple[int, int]],
+    band: tuple[float, float],
+) -> list[_JoinTrial]:
+    """The joins to try in one round among the parts of 街道 ``z``: each part with
+    communities out of band (the most first) with the first neighbour, weakest barrier
+    first, that its zone borders and that no trial of this round holds; pairs in ``tried``
+    are not tried again (``tried`` gains the new ones)."""
+    households = district.sites.households
+    out = [
+        _out_of_band(labels, households[part], *band)
+        for part, labels in zip(parts, drawn, strict=True)
+    ]
+    if not any(out):
+        return []
+    borders = part_borders(district, parts)
+    taken: set[int] = set()
+    trials = []
+    for i in np.argsort([-o for o in out], kind="stable").tolist():
+        if out[i] == 0 or i in taken:
+            continue
+        for j, kind in borders.neighbours(i):
+            key = (int(parts[i][0]), int(parts[j][0]))
+            if j in taken or key in tried:
+                continue
+            tried.add(key)
+            zone = _join_zone(district, (parts[i], drawn[i]), (parts[j], drawn[j]), band=band)
+            if zone is None:
+                continue
+            taken.update((i, j))
+            trials.append(_JoinTrial(z, i, j, kind, out[i] + out[j], zone))
+            break
+    return trials
+
+
+def _drawn_worse(
+    district: District, nodes: np.ndarray, labels: np.ndarray, before: np.ndarray, *, upper: float
+) -> bool:
+    """Whether ``labels`` of ``nodes`` split more street blocks that fit one community than
+    ``before`` does, or leave a community less compact than :data:`POOR_COMMUNITY_PP` and
+    the least compact before (Polsby-Popper of the cells): a join may put communities
+    across a barrier, not make them worse in other ways."""
+    graph = district.graph.subgraph(nodes)
+    area, perimeter = district.cell_area[nodes], district.cell_perimeter[nodes]
+
+    def least_compact(values: np.ndarray) -> float:
+        return float(region_pp(graph, values, area, perimeter, int(values.max()) + 1).min())
+
+    if least_compact(labels) < min(least_compact(before), POOR_COMMUNITY_PP) - 1e-9:
+        return True
+    if district.site_block is None:
+        return False
+    block = district.site_block[nodes]
+    fits = np.bincount(district.site_block, weights=district.sites.households)[block] <= upper
+
+    def split(values: np.ndarray) -> int:
+        pairs = np.unique(np.column_stack([block[fits], values[fits]]), axis=0)
+        return int((np.bincount(pairs[:, 0]) > 1).sum()) if len(pairs) else 0
+
+    return split(labels) > split(before)
+
+
+def _across(union: np.ndarray, labels: np.ndarray, side: np.ndarray, other: np.ndarray):
+    """The labels of the communities of ``union`` holding sites of both ``side`` and
+    ``other``."""
+    return np.intersect1d(labels[np.isin(union, side)], labels[np.isin(union, other)])
+
+
+def _join_zone(
+    district: District,
+    side_drawn: tuple[np.ndarray, np.ndarray],
+    other_drawn: tuple[np.ndarray, np.ndarray],
+    *,
+    band: tuple[float, float],
+) -> np.ndarray | None:
+    """The sites drawn again when a side joins another (``side_drawn``, ``other_drawn``:
+    sites and their labels): all of
+    ``side`` when it holds at most :data:`JOIN_WHOLE_COMMUNITIES` communities, else its
+    communities out of band and those beside them; with the communities of ``other`` that
+    border these. None when they do not border the other."""
+    lower, upper = band
+    (side, side_labels), (other, other_labels) = side_drawn, other_drawn
+    sizes = np.bincount(side_labels, weights=district.sites.households[side])
+    zone_side = side
+    if len(sizes) > JOIN_WHOLE_COMMUNITIES:
+        out_nodes = side[np.isin(side_labels, np.flatnonzero((sizes < lower) | (sizes > upper)))]
+        near = np.unique(side_labels[borders_on(district, side, out_nodes)])
+        zone_side = side[np.isin(side_labels, near)]
+    touching = np.unique(other_labels[borders_on(district, other, zone_side)])
+    if len(touching) == 0:
+        return None
+    return np.union1d(zone_side, other[np.isin(other_labels, touching)])
+
+
+def _joined_labels(
+    union: np.ndarray,
+    zone: np.ndarray,
+    zone_labels: np.ndarray,
+    kept: list[tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """Labels (0…) of ``union``: the redrawn ``zone`` as drawn, the rest of each (sites,
+    labels) of ``kept`` as it was."""
+    labels = np.empty(len(union), dtype=np.int64)
+    labels[np.searchsorted(union, zone)] = zone_labels
+    offset = int(zone_labels.max()) + 1 if len(zone_labels) else 0
+    for nodes, old in kept:
+        rest = ~np.isin(nodes, zone)
+        labels[np.searchsorted(union, nodes[rest])] = old[rest] + offset
+        offset += int(old.max()) + 1
+    return relabel(labels)
+
+
+def _crossing_records(
+    joins: list[_Join],
+    part: np.ndarray,
+    labels: np.ndarray,
+    households: np.ndarray,
+    *,
+    offset: int,
+    band: tuple[float, float],
+) -> list[Infeasible]:
+    """One record per community of ``part`` (labelled ``labels``, plan labels from
+    ``offset``) holding households on both sides of a join: why it crosses the barrier."""
+    lower, upper = band
+    out = []
+    weights = households[part]
+    sizes = np.bincount(labels, weights=weights)
+    for join in joins:
+        for label in _across(part, labels, join.side, join.other).tolist():
+            out.append(
+                Infeasible(
+                    "barrier-crossing",
+                    int(sizes[label]),
+                    Note.of(
+                        "infeasible.barrier_joined",
+                        kind=Note.of(f"barrier_kind.{BORDER_KINDS[join.kind]}"),
+                        households=float(households[join.side].sum()),
+                        out=join.out_of_band,
+                        other=float(households[join.other].sum()),
+                        lower=lower,
+                        upper=upper,
+                    ),
+                    community_label=int(label + offset),
+                )
+            )
+    return out
 
 
 def _subdistrict_parts(district: District, z: int, lower: float, upper: float) -> list[np.ndarray]:

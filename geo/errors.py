@@ -25,6 +25,7 @@ __all__ = [
     "Problem",
     "ScenarioEditError",
     "StandardsError",
+    "StandardsFileError",
     "ValidationError",
     "ValidationReport",
 ]
@@ -213,3 +214,8 @@ class ValidationError(PlanningInputError):
     @property
     def report(self) -> ValidationReport:
         return ValidationReport(self.problems)
+
+
+class StandardsFileError(StandardsError, ValidationError):
+    """A standards file breaks the schema: every problem found, each naming its key path (a
+    :class:`StandardsError` that lists its problems as a :class:`ValidationError` does)."""

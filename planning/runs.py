@@ -53,6 +53,7 @@ from planning.params import SMALL_MARGIN_RANGE, ProposeParams, range_problem
 from planning.plans.compare import Comparison, PlanLayers, compare_plans
 from planning.plans.folder import write_context, write_plan, write_summary
 from planning.plans.rebalance import Rebalance, rebalance
+from planning.records import Note
 from planning.standards.compliance import ComplianceResult, check_compliance
 from planning.standards.report import write_compliance
 from planning.standards.rules import Standard, load_standard
@@ -366,15 +367,10 @@ def geojson_crs(
     if source.key == "wgs84" or (source.crs.to_epsg() == 4326 and not source.is_offset):
         return "wgs84", ()
     return "wgs84", (
-        Problem(
+        Problem.of(
             "warning",
             str(path.name),
-            "read as WGS84: a GeoJSON file is WGS84 (RFC 7946), "
-            f"whatever --crs says ({source.label})",
-            expected="GeoJSON in WGS84 lon/lat, as propose and rebalance write it",
-            found="a GeoJSON file stating no other coordinate system",
-            fix=f"nothing for a file this tool wrote; for a file in {source.label} all the same, "
-            f"pass {option} {crs}",
+            Note.of("runs.geojson_wgs84", system=source.label, option=option, crs=str(crs)),
         ),
     )
 
@@ -1121,14 +1117,13 @@ def run_compare(
         else:
             reads.warn(
                 [
-                    Problem(
+                    Problem.of(
                         "error",
                         str(facilities_path),
-                        "the facilities' CRS is unknown",
-                        expected="a declared CRS",
-                        found=f"no --facilities-crs, no --crs, no CRS in "
-                        f"{Path(a_path) / 'summary.json'}",
-                        fix="pass --facilities-crs",
+                        Note.of(
+                            "runs.facilities_crs_unknown",
+                            summary=str(Path(a_path) / "summary.json"),
+                        ),
                         column="--facilities-crs",
                     )
                 ]

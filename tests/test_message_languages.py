@@ -5,7 +5,10 @@ formats, software and column names.
 Kinds: the household reader's problems (geo.intake), the column mapping's (geo.columns), a
 refused file (geo.tables), a CRS (geo.crs), a layer's problems (geo.layers), a footprint
 file's (geo.footprints), the layer-offset warning (geo.alignment), parameter refusals
-(planning.params) and the split-block reasons (planning.engine.metrics, shown by the CLI).
+(planning.params), the split-block reasons (planning.engine.metrics, shown by the CLI), a
+standards file's problems and refusals (planning.standards.rules), the layers a standards check
+refuses (planning.standards.compliance) and the warnings of reading a run's inputs
+(planning.runs).
 """
 
 from __future__ import annotations
@@ -96,6 +99,50 @@ ALLOWED = frozenset(
 )
 
 
+#: The words of a standards file a Chinese text names as they are written in it: its keys,
+#: its values ``community`` and ``grid``, its format (TOML) and schema (data/standards/
+#: README.md); the commands, options and functions the fixes name.
+SCHEMA_WORDS = frozenset(
+    [
+        "README",
+        "RFC",
+        "TOML",
+        "citation",
+        "community",
+        "crs",
+        "data",
+        "facilities-crs",
+        "funds",
+        "geo",
+        "grid",
+        "grids",
+        "households_per_grid",
+        "households_per_worker",
+        "id_column",
+        "intake",
+        "max_households",
+        "md",
+        "per",
+        "per_100_households",
+        "per_resident",
+        "persons_per_household",
+        "propose",
+        "rate_m2_per_100_households",
+        "rate_m2_per_household",
+        "read_households",
+        "rebalance",
+        "serves",
+        "source",
+        "staff",
+        "standards",
+        "tiers",
+        "toml",
+        "value",
+        "workers_per_10000_residents",
+    ]
+)
+
+
 def english_words(text: str, *data: str) -> list[str]:
     """The ASCII words of ``text`` that are not allowed, once ``data`` (file names, column
     names, the values a problem quotes) and quoted cells are taken out."""
@@ -125,6 +172,16 @@ def test_the_chinese_templates_hold_no_english_words() -> None:
             words = english_words(re.sub(r"\{[^{}]*\}", " ", template))
             if code.startswith(prefixes) and words:
                 found[code] = words
+    assert found == {}
+
+
+def test_the_chinese_standards_templates_name_only_the_files_words() -> None:
+    """The standards and run-input templates: no English but the schema's own words."""
+    found = {}
+    for code, template in catalogue(ROOT / "planning", "zh").items():
+        words = set(english_words(re.sub(r"\{[^{}]*\}", " ", template))) - SCHEMA_WORDS
+        if code.startswith(("standards.", "runs.")) and words:
+            found[code] = words
     assert found == {}
 
 
@@ -328,3 +385,234 @@ def _summary_with(block: dict) -> dict:
         "grids": level,
         "runtime_s": {"read": 1.5, "write": 0.25, "total": 1.75},
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Standards: a standards file's problems and refusals, a standards check's layers
+
+
+def _values_of(problem: Problem) -> list[str]:
+    """The texts a problem's record quotes from its input (keys, names, values found): data,
+    not words of the template."""
+    assert problem.record is not None
+    out: list[str] = []
+    for value in dict(problem.record.values).values():
+        items = value if isinstance(value, tuple) else (value,)
+        out += [item for item in items if isinstance(item, str)]
+    return out
+
+
+#: A standards file with a problem of every kind the schema names (the numbers say which).
+BROKEN_STANDARD = """
+name = "broken"
+description = 7
+colour = "red"
+notes = "none"
+
+[area]
+rate_m2_per_100_households = 40
+rate_m2_per_household = 0.4
+minimum_m2 = -100
+source = "test"
+citation = "test"
+
+[[area.extras]]
+label = "文体"
+m2 = "200平方米"
+per = "street"
+source = "test"
+citation = "test"
+
+[[area.extras]]
+label = "网格用房"
+m2 = 20
+per = "grid"
+source = "test"
+citation = "test"
+
+[[staff]]
+households_per_worker = 0
+workers_per_10000_residents = 18
+minimum_workers = 2.5
+source = "test"
+
+[funds]
+source = "test"
+citation = "test"
+[[funds.tiers]]
+max_households = 3000
+yuan = 70000
+[[funds.tiers]]
+yuan = 60000
+[[funds.tiers]]
+max_households = 1999
+yuan = 80000
+"""
+
+
+def test_standards_file_problems(tmp_path: Path) -> None:
+    from planning.standards.rules import load_standard
+
+    path = tmp_path / "坏标准.toml"
+    path.write_text(BROKEN_STANDARD, encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        load_standard(path)
+    problems = refused.value.problems
+    codes = {p.record.code.removeprefix("standards.schema.") for p in problems if p.record}
+    assert codes == {
+        "missing_top",
+        "missing",
+        "unknown_key",
+        "not_text",
+        "not_list",
+        "both_rates",
+        "negative",
+        "not_number",
+        "unknown_unit",
+        "out_of_range",
+        "not_whole",
+        "both_bases",
+        "tier_bound",
+        "tiers_order",
+        "grids_missing",
+        "persons_missing",
+    }
+    for problem in problems:
+        check_problem(problem, *_values_of(problem), *SCHEMA_WORDS)
+    negative = next(p for p in problems if p.record.code.endswith(".negative"))
+    # the English as the schema check has always written it
+    assert (negative.message, negative.expected, negative.found, negative.fix) == (
+        "key 'area.minimum_m2': is negative",
+        "a number 0 or more",
+        "-100 (int)",
+        "correct the number",
+    )
+    assert [negative.rendered(part, "zh") for part in PARTS] == [
+        "键 area.minimum_m2：为负数",
+        "不小于 0 的数",
+        "-100（整数）",
+        "更正该数",
+    ]
+    listed = next(p for p in problems if p.record.code.endswith(".not_list"))
+    assert listed.fix == "write each note under its own [[notes]] header"
+    assert listed.rendered("fix", "zh") == "把每条其他要求写在各自的 [[notes]] 标题下"
+
+
+def test_standards_file_refusals(tmp_path: Path) -> None:
+    """A preset not shipped, a file that is not there, not TOML, not UTF-8: the English as
+    before, the Chinese with the file, the presets and the parser's own words only."""
+    from geo.errors import StandardsError
+    from planning.standards.rules import list_presets, load_standard
+
+    presets = ", ".join(list_presets())
+    missing = tmp_path / "无.toml"
+    unterminated = tmp_path / "断.toml"
+    unterminated.write_text('name = "x', encoding="utf-8")
+    illegal = tmp_path / "错.toml"
+    illegal.write_text('name = "x\n', encoding="utf-8")
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('name = "北仑"\n'.encode("gbk"))
+    toml_fix = (
+        "fix the line named (quotes around text, '=' between key and value) and see "
+        "data/standards/README.md for the schema"
+    )
+    cases = [
+        (
+            "nope",
+            f"unknown standards preset 'nope'; expected one of {presets} or the path of a .toml "
+            "file with the same schema",
+        ),
+        (
+            missing,
+            f"standards file '{missing}' does not exist; give the path of a .toml file or one "
+            f"of the presets: {presets}",
+        ),
+        (
+            unterminated,
+            f"{unterminated}: the standards file is not valid TOML: Unterminated string (at end "
+            f"of document); {toml_fix}",
+        ),
+        (
+            illegal,
+            f"{illegal}: the standards file is not valid TOML: Illegal character '\\n' (at line "
+            f"1, column 10); {toml_fix}",
+        ),
+        (
+            gbk,
+            f"{gbk}: the standards file is not UTF-8 text (invalid start byte); save it as UTF-8 "
+            "(without changing the Chinese text) and load it again",
+        ),
+    ]
+    for source, english in cases:
+        with pytest.raises(StandardsError) as refused:
+            load_standard(source)
+        error = refused.value
+        assert error.record is not None and str(error) == english
+        zh = error.text("zh")
+        data = [str(source), *list_presets(), "Unterminated string", "Illegal character"]
+        assert english_words(zh, *data, "invalid start byte", *SCHEMA_WORDS) == [], zh
+    assert error.text("zh").startswith(f"{gbk}：标准文件不是 UTF-8 文本（invalid start byte）")
+
+
+def test_a_standards_check_refuses_its_layers() -> None:
+    """Communities without their id column, buildings with a negative count, facilities with
+    a floor area that is no number and a ``serves`` naming no community, grid counts for a
+    community that is not there."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from planning.standards.compliance import _validate
+
+    communities = gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
+    buildings = gpd.GeoDataFrame({"households": [12, -3]}, geometry=[Point(0.5, 0.5)] * 2)
+    facilities = gpd.GeoDataFrame(
+        {"floor_area_m2": ["abc"], "serves": ["C009"]}, geometry=[box(0, 0, 0.1, 0.1)]
+    )
+    with pytest.raises(ValidationError) as refused:
+        _validate(
+            communities, buildings, facilities, id_column="community_id", grids_per_community=None
+        )
+    problems = refused.value.problems
+    assert [p.record.code for p in problems] == [
+        "standards.input.no_id",
+        "standards.input.negative",
+        "standards.input.not_number",
+    ]
+    for problem in problems:
+        check_problem(problem, *_values_of(problem), *SCHEMA_WORDS)
+    assert problems[0].found == "columns 名称, geometry"
+    assert problems[0].rendered("found", "zh") == "现有的列：名称、geometry"
+    assert problems[1].message == "household count is negative"
+    assert problems[1].rendered("message", "zh") == "户数为负数"
+    communities["community_id"] = ["C001"]
+    with pytest.raises(ValidationError) as refused:
+        _validate(
+            communities,
+            buildings.iloc[:1],
+            facilities.assign(floor_area_m2=[50.0]),
+            id_column="community_id",
+            grids_per_community={"C002": 1},
+        )
+    serves, grids = refused.value.problems
+    assert serves.message == "'serves' names communities that do not exist"
+    assert serves.rendered("message", "zh") == "serves 列中有不存在的社区"
+    for problem in (serves, grids):
+        check_problem(problem, *_values_of(problem), *SCHEMA_WORDS)
+
+
+def test_a_geojson_read_as_wgs84_warns_in_either_language(tmp_path: Path) -> None:
+    from planning.runs import geojson_crs
+
+    path = tmp_path / "社区.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    crs, (warning,) = geojson_crs(path, crs="gcj02", option="--communities-crs")
+    assert crs == "wgs84"
+    assert warning.message == (
+        "read as WGS84: a GeoJSON file is WGS84 (RFC 7946), whatever --crs says "
+        "(GCJ-02 (Amap/Tencent))"
+    )
+    assert warning.fix == (
+        "nothing for a file this tool wrote; for a file in GCJ-02 (Amap/Tencent) all the "
+        "same, pass --communities-crs gcj02"
+    )
+    check_problem(warning, "GCJ-02 (Amap/Tencent)", "--communities-crs", *SCHEMA_WORDS)

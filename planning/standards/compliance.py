@@ -32,6 +32,7 @@ import pyproj
 import shapely
 
 from geo.errors import CRSError, Problem, ValidationError
+from planning.records import Note
 from planning.standards.rules import (
     Standard,
     annual_funds,
@@ -80,6 +81,13 @@ BOUNDARY_TOLERANCE_M = 0.01
 
 #: Separators accepted in a facility's ``serves`` list ("A;B", "A,B", "A，B", "A、B").
 _SERVES_SPLIT = re.compile(r"[;,，；、]")
+
+#: The geometry types a layer allows -> their words (``standards.word.<word>``).
+_GEOMETRY_WORDS = {
+    ("Polygon", "MultiPolygon"): "polygons",
+    ("Point",): "points",
+    ("Point", "Polygon", "MultiPolygon"): "points_or_polygons",
+}
 
 #: Distance-matrix cells computed at once by :func:`one_median` (memory bound, ~32 MB).
 _BLOCK_CELLS = 4_000_000
@@ -252,47 +260,38 @@ def _check_crs(layers: Mapping[str, gpd.GeoDataFrame | None], metric_crs: pyproj
 def _numeric_problems(
     frame: pd.DataFrame, column: str, label: str, what: str, fix: str
 ) -> list[Problem]:
+    """Problems with the numbers of ``column`` (``what`` and ``fix``: ``standards.word``
+    codes)."""
+    words = {"what": Note.of(f"standards.word.{what}"), "fix": Note.of(f"standards.word.{fix}")}
     if column not in frame.columns:
-        return [
-            Problem(
-                "error",
-                label,
-                f"no '{column}' column",
-                expected=f"a column '{column}' with {what}",
-                found="columns " + ", ".join(map(str, frame.columns)),
-                fix=fix,
-                column=column,
-            )
-        ]
+        columns = tuple(map(str, frame.columns))
+        record = Note.of("standards.input.no_column", column=column, columns=columns, **words)
+        return [Problem.of("error", label, record, column=column)]
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     rows = np.arange(len(frame)) + 1
     problems = []
     bad = np.isnan(values)
     if bad.any():
+        found = tuple(repr(v) for v in frame[column][bad].head(3).tolist())
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} missing or not a number",
-                expected=f"{what} (a number) in every row",
-                found=", ".join(repr(v) for v in frame[column][bad].head(3).tolist()),
-                fix=fix,
+                Note.of("standards.input.not_number", found=found, **words),
                 column=column,
-                rows=tuple(int(r) for r in rows[bad]),
+                rows=(int(r) for r in rows[bad]),
             )
         )
     negative = ~bad & (values < 0)
     if negative.any():
+        found = tuple(f"{v:g}" for v in values[negative][:3])
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                f"{what} is negative",
-                expected="0 or more",
-                found=", ".join(f"{v:g}" for v in values[negative][:3]),
-                fix=fix,
+                Note.of("standards.input.negative", found=found, **words),
                 column=column,
-                rows=tuple(int(r) for r in rows[negative]),
+                rows=(int(r) for r in rows[negative]),
             )
         )
     return problems
@@ -307,17 +306,12 @@ def _geometry_problems(
     if not bad.any():
         return []
     rows = np.arange(len(frame)) + 1
-    return [
-        Problem(
-            "error",
-            label,
-            "geometries of the wrong type",
-            expected=" or ".join(allowed),
-            found=", ".join(sorted({str(k) for k in kinds[bad]})),
-            fix="fix or remove these features",
-            rows=tuple(int(r) for r in rows[bad]),
-        )
-    ]
+    record = Note.of(
+        "standards.input.geometry",
+        allowed=Note.of(f"standards.word.{_GEOMETRY_WORDS[allowed]}"),
+        found=tuple(sorted({str(k) for k in kinds[bad]})),
+    )
+    return [Problem.of("error", label, record, rows=(int(r) for r in rows[bad]))]
 
 
 def _parse_serves(value: object) -> list[str]:
@@ -332,45 +326,27 @@ def _id_problems(
     """Problems with the community ids, and the ids (None when the column is missing)."""
     label = "communities"
     if id_column not in communities.columns:
-        problem = Problem(
-            "error",
-            label,
-            f"no id column '{id_column}'",
-            expected=f"a column '{id_column}' with one id per community",
-            found="columns " + ", ".join(map(str, communities.columns)),
-            fix="pass id_column= the column that holds the community codes",
-            column=id_column,
-        )
+        columns = tuple(map(str, communities.columns))
+        record = Note.of("standards.input.no_id", column=id_column, columns=columns)
+        problem = Problem.of("error", label, record, column=id_column)
         return [problem], None
     problems = []
     ids = communities[id_column]
     missing = ids.isna().to_numpy()
     if missing.any():
         problems.append(
-            Problem(
+            Problem.of(
                 "error",
                 label,
-                "community id missing",
-                expected="an id on every community",
-                found="empty cells",
-                fix="fill in the ids",
+                Note.of("standards.input.id_missing"),
                 column=id_column,
-                rows=tuple(int(r) + 1 for r in np.flatnonzero(missing)),
+                rows=(int(r) + 1 for r in np.flatnonzero(missing)),
             )
         )
     repeated = ids[ids.duplicated() & ~ids.isna()].unique().tolist()
     if repeated:
-        problems.append(
-            Problem(
-                "error",
-                label,
-                "community ids repeat",
-                expected="a unique id per community",
-                found=", ".join(map(str, repeated[:5])),
-                fix="merge the parts into one MultiPolygon or renumber",
-                column=id_column,
-            )
-        )
+        record = Note.of("standards.input.ids_repeat", found=tuple(map(str, repeated[:5])))
+        problems.append(Problem.of("error", label, record, column=id_column))
     return problems, ids
 
 
@@ -387,18 +363,8 @@ def _serves_problems(facilities: gpd.GeoDataFrame, ids: pd.Series) -> list[Probl
             unknown_ids += unknown
     if not unknown_rows:
         return []
-    return [
-        Problem(
-            "error",
-            "facilities",
-            "'serves' names communities that do not exist",
-            expected="community ids separated by ';' or ','",
-            found=", ".join(sorted(set(unknown_ids))[:5]),
-            fix="correct the ids (they must match the communities layer)",
-            column="serves",
-            rows=tuple(unknown_rows),
-        )
-    ]
+    record = Note.of("standards.input.serves", found=tuple(sorted(set(unknown_ids))[:5]))
+    return [Problem.of("error", "facilities", record, column="serves", rows=unknown_rows)]
 
 
 def _grid_problems(grids_per_community: Mapping, ids: pd.Series) -> list[Problem]:
@@ -408,16 +374,8 @@ def _grid_problems(grids_per_community: Mapping, ids: pd.Series) -> list[Problem
     negative = [str(k) for k, v in grids_per_community.items() if v is None or v < 0]
     if not (stray or negative):
         return []
-    return [
-        Problem(
-            "error",
-            "grids_per_community",
-            "grid counts for unknown communities or below zero",
-            expected="a count ≥ 0 per community id of the communities layer",
-            found=", ".join((stray + negative)[:5]),
-            fix="key the mapping by the community ids",
-        )
-    ]
+    record = Note.of("standards.input.grid_counts", found=tuple((stray + negative)[:5]))
+    return [Problem.of("error", "grids_per_community", record)]
 
 
 def _validate(
@@ -432,20 +390,12 @@ def _validate(
     problems, ids = _id_problems(communities, id_column)
     problems += _geometry_problems(communities, ("Polygon", "MultiPolygon"), "communities")
     problems += _numeric_problems(
-        buildings,
-        "households",
-        "buildings",
-        "household count",
-        "read the buildings with geo.intake.read_households",
+        buildings, "households", "buildings", "household_count", "read_households"
     )
     problems += _geometry_problems(buildings, ("Point",), "buildings")
     if facilities is not None:
         problems += _numeric_problems(
-            facilities,
-            "floor_area_m2",
-            "facilities",
-            "floor area (m²)",
-            "fill in each facility's floor area in m²",
+            facilities, "floor_area_m2", "facilities", "floor_area", "fill_floor_area"
         )
         problems += _geometry_problems(
             facilities, ("Point", "Polygon", "MultiPolygon"), "facilities"

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from geo.errors import Problem, StandardsError
+from geo.errors import Problem, StandardsError, StandardsFileError
+from planning.records import Note
 
 __all__ = [
     "PRESET_DIR",
@@ -221,18 +223,11 @@ def load_standard(name_or_path: str | Path | Standard) -> Standard:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise StandardsError(
-            f"{label}: the standards file is not UTF-8 text ({exc.reason}); "
-            "save it as UTF-8 (without changing the Chinese text) and load it again"
-        ) from exc
+        raise StandardsError(Note.of("standards.not_utf8", label=label, reason=exc.reason)) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise StandardsError(
-            f"{label}: the standards file is not valid TOML: {exc}; "
-            "fix the line named (quotes around text, '=' between key and value) "
-            "and see data/standards/README.md for the schema"
-        ) from exc
+        raise StandardsError(_toml_refusal(label, exc)) from exc
     return _parse(data, label)
 
 
@@ -246,48 +241,42 @@ def _resolve(name_or_path: str | Path) -> Path:
     if looks_like_path:
         if not candidate.is_file():
             raise StandardsError(
-                f"standards file '{candidate}' does not exist; give the path of a .toml file "
-                f"or one of the presets: {', '.join(list_presets())}"
+                Note.of("standards.no_file", path=str(candidate), presets=tuple(list_presets()))
             )
         return candidate
     preset = PRESET_DIR / f"{name_or_path}.toml"
     if not preset.is_file():
         raise StandardsError(
-            f"unknown standards preset '{name_or_path}'; expected one of "
-            f"{', '.join(list_presets())} or the path of a .toml file with the same schema"
+            Note.of(
+                "standards.unknown_preset", name=str(name_or_path), presets=tuple(list_presets())
+            )
         )
     return preset
 
 
 class _Checker:
-    """Collects schema problems for one file, each naming its key path."""
+    """Collects schema problems for one file, each a record naming its key path."""
 
     def __init__(self, label: str):
         self.label = label
         self.problems: list[Problem] = []
 
-    def add(self, key: str, message: str, *, expected: str, found: str, fix: str) -> None:
-        self.problems.append(
-            Problem(
-                "error",
-                self.label,
-                f"key '{key}': {message}",
-                expected=expected,
-                found=found,
-                fix=fix,
-            )
-        )
+    def add(self, record: Note) -> None:
+        """The problem ``record`` (a ``standards.schema.*`` table with the key path as ``key``)."""
+        self.problems.append(Problem.of("error", self.label, record))
 
     def is_list_of_tables(self, value: object, key: str, *, what: str) -> bool:
-        """Whether ``value`` is a list (``[[key]]`` entries); adds the problem when not."""
+        """Whether ``value`` is a list (``[[key]]`` entries); adds the problem when not
+        (``what``: the word, ``standards.word.<what>``, for one entry)."""
         if isinstance(value, list):
             return True
         self.add(
-            key,
-            "is not a list of tables",
-            expected=f"[[{key}]] entries",
-            found=_describe(value),
-            fix=f"write each {what} under its own [[{key}]] header",
+            Note.of(
+                "standards.schema.not_list",
+                key=key,
+                found=_describe(value),
+                what=Note.of(f"standards.word.{what}"),
+            )
         )
         return False
 
@@ -295,30 +284,23 @@ class _Checker:
         self, value: object, key: str, *, required: tuple[str, ...], optional: tuple[str, ...]
     ) -> dict | None:
         if not isinstance(value, dict):
-            self.add(
-                key,
-                "is not a table",
-                expected=f"a table [{key}]",
-                found=_describe(value),
-                fix=f"write the keys under a [{key}] header",
-            )
+            self.add(Note.of("standards.schema.not_table", key=key, found=_describe(value)))
             return None
         for missing in (k for k in required if k not in value):
-            self.add(
-                _join(key, missing),
-                "is missing",
-                expected=f"'{missing}' in [{key}]" if key else f"'{missing}' at the top level",
-                found="no such key",
-                fix="add it (see data/standards/README.md)",
-            )
-        allowed = set(required) | set(optional)
+            where = _join(key, missing)
+            if key:
+                self.add(Note.of("standards.schema.missing", key=where, name=missing, table=key))
+            else:
+                self.add(Note.of("standards.schema.missing_top", key=where, name=missing))
+        allowed = tuple(sorted(set(required) | set(optional)))
         for unknown in (k for k in value if k not in allowed):
             self.add(
-                _join(key, unknown),
-                "is not a key of the schema",
-                expected="one of " + ", ".join(sorted(allowed)),
-                found=f"'{unknown}'",
-                fix="remove it or correct its spelling",
+                Note.of(
+                    "standards.schema.unknown_key",
+                    key=_join(key, unknown),
+                    name=unknown,
+                    allowed=allowed,
+                )
             )
         return value
 
@@ -328,11 +310,7 @@ class _Checker:
         value = table[key]
         if not isinstance(value, str) or (required and not value.strip()):
             self.add(
-                _join(path, key),
-                "is not a non-empty text",
-                expected='a quoted text, e.g. "…"',
-                found=_describe(value),
-                fix="write the text in double quotes",
+                Note.of("standards.schema.not_text", key=_join(path, key), found=_describe(value))
             )
             return ""
         return value.strip()
@@ -351,46 +329,13 @@ class _Checker:
         if key not in table:
             return default
         value = table[key]
-        where = _join(path, key)
-        kind = "a whole number" if integer else "a number"
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(
-                where,
-                f"is not {kind}",
-                expected=f"{kind} without quotes or units, e.g. 40",
-                found=_describe(value),
-                fix="write the bare number (no quotes, no '平方米' or '%')",
-            )
-            return default
-        if integer and not isinstance(value, int):
-            self.add(
-                where,
-                "is not a whole number",
-                expected="a whole number, e.g. 5",
-                found=_describe(value),
-                fix="write it without a decimal point",
-            )
-            return default
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            bound = "greater than 0" if positive else "0 or more"
-            self.add(
-                where,
-                "is negative" if value < 0 else "is out of range",
-                expected=f"a number {bound}",
-                found=_describe(value),
-                fix="correct the number",
-            )
-            return default
-        if below is not None and value >= below:
-            self.add(
-                where,
-                "is too large",
-                expected=f"a number below {format_number(below)}",
-                found=_describe(value),
-                fix="write a fraction: 0.05 for 5%",
-            )
-            return default
-        return value
+        problem = _number_problem(
+            value, _join(path, key), positive=positive, integer=integer, below=below
+        )
+        if problem is None:
+            return value
+        self.add(problem)
+        return default
 
     def cited(self, table: dict, path: str) -> tuple[str, str, str]:
         return (
@@ -398,6 +343,42 @@ class _Checker:
             self.text(table, "citation", path),
             self.text(table, "note", path, required=False),
         )
+
+
+def _number_problem(
+    value: object, key: str, *, positive: bool, integer: bool, below: float | None
+) -> Note | None:
+    """What is wrong with the number at ``key`` of the file (a ``standards.schema`` problem),
+    or None when nothing is."""
+    found = _describe(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = Note.of("standards.word.whole_number" if integer else "standards.word.number")
+        return Note.of("standards.schema.not_number", key=key, found=found, kind=kind)
+    if integer and not isinstance(value, int):
+        return Note.of("standards.schema.not_whole", key=key, found=found)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        bound = Note.of("standards.word.above_zero" if positive else "standards.word.zero_or_more")
+        if value < 0:
+            return Note.of("standards.schema.negative", key=key, found=found, bound=bound)
+        return Note.of("standards.schema.out_of_range", key=key, found=found, bound=bound)
+    if below is not None and value >= below:
+        return Note.of(
+            "standards.schema.too_large", key=key, found=found, below=format_number(below)
+        )
+    return None
+
+
+def _toml_refusal(label: str, error: tomllib.TOMLDecodeError) -> Note:
+    """Why a file is not TOML: the parser's words, and where when it says (``… (at line 3,
+    column 7)``, ``… (at end of document)``)."""
+    text = str(error)
+    if at := re.fullmatch(
+        r"(?P<detail>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)", text
+    ):
+        return Note.of("standards.not_toml.at", label=label, **at.groupdict())
+    if end := re.fullmatch(r"(?P<detail>.*) \(at end of document\)", text):
+        return Note.of("standards.not_toml.at_end", label=label, **end.groupdict())
+    return Note.of("standards.not_toml.other", label=label, detail=text)
 
 
 _CITED_REQUIRED = ("source", "citation")
@@ -408,12 +389,24 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _describe(value: object) -> str:
+#: What a problem found when there were none of the keys it needs.
+_NEITHER = Note.of("standards.word.neither")
+_NONE = Note.of("standards.word.none")
+
+#: The types a TOML value can have, by their Python names (``standards.type.<name>``).
+_TOML_TYPES = ("str", "int", "float", "bool", "datetime", "date", "time")
+
+
+def _describe(value: object) -> Note:
+    """A value of the file as a problem shows what it found: a table, a list, or the value
+    and its type (``'200平方米' (str)``)."""
     if isinstance(value, dict):
-        return "a table"
+        return Note.of("standards.word.table")
     if isinstance(value, list):
-        return "a list"
-    return f"{value!r} ({type(value).__name__})"
+        return Note.of("standards.word.list")
+    name = type(value).__name__
+    kind = Note.of(f"standards.type.{name}") if name in _TOML_TYPES else name
+    return Note.of("standards.word.value", value=repr(value), type=kind)
 
 
 def _parse(data: dict, label: str) -> Standard:
@@ -441,29 +434,14 @@ def _parse(data: dict, label: str) -> Standard:
     notes = _parse_notes(check, top.get("notes", []))
 
     if area is not None and any(e.per == "grid" for e in area.extras) and "grids" not in top:
-        check.add(
-            "grids",
-            "is missing, but an area extra is counted per grid",
-            expected="[grids] with households_per_grid, source and citation",
-            found="no [grids] table",
-            fix="add [grids] so communities without a grid count can be estimated",
-        )
+        check.add(Note.of("standards.schema.grids_missing", key="grids"))
     needs_residents = any(s.workers_per_10000_residents is not None for s in staff) or (
         funds is not None and funds.kind == "per_resident"
     )
     if needs_residents and "persons_per_household" not in top:
-        check.add(
-            "persons_per_household",
-            "is missing, but a rule counts residents",
-            expected="[persons_per_household] with value, source and citation",
-            found="no [persons_per_household] table",
-            fix="add it so residents can be estimated where the data gives no population",
-        )
+        check.add(Note.of("standards.schema.persons_missing", key="persons_per_household"))
     if check.problems:
-        raise StandardsError(
-            f"{len(check.problems)} problem(s) in {label}; the standards file was refused:\n"
-            + "\n".join(str(p) for p in check.problems)
-        )
+        raise StandardsFileError(check.problems)
     assert area is not None
     return Standard(
         name=name,
@@ -497,11 +475,9 @@ def _parse_area(check: _Checker, value: object) -> AreaRule | None:
     rates = [k for k in ("rate_m2_per_100_households", "rate_m2_per_household") if k in table]
     if len(rates) != 1:
         check.add(
-            "area",
-            "needs exactly one area rate" if not rates else "gives both area rates",
-            expected="rate_m2_per_100_households (每百户) or rate_m2_per_household (每户)",
-            found=", ".join(rates) if rates else "neither",
-            fix="keep one of the two rates",
+            Note.of("standards.schema.both_rates", key="area", found=tuple(rates))
+            if rates
+            else Note.of("standards.schema.one_rate", key="area", found=_NEITHER)
         )
     rate_key = rates[0] if rates else "rate_m2_per_100_households"
     rate = check.number(table, rate_key, "area", positive=True)
@@ -538,11 +514,7 @@ def _parse_area_extras(check: _Checker, value: object) -> tuple[AreaExtra, ...]:
         per = item.get("per")
         if "per" in item and per not in _EXTRA_PER:
             check.add(
-                f"{path}.per",
-                "is not a known unit",
-                expected='"community" (每社区) or "grid" (每网格)',
-                found=_describe(per),
-                fix='write per = "community" or per = "grid"',
+                Note.of("standards.schema.unknown_unit", key=f"{path}.per", found=_describe(per))
             )
         extra_source, extra_citation, extra_note = check.cited(item, path)
         extras.append(
@@ -583,7 +555,7 @@ def _parse_persons(check: _Checker, value: object) -> PersonsPerHousehold | None
 
 
 def _parse_staff(check: _Checker, value: object) -> tuple[StaffRule, ...]:
-    if not check.is_list_of_tables(value, "staff", what="staffing rule"):
+    if not check.is_list_of_tables(value, "staff", what="staffing_rule"):
         return ()
     rules = []
     for i, raw in enumerate(value):
@@ -604,11 +576,9 @@ def _parse_staff(check: _Checker, value: object) -> tuple[StaffRule, ...]:
         bases = [k for k in ("households_per_worker", "workers_per_10000_residents") if k in table]
         if len(bases) != 1:
             check.add(
-                path,
-                "needs exactly one staffing basis" if not bases else "gives both staffing bases",
-                expected="households_per_worker or workers_per_10000_residents",
-                found=", ".join(bases) if bases else "neither",
-                fix="split the rule into two [[staff]] entries, one basis each",
+                Note.of("standards.schema.both_bases", key=path, found=tuple(bases))
+                if bases
+                else Note.of("standards.schema.one_basis", key=path, found=_NEITHER)
             )
         source, citation, note = check.cited(table, path)
         rules.append(
@@ -644,11 +614,9 @@ def _parse_funds(check: _Checker, value: object) -> FundsRule | None:
     party = check.number(table, "per_party_member_yuan", "funds")
     if len(kinds) != 1:
         check.add(
-            "funds",
-            "needs exactly one funding rule" if not kinds else "gives more than one funding rule",
-            expected="one of [funds.per_100_households], [[funds.tiers]], [[funds.per_resident]]",
-            found=", ".join(kinds) if kinds else "none",
-            fix="keep one rule per standard; copy the file to use another",
+            Note.of("standards.schema.many_funds", key="funds", found=tuple(kinds))
+            if kinds
+            else Note.of("standards.schema.one_funds", key="funds", found=_NONE)
         )
         return None
     kind = kinds[0]
@@ -677,13 +645,7 @@ def _parse_funds_entries(check: _Checker, items: object, base: FundsRule) -> Fun
     """``[[funds.tiers]]`` or ``[[funds.per_resident]]``: a non-empty list of tables."""
     path = f"funds.{base.kind}"
     if not isinstance(items, list) or not items:
-        check.add(
-            path,
-            "is not a non-empty list of tables",
-            expected=f"one or more [[{path}]] entries",
-            found=_describe(items),
-            fix=f"write each entry under its own [[{path}]] header",
-        )
+        check.add(Note.of("standards.schema.no_entries", key=path, found=_describe(items)))
         return None
     if base.kind == "tiers":
         return replace(base, tiers=_parse_tiers(check, items, path))
@@ -701,13 +663,7 @@ def _parse_tiers(check: _Checker, items: list, path: str) -> tuple[FundsTier, ..
         if sub is None:
             continue
         if not last and "max_households" not in sub:
-            check.add(
-                f"{where}.max_households",
-                "is missing",
-                expected="an upper bound (inclusive) on every tier but the last",
-                found="no bound",
-                fix="add max_households, or move the unbounded tier to the end",
-            )
+            check.add(Note.of("standards.schema.tier_bound", key=f"{where}.max_households"))
         bound = check.number(sub, "max_households", where, positive=True, integer=True)
         tiers.append(
             FundsTier(
@@ -717,13 +673,8 @@ def _parse_tiers(check: _Checker, items: list, path: str) -> tuple[FundsTier, ..
         )
     bounds = [t.max_households for t in tiers if t.max_households is not None]
     if any(a >= b for a, b in itertools.pairwise(bounds)):
-        check.add(
-            path,
-            "tiers are not in ascending order",
-            expected="max_households strictly increasing from tier to tier",
-            found=", ".join(str(b) for b in bounds),
-            fix="order the tiers from the smallest community up",
-        )
+        found = tuple(str(b) for b in bounds)
+        check.add(Note.of("standards.schema.tiers_order", key=path, found=found))
     return tuple(tiers)
 
 
@@ -861,10 +812,7 @@ def staff_required(
         else:
             residents, how = _residents(households, population, standard)
             if residents is None:  # validation requires persons_per_household for this rule
-                raise StandardsError(
-                    f"{standard.path}: a staff rule counts residents but the standard has no "
-                    "persons_per_household; add [persons_per_household]"
-                )
+                raise StandardsError(Note.of("standards.staff_residents", label=standard.path))
             per = rule.workers_per_10000_residents or 0.0
             n = _ceil(residents / 10000 * per)
             part = f"⌈{how}/10000×{format_number(per)}⌉={n}"
@@ -946,10 +894,7 @@ def _resident_funds(
     """Funds per resident, summed over the levels of government that pay them."""
     residents, how = _residents(households, population, standard)
     if residents is None:  # validation requires persons_per_household for this rule
-        raise StandardsError(
-            f"{standard.path}: funds count residents but the standard has no "
-            "persons_per_household; add [persons_per_household]"
-        )
+        raise StandardsError(Note.of("standards.funds_residents", label=standard.path))
     per_person = sum(level.yuan for level in rule.per_resident)
     amount = residents * per_person
     levels = "+".join(f"{format_number(lv.yuan)}{lv.level}" for lv in rule.per_resident)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.errors import StandardsError
+from geo.errors import StandardsError, ValidationError
 from planning.standards.rules import (
     PRESET_DIR,
     annual_funds,
@@ -303,8 +303,11 @@ yearly_growth = 5
 def test_malformed_file_reports_every_problem_at_once(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text(MALFORMED, encoding="utf-8")
-    with pytest.raises(StandardsError, match=r"10 problem\(s\) in .*broken\.toml") as caught:
+    refused = r"10 error\(s\) and 0 warning\(s\) in .*broken\.toml; the file was refused"
+    with pytest.raises(StandardsError, match=refused) as caught:
         load_standard(path)
+    # a validation error too: the problems one by one, as every reader refuses a file
+    assert isinstance(caught.value, ValidationError) and len(caught.value.problems) == 10
     message = str(caught.value)
     for expected in (
         r"key 'title': is missing",
@@ -351,7 +354,7 @@ yuan = 80000
 """,
         encoding="utf-8",
     )
-    with pytest.raises(StandardsError, match="problem") as caught:
+    with pytest.raises(StandardsError, match="the file was refused") as caught:
         load_standard(path)
     message = str(caught.value)
     assert "key 'area': needs exactly one area rate" in message

@@ -616,3 +616,35 @@ def test_a_geojson_read_as_wgs84_warns_in_either_language(tmp_path: Path) -> Non
         "same, pass --communities-crs gcj02"
     )
     check_problem(warning, "GCJ-02 (Amap/Tencent)", "--communities-crs", *SCHEMA_WORDS)
+
+
+def test_buildings_outside_every_street_are_refused_in_either_language() -> None:
+    """Seven buildings in a row 100 m apart, one 街道 around the first only."""
+    import geopandas as gpd
+    import pyproj
+    from shapely.geometry import Point, box
+
+    from planning.engine.district import prepare_district
+
+    metric = pyproj.CRS(4547)
+    points = [Point(500_000 + 100 * i, 4_400_000) for i in range(7)]
+    buildings = gpd.GeoDataFrame(
+        {
+            "building_id": [f"B{i + 1}" for i in range(7)],
+            "households": [10] * 7,
+            "compound": [None] * 7,
+        },
+        geometry=points,
+        crs=metric,
+    ).to_crs(4326)
+    street = gpd.GeoDataFrame(
+        {"name": ["甲街道"]}, geometry=[box(499_950, 4_399_950, 500_050, 4_400_050)], crs=metric
+    ).to_crs(4326)
+    with pytest.raises(ValidationError) as refused:
+        prepare_district(buildings, metric_crs=metric, subdistricts=street)
+    (problem,) = refused.value.problems
+    assert problem.message == "6 building(s) lie outside every 街道 polygon"
+    assert problem.found == "buildings B2, B3, B4, B5, B6 …"
+    assert problem.rendered("message", "zh") == "有 6 栋楼不在任何街道范围内"
+    assert problem.rendered("found", "zh") == "楼栋 B2、B3、B4、B5、B6 …"
+    check_problem(problem, "GCJ-02")

@@ -7,8 +7,8 @@ for a user's mistake. An unexpected failure (a bug) prints one line and the path
 file holding the traceback (under ``--out`` when that folder exists, else the system's temp
 folder), and the exit status is 3.
 
-Every command takes ``--lang zh|en``: what it prints — refusals, errors, summaries — is worded
-in that language (``planning/locales``, section ``cli``, and the library's records); by
+Every command takes ``--lang zh|en``: what it prints — refusals, errors, summaries, ``--help``
+— is worded in that language (``planning/locales``, section ``cli``, and the library's records); by
 default Chinese when the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) is Chinese, else
 English.
 """
@@ -54,18 +54,18 @@ COMMANDS = (sample, validate, propose, check, rebalance, compare, render)
 
 
 def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
-    """The command line's parser; a command line it cannot understand is refused in ``lang``
-    (default: the locale's language)."""
-    parser = parser_class(lang or default_language())(
-        prog="python -m planning",
-        description="Community (社区居委会) and grid (网格) layout planner.",
+    """The command line's parser; its ``--help`` is in ``lang`` (default: the locale's
+    language) and so is the refusal of a command line it cannot understand."""
+    lang = lang or default_language()
+    parser = parser_class(lang)(
+        prog="python -m planning", description=say("help.description", lang)
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
-        command.register(sub)
+        command.register(sub, lang)
     for name, command_parser in sub.choices.items():
         # render's map is a bureau's document, drawn in Chinese unless --lang says otherwise
-        add_lang(command_parser, resolved=name != "render")
+        add_lang(command_parser, resolved=name != "render", lang=lang)
     return parser
 
 

@@ -65,18 +65,23 @@ def _total_label(key: str, lang: str) -> str:
     return say(f"check.totals.{key}", lang) if known else key
 
 
-def register(sub) -> None:
-    p = sub.add_parser("check", help="check communities against a facility-area standard")
-    p.add_argument("--communities", type=Path, required=True)
-    p.add_argument("--households", type=Path, required=True)
-    add_reading_options(p)
-    add_crs(p)
-    add_communities_crs(p)
-    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
-    p.add_argument("--facilities-crs", help="CRS of --facilities if it differs from --crs")
-    p.add_argument("--standard", default="national-2021", help="preset name or TOML file")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--id-column", help="the communities' id column, if not found by name")
-    p.add_argument("--year", type=int, help="year for funds with yearly growth")
-    p.add_argument("--facility-types", help="count only these facility types (comma-separated)")
+def register(sub, lang: str = "en") -> None:
+    """The ``check`` command, its help in ``lang``."""
+    p = sub.add_parser("check", help=say("help.check.command", lang))
+    p.add_argument(
+        "--communities", type=Path, required=True, help=say("help.check.communities", lang)
+    )
+    p.add_argument(
+        "--households", type=Path, required=True, help=say("help.check.households", lang)
+    )
+    add_reading_options(p, lang=lang)
+    add_crs(p, lang=lang)
+    add_communities_crs(p, lang=lang)
+    p.add_argument("--facilities", type=Path, help=say("help.facilities", lang))
+    p.add_argument("--facilities-crs", help=say("help.facilities_crs", lang))
+    p.add_argument("--standard", default="national-2021", help=say("help.check.standard", lang))
+    p.add_argument("--out", type=Path, required=True, help=say("help.out_folder", lang))
+    p.add_argument("--id-column", help=say("help.id_column", lang))
+    p.add_argument("--year", type=int, help=say("help.year", lang))
+    p.add_argument("--facility-types", help=say("help.check.facility_types", lang))
     p.set_defaults(run=_run)

@@ -54,22 +54,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("compare", help="compare two plan folders (propose / rebalance)")
-    p.add_argument("a", type=Path, help="plan folder A (the reference)")
-    p.add_argument("b", type=Path, help="plan folder B")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument(
-        "--crs",
-        help="CRS of the households files (default: from summary.json; the lon_wgs84/lat_wgs84 "
-        "columns written for households given as GeoJSON or another spatial file are WGS84)",
-    )
-    p.add_argument(
-        "--standard",
-        help="standard preset for compliance deltas "
-        "(default national-2021 when --facilities is given)",
-    )
-    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
-    p.add_argument("--facilities-crs", help="CRS of --facilities if it differs")
-    p.add_argument("--year", type=int, help="year for funds with yearly growth")
+def register(subparsers, lang: str = "en") -> None:
+    """The ``compare`` command, its help in ``lang``."""
+    p = subparsers.add_parser("compare", help=say("help.compare.command", lang))
+    p.add_argument("a", type=Path, help=say("help.compare.a", lang))
+    p.add_argument("b", type=Path, help=say("help.compare.b", lang))
+    p.add_argument("--out", type=Path, required=True, help=say("help.out_folder", lang))
+    p.add_argument("--crs", help=say("help.compare.crs", lang))
+    p.add_argument("--standard", help=say("help.compare.standard", lang))
+    p.add_argument("--facilities", type=Path, help=say("help.facilities", lang))
+    p.add_argument("--facilities-crs", help=say("help.compare.facilities_crs", lang))
+    p.add_argument("--year", type=int, help=say("help.year", lang))
     p.set_defaults(run=_run)

@@ -173,8 +173,9 @@ def default_language(environ: Mapping[str, str] | None = None) -> str:
     return "en"
 
 
-def add_lang(parser: argparse.ArgumentParser, *, resolved: bool = True) -> None:
-    """``--lang zh|en``: the language of what the command prints (read by :func:`say`).
+def add_lang(parser: argparse.ArgumentParser, *, resolved: bool = True, lang: str = "en") -> None:
+    """``--lang zh|en``: the language of what the command prints (read by :func:`say`), its
+    help in ``lang``.
 
     Its default is :func:`default_language` when the parser is built; with ``resolved``
     False it is None when not given (the command decides, see :func:`printed_language`)."""
@@ -182,8 +183,7 @@ def add_lang(parser: argparse.ArgumentParser, *, resolved: bool = True) -> None:
         "--lang",
         choices=LANGUAGES,
         default=default_language() if resolved else None,
-        help="language of messages, refusals and summaries; default: Chinese when the locale "
-        "(LC_ALL, LC_MESSAGES, LANG) is Chinese, else English",
+        help=say("help.lang", lang),
     )
 
 
@@ -209,21 +209,15 @@ def pad(text: object, width: int, *, right: bool = False) -> str:
     return fill + str(text) if right else str(text) + fill
 
 
-def add_reading_options(parser: argparse.ArgumentParser) -> None:
+def add_reading_options(parser: argparse.ArgumentParser, *, lang: str = "en") -> None:
     """How to read the household file: which sheet or layer, where the header is, and
     whether buildings of more than 5,000 households are accepted
-    (:func:`geo.intake.read_households`)."""
-    parser.add_argument("--sheet", help="the sheet of a workbook to read (when several hold data)")
+    (:func:`geo.intake.read_households`); their help in ``lang``."""
+    parser.add_argument("--sheet", help=say("help.sheet", lang))
+    parser.add_argument("--layer", help=say("help.layer", lang))
+    parser.add_argument("--header-row", type=int, help=say("help.header_row", lang))
     parser.add_argument(
-        "--layer", help="the layer of a GeoPackage, or the Shapefile of a zip, to read"
-    )
-    parser.add_argument(
-        "--header-row", type=int, help="row number of the header (default: found, else 1)"
-    )
-    parser.add_argument(
-        "--allow-large-counts",
-        action="store_true",
-        help="accept buildings of more than 5,000 households (refused by default)",
+        "--allow-large-counts", action="store_true", help=say("help.allow_large_counts", lang)
     )
 
 
@@ -258,62 +252,46 @@ def print_table(rows: Sequence[tuple[str, object]]) -> None:
         print(f"  {pad(key, width)}  {value}")
 
 
-def add_crs(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
-    parser.add_argument(
-        "--crs",
-        required=required,
-        help="CRS of the input coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), "
-        "cgcs2000, or an EPSG code such as 4547. Never guessed.",
-    )
+def add_crs(parser: argparse.ArgumentParser, *, required: bool = True, lang: str = "en") -> None:
+    """``--crs``: the declared CRS of the input coordinates (its help in ``lang``)."""
+    parser.add_argument("--crs", required=required, help=say("help.crs", lang))
 
 
-def add_communities_crs(parser: argparse.ArgumentParser, *, grids: bool = False) -> None:
+def add_communities_crs(
+    parser: argparse.ArgumentParser, *, grids: bool = False, lang: str = "en"
+) -> None:
     """``--communities-crs`` (and ``--grids-crs``): the CRS of a plan's polygons when it is not
     --crs. By default a GeoJSON file is WGS84, as RFC 7946 defines GeoJSON and as propose and
     rebalance write it, unless the file states another (a ``crs`` member)."""
     layers = ("communities", "grids") if grids else ("communities",)
     for layer in layers:
-        parser.add_argument(
-            f"--{layer}-crs",
-            help=f"CRS of --{layer} if it differs from --crs. Default: --crs, except that a "
-            "GeoJSON file stating no CRS is WGS84 (RFC 7946: GeoJSON is WGS84 by definition, "
-            "and propose writes its communities.geojson and grids.geojson so), whatever "
-            "--crs says",
-        )
+        parser.add_argument(f"--{layer}-crs", help=say("help.plan_crs", lang, layer=layer))
 
 
-def add_line_layers(parser: argparse.ArgumentParser) -> None:
+def add_line_layers(parser: argparse.ArgumentParser, *, lang: str = "en") -> None:
     """The layers borders follow: 街道 polygons and roads / rivers / railways."""
     parser.add_argument(
         "--subdistricts",
         "--streets",
         dest="subdistricts",
         type=Path,
-        help="sub-district (街道) polygons (--streets: the same)",
+        help=say("help.subdistricts", lang),
     )
-    parser.add_argument(
-        "--barriers",
-        type=Path,
-        action="append",
-        help="roads / rivers / railways (repeat for several files)",
-    )
+    parser.add_argument("--barriers", type=Path, action="append", help=say("help.barriers", lang))
 
 
-def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+def add_size_arguments(parser: argparse.ArgumentParser, *, lang: str = "en") -> None:
     """The size, tolerance and seed options every planning command shares (defaults from
-    :class:`planning.params.ProposeParams`)."""
+    :class:`planning.params.ProposeParams`), their help in ``lang``."""
     defaults = ProposeParams()
     parser.add_argument(
         "--community-size",
         type=int,
         default=defaults.community_size,
-        help="households a community aims at",
+        help=say("help.community_size", lang),
     )
     parser.add_argument(
-        "--tolerance",
-        type=float,
-        default=defaults.tolerance,
-        help="half-width of the community band, a share of its size",
+        "--tolerance", type=float, default=defaults.tolerance, help=say("help.tolerance", lang)
     )
     parser.add_argument(
         "--grid-households",
@@ -321,18 +299,20 @@ def add_size_arguments(parser: argparse.ArgumentParser) -> None:
         dest="grid_households",
         type=int,
         default=defaults.grid_households,
-        help="households a grid aims at",
+        help=say("help.grid_households", lang),
     )
     parser.add_argument(
         "--grid-tolerance",
         type=float,
         default=defaults.grid_tolerance,
-        help="half-width of the grid band, a share of its households",
+        help=say("help.grid_tolerance", lang),
     )
     parser.add_argument(
-        "--max-grids", type=int, default=defaults.max_grids, help="most grids in one community"
+        "--max-grids", type=int, default=defaults.max_grids, help=say("help.max_grids", lang)
     )
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--seed", type=int, default=defaults.seed, help=say("help.seed", lang, seed=defaults.seed)
+    )
 
 
 def propose_params(args: argparse.Namespace) -> ProposeParams:

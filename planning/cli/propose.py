@@ -250,56 +250,31 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("propose", help="propose communities and grids from household points")
-    p.add_argument("households", type=Path)
-    add_crs(p)
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    add_line_layers(p)
-    p.add_argument("--facilities", type=Path, help="facilities with floor area (m²)")
-    p.add_argument(
-        "--compounds",
-        type=Path,
-        help="compound (小区) polygons naming buildings that have no 小区 column",
-    )
-    p.add_argument(
-        "--buildings",
-        type=Path,
-        help="building footprints (polygons), matched to the households by id or "
-        "containment: no border crosses one",
-    )
+def register(sub, lang: str = "en") -> None:
+    """The ``propose`` command, its help in ``lang``."""
+    p = sub.add_parser("propose", help=say("help.propose.command", lang))
+    p.add_argument("households", type=Path, help=say("help.households_file", lang))
+    add_crs(p, lang=lang)
+    p.add_argument("--out", type=Path, required=True, help=say("help.out_folder", lang))
+    add_line_layers(p, lang=lang)
+    p.add_argument("--facilities", type=Path, help=say("help.facilities", lang))
+    p.add_argument("--compounds", type=Path, help=say("help.propose.compounds", lang))
+    p.add_argument("--buildings", type=Path, help=say("help.propose.buildings", lang))
     p.add_argument(
         "--subdistricts-crs",
         "--streets-crs",
         dest="subdistricts_crs",
-        help="CRS of --subdistricts if it differs from --crs",
+        help=say("help.propose.subdistricts_crs", lang),
     )
     for layer in ("barriers", "facilities", "buildings", "compounds"):
-        p.add_argument(f"--{layer}-crs", help=f"CRS of --{layer} if it differs from --crs")
-    p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
-    add_reading_options(p)
+        p.add_argument(f"--{layer}-crs", help=say("help.layer_crs", lang, layer=layer))
+    p.add_argument("--columns", help=say("help.columns", lang))
+    add_reading_options(p, lang=lang)
     p.add_argument(
-        "--workers",
-        type=int,
-        default=default_workers(),
-        help="worker processes drawing the study area's pieces and the grids "
-        "(default: the cores present); the plan is the same whatever the number",
+        "--workers", type=int, default=default_workers(), help=say("help.propose.workers", lang)
     )
-    p.add_argument(
-        "--scheduler",
-        help="address of a running Dask distributed scheduler "
-        "(e.g. tcp://10.0.0.5:8786) to send that work to instead",
-    )
-    p.add_argument(
-        "--progress",
-        action="store_true",
-        help="report each stage and piece on stderr even when it is not a terminal "
-        "(on a terminal a progress bar is shown anyway)",
-    )
-    add_size_arguments(p)
-    p.add_argument(
-        "--standard",
-        default="national-2021",
-        help="standard preset (or TOML file) for the facility check",
-    )
+    p.add_argument("--scheduler", help=say("help.propose.scheduler", lang))
+    p.add_argument("--progress", action="store_true", help=say("help.propose.progress", lang))
+    add_size_arguments(p, lang=lang)
+    p.add_argument("--standard", default="national-2021", help=say("help.propose.standard", lang))
     p.set_defaults(run=_run)

@@ -94,30 +94,27 @@ def _print_report(r: RebalanceReport, communities: dict, lang: str) -> None:
         print(f"  - {item.reason.text(lang)}")
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "rebalance",
-        help="keep in-band communities, split the oversized, merge the small",
-    )
-    p.add_argument("--communities", type=Path, required=True, help="existing community polygons")
-    p.add_argument("--households", type=Path, required=True)
-    add_reading_options(p)
+def register(subparsers, lang: str = "en") -> None:
+    """The ``rebalance`` command, its help in ``lang``."""
+    p = subparsers.add_parser("rebalance", help=say("help.rebalance.command", lang))
     p.add_argument(
-        "--crs",
-        required=True,
-        help="CRS of every input layer: wgs84, gcj02, bd09, cgcs2000 or an EPSG code",
+        "--communities", type=Path, required=True, help=say("help.rebalance.communities", lang)
     )
-    add_communities_crs(p, grids=True)
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    add_line_layers(p)
-    p.add_argument("--grids", type=Path, help="existing grids, kept where membership holds")
-    p.add_argument("--id-column", help="the communities' id column, if not found by name")
-    add_size_arguments(p)
+    p.add_argument(
+        "--households", type=Path, required=True, help=say("help.rebalance.households", lang)
+    )
+    add_reading_options(p, lang=lang)
+    p.add_argument("--crs", required=True, help=say("help.rebalance.crs", lang))
+    add_communities_crs(p, grids=True, lang=lang)
+    p.add_argument("--out", type=Path, required=True, help=say("help.out_folder", lang))
+    add_line_layers(p, lang=lang)
+    p.add_argument("--grids", type=Path, help=say("help.rebalance.grids", lang))
+    p.add_argument("--id-column", help=say("help.id_column", lang))
+    add_size_arguments(p, lang=lang)
     p.add_argument(
         "--small-margin",
         type=float,
         default=0.2,
-        help="merge communities below the band's lower edge by more than this "
-        "share of the target (default 0.2: below 1,750)",
+        help=say("help.rebalance.small_margin", lang),
     )
     p.set_defaults(run=_run)

@@ -68,18 +68,15 @@ def _warning_text(warning: RenderWarning, lang: str) -> str:
     return str(warning)
 
 
-def register(sub) -> None:
-    p = sub.add_parser("render", help="draw a plan folder as a print map (PNG or PDF)")
-    p.add_argument("plan_dir", type=Path, help="a folder written by propose --out")
-    p.add_argument("--out", type=Path, required=True, help="the map file, .png or .pdf")
-    p.add_argument("--pdf", action="store_true", help="also write a PDF beside the PNG")
-    p.add_argument("--title", help="map title (default 社区与网格划分方案)")
-    p.add_argument("--dpi", type=int, default=200)
-    p.add_argument(
-        "--paper",
-        choices=("A4", "A3"),
-        help="a landscape sheet of this size (default: A4 wide, as tall as the map needs)",
-    )
-    p.add_argument("--editor", help="who prepared the map (编制人), printed at the bottom right")
-    p.add_argument("--organisation", help="the body it was prepared for (编制单位)")
+def register(sub, lang: str = "en") -> None:
+    """The ``render`` command, its help in ``lang``."""
+    p = sub.add_parser("render", help=say("help.render.command", lang))
+    p.add_argument("plan_dir", type=Path, help=say("help.render.plan_dir", lang))
+    p.add_argument("--out", type=Path, required=True, help=say("help.render.out", lang))
+    p.add_argument("--pdf", action="store_true", help=say("help.render.pdf", lang))
+    p.add_argument("--title", help=say("help.render.title", lang))
+    p.add_argument("--dpi", type=int, default=200, help=say("help.render.dpi", lang, dpi=200))
+    p.add_argument("--paper", choices=("A4", "A3"), help=say("help.render.paper", lang))
+    p.add_argument("--editor", help=say("help.render.editor", lang))
+    p.add_argument("--organisation", help=say("help.render.organisation", lang))
     p.set_defaults(run=_run)

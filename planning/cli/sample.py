@@ -21,9 +21,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sample", help="write the synthetic sample district")
-    p.add_argument("outdir", type=Path)
-    p.add_argument("--households", type=int, default=80_000)
-    p.add_argument("--seed", type=int, default=0)
+def register(sub, lang: str = "en") -> None:
+    """The ``sample`` command, its help in ``lang``."""
+    p = sub.add_parser("sample", help=say("help.sample.command", lang))
+    p.add_argument("outdir", type=Path, help=say("help.sample.outdir", lang))
+    p.add_argument(
+        "--households",
+        type=int,
+        default=80_000,
+        help=say("help.sample.households", lang, households=80_000),
+    )
+    p.add_argument("--seed", type=int, default=0, help=say("help.sample.seed", lang, seed=0))
     p.set_defaults(run=_run)

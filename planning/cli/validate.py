@@ -56,11 +56,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("validate", help="check a household file and summarise it")
-    p.add_argument("file", type=Path)
-    add_crs(p)
-    p.add_argument("--columns", help="explicit column mapping, e.g. lon=东经,lat=北纬")
-    add_reading_options(p)
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+def register(sub, lang: str = "en") -> None:
+    """The ``validate`` command, its help in ``lang``."""
+    p = sub.add_parser("validate", help=say("help.validate.command", lang))
+    p.add_argument("file", type=Path, help=say("help.households_file", lang))
+    add_crs(p, lang=lang)
+    p.add_argument("--columns", help=say("help.columns", lang))
+    add_reading_options(p, lang=lang)
+    p.add_argument("--json", action="store_true", help=say("help.validate.json", lang))
     p.set_defaults(run=_run)

@@ -25,6 +25,7 @@ from planning.engine.regions import penalty
 from planning.engine.shape import NECK_WIDTH_M
 from planning.engine.units import Units, atoms, compound_groups, contract
 from planning.parallel import StageClock
+from planning.records import Note
 
 __all__ = [
     "LANE_ROAD_CLASSES",
@@ -602,19 +603,13 @@ def _given_zones(sites: Sites, frame: gpd.GeoDataFrame, buildings: gpd.GeoDataFr
     if outside.any():
         bad = np.isin(sites.of_building, np.flatnonzero(outside))
         ids = buildings["building_id"].astype(str).to_numpy()[bad]
-        raise ValidationError(
-            [
-                Problem(
-                    "error",
-                    "streets",
-                    f"{int(bad.sum())} building(s) lie outside every 街道 polygon",
-                    expected="every household inside one of the sub-district polygons",
-                    found="buildings " + ", ".join(ids[:5]) + (" …" if len(ids) > 5 else ""),
-                    fix="extend the 街道 boundaries to cover them, or check that both layers "
-                    "were declared in the same CRS (a GCJ-02 shift moves points ~500 m)",
-                )
-            ]
+        record = Note.of(
+            "district.outside_streets",
+            n=int(bad.sum()),
+            ids=tuple(str(i) for i in ids[:5]),
+            more=" …" if len(ids) > 5 else "",
         )
+        raise ValidationError([Problem.of("error", "streets", record)])
     return _Zones(geoms, names, area, site_subdistrict)
 
 

@@ -108,7 +108,7 @@ def test_propose_shows_the_engine_message_for_a_streets_layer_that_misses(tmp_pa
     at.button(key="propose_run").click().run()
     assert not at.exception
     errors = texts(at.error)
-    assert any("lie outside every 街道 polygon" in e for e in errors)
+    assert any("栋楼不在任何街道范围内" in e for e in errors)
     assert not at.metric
 
 

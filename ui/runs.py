@@ -164,10 +164,13 @@ class PlanView:
 
 @dataclass(frozen=True)
 class StandardOutcome:
-    """A validated standard, or the message that says what is wrong with the file."""
+    """A validated standard, or the message that says what is wrong with the file (with its
+    record, to be shown in the page's language, or the schema's problems one by one)."""
 
     standard: Standard | None = None
     message: str | None = None
+    record: Message | None = None
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -459,7 +462,8 @@ def standard(ref: StandardRef) -> StandardOutcome:
         message = str(exc)
         if ref.file is not None:
             message = message.replace(ref.file.path, ref.file.label)
-        return StandardOutcome(message=message)
+        problems = exc.problems if isinstance(exc, ValidationError) else ()
+        return StandardOutcome(message=message, record=exc.record, problems=problems)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

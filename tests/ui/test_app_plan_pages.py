@@ -234,6 +234,9 @@ def test_standards_page_shows_every_problem_of_a_bad_toml(tmp_path):
     assert not at.exception
     errors = texts(at.error)
     assert any("我的标准.toml" in e and "rate_m2_per_100_households" in e for e in errors)
+    # each problem in its own box, in the page's language, named by the file's own name
+    problem = "键 area.rate_m2_per_100_households：不是数字"
+    assert any("我的标准.toml" in e and problem in e for e in errors)
     assert not at.metric
 
 
@@ -243,7 +246,7 @@ def test_standards_page_applies_an_edited_toml():
     at.text_area(key="standards_toml").set_value("this is = = not toml")
     at.button(key="standards_apply").click().run()
     assert not at.exception
-    assert any("not valid TOML" in e for e in texts(at.error))
+    assert any("标准文件不是有效的 TOML" in e for e in texts(at.error))
     assert at.session_state[state.STANDARD_KEY] == state.CUSTOM_STANDARD
 
 

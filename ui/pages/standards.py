@@ -4,6 +4,7 @@ facility-area gap and suggested sites for missing facilities."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import streamlit as st
@@ -84,6 +85,22 @@ def _choice() -> state.StandardRef:
         st.text_area(t("standards.toml"), key=_TEXT_KEY, height=320)
         st.button(t("standards.apply"), key="standards_apply", on_click=_on_apply_text)
     return ref
+
+
+def _refused(loaded: runs.StandardOutcome, ref: state.StandardRef) -> None:
+    """Why the standard cannot be used, in the page's language: the schema's problems one by
+    one, or the refusal of the file (named as the planner uploaded it)."""
+    if loaded.problems:
+        show_problems(
+            tuple(dataclasses.replace(p, file=ref.label) for p in loaded.problems), file=ref.label
+        )
+        return
+    text = loaded.message or ""
+    if loaded.record is not None:
+        text = loaded.record.text(state.language())
+        if ref.file is not None:
+            text = text.replace(ref.file.path, ref.file.label)
+    st.error(t("standards.invalid", file=ref.label) + "\n\n" + widgets.escape(text))
 
 
 def _rules(standard) -> None:
@@ -194,11 +211,7 @@ def render() -> None:
     standard_ref = _choice()
     loaded = runs.standard(standard_ref)
     if loaded.standard is None:
-        st.error(
-            t("standards.invalid", file=standard_ref.label)
-            + "\n\n"
-            + widgets.escape(loaded.message)
-        )
+        _refused(loaded, standard_ref)
         return
     _rules(loaded.standard)
     facilities = runs.layer_frames(ref.source).get("facilities")

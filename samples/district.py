@@ -49,6 +49,7 @@ from shapely.geometry import mapping
 
 from geo.crs import metric_crs_for, wgs84_to_gcj02
 from geo.errors import PlanningInputError
+from geo.records import GeoMessage
 
 __all__ = [
     "BOUNDARY_LAYERS",
@@ -335,8 +336,7 @@ def _checked_int(name: str, value: object, low: int, high: int) -> int:
         or not (low <= int(value) <= high)
     ):
         raise PlanningInputError(
-            f"sample district: {name}={value!r} is out of range; expected an integer from "
-            f"{low:,} to {high:,}; fix: pass {name} within that range."
+            GeoMessage.of("sample.out_of_range", name=name, value=repr(value), low=low, high=high)
         )
     return int(value)
 

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from geo.errors import PARTS, CRSError, InputFormatError, Problem, ValidationError
+from geo.errors import (
+    PARTS,
+    CRSError,
+    InputFormatError,
+    PlanningInputError,
+    Problem,
+    ValidationError,
+)
 from geo.records import GeoMessage, catalogue
 from geo.tables import read_table
 from planning.cli.propose import _reason
@@ -648,3 +655,20 @@ def test_buildings_outside_every_street_are_refused_in_either_language() -> None
     assert problem.rendered("message", "zh") == "有 6 栋楼不在任何街道范围内"
     assert problem.rendered("found", "zh") == "楼栋 B2、B3、B4、B5、B6 …"
     check_problem(problem, "GCJ-02")
+
+
+def test_a_sample_out_of_range_is_refused_in_either_language() -> None:
+    from samples.district import write_sample
+
+    with pytest.raises(PlanningInputError) as refused:
+        write_sample(ROOT / "never-written", households=3000)
+    assert str(refused.value) == (
+        "sample district: households=3000 is out of range; expected an integer from 5,000 to "
+        "20,000,000; fix: pass households within that range."
+    )
+    zh = refused.value.text("zh")
+    assert (
+        zh
+        == "示例区：households=3000 超出范围；应为 5,000 至 20,000,000 之间的整数；请在此范围内给出 households。"
+    )
+    assert not (ROOT / "never-written").exists()

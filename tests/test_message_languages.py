@@ -182,12 +182,22 @@ def test_the_chinese_templates_hold_no_english_words() -> None:
     assert found == {}
 
 
+#: The words of the project store a Chinese refusal names as a programmer writes them: its
+#: functions and arguments, its file type, an example name.
+PROJECT_WORDS = frozenset(
+    ["GCJ-02", "create_project", "draft-2", "expected_revision", "gpkg", "overwrite"]
+)
+
+
 def test_the_chinese_standards_templates_name_only_the_files_words() -> None:
-    """The standards and run-input templates: no English but the schema's own words."""
+    """The standards, run-input, district, plan, comparison and project templates: no
+    English but the schema's and the project store's own words."""
+    prefixes = ("standards.", "runs.", "district.", "plan.", "compare.", "project.")
     found = {}
     for code, template in catalogue(ROOT / "planning", "zh").items():
-        words = set(english_words(re.sub(r"\{[^{}]*\}", " ", template))) - SCHEMA_WORDS
-        if code.startswith(("standards.", "runs.")) and words:
+        words = set(english_words(re.sub(r"\{[^{}]*\}", " ", template)))
+        words -= SCHEMA_WORDS | PROJECT_WORDS
+        if code.startswith(prefixes) and words:
             found[code] = words
     assert found == {}
 
@@ -672,3 +682,34 @@ def test_a_sample_out_of_range_is_refused_in_either_language() -> None:
         == "示例区：households=3000 超出范围；应为 5,000 至 20,000,000 之间的整数；请在此范围内给出 households。"
     )
     assert not (ROOT / "never-written").exists()
+
+
+def test_project_and_plan_refusals_in_either_language(tmp_path: Path) -> None:
+    """A project file that is not there, a scenario name refused, a community the plan does
+    not have: English as before, Chinese from the same record."""
+    from geo.errors import InputFormatError, ScenarioEditError
+    from planning.plans.plan import _check_unique_ids
+    from planning.plans.project import _check_name, open_scenario
+
+    missing = tmp_path / "无.gpkg"
+    with pytest.raises(InputFormatError) as refused:
+        open_scenario(missing, "草稿")
+    assert str(refused.value) == (
+        f"{missing}: no such project file; expected a .gpkg made by create_project; fix: "
+        "create the project first, or check the path."
+    )
+    assert refused.value.text("zh").startswith(f"{missing}：项目文件不存在；")
+    with pytest.raises(ScenarioEditError) as refused:
+        _check_name("-草稿")
+    assert str(refused.value).startswith("scenario name '-草稿': expected letters (Chinese too)")
+    assert refused.value.text("zh").startswith("方案名称 '-草稿' 不可用：")
+    with pytest.raises(ScenarioEditError) as refused:
+        _check_unique_ids(["C001", "C002", "C001"], "community ids")
+    assert str(refused.value) == (
+        "community ids: ids repeat (C001); expected one id per community; fix: give every "
+        "community its own id."
+    )
+    assert (
+        refused.value.text("zh")
+        == "社区编号重复（C001）：应每个社区一个编号；请给每个社区各自的编号。"
+    )

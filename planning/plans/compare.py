@@ -31,6 +31,7 @@ from planning.engine.metrics import polsby_popper, size_metrics
 from planning.params import ProposeParams
 from planning.plans.matching import match_by_households
 from planning.plans.plan import Plan, building_frame, community_frame, grid_frame
+from planning.records import Note
 
 __all__ = [
     "Comparison",
@@ -239,12 +240,8 @@ def compare_plans(
         ).all()
     )
     if not same:
-        raise InputFormatError(
-            f"compare {la.name} with {lb.name}: expected plans of the same households (the same "
-            f"buildings in the same order); found {len(ba):,} and {len(bb):,} buildings"
-            f"{'' if len(ba) != len(bb) else ' with different ids'}; fix: compare plans drawn "
-            "from one households file."
-        )
+        code = "compare.other_households" if len(ba) != len(bb) else "compare.other_ids"
+        raise InputFormatError(Note.of(code, a=la.name, b=lb.name, a_n=len(ba), b_n=len(bb)))
     households = ba["households"].to_numpy(dtype=float)
     a_ids = ba["community_id"].astype("string").fillna("").to_numpy(dtype=object)
     b_ids = bb["community_id"].astype("string").fillna("").to_numpy(dtype=object)

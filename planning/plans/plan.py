@@ -194,12 +194,14 @@ class Plan:
         """The label of a community id; :class:`ScenarioEditError` when unknown."""
         label = self._label_of.get(str(community_id))
         if label is None:
-            shown = ", ".join(self.community_ids[:3])
-            more = " …" if self.n_communities > 3 else ""
             raise ScenarioEditError(
-                f"unknown community {community_id!r}: expected one of the plan's "
-                f"{self.n_communities} community ids ({shown}{more}); fix: pick an id from the "
-                "communities layer."
+                Note.of(
+                    "plan.unknown_community",
+                    community=repr(community_id),
+                    n=self.n_communities,
+                    shown=tuple(str(c) for c in self.community_ids[:3]),
+                    more=" …" if self.n_communities > 3 else "",
+                )
             )
         return label
 
@@ -400,8 +402,11 @@ def _check_unique_ids(ids: list[str], what: str) -> None:
     dup = seen[seen.duplicated()].unique().tolist()
     if dup:
         raise ScenarioEditError(
-            f"{what}: ids repeat ({', '.join(map(str, dup[:5]))}); expected one id per "
-            "community; fix: give every community its own id."
+            Note.of(
+                "plan.ids_repeat",
+                what=Note.of(f"plan.word.{what.replace(' ', '_')}"),
+                ids=tuple(map(str, dup[:5])),
+            )
         )
 
 

@@ -82,6 +82,9 @@ FORMAT_VERSION = "1"
 _BASE_LAYERS = ("households", "streets", "barriers", "facilities")
 _KINDS = ("communities", "grids", "assignment", "log")
 _NAME = re.compile(r"^[^\W_](?:[\w\-]*[^\W_])?$")
+
+#: Who saved a scenario whose author is not recorded.
+_SOMEONE = Note.of("project.word.someone")
 _SCENARIO_COLUMNS = ("name", "base", "created", "modified", "author", "revision", "params")
 
 
@@ -125,10 +128,7 @@ def _now() -> str:
 def _check_name(name: str) -> str:
     name = str(name)
     if not _NAME.match(name) or "__" in name or len(name) > 60:
-        raise ScenarioEditError(
-            f"scenario name {name!r}: expected letters (Chinese too), digits, '-' or '_' "
-            "(not at either end, no '__', at most 60); fix: e.g. 'draft-2' or '方案二'."
-        )
+        raise ScenarioEditError(Note.of("project.bad_name", name=repr(name)))
     return name
 
 
@@ -288,24 +288,18 @@ def _read_table(path: Path, table: str) -> pd.DataFrame:
 
 def _require_project(path: Path) -> None:
     if not path.exists():
-        raise InputFormatError(
-            f"{path}: no such project file; expected a .gpkg made by create_project; fix: "
-            "create the project first, or check the path."
-        )
+        raise InputFormatError(Note.of("project.no_file", path=str(path)))
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         ok = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'scenarios'").fetchone()
     except sqlite3.DatabaseError as exc:
         raise InputFormatError(
-            f"{path}: not a GeoPackage project ({exc}); fix: open the .gpkg file the planner saved."
+            Note.of("project.not_geopackage", path=str(path), error=str(exc))
         ) from exc
     finally:
         con.close()
     if not ok:
-        raise InputFormatError(
-            f"{path}: a GeoPackage without a scenarios table; expected a project made by "
-            "create_project; fix: create a project from the layers."
-        )
+        raise InputFormatError(Note.of("project.no_scenarios", path=str(path)))
 
 
 def _infos(path: Path) -> dict[str, ScenarioInfo]:
@@ -349,22 +343,30 @@ def _check_revision(
     if current is None:
         if expected_revision is not None:
             raise ScenarioConflictError(
-                f"scenario {name} was deleted or renamed since you opened it (revision "
-                f"{expected_revision}→none); reload or save under a new name."
+                Note.of("project.gone", name=name, opened=expected_revision)
             )
         return None
     if expected_revision is None:
         raise ScenarioConflictError(
-            f"scenario {name} already exists in {path.name} (revision {current.revision}, "
-            f"saved by {current.author or 'someone'} at {current.modified}); pass "
-            "expected_revision (the revision you opened) to overwrite it, or save under a new "
-            "name."
+            Note.of(
+                "project.exists",
+                name=name,
+                project=path.name,
+                revision=current.revision,
+                author=current.author or _SOMEONE,
+                modified=current.modified,
+            )
         )
     if int(expected_revision) != current.revision:
         raise ScenarioConflictError(
-            f"scenario {name} was changed by {current.author or 'someone'} at "
-            f"{current.modified} since you opened it (revision {expected_revision}→"
-            f"{current.revision}); reload or save under a new name."
+            Note.of(
+                "project.changed",
+                name=name,
+                author=current.author or _SOMEONE,
+                modified=current.modified,
+                opened=expected_revision,
+                revision=current.revision,
+            )
         )
     return current
 
@@ -373,7 +375,7 @@ def _to_wgs84(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if frame is None:
         return None
     if frame.crs is None:
-        raise InputFormatError("a layer without a CRS cannot go into the project; fix: set it.")
+        raise InputFormatError(Note.of("project.no_crs"))
     return frame.to_crs("EPSG:4326")
 
 
@@ -424,10 +426,7 @@ def create_project(
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise InputFormatError(
-            f"{path}: the project file exists; expected a new file; fix: pick another name or "
-            "pass overwrite=True."
-        )
+        raise InputFormatError(Note.of("project.file_exists", path=str(path)))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.saving.gpkg")
     try:
@@ -593,9 +592,9 @@ def open_scenario(path: str | Path, name: str) -> StoredScenario:
     _require_project(path)
     infos = _infos(path)
     if name not in infos:
+        saved = tuple(sorted(infos)) or Note.of("project.word.none_saved")
         raise ScenarioEditError(
-            f"scenario {name!r}: not in {path.name}; expected one of "
-            f"{', '.join(sorted(infos)) or '(none saved yet)'}; fix: pick a saved scenario."
+            Note.of("project.not_saved", name=repr(name), project=path.name, saved=saved)
         )
     communities = gpd.read_file(path, layer=_layer(name, "communities"))
     grids = gpd.read_file(path, layer=_layer(name, "grids"))
@@ -622,10 +621,7 @@ def rename_scenario(
     with _locked(path):
         infos = _infos(path)
         if new in infos:
-            raise ScenarioEditError(
-                f"rename {old} → {new}: refused, {new} exists; fix: pick "
-                "another name or delete it first."
-            )
+            raise ScenarioEditError(Note.of("project.rename_taken", old=old, new=new))
         opened = stored.info.revision if expected_revision is None else expected_revision
         current = _check_revision(path, old, infos, opened)
         info = ScenarioInfo(
@@ -663,9 +659,9 @@ def delete_scenario(path: str | Path, name: str, *, expected_revision: int | Non
     with _locked(path):
         infos = _infos(path)
         if name not in infos:
+            saved = tuple(sorted(infos)) or Note.of("project.word.none")
             raise ScenarioEditError(
-                f"delete {name!r}: no such scenario in {path.name}; "
-                f"expected one of {', '.join(sorted(infos)) or '(none)'}."
+                Note.of("project.delete_missing", name=repr(name), project=path.name, saved=saved)
             )
         if expected_revision is not None:
             _check_revision(path, name, infos, expected_revision)
@@ -696,7 +692,7 @@ def load_district(path: str | Path) -> District:
     read = {k: gpd.read_file(path, layer=k) if k in present else None for k in _BASE_LAYERS}
     buildings = read["households"]
     if buildings is None:
-        raise InputFormatError(f"{path}: no households layer; fix: recreate the project.")
+        raise InputFormatError(Note.of("project.no_households", path=str(path)))
     buildings["building_id"] = buildings["building_id"].astype(str)
     buildings["compound"] = (
         buildings["compound"].astype(object).where(buildings["compound"].notna(), None)
@@ -720,9 +716,12 @@ def load_plan(path: str | Path, name: str, *, district: District | None = None) 
     missing = np.setdiff1d(ids, table.index.to_numpy())
     if len(missing):
         raise InputFormatError(
-            f"scenario {name}: {len(missing)} building(s) have no assignment (e.g. "
-            f"{', '.join(missing[:3])}); expected the project's households; fix: save the "
-            "scenario again from its plan."
+            Note.of(
+                "project.unassigned",
+                name=name,
+                n=len(missing),
+                examples=tuple(str(b) for b in missing[:3]),
+            )
         )
     per_building_c = table["community_id"].reindex(ids).to_numpy(dtype=object)
     per_building_g = table["grid_id"].reindex(ids).to_numpy(dtype=object)

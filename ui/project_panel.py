@@ -65,8 +65,10 @@ def _show(key: str) -> None:
         st.info(text)
 
 
-def _failure(headline: str, message: str | None) -> str:
-    return headline + ("\n\n" + widgets.escape(message) if message else "")
+def _failure(headline: str, message: projects.Refusal | None) -> str:
+    """A headline and the refusal under it, in the page's language."""
+    said = message.text(state.language()) if message is not None else ""
+    return headline + ("\n\n" + widgets.escape(said) if said else "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import pyproj
 import streamlit as st
 
 from geo.errors import PlanningInputError
+from geo.records import Message
 from planning import (
     Plan,
     ProposeParams,
@@ -44,7 +45,7 @@ from planning import (
     open_scenario,
     save_scenario,
 )
-from ui import loading
+from ui import i18n, loading
 from ui.state import DataSource, FileRef, StoredPlanRef
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "PROJECT_ROOT",
     "STALE_SAVE_AGE_S",
     "Listing",
+    "Refusal",
     "Saved",
     "StoredOutcome",
     "clean_stale_saves",
@@ -99,13 +101,41 @@ _READ_ERRORS = (
 )
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a project file cannot be read or written, said in either language: the library's
+    record, else the app's words (``key`` of ``ui/locales`` with its ``values``), else the
+    error's own text; the file named as the planner knows it (``label``), not by the server's
+    temp ``path``."""
+
+    fallback: str = ""
+    record: Message | None = None
+    key: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+    path: str = ""
+    label: str = ""
+
+    def text(self, lang: str) -> str:
+        """The refusal in ``lang``."""
+        if self.record is not None:
+            said = self.record.text(lang)
+        elif self.key:
+            said = i18n.text(self.key, lang).format(**dict(self.values))
+        else:
+            said = self.fallback
+        return said.replace(self.path, self.label) if self.path else said
+
+    def __str__(self) -> str:
+        return self.text(lang="en")
+
+
 @dataclass(frozen=True, eq=False)
 class Listing:
     """The scenarios of a project (name, base, created, modified, author, revision), or why
     the file cannot be opened."""
 
     scenarios: pd.DataFrame | None = None
-    message: str | None = None
+    message: Refusal | None = None
 
     @property
     def ok(self) -> bool:
@@ -120,7 +150,7 @@ class StoredOutcome:
     plan: Plan | None = None
     info: ScenarioInfo | None = None
     moved: ScenarioInfo | None = None
-    message: str | None = None
+    message: Refusal | None = None
 
     @property
     def ok(self) -> bool:
@@ -137,23 +167,24 @@ class Saved:
     info: ScenarioInfo | None = None
     conflict: bool = False
     other_households: tuple[int, int] | None = None
-    message: str | None = None
+    message: Refusal | None = None
 
     @property
     def ok(self) -> bool:
         return self.info is not None
 
 
-def _message(exc: BaseException, ref: FileRef) -> str:
-    """The error's text, naming the file as the user knows it (not the server's temp path)."""
+def _message(exc: BaseException, ref: FileRef | None = None) -> Refusal:
+    """The error as a refusal, naming the file as the user knows it (not the server's temp
+    path): the library's record, or — for an error that is not the library's (not SQLite, a
+    damaged layer) — the app's words for a file that is no project."""
+    where = {"path": ref.path, "label": ref.label} if ref is not None else {}
     text = str(exc) or type(exc).__name__
-    if not isinstance(exc, PlanningInputError):
-        text = (
-            f"{ref.label}: not a readable project file ({type(exc).__name__}: {text}); "
-            "expected a GeoPackage made by the planner; fix: open the .gpkg the planner saved "
-            "(Export → project file, or a project created here)."
-        )
-    return text.replace(ref.path, ref.label)
+    if isinstance(exc, PlanningInputError):
+        return Refusal(text, record=exc.record, **where)
+    label = ref.label if ref is not None else ""
+    values = (("file", label), ("kind", type(exc).__name__), ("error", text))
+    return Refusal(text, key="project.unreadable", values=values, **where)
 
 
 def default_path() -> str:
@@ -279,7 +310,7 @@ def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def project_source(project: FileRef) -> tuple[DataSource | None, str | None]:
+def project_source(project: FileRef) -> tuple[DataSource | None, Refusal | None]:
     """The project's layers as a data source (WGS84 GeoJSON files, unpacked once per digest),
     or the message of why they cannot be read."""
     folder = _LAYERS_ROOT / project.digest[:24]
@@ -287,10 +318,7 @@ def project_source(project: FileRef) -> tuple[DataSource | None, str | None]:
     try:
         present = {str(row[0]) for row in pyogrio.list_layers(project.path)}
         if "households" not in present:
-            return None, (
-                f"{project.label}: no households layer; expected a project made by the planner; "
-                "fix: create the project again from the data."
-            )
+            return None, Refusal(key="project.no_households", values=(("file", project.label),))
         for kind in _SOURCE_LAYERS:
             if kind not in present:
                 continue
@@ -363,7 +391,7 @@ def create(
     buildings: gpd.GeoDataFrame,
     metric_crs: pyproj.CRS,
     layers: dict[str, gpd.GeoDataFrame | None],
-) -> str | None:
+) -> Refusal | None:
     """Create a project file with the data's layers and no scenario; the message when it
     cannot be written, else None."""
     try:
@@ -376,7 +404,8 @@ def create(
             facilities=layers.get("facilities"),
         )
     except (PlanningInputError, OSError, sqlite3.Error, pyogrio.errors.DataSourceError) as exc:
-        return str(exc)
+        record = exc.record if isinstance(exc, PlanningInputError) else None
+        return Refusal(str(exc), record=record)  # an OS error as the system words it
     return None
 
 
@@ -418,7 +447,7 @@ def save(
             params=params,
         )
     except ScenarioConflictError as exc:
-        return Saved(conflict=True, message=str(exc))
+        return Saved(conflict=True, message=_message(exc, ref))
     except _READ_ERRORS as exc:
         return Saved(message=_message(exc, ref))
     return Saved(info=info)

@@ -194,7 +194,7 @@ def test_a_save_over_a_scenario_saved_elsewhere_since_is_refused_with_a_message(
     at.button(key="project_save").click().run()
     assert not at.exception
     errors = texts(at.error)
-    assert any("未保存" in e and "方案一" in e and "changed by 赵六" in e for e in errors), errors
+    assert any("未保存" in e and "方案一" in e and "已由 赵六 于" in e for e in errors), errors
     assert int(list_scenarios(path).set_index("name").loc["方案一", "revision"]) == 2
 
     at.text_input(key=project_panel.SAVE_NAME_KEY).input("方案二")  # a new name is fine
@@ -216,7 +216,7 @@ def test_a_save_under_a_name_that_exists_in_the_file_is_refused(project, tmp_pat
     at.text_input(key=project_panel.SAVE_NAME_KEY).input("方案一")
     at.button(key="project_save").click().run()
     assert not at.exception
-    assert any("未保存" in e and "already exists" in e for e in texts(at.error))
+    assert any("未保存" in e and "已存在于" in e for e in texts(at.error))
     assert int(list_scenarios(path).set_index("name").loc["方案一", "revision"]) == 1
 
 
@@ -269,7 +269,7 @@ def test_a_file_that_is_not_a_geopackage_shows_an_error(tmp_path):
     open_by_path(at, bad)
     assert not at.exception
     errors = texts(at.error)
-    assert any("无法打开项目文件 坏.gpkg" in e and "not a GeoPackage project" in e for e in errors)
+    assert any("无法打开项目文件 坏.gpkg" in e and "不是 GeoPackage 项目文件" in e for e in errors)
     assert at.session_state[state.SOURCE_KEY].kind == "sample"
     assert state.PROJECT_KEY not in at.session_state
 
@@ -282,7 +282,7 @@ def test_a_geopackage_without_scenarios_shows_an_error(tmp_path):
     at = new_app().run()
     open_by_path(at, plain)
     assert not at.exception
-    assert any("without a scenarios table" in e for e in texts(at.error))
+    assert any("没有方案表" in e for e in texts(at.error))
 
 
 def test_a_damaged_scenario_shows_an_error_on_load(project, tmp_path):
@@ -298,7 +298,7 @@ def test_a_damaged_scenario_shows_an_error_on_load(project, tmp_path):
     assert not at.exception
     errors = texts(at.error)
     assert any("无法载入项目 海曙区.gpkg 中的方案 方案一" in e for e in errors), errors
-    assert any("have no assignment" in e for e in errors)
+    assert any("栋楼没有归属" in e for e in errors)
     assert at.session_state[state.SOURCE_KEY].kind == "sample"
 
 

@@ -1,7 +1,8 @@
 """``--lang zh|en``: every command prints in the language chosen, Chinese by default when the
 locale is Chinese.
 
-A refusal (``--out`` an existing file, a bad ``--columns``, communities that hold no building)
+A refusal (``--out`` an existing file, a bad ``--columns``, communities that hold no building,
+a standards file that breaks the schema)
 and good runs (``sample``, ``validate``, ``propose``, ``rebalance``, ``compare``) are run in both
 languages on the synthetic sample district (5,000 households, GCJ-02 lon/lat).
 """
@@ -18,6 +19,7 @@ from geo.errors import Problem
 from planning.cli import EXIT_INPUT_ERROR, build_parser, main
 from planning.cli.options import default_language, problem_text
 
+ROOT = Path(__file__).resolve().parents[2]
 HOUSEHOLDS = 5_000
 SIZES = ["--community-size", "1000", "--grid-households", "150"]
 
@@ -243,3 +245,49 @@ def test_check_names_its_figures_in_chinese(plans, sample, tmp_path, capsys):
     assert "  面积不足的社区  " in out and "  不在任何社区内的设施  " in out
     assert "failing" not in out
     assert f"已写出 compliance.csv, compliance.geojson, report.html 到 {tmp_path / 'k'}" in out
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "zh",
+            [
+                "2 个错误、1 个警告；输入未通过校验：",
+                "：键 area.minimum_m2：为负数\n    应为：不小于 0 的数\n    实际：-100（整数）\n"
+                "    解决：更正该数",
+                "：键 colour：不是格式中规定的键",
+                "[警告] communities.geojson：按 WGS84 读取：",
+            ],
+        ),
+        (
+            "en",
+            [
+                "2 error(s), 1 warning(s); the inputs were refused:",
+                ": key 'area.minimum_m2': is negative\n    expected: a number 0 or more\n"
+                "    found: -100 (int)\n    fix: correct the number",
+                ": key 'colour': is not a key of the schema",
+                "[warning] communities.geojson: read as WGS84: ",
+            ],
+        ),
+    ],
+)
+def test_check_refuses_a_standards_file_problem_by_problem_in_the_language(
+    plans, sample, tmp_path, capsys, lang, expected
+):
+    """A standards file with a key not of the schema and a negative minimum area: each is a
+    problem of its own, in the language chosen, with the warnings about the other layers."""
+    standard = tmp_path / "本区标准.toml"
+    national = (ROOT / "data" / "standards" / "national-2021.toml").read_text(encoding="utf-8")
+    standard.write_text(
+        'colour = "red"\n' + national.replace("[area]\n", "[area]\nminimum_m2 = -100\n", 1),
+        encoding="utf-8",
+    )
+    argv = ["check", "--communities", str(plans["proposal"] / "communities.geojson")]
+    argv += ["--households", str(sample / "households.csv"), "--crs", "gcj02"]
+    argv += ["--standard", str(standard), "--out", str(tmp_path / "k"), "--lang", lang]
+    code, out, err = _run(argv, capsys)
+    assert code == EXIT_INPUT_ERROR and out == ""
+    for text in expected:
+        assert text in err, err
+    assert "Traceback" not in err

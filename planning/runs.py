@@ -682,10 +682,7 @@ def write_compliance_for(
     elif run.facilities is not None:
         facilities = run.facilities
     else:
-        raise InputFormatError(
-            "the standards check: expected facilities; found none read with the plan; fix: "
-            "give the facilities to run_propose (facilities_path) or here."
-        )
+        raise InputFormatError(Note.of("runs.no_facilities"))
     communities = run.proposal.communities.to_crs("EPSG:4326")
     grids = dict(zip(communities["community_id"], communities["grid_count"], strict=True))
     result = check_compliance(
@@ -1039,20 +1036,15 @@ def _read_grids(path: str | Path, *, crs: str | int) -> gpd.GeoDataFrame:
     raw, _ = read_table(path)
     label = str(path)
     if not isinstance(raw, gpd.GeoDataFrame):
-        raise InputFormatError(
-            f"{label}: expected a polygon layer of grids; found a table "
-            "without geometry; fix: export the grids as GeoJSON or GPKG."
-        )
+        raise InputFormatError(Note.of("runs.grids_no_geometry", label=label))
     aliases = {
         "grid_id": ("grid_id", "网格编号", "网格代码", "id", "code"),
         "community_id": ("community_id", "社区代码", "社区编码"),
     }
     roles, _problems = resolve_columns(raw.columns.drop(raw.geometry.name), aliases, label=label)
     if "grid_id" not in roles:
-        raise InputFormatError(
-            f"{label}: expected a grid id column (grid_id / 网格编号); "
-            f"found {', '.join(map(str, raw.columns))}; fix: name it grid_id."
-        )
+        columns = tuple(map(str, raw.columns))
+        raise InputFormatError(Note.of("runs.grids_no_id", label=label, columns=columns))
     data = {"grid_id": raw[roles["grid_id"]].astype(str).to_numpy()}
     if "community_id" in roles:
         data["community_id"] = raw[roles["community_id"]].astype(str).to_numpy()
@@ -1171,19 +1163,14 @@ def _plan_folder(path: str | Path, *, crs: str | None = None) -> _PlanFolder:
     missing = [p.name for p in needed if not p.exists()]
     if missing:
         raise InputFormatError(
-            f"{folder}: expected a plan folder written by propose or rebalance "
-            f"(communities.geojson, households.csv, summary.json); missing {', '.join(missing)}; "
-            "fix: point at the --out folder of a run."
+            Note.of("runs.not_plan_folder", folder=str(folder), missing=tuple(missing))
         )
     summary = {}
     if (folder / "summary.json").exists():
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     crs = crs or summary.get("inputs", {}).get("crs")
     if not crs and not _has_wgs84_columns(folder / "households.csv"):
-        raise InputFormatError(
-            f"{folder}: the households' CRS is unknown (no summary.json with inputs.crs); "
-            "expected a declared CRS; fix: pass --crs (wgs84, gcj02, bd09, cgcs2000, EPSG code)."
-        )
+        raise InputFormatError(Note.of("runs.plan_crs_unknown", folder=str(folder)))
     parameters = summary.get("parameters", {})
     params = ProposeParams.from_dict(parameters)
     crs, columns = _plan_households_columns(
@@ -1198,8 +1185,9 @@ def _plan_folder(path: str | Path, *, crs: str | None = None) -> _PlanFolder:
     for column in ("community_id", "grid_id"):
         if column not in rows.columns:
             raise InputFormatError(
-                f"{folder / 'households.csv'}: expected a {column} column (written by propose); "
-                "found none; fix: compare plan folders, not raw household files."
+                Note.of(
+                    "runs.plan_column_missing", file=str(folder / "households.csv"), column=column
+                )
             )
     per_building = (
         pd.DataFrame(
@@ -1260,9 +1248,9 @@ def _plan_households_columns(
 def _read_layer(path: Path, id_column: str) -> gpd.GeoDataFrame:
     frame = gpd.read_file(path)
     if id_column not in frame.columns:
+        columns = tuple(map(str, frame.columns))
         raise InputFormatError(
-            f"{path}: expected a {id_column} column; found "
-            f"{', '.join(map(str, frame.columns))}; fix: use propose output."
+            Note.of("runs.layer_no_id", path=str(path), column=id_column, columns=columns)
         )
     frame[id_column] = frame[id_column].astype(str)
     if "community_id" in frame.columns:

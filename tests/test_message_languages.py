@@ -182,10 +182,27 @@ def test_the_chinese_templates_hold_no_english_words() -> None:
     assert found == {}
 
 
-#: The words of the project store a Chinese refusal names as a programmer writes them: its
-#: functions and arguments, its file type, an example name.
+#: The words of the project store and the runs a Chinese refusal names as a programmer writes
+#: them: functions and arguments, file names and types, columns, an example name.
 PROJECT_WORDS = frozenset(
-    ["GCJ-02", "create_project", "draft-2", "expected_revision", "gpkg", "overwrite"]
+    [
+        "GCJ-02",
+        "GPKG",
+        "communities",
+        "create_project",
+        "draft-2",
+        "expected_revision",
+        "facilities_path",
+        "geojson",
+        "gpkg",
+        "grid_id",
+        "inputs",
+        "json",
+        "out",
+        "overwrite",
+        "run_propose",
+        "summary",
+    ]
 )
 
 
@@ -712,4 +729,21 @@ def test_project_and_plan_refusals_in_either_language(tmp_path: Path) -> None:
     assert (
         refused.value.text("zh")
         == "社区编号重复（C001）：应每个社区一个编号；请给每个社区各自的编号。"
+    )
+
+
+def test_a_folder_that_is_no_plan_is_refused_in_either_language(tmp_path: Path) -> None:
+    from planning.runs import _plan_folder
+
+    with pytest.raises(InputFormatError) as refused:
+        _plan_folder(tmp_path, crs="gcj02")
+    assert str(refused.value) == (
+        f"{tmp_path}: expected a plan folder written by propose or rebalance "
+        "(communities.geojson, households.csv, summary.json); missing communities.geojson, "
+        "households.csv; fix: point at the --out folder of a run."
+    )
+    assert refused.value.text("zh") == (
+        f"{tmp_path}：应为 propose 或 rebalance 写出的方案文件夹（含 communities.geojson、"
+        "households.csv、summary.json）；缺少 communities.geojson、households.csv；请指向某次运行"
+        "的 --out 文件夹。"
     )

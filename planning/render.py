@@ -39,6 +39,7 @@ from shapely.ops import polylabel
 
 from geo.crs import metric_crs_for
 from geo.errors import GeometryError, InputFormatError, PlanningInputError
+from planning.records import Note
 
 __all__ = [
     "PAPERS",
@@ -102,9 +103,8 @@ CONTEXT_FILES = ("footprints.geojson", "buildings.geojson", "barriers.geojson", 
 FORMATS = (".png", ".pdf")
 #: Paper sizes on offer (landscape), millimetres (width, height).
 PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
-_PROPOSE_HINT = (
-    "run `python -m planning propose HOUSEHOLDS --crs CRS --out DIR` first and render DIR"
-)
+#: How to make a plan folder to render (the fix of every refused folder).
+_HINT = Note.of("render.hint")
 
 #: OSM highway values drawn as major roads (and their ``_link``s) and as minor roads; every
 #: other class (service, footway, path, track, …) is drawn as a lane.
@@ -373,10 +373,7 @@ def plan_map_layers(
     summary = summary or {}
     communities = _with_crs(communities)
     if communities is None:
-        raise InputFormatError(
-            "communities: holds no features. expected: at least one community polygon; "
-            "fix: draw or propose a plan first."
-        )
+        raise InputFormatError(Note.of("render.no_communities"))
     _require_columns(communities, Path("communities"), ("community_id", "households"))
     _require_polygons(communities, Path("communities"))
     metric = communities.crs if communities.crs.is_projected else _metric_crs(summary, communities)
@@ -413,19 +410,24 @@ def _with_crs(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
 
 
 def _require_plan_folder(folder: Path) -> None:
-    expected = (
-        f"expected: a plan folder holding {', '.join(PLAN_FILES)} "
-        f"(and optionally {', '.join(CONTEXT_FILES)})"
-    )
+    expected = Note.of("render.plan_folder", plan_files=PLAN_FILES, context_files=CONTEXT_FILES)
     if not folder.is_dir():
-        what = "a file, not a folder" if folder.exists() else "no such folder"
-        raise InputFormatError(f"plan folder {folder}: {what}. {expected}; fix: {_PROPOSE_HINT}.")
-    if not (folder / "communities.geojson").is_file():
-        present = sorted(p.name for p in folder.iterdir())[:8]
-        found = ", ".join(present) if present else "an empty folder"
+        what = Note.of("render.word.a_file" if folder.exists() else "render.word.no_folder")
         raise InputFormatError(
-            f"plan folder {folder}: communities.geojson is missing. {expected}; found: {found}; "
-            f"fix: {_PROPOSE_HINT}."
+            Note.of(
+                "render.not_folder", folder=str(folder), what=what, expected=expected, hint=_HINT
+            )
+        )
+    if not (folder / "communities.geojson").is_file():
+        present = tuple(sorted(p.name for p in folder.iterdir())[:8])
+        raise InputFormatError(
+            Note.of(
+                "render.no_communities_file",
+                folder=str(folder),
+                expected=expected,
+                found=present or Note.of("render.word.empty_folder"),
+                hint=_HINT,
+            )
         )
 
 
@@ -436,13 +438,11 @@ def _read_summary(path: Path) -> dict:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
         raise InputFormatError(
-            f"{path}: cannot be read as JSON ({exc}). expected: the summary.json propose "
-            f"writes; fix: {_PROPOSE_HINT} again, or delete the damaged summary.json."
+            Note.of("render.bad_json", path=str(path), error=str(exc), hint=_HINT)
         ) from exc
     if not isinstance(summary, dict):
         raise InputFormatError(
-            f"{path}: expected a JSON object (the summary propose writes), found "
-            f"{type(summary).__name__}; fix: {_PROPOSE_HINT} again."
+            Note.of("render.not_object", path=str(path), kind=type(summary).__name__, hint=_HINT)
         )
     return summary
 
@@ -460,16 +460,12 @@ def _read_layer(path: Path, *, required: bool) -> gpd.GeoDataFrame | None:
         OSError,
     ) as exc:
         raise InputFormatError(
-            f"{path}: cannot be read as GeoJSON ({exc}). expected: an RFC 7946 GeoJSON layer "
-            f"(WGS84 lon/lat) as propose writes it; fix: {_PROPOSE_HINT} again."
+            Note.of("render.bad_geojson", path=str(path), error=str(exc), hint=_HINT)
         ) from exc
     layer = layer[layer.geometry.notna() & ~layer.geometry.is_empty]
     if layer.empty:
         if required:
-            raise InputFormatError(
-                f"{path}: holds no features. expected: at least one community polygon; "
-                f"fix: {_PROPOSE_HINT} again."
-            )
+            raise InputFormatError(Note.of("render.empty_layer", path=str(path), hint=_HINT))
         return None
     if layer.crs is None:
         layer = layer.set_crs(4326)
@@ -479,10 +475,16 @@ def _read_layer(path: Path, *, required: bool) -> gpd.GeoDataFrame | None:
 def _require_columns(layer: gpd.GeoDataFrame, path: Path, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in layer.columns]
     if missing:
-        found = ", ".join(str(c) for c in layer.columns if c != layer.geometry.name)
+        found = tuple(str(c) for c in layer.columns if c != layer.geometry.name)
         raise InputFormatError(
-            f"{path}: missing column(s) {', '.join(missing)}. expected: the columns propose "
-            f"writes ({', '.join(columns)}); found: {found or 'none'}; fix: {_PROPOSE_HINT}."
+            Note.of(
+                "render.missing_columns",
+                path=str(path),
+                missing=tuple(missing),
+                columns=tuple(columns),
+                found=found or Note.of("render.word.none"),
+                hint=_HINT,
+            )
         )
 
 
@@ -490,10 +492,15 @@ def _require_polygons(layer: gpd.GeoDataFrame, path: Path) -> None:
     wrong = ~layer.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if wrong.any():
         rows = (np.flatnonzero(wrong) + 1).tolist()
-        found = ", ".join(sorted(set(layer.geom_type[wrong])))
+        found = tuple(sorted(set(layer.geom_type[wrong])))
         raise GeometryError(
-            f"{path}: feature(s) {', '.join(map(str, rows[:5]))} are not polygons. expected: "
-            f"Polygon or MultiPolygon; found: {found}; fix: {_PROPOSE_HINT}."
+            Note.of(
+                "render.not_polygons",
+                path=str(path),
+                rows=tuple(map(str, rows[:5])),
+                found=found,
+                hint=_HINT,
+            )
         )
 
 

@@ -186,8 +186,12 @@ def test_the_chinese_templates_hold_no_english_words() -> None:
 #: them: functions and arguments, file names and types, columns, an example name.
 PROJECT_WORDS = frozenset(
     [
+        "CRS",
+        "DIR",
         "GCJ-02",
         "GPKG",
+        "HOUSEHOLDS",
+        "JSON",
         "communities",
         "create_project",
         "draft-2",
@@ -200,6 +204,8 @@ PROJECT_WORDS = frozenset(
         "json",
         "out",
         "overwrite",
+        "planning",
+        "python",
         "run_propose",
         "summary",
     ]
@@ -209,10 +215,11 @@ PROJECT_WORDS = frozenset(
 def test_the_chinese_standards_templates_name_only_the_files_words() -> None:
     """The standards, run-input, district, plan, comparison and project templates: no
     English but the schema's and the project store's own words."""
-    prefixes = ("standards.", "runs.", "district.", "plan.", "compare.", "project.")
+    prefixes = ("standards.", "runs.", "district.", "plan.", "compare.", "project.", "render.")
     found = {}
     for code, template in catalogue(ROOT / "planning", "zh").items():
-        words = set(english_words(re.sub(r"\{[^{}]*\}", " ", template)))
+        # a command line quoted in backticks is the command as typed
+        words = set(english_words(re.sub(r"\{[^{}]*\}|`[^`]*`", " ", template)))
         words -= SCHEMA_WORDS | PROJECT_WORDS
         if code.startswith(prefixes) and words:
             found[code] = words
@@ -747,3 +754,20 @@ def test_a_folder_that_is_no_plan_is_refused_in_either_language(tmp_path: Path) 
         "households.csv、summary.json）；缺少 communities.geojson、households.csv；请指向某次运行"
         "的 --out 文件夹。"
     )
+
+
+def test_a_plan_folder_render_cannot_draw_is_refused_in_either_language(tmp_path: Path) -> None:
+    from planning.render import read_plan_layers
+
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(InputFormatError) as refused:
+        read_plan_layers(tmp_path)
+    assert str(refused.value) == (
+        f"plan folder {tmp_path}: communities.geojson is missing. expected: a plan folder holding "
+        "communities.geojson, grids.geojson, summary.json (and optionally footprints.geojson, "
+        "buildings.geojson, barriers.geojson, streets.geojson); found: notes.txt; fix: run "
+        "`python -m planning propose HOUSEHOLDS --crs CRS --out DIR` first and render DIR."
+    )
+    zh = refused.value.text("zh")
+    assert zh.startswith(f"方案文件夹 {tmp_path}：缺少 communities.geojson。应为含 ")
+    assert "；实际：notes.txt；先运行 `python -m planning propose" in zh

@@ -12,16 +12,20 @@ built-in sample, propose, open 编辑 and make a series of edits with clicks as 
 (choose a community in the list, move a compound, click a building on the map and move it,
 split, merge, re-grid, undo). For each edit it prints the time from the click to the map drawn
 again: the script has run (``data-test-script-state`` back to ``notRunning``) and the map shows
-the result, either a new map frame whose Leaflet layers are drawn (st_folium mounts a new
-frame when the map's script changes) or, when only the view or the selection changed, the last
-change inside the frame that was there. Beside it: the script's share, whether the map was mounted anew, the
-size of the map frame's HTML, and the first words of the result the page shows.
+the result, either a new map frame whose Leaflet layers are drawn (st_folium mounts a new frame
+when the map's script changes) or the last change inside the frame that was there (the Edit
+map keeps its frame and draws an edit's layers in it, :mod:`ui.map_frame`). Beside it: the
+script's share, the server's CPU time over the edit (its process's user + system time from
+``/proc``: on a busy machine the wall time waits for other work, this does not), whether the
+map was mounted anew, the size of the map frame's HTML, and the first words of the result the
+page shows. Files changed while it runs do not reload the app (no file watcher).
 The target is 1 s per edit.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -79,8 +83,33 @@ _DRAWN = """() => !!document.querySelector(
   '.leaflet-container path.leaflet-interactive, .leaflet-container canvas')"""
 
 
-def _timed(page, name: str, action) -> dict:
+class ServerClock:
+    """The CPU time (user + system) the app's server process has used, read from ``/proc``:
+    the server is the ``streamlit run`` process this script started on ``port``."""
+
+    def __init__(self, port: int):
+        self.pid = None
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                command = stat.with_name("cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and str(port).encode() in command:
+                self.pid = stat.parent.name
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def seconds(self) -> float:
+        """The server's CPU seconds so far (0 when it was not found)."""
+        if self.pid is None:
+            return 0.0
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+
+def _timed(page, name: str, action, clock: ServerClock) -> dict:
     """Run ``action`` (a click) and wait for the map drawn again; the edit's figures."""
+    cpu = clock.seconds()
     armed = page.evaluate(_ARM)
     action()
     page.wait_for_function(_DONE, arg=armed["ended"], polling=20)
@@ -96,10 +125,12 @@ def _timed(page, name: str, action) -> dict:
         page.wait_for_timeout(400)  # changes inside the frame (the view, the selection)
         drawn = page.evaluate("() => window.__bench.lastChange")
     seconds = (max(ended, drawn) - armed["t0"]) / 1000
+    cpu = clock.seconds() - cpu
     html_kb = frame.evaluate("() => document.documentElement.outerHTML.length") / 1024
-    row = {"edit": name, "s": seconds, "new_frame": new_frame, "html_kb": html_kb}
+    row = {"edit": name, "s": seconds, "cpu_s": cpu, "new_frame": new_frame, "html_kb": html_kb}
     print(
         f"{name:<24} {seconds:6.2f} s   script {max(ended - armed['t0'], 0) / 1000:5.2f} s   "
+        f"server CPU {cpu:5.2f} s   "
         f"{'new map' if new_frame else 'same map'}, {html_kb:,.0f} kB   {_outcome(page)}",
         flush=True,
     )
@@ -181,31 +212,33 @@ def _ready_compound(page) -> bool:
     return False
 
 
-def _edits(page) -> list[dict]:
+def _edits(page, clock: ServerClock) -> list[dict]:
     rows = []
-    rows.append(_timed(page, "select community (list)", lambda: _choose(page, "社区", 3)))
+    rows.append(_timed(page, "select community (list)", lambda: _choose(page, "社区", 3), clock))
     _tab(page, "移动")
     if not _ready_compound(page):
         raise RuntimeError("no compound can move to a community it borders")
     source = page.get_by_role("combobox", name="社区", exact=True).input_value()
     target = page.get_by_role("combobox", name="移到社区", exact=True).first.input_value()
     among = (source.split(" · ")[0], target.split(" · ")[0])
-    rows.append(_timed(page, "move compound", _button(page, "移动小区")))
+    rows.append(_timed(page, "move compound", _button(page, "移动小区"), clock))
     clicked: list[str | None] = []
     rows.append(
-        _timed(page, "click a building", lambda: clicked.append(click_on_map(page, among=among)))
+        _timed(
+            page, "click a building", lambda: clicked.append(click_on_map(page, among=among)), clock
+        )
     )
     if _click_building(page, among) is None:
         print("  (no building on that border can move: 'move building' left out)", flush=True)
     else:
-        rows.append(_timed(page, "move building", _button(page, "移动楼栋")))
+        rows.append(_timed(page, "move building", _button(page, "移动楼栋"), clock))
     _tab(page, "拆分")
-    rows.append(_timed(page, "split", _button(page, "拆分")))
+    rows.append(_timed(page, "split", _button(page, "拆分"), clock))
     _tab(page, "合并")
-    rows.append(_timed(page, "merge", _button(page, "合并")))
+    rows.append(_timed(page, "merge", _button(page, "合并"), clock))
     _tab(page, "锁定·重划·改名")
-    rows.append(_timed(page, "re-grid", _button(page, "重新划分网格")))
-    rows.append(_timed(page, "undo", _button(page, "撤销")))
+    rows.append(_timed(page, "re-grid", _button(page, "重新划分网格"), clock))
+    rows.append(_timed(page, "undo", _button(page, "撤销"), clock))
     return rows
 
 
@@ -215,10 +248,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="the series of edits this often")
     args = parser.parse_args()
     log = Path(tempfile.mkdtemp(prefix="app-latency-")) / "streamlit.log"
+    # files changed while it runs (other work in the checkout) must not reload the app's modules
+    os.environ.setdefault("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
     with (
         served_app(log, households=args.households) as url,
         browser_page(url, step_s=STEP_S, height=1100) as page,
     ):
+        clock = ServerClock(int(url.rstrip("/").rsplit(":", 1)[1]))
         settle(page)
         page.get_by_text("打开数据：内置示例或上传文件").click()
         start = time.perf_counter()
@@ -239,16 +275,18 @@ def main() -> int:
         rows = []
         try:
             for _ in range(args.rounds):
-                rows += _edits(page)
+                rows += _edits(page, clock)
         except Exception:
             shot = log.with_name("failed.png")
             page.screenshot(path=str(shot), full_page=True)
             print(f"failed; the page: {shot}; the server's log: {log}", flush=True)
             raise
     seconds = [r["s"] for r in rows]
+    cpu = [r["cpu_s"] for r in rows]
     slow = [r["edit"] for r in rows if r["s"] > TARGET_S]
     print(
         f"{len(rows)} edits: median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s; "
+        f"server CPU median {statistics.median(cpu):.2f} s, max {max(cpu):.2f} s; "
         f"over {TARGET_S:.0f} s: {', '.join(slow) or 'none'}"
     )
     return 0

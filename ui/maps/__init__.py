@@ -24,7 +24,16 @@ from ui.maps.display import display_bounds, from_display, to_display, view_for
 from ui.maps.gap import gap_map
 from ui.maps.hexagons import TARGET_CELLS, aggregate_buildings, hexagon_cells
 from ui.maps.households import AGGREGATE_ABOVE, households_map
-from ui.maps.plan import PLAN_BUILDINGS_ABOVE, PLAN_LAYERS, plan_map, view_map
+from ui.maps.plan import (
+    PLAN_BUILDINGS_ABOVE,
+    PLAN_LAYERS,
+    add_plan_layers,
+    plan_base,
+    plan_extent,
+    plan_map,
+    view_frames,
+    view_map,
+)
 from ui.maps.selection import selection_layer
 
 __all__ = [
@@ -37,6 +46,7 @@ __all__ = [
     "TARGET_CELLS",
     "TIANDITU_LABELS",
     "TIANDITU_TILES",
+    "add_plan_layers",
     "aggregate_buildings",
     "community_colours",
     "display_bounds",
@@ -44,9 +54,12 @@ __all__ = [
     "gap_map",
     "hexagon_cells",
     "households_map",
+    "plan_base",
+    "plan_extent",
     "plan_map",
     "selection_layer",
     "to_display",
     "view_for",
+    "view_frames",
     "view_map",
 ]

@@ -22,7 +22,7 @@ from planning import band_status
 from ui.i18n import text
 from ui.maps.base import base_map
 from ui.maps.colours import COMMUNITY_PALETTE, community_colours
-from ui.maps.display import displayed, fit_to, label_zooms
+from ui.maps.display import displayed, label_zooms
 from ui.maps.draw import add_draw
 from ui.maps.features import (
     COORD_DECIMALS,
@@ -37,7 +37,19 @@ from ui.maps.hexagons import aggregate_buildings
 from ui.maps.layers import add_barriers, add_facilities, add_streets
 from ui.maps.style import SELECTED_GRID_COLOUR, Labels, Legend, ZoomClasses, swatch
 
-__all__ = ["PLAN_BUILDINGS_ABOVE", "PLAN_LAYERS", "PlanLayer", "PlanStyle", "plan_map", "view_map"]
+__all__ = [
+    "EXTENT_DECIMALS",
+    "PLAN_BUILDINGS_ABOVE",
+    "PLAN_LAYERS",
+    "PlanLayer",
+    "PlanStyle",
+    "add_plan_layers",
+    "plan_base",
+    "plan_extent",
+    "plan_map",
+    "view_frames",
+    "view_map",
+]
 
 #: Up to this many buildings a plan map draws one circle each; above, one circle per hexagon
 #: and community, at the households' centre, sized by their sum.
@@ -47,6 +59,8 @@ _COMMUNITY_EDGE = "#333333"
 _GRID_COLOUR = "#7f7f7f"
 _PLAN_BUILDING_COLOUR = "#3b3b3b"
 _DIFF_COLOUR = "#e41a1c"
+#: Decimal places of a plan map's extent (about 10 m): the view it is fitted to.
+EXTENT_DECIMALS = 4
 #: Decimal places of the coordinates and the tolerance of the coverage simplification for plans.
 _PLAN_SIMPLIFY_DEG = 4e-5
 
@@ -453,6 +467,9 @@ def plan_map(
 ) -> folium.Map:
     """A plan on a map: communities coloured apart and labelled, grids, buildings, layers.
 
+    :func:`plan_base` (the basemap, the drawing tool, the view) with :func:`add_plan_layers`
+    on it.
+
     Parameters
     ----------
     layers : mapping of str to GeoDataFrame or None
@@ -483,8 +500,95 @@ def plan_map(
         A layer not in WGS84.
     """
     _check_layer_keys(layers)
-    communities = layers["communities"]
+    fmap = plan_base(
+        plan_extent(layers, basemap),
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        lang=lang,
+        draw=draw,
+    )
+    add_plan_layers(
+        fmap,
+        layers,
+        band=band,
+        colours=colours,
+        basemap=basemap,
+        lang=lang,
+        buildings_above=buildings_above,
+        legend_open=legend_open,
+        layers_collapsed=layers_collapsed,
+    )
+    return fmap
+
+
+def plan_extent(
+    layers: Mapping[str, gpd.GeoDataFrame | None], basemap: str
+) -> tuple[float, float, float, float] | None:
+    """``(west, south, east, north)`` of the communities and buildings of ``layers`` as drawn
+    on ``basemap``, rounded to :data:`EXTENT_DECIMALS` places (an edit, which moves no
+    building and no outer edge, leaves it as it was); None when both are empty."""
+    shown = displayed({key: layers.get(key) for key in ("communities", "buildings")}, basemap)
+    frames = [f for f in shown.values() if f is not None and not f.empty]
+    if not frames:
+        return None
+    bounds = np.array([f.total_bounds for f in frames])
+    west, south = bounds[:, 0].min(), bounds[:, 1].min()
+    east, north = bounds[:, 2].max(), bounds[:, 3].max()
+    return tuple(round(float(v), EXTENT_DECIMALS) for v in (west, south, east, north))
+
+
+def plan_base(
+    extent: tuple[float, float, float, float] | None,
+    *,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    lang: str = "zh",
+    draw: bool = False,
+) -> folium.Map:
+    """The map a plan is drawn on: the basemap, the drawing tool (``draw``), the view fitted
+    to ``extent`` (:func:`plan_extent`; None keeps folium's view). Nothing in it depends on the
+    plan beyond its extent, so the Edit map keeps it while edits change the layers
+    (:func:`ui.map_frame.map_frame`).
+
+    Raises
+    ------
+    PlanningInputError
+        Unknown basemap, or Tianditu without a key.
+    """
     fmap = base_map(basemap, tianditu_key, lang)
+    if draw:
+        add_draw(fmap, lang)
+    if extent is not None:
+        west, south, east, north = extent
+        fmap.fit_bounds([[south, west], [north, east]])
+    return fmap
+
+
+def add_plan_layers(
+    fmap: folium.Map,
+    layers: Mapping[str, gpd.GeoDataFrame | None],
+    *,
+    band: tuple[float, float] | None = None,
+    colours: dict[str, str] | None = None,
+    basemap: str = "osm",
+    lang: str = "zh",
+    buildings_above: int = PLAN_BUILDINGS_ABOVE,
+    legend_open: bool = True,
+    layers_collapsed: bool = False,
+) -> None:
+    """Add the plan's layers to ``fmap`` (:func:`plan_map` says what each argument does): the
+    frames of :data:`PLAN_LAYERS` in order, the legend, the layer control and the classes that
+    thin the labels out as the map zooms out.
+
+    Raises
+    ------
+    PlanningInputError
+        A layer key that is not in :data:`PLAN_LAYERS`.
+    CRSError
+        A layer not in WGS84.
+    """
+    _check_layer_keys(layers)
+    communities = layers["communities"]
     style = PlanStyle(
         lang=lang,
         band=band,
@@ -496,8 +600,6 @@ def plan_map(
     for layer in PLAN_LAYERS:
         if layer.key in shown:
             legend.extend(layer.draw(fmap, shown[layer.key], style))
-    if draw:
-        add_draw(fmap, lang)
     Legend("<br>".join(legend), title=text("map.legend.title", lang), open_=legend_open).add_to(
         fmap
     )
@@ -505,18 +607,11 @@ def plan_map(
     ZoomClasses(
         **once_per_frame(communities, "label_zooms", lambda: label_zooms(communities))
     ).add_to(fmap)
-    fit_to(fmap, [shown.get("communities"), shown.get("buildings")])
-    return fmap
 
 
-def view_map(view, layers: Mapping, *, band: tuple[float, float], **options) -> folium.Map:
-    """:func:`plan_map` of a plan view (``communities``, ``grids``, ``buildings``,
-    ``colours``) over the data's layers (``streets``, ``barriers``, ``facilities``).
-
-    ``options`` go to :func:`plan_map` and override these; an option named by a key of
-    :data:`PLAN_LAYERS` sets that layer (``buildings=None`` leaves the buildings out,
-    ``diff=frame`` adds the areas that changed hands).
-    """
+def view_frames(view, layers: Mapping, **options) -> tuple[dict, dict]:
+    """The frames a map of a plan view draws and the other options, from
+    :func:`view_map`'s arguments: ``(frames by PLAN_LAYERS key, options left)``."""
     frames = {
         "communities": view.communities,
         "grids": view.grids,
@@ -527,8 +622,20 @@ def view_map(view, layers: Mapping, *, band: tuple[float, float], **options) -> 
     }
     keys = {layer.key for layer in PLAN_LAYERS}
     frames.update({key: value for key, value in options.items() if key in keys})
+    return frames, {key: value for key, value in options.items() if key not in keys}
+
+
+def view_map(view, layers: Mapping, *, band: tuple[float, float], **options) -> folium.Map:
+    """:func:`plan_map` of a plan view (``communities``, ``grids``, ``buildings``,
+    ``colours``) over the data's layers (``streets``, ``barriers``, ``facilities``).
+
+    ``options`` go to :func:`plan_map` and override these; an option named by a key of
+    :data:`PLAN_LAYERS` sets that layer (``buildings=None`` leaves the buildings out,
+    ``diff=frame`` adds the areas that changed hands).
+    """
+    frames, rest = view_frames(view, layers, **options)
     arguments = {"colours": view.colours, "band": band}
-    arguments.update({key: value for key, value in options.items() if key not in keys})
+    arguments.update(rest)
     return plan_map(frames, **arguments)
 
 

@@ -62,21 +62,30 @@ def nice_number(value: float) -> int:
 
 
 class Legend(MacroElement):
-    """A Leaflet control in the bottom-left corner holding ready-made HTML."""
+    """A Leaflet control in the bottom-left corner holding ready-made HTML.
+
+    A map holds one: a legend added again (the Edit map's layers drawn anew after an edit)
+    takes the place of the one there, folded or unfolded as the planner left it."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function () {
+            var map = {{ this._parent.get_name() }};
+            var before = map.plannerLegend;
+            var folded = before && before.getContainer().querySelector("details");
             var legend = L.control({position: "bottomleft"});
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "planner-legend");
                 div.innerHTML = {{ this.body_json }};
+                var details = div.querySelector("details");
+                if (details && folded) { details.open = folded.open; }
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
-            legend.addTo({{ this._parent.get_name() }});
+            if (before) { before.remove(); }
+            map.plannerLegend = legend.addTo(map);
         })();
         {% endmacro %}
         """
@@ -96,7 +105,7 @@ class Legend(MacroElement):
 class ZoomClasses(MacroElement):
     """Classes on the map container by zoom, so labels thin out as the map zooms out:
     ``planner-far`` below ``full`` (labels show the id only) and ``planner-very-far`` below
-    ``ids`` (no labels)."""
+    ``ids`` (no labels). Added again to a map, it takes the place of the classes there."""
 
     _template = Template(
         """
@@ -108,6 +117,8 @@ class ZoomClasses(MacroElement):
                 box.classList.toggle("planner-far", zoom < {{ this.full }});
                 box.classList.toggle("planner-very-far", zoom < {{ this.ids }});
             }
+            if (map.plannerZoomClasses) { map.off("zoomend", map.plannerZoomClasses); }
+            map.plannerZoomClasses = update;
             map.on("zoomend", update);
             update();
         })();

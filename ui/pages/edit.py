@@ -43,8 +43,16 @@ from planning import (
 )
 from ui import runs, state, widgets
 from ui.i18n import t
-from ui.map_frame import map_frame
-from ui.maps import display_bounds, selection_layer, view_for, view_map
+from ui.map_frame import MapLayers, map_frame
+from ui.maps import (
+    add_plan_layers,
+    display_bounds,
+    plan_base,
+    plan_extent,
+    selection_layer,
+    view_for,
+    view_frames,
+)
 from ui.plan_views import (
     building_targets,
     community_table,
@@ -491,16 +499,17 @@ def _draw_map(ref, view, layers, basemap: str) -> None:
     selected = _selected()
     key = state.tianditu_key()
     band = ref.params.community_band
+    frames, _ = view_frames(view, layers)
+    extent = runs.per_view(view, ("extent", basemap), lambda: plan_extent(frames, basemap))
 
-    def build():
-        return view_map(
-            view,
-            layers,
+    def add_layers(fmap) -> None:
+        add_plan_layers(
+            fmap,
+            frames,
             band=band,
+            colours=view.colours,
             basemap=basemap,
-            tianditu_key=key,
             lang=lang,
-            draw=True,
             legend_open=False,
             layers_collapsed=True,
         )
@@ -515,12 +524,16 @@ def _draw_map(ref, view, layers, basemap: str) -> None:
         basemap=basemap,
         lang=lang,
     )
-    frames = tuple(layers.items())
+    data = tuple(layers.items())
     map_frame(
-        build,
-        drawn_from=view.drawn_from,
-        what=(basemap, key, lang, band, tuple((kind, id(frame)) for kind, frame in frames)),
-        holds=frames,
+        lambda: plan_base(extent, basemap=basemap, tianditu_key=key, lang=lang, draw=True),
+        base_what=(extent, basemap, key, lang),
+        layers=MapLayers(
+            add_layers,
+            drawn_from=view.drawn_from,
+            what=(basemap, lang, band, tuple((kind, id(frame)) for kind, frame in data)),
+            holds=data,
+        ),
         key=MAP_KEY,
         height=_MAP_HEIGHT,
         overlay=overlay,
